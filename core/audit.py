@@ -1,0 +1,26 @@
+from core.models import AuditEvent
+
+
+def client_ip(request) -> str | None:
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_log(*, user, action: str, obj=None, object_type: str = "", object_id="", detail: str = "",
+              request=None) -> AuditEvent:
+    """Write one append-only audit event. Call it from services and views that show personal data."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or obj.pk
+    authenticated = user is not None and user.is_authenticated
+    return AuditEvent.objects.create(
+        user=user if authenticated else None,
+        user_email=user.email if authenticated else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id or ""),
+        object_repr=str(obj)[:200] if obj is not None else "",
+        detail=detail[:500],
+        ip_address=client_ip(request),
+    )

@@ -1,0 +1,33 @@
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.roles import is_case_worker, is_leader, is_manager, is_steering
+
+# (label, url name, predicate). The navigation shows an entry only when the URL exists and the role may use it.
+NAVIGATION = [
+    (_("Start"), "home", lambda u: True),
+    (_("Platser"), "placements:list", lambda u: not is_steering(u)),
+    (_("Organisationer"), "placements:organisation_overview", lambda u: True),
+    (_("Handledare"), "placements:supervisor_list", lambda u: is_leader(u) or is_manager(u)),
+    (_("Deltagare"), "participants:list", lambda u: is_leader(u) or is_case_worker(u) or is_manager(u)),
+    (_("Väntelista"), "participants:waiting_list", lambda u: is_leader(u) or is_case_worker(u)),
+    (_("Rapporter"), "reporting:dashboard", lambda u: is_leader(u) or is_steering(u)),
+    (_("Logg"), "core:audit_log", lambda u: is_leader(u)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for label, name, allowed in NAVIGATION:
+        if not allowed(user):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        items.append({"label": label, "url": url, "active": request.path == url or (
+            url != "/" and request.path.startswith(url))})
+    return {"nav_items": items}

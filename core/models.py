@@ -1,0 +1,115 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("skapad"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("ändrad"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Gender(models.TextChoices):
+    """ESF+ breaks personal data down by women, men and non-binary; the values are the report keys."""
+
+    WOMAN = "kvinna", _("Kvinna")
+    MAN = "man", _("Man")
+    NON_BINARY = "icke-binär", _("Icke-binär")
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", _("Projektledare")
+    MANAGER = "manager", _("Första linjens chef")
+    CASE_WORKER = "case_worker", _("Handläggare")
+    STEERING = "steering", _("Styrgrupp")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("E-postadress krävs")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.setdefault("is_staff", True)
+        extra.setdefault("is_superuser", True)
+        extra.setdefault("role", Role.LEADER)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractUser):
+    """An account. Logs in with e-mail; the role decides what it may see (see core.roles)."""
+
+    username = None
+    email = models.EmailField(_("e-postadress"), unique=True)
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices, default=Role.STEERING)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("användare")
+        verbose_name_plural = _("användare")
+        ordering = ["email"]
+
+    def __str__(self):
+        name = self.get_full_name()
+        return f"{name} <{self.email}>" if name else self.email
+
+
+class AuditEvent(models.Model):
+    """Append-only log of reads and changes of personal data, exports and report downloads."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Visning")
+        CREATE = "create", _("Skapande")
+        UPDATE = "update", _("Ändring")
+        DELETE = "delete", _("Radering")
+        EXPORT = "export", _("Export")
+        DOWNLOAD = "download", _("Nedladdning")
+        IMPORT = "import", _("Import")
+
+    at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("användare"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    user_email = models.CharField(_("användarens e-post"), max_length=254, blank=True)
+    action = models.CharField(_("händelse"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("objekttyp"), max_length=100)
+    object_id = models.CharField(_("objekt-id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("objekt"), max_length=200, blank=True)
+    detail = models.CharField(_("detalj"), max_length=500, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("logghändelse")
+        verbose_name_plural = _("logghändelser")
+        ordering = ["-at"]
+        indexes = [models.Index(fields=["object_type", "object_id", "-at"])]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_email} {self.get_action_display()} {self.object_repr}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Loggen kan inte ändras i efterhand.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Loggen kan inte raderas från applikationen.")

@@ -1,0 +1,329 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.models import Gender, TimeStampedModel
+from organisations.models import Adaptation, Agency, AgencyProgramme, CategoryBase, OccupationalArea, Project
+
+
+class SupportKind(CategoryBase):
+    """Försörjning before the start (SCB's measure), grouped as ohälsa / arbetsmarknadsstöd / ekonomiskt bistånd."""
+
+    class Group(models.TextChoices):
+        ILL_HEALTH = "ohälsa", _("Ohälsa")
+        LABOUR_MARKET = "arbetsmarknadsstöd", _("Arbetsmarknadsstöd")
+        FINANCIAL_AID = "ekonomiskt bistånd", _("Ekonomiskt bistånd")
+        OTHER = "övrigt", _("Övrigt")
+
+    group = models.CharField(_("grupp"), max_length=30, choices=Group.choices, default=Group.OTHER)
+
+    class Meta(CategoryBase.Meta):
+        verbose_name = _("försörjning")
+        verbose_name_plural = _("försörjningar")
+
+
+class Activity(CategoryBase):
+    """Sysselsättning before the start, at exit and 90 days after."""
+
+    is_work_or_studies = models.BooleanField(_("räknas som arbete eller studier"), default=False)
+
+    class Meta(CategoryBase.Meta):
+        verbose_name = _("sysselsättning")
+        verbose_name_plural = _("sysselsättningar")
+
+
+class ExitReason(CategoryBase):
+    is_work_or_studies = models.BooleanField(_("räknas som arbete eller studier"), default=False)
+
+    class Meta(CategoryBase.Meta):
+        verbose_name = _("avslutsorsak")
+        verbose_name_plural = _("avslutsorsaker")
+
+
+class SurveyStatement(models.Model):
+    number = models.PositiveSmallIntegerField(_("nummer"), unique=True)
+    text = models.CharField(_("påstående"), max_length=200)
+    target_percent = models.DecimalField(
+        _("mål (% ja)"), max_digits=5, decimal_places=2,
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+    )
+    active = models.BooleanField(_("aktiv"), default=True)
+
+    class Meta:
+        verbose_name = _("enkätpåstående")
+        verbose_name_plural = _("enkätpåståenden")
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"{self.number}. {self.text}"
+
+
+class Participant(TimeStampedModel):
+    """A person referred to a project, recorded with as little personal data as possible.
+
+    Pseudonymous by default (a code whose key the referring agency keeps); anonymous keeps only
+    gender and start year; name and personal identity number only after recorded consent.
+    """
+
+    class Identity(models.TextChoices):
+        PSEUDONYMOUS = "pseudonymous", _("Pseudonym (kod)")
+        ANONYMOUS = "anonymous", _("Anonym")
+        IDENTIFIED = "identified", _("Med namn (samtycke)")
+
+    identity = models.CharField(_("identifiering"), max_length=20, choices=Identity.choices,
+                                default=Identity.PSEUDONYMOUS)
+    code = models.CharField(_("deltagarkod"), max_length=40, unique=True, null=True, blank=True)
+    gender = models.CharField(_("kön"), max_length=20, choices=Gender.choices)
+    birth_year = models.PositiveSmallIntegerField(_("födelseår"), null=True, blank=True)
+    first_name = models.CharField(_("förnamn"), max_length=100, blank=True)
+    last_name = models.CharField(_("efternamn"), max_length=100, blank=True)
+    personal_number = models.CharField(_("personnummer"), max_length=13, blank=True)
+    consent_recorded_at = models.DateTimeField(_("samtycke registrerat"), null=True, blank=True)
+    consent_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("samtycke registrerat av"),
+                                            null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    personal_data_purged_at = models.DateTimeField(_("personuppgifter gallrade"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("deltagare")
+        verbose_name_plural = _("deltagare")
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(identity="identified") | (Q(first_name="") & Q(last_name="") & Q(personal_number="")),
+                name="participant_names_only_when_identified",
+            ),
+            models.CheckConstraint(
+                condition=~Q(identity="identified") | Q(consent_recorded_at__isnull=False),
+                name="participant_identified_needs_consent",
+            ),
+            models.CheckConstraint(
+                condition=~Q(identity="anonymous") | Q(code__isnull=True),
+                name="participant_anonymous_has_no_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900, birth_year__lte=2100),
+                name="participant_birth_year_plausible",
+            ),
+        ]
+
+    def __str__(self):
+        if self.identity == self.Identity.ANONYMOUS:
+            return _("Anonym deltagare #%(pk)s") % {"pk": self.pk}
+        return self.code or _("Deltagare #%(pk)s") % {"pk": self.pk}
+
+    @property
+    def display_name(self) -> str:
+        """Name when consented and recorded, otherwise the pseudonym. Never the personal number."""
+        if self.identity == self.Identity.IDENTIFIED and (self.first_name or self.last_name):
+            return f"{self.first_name} {self.last_name}".strip()
+        return str(self)
+
+
+class Referral(TimeStampedModel):
+    """An anvisning from an agency to a project: one *start* of a participant."""
+
+    participant = models.ForeignKey(Participant, verbose_name=_("deltagare"), on_delete=models.CASCADE,
+                                    related_name="referrals")
+    project = models.ForeignKey(Project, verbose_name=_("projekt"), on_delete=models.PROTECT,
+                                related_name="referrals")
+    agency = models.ForeignKey(Agency, verbose_name=_("anvisande myndighet"), on_delete=models.PROTECT,
+                               related_name="referrals")
+    programme = models.ForeignKey(AgencyProgramme, verbose_name=_("program"), null=True, blank=True,
+                                  on_delete=models.PROTECT, related_name="referrals")
+    case_worker = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("handläggare"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="referrals")
+    referral_date = models.DateField(_("anvisningsdatum"), db_index=True)
+    start_date = models.DateField(_("startdatum i projektet"), null=True, blank=True, db_index=True)
+    support_before = models.ForeignKey(SupportKind, verbose_name=_("försörjning före start"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="+")
+    activity_before = models.ForeignKey(Activity, verbose_name=_("sysselsättning före start"), null=True,
+                                        blank=True, on_delete=models.PROTECT, related_name="+")
+    interests = models.ManyToManyField(OccupationalArea, verbose_name=_("yrkesintressen"), blank=True,
+                                       related_name="+")
+    adaptation_needs = models.ManyToManyField(Adaptation, verbose_name=_("behov av anpassning"), blank=True,
+                                              related_name="+")
+    wished_municipality = models.CharField(_("önskad kommun"), max_length=100, blank=True)
+    notes = models.TextField(_("anteckningar"), blank=True)
+    history = HistoricalRecords(m2m_fields=[interests, adaptation_needs])
+
+    class Meta:
+        verbose_name = _("inskrivning")
+        verbose_name_plural = _("inskrivningar")
+        ordering = ["-referral_date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start_date__isnull=True) | Q(start_date__gte=F("referral_date")),
+                                   name="referral_start_not_before_referral"),
+        ]
+
+    def __str__(self):
+        return f"{self.participant}, {self.agency.code} {self.referral_date:%Y-%m-%d}"
+
+
+class Assessment(TimeStampedModel):
+    """Kartläggning: obstacles and resources, interests, wished municipality."""
+
+    referral = models.OneToOneField(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+                                    related_name="assessment")
+    obstacles = models.TextField(_("hinder"), blank=True)
+    resources = models.TextField(_("resurser"), blank=True)
+    completed_on = models.DateField(_("genomförd"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("kartläggning")
+        verbose_name_plural = _("kartläggningar")
+
+    def __str__(self):
+        return _("Kartläggning för %(referral)s") % {"referral": self.referral}
+
+
+class PlanStep(TimeStampedModel):
+    """A step in the individual plan toward work."""
+
+    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+                                 related_name="plan_steps")
+    description = models.CharField(_("steg"), max_length=300)
+    due_on = models.DateField(_("klart senast"), null=True, blank=True)
+    done_on = models.DateField(_("klart"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("steg i individuell plan")
+        verbose_name_plural = _("steg i individuell plan")
+        ordering = ["due_on", "pk"]
+
+    def __str__(self):
+        return self.description
+
+
+class Competence(TimeStampedModel):
+    """A validated general competence on the participant's competence card."""
+
+    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+                                 related_name="competences")
+    name = models.CharField(_("kompetens"), max_length=200)
+    description = models.TextField(_("beskrivning"), blank=True)
+    validated_on = models.DateField(_("validerad"))
+    validated_by = models.CharField(_("validerad av"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("kompetens")
+        verbose_name_plural = _("kompetenskort")
+        ordering = ["validated_on", "pk"]
+
+    def __str__(self):
+        return self.name
+
+
+class FollowUp(TimeStampedModel):
+    """A follow-up meeting during the work-training period, with notes."""
+
+    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+                                 related_name="follow_ups")
+    assignment = models.ForeignKey("placements.Assignment", verbose_name=_("placering"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="follow_ups")
+    met_on = models.DateField(_("datum"))
+    notes = models.TextField(_("anteckningar"), blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("skriven av"), null=True, blank=True,
+                               on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("uppföljning")
+        verbose_name_plural = _("uppföljningar")
+        ordering = ["-met_on", "pk"]
+
+    def __str__(self):
+        return _("Uppföljning %(date)s") % {"date": self.met_on}
+
+
+class ExitKind(models.TextChoices):
+    AS_PLANNED = "enligt plan", _("Enligt plan")
+    INTERRUPTED = "avbruten", _("Avbruten")
+    REGISTERED_IN_ERROR = "felregistrering", _("Felregistrering")
+
+
+class Exit(TimeStampedModel):
+    """Avslut of one start. Exits registered in error are excluded from every figure."""
+
+    referral = models.OneToOneField(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+                                    related_name="exit")
+    exit_date = models.DateField(_("avslutsdatum"), db_index=True)
+    kind = models.CharField(_("typ av avslut"), max_length=20, choices=ExitKind.choices)
+    reason = models.ForeignKey(ExitReason, verbose_name=_("avslutsorsak"), null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="exits")
+    activity_after = models.ForeignKey(Activity, verbose_name=_("sysselsättning vid avslut"), null=True,
+                                       blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registrerad av"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("avslut")
+        verbose_name_plural = _("avslut")
+        ordering = ["-exit_date"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.exit_date:%Y-%m-%d}"
+
+
+class FollowUp90(TimeStampedModel):
+    """Uppföljning 90 dagar efter avslut."""
+
+    exit = models.OneToOneField(Exit, verbose_name=_("avslut"), on_delete=models.CASCADE,
+                                related_name="followup_90")
+    due_on = models.DateField(_("ska göras"), db_index=True)
+    done_on = models.DateField(_("gjord"), null=True, blank=True)
+    activity = models.ForeignKey(Activity, verbose_name=_("sysselsättning efter 90 dagar"), null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(_("anteckningar"), blank=True)
+    reminder_sent_at = models.DateTimeField(_("påminnelse skickad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("90-dagarsuppföljning")
+        verbose_name_plural = _("90-dagarsuppföljningar")
+        constraints = [
+            models.CheckConstraint(condition=Q(done_on__isnull=True) | Q(activity__isnull=False),
+                                   name="followup90_done_has_activity"),
+        ]
+
+    def __str__(self):
+        return _("90-dagarsuppföljning %(date)s") % {"date": self.due_on}
+
+
+class SurveyInvitation(TimeStampedModel):
+    """A one-time link for the exit survey. Only a hash of the token is stored."""
+
+    exit = models.OneToOneField(Exit, verbose_name=_("avslut"), on_delete=models.CASCADE,
+                                related_name="survey_invitation")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(_("giltig till"))
+    answered_at = models.DateTimeField(_("besvarad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("enkätinbjudan")
+        verbose_name_plural = _("enkätinbjudningar")
+
+    def __str__(self):
+        return _("Enkät för %(exit)s") % {"exit": self.exit}
+
+
+class SurveyAnswer(models.Model):
+    invitation = models.ForeignKey(SurveyInvitation, verbose_name=_("inbjudan"), on_delete=models.CASCADE,
+                                   related_name="answers")
+    statement = models.ForeignKey(SurveyStatement, verbose_name=_("påstående"), on_delete=models.PROTECT,
+                                  related_name="answers")
+    agrees = models.BooleanField(_("ja"))
+
+    class Meta:
+        verbose_name = _("enkätsvar")
+        verbose_name_plural = _("enkätsvar")
+        constraints = [
+            models.UniqueConstraint(fields=["invitation", "statement"], name="survey_one_answer_per_statement"),
+        ]
+
+    def __str__(self):
+        return f"{self.statement.number}: {'ja' if self.agrees else 'nej'}"

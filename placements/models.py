@@ -1,0 +1,113 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.models import TimeStampedModel
+from organisations.models import Adaptation, OccupationalArea, Supervisor, Unit
+
+
+class Placement(TimeStampedModel):
+    """An arbetsträningsplats a host unit offers: how many participants at once, when, doing what."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Öppen")
+        PAUSED = "paused", _("Pausad")
+        CLOSED = "closed", _("Stängd")
+
+    code = models.CharField(_("platskod"), max_length=40, unique=True, null=True, blank=True,
+                            help_text=_("Identifierar platsen vid ny import."))
+    title = models.CharField(_("benämning"), max_length=200)
+    unit = models.ForeignKey(Unit, verbose_name=_("enhet"), on_delete=models.PROTECT, related_name="placements")
+    occupational_area = models.ForeignKey(OccupationalArea, verbose_name=_("yrkesområde"),
+                                          on_delete=models.PROTECT, related_name="placements")
+    tasks = models.TextField(_("arbetsuppgifter"), blank=True)
+    capacity = models.PositiveSmallIntegerField(_("antal platser samtidigt"), default=1)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN,
+                              db_index=True)
+    available_from = models.DateField(_("tillgänglig från"))
+    available_to = models.DateField(_("tillgänglig till"), null=True, blank=True)
+    supervisor = models.ForeignKey(Supervisor, verbose_name=_("handledare"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="placements")
+    adaptations = models.ManyToManyField(Adaptation, verbose_name=_("anpassningar"), blank=True,
+                                         related_name="placements")
+    attested_no_displacement = models.BooleanField(
+        _("intygat att uppgifterna inte tränger undan ordinarie anställningar"), default=False
+    )
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("intygat av"), null=True,
+                                    blank=True, on_delete=models.SET_NULL, related_name="+")
+    attested_at = models.DateTimeField(_("intygat"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("skapad av"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_on = models.DateField(_("stängd datum"), null=True, blank=True)
+    history = HistoricalRecords(m2m_fields=[adaptations])
+
+    class Meta:
+        verbose_name = _("arbetsträningsplats")
+        verbose_name_plural = _("arbetsträningsplatser")
+        ordering = ["title", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="placement_capacity_positive"),
+            models.CheckConstraint(
+                condition=Q(available_to__isnull=True) | Q(available_to__gte=F("available_from")),
+                name="placement_availability_ordered",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "available_from"])]
+
+    def __str__(self):
+        return f"{self.title} – {self.unit.name}"
+
+
+class Assignment(TimeStampedModel):
+    """A participant's period (placering) at a placement: requested → confirmed → ongoing → completed.
+
+    It belongs here because "no overbooking" is the placement's invariant; it points to the
+    referral (one start of a participant) by string reference so this app imports nothing to its right.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Förfrågad")
+        CONFIRMED = "confirmed", _("Bekräftad")
+        ONGOING = "ongoing", _("Pågående")
+        COMPLETED = "completed", _("Avslutad")
+        WITHDRAWN = "withdrawn", _("Återtagen")
+        DECLINED = "declined", _("Avböjd")
+
+    # Statuses that take a slot of the placement's capacity.
+    OCCUPYING = (Status.CONFIRMED, Status.ONGOING)
+
+    placement = models.ForeignKey(Placement, verbose_name=_("plats"), on_delete=models.PROTECT,
+                                  related_name="assignments")
+    referral = models.ForeignKey("participants.Referral", verbose_name=_("inskrivning"),
+                                 on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED,
+                              db_index=True)
+    start_date = models.DateField(_("startdatum"))
+    planned_end_date = models.DateField(_("planerat slutdatum"))
+    end_date = models.DateField(_("faktiskt slutdatum"), null=True, blank=True)
+    supervisor = models.ForeignKey(Supervisor, verbose_name=_("handledare"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="assignments")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("förfrågad av"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("beslutad av"), null=True,
+                                   blank=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField(_("beslutad"), null=True, blank=True)
+    decline_reason = models.TextField(_("skäl till avböjande"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("placering")
+        verbose_name_plural = _("placeringar")
+        ordering = ["-start_date", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(planned_end_date__gte=F("start_date")),
+                                   name="assignment_planned_end_after_start"),
+            models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                                   name="assignment_end_after_start"),
+        ]
+        indexes = [models.Index(fields=["placement", "status"])]
+
+    def __str__(self):
+        return f"{self.placement.title}, {self.start_date:%Y-%m-%d}–{self.planned_end_date:%Y-%m-%d}"
