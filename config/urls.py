@@ -9,4 +9,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("core/", include("core.urls")),
+    path("placements/", include("placements.urls")),
+    path("participants/", include("participants.urls")),
+    path("reports/", include("reporting.urls")),
 ]

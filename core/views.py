@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.health import broker_status, database_status
+from core.home import panels_for
 
 
 @never_cache
@@ -20,4 +21,4 @@ def healthz(request):
 @login_required
 def home(request):
     """The role's start page. Each app contributes its own panels through core.context_processors."""
-    return render(request, "core/home.html")
+    return render(request, "core/home.html", {"home_panels": panels_for(request)})

@@ -1,0 +1,166 @@
+"""Named actors (healthchecks' alice/bob style) and infrastructure switches shared by every test.
+
+Tests that need PostgreSQL, Redis + a Celery worker, or Chromium are marked `postgres`, `redis` or
+`browser`. Without that infrastructure they are skipped with the reason; with CI=true a skip of
+any of them fails the run instead, so CI can never go green without exercising them.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+from core.models import Role
+from organisations.tests.factories import (
+    AgencyFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    UnitFactory,
+    UserFactory,
+    make_case_worker,
+    make_manager,
+)
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def _has_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+def _has_redis() -> bool:
+    return bool(settings.REDIS_URL)
+
+
+def _has_chromium() -> bool:
+    return shutil.which("chromium") is not None
+
+
+INFRA = {
+    "postgres": (_has_postgres, "needs PostgreSQL: set DATABASE_URL=postgres://…"),
+    "redis": (_has_redis, "needs Redis and a Celery worker: set REDIS_URL=redis://…"),
+    "browser": (_has_chromium, "needs Debian's chromium (apt-get install chromium)"),
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        for marker, (available, reason) in INFRA.items():
+            if item.get_closest_marker(marker) and not available():
+                if IN_CI:
+                    item.add_marker(pytest.mark.usefixtures("_fail_missing_infrastructure"))
+                    item.user_properties.append(("missing_infra", reason))
+                else:
+                    item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture
+def _fail_missing_infrastructure(request):
+    reasons = [value for key, value in request.node.user_properties if key == "missing_infra"]
+    pytest.fail(f"CI=true but infrastructure is missing: {'; '.join(reasons)}")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if IN_CI and terminalreporter.stats.get("skipped"):
+        terminalreporter.write_line("CI=true: skipped tests are not allowed here", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if IN_CI and session.config.pluginmanager.get_plugin("terminalreporter").stats.get("skipped"):
+        session.exitstatus = 1
+
+
+# --- Named actors -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def agency_af(db):
+    return AgencyFactory(code="af", name="Arbetsförmedlingen")
+
+
+@pytest.fixture
+def agency_fk(db):
+    return AgencyFactory(code="fk", name="Försäkringskassan")
+
+
+@pytest.fixture
+def org_a(db):
+    return OrganisationFactory(name="Region Testland – Hälso- och sjukvårdsförvaltningen")
+
+
+@pytest.fixture
+def org_b(db):
+    return OrganisationFactory(name="Testby kommun", kind="kommun")
+
+
+@pytest.fixture
+def unit_a(org_a):
+    return UnitFactory(organisation=org_a, name="Vårdavdelning 1", municipality="Visby")
+
+
+@pytest.fixture
+def unit_b(org_b):
+    return UnitFactory(organisation=org_b, name="Kommunförrådet", municipality="Slite")
+
+
+@pytest.fixture
+def project(org_a):
+    return ProjectFactory(slug="sjalvklart", name="Självklart", owner=org_a)
+
+
+@pytest.fixture
+def leader(db):
+    return UserFactory(email="leader@example.test", role=Role.LEADER, first_name="Lena")
+
+
+@pytest.fixture
+def manager_a(org_a):
+    return make_manager(organisation=org_a, email="manager-a@example.test")
+
+
+@pytest.fixture
+def manager_b(org_b):
+    return make_manager(organisation=org_b, email="manager-b@example.test")
+
+
+@pytest.fixture
+def case_worker_af(agency_af):
+    return make_case_worker(agency=agency_af, email="af@example.test")
+
+
+@pytest.fixture
+def case_worker_fk(agency_fk):
+    return make_case_worker(agency=agency_fk, email="fk@example.test")
+
+
+@pytest.fixture
+def steering(db):
+    return UserFactory(email="steering@example.test", role=Role.STEERING)
+
+
+@pytest.fixture
+def actors(leader, manager_a, manager_b, case_worker_af, case_worker_fk, steering):
+    return {
+        "leader": leader,
+        "manager_a": manager_a,
+        "manager_b": manager_b,
+        "case_worker_af": case_worker_af,
+        "case_worker_fk": case_worker_fk,
+        "steering": steering,
+    }
+
+
+# --- Browser (Debian's Chromium; Playwright cannot download its own here) ------------------------
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": shutil.which("chromium"),
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        ],
+    }

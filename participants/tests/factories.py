@@ -1,0 +1,35 @@
+import datetime as dt
+
+import factory
+
+from core.models import Gender
+from organisations.tests.factories import AgencyFactory, ProjectFactory
+from participants.models import Exit, ExitKind, Participant, Referral
+
+
+class ParticipantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Participant
+
+    code = factory.Sequence(lambda n: f"D-{n:05d}")
+    gender = Gender.WOMAN
+    birth_year = 1990
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Referral
+
+    participant = factory.SubFactory(ParticipantFactory)
+    project = factory.SubFactory(ProjectFactory)
+    agency = factory.SubFactory(AgencyFactory)
+    referral_date = dt.date(2026, 1, 1)
+
+
+class ExitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Exit
+
+    referral = factory.SubFactory(ReferralFactory)
+    exit_date = dt.date(2026, 6, 30)
+    kind = ExitKind.AS_PLANNED

@@ -1,0 +1,30 @@
+import datetime as dt
+
+import factory
+
+from organisations.tests.factories import OccupationalAreaFactory, UnitFactory
+from placements.models import Assignment, Placement
+
+
+class PlacementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Placement
+
+    title = factory.Sequence(lambda n: f"Plats {n}")
+    unit = factory.SubFactory(UnitFactory)
+    occupational_area = factory.SubFactory(OccupationalAreaFactory)
+    tasks = "Enkla arbetsuppgifter"
+    capacity = 2
+    available_from = dt.date(2025, 1, 1)
+    attested_no_displacement = True
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Assignment
+
+    placement = factory.SubFactory(PlacementFactory)
+    referral = factory.SubFactory("participants.tests.factories.ReferralFactory")
+    status = Assignment.Status.CONFIRMED
+    start_date = dt.date(2026, 1, 1)
+    planned_end_date = dt.date(2026, 6, 30)
