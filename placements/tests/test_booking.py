@@ -1,0 +1,159 @@
+import datetime as dt
+import threading
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, close_old_connections, connection, transaction
+
+from organisations.tests.factories import AgencyProgrammeFactory, make_manager
+from participants.tests.factories import ReferralFactory
+from placements import services
+from placements.models import Assignment
+from placements.selectors import peak_occupancy, with_free_slot, with_occupancy
+from placements.tests.factories import AssignmentFactory, PlacementFactory
+
+JAN = dt.date(2026, 1, 1)
+JUN = dt.date(2026, 6, 30)
+
+
+@pytest.fixture
+def placement(unit_a):
+    return PlacementFactory(unit=unit_a, capacity=1, available_from=dt.date(2025, 1, 1))
+
+
+def test_case_worker_requests_and_manager_confirms(placement, case_worker_af, manager_a, agency_af,
+                                                   django_capture_on_commit_callbacks):
+    referral = ReferralFactory(agency=agency_af)
+    with django_capture_on_commit_callbacks(execute=True):
+        assignment = services.assignment_request(user=case_worker_af, referral=referral, placement=placement,
+                                                 start_date=JAN, planned_end_date=JUN)
+    assert assignment.status == Assignment.Status.REQUESTED
+    assert [m.to for m in mail.outbox] == [[manager_a.email]]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assignment_confirm(user=manager_a, assignment=assignment)
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.CONFIRMED
+    assert assignment.decided_by == manager_a
+    assert sorted(mail.outbox[-1].to) == sorted([case_worker_af.email, manager_a.email])
+
+
+def test_case_worker_of_other_agency_may_not_request(placement, case_worker_fk, agency_af):
+    referral = ReferralFactory(agency=agency_af)
+    with pytest.raises(PermissionDenied):
+        services.assignment_request(user=case_worker_fk, referral=referral, placement=placement,
+                                    start_date=JAN, planned_end_date=JUN)
+
+
+def test_manager_of_other_organisation_may_not_confirm(placement, manager_b, agency_af):
+    assignment = AssignmentFactory(placement=placement, referral=ReferralFactory(agency=agency_af),
+                                   status=Assignment.Status.REQUESTED)
+    with pytest.raises(PermissionDenied):
+        services.assignment_confirm(user=manager_b, assignment=assignment)
+
+
+def test_confirming_beyond_capacity_is_refused(placement, manager_a, agency_af):
+    AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING, start_date=JAN, planned_end_date=JUN)
+    second = AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED,
+                               start_date=dt.date(2026, 3, 1), planned_end_date=dt.date(2026, 8, 31))
+    with pytest.raises(ValidationError, match="fullbokad"):
+        services.assignment_confirm(user=manager_a, assignment=second)
+    second.refresh_from_db()
+    assert second.status == Assignment.Status.REQUESTED
+
+
+def test_back_to_back_periods_fit_in_one_slot(placement, manager_a):
+    AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING, start_date=JAN, planned_end_date=JUN)
+    later = AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED,
+                              start_date=dt.date(2026, 7, 1), planned_end_date=dt.date(2026, 12, 31))
+    services.assignment_confirm(user=manager_a, assignment=later)
+    assert peak_occupancy(placement=placement, start=JAN, end=dt.date(2026, 12, 31)) == 1
+
+
+def test_decline_needs_a_reason(placement, manager_a):
+    assignment = AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED)
+    with pytest.raises(ValidationError):
+        services.assignment_decline(user=manager_a, assignment=assignment, reason="  ")
+    services.assignment_decline(user=manager_a, assignment=assignment, reason="Ingen handledare i juli")
+    assignment.refresh_from_db()
+    assert assignment.status == Assignment.Status.DECLINED
+
+
+def test_planned_length_is_checked_against_programme_maximum(placement, case_worker_af, agency_af):
+    programme = AgencyProgrammeFactory(agency=agency_af, max_months=3)
+    referral = ReferralFactory(agency=agency_af, programme=programme)
+    with pytest.raises(ValidationError) as excinfo:
+        services.assignment_request(user=case_worker_af, referral=referral, placement=placement,
+                                    start_date=JAN, planned_end_date=dt.date(2026, 4, 2))
+    assert "3 månader" in str(excinfo.value)
+    services.assignment_request(user=case_worker_af, referral=referral, placement=placement,
+                                start_date=JAN, planned_end_date=dt.date(2026, 4, 1))
+
+
+def test_occupancy_annotation_counts_only_covering_assignments(placement):
+    placement.capacity = 3
+    placement.save()
+    AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING, start_date=JAN, planned_end_date=JUN)
+    AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED, start_date=JAN, planned_end_date=JUN)
+    AssignmentFactory(placement=placement, status=Assignment.Status.COMPLETED, start_date=JAN,
+                      planned_end_date=JUN, end_date=dt.date(2026, 2, 1))
+    row = with_occupancy(type(placement).objects.filter(pk=placement.pk), on=dt.date(2026, 3, 1)).get()
+    assert (row.occupied, row.free) == (1, 2)
+    assert with_free_slot(type(placement).objects.all(), on=dt.date(2026, 3, 1)).count() == 1
+    placement.capacity = 1
+    placement.save()
+    assert with_free_slot(type(placement).objects.all(), on=dt.date(2026, 3, 1)).count() == 0
+
+
+def test_managers_are_notified_through_parent_organisation(org_a, case_worker_af, agency_af,
+                                                           django_capture_on_commit_callbacks):
+    from organisations.tests.factories import OrganisationFactory, UnitFactory
+
+    child = OrganisationFactory(parent=org_a, name="Förvaltningens barn")
+    placement = PlacementFactory(unit=UnitFactory(organisation=child), capacity=1)
+    boss = make_manager(organisation=org_a, email="boss@example.test")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assignment_request(user=case_worker_af, referral=ReferralFactory(agency=agency_af),
+                                    placement=placement, start_date=JAN, planned_end_date=JUN)
+    assert mail.outbox[0].to == [boss.email]
+
+
+def test_database_refuses_invalid_assignment_dates(placement):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AssignmentFactory(placement=placement, start_date=JUN, planned_end_date=JAN)
+
+
+def test_database_refuses_non_positive_capacity(unit_a):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PlacementFactory(unit=unit_a, capacity=0)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_confirmations_of_the_last_slot_give_exactly_one(unit_a, manager_a):
+    placement = PlacementFactory(unit=unit_a, capacity=1)
+    requests = [AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED,
+                                  start_date=JAN, planned_end_date=JUN) for _ in range(20)]
+    barrier = threading.Barrier(len(requests))
+    outcomes = []
+
+    def confirm(assignment):
+        close_old_connections()
+        try:
+            barrier.wait()
+            services.assignment_confirm(user=manager_a, assignment=assignment)
+            outcomes.append("ok")
+        except ValidationError:
+            outcomes.append("full")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=confirm, args=(a,)) for a in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert sorted(outcomes) == ["full"] * 19 + ["ok"]
+    assert Assignment.objects.filter(placement=placement, status=Assignment.Status.CONFIRMED).count() == 1
