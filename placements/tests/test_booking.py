@@ -1,5 +1,6 @@
 import datetime as dt
 import threading
+import time
 
 import pytest
 from django.core import mail
@@ -131,7 +132,16 @@ def test_database_refuses_non_positive_capacity(unit_a):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_twenty_concurrent_confirmations_of_the_last_slot_give_exactly_one(unit_a, manager_a):
+def test_twenty_concurrent_confirmations_of_the_last_slot_give_exactly_one(unit_a, manager_a, monkeypatch):
+    # Widen the window between counting and writing, so that a missing lock would let several through.
+    original_peak = services.peak_occupancy
+
+    def slow_peak(**kwargs):
+        result = original_peak(**kwargs)
+        time.sleep(0.1)
+        return result
+
+    monkeypatch.setattr(services, "peak_occupancy", slow_peak)
     placement = PlacementFactory(unit=unit_a, capacity=1)
     requests = [AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED,
                                   start_date=JAN, planned_end_date=JUN) for _ in range(20)]
