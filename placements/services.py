@@ -106,7 +106,7 @@ def _lock_and_check_capacity(assignment: Assignment) -> Placement:
 
 def _get_for_update(queryset, assignment: Assignment) -> Assignment:
     try:
-        return queryset.select_for_update().get(pk=assignment.pk)
+        return queryset.select_for_update(of=("self",)).get(pk=assignment.pk)
     except Assignment.DoesNotExist:
         raise PermissionDenied from None
 
