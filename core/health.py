@@ -15,13 +15,18 @@ def database_status() -> str:
 
 
 def broker_status() -> str:
+    """"eager" when tasks run in-process (no broker configured), else "ok" or "down: …".
+
+    Reads the broker URL from the Django settings at call time and gives up within a few
+    seconds (one quick retry, socket timeouts from CELERY_BROKER_TRANSPORT_OPTIONS), so a dead
+    broker makes /healthz answer 503 instead of hanging the health check."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
     from config.celery import app
 
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with app.connection_for_write(url=settings.CELERY_BROKER_URL) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0.2, interval_step=0.2, timeout=2)
     except Exception as exc:  # noqa: BLE001
         return f"down: {exc.__class__.__name__}"
     return "ok"

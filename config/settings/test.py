@@ -1,5 +1,6 @@
 """Test settings: fast hashing, in-memory e-mail, temporary media. DATABASE_URL/REDIS_URL still apply."""
 
+import os
 import tempfile
 
 from .base import *  # noqa: F403
@@ -7,7 +8,8 @@ from .base import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = tempfile.mkdtemp(prefix="sjalvklart-test-media-")
+# A Celery worker started by tests/conftest.py gets the test process's media root through TEST_MEDIA_ROOT.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="sjalvklart-test-media-")
 STORAGES = {
     **STORAGES,
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",

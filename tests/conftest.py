@@ -1,0 +1,95 @@
+"""Infrastructure fixtures for the project-wide tests.
+
+`celery_worker_process` starts a real Celery worker (the same command as the docker-compose
+`worker` service) against Redis and the *test* database that pytest-django created, so a test
+can send a task through the broker and see what the worker wrote. It is session-scoped: the
+worker starts once, on first use, after the test database exists, and is stopped at the end.
+It needs PostgreSQL (an in-memory SQLite test database cannot be shared with another process)
+and REDIS_URL: mark its tests `postgres` and `redis`.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+WORKER_READY_TIMEOUT = 60
+
+
+def _database_url(settings_dict) -> str:
+    user = quote(settings_dict["USER"] or "", safe="")
+    password = quote(settings_dict["PASSWORD"] or "", safe="")
+    credentials = f"{user}:{password}@" if password else (f"{user}@" if user else "")
+    host = settings_dict["HOST"] or "localhost"
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    return f"postgres://{credentials}{host}{port}/{quote(settings_dict['NAME'], safe='')}"
+
+
+class WorkerProcess:
+    def __init__(self, process: subprocess.Popen, name: str, log_path: Path):
+        self.process = process
+        self.name = name
+        self.log_path = log_path
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(ingen logg)"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.db import connection
+
+    from config.celery import app
+
+    if connection.vendor != "postgresql":
+        pytest.fail("celery_worker_process needs PostgreSQL (mark the test `postgres`)")
+    if not settings.REDIS_URL:
+        pytest.fail("celery_worker_process needs REDIS_URL (mark the test `redis`)")
+
+    name = f"pytest-{os.getpid()}@{socket.gethostname()}"
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "REDIS_URL": settings.REDIS_URL,
+        # Report files written by the worker must land where the test process reads them.
+        "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info",
+        "--pool=prefork", "--concurrency=2", "-n", name, "--purge", "--without-gossip", "--without-mingle",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(  # noqa: S603 - fixed command
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    worker = WorkerProcess(process, name, log_path)
+    try:
+        deadline = time.monotonic() + WORKER_READY_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"Celery worker exited with {process.returncode}:\n{worker.log_tail()}")
+            if app.control.ping(destination=[name], timeout=0.5):
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(f"Celery worker not ready after {WORKER_READY_TIMEOUT} s:\n{worker.log_tail()}")
+        yield worker
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)  # warm shutdown of the worker and its pool
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
