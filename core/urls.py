@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from core import views
 
 app_name = "core"
 
-urlpatterns = []
+urlpatterns = [
+    path("audit/", views.audit_log_list, name="audit_log"),
+]

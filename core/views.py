@@ -1,11 +1,21 @@
+import csv
+
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from core.audit import audit_log
+from core.filters import AuditEventFilter
 from core.health import broker_status, database_status
 from core.home import panels_for
+from core.models import AuditEvent
+from core.roles import is_leader
+from core.spreadsheets import safe_cell
 
 
 @never_cache
@@ -20,5 +30,43 @@ def healthz(request):
 
 @login_required
 def home(request):
-    """The role's start page. Each app contributes its own panels through core.context_processors."""
+    """The role's start page. Each app contributes its own panels through core.home."""
     return render(request, "core/home.html", {"home_panels": panels_for(request)})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@login_required
+@require_GET
+def audit_log_list(request):
+    """The project leader searches the append-only audit log, e.g. who read one person's record."""
+    if not is_leader(request.user):
+        raise PermissionDenied
+    event_filter = AuditEventFilter(request.GET, queryset=AuditEvent.objects.order_by("-at", "-pk"))
+    events = event_filter.qs
+    if request.GET.get("format") == "csv":
+        audit_log(user=request.user, action=AuditEvent.Action.EXPORT, object_type="core.AuditEvent",
+                  detail=request.GET.urlencode()[:500], request=request)
+        writer = csv.writer(_Echo())
+        header = ["tidpunkt", "användare", "händelse", "objekttyp", "objekt-id", "objekt", "detalj", "ip"]
+
+        def rows():
+            yield writer.writerow(header)
+            for event in events.iterator(chunk_size=2000):
+                yield writer.writerow([safe_cell(value) for value in (
+                    timezone.localtime(event.at).isoformat(timespec="seconds"), event.user_email, event.action,
+                    event.object_type, event.object_id, event.object_repr, event.detail, event.ip_address or "",
+                )])
+
+        response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="logg.csv"'
+        return response
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "core/audit_log.html", {
+        "filter": event_filter, "page": page, "query": query.urlencode(),
+    })
