@@ -1,0 +1,605 @@
+"""The reports' figures, read straight from the models with aggregate SQL.
+
+Every function issues a fixed number of queries whatever the amount of data (no per-row loops over
+participants, referrals or placements); the Python code only reshapes a handful of aggregated rows.
+The keys of the returned dicts are a contract documented in the README ("Rapporter").
+
+Definitions (see also docs/domain.md "Reports"):
+- a *start* is a Referral whose start_date lies in the period; *unique* counts distinct participants
+  among those starts (re-enrolment = another referral of the same participant);
+- a referral whose Exit.kind is "felregistrering" counts nowhere;
+- shares are fractions 0–1 (None when the denominator is 0), targets are fractions 0–1 too.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import (
+    Avg,
+    Count,
+    DateField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Cast, Coalesce, ExtractYear, Least, TruncMonth
+from django.utils import timezone
+
+from core.models import Gender
+from organisations.models import Agency, Organisation, Project, ProjectGroupMember, ProjectPartner
+from participants.models import (
+    Exit,
+    ExitKind,
+    FollowUp90,
+    Participant,
+    Referral,
+    SurveyInvitation,
+    SurveyStatement,
+)
+from placements.models import Assignment, Placement
+from placements.selectors import occupying_assignments
+
+GENDERS = [choice.value for choice in Gender]
+AGE_BANDS = ["18–29", "30–54", "55+", "okänd"]
+UNKNOWN = "okänd"
+TREND_MONTHS = 12
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _share(numerator, denominator):
+    if not denominator:
+        return None
+    return round(numerator / denominator, 4)
+
+
+def _fraction(percent) -> float | None:
+    if percent is None:
+        return None
+    return round(float(Decimal(percent) / 100), 4)
+
+
+def _by_gender(rows, key: str, value: str = "n") -> dict:
+    result = dict.fromkeys(GENDERS, 0)
+    for row in rows:
+        result[row[key] or UNKNOWN] = result.get(row[key] or UNKNOWN, 0) + (row[value] or 0)
+    return result
+
+
+def equality_threshold_days() -> int:
+    return int(getattr(settings, "REPORT_EQUALITY_THRESHOLD_DAYS", 14))
+
+
+def equality_threshold_share() -> float:
+    return float(getattr(settings, "REPORT_EQUALITY_THRESHOLD_SHARE", 0.20))
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    return add_months(month_start(day), 1) - dt.timedelta(days=1)
+
+
+def previous_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """(first, last) day of the month before `today` (default: today in Stockholm)."""
+    today = today or timezone.localdate()
+    last = month_start(today) - dt.timedelta(days=1)
+    return month_start(last), last
+
+
+def valid_referrals(project: Project) -> QuerySet[Referral]:
+    """The project's referrals, without those whose exit was registered in error."""
+    in_error = Exit.objects.filter(referral=OuterRef("pk"), kind=ExitKind.REGISTERED_IN_ERROR)
+    return Referral.objects.filter(project=project).filter(~Exists(in_error))
+
+
+def valid_exits(project: Project, start: dt.date, end: dt.date) -> QuerySet[Exit]:
+    return (
+        Exit.objects.filter(referral__project=project, exit_date__gte=start, exit_date__lte=end)
+        .exclude(kind=ExitKind.REGISTERED_IN_ERROR)
+    )
+
+
+def starts_in(project: Project, start: dt.date, end: dt.date) -> QuerySet[Referral]:
+    return valid_referrals(project).filter(start_date__gte=start, start_date__lte=end)
+
+
+class DaysBetween(Func):
+    """Whole days from `earlier` to `later` (two date expressions) as an integer, on SQLite and PostgreSQL."""
+
+    output_field = IntegerField()
+
+    def as_sql(self, compiler, connection, **extra_context):  # PostgreSQL: date - date is an integer
+        return super().as_sql(compiler, connection, template="(%(expressions)s)", arg_joiner=" - ",
+                              **extra_context)
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return super().as_sql(compiler, connection,
+                              template="CAST(julianday(%(expressions)s) AS INTEGER)",
+                              arg_joiner=") - julianday(", **extra_context)
+
+
+def days_between(later, earlier) -> DaysBetween:
+    def as_date(value):
+        if isinstance(value, dt.date):
+            return Cast(Value(value, output_field=DateField()), DateField())
+        return F(value)
+
+    return DaysBetween(as_date(later), as_date(earlier))
+
+
+def _median(queryset: QuerySet, expression, count: int):
+    """Median of an integer expression over `queryset` in SQL: one query (the middle one or two rows)."""
+    if not count:
+        return None
+    ordered = queryset.annotate(_v=expression).order_by("_v").values_list("_v", flat=True)
+    if count % 2:
+        return float(ordered[count // 2: count // 2 + 1][0])
+    low, high = list(ordered[count // 2 - 1: count // 2 + 1])
+    return (low + high) / 2
+
+
+# --- sections -------------------------------------------------------------------------------------
+
+
+def participants_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    starts = starts_in(project, start, end)
+    totals = starts.aggregate(
+        starts=Count("pk"),
+        unique=Count("participant", distinct=True),
+        anonymous=Count("participant", distinct=True,
+                        filter=Q(participant__identity=Participant.Identity.ANONYMOUS)),
+    )
+    gender_rows = list(
+        starts.order_by().values("participant__gender")
+        .annotate(unique=Count("participant", distinct=True), starts=Count("pk"))
+    )
+    agency_rows = starts.order_by().values("agency__code").annotate(n=Count("pk"))
+
+    # Age at the first start in the period: start year − birth year, per person, aggregated in SQL.
+    first_start = Subquery(
+        starts.filter(participant=OuterRef("pk")).order_by().values("participant")
+        .annotate(first=Min("start_date")).values("first")
+    )
+    people = (
+        Participant.objects.filter(Exists(starts.filter(participant=OuterRef("pk"))))
+        .annotate(age=ExtractYear(first_start) - F("birth_year"))
+    )
+    bands = people.aggregate(
+        young=Count("pk", filter=Q(birth_year__isnull=False, age__lt=30)),
+        middle=Count("pk", filter=Q(birth_year__isnull=False, age__gte=30, age__lt=55)),
+        older=Count("pk", filter=Q(birth_year__isnull=False, age__gte=55)),
+        unknown=Count("pk", filter=Q(birth_year__isnull=True)),
+    )
+    return {
+        "starts": totals["starts"],
+        "unique": totals["unique"],
+        "anonymous": totals["anonymous"],
+        "re_enrolments": totals["starts"] - totals["unique"],
+        "by_gender": _by_gender(gender_rows, "participant__gender", "unique"),
+        "starts_by_gender": _by_gender(gender_rows, "participant__gender", "starts"),
+        "by_age_band": dict(zip(AGE_BANDS, [bands["young"], bands["middle"], bands["older"], bands["unknown"]],
+                                strict=True)),
+        "by_agency": {row["agency__code"]: row["n"] for row in agency_rows},
+    }
+
+
+def referrals_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    received = valid_referrals(project).filter(referral_date__gte=start, referral_date__lte=end)
+    rows = list(received.order_by().values("agency__code", "participant__gender").annotate(n=Count("pk")))
+    by_agency: dict[str, int] = {}
+    for row in rows:
+        by_agency[row["agency__code"]] = by_agency.get(row["agency__code"], 0) + row["n"]
+    return {
+        "total": sum(row["n"] for row in rows),
+        "by_agency": by_agency,
+        "by_gender": _by_gender(rows, "participant__gender"),
+    }
+
+
+def waiting_list_section(project: Project, on: dt.date) -> dict:
+    """Referred, not exited and without an occupying assignment on `on` (the period end)."""
+    exited = Exit.objects.filter(referral=OuterRef("pk"), exit_date__lte=on)
+    placed = occupying_assignments(on=on).filter(referral=OuterRef("pk"))
+    waiting = (
+        valid_referrals(project).filter(referral_date__lte=on)
+        .filter(~Exists(exited)).filter(~Exists(placed))
+    )
+    waiting_days = days_between(on, "referral_date")
+    totals = waiting.aggregate(
+        total=Count("pk"),
+        without_start=Count("pk", filter=Q(start_date__isnull=True) | Q(start_date__gt=on)),
+        mean=Avg(waiting_days),
+    )
+    gender_rows = waiting.order_by().values("participant__gender").annotate(n=Count("pk"))
+    return {
+        "total": totals["total"],
+        "without_start": totals["without_start"],
+        "without_placement": totals["total"] - totals["without_start"],
+        "by_gender": _by_gender(gender_rows, "participant__gender"),
+        "days_mean": round(float(totals["mean"]), 1) if totals["mean"] is not None else None,
+        "days_median": _median(waiting, waiting_days, totals["total"]),
+    }
+
+
+def exits_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    exits = valid_exits(project, start, end)
+    rows = list(
+        exits.order_by().values("kind", "reason__code", "referral__participant__gender").annotate(n=Count("pk"))
+    )
+    by_kind = {ExitKind.AS_PLANNED.value: 0, ExitKind.INTERRUPTED.value: 0}
+    by_reason: dict[str, int] = {}
+    for row in rows:
+        by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + row["n"]
+        reason = row["reason__code"] or UNKNOWN
+        by_reason[reason] = by_reason.get(reason, 0) + row["n"]
+    return {
+        "total": sum(row["n"] for row in rows),
+        "by_kind": by_kind,
+        "by_reason": by_reason,
+        "by_gender": _by_gender(rows, "referral__participant__gender"),
+    }
+
+
+def outcomes_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    person = "referral__participant"
+    totals = valid_exits(project, start, end).aggregate(
+        exited=Count(person, distinct=True),
+        count=Count(person, distinct=True, filter=Q(reason__is_work_or_studies=True)),
+    )
+    return {
+        "work_or_studies": {
+            "count": totals["count"],
+            "exited": totals["exited"],
+            "share": _share(totals["count"], totals["exited"]),
+            "target": _fraction(project.target_work_or_studies_percent),
+        }
+    }
+
+
+def followup_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    followups = FollowUp90.objects.filter(exit__in=valid_exits(project, start, end))
+    totals = followups.aggregate(
+        total=Count("pk"),
+        done=Count("pk", filter=Q(done_on__isnull=False)),
+        work_or_studies=Count("pk", filter=Q(done_on__isnull=False, activity__is_work_or_studies=True)),
+    )
+    return {
+        "total": totals["total"],
+        "done": totals["done"],
+        "work_or_studies": {
+            "count": totals["work_or_studies"],
+            "share": _share(totals["work_or_studies"], totals["done"]),
+        },
+    }
+
+
+def survey_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    exits = valid_exits(project, start, end)
+    in_period = Q(answers__invitation__exit__in=exits)
+    statements = SurveyStatement.objects.filter(active=True).annotate(
+        answer_count=Count("answers", filter=in_period),
+        yes_count=Count("answers", filter=in_period & Q(answers__agrees=True)),
+    ).order_by("number")
+    invitations = SurveyInvitation.objects.filter(exit__in=exits).aggregate(
+        invited=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False))
+    )
+    rows = []
+    for statement in statements:
+        share = _share(statement.yes_count, statement.answer_count)
+        target = _fraction(statement.target_percent)
+        rows.append({
+            "number": statement.number,
+            "text": statement.text,
+            "answers": statement.answer_count,
+            "yes": statement.yes_count,
+            "share": share,
+            "target": target,
+            "met": None if share is None else share >= target,
+        })
+    return {"invited": invitations["invited"], "answered": invitations["answered"], "statements": rows}
+
+
+def _existing_on(on: dt.date, prefix: str = "") -> Q:
+    """Placements that exist on the date: available from before it, not closed and not expired by then."""
+    p = prefix
+    not_closed = Q(**{f"{p}closed_on__gt": on}) | (
+        Q(**{f"{p}closed_on__isnull": True}) & ~Q(**{f"{p}status": Placement.Status.CLOSED})
+    )
+    not_expired = Q(**{f"{p}available_to__isnull": True}) | Q(**{f"{p}available_to__gte": on})
+    return Q(**{f"{p}available_from__lte": on}) & not_closed & not_expired
+
+
+def _with_capped_occupancy(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:
+    occupied = (
+        occupying_assignments(on=on).filter(placement=OuterRef("pk")).order_by()
+        .values("placement").annotate(n=Count("pk")).values("n")
+    )
+    return queryset.annotate(occupied_capped=Least(
+        Coalesce(Subquery(occupied, output_field=IntegerField()), Value(0)), F("capacity"),
+        output_field=IntegerField(),
+    ))
+
+
+def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    """Placements are the region's (not one project's): total, occupancy and free slots at the period end."""
+    is_open = ~Q(status=Placement.Status.PAUSED)
+    existing = _with_capped_occupancy(Placement.objects.filter(_existing_on(end)), end)
+    totals = existing.aggregate(
+        n_total=Count("pk"),
+        n_capacity=Coalesce(Sum("capacity"), 0),
+        n_open_capacity=Coalesce(Sum("capacity", filter=is_open), 0),
+        n_occupied=Coalesce(Sum("occupied_capped"), 0),
+        n_occupied_open=Coalesce(Sum("occupied_capped", filter=is_open), 0),
+    )
+    flows = Placement.objects.aggregate(
+        new=Count("pk", filter=Q(available_from__gte=start, available_from__lte=end)),
+        closed=Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
+    )
+    org_rows = {
+        row["unit__organisation"]: row
+        for row in existing.order_by().values("unit__organisation").annotate(
+            placements=Count("pk"), slots=Sum("capacity"), occupied=Sum("occupied_capped"))
+    }
+    by_organisation = []
+    for org in Organisation.objects.order_by("name").values("pk", "name", "employee_count",
+                                                              "placement_target_percent"):
+        row = org_rows.get(org["pk"], {})
+        placements = row.get("placements", 0)
+        share = _share(placements, org["employee_count"])
+        target = _fraction(org["placement_target_percent"])
+        by_organisation.append({
+            "name": org["name"],
+            "placements": placements,
+            "capacity": row.get("slots") or 0,
+            "occupied": row.get("occupied") or 0,
+            "employee_count": org["employee_count"],
+            "share": share,
+            "target": target,
+            "target_placements": (round(org["employee_count"] * target, 1)
+                                  if org["employee_count"] and target is not None else None),
+            "met": None if share is None else share >= target,
+        })
+    by_area = [
+        {"code": row["occupational_area__code"], "name": row["occupational_area__name"],
+         "placements": row["placements"], "capacity": row["slots"], "occupied": row["occupied"] or 0}
+        for row in existing.order_by("occupational_area__sort_order", "occupational_area__name")
+        .values("occupational_area__code", "occupational_area__name", "occupational_area__sort_order")
+        .annotate(placements=Count("pk"), slots=Sum("capacity"), occupied=Sum("occupied_capped"))
+    ]
+    gender_rows = (
+        occupying_assignments(on=end).filter(referral__in=valid_referrals(project)).order_by()
+        .values("referral__participant__gender").annotate(n=Count("pk"))
+    )
+    return {
+        "total": totals["n_total"],
+        "capacity": totals["n_capacity"],
+        "occupied": totals["n_occupied"],
+        "free": max(totals["n_open_capacity"] - totals["n_occupied_open"], 0),
+        "new": flows["new"],
+        "closed": flows["closed"],
+        "by_organisation": by_organisation,
+        "by_area": by_area,
+        "occupied_by_gender": _by_gender(gender_rows, "referral__participant__gender"),
+    }
+
+
+def equality_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    threshold_days = equality_threshold_days()
+    threshold_share = equality_threshold_share()
+    starts = starts_in(project, start, end)
+    day_rows = (
+        starts.order_by().values("participant__gender")
+        .annotate(n=Count("pk"), mean=Avg(days_between("start_date", "referral_date")))
+    )
+    days_by_gender = {gender: {"count": 0, "mean_days": None} for gender in GENDERS}
+    for row in day_rows:
+        days_by_gender[row["participant__gender"]] = {
+            "count": row["n"], "mean_days": round(float(row["mean"]), 1) if row["mean"] is not None else None,
+        }
+    means = [value["mean_days"] for value in days_by_gender.values() if value["mean_days"] is not None]
+    difference = round(max(means) - min(means), 1) if len(means) >= 2 else None
+
+    placed = Assignment.objects.filter(
+        referral__in=valid_referrals(project), start_date__gte=start, start_date__lte=end,
+        status__in=[*Assignment.OCCUPYING, Assignment.Status.COMPLETED],
+    )
+    area_rows = list(
+        placed.order_by().values("placement__occupational_area__code", "placement__occupational_area__name",
+                                 "referral__participant__gender").annotate(n=Count("pk"))
+    )
+    gender_totals = dict.fromkeys(GENDERS, 0)
+    areas: dict[str, dict] = {}
+    for row in area_rows:
+        gender = row["referral__participant__gender"]
+        gender_totals[gender] = gender_totals.get(gender, 0) + row["n"]
+        area = areas.setdefault(row["placement__occupational_area__code"], {
+            "code": row["placement__occupational_area__code"], "name": row["placement__occupational_area__name"],
+            "by_gender": dict.fromkeys(GENDERS, 0),
+        })
+        area["by_gender"][gender] += row["n"]
+    present = [gender for gender, total in gender_totals.items() if total]
+    for area in areas.values():
+        shares = {gender: _share(area["by_gender"][gender], gender_totals[gender]) for gender in present}
+        area["share_by_gender"] = shares
+        spread = max(shares.values()) - min(shares.values()) if len(shares) >= 2 else 0
+        area["flagged"] = spread > threshold_share
+    by_area = sorted(areas.values(), key=lambda area: area["name"])
+    return {
+        "days_to_start": {
+            "threshold_days": threshold_days,
+            "by_gender": days_by_gender,
+            "max_difference": difference,
+            "flagged": difference is not None and difference > threshold_days,
+        },
+        "placement_kind": {
+            "threshold_share": threshold_share,
+            "total_by_gender": gender_totals,
+            "by_area": by_area,
+            "flagged": any(area["flagged"] for area in by_area),
+        },
+    }
+
+
+def trend_section(project: Project, end: dt.date) -> dict:
+    """Starts, exits and placements for the 12 months ending with the period end's month."""
+    first = add_months(month_start(end), -(TREND_MONTHS - 1))
+    last = month_end(end)
+    months = [add_months(first, i) for i in range(TREND_MONTHS)]
+    keys = [month.strftime("%Y-%m") for month in months]
+
+    def monthly(queryset, field):
+        counts = dict.fromkeys(keys, 0)
+        rows = (queryset.filter(**{f"{field}__gte": first, f"{field}__lte": last}).order_by()
+                .annotate(month=TruncMonth(field)).values("month").annotate(n=Count("pk")))
+        for row in rows:
+            counts[row["month"].strftime("%Y-%m")] = row["n"]
+        return [counts[key] for key in keys]
+
+    month_ends = [min(month_end(month), end) if month == months[-1] else month_end(month) for month in months]
+    placement_counts = Placement.objects.aggregate(**{
+        f"m{i}": Count("pk", filter=_existing_on(day)) for i, day in enumerate(month_ends)
+    })
+    return {
+        "months": keys,
+        "starts": monthly(valid_referrals(project), "start_date"),
+        "exits": monthly(Exit.objects.filter(referral__project=project)
+                         .exclude(kind=ExitKind.REGISTERED_IN_ERROR), "exit_date"),
+        "placements": [placement_counts[f"m{i}"] for i in range(TREND_MONTHS)],
+    }
+
+
+def _meta(kind: str, project: Project, start: dt.date, end: dt.date) -> dict:
+    return {
+        "kind": kind,
+        "project": project.slug,
+        "project_name": project.name,
+        "period_start": start.isoformat(),
+        "period_end": end.isoformat(),
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "suppressed": False,
+        "small_count_threshold": settings.SMALL_COUNT_THRESHOLD,
+        "agencies": dict(Agency.objects.values_list("code", "name")),
+    }
+
+
+def _category_names() -> dict:
+    from participants.models import ExitReason
+
+    return {"exit_reasons": dict(ExitReason.objects.values_list("code", "name"))}
+
+
+# --- the two reports ------------------------------------------------------------------------------
+
+
+def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
+    """All figures of the monthly steering-group report (unsuppressed; see reporting.suppression)."""
+    return {
+        "meta": {**_meta("monthly", project, period_start, period_end), **_category_names()},
+        "participants": participants_section(project, period_start, period_end),
+        "referrals": referrals_section(project, period_start, period_end),
+        "waiting_list": waiting_list_section(project, period_end),
+        "exits": exits_section(project, period_start, period_end),
+        "outcomes": outcomes_section(project, period_start, period_end),
+        "followup_90": followup_section(project, period_start, period_end),
+        "survey": survey_section(project, period_start, period_end),
+        "placements": placements_section(project, period_start, period_end),
+        "equality": equality_section(project, period_start, period_end),
+        "trend": trend_section(project, period_end),
+    }
+
+
+def placements_used_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    """Placements and host organisations that had a participant of the project during the period."""
+    used = Assignment.objects.annotate(until=Coalesce("end_date", "planned_end_date")).filter(
+        referral__in=valid_referrals(project),
+        status__in=[*Assignment.OCCUPYING, Assignment.Status.COMPLETED],
+        start_date__lte=end, until__gte=start,
+    )
+    totals = used.aggregate(
+        assignments=Count("pk"),
+        placements=Count("placement", distinct=True),
+        organisations=Count("placement__unit__organisation", distinct=True),
+    )
+    return totals
+
+
+def final_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
+    """The figures of the ESF-style final report for the whole period (normally the project's life)."""
+    participants = participants_section(project, period_start, period_end)
+    outcomes = outcomes_section(project, period_start, period_end)
+    survey = survey_section(project, period_start, period_end)
+    placements = placements_section(project, period_start, period_end)
+    placements["used"] = placements_used_section(project, period_start, period_end)
+
+    members = list(ProjectGroupMember.objects.filter(project=project)
+                   .values("group", "name", "represents", "title", "email", "gender"))
+    groups = {}
+    for group in (ProjectGroupMember.Group.STEERING, ProjectGroupMember.Group.REFERENCE):
+        in_group = [m for m in members if m["group"] == group]
+        by_gender = dict.fromkeys(GENDERS, 0)
+        for member in in_group:
+            key = member["gender"] or UNKNOWN
+            by_gender[key] = by_gender.get(key, 0) + 1
+        groups[group.value] = {
+            "total": len(in_group), "by_gender": by_gender,
+            "members": [{"name": m["name"], "represents": m["represents"], "gender": m["gender"]}
+                        for m in in_group],
+        }
+    contacts = [{"name": m["name"], "title": m["title"], "represents": m["represents"], "email": m["email"]}
+                for m in members if m["group"] == ProjectGroupMember.Group.CONTACT]
+    partners = [
+        {"name": p["name"], "role": p["role"], "contribution": p["contribution"],
+         "co_financing_amount": int(p["co_financing_amount"] or 0)}
+        for p in ProjectPartner.objects.filter(project=project).order_by("role", "name")
+        .values("name", "role", "contribution", "co_financing_amount")
+    ]
+    co_financing_total = sum(p["co_financing_amount"] for p in partners)
+    return {
+        "meta": {**_meta("final", project, period_start, period_end), **_category_names(),
+                 "funder": project.funder, "owner": project.owner.name,
+                 "project_start": project.start_date.isoformat(), "project_end": project.end_date.isoformat()},
+        "participants": participants,
+        "referrals": referrals_section(project, period_start, period_end),
+        "exits": exits_section(project, period_start, period_end),
+        "outcomes": outcomes,
+        "followup_90": followup_section(project, period_start, period_end),
+        "survey": survey,
+        "placements": placements,
+        "equality": equality_section(project, period_start, period_end),
+        "targets": {
+            "participants": {"target": project.target_participants, "outcome": participants["unique"],
+                             "share": _share(participants["unique"], project.target_participants)},
+            "work_or_studies": {"target": outcomes["work_or_studies"]["target"],
+                                "outcome": outcomes["work_or_studies"]["share"]},
+            "placements": {"target": project.target_placements, "outcome": placements["used"]["placements"]},
+            "survey": [{"number": s["number"], "text": s["text"], "target": s["target"], "outcome": s["share"],
+                        "met": s["met"]} for s in survey["statements"]],
+        },
+        "partners": partners,
+        "groups": groups,
+        "contacts": contacts,
+        "budget": {
+            "total": int(project.budget_total or 0),
+            "spent": int(project.budget_spent or 0),
+            "spent_share": _share(float(project.budget_spent or 0), float(project.budget_total or 0)),
+            "co_financing_total": co_financing_total,
+        },
+    }
