@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
-# `make lock`: regenerate requirements/lock.txt from pyproject.toml (runtime + dev extra).
-# The lock names no hosts: no index URL, no find-links.
+# `make lock`: regenerate the lock files from pyproject.toml.
+#   requirements/lock.txt     runtime + dev extra: what `make run`, `make test` and CI install
+#   requirements/runtime.txt  runtime only, pinned to the same versions: what the Docker image installs
+# Existing pins are kept unless pyproject.toml needs otherwise; `scripts/lock.sh --upgrade` takes newer releases.
+# The lock files name no hosts: no index URL, no find-links.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
-.venv/bin/pip-compile --quiet --allow-unsafe --extra dev --strip-extras --no-emit-index-url --no-emit-find-links \
+
+COMMON=(--quiet --strip-extras --no-emit-index-url --no-emit-find-links)
+.venv/bin/pip-compile "${COMMON[@]}" --allow-unsafe --extra dev "$@" \
     --output-file requirements/lock.txt pyproject.toml
-if grep -n "http" requirements/lock.txt; then
-    echo "requirements/lock.txt nämner en adress: ta bort den" >&2
+.venv/bin/pip-compile "${COMMON[@]}" --constraint requirements/lock.txt \
+    --output-file requirements/runtime.txt pyproject.toml
+if grep -n "http" requirements/lock.txt requirements/runtime.txt; then
+    echo "en låsfil nämner en adress: ta bort den" >&2
     exit 1
 fi
 scripts/bootstrap.sh

@@ -1,0 +1,121 @@
+"""The settings modules, each loaded in a fresh interpreter with a controlled environment.
+
+A developer's .env must not leak in, so the child process disables django-environ's read_env."""
+
+import json
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+PROBE = """
+import json
+import environ
+environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+try:
+    result = {
+        "engine": settings.DATABASES["default"]["ENGINE"],
+        "eager": settings.CELERY_TASK_ALWAYS_EAGER,
+        "broker": settings.CELERY_BROKER_URL,
+        "debug": settings.DEBUG,
+        "allow_demo_seed": settings.ALLOW_DEMO_SEED,
+        "allowed_hosts": settings.ALLOWED_HOSTS,
+        "ssl_redirect": getattr(settings, "SECURE_SSL_REDIRECT", False),
+        "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+    }
+except ImproperlyConfigured as exc:
+    result = {"improperly_configured": str(exc)}
+print(json.dumps(result))
+"""
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "a-long-random-test-secret-key-0123456789",
+    "DJANGO_ALLOWED_HOSTS": "sjalvklart.example.se",
+    "DATABASE_URL": "postgres://app:app@db.invalid:5432/app",
+    "REDIS_URL": "redis://redis.invalid:6379/0",
+}
+
+
+def load_settings(**env_vars) -> dict:
+    """Import the settings named by DJANGO_SETTINGS_MODULE in a child process with only `env_vars`."""
+    env = {key: value for key, value in os.environ.items()
+           if key in ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")}
+    env.update(env_vars)
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
+        [sys.executable, "-c", PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=60, check=False,
+    )
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def test_production_refuses_sqlite():
+    env = {**PRODUCTION}
+    del env["DATABASE_URL"]
+
+    result = load_settings(**env)
+
+    assert "PostgreSQL" in result["improperly_configured"]
+
+
+def test_production_refuses_explicit_sqlite_url():
+    result = load_settings(**{**PRODUCTION, "DATABASE_URL": "sqlite:////tmp/prod.sqlite3"})
+
+    assert "PostgreSQL" in result["improperly_configured"]
+
+
+def test_production_refuses_missing_redis():
+    env = {**PRODUCTION}
+    del env["REDIS_URL"]
+
+    result = load_settings(**env)
+
+    assert "REDIS_URL" in result["improperly_configured"]
+
+
+def test_production_refuses_missing_secret_key():
+    env = {**PRODUCTION}
+    del env["DJANGO_SECRET_KEY"]
+
+    result = load_settings(**env)
+
+    assert "DJANGO_SECRET_KEY" in result["improperly_configured"]
+
+
+def test_production_with_postgres_and_redis_is_strict():
+    result = load_settings(**PRODUCTION)
+
+    assert result == {
+        "engine": "django.db.backends.postgresql",
+        "eager": False,
+        "broker": "redis://redis.invalid:6379/0",
+        "debug": False,
+        "allow_demo_seed": False,
+        "allowed_hosts": ["sjalvklart.example.se"],
+        "ssl_redirect": True,
+        "session_cookie_secure": True,
+    }
+
+
+def test_local_settings_without_environment_use_sqlite_and_eager_celery():
+    result = load_settings(DJANGO_SETTINGS_MODULE="config.settings.local")
+
+    assert result["engine"] == "django.db.backends.sqlite3"
+    assert result["eager"] is True
+    assert result["broker"] == "memory://"
+    assert result["debug"] is True
+    assert result["allow_demo_seed"] is True
+
+
+def test_local_settings_follow_database_and_redis_urls():
+    result = load_settings(DJANGO_SETTINGS_MODULE="config.settings.local",
+                           DATABASE_URL="postgres://app:app@127.0.0.1:5433/app",
+                           REDIS_URL="redis://127.0.0.1:6390/0")
+
+    assert result["engine"] == "django.db.backends.postgresql"
+    assert result["eager"] is False
+    assert result["broker"] == "redis://127.0.0.1:6390/0"
