@@ -2,7 +2,6 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 # Participant has no admin page on purpose: every read of a person goes through the audited views.
-
 from participants.models import (
     Activity,
     Exit,

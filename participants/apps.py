@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ParticipantsConfig(AppConfig):
     name = "participants"
     verbose_name = _("Deltagare")
+
+    def ready(self):
+        from participants import panels  # noqa: F401 - registers the start-page panels

@@ -1,5 +1,29 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from participants import views
 
 app_name = "participants"
 
-urlpatterns = []
+urlpatterns = [
+    path("", views.participant_list, name="list"),
+    path("waiting/", views.waiting_list, name="waiting_list"),
+    path("new/", views.referral_create, name="referral_create"),
+    path("import/", views.import_upload, name="import"),
+    path("follow-up-90/", views.followup90_list, name="followup90_list"),
+    path("follow-up-90/<int:pk>/", views.followup90_edit, name="followup90_edit"),
+    path("survey/<str:token>/", views.survey, name="survey"),
+    path("<int:pk>/", views.participant_detail, name="detail"),
+    path("starts/<int:pk>/assessment/", views.assessment_edit, name="assessment"),
+    path("starts/<int:pk>/matching/", views.matching, name="matching"),
+    path("starts/<int:pk>/request/", views.placement_request, name="request"),
+    path("starts/<int:pk>/follow-ups/new/", views.follow_up_create, name="follow_up_create"),
+    path("starts/<int:pk>/plan/new/", views.plan_step_create, name="plan_step_create"),
+    path("starts/<int:pk>/competences/new/", views.competence_create, name="competence_create"),
+    path("starts/<int:pk>/competence-card.pdf", views.competence_card_pdf, name="competence_card"),
+    path("starts/<int:pk>/exit/", views.exit_create, name="exit"),
+    path("exits/<int:pk>/survey-link/", views.survey_link, name="survey_link"),
+    path("plan-steps/<int:pk>/done/", views.plan_step_done, name="plan_step_done"),
+    path("assignments/<int:pk>/start/", views.assignment_start, name="assignment_start"),
+    path("assignments/<int:pk>/complete/", views.assignment_complete, name="assignment_complete"),
+    path("assignments/<int:pk>/withdraw/", views.assignment_withdraw, name="assignment_withdraw"),
+]

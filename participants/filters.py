@@ -1,0 +1,64 @@
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Gender
+from organisations.models import Agency, OccupationalArea, Project
+from participants.models import Participant, Referral
+
+
+class ParticipantFilter(django_filters.FilterSet):
+    STATUS_CHOICES = [("active", _("Pågående start")), ("exited", _("Avslutade"))]
+
+    q = django_filters.CharFilter(label=_("Sök kod eller namn"), method="filter_q")
+    agency = django_filters.ModelChoiceFilter(label=_("Myndighet"), queryset=Agency.objects.all(),
+                                              method="filter_agency", empty_label=_("Alla"))
+    project = django_filters.ModelChoiceFilter(label=_("Projekt"), queryset=Project.objects.all(),
+                                               method="filter_project", empty_label=_("Alla"))
+    gender = django_filters.ChoiceFilter(label=_("Kön"), choices=Gender.choices, empty_label=_("Alla"))
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=STATUS_CHOICES, method="filter_status",
+                                         empty_label=_("Alla"))
+
+    class Meta:
+        model = Participant
+        fields = ["q", "agency", "project", "gender", "status"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        query = Q(code__icontains=value)
+        for part in value.split():
+            query |= Q(first_name__icontains=part) | Q(last_name__icontains=part)
+        return queryset.filter(query)
+
+    def filter_agency(self, queryset, name, value):
+        return queryset.filter(Exists(Referral.objects.filter(participant=OuterRef("pk"), agency=value)))
+
+    def filter_project(self, queryset, name, value):
+        return queryset.filter(Exists(Referral.objects.filter(participant=OuterRef("pk"), project=value)))
+
+    def filter_status(self, queryset, name, value):
+        open_start = Referral.objects.filter(participant=OuterRef("pk"), exit__isnull=True)
+        if value == "active":
+            return queryset.filter(Exists(open_start))
+        if value == "exited":
+            return queryset.exclude(Exists(open_start))
+        return queryset
+
+
+class WaitingListFilter(django_filters.FilterSet):
+    agency = django_filters.ModelChoiceFilter(label=_("Myndighet"), queryset=Agency.objects.all(),
+                                              empty_label=_("Alla"))
+    gender = django_filters.ChoiceFilter(label=_("Kön"), field_name="participant__gender", choices=Gender.choices,
+                                         empty_label=_("Alla"))
+    interest = django_filters.ModelChoiceFilter(label=_("Yrkesintresse"), queryset=OccupationalArea.objects.all(),
+                                                method="filter_interest", empty_label=_("Alla"))
+
+    class Meta:
+        model = Referral
+        fields = ["agency", "gender", "interest"]
+
+    def filter_interest(self, queryset, name, value):
+        through = Referral.interests.through
+        return queryset.filter(Exists(through.objects.filter(referral_id=OuterRef("pk"), occupationalarea=value)))

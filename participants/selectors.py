@@ -1,0 +1,197 @@
+"""Reads about participants: lists, the waiting list, matching suggestions, follow-ups due.
+
+Every function takes the acting user and starts from the scoping querysets in participants.permissions.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.roles import is_case_worker, is_leader
+from organisations.permissions import agency_of, units_managed_by
+from participants.models import ExitKind, FollowUp90, Participant, Referral
+from participants.permissions import participants_visible_to, referrals_visible_to
+from placements.models import Assignment, Placement
+from placements.permissions import assignments_visible_to, placements_visible_to
+from placements.selectors import with_free_slot
+
+PLACED_STATUSES = (Assignment.Status.CONFIRMED, Assignment.Status.ONGOING, Assignment.Status.COMPLETED)
+
+
+def participant_list(*, user) -> QuerySet[Participant]:
+    """Participants the user may see, newest start first, with the latest referral date annotated."""
+    return (
+        participants_visible_to(user)
+        .annotate(latest_referral=Max("referrals__referral_date"))
+        .order_by(F("latest_referral").desc(nulls_last=True), "pk")
+    )
+
+
+def manager_assignment_list(*, user) -> QuerySet[Assignment]:
+    """A manager's view of participants: the assignments at their units, code/name and dates only."""
+    return (
+        Assignment.objects.filter(placement__unit__in=units_managed_by(user))
+        .exclude(status=Assignment.Status.DECLINED)
+        .select_related("placement__unit", "referral__participant")
+        .order_by("-start_date", "pk")
+    )
+
+
+def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:
+    """Referred, not exited and not yet placed (no confirmed, ongoing or completed assignment), oldest first.
+    `pending_request` tells whether a request is waiting for the host's answer."""
+    on = on or timezone.localdate()
+    placed = Assignment.objects.filter(referral=OuterRef("pk"), status__in=PLACED_STATUSES)
+    pending = Assignment.objects.filter(referral=OuterRef("pk"), status=Assignment.Status.REQUESTED)
+    return (
+        referrals_visible_to(user)
+        .filter(exit__isnull=True)
+        .exclude(Exists(placed))
+        .annotate(pending_request=Exists(pending))
+        .select_related("participant", "agency", "project")
+        .prefetch_related("interests")
+        .order_by("referral_date", "pk")
+    )
+
+
+def days_waiting(referral: Referral, *, on: dt.date | None = None) -> int:
+    return ((on or timezone.localdate()) - referral.referral_date).days
+
+
+def referrals_for_participant(*, user, participant: Participant) -> QuerySet[Referral]:
+    assignments = (assignments_visible_to(user)
+                   .select_related("placement__unit__organisation", "supervisor")
+                   .order_by("-start_date", "pk"))
+    return (
+        referrals_visible_to(user)
+        .filter(participant=participant)
+        .select_related("agency", "project", "programme", "support_before", "activity_before", "case_worker",
+                        "assessment", "exit__reason", "exit__activity_after", "exit__followup_90__activity",
+                        "exit__survey_invitation")
+        .prefetch_related("interests", "adaptation_needs", "plan_steps", "competences",
+                          Prefetch("follow_ups", to_attr="follow_up_list"),
+                          Prefetch("assignments", queryset=assignments, to_attr="assignment_list"))
+        .order_by("-referral_date", "-pk")
+    )
+
+
+# --- Matching ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Suggestion:
+    placement: Placement
+    score: int
+    reasons: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def placement_suggestions(*, user, referral: Referral, start_date: dt.date, planned_end_date: dt.date,
+                          limit: int = 25) -> list[Suggestion]:
+    """Placements with a free slot on the start date, available for the whole period, ranked by fit:
+    occupational interest (3), wished municipality (2), each needed adaptation offered (1, +1 if all).
+
+    Queries (constant, whatever the number of placements): interests, adaptation needs, placements with
+    occupancy and scores, and their adaptations (prefetch) = 4.
+    """
+    interest_ids = list(referral.interests.values_list("pk", flat=True))
+    needed = {a.pk: a.name for a in referral.adaptation_needs.all()}
+    municipality = (referral.wished_municipality or "").strip()
+
+    covered = (
+        Placement.adaptations.through.objects.filter(placement_id=OuterRef("pk"), adaptation_id__in=list(needed))
+        .order_by()
+        .values("placement_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    queryset = (
+        with_free_slot(placements_visible_to(user), on=start_date)
+        .filter(Q(available_to__isnull=True) | Q(available_to__gte=planned_end_date))
+        .exclude(Exists(Assignment.objects.filter(placement=OuterRef("pk"), referral=referral,
+                                                  status__in=(Assignment.Status.REQUESTED, *PLACED_STATUSES))))
+        .annotate(
+            interest_match=Case(When(occupational_area_id__in=interest_ids, then=Value(1)), default=Value(0),
+                                output_field=IntegerField()),
+            municipality_match=Case(When(unit__municipality__iexact=municipality, then=Value(1)),
+                                    default=Value(0), output_field=IntegerField())
+            if municipality else Value(0, output_field=IntegerField()),
+            adaptations_covered=Coalesce(Subquery(covered, output_field=IntegerField()), Value(0)),
+        )
+        .annotate(
+            score=F("interest_match") * 3 + F("municipality_match") * 2 + F("adaptations_covered")
+            + Case(When(adaptations_covered=len(needed), then=Value(1)), default=Value(0),
+                   output_field=IntegerField()) * (1 if needed else 0)
+        )
+        .select_related("unit__organisation", "occupational_area", "supervisor")
+        .prefetch_related("adaptations")
+        .order_by("-score", "-free", "available_from", "title", "pk")[:limit]
+    )
+    suggestions = []
+    for placement in queryset:
+        reasons, warnings = [], []
+        if placement.interest_match:
+            reasons.append(_("Yrkesintresse: %(area)s") % {"area": placement.occupational_area.name})
+        if placement.municipality_match:
+            reasons.append(_("I önskad kommun: %(municipality)s") % {"municipality": placement.unit.municipality})
+        elif municipality:
+            warnings.append(_("Annan kommun: %(municipality)s") % {"municipality": placement.unit.municipality})
+        offered = {a.pk for a in placement.adaptations.all()}
+        has = [name for pk, name in needed.items() if pk in offered]
+        lacks = [name for pk, name in needed.items() if pk not in offered]
+        if has:
+            reasons.append(_("Erbjuder anpassning: %(list)s") % {"list": ", ".join(has)})
+        if lacks:
+            warnings.append(_("Saknar anpassning: %(list)s") % {"list": ", ".join(lacks)})
+        reasons.append(_("%(free)s av %(capacity)s platser lediga från %(date)s") % {
+            "free": placement.free, "capacity": placement.capacity, "date": start_date.isoformat()})
+        suggestions.append(Suggestion(placement=placement, score=placement.score, reasons=reasons,
+                                      warnings=warnings))
+    return suggestions
+
+
+# --- Follow-ups and panels -----------------------------------------------------------------------
+
+
+def followups90_due(*, user, on: dt.date | None = None) -> QuerySet[FollowUp90]:
+    on = on or timezone.localdate()
+    return (
+        FollowUp90.objects.filter(exit__referral__in=referrals_visible_to(user), due_on__lte=on,
+                                  done_on__isnull=True)
+        .exclude(exit__kind=ExitKind.REGISTERED_IN_ERROR)
+        .select_related("exit__referral__participant", "exit__referral__agency")
+        .order_by("due_on", "pk")
+    )
+
+
+def pending_requests(*, user) -> QuerySet[Assignment]:
+    return assignments_visible_to(user).filter(status=Assignment.Status.REQUESTED)
+
+
+def my_waiting_count(*, user) -> int:
+    queryset = waiting_list(user=user)
+    if is_case_worker(user) and agency_of(user) is not None:
+        queryset = queryset.filter(Q(case_worker=user) | Q(case_worker__isnull=True))
+    return queryset.count()
+
+
+def may_use_waiting_list(user) -> bool:
+    return is_leader(user) or is_case_worker(user)

@@ -1,0 +1,402 @@
+"""Writes about participants: referrals (starts), assessments, work training, exits, follow-ups, survey.
+
+Booking itself (request, confirm, start, complete, withdraw) lives in placements.services, which owns
+the no-overbooking guarantee; the functions here call it and add the participant side.
+"""
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.models import Gender, Role, User
+from core.roles import is_case_worker, is_leader
+from organisations.models import Agency, AgencyProgramme, Project
+from organisations.permissions import agency_of
+from participants import personnummer
+from participants.models import (
+    Activity,
+    Assessment,
+    Competence,
+    Exit,
+    ExitKind,
+    ExitReason,
+    FollowUp,
+    FollowUp90,
+    Participant,
+    PlanStep,
+    Referral,
+    SupportKind,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyStatement,
+)
+from participants.permissions import referrals_editable_by
+from placements import services as booking
+from placements.models import Assignment
+
+FOLLOWUP_90_DAYS = 90
+SURVEY_VALID_DAYS = 60
+
+
+def _check_editable(user, referral: Referral) -> None:
+    if not referrals_editable_by(user).filter(pk=referral.pk).exists():
+        raise PermissionDenied
+
+
+# --- Referral ------------------------------------------------------------------------------------
+
+
+def participant_code_suggestion(*, agency: Agency, year: int) -> str:
+    """The next free code of the form AF-2026-0042 for the agency and year."""
+    prefix = f"{agency.code.upper()}-{year}-"
+    highest = 0
+    for code in Participant.objects.filter(code__istartswith=prefix).values_list("code", flat=True):
+        match = re.fullmatch(r"(\d+)", code[len(prefix):])
+        if match:
+            highest = max(highest, int(match.group(1)))
+    return f"{prefix}{highest + 1:04d}"
+
+
+@dataclass
+class ReferralResult:
+    referral: Referral
+    recognised: bool
+
+
+def _find_known(*, code: str, personal_number: str) -> Participant | None:
+    if personal_number:
+        found = Participant.objects.filter(personal_number=personal_number).first()
+        if found:
+            return found
+    if code:
+        return Participant.objects.filter(code__iexact=code).first()
+    return None
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    user,
+    project: Project,
+    agency: Agency,
+    identity: str,
+    gender: str,
+    referral_date: dt.date,
+    code: str = "",
+    birth_year: int | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    personal_number: str = "",
+    consent: bool = False,
+    programme: AgencyProgramme | None = None,
+    start_date: dt.date | None = None,
+    support_before: SupportKind | None = None,
+    activity_before: Activity | None = None,
+    interests=(),
+    adaptation_needs=(),
+    wished_municipality: str = "",
+    notes: str = "",
+) -> ReferralResult:
+    """Register a referral (one start). A participant already known by code or personal number gets a
+    new start instead of a second person record."""
+    if is_case_worker(user):
+        own = agency_of(user)
+        if own is None or own.pk != agency.pk:
+            raise PermissionDenied
+    elif not is_leader(user):
+        raise PermissionDenied
+
+    errors: dict[str, str] = {}
+    if gender not in Gender.values:
+        errors["gender"] = _("Välj kön.")
+    if programme is not None and programme.agency_id != agency.pk:
+        errors["programme"] = _("Programmet hör inte till den anvisande myndigheten.")
+    if start_date and start_date < referral_date:
+        errors["start_date"] = _("Startdatum kan inte vara före anvisningsdatum.")
+    code = (code or "").strip()
+    normalised_pnr = ""
+    if identity == Participant.Identity.IDENTIFIED:
+        if not consent:
+            errors["consent"] = _("Namn och personnummer får bara registreras efter samtycke.")
+        if not (first_name.strip() or last_name.strip()):
+            errors["first_name"] = _("Ange namn.")
+        if personal_number:
+            try:
+                normalised_pnr = personnummer.normalise(personal_number)
+            except ValidationError as exc:
+                errors["personal_number"] = exc.messages[0]
+    elif identity == Participant.Identity.ANONYMOUS:
+        code, birth_year, first_name, last_name = "", None, "", ""
+    elif identity != Participant.Identity.PSEUDONYMOUS:
+        errors["identity"] = _("Välj hur deltagaren registreras.")
+    if identity != Participant.Identity.IDENTIFIED:
+        first_name = last_name = ""
+    if errors:
+        raise ValidationError(errors)
+
+    participant = None
+    if identity != Participant.Identity.ANONYMOUS:
+        participant = _find_known(code=code, personal_number=normalised_pnr)
+    recognised = participant is not None
+    if participant is None:
+        if identity != Participant.Identity.ANONYMOUS and not code:
+            code = participant_code_suggestion(agency=agency, year=referral_date.year)
+        participant = Participant(identity=identity, gender=gender, code=code or None)
+        if identity == Participant.Identity.PSEUDONYMOUS:
+            participant.birth_year = birth_year
+        elif identity == Participant.Identity.IDENTIFIED:
+            participant.first_name = first_name.strip()
+            participant.last_name = last_name.strip()
+            participant.personal_number = normalised_pnr
+            participant.birth_year = personnummer.birth_year(normalised_pnr) if normalised_pnr else birth_year
+            participant.consent_recorded_at = timezone.now()
+            participant.consent_recorded_by = user
+        try:
+            with transaction.atomic():
+                participant.save()
+        except IntegrityError:
+            raise ValidationError({"code": _("Deltagarkoden används redan.")}) from None
+
+    referral = Referral.objects.create(
+        participant=participant, project=project, agency=agency, programme=programme,
+        case_worker=user if is_case_worker(user) else None, referral_date=referral_date, start_date=start_date,
+        support_before=support_before, activity_before=activity_before,
+        wished_municipality=wished_municipality.strip(), notes=notes.strip(),
+    )
+    referral.interests.set(interests)
+    referral.adaptation_needs.set(adaptation_needs)
+    return ReferralResult(referral=referral, recognised=recognised)
+
+
+# --- Assessment ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assessment_save(*, user, referral: Referral, obstacles: str, resources: str, completed_on: dt.date | None,
+                    interests=None, wished_municipality: str | None = None) -> Assessment:
+    _check_editable(user, referral)
+    assessment, _created = Assessment.objects.get_or_create(referral=referral)
+    assessment.obstacles = obstacles.strip()
+    assessment.resources = resources.strip()
+    assessment.completed_on = completed_on
+    assessment.save()
+    if interests is not None:
+        referral.interests.set(interests)
+    if wished_municipality is not None:
+        referral.wished_municipality = wished_municipality.strip()
+        referral.save(update_fields=["wished_municipality", "updated_at"])
+    return assessment
+
+
+# --- Work training -------------------------------------------------------------------------------
+
+
+def placement_request(*, user, referral: Referral, placement, start_date: dt.date,
+                      planned_end_date: dt.date) -> Assignment:
+    _check_editable(user, referral)
+    if hasattr(referral, "exit"):
+        raise ValidationError(_("Starten är avslutad."))
+    return booking.assignment_request(user=user, referral=referral, placement=placement, start_date=start_date,
+                                      planned_end_date=planned_end_date)
+
+
+@transaction.atomic
+def assignment_begin(*, user, assignment: Assignment, start_date: dt.date | None = None) -> Assignment:
+    """Start the work training; the first start also marks the referral's start in the project."""
+    assignment = booking.assignment_start(user=user, assignment=assignment, start_date=start_date)
+    Referral.objects.filter(pk=assignment.referral_id, start_date__isnull=True).update(
+        start_date=assignment.start_date, updated_at=timezone.now())
+    return assignment
+
+
+@transaction.atomic
+def follow_up_create(*, user, referral: Referral, met_on: dt.date, notes: str,
+                     assignment: Assignment | None = None) -> FollowUp:
+    _check_editable(user, referral)
+    if assignment is not None and assignment.referral_id != referral.pk:
+        raise ValidationError({"assignment": _("Placeringen hör inte till den här starten.")})
+    return FollowUp.objects.create(referral=referral, assignment=assignment, met_on=met_on, notes=notes.strip(),
+                                   author=user)
+
+
+@transaction.atomic
+def plan_step_create(*, user, referral: Referral, description: str, due_on: dt.date | None = None) -> PlanStep:
+    _check_editable(user, referral)
+    if not description.strip():
+        raise ValidationError({"description": _("Beskriv steget.")})
+    return PlanStep.objects.create(referral=referral, description=description.strip(), due_on=due_on)
+
+
+@transaction.atomic
+def plan_step_mark_done(*, user, step: PlanStep, done_on: dt.date) -> PlanStep:
+    _check_editable(user, step.referral)
+    step.done_on = done_on
+    step.save(update_fields=["done_on", "updated_at"])
+    return step
+
+
+@transaction.atomic
+def competence_create(*, user, referral: Referral, name: str, validated_on: dt.date, description: str = "",
+                      validated_by: str = "") -> Competence:
+    _check_editable(user, referral)
+    if not name.strip():
+        raise ValidationError({"name": _("Ange kompetensen.")})
+    return Competence.objects.create(referral=referral, name=name.strip(), description=description.strip(),
+                                     validated_on=validated_on, validated_by=validated_by.strip())
+
+
+# --- Exit, 90-day follow-up, survey --------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def survey_invitation_issue(*, user, exit: Exit) -> str:
+    """Create (or replace, while unanswered) the one-time survey link; returns the token. Only its hash is stored."""
+    _check_editable(user, exit.referral)
+    if exit.kind == ExitKind.REGISTERED_IN_ERROR:
+        raise ValidationError(_("Ingen enkät för felregistreringar."))
+    token = secrets.token_urlsafe(32)
+    expires = timezone.now() + dt.timedelta(days=SURVEY_VALID_DAYS)
+    invitation = SurveyInvitation.objects.filter(exit=exit).first()
+    if invitation is not None:
+        if invitation.answered_at:
+            raise ValidationError(_("Enkäten är redan besvarad."))
+        invitation.token_hash = _token_hash(token)
+        invitation.expires_at = expires
+        invitation.save(update_fields=["token_hash", "expires_at", "updated_at"])
+    else:
+        SurveyInvitation.objects.create(exit=exit, token_hash=_token_hash(token), expires_at=expires)
+    return token
+
+
+@dataclass
+class ExitResult:
+    exit: Exit
+    survey_token: str | None
+
+
+@transaction.atomic
+def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reason: ExitReason | None = None,
+                activity_after: Activity | None = None) -> ExitResult:
+    """Close a start: withdraw open requests, complete occupying assignments, schedule the 90-day follow-up
+    and issue the survey link (not for registrations in error, which are excluded from all figures)."""
+    _check_editable(user, referral)
+    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    if Exit.objects.filter(referral=referral).exists():
+        raise ValidationError(_("Starten är redan avslutad."))
+    errors = {}
+    if kind not in ExitKind.values:
+        errors["kind"] = _("Välj typ av avslut.")
+    if exit_date < referral.referral_date:
+        errors["exit_date"] = _("Avslutsdatum kan inte vara före anvisningsdatum.")
+    if kind != ExitKind.REGISTERED_IN_ERROR and reason is None:
+        errors["reason"] = _("Välj avslutsorsak.")
+    if errors:
+        raise ValidationError(errors)
+
+    for assignment in referral.assignments.filter(
+        status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)
+    ).select_related("placement"):
+        if assignment.status == Assignment.Status.REQUESTED or (
+            assignment.status == Assignment.Status.CONFIRMED and assignment.start_date > exit_date
+        ):
+            booking.assignment_withdraw(user=user, assignment=assignment, reason=_("Deltagaren har avslutats."))
+        else:
+            booking.assignment_complete(user=user, assignment=assignment,
+                                        end_date=max(exit_date, assignment.start_date))
+
+    exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
+                               activity_after=activity_after, recorded_by=user)
+    token = None
+    if kind != ExitKind.REGISTERED_IN_ERROR:
+        FollowUp90.objects.create(exit=exit, due_on=exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS))
+        token = survey_invitation_issue(user=user, exit=exit)
+    return ExitResult(exit=exit, survey_token=token)
+
+
+@transaction.atomic
+def followup90_record(*, user, followup: FollowUp90, done_on: dt.date, activity: Activity,
+                      notes: str = "") -> FollowUp90:
+    _check_editable(user, followup.exit.referral)
+    if activity is None:
+        raise ValidationError({"activity": _("Välj sysselsättning efter 90 dagar.")})
+    if done_on < followup.exit.exit_date:
+        raise ValidationError({"done_on": _("Uppföljningen kan inte göras före avslutet.")})
+    followup.done_on = done_on
+    followup.activity = activity
+    followup.notes = notes.strip()
+    followup.save(update_fields=["done_on", "activity", "notes", "updated_at"])
+    return followup
+
+
+def followup90_send_reminders(*, today: dt.date | None = None) -> int:
+    """E-mail the project leaders about 90-day follow-ups that are due. Each follow-up is claimed with a
+    conditional update, so running twice (or two workers at once) sends one reminder per follow-up."""
+    today = today or timezone.localdate()
+    due_ids = list(
+        FollowUp90.objects.filter(due_on__lte=today, done_on__isnull=True, reminder_sent_at__isnull=True)
+        .exclude(exit__kind=ExitKind.REGISTERED_IN_ERROR)
+        .values_list("pk", flat=True)
+    )
+    claimed = [pk for pk in due_ids
+               if FollowUp90.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+                   reminder_sent_at=timezone.now())]
+    if not claimed:
+        return 0
+    recipients = list(User.objects.filter(role=Role.LEADER, is_active=True).exclude(email="")
+                      .values_list("email", flat=True))
+    if recipients:
+        with translation.override(settings.LANGUAGE_CODE):
+            context = {"count": len(claimed), "site_url": settings.SITE_URL}
+            subject = render_to_string("participants/email/followup90_due_subject.txt", context).strip()
+            body = render_to_string("participants/email/followup90_due.txt", context)
+        send_mail(subject, body, None, recipients)
+    return len(claimed)
+
+
+class SurveyUnavailable(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason  # "unknown", "answered" or "expired"
+
+
+def survey_invitation_for_token(token: str) -> SurveyInvitation:
+    invitation = SurveyInvitation.objects.filter(token_hash=_token_hash(token or "")).first()
+    if invitation is None or invitation.exit.kind == ExitKind.REGISTERED_IN_ERROR:
+        raise SurveyUnavailable("unknown")
+    if invitation.answered_at is not None:
+        raise SurveyUnavailable("answered")
+    if invitation.expires_at <= timezone.now():
+        raise SurveyUnavailable("expired")
+    return invitation
+
+
+@transaction.atomic
+def survey_answer(*, token: str, answers: dict[int, bool]) -> SurveyInvitation:
+    """Record the participant's answers once. `answers` maps statement id → yes/no for every active statement."""
+    invitation = survey_invitation_for_token(token)
+    invitation = SurveyInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.answered_at is not None:
+        raise SurveyUnavailable("answered")
+    statements = list(SurveyStatement.objects.filter(active=True))
+    missing = [s for s in statements if s.pk not in answers]
+    if missing:
+        raise ValidationError(_("Svara på alla påståenden."))
+    SurveyAnswer.objects.bulk_create(
+        [SurveyAnswer(invitation=invitation, statement=s, agrees=bool(answers[s.pk])) for s in statements]
+    )
+    invitation.answered_at = timezone.now()
+    invitation.save(update_fields=["answered_at", "updated_at"])
+    return invitation

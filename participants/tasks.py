@@ -1,0 +1,9 @@
+from celery import shared_task
+
+from participants import services
+
+
+@shared_task(name="participants.tasks.send_followup90_reminders", acks_late=True)
+def send_followup90_reminders() -> int:
+    """Daily: e-mail the project leaders about 90-day follow-ups that have become due (once per follow-up)."""
+    return services.followup90_send_reminders()

@@ -1,0 +1,549 @@
+"""Participant pages. Thin: parse input, call one service or selector, render.
+
+Every object comes through the scoping querysets (participants.permissions / placements.permissions):
+not visible → 404, visible but not editable → 403, the steering group → 403, anonymous → login.
+Every page that shows a participant's personal data writes an audit event.
+"""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.audit import audit_log
+from core.models import AuditEvent
+from core.roles import is_leader, is_manager, may_see_individuals
+from participants import personnummer, selectors, services
+from participants.filters import ParticipantFilter, WaitingListFilter
+from participants.forms import (
+    AssessmentForm,
+    AssignmentCompleteForm,
+    AssignmentStartForm,
+    AssignmentWithdrawForm,
+    CompetenceForm,
+    ExitForm,
+    FollowUp90Form,
+    FollowUpForm,
+    ImportForm,
+    MatchingPeriodForm,
+    PlanStepForm,
+    ReferralForm,
+    SurveyForm,
+    default_period,
+)
+from participants.imports import COLUMNS, ImportFileError, participants_import, read_table
+from participants.models import Exit, FollowUp90, PlanStep, Referral, SurveyStatement
+from participants.pdf import render_pdf
+from participants.permissions import (
+    may_see_full_personal_data,
+    participants_visible_to,
+    referrals_editable_by,
+    referrals_visible_to,
+)
+from placements.models import Assignment
+from placements.permissions import assignments_visible_to, placements_visible_to
+
+PAGE_SIZE = 50
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _require_individual_access(user) -> None:
+    if not may_see_individuals(user):
+        raise PermissionDenied
+
+
+def _require_full_access(user) -> None:
+    if not may_see_full_personal_data(user):
+        raise PermissionDenied
+
+
+def _referral(request, pk: int, *, edit: bool) -> Referral:
+    user = request.user
+    _require_individual_access(user)
+    referral = get_object_or_404(
+        referrals_visible_to(user).select_related("participant", "agency", "project", "programme"), pk=pk)
+    if edit and not referrals_editable_by(user).filter(pk=referral.pk).exists():
+        raise PermissionDenied
+    return referral
+
+
+def _audit_view(request, obj, detail: str) -> None:
+    audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=obj, detail=detail, request=request)
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field_name, errors in exc.error_dict.items():
+            target = field_name if field_name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def _detail_url(referral: Referral) -> str:
+    return reverse("participants:detail", args=[referral.participant_id]) + f"#start-{referral.pk}"
+
+
+def _survey_url(request, token: str) -> str:
+    return request.build_absolute_uri(reverse("participants:survey", args=[token]))
+
+
+# --- lists ---------------------------------------------------------------------------------------
+
+
+@login_required
+def participant_list(request):
+    user = request.user
+    _require_individual_access(user)
+    if is_manager(user):
+        page = Paginator(selectors.manager_assignment_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+        audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
+                  detail=f"Deltagarlista (chef), sida {page.number}: {len(page.object_list)} rader", request=request)
+        return render(request, "participants/manager_list.html", {"page": page})
+    filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
+              detail=f"Deltagarlista, sida {page.number}: {len(page.object_list)} deltagare", request=request)
+    return render(request, "participants/list.html", {"filter": filterset, "page": page})
+
+
+@login_required
+def waiting_list(request):
+    user = request.user
+    if not selectors.may_use_waiting_list(user):
+        raise PermissionDenied
+    filterset = WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    today = timezone.localdate()
+    rows = [(referral, selectors.days_waiting(referral, on=today)) for referral in page.object_list]
+    audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Referral",
+              detail=f"Väntelista, sida {page.number}: {len(rows)} deltagare", request=request)
+    return render(request, "participants/waiting_list.html",
+                  {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count})
+
+
+# --- referral and participant page ---------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def referral_create(request):
+    user = request.user
+    if not may_see_full_personal_data(user):
+        raise PermissionDenied
+    form = ReferralForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.referral_create(
+                user=user, project=data["project"], agency=data["agency"], identity=data["identity"],
+                gender=data["gender"], referral_date=data["referral_date"], code=data["code"],
+                birth_year=data["birth_year"], first_name=data["first_name"], last_name=data["last_name"],
+                personal_number=data["personal_number"], consent=data["consent"], programme=data["programme"],
+                start_date=data["start_date"], support_before=data["support_before"],
+                activity_before=data["activity_before"], interests=data["interests"],
+                adaptation_needs=data["adaptation_needs"], wished_municipality=data["wished_municipality"],
+                notes=data["notes"],
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            referral = result.referral
+            audit_log(user=user, action=AuditEvent.Action.CREATE, obj=referral.participant,
+                      detail=f"Anvisning {referral.pk}", request=request)
+            if result.recognised:
+                messages.info(request, _("Deltagaren fanns redan i registret. Anvisningen har registrerats som "
+                                         "en ny start för samma person."))
+            else:
+                messages.success(request, _("Anvisningen är registrerad för %(who)s.") % {
+                    "who": referral.participant})
+            return redirect(_detail_url(referral))
+    return render(request, "participants/referral_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def participant_detail(request, pk: int):
+    user = request.user
+    _require_individual_access(user)
+    participant = get_object_or_404(participants_visible_to(user), pk=pk)
+    show_personal_number = False
+    if request.method == "POST":
+        if request.POST.get("action") != "show_personal_number" or not is_leader(user):
+            raise PermissionDenied
+        show_personal_number = bool(participant.personal_number)
+        audit_log(user=user, action=AuditEvent.Action.VIEW, obj=participant,
+                  detail="Visade fullständigt personnummer", request=request)
+    full = may_see_full_personal_data(user)
+    referrals = list(selectors.referrals_for_participant(user=user, participant=participant))
+    _audit_view(request, participant, "Deltagarsida" if full else "Deltagarsida (chef: namn/kod och datum)")
+    pnr = ""
+    if participant.personal_number and full:
+        pnr = (personnummer.formatted(participant.personal_number) if show_personal_number
+               else personnummer.masked(participant.personal_number))
+    editable_ids = set(referrals_editable_by(user).filter(participant=participant).values_list("pk", flat=True))
+    context = {
+        "participant": participant, "referrals": referrals, "full": full, "pnr": pnr,
+        "show_personal_number": show_personal_number, "editable_ids": editable_ids,
+        "is_leader": is_leader(user), "today": timezone.localdate(),
+        "start_form": AssignmentStartForm(initial={"start_date": timezone.localdate()}),
+        "complete_form": AssignmentCompleteForm(initial={"end_date": timezone.localdate()}),
+        "withdraw_form": AssignmentWithdrawForm(),
+    }
+    template = "participants/detail.html" if full else "participants/detail_limited.html"
+    return render(request, template, context)
+
+
+# --- assessment and matching ---------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assessment_edit(request, pk: int):
+    referral = _referral(request, pk, edit=True)
+    assessment = getattr(referral, "assessment", None)
+    initial = {
+        "obstacles": assessment.obstacles if assessment else "",
+        "resources": assessment.resources if assessment else "",
+        "completed_on": assessment.completed_on if assessment else timezone.localdate(),
+        "interests": list(referral.interests.all()),
+        "wished_municipality": referral.wished_municipality,
+    }
+    form = AssessmentForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.assessment_save(user=request.user, referral=referral, obstacles=data["obstacles"],
+                                 resources=data["resources"], completed_on=data["completed_on"],
+                                 interests=data["interests"], wished_municipality=data["wished_municipality"])
+        messages.success(request, _("Kartläggningen är sparad."))
+        return redirect(_detail_url(referral))
+    _audit_view(request, referral.participant, f"Kartläggning, start {referral.pk}")
+    return render(request, "participants/assessment_form.html", {"form": form, "referral": referral})
+
+
+@login_required
+def matching(request, pk: int):
+    referral = _referral(request, pk, edit=True)
+    start, end = default_period(max(timezone.localdate(), referral.referral_date),
+                                referral.programme.max_months if referral.programme else 3)
+    form = MatchingPeriodForm(request.GET or None, initial={"start_date": start, "planned_end_date": end})
+    if request.GET and form.is_valid():
+        start, end = form.cleaned_data["start_date"], form.cleaned_data["planned_end_date"]
+    suggestions = [] if (request.GET and not form.is_valid()) else selectors.placement_suggestions(
+        user=request.user, referral=referral, start_date=start, planned_end_date=end)
+    _audit_view(request, referral.participant, f"Matchning, start {referral.pk}")
+    return render(request, "participants/matching.html", {
+        "referral": referral, "form": form, "suggestions": suggestions, "start": start, "end": end,
+        "interests": list(referral.interests.all()), "needs": list(referral.adaptation_needs.all()),
+        "open_assignment": referral.assignments.filter(
+            status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)).select_related("placement").first(),
+    })
+
+
+@login_required
+@require_POST
+def placement_request(request, pk: int):
+    referral = _referral(request, pk, edit=True)
+    placement = get_object_or_404(placements_visible_to(request.user), pk=request.POST.get("placement"))
+    form = MatchingPeriodForm(request.POST)
+    back = reverse("participants:matching", args=[referral.pk])
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    try:
+        services.placement_request(user=request.user, referral=referral, placement=placement,
+                                   start_date=form.cleaned_data["start_date"],
+                                   planned_end_date=form.cleaned_data["planned_end_date"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect(f"{back}?start_date={form.cleaned_data['start_date']:%Y-%m-%d}"
+                        f"&planned_end_date={form.cleaned_data['planned_end_date']:%Y-%m-%d}")
+    messages.success(request, _("Förfrågan om %(placement)s är skickad till platsens chef.") % {
+        "placement": placement.title})
+    return redirect(_detail_url(referral))
+
+
+# --- assignment actions (the participant side) ---------------------------------------------------
+
+
+def _assignment(request, pk: int) -> Assignment:
+    _require_full_access(request.user)
+    return get_object_or_404(assignments_visible_to(request.user).select_related("referral", "placement"), pk=pk)
+
+
+def _run_assignment_action(request, assignment, form, action) -> HttpResponse:
+    if form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Placeringen är uppdaterad."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(_detail_url(assignment.referral))
+
+
+@login_required
+@require_POST
+def assignment_start(request, pk: int):
+    assignment = _assignment(request, pk)
+    return _run_assignment_action(request, assignment, AssignmentStartForm(request.POST), lambda d: (
+        services.assignment_begin(user=request.user, assignment=assignment, start_date=d["start_date"])))
+
+
+@login_required
+@require_POST
+def assignment_complete(request, pk: int):
+    from placements.services import assignment_complete as complete
+
+    assignment = _assignment(request, pk)
+    return _run_assignment_action(request, assignment, AssignmentCompleteForm(request.POST), lambda d: (
+        complete(user=request.user, assignment=assignment, end_date=d["end_date"])))
+
+
+@login_required
+@require_POST
+def assignment_withdraw(request, pk: int):
+    from placements.services import assignment_withdraw as withdraw
+
+    assignment = _assignment(request, pk)
+    return _run_assignment_action(request, assignment, AssignmentWithdrawForm(request.POST), lambda d: (
+        withdraw(user=request.user, assignment=assignment, reason=d["reason"])))
+
+
+# --- follow-ups, plan, competence card -----------------------------------------------------------
+
+
+def _simple_form_view(request, pk, form_class, template, title, save, success, form_kwargs=None):
+    referral = _referral(request, pk, edit=True)
+    form = form_class(request.POST or None, **(form_kwargs(referral) if form_kwargs else {}))
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(referral, form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, success)
+            return redirect(_detail_url(referral))
+    return render(request, template, {"form": form, "referral": referral, "title": title})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def follow_up_create(request, pk: int):
+    return _simple_form_view(
+        request, pk, FollowUpForm, "participants/simple_form.html", _("Ny uppföljning"),
+        lambda referral, d: services.follow_up_create(user=request.user, referral=referral, met_on=d["met_on"],
+                                                      notes=d["notes"], assignment=d["assignment"]),
+        _("Uppföljningen är sparad."), form_kwargs=lambda referral: {"referral": referral})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_step_create(request, pk: int):
+    return _simple_form_view(
+        request, pk, PlanStepForm, "participants/simple_form.html", _("Nytt steg i den individuella planen"),
+        lambda referral, d: services.plan_step_create(user=request.user, referral=referral,
+                                                      description=d["description"], due_on=d["due_on"]),
+        _("Steget är tillagt i planen."))
+
+
+@login_required
+@require_POST
+def plan_step_done(request, pk: int):
+    _require_full_access(request.user)
+    step = get_object_or_404(PlanStep.objects.filter(referral__in=referrals_visible_to(request.user)), pk=pk)
+    services.plan_step_mark_done(user=request.user, step=step, done_on=timezone.localdate())
+    messages.success(request, _("Steget är markerat som klart."))
+    return redirect(_detail_url(step.referral))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def competence_create(request, pk: int):
+    return _simple_form_view(
+        request, pk, CompetenceForm, "participants/simple_form.html", _("Ny kompetens på kompetenskortet"),
+        lambda referral, d: services.competence_create(
+            user=request.user, referral=referral, name=d["name"], description=d["description"],
+            validated_on=d["validated_on"], validated_by=d["validated_by"]),
+        _("Kompetensen är tillagd."), form_kwargs=lambda referral: {"initial": {"validated_on": timezone.localdate()}})
+
+
+@login_required
+def competence_card_pdf(request, pk: int):
+    referral = _referral(request, pk, edit=False)
+    _require_full_access(request.user)
+    competences = list(referral.competences.all())
+    assignments = list(referral.assignments.filter(status__in=(*Assignment.OCCUPYING, Assignment.Status.COMPLETED))
+                       .select_related("placement__unit__organisation", "placement__occupational_area"))
+    pdf = render_pdf("participants/pdf/competence_card.html", {
+        "referral": referral, "participant": referral.participant, "competences": competences,
+        "assignments": assignments, "today": timezone.localdate(),
+    })
+    audit_log(user=request.user, action=AuditEvent.Action.EXPORT, obj=referral.participant,
+              detail=f"Kompetenskort (PDF), start {referral.pk}", request=request)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="kompetenskort-{referral.pk}.pdf"'
+    return response
+
+
+# --- exit, 90-day follow-up, survey link ---------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def exit_create(request, pk: int):
+    referral = _referral(request, pk, edit=True)
+    if Exit.objects.filter(referral=referral).exists():
+        messages.info(request, _("Starten är redan avslutad."))
+        return redirect(_detail_url(referral))
+    form = ExitForm(request.POST or None, initial={"exit_date": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.exit_record(user=request.user, referral=referral, exit_date=data["exit_date"],
+                                          kind=data["kind"], reason=data["reason"],
+                                          activity_after=data["activity_after"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Avslutet är registrerat."))
+            if result.survey_token:
+                request.session["survey_link"] = {"exit": result.exit.pk,
+                                                  "url": _survey_url(request, result.survey_token)}
+                return redirect("participants:survey_link", pk=result.exit.pk)
+            return redirect(_detail_url(referral))
+    _audit_view(request, referral.participant, f"Avslut, start {referral.pk}")
+    open_assignments = list(referral.assignments.filter(
+        status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)).select_related("placement"))
+    return render(request, "participants/exit_form.html",
+                  {"form": form, "referral": referral, "open_assignments": open_assignments})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_link(request, pk: int):
+    """Show the one-time survey link once, right after it was made; POST makes a new one (the old stops working)."""
+    exit = get_object_or_404(Exit.objects.select_related("referral__participant"), pk=pk)
+    _referral(request, exit.referral_id, edit=True)
+    if request.method == "POST":
+        try:
+            token = services.survey_invitation_issue(user=request.user, exit=exit)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+            return redirect(_detail_url(exit.referral))
+        request.session["survey_link"] = {"exit": exit.pk, "url": _survey_url(request, token)}
+        return redirect("participants:survey_link", pk=exit.pk)
+    stored = request.session.pop("survey_link", None)
+    url = stored["url"] if stored and stored.get("exit") == exit.pk else ""
+    return render(request, "participants/survey_link.html", {"exit": exit, "url": url})
+
+
+@login_required
+def followup90_list(request):
+    user = request.user
+    if not selectors.may_use_waiting_list(user):
+        raise PermissionDenied
+    followups = list(selectors.followups90_due(user=user, on=timezone.localdate() + dt.timedelta(days=14)))
+    audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.FollowUp90",
+              detail=f"90-dagarsuppföljningar: {len(followups)}", request=request)
+    return render(request, "participants/followup90_list.html",
+                  {"followups": followups, "today": timezone.localdate()})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def followup90_edit(request, pk: int):
+    user = request.user
+    _require_full_access(user)
+    followup = get_object_or_404(
+        FollowUp90.objects.filter(exit__referral__in=referrals_visible_to(user))
+        .select_related("exit__referral__participant", "activity"), pk=pk)
+    referral = _referral(request, followup.exit.referral_id, edit=True)
+    form = FollowUp90Form(request.POST or None, initial={
+        "done_on": followup.done_on or timezone.localdate(), "activity": followup.activity, "notes": followup.notes})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.followup90_record(user=user, followup=followup, done_on=data["done_on"],
+                                       activity=data["activity"], notes=data["notes"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("90-dagarsuppföljningen är sparad."))
+            return redirect(_detail_url(referral))
+    return render(request, "participants/simple_form.html", {
+        "form": form, "referral": referral, "title": _("Uppföljning 90 dagar efter avslut")})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def survey(request, token: str):
+    """The participant's exit survey: no login, no personal data, one answer per link."""
+    try:
+        invitation = services.survey_invitation_for_token(token)
+    except services.SurveyUnavailable as exc:
+        status = 404 if exc.reason == "unknown" else 410
+        return render(request, "participants/survey_unavailable.html", {"reason": exc.reason}, status=status)
+    form = SurveyForm(request.POST or None, statements=SurveyStatement.objects.filter(active=True))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.survey_answer(token=token, answers=form.answers())
+        except services.SurveyUnavailable as exc:
+            return render(request, "participants/survey_unavailable.html", {"reason": exc.reason}, status=410)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            return render(request, "participants/survey_thanks.html")
+    del invitation
+    response = render(request, "participants/survey.html", {"form": form})
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+# --- import --------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    if not is_leader(request.user):
+        raise PermissionDenied
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            headers, rows = read_table(upload.read(), upload.name)
+        except ImportFileError as exc:
+            form.add_error("file", str(exc))
+        else:
+            result = participants_import(user=request.user, project=form.cleaned_data["project"], headers=headers,
+                                         rows=rows, dry_run=form.cleaned_data["dry_run"], request=request)
+            if result.saved:
+                messages.success(request, _("Importen är klar: %(starts)s starter sparades.") % {
+                    "starts": result.starts})
+    return render(request, "participants/import.html", {"form": form, "result": result, "columns": COLUMNS})
+
