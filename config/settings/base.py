@@ -201,10 +201,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participants.tasks.send_followup90_reminders",
         "schedule": crontab(minute=30, hour=7),
     },
+    "monthly-steering-group-report": {
+        "task": "reporting.tasks.build_monthly_reports",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },
+    "requeue-stale-report-runs": {
+        "task": "reporting.tasks.requeue_stale_report_runs",
+        "schedule": 120.0,
+    },
 }
 
 # Domain settings
 SMALL_COUNT_THRESHOLD = env.int("SMALL_COUNT_THRESHOLD", default=5)  # counts 1..4 shown as "<5"
+REPORT_EQUALITY_THRESHOLD_DAYS = env.int("REPORT_EQUALITY_THRESHOLD_DAYS", default=14)
 IDLE_PLACEMENT_DAYS = env.int("IDLE_PLACEMENT_DAYS", default=60)
 DEMO_PASSWORD = "demo-losen-2026"
 ALLOW_DEMO_SEED = True
