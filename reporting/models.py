@@ -35,6 +35,7 @@ class ReportRun(models.Model):
     created_at = models.DateTimeField(_("beställd"), auto_now_add=True)
     started_at = models.DateTimeField(_("startad"), null=True, blank=True)
     finished_at = models.DateTimeField(_("klar"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("styrgruppen meddelad"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("rapportkörning")
@@ -46,6 +47,10 @@ class ReportRun(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.project.slug} {self.period_start}–{self.period_end}"
+
+    @property
+    def is_final_state(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
 
 
 class FinalReportText(models.Model):

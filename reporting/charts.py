@@ -1,0 +1,263 @@
+"""Charts made on the server with matplotlib (Agg/SVG), the same on the dashboard and in the PDF.
+
+Each chart is a `Chart`: the SVG text, a text alternative, and the numbers as a table (headers and
+rows) to show beside it, so screen-reader users and print get the figures too. Values suppressed
+for the steering group ("<5") are not drawn as numbers: bars get a "<5" label at the base line and
+trend lines a gap.
+"""
+
+import base64
+import io
+import re
+from dataclasses import dataclass, field
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from matplotlib import rc_context  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from django.utils.translation import gettext as _  # noqa: E402
+
+PALETTE = ["#1f4e79", "#b3541e", "#2e7d32", "#6a1b9a", "#5d4037"]  # ≥ 4.5:1 against white
+MARKERS = ["o", "s", "^", "D", "v"]
+RC = {
+    "font.family": ["DejaVu Sans"],
+    "font.size": 9,
+    "svg.fonttype": "none",      # real text, not paths: small, sharp and searchable
+    "svg.hashsalt": "sjalvklart",  # stable ids, so the same figures give the same SVG
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#444444",
+    "axes.labelcolor": "#222222",
+    "xtick.color": "#222222",
+    "ytick.color": "#222222",
+    "axes.grid": True,
+    "axes.grid.axis": "y",
+    "grid.color": "#d9d9d9",
+}
+FONT_STACK = "'Source Sans 3', 'DejaVu Sans', Arial, sans-serif"
+
+
+@dataclass
+class Chart:
+    key: str
+    title: str
+    svg: str
+    alt: str
+    headers: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)
+
+    @property
+    def data_uri(self) -> str:
+        """For <img src> in the PDF (WeasyPrint tags <img alt> as a figure with alternative text)."""
+        return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    return None
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}".replace(".", ",")
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _svg(fig: Figure, title: str) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    svg = buffer.getvalue()
+    svg = svg[svg.index("<svg"):]
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
+    svg = svg.replace("font-family: 'DejaVu Sans'", f"font-family: {FONT_STACK}")
+    svg = svg.replace("font-family:'DejaVu Sans'", f"font-family:{FONT_STACK}")
+    escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    svg = svg.replace("<svg ", '<svg role="img" focusable="false" ', 1)
+    svg = re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + f"<title>{escaped}</title>", svg, count=1)
+    return svg
+
+
+def _figure(width=6.4, height=2.8) -> Figure:
+    return Figure(figsize=(width, height), dpi=72, layout="constrained")
+
+
+def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], y_label: str = "") -> Chart:
+    with rc_context(RC):
+        fig = _figure()
+        ax = fig.add_subplot()
+        positions = list(range(len(labels)))
+        for index, (name, values) in enumerate(series.items()):
+            numbers = [_number(v) for v in values]
+            ax.plot(positions, [float("nan") if v is None else v for v in numbers], label=name,
+                    color=PALETTE[index % len(PALETTE)], marker=MARKERS[index % len(MARKERS)],
+                    linewidth=2, markersize=4)
+        ax.set_xticks(positions, labels, rotation=45, ha="right")
+        ax.set_ylim(bottom=0)
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        if y_label:
+            ax.set_ylabel(y_label)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        svg = _svg(fig, title)
+    headers = [_("Månad"), *series.keys()]
+    rows = [[label, *[values[i] for values in series.values()]] for i, label in enumerate(labels)]
+    parts = [f"{name}: " + ", ".join(f"{labels[i]} {_fmt(v)}" for i, v in enumerate(values))
+             for name, values in series.items()]
+    alt = _("Linjediagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
+    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+
+
+def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], horizontal: bool = False,
+              percent: bool = False, targets: list | None = None, value_label: str = "") -> Chart:
+    """Grouped bars; `targets` (same length as labels) draws a target mark per bar group."""
+    with rc_context(RC):
+        height = max(2.4, 0.38 * len(labels) * max(1, len(series)) + 0.9) if horizontal else 2.8
+        fig = _figure(height=height)
+        ax = fig.add_subplot()
+        count = max(len(series), 1)
+        width = 0.8 / count
+        positions = list(range(len(labels)))
+        scale = 100 if percent else 1
+        for index, (name, values) in enumerate(series.items()):
+            offsets = [p - 0.4 + width * (index + 0.5) for p in positions]
+            numbers = [_number(v) for v in values]
+            heights = [0 if v is None else v * scale for v in numbers]
+            color = PALETTE[index % len(PALETTE)]
+            if horizontal:
+                bars = ax.barh(offsets, heights, height=width, label=name, color=color)
+            else:
+                bars = ax.bar(offsets, heights, width=width, label=name, color=color)
+            texts = [_fmt(None if n is None else n * scale) + ("%" if percent and n is not None else "")
+                     if n is not None else (str(v) if v is not None else "–") for n, v in zip(numbers, values,
+                                                                                            strict=True)]
+            ax.bar_label(bars, labels=texts, padding=2, fontsize=8)
+        if targets:
+            for position, target in zip(positions, targets, strict=True):
+                if target is None:
+                    continue
+                value = target * scale
+                if horizontal:
+                    ax.plot([value, value], [position - 0.45, position + 0.45], color="#000000", linewidth=2)
+                else:
+                    ax.plot([position - 0.45, position + 0.45], [value, value], color="#000000", linewidth=2)
+            ax.plot([], [], color="#000000", linewidth=2, label=_("Mål"))
+        if horizontal:
+            ax.set_yticks(positions, labels)
+            ax.invert_yaxis()
+            ax.grid(axis="x")
+            ax.grid(axis="y", visible=False)
+            if value_label:
+                ax.set_xlabel(value_label)
+        else:
+            ax.set_xticks(positions, labels, rotation=30 if max((len(x) for x in labels), default=0) > 8 else 0,
+                          ha="right" if max((len(x) for x in labels), default=0) > 8 else "center")
+            if value_label:
+                ax.set_ylabel(value_label)
+        if percent:
+            (ax.set_xlim if horizontal else ax.set_ylim)(0, 110)
+        if len(series) > 1 or targets:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        svg = _svg(fig, title)
+    headers = [_("Kategori"), *series.keys()] + ([_("Mål")] if targets else [])
+    rows = []
+    for i, label in enumerate(labels):
+        row = [label, *[values[i] for values in series.values()]]
+        if targets:
+            row.append(targets[i])
+        rows.append(row)
+
+    def show(value):
+        number = _number(value)
+        if percent and number is not None:
+            return f"{_fmt(number * 100)} %"
+        return _fmt(number) if number is not None else (str(value) if value is not None else "–")
+
+    parts = [f"{label}: " + ", ".join(f"{name} {show(values[i])}" for name, values in series.items())
+             + (f", {_('mål')} {show(targets[i])}" if targets else "") for i, label in enumerate(labels)]
+    alt = _("Stapeldiagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
+    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+
+
+# --- the report's charts --------------------------------------------------------------------------
+
+
+
+
+def _gender_labels():
+    return {"kvinna": _("Kvinnor"), "man": _("Män"), "icke-binär": _("Icke-binära"), "okänd": _("Okänt")}
+
+
+def _month_label(key: str) -> str:
+    names = [_("jan"), _("feb"), _("mar"), _("apr"), _("maj"), _("jun"), _("jul"), _("aug"), _("sep"),
+             _("okt"), _("nov"), _("dec")]
+    year, month = key.split("-")
+    return f"{names[int(month) - 1]} {year[2:]}"
+
+
+def monthly_charts(figures: dict) -> list[Chart]:
+    """The charts of the monthly report and the dashboard, from (possibly suppressed) figures.
+
+    The trend chart is made only when the figures have a trend (the final report has none).
+    """
+    charts = []
+    trend = figures.get("trend")
+    if trend:
+        months = [_month_label(key) for key in trend["months"]]
+        charts.append(line_chart(
+            key="trend", title=_("Starter, avslut och platser de senaste 12 månaderna"), labels=months,
+            series={_("Starter"): trend["starts"], _("Avslut"): trend["exits"],
+                    _("Platser"): trend["placements"]},
+        ))
+    genders = _gender_labels()
+    participants = figures["participants"]
+    exits = figures["exits"]
+    referrals = figures["referrals"]
+    gender_keys = list(participants["by_gender"].keys())
+    charts.append(bar_chart(
+        key="gender", title=_("Könsfördelning i flödena"), labels=[genders.get(g, g) for g in gender_keys],
+        series={
+            _("Anvisade"): [referrals["by_gender"].get(g, 0) for g in gender_keys],
+            _("Deltagare (unika)"): [participants["by_gender"].get(g, 0) for g in gender_keys],
+            _("Avslut"): [exits["by_gender"].get(g, 0) for g in gender_keys],
+        },
+    ))
+    reason_names = figures["meta"].get("exit_reasons", {})
+    reasons = list(exits["by_reason"].keys())
+    if reasons:
+        charts.append(bar_chart(
+            key="exit_reasons", title=_("Avslut per orsak"), horizontal=True,
+            labels=[reason_names.get(code, code) for code in reasons],
+            series={_("Avslut"): [exits["by_reason"][code] for code in reasons]},
+        ))
+    agencies = figures["meta"].get("agencies", {})
+    agency_codes = sorted(set(referrals["by_agency"]) | set(participants["by_agency"]))
+    if agency_codes:
+        charts.append(bar_chart(
+            key="agencies", title=_("Anvisningar och starter per myndighet"),
+            labels=[agencies.get(code, code) for code in agency_codes],
+            series={_("Anvisningar"): [referrals["by_agency"].get(code, 0) for code in agency_codes],
+                    _("Starter"): [participants["by_agency"].get(code, 0) for code in agency_codes]},
+        ))
+    areas = figures["placements"]["by_area"]
+    if areas:
+        charts.append(bar_chart(
+            key="areas", title=_("Platser per yrkesområde vid periodens slut"), horizontal=True,
+            labels=[area["name"] for area in areas],
+            series={_("Platser (kapacitet)"): [area["capacity"] for area in areas],
+                    _("Belagda"): [area["occupied"] for area in areas]},
+        ))
+    statements = figures["survey"]["statements"]
+    if statements:
+        charts.append(bar_chart(
+            key="survey", title=_("Enkäten: andel som svarat ja, mot målen"), horizontal=True, percent=True,
+            labels=[f"{s['number']}. {s['text']}" for s in statements],
+            series={_("Andel ja"): [s["share"] for s in statements]},
+            targets=[s["target"] for s in statements], value_label=_("procent"),
+        ))
+    return charts

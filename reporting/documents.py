@@ -1,0 +1,89 @@
+"""What goes into each report document: the final report's sections and the template contexts.
+
+Shared by the PDF (reporting/pdf.py), the HTML preview and the dashboard, so all show the same
+figures and the same charts.
+"""
+
+import datetime as dt
+
+from django.utils.translation import gettext_lazy as _
+
+from reporting.charts import monthly_charts
+from reporting.suppression import suppress_small_counts
+
+# The final report's sections, in the order of *Slutrapport genomförande* (docs/domain.md).
+FINAL_SECTIONS = [
+    ("sammanfattning", _("Sammanfattning"),
+     _("En kort sammanfattning av projektet: vad ni ville uppnå, vad ni gjorde och vad det blev.")),
+    ("resultat", _("Projektets resultat"),
+     _("Problemet, ambitionen och resultaten på individ-, organisations- och systemnivå.")),
+    ("syfte_och_mal", _("Syfte och mål"),
+     _("Målen mot utfallen: deltagare, andel till arbete eller studier, enkätens mått. Skäl till avvikelser.")),
+    ("arbetssatt", _("Arbetssätt"),
+     _("Metoden, till exempel kartläggning – matchning – arbetsträning – arbete.")),
+    ("aktorer", _("Deltagande aktörer"),
+     _("Samverkansparter, roller och bidrag; styrgrupp och referensgrupp och deras sammansättning.")),
+    ("jamstalldhet", _("Jämställdhetsintegrering"),
+     _("Hur jämställdhet har integrerats; siffrorna per kön fylls i automatiskt.")),
+    ("tillganglighet", _("Tillgänglighet"), _("Hur projektet har arbetat med tillgänglighet.")),
+    ("regionala_prioriteringar", _("Regionala prioriteringar"),
+     _("Hur projektet har bidragit till regionala prioriteringar.")),
+    ("spridning", _("Spridning och påverkansarbete"),
+     _("Hur resultaten har spridits och vilket påverkansarbete som gjorts.")),
+    ("extern_utvardering", _("Extern utvärdering"), _("Den externa utvärderingens slutsatser.")),
+    ("egenutvardering", _("Egenutvärdering"), _("Projektets egen utvärdering.")),
+    ("kommentarer", _("Kommentarer och tips"), _("Kommentarer och tips till andra projekt.")),
+    ("kontaktpersoner", _("Kontaktpersoner"), _("Kontaktpersonerna fylls i automatiskt från projektet.")),
+]
+FINAL_SECTION_KEYS = [key for key, _title, _help in FINAL_SECTIONS]
+
+PARTNER_ROLES = {"owner": _("Projektägare"), "co_financier": _("Medfinansiär"), "partner": _("Samverkanspart")}
+EXIT_KINDS = {"enligt plan": _("Enligt plan"), "avbruten": _("Avbruten")}
+
+
+def _date(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def monthly_context(figures: dict, *, suppress: bool = True) -> dict:
+    """Template context of the monthly report. The steering-group version is suppressed."""
+    shown = suppress_small_counts(figures) if suppress else figures
+    charts = {chart.key: chart for chart in monthly_charts(shown)}
+    meta = shown["meta"]
+    return {
+        "figures": shown,
+        "meta": meta,
+        "charts": charts,
+        "period_start": _date(meta["period_start"]),
+        "period_end": _date(meta["period_end"]),
+        "generated_at": dt.datetime.fromisoformat(meta["generated_at"]),
+        "agencies": meta.get("agencies", {}),
+        "exit_reasons": meta.get("exit_reasons", {}),
+        "exit_kinds": EXIT_KINDS,
+        "genders": ["kvinna", "man", "icke-binär"],
+        "small_max": int(meta.get("small_count_threshold", 5)) - 1,
+        "title": _("Månadsrapport till styrgruppen"),
+    }
+
+
+def final_context(figures: dict, texts: dict) -> dict:
+    """Template context of the final report: `texts` maps section key → FinalReportText (or None)."""
+    meta = figures["meta"]
+    sections = [
+        {"key": key, "title": title, "text": texts.get(key)} for key, title, _help in FINAL_SECTIONS
+    ]
+    return {
+        "figures": figures,
+        "meta": meta,
+        "sections": sections,
+        "charts": {chart.key: chart for chart in monthly_charts(figures)},
+        "period_start": _date(meta["period_start"]),
+        "period_end": _date(meta["period_end"]),
+        "generated_at": dt.datetime.fromisoformat(meta["generated_at"]),
+        "agencies": meta.get("agencies", {}),
+        "exit_reasons": meta.get("exit_reasons", {}),
+        "exit_kinds": EXIT_KINDS,
+        "partner_roles": PARTNER_ROLES,
+        "genders": ["kvinna", "man", "icke-binär"],
+        "title": _("Slutrapport genomförande"),
+    }

@@ -1,0 +1,290 @@
+"""Writes of the reporting app: requesting, building, retrying and sweeping report runs.
+
+The ReportRun row is the state (queued → running → done / failed); Celery only carries the run id.
+- `report_run_request` creates the row and enqueues the build after the transaction commits. If the
+  broker is unreachable the row simply stays queued (`run.enqueue_failed` is set so the view can say
+  so) and the periodic sweeper or `manage.py run_pending_reports` builds it later.
+- `report_run_build` claims the row with a conditional UPDATE (queued → running, or a running row
+  whose worker died: started longer ago than the hard time limit), so a duplicate delivery does
+  nothing; attempts are counted and capped; a transient database error puts the row back in the
+  queue and re-raises for Celery's retry with backoff; any other error marks it failed with the text.
+"""
+
+import datetime as dt
+import logging
+from functools import partial
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.mail import send_mail
+from django.db import InterfaceError, transaction
+from django.db import OperationalError as DatabaseOperationalError
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.models import Role
+from organisations.models import Project
+from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_context
+from reporting.models import FinalReportText, ReportRun
+from reporting.pdf import render_pdf
+from reporting.permissions import may_edit_final_texts, may_request
+from reporting.selectors import final_figures, monthly_figures, previous_month
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+# Errors worth retrying: the database went away for a moment.
+TRANSIENT_ERRORS = (DatabaseOperationalError, InterfaceError)
+
+
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """What publishing a task raises when Redis is unreachable."""
+    from kombu.exceptions import OperationalError as KombuOperationalError
+
+    errors: list[type[BaseException]] = [KombuOperationalError, ConnectionError, TimeoutError, OSError]
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        errors += [RedisConnectionError, RedisTimeoutError]
+    except ImportError:  # pragma: no cover - redis is a dependency
+        pass
+    return tuple(errors)
+
+
+def hard_time_limit() -> dt.timedelta:
+    return dt.timedelta(seconds=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 15 * 60))
+
+
+# --- documents ------------------------------------------------------------------------------------
+
+
+def build_report(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date) -> tuple[dict, bytes]:
+    """(figures, PDF bytes). Figures are raw; the monthly PDF is the steering group's, so it is suppressed."""
+    with translation.override("sv"), timezone.override(STOCKHOLM):
+        if kind == ReportRun.Kind.MONTHLY:
+            figures = monthly_figures(project, period_start, period_end)
+            pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True))
+        elif kind == ReportRun.Kind.FINAL:
+            figures = final_figures(project, period_start, period_end)
+            texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
+            pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts))
+        else:
+            raise ValueError(f"Unknown report kind {kind!r}")
+    return figures, pdf
+
+
+def report_filename(run: ReportRun) -> str:
+    return f"{run.kind}-{run.project.slug}-{run.period_start:%Y%m%d}-{run.period_end:%Y%m%d}-{run.pk}.pdf"
+
+
+# --- requesting -----------------------------------------------------------------------------------
+
+
+def _validate_period(period_start: dt.date, period_end: dt.date) -> None:
+    if period_start is None or period_end is None:
+        raise ValidationError({"period_start": _("Ange periodens första och sista dag.")})
+    if period_end < period_start:
+        raise ValidationError({"period_end": _("Periodens slut kan inte vara före dess början.")})
+    if (period_end - period_start).days > 366 * 10:
+        raise ValidationError({"period_end": _("Perioden får vara högst tio år.")})
+
+
+def enqueue_run(run: ReportRun) -> bool:
+    """Publish the build task. On a broker error the row stays queued for the sweeper; returns success."""
+    from reporting.tasks import build_report_run
+
+    try:
+        build_report_run.apply_async(args=[run.pk])
+    except broker_errors() as exc:
+        logger.warning("Report run %s stays queued: broker unreachable (%s)", run.pk, exc.__class__.__name__)
+        run.enqueue_failed = True
+        return False
+    run.enqueue_failed = False
+    return True
+
+
+def report_run_request(*, user, kind: str, project: Project, period_start: dt.date,
+                       period_end: dt.date) -> ReportRun:
+    if not may_request(user, kind):
+        raise PermissionDenied(_("Du får inte beställa den här rapporten."))
+    _validate_period(period_start, period_end)
+    with transaction.atomic():
+        run = ReportRun.objects.create(kind=kind, project=project, period_start=period_start,
+                                       period_end=period_end, requested_by=user)
+        transaction.on_commit(partial(enqueue_run, run))
+    return run
+
+
+def report_run_retry(*, user, run: ReportRun) -> ReportRun:
+    if not may_request(user, run.kind):
+        raise PermissionDenied(_("Du får inte beställa den här rapporten."))
+    with transaction.atomic():
+        changed = ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.FAILED).update(
+            status=ReportRun.Status.QUEUED, attempts=0, error="", started_at=None, finished_at=None)
+        if changed != 1:
+            raise ValidationError(_("Bara en misslyckad rapport kan köras igen."))
+        run.refresh_from_db()
+        transaction.on_commit(partial(enqueue_run, run))
+    return run
+
+
+# --- building -------------------------------------------------------------------------------------
+
+
+def _claim(run_id: int) -> dt.datetime | None:
+    now = timezone.now()
+    claimable = Q(status=ReportRun.Status.QUEUED) | Q(status=ReportRun.Status.RUNNING,
+                                                      started_at__lt=now - hard_time_limit())
+    changed = (
+        ReportRun.objects.filter(pk=run_id, attempts__lt=MAX_ATTEMPTS).filter(claimable)
+        .update(status=ReportRun.Status.RUNNING, started_at=now, finished_at=None, error="",
+                attempts=F("attempts") + 1)
+    )
+    return now if changed == 1 else None
+
+
+def _fail_exhausted(queryset) -> int:
+    now = timezone.now()
+    exhausted = queryset.filter(attempts__gte=MAX_ATTEMPTS).filter(
+        Q(status=ReportRun.Status.QUEUED)
+        | Q(status=ReportRun.Status.RUNNING, started_at__lt=now - hard_time_limit())
+    )
+    return exhausted.update(
+        status=ReportRun.Status.FAILED, finished_at=now,
+        error=_("Rapporten kunde inte byggas efter %(n)s försök.") % {"n": MAX_ATTEMPTS},
+    )
+
+
+def report_run_build(*, run_id: int) -> ReportRun | None:
+    """Build one run if it can be claimed; None when another worker has it or it is already final."""
+    started = _claim(run_id)
+    if started is None:
+        _fail_exhausted(ReportRun.objects.filter(pk=run_id))
+        return None
+    mine = ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING, started_at=started)
+    run = ReportRun.objects.select_related("project").get(pk=run_id)
+    try:
+        figures, pdf = build_report(kind=run.kind, project=run.project, period_start=run.period_start,
+                                    period_end=run.period_end)
+    except TRANSIENT_ERRORS:
+        logger.warning("Report run %s: transient database error, back to the queue", run_id, exc_info=True)
+        mine.update(status=ReportRun.Status.QUEUED)
+        raise
+    except Exception as exc:
+        logger.exception("Report run %s failed", run_id)
+        mine.update(status=ReportRun.Status.FAILED, finished_at=timezone.now(),
+                    error=f"{exc.__class__.__name__}: {exc}"[:4000])
+        run.refresh_from_db()
+        return run
+
+    previous_file = run.file.name
+    run.file.save(report_filename(run), ContentFile(pdf), save=False)
+    changed = mine.update(status=ReportRun.Status.DONE, file=run.file.name, figures=figures,
+                          finished_at=timezone.now(), error="")
+    if changed != 1:
+        # Another worker reclaimed the row meanwhile: keep its result, drop ours.
+        default_storage.delete(run.file.name)
+        return None
+    if previous_file and previous_file != run.file.name:
+        default_storage.delete(previous_file)
+    run.refresh_from_db()
+    return run
+
+
+def _pending(*, older_than: dt.timedelta) -> list[int]:
+    now = timezone.now()
+    return list(
+        ReportRun.objects.filter(attempts__lt=MAX_ATTEMPTS).filter(
+            Q(status=ReportRun.Status.QUEUED, created_at__lt=now - older_than)
+            | Q(status=ReportRun.Status.RUNNING, started_at__lt=now - hard_time_limit())
+        ).order_by("created_at").values_list("pk", flat=True)
+    )
+
+
+def report_runs_requeue_stale(*, older_than: dt.timedelta = dt.timedelta(minutes=1)) -> int:
+    """The sweeper: re-publish runs left queued (broker was down) or running on a dead worker."""
+    _fail_exhausted(ReportRun.objects.all())
+    published = 0
+    for run in ReportRun.objects.filter(pk__in=_pending(older_than=older_than)).order_by("created_at"):
+        if not enqueue_run(run):
+            break  # the broker is still down; try again at the next sweep
+        published += 1
+    return published
+
+
+def report_runs_build_pending(*, older_than: dt.timedelta = dt.timedelta(0)) -> list[ReportRun]:
+    """Build pending runs in this process (manage.py run_pending_reports; no broker needed)."""
+    _fail_exhausted(ReportRun.objects.all())
+    built = []
+    for run_id in _pending(older_than=older_than):
+        run = report_run_build(run_id=run_id)
+        if run is not None:
+            built.append(run)
+    return built
+
+
+# --- the monthly schedule -------------------------------------------------------------------------
+
+
+def notify_steering_group(*, run: ReportRun) -> int:
+    """E-mail the steering group a link to the run's page (never the file). Once per run."""
+    if run.status != ReportRun.Status.DONE or run.notified_at is not None:
+        return 0
+    claimed = ReportRun.objects.filter(pk=run.pk, notified_at__isnull=True).update(notified_at=timezone.now())
+    if claimed != 1:
+        return 0
+    recipients = list(
+        get_user_model().objects.filter(role=Role.STEERING, is_active=True).exclude(email="")
+        .values_list("email", flat=True)
+    )
+    link = settings.SITE_URL.rstrip("/") + reverse("reporting:run_detail", args=[run.pk])
+    with translation.override("sv"):
+        subject = _("Månadsrapporten för %(project)s, %(month)s, finns att hämta") % {
+            "project": run.project.name, "month": run.period_start.strftime("%Y-%m")}
+        body = render_to_string("reporting/email/monthly_ready.txt", {"run": run, "link": link})
+    for email in recipients:
+        send_mail(subject, body, None, [email])
+    return len(recipients)
+
+
+def monthly_reports_schedule(*, today: dt.date | None = None) -> list[ReportRun]:
+    """On the 1st: build last month's report for each project active then, and e-mail the steering group."""
+    period_start, period_end = previous_month(today or timezone.localdate())
+    runs = []
+    for project in Project.objects.filter(start_date__lte=period_end, end_date__gte=period_start):
+        run, _created = ReportRun.objects.get_or_create(
+            kind=ReportRun.Kind.MONTHLY, project=project, period_start=period_start, period_end=period_end,
+            requested_by=None,
+        )
+        if run.status in (ReportRun.Status.QUEUED, ReportRun.Status.RUNNING):
+            report_run_build(run_id=run.pk)
+            run.refresh_from_db()
+        notify_steering_group(run=run)
+        runs.append(run)
+    return runs
+
+
+# --- final report texts ---------------------------------------------------------------------------
+
+
+def final_report_text_save(*, user, project: Project, section: str, body: str,
+                           could_have_been_better: str) -> FinalReportText:
+    if not may_edit_final_texts(user):
+        raise PermissionDenied(_("Bara projektledaren skriver slutrapporten."))
+    if section not in FINAL_SECTION_KEYS:
+        raise ValidationError({"section": _("Okänt avsnitt.")})
+    text, _created = FinalReportText.objects.update_or_create(
+        project=project, section=section,
+        defaults={"body": body.strip(), "could_have_been_better": could_have_been_better.strip(),
+                  "updated_by": user},
+    )
+    return text

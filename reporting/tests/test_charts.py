@@ -1,0 +1,40 @@
+"""Charts: SVG with a title, a text alternative with the numbers, and suppressed values not drawn."""
+
+import pytest
+
+from reporting.charts import bar_chart, line_chart, monthly_charts
+from reporting.selectors import monthly_figures
+from reporting.suppression import suppress_small_counts
+
+from .conftest import MARCH
+
+
+def test_line_chart_has_svg_title_alt_and_table():
+    chart = line_chart(key="t", title="Starter per månad", labels=["jan", "feb"], series={"Starter": [3, 7]})
+    assert chart.svg.startswith("<svg") and "<title>Starter per månad</title>" in chart.svg
+    assert 'role="img"' in chart.svg
+    assert "jan 3" in chart.alt and "feb 7" in chart.alt
+    assert chart.rows == [["jan", 3], ["feb", 7]]
+    assert chart.data_uri.startswith("data:image/svg+xml;base64,")
+
+
+def test_bar_chart_labels_suppressed_values_instead_of_drawing_them():
+    chart = bar_chart(key="b", title="Avslut", labels=["Arbete", "Studier"], series={"Avslut": [12, "<5"]})
+    assert "&lt;5" in chart.svg            # the label is drawn, the number is not
+    assert "Studier: Avslut <5" in chart.alt
+
+
+def test_percent_bars_with_targets():
+    chart = bar_chart(key="s", title="Enkät", labels=["1"], series={"Andel ja": [0.5]}, targets=[0.95],
+                      percent=True)
+    assert "50 %" in chart.alt and "mål 95 %" in chart.alt
+
+
+@pytest.mark.django_db
+def test_monthly_charts_from_figures_and_suppressed_figures(report_project, march_data):
+    figures = monthly_figures(report_project, *MARCH)
+    keys = [chart.key for chart in monthly_charts(figures)]
+    assert keys == ["trend", "gender", "exit_reasons", "agencies", "areas", "survey"]
+    shown = monthly_charts(suppress_small_counts(figures))
+    trend = shown[0]
+    assert trend.rows[-1][1] == "<5"   # four starts in March are shown as <5 in the table too
