@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class PlacementsConfig(AppConfig):
     name = "placements"
     verbose_name = _("Arbetsträningsplatser")
+
+    def ready(self):
+        from placements import panels  # noqa: F401 - registers the start-page panels

@@ -17,11 +17,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.roles import is_case_worker, is_leader
-from organisations.permissions import agency_of
+from organisations.models import Unit
+from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
 from organisations.selectors import managers_of_unit
 from placements.models import Assignment, Placement
-from placements.permissions import assignments_decidable_by, assignments_visible_to
-from placements.selectors import peak_occupancy
+from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
+from placements.selectors import future_peak_occupancy, peak_occupancy
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -191,3 +192,213 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "") -> As
     assignment.save(update_fields=["status", "decline_reason", "updated_at"])
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment
+
+
+# --- Placements: register, edit, pause, reopen, close ----------------------------------------------
+
+PLACEMENT_FIELDS = ("code", "title", "unit", "occupational_area", "tasks", "capacity", "available_from",
+                    "available_to", "supervisor")
+
+
+def _check_placement(*, user, placement: Placement | None, values: dict, adaptations) -> None:
+    """Scope and domain checks shared by create, update and import. Raises ValidationError in Swedish."""
+    unit = values.get("unit")
+    if unit is None or not units_managed_by(user).filter(pk=unit.pk).exists():
+        raise PermissionDenied(_("Du kan bara registrera platser vid dina egna enheter."))
+    supervisor = values.get("supervisor")
+    if supervisor is not None and not supervisors_editable_by(user).filter(pk=supervisor.pk).exists():
+        raise PermissionDenied(_("Du kan bara välja handledare i din egen organisation."))
+    errors = {}
+    start, end = values.get("available_from"), values.get("available_to")
+    if start and end and end < start:
+        errors["available_to"] = _("Tillgänglig till kan inte vara före tillgänglig från.")
+    capacity = values.get("capacity")
+    if capacity is None or capacity < 1:
+        errors["capacity"] = _("Antal platser måste vara minst 1.")
+    elif placement is not None and placement.pk and capacity < placement.capacity:
+        booked = future_peak_occupancy(placement=placement)
+        if capacity < booked:
+            errors["capacity"] = _(
+                "Antal platser kan inte vara lägre än det största antalet bokade deltagare framöver (%(n)s)."
+            ) % {"n": booked}
+    code = values.get("code")
+    if code and Placement.objects.filter(code=code).exclude(pk=getattr(placement, "pk", None)).exists():
+        errors["code"] = _("Platskoden används redan av en annan plats.")
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def placement_create(*, user, title: str, unit, occupational_area, capacity: int, available_from: dt.date,
+                     available_to: dt.date | None = None, tasks: str = "", code: str | None = None,
+                     supervisor=None, adaptations=(), attested: bool) -> Placement:
+    """A manager (or the project leader) registers a placement and attests that it displaces no hiring."""
+    values = {"code": code or None, "title": title, "unit": unit, "occupational_area": occupational_area,
+              "tasks": tasks, "capacity": capacity, "available_from": available_from,
+              "available_to": available_to, "supervisor": supervisor}
+    _check_placement(user=user, placement=None, values=values, adaptations=adaptations)
+    if not attested:
+        raise ValidationError({"attested": _(
+            "Du måste intyga att arbetsuppgifterna inte tränger undan ordinarie anställningar.")})
+    placement = Placement(**values, attested_no_displacement=True, attested_by=user, attested_at=timezone.now(),
+                          created_by=user)
+    placement._history_user = user
+    placement.full_clean(exclude=["unit", "occupational_area", "supervisor"])
+    placement.save()
+    placement.adaptations.set(adaptations)
+    return placement
+
+
+@transaction.atomic
+def placement_update(*, user, placement: Placement, adaptations=None, attested: bool = False,
+                     **changes) -> Placement:
+    """Change a placement's fields; the capacity may not drop below what is booked from today on."""
+    unknown = set(changes) - set(PLACEMENT_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown placement fields: {sorted(unknown)}")
+    placement = _editable_for_update(user, placement)
+    # The placement must be editable where it is now and where it is moved to.
+    values = {name: getattr(placement, name) for name in PLACEMENT_FIELDS} | changes
+    if "code" in changes:
+        values["code"] = changes["code"] or None
+    _check_placement(user=user, placement=placement, values=values, adaptations=adaptations)
+    for name, value in values.items():
+        setattr(placement, name, value)
+    if attested:
+        placement.attested_no_displacement = True
+        placement.attested_by = user
+        placement.attested_at = timezone.now()
+    placement._history_user = user
+    placement.full_clean(exclude=["unit", "occupational_area", "supervisor"])
+    placement.save()
+    if adaptations is not None:
+        placement.adaptations.set(adaptations)
+    return placement
+
+
+def _editable_for_update(user, placement: Placement) -> Placement:
+    try:
+        return placements_editable_by(user).select_for_update(of=("self",)).get(pk=placement.pk)
+    except Placement.DoesNotExist:
+        raise PermissionDenied from None
+
+
+def _set_status(*, user, placement: Placement, status: str, allowed_from: tuple, message: str) -> Placement:
+    placement = _editable_for_update(user, placement)
+    if placement.status not in allowed_from:
+        raise ValidationError(message)
+    placement.status = status
+    placement.closed_on = timezone.localdate() if status == Placement.Status.CLOSED else None
+    placement._history_user = user
+    placement.save(update_fields=["status", "closed_on", "updated_at"])
+    return placement
+
+
+@transaction.atomic
+def placement_pause(*, user, placement: Placement) -> Placement:
+    """Paused: takes no new requests for now, existing bookings stay."""
+    return _set_status(user=user, placement=placement, status=Placement.Status.PAUSED,
+                       allowed_from=(Placement.Status.OPEN,), message=_("Bara öppna platser kan pausas."))
+
+
+@transaction.atomic
+def placement_reopen(*, user, placement: Placement) -> Placement:
+    return _set_status(user=user, placement=placement, status=Placement.Status.OPEN,
+                       allowed_from=(Placement.Status.PAUSED, Placement.Status.CLOSED),
+                       message=_("Platsen är redan öppen."))
+
+
+@transaction.atomic
+def placement_close(*, user, placement: Placement) -> Placement:
+    """Closed: no longer offered. Refused while participants are booked or placed there from today on."""
+    if future_peak_occupancy(placement=placement) > 0:
+        raise ValidationError(_(
+            "Platsen har bokade eller pågående placeringar. Avsluta eller flytta dem innan platsen stängs."))
+    return _set_status(user=user, placement=placement, status=Placement.Status.CLOSED,
+                       allowed_from=(Placement.Status.OPEN, Placement.Status.PAUSED),
+                       message=_("Platsen är redan stängd."))
+
+
+# --- Import (validation and reading live in placements.imports) -------------------------------------
+
+
+def import_write_row(*, user, row, attested: bool, created_units: dict) -> Placement:
+    """Write one validated import row. `user=None` is a system import (management command) with full rights.
+
+    Called by placements.imports.apply_import inside its transaction; scope is checked again here.
+    """
+    values = dict(row.values)
+    organisation = values.pop("_organisation")
+    unit_name = values.pop("_unit_name")
+    municipality = values.pop("_municipality")
+    if "unit" not in values:
+        key = (organisation.pk, unit_name.lower())
+        unit = created_units.get(key)
+        if unit is None:
+            unit = Unit(organisation=organisation, name=unit_name, municipality=municipality)
+            unit._history_user = user
+            unit.full_clean()
+            unit.save()
+            if user is not None and not units_managed_by(user).filter(pk=unit.pk).exists():
+                raise PermissionDenied(_("Du får inte skapa enheter i den här organisationen."))
+            created_units[key] = unit
+        values["unit"] = unit
+    adaptations = row.adaptations
+    if user is None:
+        return _system_import_write(row=row, values=values, adaptations=adaptations, attested=attested)
+    if row.placement is None:
+        return placement_create(user=user, adaptations=adaptations, attested=attested, **values)
+    if adaptations:
+        values["adaptations"] = adaptations
+    return placement_update(user=user, placement=row.placement, attested=attested, **values)
+
+
+def _system_import_write(*, row, values: dict, adaptations, attested: bool) -> Placement:
+    placement = row.placement or Placement(attested_no_displacement=attested,
+                                           attested_at=timezone.now() if attested else None)
+    if row.placement is not None and values.get("capacity", placement.capacity) < placement.capacity:
+        booked = future_peak_occupancy(placement=placement)
+        if values["capacity"] < booked:
+            raise ValidationError(_("Antal platser kan inte vara lägre än antalet bokade deltagare framöver."))
+    for name, value in values.items():
+        setattr(placement, name, value)
+    placement.full_clean(exclude=["unit", "occupational_area", "supervisor"])
+    placement.save()
+    if adaptations or row.placement is None:
+        placement.adaptations.set(adaptations)
+    return placement
+
+
+# --- Weekly digest of free placements to case workers ----------------------------------------------
+
+
+def free_placements_digest_send(*, on: dt.date | None = None) -> int:
+    """E-mail each active case worker the placements with a free slot in their area; returns e-mails sent.
+
+    The area is AgencyMembership.municipality when set (matched to the unit's municipality), else the
+    whole region. Case workers with nothing to read get no e-mail.
+    """
+    from core.models import Role, User
+    from placements.selectors import placement_list, with_free_slot
+
+    on = on or timezone.localdate()
+    free = list(
+        placement_list(with_free_slot(Placement.objects.all(), on=on)).order_by("unit__municipality", "title")
+    )
+    case_workers = User.objects.filter(role=Role.CASE_WORKER, is_active=True).exclude(email="").select_related(
+        "agency_membership")
+    sent = 0
+    with translation.override(settings.LANGUAGE_CODE):
+        for user in case_workers:
+            membership = getattr(user, "agency_membership", None)
+            area = (membership.municipality if membership else "").strip()
+            mine = [p for p in free if not area or p.unit.municipality.lower() == area.lower()]
+            if not mine:
+                continue
+            context = {"placements": mine, "area": area, "on": on, "site_url": settings.SITE_URL, "user": user,
+                       "idle_days": settings.IDLE_PLACEMENT_DAYS}
+            subject = render_to_string("placements/email/digest_subject.txt", context).strip()
+            body = render_to_string("placements/email/digest.txt", context)
+            send_mail(subject, body, None, [user.email], fail_silently=False)
+            sent += 1
+    return sent

@@ -1,0 +1,481 @@
+"""Placement pages. Thin: parse input, call one selector or service, render.
+
+Every object is fetched through the scoping querysets in */permissions.py: not visible → 404,
+visible but not editable → 403, anonymous → login.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.audit import audit_log
+from core.roles import is_leader, is_manager
+from organisations.forms import SupervisorForm
+from organisations.models import Unit
+from organisations.permissions import (
+    may_see_supervisor_contacts,
+    organisation_with_descendant_ids,
+    organisations_visible_to,
+    supervisors_editable_by,
+    supervisors_visible_to,
+    units_managed_by,
+)
+from organisations.services import supervisor_create, supervisor_update
+from placements import exports, imports, services
+from placements.filters import PlacementFilter
+from placements.forms import PAGE_SIZES, DeclineForm, ImportUploadForm, PlacementForm
+from placements.models import Assignment, Placement
+from placements.permissions import (
+    assignments_decidable_by,
+    assignments_visible_to,
+    may_create_placements,
+    placements_editable_by,
+    placements_visible_to,
+)
+from placements.selectors import (
+    organisation_progress,
+    organisation_progress_table,
+    placement_history,
+    placement_list,
+    placements_lacking_trained_supervisor,
+    with_occupancy,
+)
+
+DEFAULT_PAGE_SIZE = 25
+ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, Assignment.Status.ONGOING)
+
+
+def _filter_units(user):
+    return units_managed_by(user) if is_manager(user) else Unit.objects.all()
+
+
+def _filtered(request):
+    queryset = placement_list(placements_visible_to(request.user))
+    return PlacementFilter(request.GET or None, queryset=queryset, units=_filter_units(request.user))
+
+
+def _page_size(request) -> int:
+    try:
+        size = int(request.GET.get("per_page", DEFAULT_PAGE_SIZE))
+    except ValueError:
+        return DEFAULT_PAGE_SIZE
+    return size if size in PAGE_SIZES else DEFAULT_PAGE_SIZE
+
+
+def _querystring(request, **overrides) -> str:
+    params = request.GET.copy()
+    for key, value in overrides.items():
+        params.pop(key, None)
+        if value is not None:
+            params[key] = value
+    return params.urlencode()
+
+
+# --- List and exports ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def placement_list_view(request):
+    placement_filter = _filtered(request)
+    queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
+        placement_filter.queryset
+    per_page = _page_size(request)
+    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    context = {
+        "filter": placement_filter,
+        "page": page,
+        "per_page": per_page,
+        "page_sizes": PAGE_SIZES,
+        "base_query": _querystring(request, page=None),
+        "export_query": _querystring(request, page=None, per_page=None),
+        "may_create": may_create_placements(request.user),
+        "show_supervisors": may_see_supervisor_contacts(request.user),
+    }
+    template = "placements/_results.html" if request.htmx and not request.htmx.boosted else \
+        "placements/placement_list.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def placement_export(request, fmt: str):
+    placement_filter = _filtered(request)
+    if placement_filter.is_bound and not placement_filter.is_valid():
+        messages.error(request, _("Filtren är ogiltiga; rätta dem och exportera igen."))
+        return redirect("placements:list")
+    queryset = placement_filter.qs if placement_filter.is_bound else placement_filter.queryset
+    rows = list(queryset)
+    with_contacts = may_see_supervisor_contacts(request.user)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if fmt == "xlsx":
+        body = exports.placements_xlsx(rows, with_contacts=with_contacts)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        body = exports.placements_csv(rows, with_contacts=with_contacts)
+        content_type = "text/csv; charset=utf-8"
+    audit_log(user=request.user, action="export", object_type="placements.Placement", request=request,
+              detail=f"{fmt}, {len(rows)} rader, filter: {_querystring(request, page=None, per_page=None)}")
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="arbetstraningsplatser-{stamp}.{fmt}"'
+    return response
+
+
+# --- Detail, create, edit, status ------------------------------------------------------------------
+
+
+def _visible_placement(request, pk):
+    return get_object_or_404(with_occupancy(placements_visible_to(request.user)).select_related(
+        "unit__organisation", "occupational_area", "supervisor", "attested_by"), pk=pk)
+
+
+def _editable_placement(request, pk):
+    placement = _visible_placement(request, pk)
+    if not placements_editable_by(request.user).filter(pk=placement.pk).exists():
+        raise PermissionDenied
+    return placement
+
+
+@login_required
+@require_GET
+def placement_detail(request, pk):
+    placement = _visible_placement(request, pk)
+    assignments = list(
+        assignments_visible_to(request.user)
+        .filter(placement=placement, status__in=ACTIVE_ASSIGNMENTS)
+        .select_related("referral__participant", "referral__agency")
+        .order_by("start_date", "pk")
+    )
+    if assignments:
+        # The participant code (pseudonymous) and agency are personal data: log which were shown.
+        ids = sorted({a.referral.participant_id for a in assignments})
+        audit_log(user=request.user, action="view", object_type="participants.Participant", request=request,
+                  object_id=ids[0] if len(ids) == 1 else "",
+                  detail=f"Placeringar på plats {placement.pk}; deltagare {', '.join(map(str, ids))}")
+    decidable = set(assignments_decidable_by(request.user).filter(placement=placement).values_list("pk", flat=True))
+    context = {
+        "placement": placement,
+        "assignments": assignments,
+        "decidable_ids": decidable,
+        "may_edit": placements_editable_by(request.user).filter(pk=placement.pk).exists(),
+        "show_supervisor": may_see_supervisor_contacts(request.user),
+        "history": placement_history(placement),
+        "adaptations": list(placement.adaptations.all()),
+        "decline_form": DeclineForm(),
+    }
+    return render(request, "placements/placement_detail.html", context)
+
+
+def _form_values(form) -> dict:
+    data = dict(form.cleaned_data)
+    data.pop("attested", None)
+    adaptations = list(data.pop("adaptations", []))
+    return data, adaptations
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def placement_create(request):
+    if not may_create_placements(request.user):
+        raise PermissionDenied
+    form = PlacementForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        values, adaptations = _form_values(form)
+        try:
+            placement = services.placement_create(user=request.user, adaptations=adaptations,
+                                                  attested=form.cleaned_data["attested"], **values)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Platsen ”%(title)s” är registrerad.") % {"title": placement.title})
+            return redirect("placements:detail", pk=placement.pk)
+    return render(request, "placements/placement_form.html", {"form": form, "placement": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def placement_edit(request, pk):
+    placement = _editable_placement(request, pk)
+    form = PlacementForm(request.POST or None, instance=placement, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        values, adaptations = _form_values(form)
+        try:
+            services.placement_update(user=request.user, placement=placement, adaptations=adaptations,
+                                      attested=bool(form.cleaned_data.get("attested")), **values)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ändringarna är sparade."))
+            return redirect("placements:detail", pk=placement.pk)
+    return render(request, "placements/placement_form.html", {"form": form, "placement": placement})
+
+
+def _status_action(request, pk, service, success: str):
+    placement = _editable_placement(request, pk)
+    try:
+        service(user=request.user, placement=placement)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, success)
+    return redirect("placements:detail", pk=placement.pk)
+
+
+@login_required
+@require_POST
+def placement_pause(request, pk):
+    return _status_action(request, pk, services.placement_pause,
+                          _("Platsen är pausad och tar inte emot nya förfrågningar."))
+
+
+@login_required
+@require_POST
+def placement_reopen(request, pk):
+    return _status_action(request, pk, services.placement_reopen, _("Platsen är öppen igen."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def placement_close(request, pk):
+    """GET shows a confirmation page; POST closes."""
+    if request.method == "POST":
+        return _status_action(request, pk, services.placement_close, _("Platsen är stängd."))
+    placement = _editable_placement(request, pk)
+    return render(request, "placements/placement_close.html", {"placement": placement})
+
+
+# --- Requests: confirm / decline -------------------------------------------------------------------
+
+
+def _decidable_assignment(request, pk, assignment_pk):
+    placement = _visible_placement(request, pk)
+    assignment = get_object_or_404(assignments_visible_to(request.user).filter(placement=placement),
+                                   pk=assignment_pk)
+    if not assignments_decidable_by(request.user).filter(pk=assignment.pk).exists():
+        raise PermissionDenied
+    return placement, assignment
+
+
+@login_required
+@require_POST
+def assignment_confirm(request, pk, assignment_pk):
+    placement, assignment = _decidable_assignment(request, pk, assignment_pk)
+    try:
+        services.assignment_confirm(user=request.user, assignment=assignment)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Förfrågan är bekräftad."))
+    return redirect("placements:detail", pk=placement.pk)
+
+
+@login_required
+@require_POST
+def assignment_decline(request, pk, assignment_pk):
+    placement, assignment = _decidable_assignment(request, pk, assignment_pk)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Ange ett skäl till att förfrågan avböjs."))
+        return redirect("placements:detail", pk=placement.pk)
+    try:
+        services.assignment_decline(user=request.user, assignment=assignment, reason=form.cleaned_data["reason"])
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Förfrågan är avböjd."))
+    return redirect("placements:detail", pk=placement.pk)
+
+
+# --- Supervisors -----------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def supervisor_list(request):
+    if not may_see_supervisor_contacts(request.user):
+        raise PermissionDenied
+    supervisors = supervisors_visible_to(request.user).select_related("organisation", "unit")
+    training = request.GET.get("utbildning", "")
+    if training == "ej":
+        supervisors = supervisors.filter(training_completed_on__isnull=True)
+    elif training == "ja":
+        supervisors = supervisors.filter(training_completed_on__isnull=False)
+    lacking = None
+    if is_manager(request.user) or is_leader(request.user):
+        lacking = placements_lacking_trained_supervisor(placements_editable_by(request.user)).select_related(
+            "unit__organisation", "supervisor")[:100]
+    context = {
+        "supervisors": supervisors.order_by("name"),
+        "training": training,
+        "lacking": lacking,
+        "may_create": bool(supervisors_editable_by(request.user).exists() or may_create_placements(request.user)),
+        "editable_ids": set(supervisors_editable_by(request.user).values_list("pk", flat=True)),
+    }
+    return render(request, "placements/supervisor_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supervisor_create_view(request):
+    if not may_create_placements(request.user):
+        raise PermissionDenied
+    form = SupervisorForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            supervisor = supervisor_create(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Handledaren %(name)s är registrerad.") % {"name": supervisor.name})
+            return redirect("placements:supervisor_list")
+    return render(request, "placements/supervisor_form.html", {"form": form, "supervisor": None})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def supervisor_edit(request, pk):
+    supervisor = get_object_or_404(supervisors_visible_to(request.user), pk=pk)
+    if not supervisors_editable_by(request.user).filter(pk=supervisor.pk).exists():
+        raise PermissionDenied
+    form = SupervisorForm(request.POST or None, instance=supervisor, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            supervisor_update(user=request.user, supervisor=supervisor, **form.cleaned_data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Ändringarna är sparade."))
+            return redirect("placements:supervisor_list")
+    return render(request, "placements/supervisor_form.html", {"form": form, "supervisor": supervisor})
+
+
+# --- Host organisations ----------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def organisation_overview(request):
+    return render(request, "placements/organisation_overview.html", {"table": organisation_progress_table()})
+
+
+@login_required
+@require_GET
+def organisation_detail(request, pk):
+    organisation = get_object_or_404(organisations_visible_to(request.user).select_related("parent"), pk=pk)
+    ids = organisation_with_descendant_ids({organisation.pk})
+    placements = (
+        placement_list(placements_visible_to(request.user).filter(unit__organisation_id__in=ids))
+        .exclude(status=Placement.Status.CLOSED)
+        .order_by("unit__name", "title")
+    )
+    context = {
+        "organisation": organisation,
+        "progress": organisation_progress(organisation),
+        "children": organisation.children.order_by("name"),
+        "units": Unit.objects.filter(organisation_id__in=ids).select_related("organisation")
+        .order_by("organisation__name", "name"),
+        "placements": placements,
+        "show_supervisors": may_see_supervisor_contacts(request.user),
+    }
+    return render(request, "placements/organisation_detail.html", context)
+
+
+# --- Import ----------------------------------------------------------------------------------------
+
+SESSION_KEY = "placement_import"
+
+
+def _import_path(token: str) -> str:
+    return f"imports/placements-{token}.bin"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    """Step 1: upload → read and validate everything → preview (dry run). Nothing is written yet."""
+    if not may_create_placements(request.user):
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "columns": [imports.LABELS[c] for c in imports.COLUMNS]}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > imports.MAX_BYTES:
+            form.add_error("file", _("Filen är för stor (högst %(mb)s MB).") % {
+                "mb": imports.MAX_BYTES // (1024 * 1024)})
+            return render(request, "placements/import_upload.html", context, status=400)
+        data = upload.read(imports.MAX_BYTES + 1)
+        try:
+            header, rows, notices = imports.read_table(data)
+        except imports.ImportFileError as exc:
+            form.add_error("file", str(exc))
+            return render(request, "placements/import_upload.html", context, status=400)
+        plan = imports.plan_import(header, rows, user=request.user, notices=notices)
+        context["plan"] = plan
+        if plan.ok:
+            token = uuid.uuid4().hex
+            default_storage.save(_import_path(token), ContentFile(data))
+            request.session[SESSION_KEY] = {"token": token, "name": upload.name[:100]}
+            context["token"] = token
+        return render(request, "placements/import_upload.html", context, status=200 if plan.ok else 400)
+    return render(request, "placements/import_upload.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request):
+    """Step 2: read the stored file again and write all rows in one transaction, or none."""
+    if not may_create_placements(request.user):
+        raise PermissionDenied
+    stored = request.session.get(SESSION_KEY) or {}
+    token = stored.get("token")
+    if not token or request.POST.get("token") != token:
+        messages.error(request, _("Förhandsgranskningen har gått ut. Ladda upp filen igen."))
+        return redirect("placements:import")
+    path = _import_path(token)
+    try:
+        with default_storage.open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        messages.error(request, _("Förhandsgranskningen har gått ut. Ladda upp filen igen."))
+        return redirect("placements:import")
+    header, rows, notices = imports.read_table(data)
+    try:
+        plan = imports.apply_import(header, rows, user=request.user, attested=True, notices=notices)
+    except imports.ImportRefused as refused:
+        context = {"form": ImportUploadForm(), "plan": refused.plan,
+                   "columns": [imports.LABELS[c] for c in imports.COLUMNS]}
+        return render(request, "placements/import_upload.html", context, status=400)
+    finally:
+        request.session.pop(SESSION_KEY, None)
+        default_storage.delete(path)
+    counts = plan.counts
+    audit_log(user=request.user, action="import", object_type="placements.Placement", request=request,
+              detail=f"{stored.get('name', '')}: {counts['create']} nya, {counts['update']} ändrade, "
+                     f"{counts['new_units']} nya enheter")
+    messages.success(request, _("Importen är klar: %(create)s nya platser, %(update)s ändrade, %(new_units)s nya "
+                                "enheter.") % counts)
+    return redirect("placements:list")
