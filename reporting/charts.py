@@ -84,6 +84,14 @@ def _svg(fig: Figure, title: str) -> str:
     return svg
 
 
+def _suppressed_top(label: str) -> float:
+    """The largest hidden value for a label like "<5" (4), as the top of the grey band."""
+    try:
+        return float(int(label.lstrip("<")) - 1)
+    except ValueError:
+        return 4.0
+
+
 def _figure(width=6.4, height=2.8) -> Figure:
     return Figure(figsize=(width, height), dpi=72, layout="constrained")
 
@@ -93,11 +101,25 @@ def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, lis
         fig = _figure()
         ax = fig.add_subplot()
         positions = list(range(len(labels)))
+        hidden = [v for values in series.values() for v in values if isinstance(v, str)]
+        if hidden:
+            # Suppressed values ("<5") lie somewhere in 1..4: draw that band and hollow markers in it.
+            top = _suppressed_top(hidden[0])
+            ax.axhspan(1, top, color="#ececec", zorder=0)
+            ax.text(1.005, (1 + top) / 2, hidden[0], transform=ax.get_yaxis_transform(), va="center",
+                    fontsize=8, color="#333333")
         for index, (name, values) in enumerate(series.items()):
             numbers = [_number(v) for v in values]
-            ax.plot(positions, [float("nan") if v is None else v for v in numbers], label=name,
-                    color=PALETTE[index % len(PALETTE)], marker=MARKERS[index % len(MARKERS)],
-                    linewidth=2, markersize=4)
+            middle = (1 + _suppressed_top(hidden[0])) / 2 if hidden else 0
+            drawn = [middle if isinstance(v, str) else (float("nan") if n is None else n)
+                     for v, n in zip(values, numbers, strict=True)]
+            color = PALETTE[index % len(PALETTE)]
+            marker = MARKERS[index % len(MARKERS)]
+            ax.plot(positions, drawn, label=name, color=color, marker=marker, linewidth=2, markersize=4)
+            suppressed_at = [p for p, v in zip(positions, values, strict=True) if isinstance(v, str)]
+            if suppressed_at:
+                ax.plot(suppressed_at, [middle] * len(suppressed_at), linestyle="none", marker=marker,
+                        markersize=6, markerfacecolor="#ffffff", markeredgecolor=color, markeredgewidth=1.5)
         ax.set_xticks(positions, labels, rotation=45, ha="right")
         ax.set_ylim(bottom=0)
         ax.yaxis.get_major_locator().set_params(integer=True)
@@ -256,7 +278,7 @@ def monthly_charts(figures: dict) -> list[Chart]:
     if statements:
         charts.append(bar_chart(
             key="survey", title=_("Enkäten: andel som svarat ja, mot målen"), horizontal=True, percent=True,
-            labels=[f"{s['number']}. {s['text']}" for s in statements],
+            labels=[_("Påstående %(n)s") % {"n": s["number"]} for s in statements],
             series={_("Andel ja"): [s["share"] for s in statements]},
             targets=[s["target"] for s in statements], value_label=_("procent"),
         ))

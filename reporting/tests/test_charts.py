@@ -24,6 +24,11 @@ def test_bar_chart_labels_suppressed_values_instead_of_drawing_them():
     assert "Studier: Avslut <5" in chart.alt
 
 
+def test_line_chart_draws_suppressed_points_in_a_band():
+    chart = line_chart(key="t", title="T", labels=["jan", "feb"], series={"Starter": [12, "<5"]})
+    assert "&lt;5" in chart.svg and "feb <5" in chart.alt
+
+
 def test_percent_bars_with_targets():
     chart = bar_chart(key="s", title="Enkät", labels=["1"], series={"Andel ja": [0.5]}, targets=[0.95],
                       percent=True)
