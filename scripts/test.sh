@@ -1,20 +1,31 @@
 #!/usr/bin/env bash
 # `make test`: lint, check that every model change has a migration, then the whole test suite.
+# All three run even when an earlier one fails; the exit code is non-zero if any failed.
 # Extra arguments go to pytest (scripts/test.sh -x core/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
+failed=()
+
 echo "==> ruff check ."
-.venv/bin/ruff check .
-echo "==> makemigrations --check"
-.venv/bin/python manage.py makemigrations --check --dry-run
+.venv/bin/ruff check . || failed+=("ruff")
+
+echo "==> manage.py makemigrations --check --dry-run"
+.venv/bin/python manage.py makemigrations --check --dry-run || failed+=("makemigrations (en modelländring saknar migrering)")
+
 echo "==> pytest"
 status=0
 .venv/bin/pytest "$@" || status=$?
 if [ "$status" -eq 5 ]; then
-    echo "pytest samlade inte in några tester (exit 5): räknas som fel" >&2
+    failed+=("pytest (inga tester samlades in)")
+elif [ "$status" -ne 0 ]; then
+    failed+=("pytest (exit $status)")
+fi
+
+if [ "${#failed[@]}" -gt 0 ]; then
+    printf 'make test misslyckades: %s\n' "${failed[@]}" >&2
     exit 1
 fi
-exit "$status"
+echo "make test: allt gick igenom"
