@@ -97,6 +97,12 @@ def _detail_url(referral: Referral) -> str:
     return reverse("participants:detail", args=[referral.participant_id]) + f"#start-{referral.pk}"
 
 
+def _query(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
 def _survey_url(request, token: str) -> str:
     return request.build_absolute_uri(reverse("participants:survey", args=[token]))
 
@@ -112,12 +118,13 @@ def participant_list(request):
         page = Paginator(selectors.manager_assignment_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
         audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
                   detail=f"Deltagarlista (chef), sida {page.number}: {len(page.object_list)} rader", request=request)
-        return render(request, "participants/manager_list.html", {"page": page})
+        return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
               detail=f"Deltagarlista, sida {page.number}: {len(page.object_list)} deltagare", request=request)
-    return render(request, "participants/list.html", {"filter": filterset, "page": page})
+    return render(request, "participants/list.html",
+                  {"filter": filterset, "page": page, "query": _query(request)})
 
 
 @login_required
@@ -132,7 +139,8 @@ def waiting_list(request):
     audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Referral",
               detail=f"Väntelista, sida {page.number}: {len(rows)} deltagare", request=request)
     return render(request, "participants/waiting_list.html",
-                  {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count})
+                  {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,
+                   "query": _query(request)})
 
 
 # --- referral and participant page ---------------------------------------------------------------
@@ -195,9 +203,11 @@ def participant_detail(request, pk: int):
         pnr = (personnummer.formatted(participant.personal_number) if show_personal_number
                else personnummer.masked(participant.personal_number))
     editable_ids = set(referrals_editable_by(user).filter(participant=participant).values_list("pk", flat=True))
+    for referral in referrals:
+        referral.editable = referral.pk in editable_ids
     context = {
         "participant": participant, "referrals": referrals, "full": full, "pnr": pnr,
-        "show_personal_number": show_personal_number, "editable_ids": editable_ids,
+        "show_personal_number": show_personal_number,
         "is_leader": is_leader(user), "today": timezone.localdate(),
         "start_form": AssignmentStartForm(initial={"start_date": timezone.localdate()}),
         "complete_form": AssignmentCompleteForm(initial={"end_date": timezone.localdate()}),
