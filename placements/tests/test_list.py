@@ -1,0 +1,167 @@
+import datetime as dt
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from organisations.tests.factories import OrganisationFactory, SupervisorFactory, UnitFactory
+from placements.models import Assignment
+from placements.tests.factories import AssignmentFactory, PlacementFactory
+
+LIST = reverse("placements:list")
+
+
+def titles(response) -> list[str]:
+    return [p.title for p in response.context["page"].object_list]
+
+
+@pytest.fixture
+def leader_client(client, leader):
+    client.force_login(leader)
+    return client
+
+
+def test_text_search_over_title_and_tasks(leader_client, placement_a, placement_b):
+    placement_b.tasks = "Diska och duka fram lunch"
+    placement_b.save()
+    assert titles(leader_client.get(LIST, {"q": "lager"})) == ["Lagerarbete"]
+    assert titles(leader_client.get(LIST, {"q": "DUKA"})) == ["Kök och servering"]
+
+
+def test_organisation_filter_includes_sub_organisations(leader_client, org_a, placement_a, placement_b, area):
+    child = OrganisationFactory(name="Förvaltning under A", parent=org_a)
+    grandchild_unit = UnitFactory(organisation=OrganisationFactory(name="Enhet under förvaltning", parent=child))
+    PlacementFactory(unit=grandchild_unit, occupational_area=area, title="Barnbarnsplats")
+    assert sorted(titles(leader_client.get(LIST, {"organisation": org_a.pk}))) == ["Barnbarnsplats", "Lagerarbete"]
+    assert titles(leader_client.get(LIST, {"organisation": child.pk})) == ["Barnbarnsplats"]
+
+
+def test_unit_municipality_area_status_filters(leader_client, placement_a, placement_b, unit_b, area_care):
+    assert titles(leader_client.get(LIST, {"unit": unit_b.pk})) == ["Kök och servering"]
+    assert titles(leader_client.get(LIST, {"municipality": "Visby"})) == ["Lagerarbete"]
+    assert titles(leader_client.get(LIST, {"occupational_area": area_care.pk})) == ["Kök och servering"]
+    placement_b.status = "paused"
+    placement_b.save()
+    assert titles(leader_client.get(LIST, {"status": "paused"})) == ["Kök och servering"]
+    assert titles(leader_client.get(LIST, {"status": "open"})) == ["Lagerarbete"]
+
+
+def test_adaptations_filter_requires_all_chosen(leader_client, placement_a, placement_b, wheelchair, quiet):
+    placement_a.adaptations.set([wheelchair, quiet])
+    placement_b.adaptations.set([wheelchair])
+    assert sorted(titles(leader_client.get(LIST, {"adaptations": [wheelchair.pk]}))) == [
+        "Kök och servering", "Lagerarbete"]
+    assert titles(leader_client.get(LIST, {"adaptations": [wheelchair.pk, quiet.pk]})) == ["Lagerarbete"]
+
+
+def test_supervisor_trained_filter(leader_client, placement_a, placement_b, unit_b):
+    untrained = SupervisorFactory(unit=unit_b, training_completed_on=None)
+    other = PlacementFactory(unit=unit_b, occupational_area=placement_b.occupational_area, title="Otränad",
+                             supervisor=untrained)
+    assert titles(leader_client.get(LIST, {"supervisor": "trained"})) == ["Lagerarbete"]
+    # "untrained" = no supervisor at all, or one without the training.
+    assert sorted(titles(leader_client.get(LIST, {"supervisor": "untrained"}))) == ["Kök och servering",
+                                                                                    other.title]
+
+
+def test_free_on_date_filter(leader_client, placement_a, placement_b, agency_af):
+    placement_a.capacity = 1
+    placement_a.save()
+    AssignmentFactory(placement=placement_a, status=Assignment.Status.CONFIRMED,
+                      start_date=dt.date(2030, 1, 1), planned_end_date=dt.date(2030, 6, 30))
+    assert titles(leader_client.get(LIST, {"free_on": "2030-03-01"})) == ["Kök och servering"]
+    assert sorted(titles(leader_client.get(LIST, {"free_on": "2030-08-01"}))) == ["Kök och servering",
+                                                                                  "Lagerarbete"]
+
+
+def test_idle_filter_and_badge(leader_client, placement_a, placement_b):
+    today = timezone.localdate()
+    placement_a.available_from = today - dt.timedelta(days=200)
+    placement_a.save()
+    placement_b.available_from = today - dt.timedelta(days=10)
+    placement_b.save()
+    response = leader_client.get(LIST, {"idle_days": 30})
+    assert titles(response) == ["Lagerarbete"]
+    assert "ledig i 200 dagar" in response.content.decode()
+    # A participant who left 5 days ago resets the clock.
+    AssignmentFactory(placement=placement_a, status=Assignment.Status.COMPLETED,
+                      start_date=today - dt.timedelta(days=50), planned_end_date=today - dt.timedelta(days=5),
+                      end_date=today - dt.timedelta(days=5))
+    assert titles(leader_client.get(LIST, {"idle_days": 30})) == []
+    assert settings.IDLE_PLACEMENT_DAYS > 0
+
+
+def test_rows_show_free_and_total(leader_client, placement_a):
+    AssignmentFactory(placement=placement_a, status=Assignment.Status.ONGOING,
+                      start_date=timezone.localdate() - dt.timedelta(days=3),
+                      planned_end_date=timezone.localdate() + dt.timedelta(days=30))
+    response = leader_client.get(LIST)
+    row = response.context["page"].object_list[0]
+    assert (row.free, row.capacity) == (1, 2)
+    assert "1 / 2" in response.content.decode()
+
+
+def test_manager_sees_only_own_placements(client, manager_a, placement_a, placement_b):
+    client.force_login(manager_a)
+    assert titles(client.get(LIST)) == ["Lagerarbete"]
+
+
+def test_sorting_pagination_page_size_and_hit_count(leader_client, unit_a, area):
+    for n in range(30):
+        PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n:02d}", capacity=1 + n % 3)
+    first = leader_client.get(LIST)
+    assert len(first.context["page"].object_list) == 25
+    assert "30 platser hittades" in first.content.decode()
+    second = leader_client.get(LIST, {"page": 2})
+    assert titles(second) == [f"Plats {n:02d}" for n in range(25, 30)]
+    assert len(leader_client.get(LIST, {"per_page": 10}).context["page"].object_list) == 10
+    assert len(leader_client.get(LIST, {"per_page": 7}).context["page"].object_list) == 25  # not offered
+    descending = titles(leader_client.get(LIST, {"ordering": "-title", "per_page": 10}))
+    assert descending[0] == "Plats 29"
+    by_free = leader_client.get(LIST, {"ordering": "-free", "per_page": 100}).context["page"].object_list
+    assert [p.free for p in by_free] == sorted((p.free for p in by_free), reverse=True)
+    # The page links keep the filters (bookmarkable).
+    filtered = leader_client.get(LIST, {"q": "Plats", "per_page": 10}).content.decode()
+    assert "q=Plats&amp;per_page=10&amp;page=2" in filtered
+
+
+def test_htmx_request_gets_only_the_results(leader_client, placement_a):
+    full = leader_client.get(LIST, {"q": "lager"})
+    partial = leader_client.get(LIST, {"q": "lager"}, headers={"HX-Request": "true"})
+    assert "<html" in full.content.decode()
+    body = partial.content.decode()
+    assert "<html" not in body and "Lagerarbete" in body and "1 plats hittades" in body
+    assert "HX-Request" in partial["Vary"]
+    # The filter form drives htmx and pushes the URL; a plain submit works without JavaScript.
+    html = full.content.decode()
+    assert 'hx-get="/placements/"' in html and 'hx-push-url="true"' in html and 'method="get"' in html
+
+
+def test_invalid_filter_value_shows_error_not_crash(leader_client, placement_a):
+    response = leader_client.get(LIST, {"free_on": "inte-ett-datum"})
+    assert response.status_code == 200
+    assert "Några filter kunde inte användas" in response.content.decode()
+
+
+def _make_rows(n, unit, area, wheelchair, supervisor):
+    for i in range(n):
+        p = PlacementFactory(unit=unit, occupational_area=area, title=f"Rad {i:03d}", supervisor=supervisor)
+        p.adaptations.add(wheelchair)
+        AssignmentFactory(placement=p, status=Assignment.Status.COMPLETED, start_date=dt.date(2025, 2, 1),
+                          planned_end_date=dt.date(2025, 3, 1), end_date=dt.date(2025, 3, 1))
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_query_count_does_not_grow_with_page_size(client, leader, unit_a, area, wheelchair, supervisor_a, rows,
+                                                  django_assert_num_queries):
+    _make_rows(rows, unit_a, area, wheelchair, supervisor_a)
+    client.force_login(leader)
+    client.get(LIST)  # warm the session
+    # 1 session, 2 user, 3 municipalities for the filter, 4 count, 5–8 the filter form's choices
+    # (organisations, units, occupational areas, adaptations), 9 the page of rows (occupancy and idle
+    # subqueries, unit/organisation/area/supervisor joined), 10 prefetch of adaptations,
+    # 11–13 savepoint, session save (SESSION_SAVE_EVERY_REQUEST), release – whatever the number of rows.
+    with django_assert_num_queries(13):
+        response = client.get(LIST, {"per_page": 50})
+    assert len(response.context["page"].object_list) == rows
