@@ -104,8 +104,11 @@ def _read_xlsx(data: bytes) -> list[list[str]]:
     try:
         sheet = workbook.worksheets[0]
         rows = []
-        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1):
-            rows.append([_cell_text(cell) for cell in row])
+        for row in sheet.iter_rows(values_only=True):
+            cells = [_cell_text(cell) for cell in row[:MAX_COLUMNS + 1]]
+            while cells and not cells[-1]:
+                cells.pop()
+            rows.append(cells)
             if len(rows) > MAX_ROWS + 1:
                 break
         return rows

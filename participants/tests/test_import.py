@@ -1,0 +1,178 @@
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from core.models import AuditEvent
+from participants.imports import ImportFileError, participants_import, read_table
+from participants.models import Exit, ExitKind, FollowUp90, Participant, Referral
+from participants.tests.factories import ParticipantFactory
+from placements.models import Assignment
+
+HEADER = ("participant_ref,gender,birth_year,agency,referral_date,start_date,end_date,exit_kind,exit_reason,"
+          "support_before,activity_before,activity_after,placement_code,followup_90_status")
+
+# A year of history: 10 rows = 10 starts; P1 starts twice (re-enrolment), 3 anonymous rows.
+GOOD = "\n".join([
+    HEADER,
+    "P1,kvinna,1985,af,2025-01-10,2025-01-20,2025-04-30,enligt plan,Arbete,a-kassa,arbetssökande,arbete,PLATS-A,arbete",
+    "P1,kvinna,1985,AF,2025-09-01,2025-09-15,,,,a-kassa,arbetssökande,,,",
+    "P2,man,1990,FK,2025-02-01,2025-02-10,2025-06-30,avbruten,sjukdom,sjukpenning,annat,annat,,",
+    "P3,icke-binär,,fk,2025-03-01,2025-03-05,2025-03-06,felregistrering,,,,,,",
+    "P4,Kvinna,1975,Arbetsförmedlingen,2025-04-01,2025-04-10,2025-10-10,Enligt plan,arbete med stöd,,,arbete,,studier",
+    "P5,man,2000,af,2025-05-01,2025-05-02,2025-11-30,enligt plan,Studier,,,studier,,",
+    ",kvinna,,af,2025-06-01,2025-06-03,,,,,,,,",
+    ",man,,fk,2025-07-01,2025-07-01,2025-12-01,avbruten,flyttat,,,,,",
+    ",kvinna,,af,,2025-08-01,,,,,,,,",
+    "P6,man,1988,af,2025-10-01,2025-10-05,,,,,,,PLATS-A,",
+])
+
+
+@pytest.fixture
+def reasons(categories):
+    from participants.models import ExitReason
+
+    ExitReason.objects.get_or_create(code="flyttat", defaults={"name": "Flyttat"})
+    return categories
+
+
+def run(project, text, dry_run=False, name="history.csv", user=None):
+    headers, rows = read_table(text.encode(), name)
+    return participants_import(user=user, project=project, headers=headers, rows=rows, dry_run=dry_run)
+
+
+def test_year_of_history_gives_the_right_numbers(project, agency_af, agency_fk, placement_a, reasons, leader):
+    result = run(project, GOOD, user=leader)
+    assert result.errors == []
+    assert Referral.objects.count() == 10  # starts
+    assert Participant.objects.count() == 9  # unique individuals: P1..P6 + 3 anonymous
+    assert Participant.objects.filter(identity=Participant.Identity.ANONYMOUS).count() == 3
+    assert Participant.objects.get(code="P1").referrals.count() == 2
+    by_kind = {kind: Exit.objects.filter(kind=kind).count() for kind in ExitKind.values}
+    assert by_kind == {"enligt plan": 3, "avbruten": 2, "felregistrering": 1}
+    by_reason = {e.reason.code if e.reason else None: 1 for e in Exit.objects.all()}
+    assert set(by_reason) == {"arbete", "sjukdom", None, "arbete-med-stod", "studier", "flyttat"}
+    assert Exit.objects.get(referral__participant__code="P4").reason.code == "arbete-med-stod"
+    # exits counted in figures exclude registrations in error
+    assert Exit.objects.exclude(kind=ExitKind.REGISTERED_IN_ERROR).count() == 5
+    # placements: completed when an end date is given, ongoing otherwise
+    assert Assignment.objects.get(referral__participant__code="P1").status == Assignment.Status.COMPLETED
+    assert Assignment.objects.get(referral__participant__code="P6").status == Assignment.Status.ONGOING
+    # 90-day follow-ups: planned for each counted exit, activity from followup_90_status
+    assert FollowUp90.objects.count() == 5
+    p1 = FollowUp90.objects.get(exit__referral__participant__code="P1")
+    assert p1.activity.code == "arbete" and p1.due_on == dt.date(2025, 7, 29)
+    assert FollowUp90.objects.get(exit__referral__participant__code="P4").activity.code == "studier"
+    # an anonymous row without referral_date uses the start date
+    assert Referral.objects.filter(referral_date=dt.date(2025, 8, 1)).count() == 1
+    assert result.starts == 10 and result.new_participants == 6 and result.anonymous_participants == 3
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.IMPORT).count() == 1
+
+
+def test_dry_run_saves_nothing(project, agency_af, agency_fk, placement_a, reasons):
+    result = run(project, GOOD, dry_run=True)
+    assert result.ok and result.starts == 10 and not result.saved
+    assert not Referral.objects.exists() and not Participant.objects.exists()
+
+
+def test_known_participant_gets_a_new_start(project, agency_af, reasons):
+    existing = ParticipantFactory(code="P9", gender="man")
+    result = run(project, HEADER + "\nP9,man,,af,2025-01-01,,,,,,,,,")
+    assert result.ok and result.known_participants == 1 and result.new_participants == 0
+    assert existing.referrals.count() == 1
+
+
+def test_bad_file_lists_errors_per_row_and_saves_nothing(project, agency_af, agency_fk, placement_a, reasons):
+    bad = "\n".join([
+        HEADER,
+        "P1,kvinna,1985,af,2025-01-10,2025-01-20,2025-04-30,enligt plan,arbete,,,,,",  # fine
+        "P2,okänd,1985,af,2025-01-10,,,,,,,,,",  # gender
+        "P3,man,1985,xx,2025-13-01,,,,,,,,,",  # agency, date
+        "P4,man,1985,af,2025-02-01,2025-01-01,,,,,,,,",  # start before referral
+        "P5,man,1985,af,2025-02-01,2025-02-01,2025-03-01,,,,,,,",  # end without kind
+        "P6,man,1985,af,2025-02-01,2025-02-01,2025-03-01,klar,okänd orsak,,,,NOPE,",  # kind, reason, placement
+        ",man,,af,2025-02-01,,,,,,,,,",  # anonymous without start date
+        "P1,man,1985,af,2025-05-01,,,,,,,,,",  # same ref, other gender
+    ])
+    result = run(project, bad)
+    assert not result.ok
+    found = {(e.row, e.column) for e in result.errors}
+    assert (3, "gender") in found
+    assert {(4, "agency"), (4, "referral_date")} <= found
+    assert (5, "start_date") in found
+    assert (6, "exit_kind") in found
+    assert {(7, "exit_kind"), (7, "exit_reason"), (7, "placement_code")} <= found
+    assert (8, "start_date") in found
+    assert (9, "gender") in found
+    assert all(e.row != 2 for e in result.errors)
+    assert all(e.message for e in result.errors)
+    assert not Referral.objects.exists() and not Participant.objects.exists()
+
+
+def test_unknown_and_missing_columns_are_reported(project):
+    result = run(project, "deltagarkod,hemlig\nP1,x")
+    columns = {e.column for e in result.errors}
+    assert {"hemlig", "gender", "agency", "referral_date"} <= columns
+
+
+def test_swedish_headers_semicolons_and_bom(project, agency_af, reasons):
+    text = "\ufeffDeltagarkod;Kön;Myndighet;Anvisningsdatum;Startdatum;Slutdatum;Avslutstyp;Avslutsorsak\n" \
+           "S1;kvinna;Af;2025-01-01;2025-01-02;2025-02-01;avbruten;Övrigt\n"
+    result = run(project, text)
+    assert result.ok, result.errors
+    assert Exit.objects.get().reason.code == "ovrigt"
+
+
+def test_xlsx_is_read(project, agency_af, reasons):
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["participant_ref", "gender", "agency", "referral_date", "start_date"])
+    sheet.append(["X1", "man", "af", dt.date(2025, 1, 1), dt.datetime(2025, 1, 3)])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    headers, rows = read_table(buffer.getvalue(), "data.xlsx")
+    assert rows == [["X1", "man", "af", "2025-01-01", "2025-01-03"]]
+    assert participants_import(user=None, project=project, headers=headers, rows=rows).ok
+
+
+@pytest.mark.parametrize("data, name, message", [
+    (b"x" * (5 * 1024 * 1024 + 1), "big.csv", "för stor"),
+    (b"a,b\n1,2", "data.txt", "CSV eller XLSX"),
+    ("kön\nkvinna".encode("latin-1"), "latin.csv", "UTF-8"),
+    (b"not a zip", "fake.xlsx", "kunde inte läsas"),
+    (b"", "empty.csv", "tom"),
+])
+def test_unsafe_or_unreadable_files_are_refused(data, name, message):
+    with pytest.raises(ImportFileError, match=message):
+        read_table(data, name)
+
+
+def test_management_command(tmp_path, project, agency_af, agency_fk, placement_a, reasons, capsys):
+    path = tmp_path / "history.csv"
+    path.write_text(GOOD, encoding="utf-8")
+    call_command("import_participants", str(path), "--project", project.slug, "--dry-run")
+    assert not Referral.objects.exists()
+    call_command("import_participants", str(path), "--project", project.slug)
+    assert Referral.objects.count() == 10
+    with pytest.raises(CommandError, match="fel"):
+        call_command("import_participants", str(path), "--project", project.slug)  # starts exist already
+    assert Referral.objects.count() == 10
+    with pytest.raises(CommandError, match="projekt"):
+        call_command("import_participants", str(path), "--project", "finns-inte")
+
+
+def test_web_upload_for_the_leader(client, leader, project, agency_af, agency_fk, placement_a, reasons):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(leader)
+    upload = SimpleUploadedFile("history.csv", GOOD.encode(), content_type="text/csv")
+    response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
+    assert response.status_code == 200
+    assert response.context["result"].starts == 10
+    assert Referral.objects.count() == 10
+    upload = SimpleUploadedFile("bad.csv", (HEADER + "\nP1,okänd,,af,2025-01-01,,,,,,,,,").encode())
+    response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
+    assert "Okänt kön" in response.content.decode()
