@@ -1,0 +1,287 @@
+"""Import: good files, bad rows (all-or-nothing), and hostile files built in the test."""
+
+import csv
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from core.models import AuditEvent
+from organisations.models import Unit
+from placements import imports
+from placements.models import Placement
+from placements.tests.factories import PlacementFactory
+
+HEADER = ["kod", "benämning", "organisation", "enhet", "kommun", "yrkesområde", "arbetsuppgifter",
+          "antal platser", "tillgänglig från", "tillgänglig till", "handledarens e-post", "anpassningar"]
+
+
+@pytest.fixture
+def rows(org_a, unit_a, area, supervisor_a, wheelchair, quiet):
+    return [
+        ["P-1", "Lagerplats", org_a.name, unit_a.name, "Visby", area.name, "Plocka varor", "2", "2026-01-01", "",
+         supervisor_a.email, "Tillgänglig för rullstol; lugn-miljo"],
+        ["P-2", "Ny enhet-plats", org_a.name, "Nya köket", "Visby", "lager", "", "1", "", "", "", ""],
+    ]
+
+
+def csv_bytes(rows, header=HEADER, delimiter=",", encoding="utf-8", bom=False) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    text = buffer.getvalue()
+    return (("\ufeff" if bom else "") + text).encode(encoding)
+
+
+def xlsx_bytes(rows, header=HEADER) -> bytes:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def upload(client, data: bytes, name="platser.xlsx"):
+    return client.post(reverse("placements:import"), {"file": SimpleUploadedFile(name, data), "attested": "on"})
+
+
+@pytest.fixture
+def leader_client(client, leader):
+    client.force_login(leader)
+    return client
+
+
+# --- good files ----------------------------------------------------------------------------------
+
+
+def test_xlsx_preview_then_confirm_creates_everything(leader_client, rows, leader, wheelchair, quiet):
+    preview = upload(leader_client, xlsx_bytes(rows))
+    assert preview.status_code == 200
+    plan = preview.context["plan"]
+    assert [(r.row, r.action, r.new_unit) for r in plan.rows] == [(2, "create", False), (3, "create", True)]
+    assert "ny enhet" in preview.content.decode()
+    assert not Placement.objects.exists()  # dry run
+    response = leader_client.post(reverse("placements:import_confirm"), {"token": preview.context["token"]})
+    assert response.status_code == 302
+    first = Placement.objects.get(code="P-1")
+    assert first.capacity == 2 and first.supervisor.email == "hanna@example.test"
+    assert set(first.adaptations.all()) == {wheelchair, quiet}
+    assert first.attested_by == leader
+    assert Unit.objects.get(name="Nya köket").municipality == "Visby"
+    assert AuditEvent.objects.filter(action="import").count() == 1
+
+
+def test_reimport_with_code_updates(leader_client, rows, unit_a, area):
+    existing = PlacementFactory(code="P-1", unit=unit_a, occupational_area=area, title="Gammal titel", capacity=1)
+    preview = upload(leader_client, csv_bytes(rows[:1]), name="platser.csv")
+    assert [r.action for r in preview.context["plan"].rows] == ["update"]
+    leader_client.post(reverse("placements:import_confirm"), {"token": preview.context["token"]})
+    existing.refresh_from_db()
+    assert (existing.title, existing.capacity) == ("Lagerplats", 2)
+
+
+@pytest.mark.parametrize(("delimiter", "encoding", "bom"), [
+    (",", "utf-8", False), (";", "utf-8", True), ("\t", "utf-8", False), (";", "cp1252", False),
+])
+def test_csv_delimiters_and_encodings(leader, rows, delimiter, encoding, bom):
+    header, data, notices = imports.read_table(csv_bytes(rows, delimiter=delimiter, encoding=encoding, bom=bom))
+    assert header[1] == "benämning" and data[1][3] == "Nya köket"
+    assert bool(notices) == (encoding == "cp1252")  # a clear notice when the file was not UTF-8
+    assert imports.plan_import(header, data, user=leader).ok
+
+
+def test_utf16_csv_is_read(leader, rows):
+    text = "\t".join(HEADER) + "\n" + "\n".join("\t".join(r) for r in rows)
+    header, data, _ = imports.read_table(text.encode("utf-16"))
+    assert header[1] == "benämning" and len(data) == 2
+
+
+# --- bad rows: nothing is written ----------------------------------------------------------------
+
+
+def test_one_bad_row_stops_whole_import_with_swedish_errors(leader_client, rows, org_a, unit_a):
+    bad = rows + [["", "", "Okänd org", unit_a.name, "", "Okänt område", "", "noll", "31/31/2026", "", "", "Jetpack"]]
+    response = upload(leader_client, csv_bytes(bad), name="platser.csv")
+    assert response.status_code == 400
+    errors = {(e.row, e.column) for e in response.context["plan"].errors}
+    assert {(4, "benämning"), (4, "organisation"), (4, "antal platser"), (4, "tillgänglig från"),
+            (4, "yrkesområde"), (4, "anpassningar")} <= errors
+    html = response.content.decode()
+    assert "Importen stoppades – ingenting har sparats" in html and "Organisationen ”Okänd org” finns inte" in html
+    assert "token" not in response.context
+    assert not Placement.objects.exists() and not Unit.objects.filter(name="Nya köket").exists()
+
+
+def test_missing_required_column(leader):
+    header = [h for h in HEADER if h != "antal platser"]
+    plan = imports.plan_import(header, [], user=leader)
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [(1, "antal platser",
+                                                                    "Obligatorisk kolumn saknas.")]
+
+
+def test_duplicate_code_in_file_and_end_before_start(leader, rows):
+    rows[1][0] = "P-1"
+    rows[0][9] = "2025-12-01"
+    plan = imports.plan_import(HEADER, rows, user=leader)
+    assert {(e.row, e.column) for e in plan.errors} == {(2, "tillgänglig till"), (3, "kod")}
+
+
+def test_manager_cannot_import_into_other_organisation(manager_b, rows):
+    plan = imports.plan_import(HEADER, rows, user=manager_b)
+    assert {e.column for e in plan.errors} >= {"organisation"}
+
+
+def test_manager_cannot_update_other_organisations_placement_by_code(manager_a, org_a, unit_a, area, unit_b):
+    PlacementFactory(code="B-1", unit=unit_b, occupational_area=area)
+    row = ["B-1", "Kapning", org_a.name, unit_a.name, "", area.name, "", "1", "", "", "", ""]
+    plan = imports.plan_import(HEADER, [row], user=manager_a)
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "kod")]
+
+
+def test_capacity_below_booked_refused(leader, unit_a, area, org_a):
+    from placements.models import Assignment
+    from placements.tests.factories import AssignmentFactory
+
+    placement = PlacementFactory(code="C-1", unit=unit_a, occupational_area=area, capacity=2)
+    for _ in range(2):
+        AssignmentFactory(placement=placement, status=Assignment.Status.CONFIRMED,
+                          start_date=dt.date(2031, 1, 1), planned_end_date=dt.date(2031, 2, 1))
+    row = ["C-1", "X", org_a.name, unit_a.name, "", "", "", "1", "", "", "", ""]
+    plan = imports.plan_import(HEADER, [row], user=leader)
+    assert [(e.column) for e in plan.errors] == ["antal platser"]
+
+
+# --- hostile files -------------------------------------------------------------------------------
+
+
+def test_wrong_type_by_content_is_refused(leader_client):
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
+    response = upload(leader_client, png, name="platser.csv")
+    assert response.status_code == 400
+    assert "varken en XLSX-fil eller en textfil" in response.content.decode()
+
+
+def test_zip_that_is_not_xlsx_is_refused():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("hello.txt", "hej")
+    with pytest.raises(imports.ImportFileError, match="inte en XLSX-fil"):
+        imports.read_table(buffer.getvalue())
+
+
+def test_huge_file_is_refused(leader_client):
+    huge = b"a,b\n" * (imports.MAX_BYTES // 4 + 10)
+    response = upload(leader_client, huge, name="platser.csv")
+    assert response.status_code == 400
+    assert "för stor" in response.content.decode()
+
+
+def test_too_many_rows_is_refused():
+    data = ("benämning\n" + "x\n" * (imports.MAX_ROWS + 1)).encode()
+    with pytest.raises(imports.ImportFileError, match="för många rader"):
+        imports.read_table(data)
+
+
+def test_zip_bomb_is_refused_before_parsing(rows):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(xlsx_bytes(rows))) as source, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for item in source.infolist():
+            bomb.writestr(item, source.read(item.filename))
+        bomb.writestr("xl/media/padding.xml", b"<a>" + b" " * (60 * 1024 * 1024) + b"</a>")
+    data = buffer.getvalue()
+    assert len(data) < imports.MAX_BYTES  # small on disk …
+    with pytest.raises(imports.ImportFileError, match="zip-bomb"):  # … huge unpacked
+        imports.read_table(data)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1">
+<si><t>&lol4;</t></si></sst>"""
+
+
+def _replace_part(data: bytes, name: str, content: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        names = source.namelist()
+        for item in source.infolist():
+            if item.filename != name:
+                out.writestr(item, source.read(item.filename))
+        out.writestr(name, content)
+        assert name in names or name.startswith("xl/")
+    return buffer.getvalue()
+
+
+def test_xml_entity_expansion_is_refused(leader_client, rows):
+    data = _replace_part(xlsx_bytes(rows), "xl/sharedStrings.xml", BILLION_LAUGHS)
+    with pytest.raises(imports.ImportFileError, match="DTD"):
+        imports.read_table(data)
+    response = upload(leader_client, data)
+    assert response.status_code == 400 and not Placement.objects.exists()
+
+
+def test_openpyxl_itself_uses_defusedxml(rows):
+    """Second line of defence: even without our DTD scan, openpyxl refuses the entity bomb."""
+    import openpyxl.xml
+
+    assert openpyxl.xml.DEFUSEDXML
+    data = _replace_part(xlsx_bytes(rows), "xl/worksheets/sheet1.xml", BILLION_LAUGHS.replace(b"sst", b"worksheet"))
+    with pytest.raises(Exception) as excinfo:  # noqa: B017 - any refusal, as long as nothing expands
+        openpyxl.load_workbook(io.BytesIO(data), read_only=False)
+    chain, exc = [], excinfo.value
+    while exc is not None:
+        chain.append(type(exc).__module__)
+        exc = exc.__cause__ or exc.__context__
+    assert any(module.startswith("defusedxml") for module in chain), chain
+
+
+def test_undecodable_text_is_refused():
+    with pytest.raises(imports.ImportFileError, match="teckenkodning"):
+        imports.read_table(b"ben\x81mning,organisation\n\x8d\x8f,\x90\x9d\n")
+
+
+# --- management command --------------------------------------------------------------------------
+
+
+def test_command_dry_run_and_import(tmp_path, rows, capsys):
+    path = tmp_path / "platser.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    call_command("import_placements", str(path), "--dry-run")
+    out = capsys.readouterr().out
+    assert "rad 3: ny: Ny enhet-plats" in out and "ny enhet" in out
+    assert not Placement.objects.exists()
+    call_command("import_placements", str(path), "--attested")
+    assert Placement.objects.count() == 2 and Placement.objects.get(code="P-1").attested_no_displacement
+
+
+def test_command_refuses_bad_file_and_writes_nothing(tmp_path, rows, capsys):
+    rows[1][7] = "-3"
+    path = tmp_path / "platser.csv"
+    path.write_bytes(csv_bytes(rows, delimiter=";"))
+    with pytest.raises(CommandError, match="Ingenting sparades"):
+        call_command("import_placements", str(path))
+    assert "rad 3, kolumn antal platser" in capsys.readouterr().err
+    assert not Placement.objects.exists()
+
+
+def test_command_with_manager_user_applies_scope(tmp_path, rows, manager_b):
+    path = tmp_path / "platser.csv"
+    path.write_bytes(csv_bytes(rows))
+    with pytest.raises(CommandError):
+        call_command("import_placements", str(path), "--user", manager_b.email, "--attested")
+    assert not Placement.objects.exists()
