@@ -1,15 +1,12 @@
 """Import of participant history: one row per start, all-or-nothing, a Swedish error per row and column.
 
-`read_table` (file safety and CSV/XLSX reading) knows nothing about participants and can move to core
-to be shared with the placement importer.
+File reading and its safety checks (size, type by content, zip bombs, DTD/entities, encodings) are the
+placement importer's (`placements.imports.read_table`); this module only maps the participant columns.
 """
 
-import csv
 import datetime as dt
-import io
 import re
 import unicodedata
-import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -31,20 +28,12 @@ from participants.models import (
     Referral,
     SupportKind,
 )
+from placements import imports as placement_imports
+from placements.imports import ImportFileError
 from placements.models import Assignment, Placement
 from placements.services import add_months
 
-MAX_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 20_000
-MAX_COLUMNS = 60
-MAX_XLSX_UNCOMPRESSED = 50 * 1024 * 1024
-
-
-class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong type, too big, not UTF-8, …)."""
-
-
-# --- Generic, shareable reading ------------------------------------------------------------------
+__all__ = ["ImportFileError", "participants_import", "read_table"]
 
 
 def normalise_header(value) -> str:
@@ -52,68 +41,13 @@ def normalise_header(value) -> str:
     return re.sub(r"[\s\-_/.]+", " ", text).strip()
 
 
-def read_table(data: bytes, filename: str) -> tuple[list[str], list[list[str]]]:
-    """Return (headers, rows) of a UTF-8 CSV (comma or semicolon) or an XLSX file's first sheet. Every
-    cell is a stripped string; dates in XLSX become ISO 8601. Refuses big files, zip bombs and macros."""
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(_("Filen är för stor (högst 5 MB)."))
-    name = filename.lower()
-    if name.endswith(".csv"):
-        rows = _read_csv(data)
-    elif name.endswith(".xlsx"):
-        rows = _read_xlsx(data)
-    else:
-        raise ImportFileError(_("Filen måste vara CSV eller XLSX."))
-    rows = [row for row in rows if any(cell for cell in row)]
-    if not rows:
-        raise ImportFileError(_("Filen är tom."))
-    if len(rows) - 1 > MAX_ROWS:
-        raise ImportFileError(_("Filen har för många rader (högst %(max)s).") % {"max": MAX_ROWS})
-    headers, body = rows[0], rows[1:]
-    if len(headers) > MAX_COLUMNS:
-        raise ImportFileError(_("Filen har för många kolumner."))
-    return headers, body
-
-
-def _read_csv(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportFileError(_("CSV-filen måste vara sparad som UTF-8.")) from None
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
-
-
-def _read_xlsx(data: bytes) -> list[list[str]]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise ImportFileError(_("XLSX-filen kunde inte läsas.")) from None
-    with archive:
-        if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-            raise ImportFileError(_("XLSX-filen är för stor uppackad."))
-        if any(info.filename.lower().endswith("vbaproject.bin") for info in archive.infolist()):
-            raise ImportFileError(_("Filer med makron tas inte emot."))
-    import openpyxl  # uses defusedxml when installed
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - any parse error is a bad file for the user
-        raise ImportFileError(_("XLSX-filen kunde inte läsas.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            cells = [_cell_text(cell) for cell in row[:MAX_COLUMNS + 1]]
-            while cells and not cells[-1]:
-                cells.pop()
-            rows.append(cells)
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
-    finally:
-        workbook.close()
+def read_table(data: bytes) -> tuple[list[str], list[list[str]], list[str]]:
+    """(headers, rows, notices): every cell a stripped string, XLSX dates as ISO 8601, blank rows dropped."""
+    headers, rows, notices = placement_imports.read_table(data)
+    headers = [_cell_text(h) for h in headers]
+    rows = [[_cell_text(cell) for cell in row] for row in rows]
+    rows = [row for row in rows if any(row)]
+    return headers, rows, list(notices)
 
 
 def _cell_text(value) -> str:

@@ -12,7 +12,7 @@ from urllib.parse import unquote, urlparse
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
 BASE_URL = "http://pdf.invalid/"
 
@@ -47,7 +47,11 @@ def _fetcher_class():
 def render_pdf(template: str, context: dict) -> bytes:
     from weasyprint import HTML
 
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override("sv"), timezone.override("Europe/Stockholm"):
         html = render_to_string(template, context)
-    fetcher = _fetcher_class()(allowed_protocols=("http", "data"))
-    return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).write_pdf()
+    return HTML(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print").write_pdf(
+        pdf_variant="pdf/ua-1", pdf_tags=True)
+
+
+def make_url_fetcher():
+    return _fetcher_class()(allowed_protocols=("http", "data"))

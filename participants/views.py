@@ -546,12 +546,14 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            headers, rows = read_table(upload.read(), upload.name)
+            headers, rows, notices = read_table(upload.read())
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
             result = participants_import(user=request.user, project=form.cleaned_data["project"], headers=headers,
                                          rows=rows, dry_run=form.cleaned_data["dry_run"], request=request)
+            for notice in notices:
+                messages.warning(request, notice)
             if result.saved:
                 messages.success(request, _("Importen är klar: %(starts)s starter sparades.") % {
                     "starts": result.starts})

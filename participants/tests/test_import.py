@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import zipfile
 
 import openpyxl
 import pytest
@@ -40,7 +41,7 @@ def reasons(categories):
 
 
 def run(project, text, dry_run=False, name="history.csv", user=None):
-    headers, rows = read_table(text.encode(), name)
+    headers, rows, _notices = read_table(text.encode())
     return participants_import(user=user, project=project, headers=headers, rows=rows, dry_run=dry_run)
 
 
@@ -133,21 +134,35 @@ def test_xlsx_is_read(project, agency_af, reasons):
     sheet.append(["X1", "man", "af", dt.date(2025, 1, 1), dt.datetime(2025, 1, 3)])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    headers, rows = read_table(buffer.getvalue(), "data.xlsx")
+    headers, rows, _notices = read_table(buffer.getvalue())
     assert rows == [["X1", "man", "af", "2025-01-01", "2025-01-03"]]
     assert participants_import(user=None, project=project, headers=headers, rows=rows).ok
 
 
-@pytest.mark.parametrize("data, name, message", [
-    (b"x" * (5 * 1024 * 1024 + 1), "big.csv", "för stor"),
-    (b"a,b\n1,2", "data.txt", "CSV eller XLSX"),
-    ("kön\nkvinna".encode("latin-1"), "latin.csv", "UTF-8"),
-    (b"not a zip", "fake.xlsx", "kunde inte läsas"),
-    (b"", "empty.csv", "tom"),
+def _zip(**parts) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in parts.items():
+            archive.writestr(name.replace("__", "/"), content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"x" * (5 * 1024 * 1024 + 1), "för stor"),
+    (b"\x00\x01binary\x00", "varken"),
+    (_zip(**{"hello.txt": "x"}), "inte en XLSX"),
+    (_zip(**{"[Content_Types].xml": "<x/>", "xl__workbook.xml": "0" * (60 * 1024 * 1024)}), "zip-bomb"),
+    (b"   ", "tom"),
 ])
-def test_unsafe_or_unreadable_files_are_refused(data, name, message):
+def test_unsafe_or_unreadable_files_are_refused(data, message):
+    """The participant importer uses the placement importer's safety checks."""
     with pytest.raises(ImportFileError, match=message):
-        read_table(data, name)
+        read_table(data)
+
+
+def test_windows_1252_csv_is_read_with_a_notice(project, agency_af, reasons):
+    headers, rows, notices = read_table((HEADER + "\nÅ1,kvinna,,af,2025-01-01,,,,,,,,,").encode("cp1252"))
+    assert rows[0][0] == "Å1" and notices
 
 
 def test_management_command(tmp_path, project, agency_af, agency_fk, placement_a, reasons, capsys):

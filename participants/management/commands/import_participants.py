@@ -22,11 +22,13 @@ class Command(BaseCommand):
         except Project.DoesNotExist:
             raise CommandError(f"Inget projekt med kortnamnet {project!r}.") from None
         try:
-            headers, rows = read_table(file.read_bytes(), file.name)
+            headers, rows, notices = read_table(file.read_bytes())
         except OSError as exc:
             raise CommandError(f"Kan inte läsa {file}: {exc}") from None
         except ImportFileError as exc:
             raise CommandError(str(exc)) from None
+        for notice in notices:
+            self.stderr.write(notice)
         result = participants_import(user=None, project=project_obj, headers=headers, rows=rows, dry_run=dry_run)
         if result.errors:
             for error in result.errors:

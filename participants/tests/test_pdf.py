@@ -1,0 +1,33 @@
+import datetime as dt
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+
+from participants.models import Competence
+from participants.pdf import make_url_fetcher
+
+
+@pytest.mark.parametrize("url", ["https://example.com/x.css", "file:///etc/passwd", "http://pdf.invalid/etc/passwd",
+                                 "http://pdf.invalid/static/../../settings.py", "http://localhost/static/css/app.css"])
+def test_fetcher_blocks_everything_but_static(url):
+    with pytest.raises(ValueError):
+        make_url_fetcher().fetch(url)
+
+
+def test_fetcher_serves_static_from_disk():
+    response = make_url_fetcher().fetch("http://pdf.invalid/static/participants/competence_card.css")
+    assert b"@page" in response.read()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils' pdftotext")
+def test_competence_card_pdf_has_the_competences(client, case_worker_af, referral_af, tmp_path):
+    Competence.objects.create(referral=referral_af, name="Samarbete i arbetslag", validated_on=dt.date(2026, 3, 1),
+                              validated_by="Handledare Åsa")
+    client.force_login(case_worker_af)
+    response = client.get(reverse("participants:competence_card", args=[referral_af.pk]))
+    path = tmp_path / "card.pdf"
+    path.write_bytes(response.content)
+    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S603,S607
+    assert "Kompetenskort" in text and "Samarbete i arbetslag" in text and "Handledare Åsa" in text
