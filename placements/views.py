@@ -26,6 +26,7 @@ from organisations.models import Unit
 from organisations.permissions import (
     may_see_supervisor_contacts,
     organisation_with_descendant_ids,
+    organisations_managed_by,
     organisations_visible_to,
     supervisors_editable_by,
     supervisors_visible_to,
@@ -332,7 +333,7 @@ def supervisor_list(request):
         "supervisors": supervisors.order_by("name"),
         "training": training,
         "lacking": lacking,
-        "may_create": bool(supervisors_editable_by(request.user).exists() or may_create_placements(request.user)),
+        "may_create": organisations_managed_by(request.user).exists(),
         "editable_ids": set(supervisors_editable_by(request.user).values_list("pk", flat=True)),
     }
     return render(request, "placements/supervisor_list.html", context)
@@ -341,7 +342,7 @@ def supervisor_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def supervisor_create_view(request):
-    if not may_create_placements(request.user):
+    if not organisations_managed_by(request.user).exists():
         raise PermissionDenied
     form = SupervisorForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
