@@ -285,3 +285,19 @@ def test_command_with_manager_user_applies_scope(tmp_path, rows, manager_b):
     with pytest.raises(CommandError):
         call_command("import_placements", str(path), "--user", manager_b.email, "--attested")
     assert not Placement.objects.exists()
+
+
+@pytest.mark.parametrize("name", ["placements_example.xlsx", "placements_example.csv"])
+def test_shipped_example_files_import_cleanly(name, leader, settings):
+    """The example files name the demo organisations; with those present they validate without errors."""
+    from organisations.tests.factories import OrganisationFactory, UnitFactory
+
+    hsf = OrganisationFactory(name="Hälso- och sjukvårdsförvaltningen")
+    norrvik = OrganisationFactory(name="Norrvik kommun", kind="kommun")
+    UnitFactory(organisation=hsf, name="Visby lasarett, förråd och transport", municipality="Visby")
+    UnitFactory(organisation=norrvik, name="Kommunförrådet", municipality="Norrvik")
+    data = (settings.BASE_DIR / "static" / "examples" / name).read_bytes()
+    header, rows, notices = imports.read_table(data)
+    plan = imports.plan_import(header, rows, user=leader, notices=notices)
+    assert plan.errors == [] and not notices
+    assert plan.counts == {"create": 4, "update": 0, "new_units": 2}
