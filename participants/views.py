@@ -528,7 +528,8 @@ def survey(request, token: str):
             return render(request, "participants/survey_thanks.html")
     del invitation
     response = render(request, "participants/survey.html", {"form": form})
-    response["Referrer-Policy"] = "no-referrer"
+    # The site-wide Referrer-Policy (same-origin) keeps the token from other sites; "no-referrer" here would
+    # make the browser send Origin: null and the CSRF check refuse the answers.
     response["X-Robots-Tag"] = "noindex"
     return response
 
