@@ -15,9 +15,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from django.utils.translation import gettext as _  # noqa: E402
 
 PALETTE = ["#1f4e79", "#b3541e", "#2e7d32", "#6a1b9a", "#5d4037"]  # ≥ 4.5:1 against white
 MARKERS = ["o", "s", "^", "D", "v"]

@@ -84,7 +84,7 @@ def build_march_dataset(project, *, suffix=""):
     # A: woman, 1990 (36 at first start) — two starts in March (re-enrolment), first exit to work.
     a = person(Gender.WOMAN, 1990)
     a1 = referral(a, af, D(2026, 2, 10), D(2026, 3, 2))     # 20 days to start
-    a2 = referral(a, af, D(2026, 3, 21), D(2026, 3, 25))    # 4 days; waiting 10 days at 31/3
+    referral(a, af, D(2026, 3, 21), D(2026, 3, 25))    # 4 days; waiting 10 days at 31/3
     a1_exit = make_exit(a1, D(2026, 3, 20), reason=work)
     # B: man, 1970 (56) — FK, one start, placed at P1 from 15/3.
     b = person(Gender.MAN, 1970)

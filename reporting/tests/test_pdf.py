@@ -17,14 +17,14 @@ pytestmark = pytest.mark.django_db
 def pdftotext(data: bytes, tmp_path) -> str:
     path = tmp_path / "report.pdf"
     path.write_bytes(data)
-    return subprocess.run([shutil.which("pdftotext"), "-layout", str(path), "-"], check=True,
+    return subprocess.run([shutil.which("pdftotext"), "-layout", str(path), "-"], check=True,  # noqa: S603
                           capture_output=True, text=True).stdout
 
 
 def pdffonts(data: bytes, tmp_path) -> str:
     path = tmp_path / "fonts.pdf"
     path.write_bytes(data)
-    return subprocess.run([shutil.which("pdffonts"), str(path)], check=True, capture_output=True, text=True).stdout
+    return subprocess.run([shutil.which("pdffonts"), str(path)], check=True, capture_output=True, text=True).stdout  # noqa: S603
 
 
 def test_monthly_pdf_text(report_project, march_data, tmp_path):
@@ -66,12 +66,12 @@ def test_pdf_is_tagged_pdf_ua(report_project, march_data, tmp_path):
                                  period_end=MARCH[1])
     path = tmp_path / "tagged.pdf"
     path.write_bytes(pdf)
-    info = subprocess.run([shutil.which("pdfinfo"), str(path)], check=True, capture_output=True,
+    info = subprocess.run([shutil.which("pdfinfo"), str(path)], check=True, capture_output=True,  # noqa: S603
                           text=True).stdout
     assert "Tagged:          yes" in info
     assert "A4" in info
     assert "Månadsrapport till styrgruppen" in info    # the document title
-    meta = subprocess.run([shutil.which("pdfinfo"), "-meta", str(path)], check=True, capture_output=True,
+    meta = subprocess.run([shutil.which("pdfinfo"), "-meta", str(path)], check=True, capture_output=True,  # noqa: S603
                           text=True).stdout
     assert "pdfuaid" in meta
 

@@ -1,0 +1,226 @@
+"""Report runs: request → task → file; idempotency, claim conflicts, retries, the attempt cap, the
+broker being down, the sweeper, the pending-runs command and the monthly schedule."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.core.management import call_command
+from django.db import OperationalError
+from django.utils import timezone
+
+from config.celery import app
+from reporting import services
+from reporting.models import ReportRun
+from reporting.tasks import build_report_run, requeue_stale_report_runs
+
+from .conftest import MARCH
+
+pytestmark = pytest.mark.django_db
+
+
+def queued_run(project, **kwargs):
+    defaults = {"kind": "monthly", "project": project, "period_start": MARCH[0], "period_end": MARCH[1]}
+    return ReportRun.objects.create(**{**defaults, **kwargs})
+
+
+@pytest.fixture
+def unreachable_broker():
+    """A real Celery publish against a closed port: kombu raises OperationalError after ~2 s."""
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    _reset_connections()
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = previous
+    _reset_connections()
+
+
+def _reset_connections():
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_request_enqueues_after_commit_and_builds(report_project, march_data, leader,
+                                                  django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        run = services.report_run_request(user=leader, kind="monthly", project=report_project,
+                                          period_start=MARCH[0], period_end=MARCH[1])
+        assert ReportRun.objects.get(pk=run.pk).status == ReportRun.Status.QUEUED
+    assert len(callbacks) == 1
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE
+    assert run.attempts == 1
+    assert run.file.name.startswith("reports/") and run.file.read(4) == b"%PDF"
+    assert run.figures["participants"]["starts"] == 4    # stored raw
+    assert run.enqueue_failed is False
+
+
+def test_steering_group_may_not_request_the_final_report(report_project, steering):
+    with pytest.raises(PermissionDenied):
+        services.report_run_request(user=steering, kind="final", project=report_project,
+                                    period_start=MARCH[0], period_end=MARCH[1])
+
+
+def test_running_the_task_twice_gives_one_report(report_project, march_data, settings, tmp_path):
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}}}
+    run = queued_run(report_project)
+    build_report_run.apply(args=[run.pk])
+    run.refresh_from_db()
+    first_file = run.file.name
+    assert run.status == ReportRun.Status.DONE
+    build_report_run.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE
+    assert run.attempts == 1
+    assert run.file.name == first_file
+    assert [path.name for path in tmp_path.rglob("*.pdf")] == [first_file.rsplit("/", 1)[1]]
+
+
+def test_claim_conflict_a_running_row_is_not_built_again(report_project, march_data):
+    run = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=timezone.now(), attempts=1)
+    assert services.report_run_build(run_id=run.pk) is None
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.RUNNING and run.attempts == 1 and not run.file
+
+
+def test_a_run_left_running_by_a_dead_worker_is_reclaimed(report_project, march_data):
+    long_ago = timezone.now() - services.hard_time_limit() - dt.timedelta(minutes=1)
+    run = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=long_ago, attempts=1)
+    services.report_run_build(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE and run.attempts == 2
+
+
+def test_an_error_marks_the_run_failed_with_the_text(report_project, monkeypatch):
+    def broken(**kwargs):
+        raise ValueError("mallen saknas")
+
+    monkeypatch.setattr(services, "build_report", broken)
+    run = queued_run(report_project)
+    build_report_run.apply(args=[run.pk])
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.FAILED
+    assert "mallen saknas" in run.error and run.finished_at is not None
+
+
+def test_transient_errors_are_retried_with_the_row_requeued(report_project, march_data, monkeypatch):
+    real_build = services.build_report
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_build(**kwargs)
+
+    monkeypatch.setattr(services, "build_report", flaky)
+    run = queued_run(report_project)
+    build_report_run.apply(args=[run.pk], throw=False)   # eager: Celery's autoretry runs it again
+    run.refresh_from_db()
+    assert len(calls) == 2
+    assert run.status == ReportRun.Status.DONE and run.attempts == 2
+
+
+def test_attempts_are_capped(report_project, monkeypatch):
+    def always_locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "build_report", always_locked)
+    run = queued_run(report_project)
+    for _ in range(services.MAX_ATTEMPTS):
+        with pytest.raises(OperationalError):
+            services.report_run_build(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.attempts == services.MAX_ATTEMPTS and run.status == ReportRun.Status.QUEUED
+    assert services.report_run_build(run_id=run.pk) is None   # the cap: not claimed a fourth time
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.FAILED
+    assert "3 försök" in run.error
+
+
+def test_task_options_survive_a_killed_worker():
+    assert build_report_run.acks_late is True
+    assert build_report_run.reject_on_worker_lost is True
+    assert OperationalError in build_report_run.autoretry_for
+    assert build_report_run.max_retries == services.MAX_ATTEMPTS - 1
+    assert build_report_run.time_limit and build_report_run.soft_time_limit < build_report_run.time_limit
+
+
+def test_retry_of_a_failed_run(report_project, march_data, leader, django_capture_on_commit_callbacks):
+    run = queued_run(report_project, status=ReportRun.Status.FAILED, attempts=3, error="Boom")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_run_retry(user=leader, run=run)
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE and run.attempts == 1 and run.error == ""
+
+
+def test_broker_down_keeps_the_row_queued_and_the_sweeper_requeues_it(
+        report_project, march_data, leader, unreachable_broker, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        run = services.report_run_request(user=leader, kind="monthly", project=report_project,
+                                          period_start=MARCH[0], period_end=MARCH[1])
+    assert run.enqueue_failed is True
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.QUEUED and run.attempts == 0
+    # Still down: the sweeper publishes nothing and loses nothing.
+    ReportRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - dt.timedelta(minutes=5))
+    assert requeue_stale_report_runs.apply().get() == 0
+    assert ReportRun.objects.get(pk=run.pk).status == ReportRun.Status.QUEUED
+    # The broker is back (eager here): the sweeper publishes and the run is built.
+    app.conf.task_always_eager = True
+    assert services.report_runs_requeue_stale() == 1
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE
+
+
+def test_run_pending_reports_command_builds_queued_rows(report_project, march_data):
+    run = queued_run(report_project)
+    done = queued_run(report_project, status=ReportRun.Status.DONE)
+    call_command("run_pending_reports")
+    run.refresh_from_db()
+    done.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE and run.file
+    assert done.attempts == 0 and not done.file
+
+
+def test_monthly_schedule_builds_last_month_and_emails_a_link(report_project, march_data, steering, leader,
+                                                              settings):
+    settings.SITE_URL = "https://sjalvklart.example"
+    runs = services.monthly_reports_schedule(today=dt.date(2026, 4, 1))
+    run = next(r for r in runs if r.project == report_project)
+    assert (run.period_start, run.period_end) == MARCH
+    assert run.status == ReportRun.Status.DONE and run.requested_by is None
+    link = f"https://sjalvklart.example/reports/runs/{run.pk}/"
+    ours = [m for m in mail.outbox if link in m.body]
+    assert [m.to for m in ours] == [[steering.email]]          # the steering group only, not the leader
+    assert report_project.name in ours[0].subject
+    assert not ours[0].attachments
+    sent = len(mail.outbox)                                     # one per active project
+    assert sent == len(runs)
+    # Beat firing twice: no second run, no second e-mail.
+    services.monthly_reports_schedule(today=dt.date(2026, 4, 1))
+    assert ReportRun.objects.filter(project=report_project, kind="monthly").count() == 1
+    assert len(mail.outbox) == sent
+
+
+def test_beat_schedule_has_the_monthly_report_and_the_sweeper(settings):
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert {"reporting.tasks.build_monthly_reports", "reporting.tasks.requeue_stale_report_runs"} <= tasks
+
+
+def test_build_report_command_json_and_pdf(report_project, march_data, tmp_path):
+    import json
+
+    out = tmp_path / "figures.json"
+    call_command("build_report", "monthly", "--project", report_project.slug, "--from", "2026-03-01",
+                 "--to", "2026-03-31", "--format", "json", "--output", str(out))
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["participants"]["unique"] == 3
+    assert figures["participants"]["by_gender"]["icke-binär"] == 0
+    pdf = tmp_path / "final.pdf"
+    call_command("build_report", "final", "--project", report_project.slug, "--from", "2026-03-01",
+                 "--to", "2026-03-31", "--output", str(pdf))
+    assert pdf.read_bytes().startswith(b"%PDF")

@@ -1,0 +1,221 @@
+"""Reports: dashboard, report runs (request, progress, download, retry) and the final report's texts.
+
+Leader and steering group only: every other role gets 403, anonymous users the login page. Runs are
+fetched through reporting.permissions.runs_visible_to (the steering group sees monthly runs only).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.audit import audit_log
+from organisations.models import Project
+from reporting import services
+from reporting.documents import FINAL_SECTIONS, final_context, monthly_context
+from reporting.exports import figures_json, figures_xlsx
+from reporting.forms import DashboardForm, FinalReportTextForm, ReportRequestForm
+from reporting.models import FinalReportText, ReportRun
+from reporting.permissions import (
+    may_download,
+    may_edit_final_texts,
+    may_use_reports,
+    runs_visible_to,
+    sees_suppressed_figures,
+)
+from reporting.selectors import final_figures, monthly_figures
+from reporting.suppression import suppress_small_counts
+
+BROKER_DOWN_MESSAGE = gettext_lazy(
+    "Rapporten är beställd men kön för rapportbyggen går inte att nå just nu. Beställningen är sparad "
+    "och rapporten byggs så snart kön fungerar igen – du behöver inte beställa den på nytt."
+)
+
+
+def _require_reports(user):
+    if not may_use_reports(user):
+        raise PermissionDenied(_("Rapporterna är till för projektledare och styrgrupp."))
+
+
+def _require_leader(user):
+    if not may_edit_final_texts(user):
+        raise PermissionDenied(_("Bara projektledaren skriver slutrapporten."))
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    _require_reports(request.user)
+    form = DashboardForm(request.GET or None)
+    project = form.selected_project()
+    period_start, period_end = form.selected_period()
+    context = {"form": form, "project": project, "period_start": period_start, "period_end": period_end}
+    if project is not None:
+        figures = monthly_figures(project, period_start, period_end)
+        context.update(monthly_context(figures, suppress=sees_suppressed_figures(request.user)))
+        context["period_start"], context["period_end"] = period_start, period_end
+    context["latest_runs"] = runs_visible_to(request.user).select_related("project")[:5]
+    return render(request, "reporting/dashboard.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def run_list(request):
+    _require_reports(request.user)
+    form = ReportRequestForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            run = services.report_run_request(user=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            if getattr(run, "enqueue_failed", False):
+                messages.warning(request, BROKER_DOWN_MESSAGE)
+            else:
+                messages.success(request, _("Rapporten är beställd och byggs nu."))
+            return redirect("reporting:run_detail", pk=run.pk)
+    runs = runs_visible_to(request.user).select_related("project", "requested_by")[:50]
+    return render(request, "reporting/run_list.html", {"form": form, "runs": runs})
+
+
+def _visible_run(request, pk) -> ReportRun:
+    _require_reports(request.user)
+    return get_object_or_404(runs_visible_to(request.user).select_related("project", "requested_by"), pk=pk)
+
+
+@login_required
+@require_GET
+def run_detail(request, pk):
+    run = _visible_run(request, pk)
+    return render(request, "reporting/run_detail.html", {"run": run, "may_download": may_download(request.user, run)})
+
+
+@login_required
+@require_GET
+def run_status(request, pk):
+    """The polled partial: it carries hx-trigger="every 2s" only while the run is queued or running."""
+    run = _visible_run(request, pk)
+    return render(request, "reporting/_run_status.html", {"run": run, "may_download": may_download(request.user, run)})
+
+
+def _downloadable_run(request, pk) -> ReportRun:
+    run = _visible_run(request, pk)
+    if not may_download(request.user, run):
+        raise PermissionDenied(_("Du får inte hämta den här rapporten."))
+    if run.status != ReportRun.Status.DONE:
+        raise Http404(_("Rapporten är inte klar."))
+    return run
+
+
+def _filename(run: ReportRun, extension: str) -> str:
+    period = f"{run.period_start:%Y-%m-%d}–{run.period_end:%Y-%m-%d}"
+    return f"{run.get_kind_display()} {run.project.slug} {period}.{extension}"
+
+
+@login_required
+@require_GET
+def run_download(request, pk):
+    run = _downloadable_run(request, pk)
+    if not run.file:
+        raise Http404(_("Rapportfilen saknas."))
+    audit_log(user=request.user, action="download", obj=run, detail="pdf", request=request)
+    return FileResponse(run.file.open("rb"), as_attachment=True, filename=_filename(run, "pdf"),
+                        content_type="application/pdf")
+
+
+@login_required
+@require_GET
+def run_figures(request, pk, fmt):
+    run = _downloadable_run(request, pk)
+    figures = run.figures or {}
+    if sees_suppressed_figures(request.user):
+        figures = suppress_small_counts(figures)
+    audit_log(user=request.user, action="download", obj=run, detail=fmt, request=request)
+    if fmt == "json":
+        response = HttpResponse(figures_json(figures), content_type="application/json; charset=utf-8")
+    else:
+        response = HttpResponse(
+            figures_xlsx(figures),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(_filename(run, fmt))}"
+    return response
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value)
+
+
+@login_required
+@require_POST
+def run_retry(request, pk):
+    run = _visible_run(request, pk)
+    try:
+        run = services.report_run_retry(user=request.user, run=run)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if getattr(run, "enqueue_failed", False):
+            messages.warning(request, BROKER_DOWN_MESSAGE)
+        else:
+            messages.success(request, _("Rapporten byggs igen."))
+    return redirect("reporting:run_detail", pk=run.pk)
+
+
+# --- final report ---------------------------------------------------------------------------------
+
+
+def _final_forms(project, data=None):
+    texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
+    forms = []
+    for key, title, help_text in FINAL_SECTIONS:
+        instance = texts.get(key) or FinalReportText(project=project, section=key)
+        forms.append({"key": key, "title": title, "help": help_text,
+                      "form": FinalReportTextForm(data, instance=instance, prefix=key)})
+    return forms
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def final_editor(request, slug):
+    _require_leader(request.user)
+    project = get_object_or_404(Project, slug=slug)
+    sections = _final_forms(project, request.POST or None)
+    if request.method == "POST" and all(section["form"].is_valid() for section in sections):
+        for section in sections:
+            data = section["form"].cleaned_data
+            services.final_report_text_save(
+                user=request.user, project=project, section=section["key"],
+                body=data.get("body", ""), could_have_been_better=data.get("could_have_been_better", ""))
+        messages.success(request, _("Utkastet är sparat."))
+        if request.POST.get("next") == "preview":
+            return redirect("reporting:final_preview", slug=project.slug)
+        return redirect("reporting:final_editor", slug=project.slug)
+    request_form = ReportRequestForm(user=request.user, initial={
+        "kind": ReportRun.Kind.FINAL, "project": project,
+        "period_start": project.start_date, "period_end": min(project.end_date, timezone.localdate()),
+    })
+    return render(request, "reporting/final_editor.html",
+                  {"project": project, "sections": sections, "request_form": request_form})
+
+
+@login_required
+@require_GET
+def final_preview(request, slug):
+    _require_leader(request.user)
+    project = get_object_or_404(Project, slug=slug)
+    period_start, period_end = project.start_date, min(project.end_date, timezone.localdate())
+    if period_end < period_start:
+        period_end = project.end_date
+    figures = final_figures(project, period_start, period_end)
+    texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
+    context = final_context(figures, texts)
+    context.update({"project": project, "edit_url": reverse("reporting:final_editor", args=[project.slug])})
+    return render(request, "reporting/final_preview.html", context)
