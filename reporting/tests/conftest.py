@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from config.celery import app
 from core.models import Gender
 from organisations.tests.factories import (
     AgencyFactory,
@@ -155,3 +156,20 @@ def report_project(db):
 @pytest.fixture
 def march_data(report_project):
     return build_march_dataset(report_project)
+
+
+@pytest.fixture
+def unreachable_broker():
+    """A real Celery publish against a closed port: kombu raises OperationalError after ~2 s."""
+    previous = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager = False
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    _reset_connections()
+    yield
+    app.conf.task_always_eager, app.conf.broker_url = previous
+    _reset_connections()
+
+
+def _reset_connections():
+    app._pool = None
+    app.amqp._producer_pool = None

@@ -25,23 +25,6 @@ def queued_run(project, **kwargs):
     return ReportRun.objects.create(**{**defaults, **kwargs})
 
 
-@pytest.fixture
-def unreachable_broker():
-    """A real Celery publish against a closed port: kombu raises OperationalError after ~2 s."""
-    previous = (app.conf.task_always_eager, app.conf.broker_url)
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:9/0"
-    _reset_connections()
-    yield
-    app.conf.task_always_eager, app.conf.broker_url = previous
-    _reset_connections()
-
-
-def _reset_connections():
-    app._pool = None
-    app.amqp._producer_pool = None
-
-
 def test_request_enqueues_after_commit_and_builds(report_project, march_data, leader,
                                                   django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
