@@ -75,6 +75,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     worker = WorkerProcess(process, name, log_path)
+    if os.environ.get("TEST_WORKER_PIDFILE"):  # lets .ci/run stop the worker even if pytest dies
+        Path(os.environ["TEST_WORKER_PIDFILE"]).write_text(str(process.pid))
     try:
         deadline = time.monotonic() + WORKER_READY_TIMEOUT
         while True:
