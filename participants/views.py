@@ -209,9 +209,6 @@ def participant_detail(request, pk: int):
         "participant": participant, "referrals": referrals, "full": full, "pnr": pnr,
         "show_personal_number": show_personal_number,
         "is_leader": is_leader(user), "today": timezone.localdate(),
-        "start_form": AssignmentStartForm(initial={"start_date": timezone.localdate()}),
-        "complete_form": AssignmentCompleteForm(initial={"end_date": timezone.localdate()}),
-        "withdraw_form": AssignmentWithdrawForm(),
     }
     template = "participants/detail.html" if full else "participants/detail_limited.html"
     return render(request, template, context)

@@ -30,7 +30,7 @@ def _sign_out(page):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_referral_request_confirm_exit_survey(page, live_server, case_worker_af, manager_a, leader, project, unit_a,
-                                              area_care, calm, categories):
+                                              area_care, calm, categories):  # noqa: F811
     placement = PlacementFactory(title="Vårdbiträde på avdelning 1", unit=unit_a, occupational_area=area_care,
                                  capacity=2, available_from=dt.date(2025, 1, 1))
     placement.adaptations.add(calm)
@@ -38,6 +38,7 @@ def test_referral_request_confirm_exit_survey(page, live_server, case_worker_af,
     # Case worker: referral
     login(page, live_server, case_worker_af, next_path="/participants/new/")
     assert_no_axe_violations(page)
+    _shot(page, "referral_form")
     page.get_by_label("Projekt (obligatoriskt)").select_option(label=project.name)
     page.get_by_label("Kön (obligatoriskt)").select_option(label="Kvinna")
     page.get_by_label("Testvård").check()
