@@ -28,6 +28,9 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path == url or (
-            url != "/" and request.path.startswith(url))})
+        items.append({"label": label, "url": url, "active": False})
+    # Only the longest matching prefix is active (/placements/organisations/ is not also "Platser").
+    matches = [i for i in items if request.path == i["url"] or (i["url"] != "/" and request.path.startswith(i["url"]))]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
     return {"nav_items": items}

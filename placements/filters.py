@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from organisations.forms import style_fields
 from organisations.models import Adaptation, OccupationalArea, Organisation, Unit
 from organisations.permissions import organisation_with_descendant_ids
 from placements.models import Placement
@@ -63,6 +64,7 @@ class PlacementFilter(django_filters.FilterSet):
         self.filters["municipality"].extra["choices"] = [(m, m) for m in municipalities]
         self.filters["idle_days"].extra["help_text"] = _("Standard %(days)s dagar.") % {
             "days": settings.IDLE_PLACEMENT_DAYS}
+        style_fields(self.form)
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

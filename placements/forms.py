@@ -1,5 +1,6 @@
 from django import forms
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organisations.forms import DateInput, style_fields
@@ -46,8 +47,10 @@ class PlacementForm(forms.ModelForm):
         self.fields["occupational_area"].queryset = OccupationalArea.objects.filter(active=True)
         self.fields["adaptations"].queryset = Adaptation.objects.filter(active=True)
         self.fields["capacity"].widget.attrs.update({"min": 1, "inputmode": "numeric"})
-        if units.count() == 1 and not self.instance.pk:
-            self.fields["unit"].initial = units.first().pk
+        if not self.instance.pk:
+            self.fields["available_from"].initial = timezone.localdate()
+            if units.count() == 1:
+                self.fields["unit"].initial = units.first().pk
         if self.instance.pk:
             # Editing keeps the earlier attestation; ticking it again records a new one.
             self.fields["attested"].required = False

@@ -58,7 +58,7 @@ def requests_panel(request):
     items = list(
         assignments_decidable_by(user).filter(status=Assignment.Status.REQUESTED)
         .exclude(placement__status=Placement.Status.CLOSED)
-        .order_by().values("placement_id", "placement__title").annotate(n=Count("pk"))
+        .order_by().values("placement_id", "placement__title", "placement__unit__name").annotate(n=Count("pk"))
         .order_by("placement__title")[:20]
     )
     if not items:
