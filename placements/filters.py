@@ -13,6 +13,8 @@ from organisations.permissions import organisation_with_descendant_ids
 from placements.models import Placement
 from placements.selectors import idle_placements, with_free_slot
 
+UNIT_CHOICE_LIMIT = 300
+
 
 class PlacementFilter(django_filters.FilterSet):
     """Filters of the placement list and its exports; every value lives in the URL (GET)."""
@@ -58,13 +60,33 @@ class PlacementFilter(django_filters.FilterSet):
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         units = units if units is not None else Unit.objects.all()
-        self.filters["unit"].queryset = units.select_related("organisation").order_by("organisation__name", "name")
-        self.filters["unit"].field.label_from_instance = lambda u: f"{u.name} ({u.organisation.name})"
+        self.filters["unit"].queryset = units
         municipalities = sorted(set(units.values_list("municipality", flat=True)))
         self.filters["municipality"].extra["choices"] = [(m, m) for m in municipalities]
         self.filters["idle_days"].extra["help_text"] = _("Standard %(days)s dagar.") % {
             "days": settings.IDLE_PLACEMENT_DAYS}
+        self._limit_unit_choices(units)
         style_fields(self.form)
+
+    def _limit_unit_choices(self, units) -> None:
+        """Offer the units of the chosen organisation; all units only while they are few.
+
+        Rendering thousands of <option>s costs seconds (seed_demo --scale 100 has 4,000 units), so
+        the unit list follows the organisation filter. Validation still accepts any visible unit,
+        so a bookmarked URL with only `unit=` keeps working.
+        """
+        field = self.form.fields["unit"]
+        offered = units
+        organisation = self.data.get("organisation") if self.data else None
+        if organisation and str(organisation).isdigit():
+            offered = units.filter(organisation_id__in=organisation_with_descendant_ids({int(organisation)}))
+        elif units.count() > UNIT_CHOICE_LIMIT:
+            selected = self.data.get("unit") if self.data else None
+            offered = units.filter(pk=selected) if selected and str(selected).isdigit() else units.none()
+            field.help_text = _("Välj en organisation först för att kunna välja enhet.")
+        offered = offered.select_related("organisation").order_by("organisation__name", "name")
+        field.widget.choices = [("", _("Alla"))] + [
+            (u.pk, f"{u.name} ({u.organisation.name})") for u in offered[: UNIT_CHOICE_LIMIT * 4]]
 
     def filter_text(self, queryset, name, value):
         value = value.strip()

@@ -158,10 +158,26 @@ def test_query_count_does_not_grow_with_page_size(client, leader, unit_a, area, 
     _make_rows(rows, unit_a, area, wheelchair, supervisor_a)
     client.force_login(leader)
     client.get(LIST)  # warm the session
-    # 1 session, 2 user, 3 municipalities for the filter, 4 count, 5–8 the filter form's choices
-    # (organisations, units, occupational areas, adaptations), 9 the page of rows (occupancy and idle
-    # subqueries, unit/organisation/area/supervisor joined), 10 prefetch of adaptations,
-    # 11–13 savepoint, session save (SESSION_SAVE_EVERY_REQUEST), release – whatever the number of rows.
-    with django_assert_num_queries(13):
+    # 1 session, 2 user, 3 municipalities for the filter, 4–5 unit choices (count, then the units),
+    # 6 count of placements, 7–9 the filter form's other choices (organisations, occupational areas,
+    # adaptations), 10 the page of rows (occupancy and idle subqueries, unit/organisation/area/supervisor
+    # joined), 11 prefetch of adaptations, 12–14 savepoint, session save (SESSION_SAVE_EVERY_REQUEST),
+    # release – whatever the number of rows.
+    with django_assert_num_queries(14):
         response = client.get(LIST, {"per_page": 50})
     assert len(response.context["page"].object_list) == rows
+
+
+def test_unit_choices_follow_organisation_when_there_are_many(leader_client, org_a, org_b, unit_a, unit_b,
+                                                              placement_a, monkeypatch):
+    from placements import filters
+
+    monkeypatch.setattr(filters, "UNIT_CHOICE_LIMIT", 1)
+    form = leader_client.get(LIST).context["filter"].form
+    assert [c[0] for c in form.fields["unit"].widget.choices] == [""]
+    assert "Välj en organisation först" in str(form.fields["unit"].help_text)
+    response = leader_client.get(LIST, {"organisation": org_a.pk}, headers={"HX-Request": "true"})
+    body = response.content.decode()
+    assert 'hx-swap-oob="true"' in body and unit_a.name in body and unit_b.name not in body
+    # A bookmarked unit filter still works although its organisation is not chosen.
+    assert titles(leader_client.get(LIST, {"unit": unit_a.pk})) == ["Lagerarbete"]
