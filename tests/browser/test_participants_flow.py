@@ -1,6 +1,9 @@
 """Browser journey: a case worker refers a participant and requests a placement, the manager confirms it,
 the project leader records the exit, and the participant answers the survey through the one-time link.
-Every page on the way is scanned with axe-core. Set SCREENSHOT_DIR to keep full-page screenshots."""
+Every page on the way is scanned with axe-core. Set SCREENSHOT_DIR to keep full-page screenshots.
+
+serialized_rollback: a transactional test flushes the database afterwards; this restores the category
+lists seeded by data migrations, so tests run later (or in a later --reuse-db session) still have them."""
 
 import datetime as dt
 import os
@@ -28,7 +31,7 @@ def _sign_out(page):
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_referral_request_confirm_exit_survey(page, live_server, case_worker_af, manager_a, leader, project, unit_a,
                                               area_care, calm, categories):  # noqa: F811
     placement = PlacementFactory(title="Vårdbiträde på avdelning 1", unit=unit_a, occupational_area=area_care,
