@@ -139,7 +139,8 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
               percent: bool = False, targets: list | None = None, value_label: str = "") -> Chart:
     """Grouped bars; `targets` (same length as labels) draws a target mark per bar group."""
     with rc_context(RC):
-        height = max(2.4, 0.38 * len(labels) * max(1, len(series)) + 0.9) if horizontal else 2.8
+        rows = len(labels) * max(1, len(series))
+        height = min(max(2.4, 0.2 * rows + 1.0), 8.5) if horizontal else 2.8
         fig = _figure(height=height)
         ax = fig.add_subplot()
         count = max(len(series), 1)

@@ -173,20 +173,18 @@ def participants_section(project: Project, start: dt.date, end: dt.date) -> dict
     )
     agency_rows = starts.order_by().values("agency__code").annotate(n=Count("pk"))
 
-    # Age at the first start in the period: start year − birth year, per person, aggregated in SQL.
-    first_start = Subquery(
-        starts.filter(participant=OuterRef("pk")).order_by().values("participant")
-        .annotate(first=Min("start_date")).values("first")
-    )
+    # Age at the first start in the period (start year − birth year), one row per person in a
+    # grouped subquery, counted per band by the outer query: a single SQL statement.
     people = (
-        Participant.objects.filter(Exists(starts.filter(participant=OuterRef("pk"))))
-        .annotate(age=ExtractYear(first_start) - F("birth_year"))
+        starts.order_by().values("participant")
+        .annotate(birth=Min("participant__birth_year"),
+                  age=ExtractYear(Min("start_date")) - Min("participant__birth_year"))
     )
     bands = people.aggregate(
-        young=Count("pk", filter=Q(birth_year__isnull=False, age__lt=30)),
-        middle=Count("pk", filter=Q(birth_year__isnull=False, age__gte=30, age__lt=55)),
-        older=Count("pk", filter=Q(birth_year__isnull=False, age__gte=55)),
-        unknown=Count("pk", filter=Q(birth_year__isnull=True)),
+        young=Count("participant", filter=Q(birth__isnull=False, age__lt=30)),
+        middle=Count("participant", filter=Q(birth__isnull=False, age__gte=30, age__lt=55)),
+        older=Count("participant", filter=Q(birth__isnull=False, age__gte=55)),
+        unknown=Count("participant", filter=Q(birth__isnull=True)),
     )
     return {
         "starts": totals["starts"],

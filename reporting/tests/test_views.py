@@ -162,7 +162,7 @@ def test_failed_run_shows_why_and_can_be_retried(client, leader, failed_run, mon
     assert failed_run.status == ReportRun.Status.QUEUED and failed_run.error == ""
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_request_with_broker_down_keeps_the_row_and_says_so(client, leader, report_project, unreachable_broker):
     client.force_login(leader)
     response = client.post(reverse("reporting:run_list"), {
