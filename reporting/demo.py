@@ -435,10 +435,12 @@ def reset_demo_data() -> None:
     names = demo_organisation_names()
     with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
         try:
-            referrals = Referral.objects.filter(project__slug=PROJECT_SLUG)
-            participant_ids = list(referrals.values_list("participant_id", flat=True).distinct())
-            referrals.delete()
-            Participant.objects.filter(pk__in=participant_ids, referrals__isnull=True).delete()
+            # Participants with starts in the demo project only (subqueries: no huge IN lists on SQLite).
+            elsewhere = Referral.objects.exclude(project__slug=PROJECT_SLUG).values("participant_id")
+            Participant.objects.filter(
+                pk__in=Referral.objects.filter(project__slug=PROJECT_SLUG).values("participant_id")
+            ).exclude(pk__in=elsewhere).delete()
+            Referral.objects.filter(project__slug=PROJECT_SLUG).delete()
             org_ids = set(Organisation.objects.filter(name__in=names).values_list("pk", flat=True))
             Assignment.objects.filter(placement__unit__organisation__in=org_ids).delete()
             Placement.objects.filter(unit__organisation__in=org_ids).delete()
@@ -505,7 +507,9 @@ class DemoBuilder:
         self.areas = {a.code: a for a in OccupationalArea.objects.all()}
         self.adaptations = list(Adaptation.objects.all())
         self.agencies = {a.code: a for a in Agency.objects.all()}
-        self.programmes = {p.agency.code: p for p in AgencyProgramme.objects.select_related("agency")}
+        self.programmes = {}
+        for programme in AgencyProgramme.objects.select_related("agency").order_by("pk"):
+            self.programmes.setdefault(programme.agency.code, programme)  # the seeded one, if more were added
         self.support = {s.code: s for s in SupportKind.objects.all()}
         self.activities = {a.code: a for a in Activity.objects.all()}
         self.reasons = {r.code: r for r in ExitReason.objects.all()}

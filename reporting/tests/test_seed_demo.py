@@ -1,10 +1,17 @@
 """`manage.py seed_demo` and the category lists the data migrations create."""
 
 import datetime as dt
+import importlib
+import os
 import re
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -51,6 +58,18 @@ ACCOUNT_EMAILS = {
 }
 
 
+CATEGORY_MIGRATIONS = ("organisations.migrations.0002_seed_categories",
+                       "participants.migrations.0003_seed_categories")
+
+
+@pytest.fixture
+def categories():
+    """The category lists, re-created by the data migrations' own (idempotent) functions: a transactional test
+    that ran earlier in the session may have flushed them (pytest orders parametrized browser tests first)."""
+    for module in CATEGORY_MIGRATIONS:
+        importlib.import_module(module).seed(apps, None)
+
+
 def seed(*args) -> str:
     out = StringIO()
     call_command("seed_demo", *args, stdout=out)
@@ -73,46 +92,63 @@ def overbooked_assignments():
 # --- Category lists: present after migrate alone ------------------------------------------------
 
 
-def test_category_lists_exist_without_seeding():
-    assert not Project.objects.exists()  # nothing seeded in this test
-    assert OccupationalArea.objects.count() == 15
-    assert OccupationalArea.objects.get(code="halso-och-sjukvard").name == "Hälso- och sjukvård"
-    assert Adaptation.objects.filter(name="Tillgänglig för rullstol").exists()
-    assert Adaptation.objects.count() == 7
-    assert set(Agency.objects.values_list("code", flat=True)) >= {"af", "fk", "ifo"}
-    assert set(AgencyProgramme.objects.values_list("agency__code", "name", "max_months")) >= {
-        ("af", "Arbetsträning", 6),
-        ("fk", "Arbetslivsinriktad rehabilitering", 3),
-        ("ifo", "Arbetsträning via försörjningsstöd", 12),
-    }
-    assert dict(SupportKind.objects.values_list("code", "group")) == {
-        "sjukpenning": "ohälsa", "aktivitetsersättning": "ohälsa", "sjukersättning": "ohälsa",
-        "a-kassa": "arbetsmarknadsstöd", "aktivitetsstöd": "arbetsmarknadsstöd",
-        "etableringsersättning": "arbetsmarknadsstöd", "försörjningsstöd": "ekonomiskt bistånd",
-        "ingen": "övrigt", "annan": "övrigt",
-    }
-    assert dict(Activity.objects.values_list("code", "is_work_or_studies")) == {
-        "arbete": True, "studier": True, "arbetssökande": False, "annat": False,
-    }
-    assert dict(ExitReason.objects.values_list("code", "is_work_or_studies")) == {
-        "arbete": True, "arbete-med-stod": True, "studier": True, "annan-insats": False,
-        "vard-eller-behandling": False, "sjukdom": False, "flyttat": False, "ovrigt": False,
-    }
-    # Importers match exit reasons on code or domain.md text, case-insensitively. (Compare casefolded in Python:
-    # SQLite's LIKE/iexact only folds ASCII, so "övrigt" would not find "Övrigt" there.)
-    names = {name.casefold() for name in ExitReason.objects.values_list("name", flat=True)}
-    assert {"arbete", "arbete med stöd", "studier", "annan insats", "vård eller behandling", "sjukdom", "flyttat",
-            "övrigt"} == names
-    assert list(SurveyStatement.objects.values_list("number", "target_percent")) == [
-        (1, 100), (2, 95), (3, 80), (4, 95), (5, 80),
-    ]
+def test_category_lists_exist_after_migrate_alone(tmp_path):
+    """`migrate` on an empty database creates the category lists, with no seeding. (Checked on a fresh SQLite
+    file in a subprocess: the session's test database may already have been flushed by a transactional test.)"""
+    db_file = tmp_path / "fresh.sqlite3"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db_file}", "DJANGO_SETTINGS_MODULE": "config.settings.test"}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    with closing(sqlite3.connect(db_file)) as conn:
+        def rows(model, *columns):
+            return conn.execute(f"SELECT {', '.join(columns)} FROM {model._meta.db_table}").fetchall()  # noqa: S608
+
+        assert rows(Project, "id") == []  # nothing seeded
+        areas = dict(rows(OccupationalArea, "code", "name"))
+        assert len(areas) == 15 and areas["halso-och-sjukvard"] == "Hälso- och sjukvård"
+        assert areas["transport-distribution-lager"] == "Transport, distribution, lager"
+        adaptations = dict(rows(Adaptation, "code", "name"))
+        assert len(adaptations) == 7 and "Tillgänglig för rullstol" in adaptations.values()
+        agencies = dict(rows(Agency, "id", "code"))
+        assert set(agencies.values()) == {"af", "fk", "ifo"}
+        programmes = {(agencies[a], name, months) for a, name, months in
+                      rows(AgencyProgramme, "agency_id", "name", "max_months")}
+        assert programmes == {("af", "Arbetsträning", 6), ("fk", "Arbetslivsinriktad rehabilitering", 3),
+                              ("ifo", "Arbetsträning via försörjningsstöd", 12)}
+        assert dict(rows(SupportKind, "code", '"group"')) == {
+            "sjukpenning": "ohälsa", "aktivitetsersättning": "ohälsa", "sjukersättning": "ohälsa",
+            "a-kassa": "arbetsmarknadsstöd", "aktivitetsstöd": "arbetsmarknadsstöd",
+            "etableringsersättning": "arbetsmarknadsstöd", "försörjningsstöd": "ekonomiskt bistånd",
+            "ingen": "övrigt", "annan": "övrigt",
+        }
+        assert dict(rows(Activity, "code", "is_work_or_studies")) == {
+            "arbete": 1, "studier": 1, "arbetssökande": 0, "annat": 0,
+        }
+        reasons = {code: (name, flag) for code, name, flag in rows(ExitReason, "code", "name", "is_work_or_studies")}
+        assert {code: flag for code, (_, flag) in reasons.items()} == {
+            "arbete": 1, "arbete-med-stod": 1, "studier": 1, "annan-insats": 0,
+            "vard-eller-behandling": 0, "sjukdom": 0, "flyttat": 0, "ovrigt": 0,
+        }
+        # Importers match exit reasons on code or the domain.md text, case-insensitively. (Compare casefolded in
+        # Python: SQLite's LIKE/iexact folds ASCII only, so "övrigt" would not find "Övrigt" there.)
+        assert {name.casefold() for name, _ in reasons.values()} == {
+            "arbete", "arbete med stöd", "studier", "annan insats", "vård eller behandling", "sjukdom", "flyttat",
+            "övrigt",
+        }
+        statements = sorted(rows(SurveyStatement, "number", "text", "target_percent"))
+        assert [(n, float(t)) for n, _, t in statements] == [(1, 100), (2, 95), (3, 80), (4, 95), (5, 80)]
+        assert statements[0][1] == "Jag har blivit väl bemött"
 
 
 # --- Seeding at scale 1 ----------------------------------------------------------------------
 
 
 @pytest.fixture
-def seeded():
+def seeded(categories):
     return seed("--scale", "1")
 
 
@@ -267,7 +303,7 @@ def _fingerprint():
     )
 
 
-def test_second_run_refuses_and_reset_recreates_the_same_data():
+def test_second_run_refuses_and_reset_recreates_the_same_data(categories):
     seed("--scale", "0.2")
     before = _fingerprint()
     counts = (User.objects.count(), Organisation.objects.count(), Participant.objects.count())
