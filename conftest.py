@@ -5,6 +5,7 @@ Tests that need PostgreSQL, Redis + a Celery worker, or Chromium are marked `pos
 any of them fails the run instead, so CI can never go green without exercising them.
 """
 
+import importlib
 import os
 import shutil
 
@@ -69,6 +70,32 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_sessionfinish(session, exitstatus):
     if IN_CI and session.config.pluginmanager.get_plugin("terminalreporter").stats.get("skipped"):
         session.exitstatus = 1
+
+
+# --- Category lists ----------------------------------------------------------------------------
+# The category lists are created by data migrations. A transactional test (live_server, real worker,
+# concurrency) flushes every table afterwards, so tests after it would run without them; this puts
+# them back, from the very same migration code, before each test that uses the database.
+
+_CATEGORY_SEEDS = ("organisations.migrations.0002_seed_categories", "participants.migrations.0003_seed_categories")
+
+
+@pytest.fixture(autouse=True)
+def _category_lists(request, django_db_blocker):
+    if request.node.get_closest_marker("django_db") is None and not {"db", "transactional_db"} & set(
+        request.fixturenames
+    ):
+        return
+    request.getfixturevalue("django_db_setup")
+    from django.apps import apps
+
+    from organisations.models import Agency
+    from participants.models import SurveyStatement
+
+    with django_db_blocker.unblock():
+        if not (Agency.objects.exists() and SurveyStatement.objects.exists()):
+            for module in _CATEGORY_SEEDS:
+                importlib.import_module(module).seed(apps, None)
 
 
 # --- Named actors -------------------------------------------------------------------------------
