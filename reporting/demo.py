@@ -65,6 +65,7 @@ from participants.models import (
     SurveyStatement,
 )
 from placements.models import Assignment, Placement
+from reporting.bulkcopy import copy_insert
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
@@ -127,94 +128,99 @@ class OrgSpec:
     name: str
     kind: str
     employees: int
-    areas: tuple[str, ...]
-    units: tuple[tuple[str, str, str], ...]  # (unit name, locality, street address)
-    unit_templates: tuple[str, ...]
+    # (unit name, locality, street address, occupational areas its placements are in)
+    units: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    # (workplace kind, its areas) for the extra units added at larger scales
+    unit_templates: tuple[tuple[str, tuple[str, ...]], ...]
     parent: str | None = None
     municipality: str = GOTLAND
 
 
 K = Organisation.Kind
 CORE_ORGANISATIONS = (
-    OrgSpec(REGION, K.REGION, 0, (), (), ()),
-    OrgSpec(HSF, K.REGION, 2100, (VARD, REST, ADM, SAN, LAGER, DRIFT), (
-        ("Visby lasarett, medicinavdelning 5", "Visby", "Lasarettsvägen 1"),
-        ("Visby lasarett, kök och restaurang", "Visby", "Lasarettsvägen 1"),
-        ("Visby lasarett, förråd och transport", "Visby", "Lasarettsvägen 1"),
-        ("Hemse vårdcentral", "Hemse", "Ronevägen 4"),
-        ("Slite vårdcentral", "Slite", "Storgatan 11"),
-        ("Klintehamns vårdcentral", "Klintehamn", "Donnersgatan 3"),
-        ("Fårösunds vårdcentral", "Fårösund", "Fårösundsvägen 18"),
-        ("Roma vårdcentral", "Roma", "Kungsgårdsvägen 2"),
-    ), ("Vårdcentral", "Vårdavdelning", "Rehabenheten", "Folktandvården", "Sjukhusförrådet"), parent=REGION),
-    OrgSpec(SOF, K.REGION, 1650, (SOC, REST, SAN, NATUR, ADM), (
-        ("Särskilt boende Hemse", "Hemse", "Storvägen 20"),
-        ("Hemtjänst Slite", "Slite", "Hamngatan 2"),
-        ("Daglig verksamhet Roma", "Roma", "Romavägen 7"),
-        ("Socialpsykiatrin, träffpunkt Visby", "Visby", "Adelsgatan 30"),
-        ("Arbetsmarknadsenheten", "Visby", "Artillerigatan 4"),
-        ("Vård- och omsorgsboende Klintehamn", "Klintehamn", "Varvsgatan 9"),
-    ), ("Hemtjänst", "Särskilt boende", "Daglig verksamhet", "Gruppbostad", "Träffpunkt"), parent=REGION),
-    OrgSpec("Utbildnings- och arbetslivsförvaltningen", K.REGION, 1150, (PED, REST, SAN, ADM, KULT), (
-        ("Hemse skola", "Hemse", "Skolgatan 3"),
-        ("Slite skola", "Slite", "Lännaplan 1"),
-        ("Förskolan Klintehamn", "Klintehamn", "Solviksvägen 5"),
-        ("Gymnasieskolan Visby", "Visby", "Polhemsgatan 2"),
-        ("Skolrestaurangen Roma", "Roma", "Skolvägen 1"),
-        ("Vuxenutbildningen", "Visby", "Cramérgatan 3"),
-    ), ("Förskola", "Grundskola", "Skolrestaurang", "Fritidshem"), parent=REGION),
-    OrgSpec("Regionstyrelseförvaltningen", K.REGION, 420, (ADM, IT, LAGER, SALJ), (
-        ("Kundtjänst", "Visby", "Visborgsallén 19"),
-        ("IT-avdelningen", "Visby", "Visborgsallén 19"),
-        ("Ekonomiavdelningen", "Visby", "Visborgsallén 19"),
-        ("Internservice och post", "Visby", "Visborgsallén 19"),
-    ), ("Stabsenhet", "Servicecenter", "Arkivet"), parent=REGION),
-    OrgSpec("Teknikförvaltningen", K.REGION, 300, (SAN, DRIFT, NATUR, BYGG, LAGER), (
-        ("Återvinningscentral Slite", "Slite", "Kalkvägen 12"),
-        ("Fastighetsavdelningen, driftenhet Roma", "Roma", "Kungsgårdsvägen 9"),
-        ("Gatu- och parkavdelningen", "Visby", "Skarphällsgatan 3"),
-        ("Återvinningscentral Hemse", "Hemse", "Industrivägen 6"),
-        ("Hamnservice Fårösund", "Fårösund", "Hamnplan 1"),
-    ), ("Återvinningscentral", "Driftenhet", "Parkenhet", "Verkstad"), parent=REGION),
-    OrgSpec("Samhällsbyggnadsförvaltningen", K.REGION, 180, (ADM, NATUR, IT), (
-        ("Miljö- och hälsoskydd", "Visby", "Visborgsallén 19"),
-        ("Bygglov och kart", "Visby", "Visborgsallén 19"),
-    ), ("Handläggarenhet", "Kartenheten"), parent=REGION),
-    OrgSpec("Kultur- och fritidsförvaltningen", K.REGION, 150, (KULT, SAN, PED, REST), (
-        ("Almedalsbiblioteket", "Visby", "Cramérgatan 5"),
-        ("Hemse bibliotek", "Hemse", "Storvägen 14"),
-        ("Simhallen Solberga", "Visby", "Solbergavägen 1"),
-    ), ("Bibliotek", "Fritidsgård", "Idrottshall"), parent=REGION),
-    OrgSpec(MUNICIPALITY, K.MUNICIPALITY, 1450, (SOC, PED, REST, SAN, DRIFT, ADM), (
-        ("Kommunförrådet", "Norrvik", "Förrådsgatan 2"),
-        ("Solgårdens äldreboende", "Norrvik", "Solvägen 10"),
-        ("Norrviks skola", "Norrvik", "Skolbacken 1"),
-        ("Kommunhuset, reception", "Norrvik", "Torget 1"),
-        ("Fritidsgården Ungdomens hus", "Norrvik", "Parkgatan 6"),
-    ), ("Äldreboende", "Hemtjänst", "Förskola", "Skolrestaurang", "Kommunförråd"), municipality="Norrvik"),
-    OrgSpec("Länsstyrelsen i Gotlands län", K.STATE_AGENCY, 190, (ADM, NATUR, KULT), (
-        ("Kansliet", "Visby", "Visborgsallén 1"),
-        ("Naturvårdsenheten", "Visby", "Visborgsallén 1"),
-    ), ("Enhet", "Kontor")),
-    OrgSpec("Skatteverket", K.STATE_AGENCY, 95, (ADM, IT), (
-        ("Servicekontoret Visby", "Visby", "Norra Hansegatan 2"),
-    ), ("Servicekontor", "Kontor")),
-    OrgSpec("Polismyndigheten", K.STATE_AGENCY, 140, (ADM, LAGER, DRIFT), (
-        ("Polisstationen Visby", "Visby", "Norra Hansegatan 2"),
-        ("Fordonsenheten", "Visby", "Endrevägen 40"),
-    ), ("Polisstation", "Kontor")),
-    OrgSpec("Uppsala universitet, Campus Gotland", K.STATE_AGENCY, 220, (ADM, PED, IT, KULT), (
-        ("Campus Gotland, service", "Visby", "Cramérgatan 3"),
-        ("Campusbiblioteket", "Visby", "Cramérgatan 3"),
-    ), ("Institution", "Service")),
-    OrgSpec("Föreningen Gotlandsgården", K.NON_PROFIT, 35, (SALJ, REST, HANTV), (
-        ("Second hand Hemse", "Hemse", "Storvägen 25"),
-        ("Café Gården, Slite", "Slite", "Storgatan 3"),
-    ), ("Second hand", "Café", "Verkstad")),
-    OrgSpec("Slite Bygg & Snickeri AB", K.COMPANY, 45, (BYGG, HANTV, IND), (
-        ("Snickeriet", "Slite", "Industrigatan 8"),
-        ("Lagret", "Slite", "Industrigatan 8"),
-    ), ("Lager", "Verkstad")),
+    OrgSpec(REGION, K.REGION, 0, (), ()),
+    OrgSpec(HSF, K.REGION, 2100, (
+        ("Visby lasarett, medicinavdelning 5", "Visby", "Lasarettsvägen 1", (VARD, SAN)),
+        ("Visby lasarett, kök och restaurang", "Visby", "Lasarettsvägen 1", (REST,)),
+        ("Visby lasarett, förråd och transport", "Visby", "Lasarettsvägen 1", (LAGER, DRIFT)),
+        ("Hemse vårdcentral", "Hemse", "Ronevägen 4", (VARD, ADM)),
+        ("Slite vårdcentral", "Slite", "Storgatan 11", (VARD, ADM)),
+        ("Klintehamns vårdcentral", "Klintehamn", "Donnersgatan 3", (VARD, ADM)),
+        ("Fårösunds vårdcentral", "Fårösund", "Fårösundsvägen 18", (VARD, SAN)),
+        ("Roma vårdcentral", "Roma", "Kungsgårdsvägen 2", (VARD, ADM)),
+    ), (("Vårdcentral", (VARD, ADM)), ("Vårdavdelning", (VARD, SAN)), ("Rehabenheten", (VARD,)),
+        ("Folktandvården", (VARD, ADM)), ("Sjukhusförrådet", (LAGER,))), parent=REGION),
+    OrgSpec(SOF, K.REGION, 1650, (
+        ("Särskilt boende Hemse", "Hemse", "Storvägen 20", (SOC, REST, SAN)),
+        ("Hemtjänst Slite", "Slite", "Hamngatan 2", (SOC,)),
+        ("Daglig verksamhet Roma", "Roma", "Romavägen 7", (SOC, HANTV, NATUR)),
+        ("Socialpsykiatrin, träffpunkt Visby", "Visby", "Adelsgatan 30", (SOC, REST)),
+        ("Arbetsmarknadsenheten", "Visby", "Artillerigatan 4", (ADM, HANTV, NATUR, SALJ)),
+        ("Vård- och omsorgsboende Klintehamn", "Klintehamn", "Varvsgatan 9", (SOC, REST, SAN)),
+    ), (("Hemtjänst", (SOC,)), ("Särskilt boende", (SOC, REST, SAN)), ("Daglig verksamhet", (SOC, HANTV)),
+        ("Gruppbostad", (SOC,)), ("Träffpunkt", (SOC, REST))), parent=REGION),
+    OrgSpec("Utbildnings- och arbetslivsförvaltningen", K.REGION, 1150, (
+        ("Hemse skola", "Hemse", "Skolgatan 3", (PED, SAN)),
+        ("Slite skola", "Slite", "Lännaplan 1", (PED, REST)),
+        ("Förskolan Klintehamn", "Klintehamn", "Solviksvägen 5", (PED,)),
+        ("Gymnasieskolan Visby", "Visby", "Polhemsgatan 2", (PED, IT, DRIFT)),
+        ("Skolrestaurangen Roma", "Roma", "Skolvägen 1", (REST,)),
+        ("Vuxenutbildningen", "Visby", "Cramérgatan 3", (ADM, PED)),
+    ), (("Förskola", (PED,)), ("Grundskola", (PED, SAN)), ("Skolrestaurang", (REST,)), ("Fritidshem", (PED,))),
+        parent=REGION),
+    OrgSpec("Regionstyrelseförvaltningen", K.REGION, 420, (
+        ("Kundtjänst", "Visby", "Visborgsallén 19", (ADM,)),
+        ("IT-avdelningen", "Visby", "Visborgsallén 19", (IT,)),
+        ("Ekonomiavdelningen", "Visby", "Visborgsallén 19", (ADM,)),
+        ("Internservice och post", "Visby", "Visborgsallén 19", (LAGER, SALJ)),
+    ), (("Stabsenhet", (ADM,)), ("Servicecenter", (ADM, IT)), ("Arkivet", (ADM,))), parent=REGION),
+    OrgSpec("Teknikförvaltningen", K.REGION, 300, (
+        ("Återvinningscentral Slite", "Slite", "Kalkvägen 12", (SAN,)),
+        ("Fastighetsavdelningen, driftenhet Roma", "Roma", "Kungsgårdsvägen 9", (DRIFT, BYGG)),
+        ("Gatu- och parkavdelningen", "Visby", "Skarphällsgatan 3", (NATUR, BYGG)),
+        ("Återvinningscentral Hemse", "Hemse", "Industrivägen 6", (SAN,)),
+        ("Hamnservice Fårösund", "Fårösund", "Hamnplan 1", (DRIFT, LAGER)),
+    ), (("Återvinningscentral", (SAN,)), ("Driftenhet", (DRIFT,)), ("Parkenhet", (NATUR,)),
+        ("Verkstad", (DRIFT, HANTV))), parent=REGION),
+    OrgSpec("Samhällsbyggnadsförvaltningen", K.REGION, 180, (
+        ("Miljö- och hälsoskydd", "Visby", "Visborgsallén 19", (ADM, NATUR)),
+        ("Bygglov och kart", "Visby", "Visborgsallén 19", (ADM, IT)),
+    ), (("Handläggarenhet", (ADM,)), ("Kartenheten", (IT, ADM))), parent=REGION),
+    OrgSpec("Kultur- och fritidsförvaltningen", K.REGION, 150, (
+        ("Almedalsbiblioteket", "Visby", "Cramérgatan 5", (KULT,)),
+        ("Hemse bibliotek", "Hemse", "Storvägen 14", (KULT,)),
+        ("Simhallen Solberga", "Visby", "Solbergavägen 1", (SAN, PED)),
+    ), (("Bibliotek", (KULT,)), ("Fritidsgård", (PED, KULT)), ("Idrottshall", (SAN, DRIFT))), parent=REGION),
+    OrgSpec(MUNICIPALITY, K.MUNICIPALITY, 1450, (
+        ("Kommunförrådet", "Norrvik", "Förrådsgatan 2", (LAGER, DRIFT)),
+        ("Solgårdens äldreboende", "Norrvik", "Solvägen 10", (SOC, REST)),
+        ("Norrviks skola", "Norrvik", "Skolbacken 1", (PED, REST)),
+        ("Kommunhuset, reception", "Norrvik", "Torget 1", (ADM,)),
+        ("Fritidsgården Ungdomens hus", "Norrvik", "Parkgatan 6", (PED, KULT)),
+    ), (), municipality="Norrvik"),
+    OrgSpec("Länsstyrelsen i Gotlands län", K.STATE_AGENCY, 190, (
+        ("Kansliet", "Visby", "Visborgsallén 1", (ADM,)),
+        ("Naturvårdsenheten", "Visby", "Visborgsallén 1", (NATUR, ADM)),
+    ), ()),
+    OrgSpec("Skatteverket", K.STATE_AGENCY, 95, (
+        ("Servicekontoret Visby", "Visby", "Norra Hansegatan 2", (ADM,)),
+    ), ()),
+    OrgSpec("Polismyndigheten", K.STATE_AGENCY, 140, (
+        ("Polisstationen Visby", "Visby", "Norra Hansegatan 2", (ADM,)),
+        ("Fordonsenheten", "Visby", "Endrevägen 40", (DRIFT, LAGER)),
+    ), ()),
+    OrgSpec("Uppsala universitet, Campus Gotland", K.STATE_AGENCY, 220, (
+        ("Campus Gotland, service", "Visby", "Cramérgatan 3", (ADM, DRIFT)),
+        ("Campusbiblioteket", "Visby", "Cramérgatan 3", (KULT, ADM)),
+    ), ()),
+    OrgSpec("Föreningen Gotlandsgården", K.NON_PROFIT, 35, (
+        ("Second hand Hemse", "Hemse", "Storvägen 25", (SALJ, HANTV)),
+        ("Café Gården, Slite", "Slite", "Storgatan 3", (REST,)),
+    ), ()),
+    OrgSpec("Slite Bygg & Snickeri AB", K.COMPANY, 45, (
+        ("Snickeriet", "Slite", "Industrigatan 8", (HANTV, IND)),
+        ("Lagret", "Slite", "Industrigatan 8", (LAGER, BYGG)),
+    ), ()),
 )
 
 GOTLAND_LOCALITIES = (
@@ -249,13 +255,19 @@ def demo_organisation_names() -> set[str]:
     )
 
 
-KIND_DEFAULTS = {
-    K.MUNICIPALITY: ((SOC, PED, REST, SAN, DRIFT, ADM, NATUR, KULT),
-                     ("Äldreboende", "Hemtjänst", "Förskola", "Grundskola", "Kommunförråd", "Skolrestaurang",
-                      "Bibliotek", "Fritidsgård", "Daglig verksamhet", "Återvinningscentral")),
-    K.STATE_AGENCY: ((ADM, IT, LAGER, DRIFT), ("Kontor", "Servicekontor", "Arkiv", "Förråd", "Kundservice")),
-    K.NON_PROFIT: ((SALJ, REST, HANTV, SOC), ("Second hand", "Café", "Verkstad", "Träffpunkt")),
-    K.COMPANY: ((LAGER, IND, SALJ, BYGG), ("Lager", "Verkstad", "Butik", "Produktion")),
+# Extra units of each kind of organisation (core ones without own templates use these too).
+KIND_TEMPLATES = {
+    K.REGION: (("Enhet", (ADM,)),),
+    K.MUNICIPALITY: (("Äldreboende", (SOC, REST)), ("Hemtjänst", (SOC,)), ("Förskola", (PED,)),
+                     ("Grundskola", (PED, SAN)), ("Kommunförråd", (LAGER,)), ("Skolrestaurang", (REST,)),
+                     ("Bibliotek", (KULT,)), ("Fritidsgård", (PED, KULT)), ("Daglig verksamhet", (SOC, HANTV)),
+                     ("Återvinningscentral", (SAN,)), ("Parkenhet", (NATUR,)), ("Fastighetsdrift", (DRIFT, BYGG))),
+    K.STATE_AGENCY: (("Kontor", (ADM,)), ("Servicekontor", (ADM,)), ("Arkiv", (ADM,)), ("Förråd", (LAGER,)),
+                     ("IT-enhet", (IT,)), ("Fastighetsenhet", (DRIFT,))),
+    K.NON_PROFIT: (("Second hand", (SALJ, HANTV)), ("Café", (REST,)), ("Verkstad", (HANTV,)),
+                   ("Träffpunkt", (SOC,))),
+    K.COMPANY: (("Lager", (LAGER,)), ("Verkstad", (IND, HANTV)), ("Butik", (SALJ,)), ("Produktion", (IND,)),
+                ("Bygg", (BYGG,))),
 }
 
 # --- Placement titles and tasks per occupational area ------------------------------------------
@@ -488,7 +500,7 @@ class DemoBuilder:
 
     # -- helpers
     def _bulk(self, model, objs):
-        model.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+        copy_insert(model, objs, batch_size=BATCH_SIZE)  # COPY on PostgreSQL, bulk_create elsewhere
         self.counts[model._meta.label] += len(objs)
         return objs
 
@@ -573,16 +585,14 @@ class DemoBuilder:
         rng, scale = self.rng, self.scale
         specs = list(CORE_ORGANISATIONS)
         for name in EXTRA_PLACE_NAMES[: int(scale // 5)]:
-            areas, templates = KIND_DEFAULTS[K.MUNICIPALITY]
-            specs.append(OrgSpec(f"{name} kommun", K.MUNICIPALITY, rng.randint(600, 3000), areas, (), templates,
+            specs.append(OrgSpec(f"{name} kommun", K.MUNICIPALITY, rng.randint(600, 3000), (), (),
                                  municipality=name))
         n_small = int(scale // 10)
         for kind, pool, lo, hi in ((K.STATE_AGENCY, EXTRA_STATE_AGENCIES, 60, 400),
                                    (K.NON_PROFIT, EXTRA_NON_PROFITS, 10, 60),
                                    (K.COMPANY, EXTRA_COMPANIES, 20, 150)):
-            areas, templates = KIND_DEFAULTS[kind]
             for name in pool[:n_small]:
-                specs.append(OrgSpec(name, kind, rng.randint(lo, hi), areas, (), templates))
+                specs.append(OrgSpec(name, kind, rng.randint(lo, hi), (), ()))
         self.org_specs = {s.name: s for s in specs}
 
         created = _aware(self.project_start - dt.timedelta(days=60))
@@ -604,26 +614,30 @@ class DemoBuilder:
         units: dict[str, list[Unit]] = defaultdict(list)
         names_used: dict[str, set[str]] = defaultdict(set)
 
-        def add_unit(spec: OrgSpec, name: str, locality: str, address: str) -> None:
+        self.unit_areas: dict[int, tuple[str, ...]] = {}
+
+        def add_unit(spec: OrgSpec, name: str, locality: str, address: str, areas: tuple[str, ...]) -> None:
             base, n = name, 2
             while name in names_used[spec.name]:
                 name, n = f"{base} {n}", n + 1
             names_used[spec.name].add(name)
-            units[spec.name].append(Unit(organisation=orgs[spec.name], name=name, municipality=spec.municipality,
-                                         address=address, created_at=created, updated_at=created))
+            unit = Unit(organisation=orgs[spec.name], name=name, municipality=spec.municipality, address=address,
+                        created_at=created, updated_at=created)
+            units[spec.name].append(unit)
+            self.unit_areas[id(unit)] = areas
 
         for spec in specs:
-            for name, locality, street in spec.units:
-                add_unit(spec, name, locality, f"{street}, {locality}")
+            for name, locality, street, areas in spec.units:
+                add_unit(spec, name, locality, f"{street}, {locality}", areas)
         hosts = [s for s in specs if s.employees]
         n_target = max(sum(len(s.units) for s in specs), round(self._n_placements() / 2.5))
         n_extra = n_target - sum(len(v) for v in units.values())
         weights = [s.employees for s in hosts]
         for spec in rng.choices(hosts, weights=weights, k=max(0, n_extra)):
             locality = _weighted(rng, GOTLAND_LOCALITIES) if spec.municipality == GOTLAND else spec.municipality
-            template = rng.choice(spec.unit_templates)
+            template, areas = rng.choice(spec.unit_templates or KIND_TEMPLATES[spec.kind])
             add_unit(spec, f"{template} {locality}", locality,
-                     f"{rng.choice(STREETS)} {rng.randint(1, 40)}, {locality}")
+                     f"{rng.choice(STREETS)} {rng.randint(1, 40)}, {locality}", areas)
         self._bulk(Unit, [u for us in units.values() for u in us])
         self.units = units
 
@@ -656,11 +670,11 @@ class DemoBuilder:
         return max(30, round(100 * self.scale))
 
     # -- placements
-    def _new_placement(self, spec: OrgSpec, unit: Unit, *, area: str | None = None, capacity: int | None = None,
+    def _new_placement(self, unit: Unit, *, area: str | None = None, capacity: int | None = None,
                        status: str = Placement.Status.OPEN, open_ended: bool = False,
                        supervisor: Supervisor | None | bool = True) -> PlacementPlan:
         rng = self.rng
-        area = area or rng.choice(spec.areas)
+        area = area or rng.choice(self.unit_areas[id(unit)])
         capacity = capacity or _weighted(rng, ((1, 3), (2, 4), (3, 2), (4, 1)))
         if open_ended or rng.random() < 0.6:
             available_from = self._day(self.project_start - dt.timedelta(days=120), self.project_start)
@@ -687,16 +701,15 @@ class DemoBuilder:
     def _placements(self) -> None:
         rng = self.rng
         self.placement_plans: list[PlacementPlan] = []
-        hsf = self.org_specs[HSF]
         hsf_units = self.units[HSF]
         # Scenario placements in the chef's förvaltning (the demo's main flows).
-        self.free_placements = [self._new_placement(hsf, hsf_units[i], area=VARD if i == 0 else REST, capacity=2,
+        self.free_placements = [self._new_placement(hsf_units[i], area=VARD if i == 0 else REST, capacity=2,
                                                     open_ended=True) for i in (0, 1)]
         for pp in self.free_placements:
             pp.bookable = False  # left with free capacity for the demo
-        self.request_placements = [self._new_placement(hsf, hsf_units[i], capacity=2, open_ended=True)
+        self.request_placements = [self._new_placement(hsf_units[i], capacity=2, open_ended=True)
                                    for i in (3, 4, 5)]
-        self.ongoing_placements = [self._new_placement(hsf, hsf_units[i], capacity=3, open_ended=True)
+        self.ongoing_placements = [self._new_placement(hsf_units[i], capacity=3, open_ended=True)
                                    for i in (2, 6)]
         untrained = Supervisor(organisation=self.orgs[HSF], unit=hsf_units[7], name="Mats Hedström",
                                email=f"handledare.otranad@{DEMO_EMAIL_DOMAIN}", phone="0498-268000",
@@ -704,11 +717,11 @@ class DemoBuilder:
                                updated_at=_aware(self.today - dt.timedelta(days=40)))
         self._bulk(Supervisor, [untrained])
         self.supervisors[id(hsf_units[7])].append(untrained)
-        self.untrained_placement = self._new_placement(hsf, hsf_units[7], area=VARD, capacity=1, open_ended=True,
+        self.untrained_placement = self._new_placement(hsf_units[7], area=VARD, capacity=1, open_ended=True,
                                                        supervisor=untrained)
         chef2_units = self.units[MUNICIPALITY]
         self.municipality_placements = [
-            self._new_placement(self.org_specs[MUNICIPALITY], chef2_units[i], capacity=2, open_ended=True)
+            self._new_placement(chef2_units[i], capacity=2, open_ended=True)
             for i in range(3)
         ]
 
@@ -717,7 +730,7 @@ class DemoBuilder:
         for spec in rng.choices(hosts, weights=weights, k=max(0, self._n_placements() - len(self.placement_plans))):
             status = _weighted(rng, ((Placement.Status.OPEN, 80), (Placement.Status.PAUSED, 8),
                                      (Placement.Status.CLOSED, 12)))
-            self._new_placement(spec, rng.choice(self.units[spec.name]), status=status)
+            self._new_placement(rng.choice(self.units[spec.name]), status=status)
 
     def _write_placements(self) -> None:
         rng = self.rng
