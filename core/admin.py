@@ -1,9 +1,13 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent, User
 
+# The admin signs in through allauth's login (rate limit, MFA challenge), never its own password-only form;
+# RequireMFAMiddleware then covers /admin/ like every other page.
+admin.site.login = secure_admin_login(admin.site.login)
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):

@@ -113,6 +113,11 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 ACCOUNT_SESSION_REMEMBER = False
+# Changing e-mail addresses (and, through MFA's own default, TOTP and recovery codes) asks for the password
+# again unless the user re-authenticated within ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+MFA_REAUTHENTICATION_REQUIRED = True
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Självklart"
 # Roles that can see personal data must use TOTP. On in production; off in the embedded demo so the
@@ -205,6 +210,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.tasks.build_monthly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
     },
+    "daily-purge-expired-personal-data": {
+        "task": "participants.tasks.purge_expired",
+        "schedule": crontab(minute=15, hour=2),
+    },
     "requeue-stale-report-runs": {
         "task": "reporting.tasks.requeue_stale_report_runs",
         "schedule": 120.0,
@@ -215,6 +224,10 @@ CELERY_BEAT_SCHEDULE = {
 SMALL_COUNT_THRESHOLD = env.int("SMALL_COUNT_THRESHOLD", default=5)  # counts 1..4 shown as "<5"
 REPORT_EQUALITY_THRESHOLD_DAYS = env.int("REPORT_EQUALITY_THRESHOLD_DAYS", default=14)
 IDLE_PLACEMENT_DAYS = env.int("IDLE_PLACEMENT_DAYS", default=60)
+# Gallring: participants' personal data is anonymised this many years after their last exit
+# (participants/retention.py, `manage.py purge_expired`, daily beat job); audit events are kept this many days.
+RETENTION_YEARS = env.int("RETENTION_YEARS", default=2)
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=3 * 365)
 DEMO_PASSWORD = "demo-losen-2026"
 ALLOW_DEMO_SEED = True
 

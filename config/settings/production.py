@@ -15,6 +15,8 @@ if not REDIS_URL:
 CELERY_TASK_ALWAYS_EAGER = False
 ALLOW_DEMO_SEED = False
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
+# Login rate limits (allauth) count in the cache: shared across gunicorn workers, not per process.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
