@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.audit import audit_log
 from core.models import AuditEvent
+from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
 from participants import personnummer, selectors, services
 from participants.filters import ParticipantFilter, WaitingListFilter
@@ -42,7 +43,6 @@ from participants.forms import (
 )
 from participants.imports import COLUMNS, ImportFileError, participants_import, read_table
 from participants.models import Exit, FollowUp90, PlanStep, Referral, SurveyStatement
-from participants.pdf import render_pdf
 from participants.permissions import (
     may_see_full_personal_data,
     participants_visible_to,

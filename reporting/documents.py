@@ -1,6 +1,6 @@
 """What goes into each report document: the final report's sections and the template contexts.
 
-Shared by the PDF (reporting/pdf.py), the HTML preview and the dashboard, so all show the same
+Shared by the PDF (core/pdf.py), the HTML preview and the dashboard, so all show the same
 figures and the same charts.
 """
 

@@ -30,10 +30,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.models import Role
+from core.pdf import render_pdf
 from organisations.models import Project
 from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_context
 from reporting.models import FinalReportText, ReportRun
-from reporting.pdf import render_pdf
 from reporting.permissions import may_edit_final_texts, may_request
 from reporting.selectors import final_figures, monthly_figures, previous_month
 

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
+from core.pdf import _static_path, make_url_fetcher, render_pdf
 from reporting.models import FinalReportText
-from reporting.pdf import _static_path, make_url_fetcher, render_pdf
 from reporting.services import build_report
 
 from .conftest import MARCH

@@ -1,4 +1,4 @@
-"""PDF rendering. The only module that imports WeasyPrint.
+"""PDF rendering, shared by the reports and the participant documents. The only module that imports WeasyPrint.
 
 `render_pdf(template_name, context)` needs no request: templates refer to static files with
 {% static %} ("/static/…"), which the URL fetcher reads from disk through the staticfiles finders
