@@ -1,0 +1,67 @@
+"""Fast bulk inserts for seed_demo on PostgreSQL: COPY instead of multi-row INSERT … RETURNING.
+
+`copy_insert(model, objs)` behaves like `bulk_create` for what the demo builder needs: it fills in
+primary keys (taken from the table's sequence in one query, so later objects can point at them),
+runs each field's `pre_save` (auto_now and defaults as bulk_create would) and marks the objects as
+saved. It writes no history rows and sends no signals, exactly like bulk_create. On any other
+database it falls back to `bulk_create`. Measured at scale 100: the inserts take about a third of
+the time of bulk_create in batches of 2000 (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+from django.db import connections, router
+
+
+def copy_insert(model, objs: list, *, batch_size: int = 2000) -> list:
+    if not objs:
+        return objs
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objs, batch_size=batch_size)
+        return objs
+
+    opts = model._meta
+    pk = opts.pk
+    fields = [f for f in opts.concrete_fields if f.column]
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        missing = [obj for obj in objs if obj.pk is None]
+        if missing:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [opts.db_table, pk.column, len(missing)],
+            )
+            for obj, (value,) in zip(missing, cursor.fetchall(), strict=True):
+                setattr(obj, pk.attname, value)
+        columns = ", ".join(quote(f.column) for f in fields)
+        # Plain columns go to psycopg as they are (it adapts str, int, bool, date, aware datetime, UUID);
+        # anything else (JSON, auto_now timestamps, custom fields) through Django's own preparation.
+        plain = [f.attname if _is_plain(f) else None for f in fields]
+        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+        with raw.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                values = obj.__dict__
+                copy.write_row([
+                    values[name] if name else f.get_db_prep_save(f.pre_save(obj, True), connection)
+                    for name, f in zip(plain, fields, strict=True)
+                ])
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+    return objs
+
+
+_PLAIN_TYPES = {
+    "AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField",
+    "PositiveIntegerField", "PositiveSmallIntegerField", "PositiveBigIntegerField", "BooleanField",
+    "CharField", "TextField", "EmailField", "SlugField", "DateField", "DateTimeField", "UUIDField",
+    "ForeignKey", "OneToOneField",
+}
+
+
+def _is_plain(field) -> bool:
+    if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        return False
+    return type(field).__name__ in _PLAIN_TYPES  # exact Django classes only, no custom subclasses
