@@ -1,7 +1,6 @@
 """`manage.py seed_demo` and the category lists the data migrations create."""
 
 import datetime as dt
-import importlib
 import os
 import re
 import sqlite3
@@ -11,7 +10,6 @@ from contextlib import closing
 from io import StringIO
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db.models import Count, F, OuterRef, Q, Subquery
@@ -56,18 +54,6 @@ ACCOUNT_EMAILS = {
     "ledare@demo.test", "chef@demo.test", "chef2@demo.test", "af@demo.test", "fk@demo.test", "ifo@demo.test",
     "styrgrupp@demo.test",
 }
-
-
-CATEGORY_MIGRATIONS = ("organisations.migrations.0002_seed_categories",
-                       "participants.migrations.0003_seed_categories")
-
-
-@pytest.fixture
-def categories():
-    """The category lists, re-created by the data migrations' own (idempotent) functions: a transactional test
-    that ran earlier in the session may have flushed them (pytest orders parametrized browser tests first)."""
-    for module in CATEGORY_MIGRATIONS:
-        importlib.import_module(module).seed(apps, None)
 
 
 def seed(*args) -> str:
@@ -148,7 +134,7 @@ def test_category_lists_exist_after_migrate_alone(tmp_path):
 
 
 @pytest.fixture
-def seeded(categories):
+def seeded():
     return seed("--scale", "1")
 
 
@@ -303,7 +289,7 @@ def _fingerprint():
     )
 
 
-def test_second_run_refuses_and_reset_recreates_the_same_data(categories):
+def test_second_run_refuses_and_reset_recreates_the_same_data():
     seed("--scale", "0.2")
     before = _fingerprint()
     counts = (User.objects.count(), Organisation.objects.count(), Participant.objects.count())
