@@ -4,8 +4,10 @@ Leader and steering group only: every other role gets 403, anonymous users the l
 fetched through reporting.permissions.runs_visible_to (the steering group sees monthly runs only).
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,6 +50,18 @@ def _require_leader(user):
         raise PermissionDenied(_("Bara projektledaren skriver slutrapporten."))
 
 
+def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> dict:
+    """Figures and charts for the dashboard, cached for a few minutes: computing them and drawing the
+    charts takes seconds at regional scale, and the dashboard is read far more often than data change."""
+    key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = monthly_context(monthly_figures(project, period_start, period_end), suppress=suppress)
+        cached["computed_at"] = timezone.now()
+        cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
+    return cached
+
+
 @login_required
 @require_GET
 def dashboard(request):
@@ -57,8 +71,8 @@ def dashboard(request):
     period_start, period_end = form.selected_period()
     context = {"form": form, "project": project, "period_start": period_start, "period_end": period_end}
     if project is not None:
-        figures = monthly_figures(project, period_start, period_end)
-        context.update(monthly_context(figures, suppress=sees_suppressed_figures(request.user)))
+        context.update(_dashboard_figures(project, period_start, period_end,
+                                          suppress=sees_suppressed_figures(request.user)))
         context["period_start"], context["period_end"] = period_start, period_end
     context["latest_runs"] = runs_visible_to(request.user).select_related("project")[:5]
     return render(request, "reporting/dashboard.html", context)

@@ -25,3 +25,5 @@ DEBUG = False
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests see fresh figures; reporting/tests/test_dashboard_cache.py turns the cache on explicitly.
+DASHBOARD_CACHE_SECONDS = 0
