@@ -1,7 +1,16 @@
 from core.models import AuditEvent
 
 
+def current_request():
+    """The request being served, if any: simple_history's HistoryRequestMiddleware keeps it for the thread, so a
+    service called from a view logs the client's address without taking the request as an argument."""
+    from simple_history.models import HistoricalRecords
+
+    return getattr(HistoricalRecords.context, "request", None)
+
+
 def client_ip(request) -> str | None:
+    request = request if request is not None else current_request()
     if request is None:
         return None
     return request.META.get("REMOTE_ADDR") or None

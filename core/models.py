@@ -72,6 +72,22 @@ class User(AbstractUser):
         return f"{name} <{self.email}>" if name else self.email
 
 
+class AuditEventQuerySet(models.QuerySet):
+    """No bulk update or delete either: the only deletion path is `purge_older_than`, called by the retention
+    job (participants.retention.purge_expired) for events older than settings.AUDIT_RETENTION_DAYS."""
+
+    def update(self, **kwargs):
+        raise ValueError("Loggen kan inte ändras i efterhand.")
+
+    def delete(self):
+        raise ValueError("Loggen kan inte raderas från applikationen.")
+
+    def purge_older_than(self, cutoff) -> int:
+        expired = AuditEvent.objects.filter(at__lt=cutoff)
+        deleted, _by_model = models.QuerySet.delete(expired)
+        return deleted
+
+
 class AuditEvent(models.Model):
     """Append-only log of reads and changes of personal data, exports and report downloads."""
 
@@ -96,6 +112,8 @@ class AuditEvent(models.Model):
     object_repr = models.CharField(_("objekt"), max_length=200, blank=True)
     detail = models.CharField(_("detalj"), max_length=500, blank=True)
     ip_address = models.GenericIPAddressField(_("IP-adress"), null=True, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("logghändelse")

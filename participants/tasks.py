@@ -7,3 +7,11 @@ from participants import services
 def send_followup90_reminders() -> int:
     """Daily: e-mail the project leaders about 90-day follow-ups that have become due (once per follow-up)."""
     return services.followup90_send_reminders()
+
+
+@shared_task(name="participants.tasks.purge_expired", acks_late=True)
+def purge_expired() -> int:
+    """Daily gallring: anonymise participants past the retention period, delete expired audit events."""
+    from participants.retention import purge_expired as purge
+
+    return len(purge().participant_ids)
