@@ -55,12 +55,13 @@ def requests_panel(request):
     user = request.user
     if not (is_manager(user) or is_leader(user)):
         return None
-    items = list(
+    items = list(  # one row per placement with requests: a few dozen at most in a region
         assignments_decidable_by(user).filter(status=Assignment.Status.REQUESTED)
         .exclude(placement__status=Placement.Status.CLOSED)
         .order_by().values("placement_id", "placement__title", "placement__unit__name").annotate(n=Count("pk"))
-        .order_by("placement__title")[:20]
+        .order_by("placement__title")
     )
     if not items:
         return None
-    return "placements/panels/requests.html", {"items": items}
+    shown = 8
+    return "placements/panels/requests.html", {"items": items[:shown], "more": max(len(items) - shown, 0)}

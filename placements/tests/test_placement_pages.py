@@ -216,3 +216,16 @@ def test_start_page_panels_for_manager(client, manager_a, placement_a, request_a
     html = client.get(reverse("home")).content.decode()
     assert "Förfrågningar att besvara" in html and "Lagerarbete" in html
     assert "Mina platser" in html and "Registrera plats" in html
+
+
+def test_requests_panel_shows_eight_placements_and_counts_the_rest(client, manager_a, unit_a):
+    from placements.models import Assignment
+    from placements.tests.factories import AssignmentFactory, PlacementFactory
+
+    for n in range(10):
+        AssignmentFactory(placement=PlacementFactory(unit=unit_a, title=f"Plats {n:02d}"),
+                          status=Assignment.Status.REQUESTED)
+    client.force_login(manager_a)
+    html = client.get(reverse("home")).content.decode()
+    assert "Plats 07" in html and "Plats 08" not in html
+    assert "… och 2 platser till med förfrågningar." in html
