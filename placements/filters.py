@@ -1,19 +1,73 @@
 import datetime as dt
+import threading
+import time
 
 import django_filters
 from django import forms
 from django.conf import settings
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organisations.forms import style_fields
 from organisations.models import Adaptation, OccupationalArea, Organisation, Unit
-from organisations.permissions import organisation_with_descendant_ids
 from placements.models import Placement
 from placements.selectors import idle_placements, with_free_slot
 
 UNIT_CHOICE_LIMIT = 300
+CHOICE_CACHE_SECONDS = 60
+
+
+class _ChoiceCache:
+    """The filter form's option lists, kept in the process for CHOICE_CACHE_SECONDS.
+
+    They change rarely (organisations, units, areas, adaptations) but cost one query each on
+    every page view of the list. Saving or deleting one of those models empties this process's
+    copy at once (signals below); other gunicorn workers see the change within the TTL. In-process
+    on purpose: no network hop, and a hanging cache server cannot hang the list.
+    """
+
+    def __init__(self):
+        self._values: dict[str, tuple[float, object]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str, compute):
+        now = time.monotonic()
+        hit = self._values.get(key)
+        if hit and hit[0] > now:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._values[key] = (now + CHOICE_CACHE_SECONDS, value)
+        return value
+
+    def clear(self, **kwargs) -> None:
+        with self._lock:
+            self._values.clear()
+
+
+choice_cache = _ChoiceCache()
+for _model in (Organisation, Unit, OccupationalArea, Adaptation):
+    for _signal in (post_save, post_delete):
+        _signal.connect(choice_cache.clear, sender=_model, dispatch_uid=f"placement-filter-choices-{_model.__name__}")
+
+
+def _organisation_tree() -> list[tuple[int, str, int | None]]:
+    return choice_cache.get("organisations", lambda: list(
+        Organisation.objects.order_by("name").values_list("pk", "name", "parent_id")))
+
+
+def _with_descendants(root_id: int) -> set[int]:
+    """organisations.permissions.organisation_with_descendant_ids, from the cached tree (no queries)."""
+    children: dict[int | None, list[int]] = {}
+    for pk, _name, parent in _organisation_tree():
+        children.setdefault(parent, []).append(pk)
+    found, frontier = {root_id}, [root_id]
+    while frontier:
+        frontier = [c for pk in frontier for c in children.get(pk, ()) if c not in found]
+        found.update(frontier)
+    return found
 
 
 class PlacementFilter(django_filters.FilterSet):
@@ -59,16 +113,30 @@ class PlacementFilter(django_filters.FilterSet):
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
-        units = units if units is not None else Unit.objects.all()
+        # Every user but a manager filters among all units: those option lists are shared and cached.
+        shared = units is None
+        units = Unit.objects.all() if shared else units
         self.filters["unit"].queryset = units
-        municipalities = sorted(set(units.values_list("municipality", flat=True)))
+        if shared:
+            municipalities = choice_cache.get("municipalities", lambda: sorted(
+                set(Unit.objects.values_list("municipality", flat=True))))
+        else:
+            municipalities = sorted(set(units.values_list("municipality", flat=True)))
         self.filters["municipality"].extra["choices"] = [(m, m) for m in municipalities]
         self.filters["idle_days"].extra["help_text"] = _("Standard %(days)s dagar.") % {
             "days": settings.IDLE_PLACEMENT_DAYS}
-        self._limit_unit_choices(units)
-        style_fields(self.form)
+        self._limit_unit_choices(units, shared=shared)
+        form = self.form
+        # Rendered from the cache; validation of a chosen value still asks the database.
+        form.fields["organisation"].widget.choices = [("", _("Alla"))] + [
+            (pk, name) for pk, name, _parent in _organisation_tree()]
+        form.fields["occupational_area"].widget.choices = [("", _("Alla"))] + choice_cache.get(
+            "areas", lambda: [(a.pk, str(a)) for a in OccupationalArea.objects.all()])
+        form.fields["adaptations"].widget.choices = choice_cache.get(
+            "adaptations", lambda: [(a.pk, str(a)) for a in Adaptation.objects.filter(active=True)])
+        style_fields(form)
 
-    def _limit_unit_choices(self, units) -> None:
+    def _limit_unit_choices(self, units, *, shared: bool) -> None:
         """Offer the units of the chosen organisation; all units only while they are few.
 
         Rendering thousands of <option>s costs seconds (seed_demo --scale 100 has 4,000 units), so
@@ -78,15 +146,26 @@ class PlacementFilter(django_filters.FilterSet):
         field = self.form.fields["unit"]
         offered = units
         organisation = self.data.get("organisation") if self.data else None
+        selected = self.data.get("unit") if self.data else None
         if organisation and str(organisation).isdigit():
-            offered = units.filter(organisation_id__in=organisation_with_descendant_ids({int(organisation)}))
-        elif units.count() > UNIT_CHOICE_LIMIT:
-            selected = self.data.get("unit") if self.data else None
-            offered = units.filter(pk=selected) if selected and str(selected).isdigit() else units.none()
-            field.help_text = _("Välj en organisation först för att kunna välja enhet.")
-        offered = offered.select_related("organisation").order_by("organisation__name", "name")
-        field.widget.choices = [("", _("Alla"))] + [
-            (u.pk, f"{u.name} ({u.organisation.name})") for u in offered[: UNIT_CHOICE_LIMIT * 4]]
+            offered = units.filter(organisation_id__in=_with_descendants(int(organisation)))
+        else:
+            count = choice_cache.get("unit-count", units.count) if shared else units.count()
+            if count > UNIT_CHOICE_LIMIT:
+                field.help_text = _("Välj en organisation först för att kunna välja enhet.")
+                if not (selected and str(selected).isdigit()):
+                    field.widget.choices = [("", _("Alla"))]
+                    return
+                offered = units.filter(pk=selected)
+            elif shared:
+                field.widget.choices = [("", _("Alla"))] + choice_cache.get("units", lambda: self._unit_options(units))
+                return
+        field.widget.choices = [("", _("Alla"))] + self._unit_options(offered)
+
+    @staticmethod
+    def _unit_options(units) -> list[tuple[int, str]]:
+        offered = units.select_related("organisation").order_by("organisation__name", "name")
+        return [(u.pk, f"{u.name} ({u.organisation.name})") for u in offered[: UNIT_CHOICE_LIMIT * 4]]
 
     def filter_text(self, queryset, name, value):
         value = value.strip()
@@ -95,7 +174,7 @@ class PlacementFilter(django_filters.FilterSet):
         return queryset.filter(Q(title__icontains=value) | Q(tasks__icontains=value) | Q(code__iexact=value))
 
     def filter_organisation(self, queryset, name, value):
-        return queryset.filter(unit__organisation_id__in=organisation_with_descendant_ids({value.pk}))
+        return queryset.filter(unit__organisation_id__in=_with_descendants(value.pk))
 
     def filter_free_on(self, queryset, name, value: dt.date):
         free = with_free_slot(Placement.objects.all(), on=value).values("pk")

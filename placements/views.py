@@ -58,7 +58,8 @@ ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, 
 
 
 def _filter_units(user):
-    return units_managed_by(user) if is_manager(user) else Unit.objects.all()
+    """A manager filters among their own units; everyone else among all (None: the filter's shared, cached lists)."""
+    return units_managed_by(user) if is_manager(user) else None
 
 
 def _filtered(request):

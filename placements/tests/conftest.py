@@ -3,7 +3,16 @@ import datetime as dt
 import pytest
 
 from organisations.tests.factories import AdaptationFactory, OccupationalAreaFactory, SupervisorFactory
+from placements.filters import choice_cache
 from placements.tests.factories import PlacementFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_filter_options():
+    """The filter's option cache outlives a test's rolled-back rows (a rollback sends no signals)."""
+    choice_cache.clear()
+    yield
+    choice_cache.clear()
 
 
 @pytest.fixture
