@@ -17,7 +17,7 @@ def client_ip(request) -> str | None:
 
 
 def audit_log(*, user, action: str, obj=None, object_type: str = "", object_id="", detail: str = "",
-              request=None) -> AuditEvent:
+              request=None, object_repr: str = "") -> AuditEvent:
     """Write one append-only audit event. Call it from services and views that show personal data."""
     if obj is not None:
         object_type = object_type or obj._meta.label
@@ -29,7 +29,7 @@ def audit_log(*, user, action: str, obj=None, object_type: str = "", object_id="
         action=action,
         object_type=object_type,
         object_id=str(object_id or ""),
-        object_repr=str(obj)[:200] if obj is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
         detail=detail[:500],
         ip_address=client_ip(request),
     )

@@ -18,7 +18,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core.models import Gender, Role, User
+from core.audit import audit_log
+from core.models import AuditEvent, Gender, Role, User
 from core.roles import is_case_worker, is_leader
 from organisations.models import Agency, AgencyProgramme, Project
 from organisations.permissions import agency_of
@@ -51,6 +52,13 @@ SURVEY_VALID_DAYS = 60
 def _check_editable(user, referral: Referral) -> None:
     if not referrals_editable_by(user).filter(pk=referral.pk).exists():
         raise PermissionDenied
+
+
+def _audit(user, action: str, referral: Referral, what: str) -> None:
+    """Every change of a participant's personal data is logged under the participant (the IP address comes from
+    the request being served, see core.audit.current_request)."""
+    audit_log(user=user, action=action, object_type="participants.Participant", object_id=referral.participant_id,
+              object_repr=str(referral.participant)[:200], detail=f"{what}, start {referral.pk}")
 
 
 # --- Referral ------------------------------------------------------------------------------------
@@ -175,6 +183,8 @@ def referral_create(
     )
     referral.interests.set(interests)
     referral.adaptation_needs.set(adaptation_needs)
+    _audit(user, AuditEvent.Action.CREATE, referral,
+           _("Anvisning (ny start för känd deltagare)") if recognised else _("Anvisning (ny deltagare)"))
     return ReferralResult(referral=referral, recognised=recognised)
 
 
@@ -195,6 +205,7 @@ def assessment_save(*, user, referral: Referral, obstacles: str, resources: str,
     if wished_municipality is not None:
         referral.wished_municipality = wished_municipality.strip()
         referral.save(update_fields=["wished_municipality", "updated_at"])
+    _audit(user, AuditEvent.Action.UPDATE, referral, _("Kartläggning"))
     return assessment
 
 
@@ -216,7 +227,7 @@ def assignment_begin(*, user, assignment: Assignment, start_date: dt.date | None
     assignment = booking.assignment_start(user=user, assignment=assignment, start_date=start_date)
     Referral.objects.filter(pk=assignment.referral_id, start_date__isnull=True).update(
         start_date=assignment.start_date, updated_at=timezone.now())
-    return assignment
+    return assignment  # logged by placements.services.assignment_start
 
 
 @transaction.atomic
@@ -225,8 +236,10 @@ def follow_up_create(*, user, referral: Referral, met_on: dt.date, notes: str,
     _check_editable(user, referral)
     if assignment is not None and assignment.referral_id != referral.pk:
         raise ValidationError({"assignment": _("Placeringen hör inte till den här starten.")})
-    return FollowUp.objects.create(referral=referral, assignment=assignment, met_on=met_on, notes=notes.strip(),
-                                   author=user)
+    follow_up = FollowUp.objects.create(referral=referral, assignment=assignment, met_on=met_on,
+                                        notes=notes.strip(), author=user)
+    _audit(user, AuditEvent.Action.CREATE, referral, _("Uppföljning %(date)s") % {"date": met_on})
+    return follow_up
 
 
 @transaction.atomic
@@ -234,7 +247,9 @@ def plan_step_create(*, user, referral: Referral, description: str, due_on: dt.d
     _check_editable(user, referral)
     if not description.strip():
         raise ValidationError({"description": _("Beskriv steget.")})
-    return PlanStep.objects.create(referral=referral, description=description.strip(), due_on=due_on)
+    step = PlanStep.objects.create(referral=referral, description=description.strip(), due_on=due_on)
+    _audit(user, AuditEvent.Action.CREATE, referral, _("Steg i individuell plan"))
+    return step
 
 
 @transaction.atomic
@@ -242,6 +257,7 @@ def plan_step_mark_done(*, user, step: PlanStep, done_on: dt.date) -> PlanStep:
     _check_editable(user, step.referral)
     step.done_on = done_on
     step.save(update_fields=["done_on", "updated_at"])
+    _audit(user, AuditEvent.Action.UPDATE, step.referral, _("Steg i individuell plan klart"))
     return step
 
 
@@ -251,8 +267,10 @@ def competence_create(*, user, referral: Referral, name: str, validated_on: dt.d
     _check_editable(user, referral)
     if not name.strip():
         raise ValidationError({"name": _("Ange kompetensen.")})
-    return Competence.objects.create(referral=referral, name=name.strip(), description=description.strip(),
-                                     validated_on=validated_on, validated_by=validated_by.strip())
+    competence = Competence.objects.create(referral=referral, name=name.strip(), description=description.strip(),
+                                           validated_on=validated_on, validated_by=validated_by.strip())
+    _audit(user, AuditEvent.Action.CREATE, referral, _("Kompetens på kompetenskortet"))
+    return competence
 
 
 # --- Exit, 90-day follow-up, survey --------------------------------------------------------------
@@ -278,6 +296,7 @@ def survey_invitation_issue(*, user, exit: Exit) -> str:
         invitation.save(update_fields=["token_hash", "expires_at", "updated_at"])
     else:
         SurveyInvitation.objects.create(exit=exit, token_hash=_token_hash(token), expires_at=expires)
+    _audit(user, AuditEvent.Action.UPDATE, exit.referral, _("Enkätlänk skapad"))
     return token
 
 
@@ -319,6 +338,7 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
 
     exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
                                activity_after=activity_after, recorded_by=user)
+    _audit(user, AuditEvent.Action.CREATE, referral, _("Avslut"))
     token = None
     if kind != ExitKind.REGISTERED_IN_ERROR:
         FollowUp90.objects.create(exit=exit, due_on=exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS))
@@ -338,6 +358,7 @@ def followup90_record(*, user, followup: FollowUp90, done_on: dt.date, activity:
     followup.activity = activity
     followup.notes = notes.strip()
     followup.save(update_fields=["done_on", "activity", "notes", "updated_at"])
+    _audit(user, AuditEvent.Action.UPDATE, followup.exit.referral, _("Uppföljning 90 dagar efter avslut"))
     return followup
 
 
@@ -399,4 +420,5 @@ def survey_answer(*, token: str, answers: dict[int, bool]) -> SurveyInvitation:
     )
     invitation.answered_at = timezone.now()
     invitation.save(update_fields=["answered_at", "updated_at"])
+    _audit(None, AuditEvent.Action.CREATE, invitation.exit.referral, _("Enkätsvar (deltagaren själv)"))
     return invitation

@@ -169,9 +169,7 @@ def referral_create(request):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            referral = result.referral
-            audit_log(user=user, action=AuditEvent.Action.CREATE, obj=referral.participant,
-                      detail=f"Anvisning {referral.pk}", request=request)
+            referral = result.referral  # services.referral_create writes the audit event
             if result.recognised:
                 messages.info(request, _("Deltagaren fanns redan i registret. Anvisningen har registrerats som "
                                          "en ny start för samma person."))

@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core.audit import audit_log
+from core.models import AuditEvent
 from core.roles import is_case_worker, is_leader
 from organisations.models import Unit
 from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
@@ -92,8 +94,17 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
         placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date,
         supervisor=supervisor or placement.supervisor, requested_by=user,
     )
+    _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     _notify(template="requested", assignment=assignment, recipients=_manager_emails(placement))
     return assignment
+
+
+def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
+    """A booking is part of a participant's record: log it under the participant, so the leader's search for
+    one person shows every change to their placements too."""
+    participant_id = assignment.referral.participant_id
+    audit_log(user=user, action=action, object_type="participants.Participant", object_id=participant_id,
+              object_repr=str(assignment)[:200], detail=f"Placering {assignment.pk}: {what}")
 
 
 def _lock_and_check_capacity(assignment: Assignment) -> Placement:
@@ -122,6 +133,7 @@ def assignment_confirm(*, user, assignment: Assignment) -> Assignment:
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "bekräftad")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="confirmed", assignment=assignment, recipients=recipients)
     return assignment
@@ -139,6 +151,7 @@ def assignment_decline(*, user, assignment: Assignment, reason: str) -> Assignme
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
+    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avböjd")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="declined", assignment=assignment, recipients=recipients)
     return assignment
@@ -160,6 +173,7 @@ def assignment_start(*, user, assignment: Assignment, start_date: dt.date | None
         _lock_and_check_capacity(assignment)
     assignment.status = Assignment.Status.ONGOING
     assignment.save(update_fields=["status", "start_date", "updated_at"])
+    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "startad")
     return assignment
 
 
@@ -176,6 +190,7 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
     assignment.status = Assignment.Status.COMPLETED
     assignment.end_date = end_date
     assignment.save(update_fields=["status", "end_date", "updated_at"])
+    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avslutad")
     return assignment
 
 
@@ -190,6 +205,7 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "") -> As
     assignment.status = Assignment.Status.WITHDRAWN
     assignment.decline_reason = reason.strip()
     assignment.save(update_fields=["status", "decline_reason", "updated_at"])
+    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen")
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment
 
