@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participants import views
+from participants import register_views, views
 
 app_name = "participants"
 
@@ -13,6 +13,9 @@ urlpatterns = [
     path("follow-up-90/<int:pk>/", views.followup90_edit, name="followup90_edit"),
     path("survey/<str:token>/", views.survey, name="survey"),
     path("<int:pk>/", views.participant_detail, name="detail"),
+    path("<int:pk>/register-extract.pdf", register_views.register_extract, name="register_extract"),
+    path("<int:pk>/correct/", register_views.participant_correct, name="correct"),
+    path("<int:pk>/erase/", register_views.participant_erase, name="erase"),
     path("starts/<int:pk>/assessment/", views.assessment_edit, name="assessment"),
     path("starts/<int:pk>/matching/", views.matching, name="matching"),
     path("starts/<int:pk>/request/", views.placement_request, name="request"),
