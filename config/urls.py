@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("core/", include("core.urls")),
+    path("organisations/", include("organisations.urls")),
     path("placements/", include("placements.urls")),
     path("participants/", include("participants.urls")),
     path("reports/", include("reporting.urls")),

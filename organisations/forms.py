@@ -41,3 +41,32 @@ class SupervisorForm(forms.ModelForm):
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.fields["phone"].widget.attrs["inputmode"] = "tel"
         style_fields(self)
+
+
+class AccountForm(forms.Form):
+    """The project leader creates an account; organisations.services.account_invite checks again."""
+
+    email = forms.EmailField(label=_("E-postadress"))
+    first_name = forms.CharField(label=_("Förnamn"), max_length=150, required=False)
+    last_name = forms.CharField(label=_("Efternamn"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Roll"), choices=())
+    organisation = forms.ModelChoiceField(label=_("Organisation (för chef)"), queryset=None, required=False)
+    unit = forms.ModelChoiceField(label=_("Enhet (för chef, tom = hela organisationen)"), queryset=None,
+                                  required=False)
+    agency = forms.ModelChoiceField(label=_("Myndighet (för handläggare)"), queryset=None, required=False)
+
+    def __init__(self, *args, **kwargs):
+        from core.models import Role
+        from organisations.models import Agency, Organisation, Unit
+
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = Role.choices
+        self.fields["organisation"].queryset = Organisation.objects.all()
+        self.fields["unit"].queryset = Unit.objects.select_related("organisation")
+        self.fields["agency"].queryset = Agency.objects.filter(active=True)
+        style_fields(self)
+
+
+class DeactivateForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Ja, inaktivera kontot"),
+                                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))

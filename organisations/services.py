@@ -7,7 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organisations.models import Organisation, Supervisor, Unit
+from core.audit import audit_log
+from core.models import AuditEvent, Role, User
+from core.roles import is_leader
+from organisations.models import AgencyMembership, ManagerScope, Organisation, Supervisor, Unit
 from organisations.permissions import organisations_managed_by, supervisors_editable_by, units_managed_by
 
 SUPERVISOR_FIELDS = ("organisation", "unit", "name", "email", "phone", "training_completed_on")
@@ -63,3 +66,69 @@ def supervisor_update(*, user, supervisor: Supervisor, **changes) -> Supervisor:
     supervisor.full_clean()
     supervisor.save()
     return supervisor
+
+
+# --- Accounts: the project leader invites, lists and deactivates users -----------------------------------
+
+
+@transaction.atomic
+def account_invite(*, user, email: str, role: str, first_name: str = "", last_name: str = "",
+                   organisation: Organisation | None = None, unit: Unit | None = None, agency=None,
+                   request=None):
+    """Create an account (no password) with its role and scope; the caller sends the invitation, an allauth
+    password-reset e-mail, with `account_send_invitation`. Managers need an organisation (optionally one unit),
+    case workers an agency."""
+    if not is_leader(user):
+        raise PermissionDenied
+    email = (email or "").strip().lower()
+    errors = {}
+    if not email:
+        errors["email"] = _("Ange en e-postadress.")
+    elif User.objects.filter(email__iexact=email).exists():
+        errors["email"] = _("Det finns redan ett konto med den e-postadressen.")
+    if role not in Role.values:
+        errors["role"] = _("Välj roll.")
+    if role == Role.MANAGER:
+        if organisation is None:
+            errors["organisation"] = _("En chef behöver en organisation.")
+        elif unit is not None and unit.organisation_id != organisation.pk:
+            errors["unit"] = _("Enheten hör inte till den valda organisationen.")
+    if role == Role.CASE_WORKER and agency is None:
+        errors["agency"] = _("En handläggare behöver en myndighet.")
+    if errors:
+        raise ValidationError(errors)
+    account = User.objects.create_user(email=email, password=None, role=role, first_name=first_name.strip(),
+                                       last_name=last_name.strip())
+    if role == Role.MANAGER:
+        ManagerScope.objects.create(user=account, organisation=organisation, unit=unit)
+    elif role == Role.CASE_WORKER:
+        AgencyMembership.objects.create(user=account, agency=agency)
+    audit_log(user=user, action=AuditEvent.Action.CREATE, obj=account, detail=f"Konto skapat, roll {role}",
+              request=request)
+    return account
+
+
+def account_send_invitation(*, request, account) -> None:
+    """The invitation is allauth's password-reset e-mail: the link lets the new user choose a password."""
+    from allauth.account.forms import ResetPasswordForm
+
+    form = ResetPasswordForm(data={"email": account.email})
+    if not form.is_valid():  # pragma: no cover - the address was validated when the account was made
+        raise ValidationError(form.errors)
+    form.save(request)
+
+
+@transaction.atomic
+def account_deactivate(*, user, account, request=None):
+    """Deactivate (never delete: the audit log and history keep pointing at the account). An inactive account
+    cannot sign in, and its open sessions stop working at the next request."""
+    if not is_leader(user):
+        raise PermissionDenied
+    if account.pk == user.pk:
+        raise ValidationError(_("Du kan inte inaktivera ditt eget konto."))
+    if account.is_active:
+        account.is_active = False
+        account.save(update_fields=["is_active"])
+        audit_log(user=user, action=AuditEvent.Action.UPDATE, obj=account, detail="Konto inaktiverat",
+                  request=request)
+    return account
