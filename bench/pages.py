@@ -1,0 +1,339 @@
+#!/usr/bin/env python
+"""Browse benchmark (issue 7, point 2): the product's list pages against the Django admin's changelists.
+
+Needs a PostgreSQL database filled with `seed_demo --scale 100` (bench/seed_scale.sh leaves one
+behind) and a Redis (production settings refuse to start without a broker; the cache lives there).
+
+    DATABASE_URL=postgres://app:app@127.0.0.1:5450/app REDIS_URL=redis://127.0.0.1:6450/0 \\
+        .venv/bin/python bench/pages.py [--duration 300] [--samples 40] [--skip-locust]
+
+What it does, all in one run:
+1. SQL queries per page: Django's test client in this process (production settings, DEBUG off, no
+   test transaction, so the count is what production sends) under CaptureQueriesContext.
+2. Starts gunicorn (config.wsgi, production settings, SECURE_SSL_REDIRECT=false, MFA_REQUIRED=false,
+   --workers 2 as on a 2-core machine) on 127.0.0.1 and logs in as the demo leader (is_staff) through a
+   session row, so the product and the admin see the same user.
+3. Server time per page: median and p95 of sequential requests (measured at the client on 127.0.0.1).
+4. Requests per second per page: 4 client threads for a few seconds; product vs admin side by side.
+5. Locust (bench/locustfile.py) with 4 and 8 users for --duration seconds: p95 and errors.
+
+Results: printed as Markdown and written to bench/results/pages-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import math
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from common import machine, percentile  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results"
+VENV_BIN = Path(sys.executable).parent
+
+PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "false",
+    "MFA_REQUIRED": "false",
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_DEBUG": "false",
+}
+
+
+# --- Setup in this process -----------------------------------------------------------------------
+
+
+def setup_django():
+    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
+    import django
+
+    django.setup()
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()  # response.context for the test client (page counts); no test database
+
+
+def login_session(email: str) -> str:
+    """A session row for `email`, as django.contrib.auth.login would store it. Returns the session key."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from core.models import User
+
+    user = User.objects.get(email=email)
+    if not user.is_staff:
+        raise SystemExit(f"{email} is not is_staff: the admin comparison needs it")
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def build_pages() -> list[dict]:
+    """The pages, each with the admin changelist of the same model and the same filter."""
+    from django.db.models import Count, Q
+
+    from organisations.models import Agency, OccupationalArea, Organisation
+    from placements.models import Placement
+
+    area = (OccupationalArea.objects.annotate(n=Count("placements", filter=Q(placements__status="open")))
+            .order_by("-n").first())
+    agency = Agency.objects.get(code="af")
+    open_in_area = Placement.objects.filter(status="open", occupational_area=area).count()
+    all_placements = Placement.objects.count()
+    if all_placements < 5000:
+        print(f"warning: only {all_placements} placements; run seed_demo --scale 100 first", file=sys.stderr)
+    typical = f"status=open&occupational_area={area.pk}"
+    admin_typical = f"status__exact=open&occupational_area__id__exact={area.pk}"
+    pages = []
+    for size in (10, 100):
+        last = max(1, math.ceil(open_in_area / size))
+        for which, number in (("first", 1), ("deepest", last)):
+            pages.append({
+                "name": f"placements, open in «{area.name}», {size}/page, {which} page ({number})",
+                "group": "placements", "size": size, "which": which,
+                "product": f"/placements/?{typical}&per_page={size}&page={number}",
+                # The admin always shows 100 per page: its deepest page is that of 100 per page.
+                "admin": f"/admin/placements/placement/?{admin_typical}&p={max(1, math.ceil(open_in_area / 100))}"
+                if which == "deepest" else f"/admin/placements/placement/?{admin_typical}",
+            })
+    pages.append({"name": f"placements, no filter, 25/page, first page (of {all_placements})", "group": "placements",
+                  "size": 25, "which": "first", "product": "/placements/",
+                  "admin": "/admin/placements/placement/"})
+    from core.models import User
+    from participants.selectors import waiting_list
+
+    leader = User.objects.get(email="ledare@demo.test")
+    waiting = waiting_list(user=leader).filter(agency=agency).count()
+    last = max(1, math.ceil(waiting / 50))
+    for which, number in (("first", 1), ("deepest", last)):
+        pages.append({
+            "name": f"waiting list, agency {agency.code}, 50/page, {which} page ({number})", "group": "waiting",
+            "size": 50, "which": which,
+            "product": f"/participants/waiting/?agency={agency.pk}&page={number}",
+            "admin": f"/admin/participants/referral/?agency__id__exact={agency.pk}"
+                     + (f"&p={max(1, math.ceil(waiting / 100))}" if which == "deepest" else ""),
+        })
+    pages.append({"name": f"organisation overview ({Organisation.objects.count()} organisations)",
+                  "group": "organisations", "size": None, "which": "first",
+                  "product": "/placements/organisations/", "admin": "/admin/organisations/organisation/"})
+    return pages
+
+
+def count_queries(pages, session_key):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_X_FORWARDED_PROTO="https")
+    client.cookies["sessionid"] = session_key
+    for page in pages:
+        for side in ("product", "admin"):
+            url = page[side]
+            client.get(url)  # warm: the filter option cache, the templates
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(url)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+            page[f"{side}_queries"] = len(ctx.captured_queries)
+            page[f"{side}_sql"] = [q["sql"][:200] for q in ctx.captured_queries]
+
+
+# --- gunicorn ---------------------------------------------------------------------------------------
+
+
+class Server:
+    def __init__(self, port: int, workers: int):
+        self.port, self.workers = port, workers
+        self.log = open(RESULTS / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop()
+        env = {**os.environ, **{k: os.environ.get(k, v) for k, v in PROD_ENV.items()}}
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "--workers", str(workers),
+             "--timeout", "60"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit("gunicorn exited; see bench/results/gunicorn.log")
+            try:
+                status, _ = get(port, "/healthz", {})
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        self.stop()
+        raise SystemExit("gunicorn did not answer /healthz in 30 s")
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
+
+
+def get(port: int, path: str, headers: dict) -> tuple[int, int]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        body = response.read()
+        return response.status, len(body)
+    finally:
+        conn.close()
+
+
+def time_page(port, url, headers, samples) -> dict:
+    for _ in range(3):
+        get(port, url, headers)
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        status, size = get(port, url, headers)
+        times.append((time.perf_counter() - started) * 1000)
+        if status != 200:
+            raise SystemExit(f"{url} answered {status} under gunicorn")
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(percentile(times, 95), 1),
+            "bytes": size}
+
+
+def throughput(port, url, headers, seconds, threads=4) -> float:
+    done, errors = [0] * threads, [0] * threads
+    stop_at = time.perf_counter() + seconds
+
+    def run(i):
+        while time.perf_counter() < stop_at:
+            status, _ = get(port, url, headers)
+            if status == 200:
+                done[i] += 1
+            else:
+                errors[i] += 1
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if sum(errors):
+        raise SystemExit(f"{url}: {sum(errors)} errors under load")
+    return round(sum(done) / (time.perf_counter() - started), 1)
+
+
+def run_locust(port, session_key, pages, users, duration) -> dict:
+    prefix = RESULTS / f"locust-{users}u"
+    env = {**os.environ, "BENCH_SESSION": session_key,
+           "BENCH_URLS": json.dumps([p["product"] for p in pages])}
+    command = [str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+               "-u", str(users), "-r", str(users), "--run-time", f"{duration}s", "--host", f"http://127.0.0.1:{port}",
+               "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"]
+    subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL)
+    rows = list(csv_rows(Path(f"{prefix}_stats.csv")))
+    total = next(r for r in rows if r["Name"] == "Aggregated")
+    return {"users": users, "seconds": duration, "requests": int(total["Request Count"]),
+            "failures": int(total["Failure Count"]), "median_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
+            "p99_ms": float(total["99%"]), "rps": round(float(total["Requests/s"]), 1),
+            "per_page": {r["Name"]: {"p95_ms": float(r["95%"]), "requests": int(r["Request Count"])}
+                         for r in rows if r["Name"] != "Aggregated"}}
+
+
+def csv_rows(path: Path):
+    import csv
+
+    with open(path, newline="") as fh:
+        yield from csv.DictReader(fh)
+
+
+# --- Main ----------------------------------------------------------------------------------------------
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=int, default=60, help="seconds per locust run (the issue says 300)")
+    parser.add_argument("--samples", type=int, default=40, help="sequential requests per page for median/p95")
+    parser.add_argument("--rps-seconds", type=float, default=5, help="seconds of 4-thread load per page for req/s")
+    parser.add_argument("--port", type=int, default=8790)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 on a 2-core machine)")
+    parser.add_argument("--users", default="4,8", help="locust user counts")
+    parser.add_argument("--skip-locust", action="store_true")
+    args = parser.parse_args()
+
+    os.environ.setdefault("DATABASE_URL", "postgres://app:app@127.0.0.1:5450/app")
+    os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6450/0")
+    RESULTS.mkdir(exist_ok=True)
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True,
+                   env={**os.environ, **{k: os.environ.get(k, v) for k, v in PROD_ENV.items()}})
+    setup_django()
+    result = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+              "command": " ".join([Path(sys.executable).name, *sys.argv]), "workers": args.workers}
+    session_key = login_session("ledare@demo.test")
+    pages = build_pages()
+    count_queries(pages, session_key)
+
+    headers = {"Cookie": f"sessionid={session_key}", "X-Forwarded-Proto": "https"}
+    server = Server(args.port, args.workers)
+    try:
+        for page in pages:
+            for side in ("product", "admin"):
+                page[f"{side}_time"] = time_page(args.port, page[side], headers, args.samples)
+                page[f"{side}_rps"] = throughput(args.port, page[side], headers, args.rps_seconds)
+            page["rps_ratio"] = round(page["product_rps"] / page["admin_rps"], 2)
+            print(f"{page['name']}: product {page['product_time']} {page['product_rps']} req/s "
+                  f"{page['product_queries']} q | admin {page['admin_time']} {page['admin_rps']} req/s "
+                  f"{page['admin_queries']} q", flush=True)
+        result["pages"] = pages
+        result["locust"] = []
+        if not args.skip_locust:
+            for users in [int(u) for u in args.users.split(",")]:
+                run = run_locust(args.port, session_key, pages, users, args.duration)
+                print(f"locust {users} users: {json.dumps({k: v for k, v in run.items() if k != 'per_page'})}",
+                      flush=True)
+                result["locust"].append(run)
+    finally:
+        server.stop()
+    result["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    out = RESULTS / f"pages-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(markdown(result))
+    print(f"\nwritten: {out.relative_to(ROOT)}")
+
+
+def markdown(result) -> str:
+    lines = ["| page | product median / p95 ms | product queries | product req/s | admin median / p95 ms "
+             "| admin queries | admin req/s | product ÷ admin |", "|---|---|---|---|---|---|---|---|"]
+    for p in result["pages"]:
+        lines.append(
+            f"| {p['name']} | {p['product_time']['median_ms']} / {p['product_time']['p95_ms']} | "
+            f"{p['product_queries']} | {p['product_rps']} | {p['admin_time']['median_ms']} / "
+            f"{p['admin_time']['p95_ms']} | {p['admin_queries']} | {p['admin_rps']} | {p['rps_ratio']}× |")
+    for run in result.get("locust", []):
+        lines.append(f"\nlocust {run['users']} users, {run['seconds']} s: {run['requests']} requests, "
+                     f"{run['failures']} failures, median {run['median_ms']} ms, p95 {run['p95_ms']} ms, "
+                     f"p99 {run['p99_ms']} ms, {run['rps']} req/s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
