@@ -361,7 +361,9 @@ def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
                                                               "placement_target_percent"):
         row = org_rows.get(org["pk"], {})
         placements = row.get("placements", 0)
-        share = _share(placements, org["employee_count"])
+        # Places = capacity, as on the organisation pages (placements.selectors.organisation_progress_table):
+        # a placement that takes three participants at once offers three of the employer's target places.
+        share = _share(row.get("slots") or 0, org["employee_count"])
         target = _fraction(org["placement_target_percent"])
         by_organisation.append({
             "name": org["name"],

@@ -97,9 +97,14 @@ def test_placements_at_period_end(figures):
     assert placements["closed"] == 1
     by_org = {row["name"]: row for row in placements["by_organisation"]}
     assert by_org["Organisation X"]["placements"] == 2
-    assert by_org["Organisation X"]["share"] == pytest.approx(0.02)
+    # Places are capacity: P1 (2) + paused P4 (3) = 5 places of 100 employees, against a 3 % target.
+    assert by_org["Organisation X"]["capacity"] == 5
+    assert by_org["Organisation X"]["share"] == pytest.approx(0.05)
     assert by_org["Organisation X"]["target"] == pytest.approx(0.03)
-    assert by_org["Organisation X"]["met"] is False
+    assert by_org["Organisation X"]["met"] is True
+    # Y: only P2 (1 place; P3 closed) of 50 employees = 2 % < 3 %.
+    assert by_org["Organisation Y"]["share"] == pytest.approx(0.02)
+    assert by_org["Organisation Y"]["met"] is False
     assert by_org["Organisation Y"]["placements"] == 1
     assert by_org["Organisation Y"]["occupied"] == 1
     by_area = {row["code"]: row for row in placements["by_area"]}
