@@ -12,6 +12,8 @@ The ReportRun row is the state (queued → running → done / failed); Celery on
 
 import datetime as dt
 import logging
+import os
+import time
 from functools import partial
 from zoneinfo import ZoneInfo
 
@@ -140,10 +142,15 @@ def report_run_retry(*, user, run: ReportRun) -> ReportRun:
 # --- building -------------------------------------------------------------------------------------
 
 
-def _claim(run_id: int) -> dt.datetime | None:
+def _claim(run_id: int, *, redelivered: bool = False) -> dt.datetime | None:
     now = timezone.now()
     claimable = Q(status=ReportRun.Status.QUEUED) | Q(status=ReportRun.Status.RUNNING,
                                                       started_at__lt=now - hard_time_limit())
+    if redelivered:
+        # The broker hands a message out again only when the worker holding it is gone (its process was
+        # killed: task_reject_on_worker_lost requeues it; or the visibility timeout, longer than the hard
+        # time limit, ran out), so the run that worker left "running" is orphaned: take it over now.
+        claimable |= Q(status=ReportRun.Status.RUNNING)
     changed = (
         ReportRun.objects.filter(pk=run_id, attempts__lt=MAX_ATTEMPTS).filter(claimable)
         .update(status=ReportRun.Status.RUNNING, started_at=now, finished_at=None, error="",
@@ -152,26 +159,38 @@ def _claim(run_id: int) -> dt.datetime | None:
     return now if changed == 1 else None
 
 
-def _fail_exhausted(queryset) -> int:
+def _fail_exhausted(queryset, *, orphaned: bool = False) -> int:
     now = timezone.now()
-    exhausted = queryset.filter(attempts__gte=MAX_ATTEMPTS).filter(
-        Q(status=ReportRun.Status.QUEUED)
-        | Q(status=ReportRun.Status.RUNNING, started_at__lt=now - hard_time_limit())
-    )
+    running = Q(status=ReportRun.Status.RUNNING)
+    if not orphaned:
+        running &= Q(started_at__lt=now - hard_time_limit())
+    exhausted = queryset.filter(attempts__gte=MAX_ATTEMPTS).filter(Q(status=ReportRun.Status.QUEUED) | running)
     return exhausted.update(
         status=ReportRun.Status.FAILED, finished_at=now,
         error=_("Rapporten kunde inte byggas efter %(n)s försök.") % {"n": MAX_ATTEMPTS},
     )
 
 
-def report_run_build(*, run_id: int) -> ReportRun | None:
-    """Build one run if it can be claimed; None when another worker has it or it is already final."""
-    started = _claim(run_id)
+def _fault_test_delay() -> None:
+    """Fault-test hook: tests/faults/test_worker_killed.py starts its own worker with
+    REPORT_TEST_DELAY_SECONDS set, so it can kill the worker in the middle of a build. Unset anywhere else."""
+    seconds = float(os.environ.get("REPORT_TEST_DELAY_SECONDS") or 0)
+    if seconds > 0:
+        time.sleep(seconds)
+
+
+def report_run_build(*, run_id: int, redelivered: bool = False) -> ReportRun | None:
+    """Build one run if it can be claimed; None when another worker has it or it is already final.
+
+    `redelivered`: the broker delivers this task's message again because the worker running it died;
+    a run still marked running is then taken over (once per attempt, capped by MAX_ATTEMPTS)."""
+    started = _claim(run_id, redelivered=redelivered)
     if started is None:
-        _fail_exhausted(ReportRun.objects.filter(pk=run_id))
+        _fail_exhausted(ReportRun.objects.filter(pk=run_id), orphaned=redelivered)
         return None
     mine = ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING, started_at=started)
     run = ReportRun.objects.select_related("project").get(pk=run_id)
+    _fault_test_delay()
     try:
         figures, pdf = build_report(kind=run.kind, project=run.project, period_start=run.period_start,
                                     period_end=run.period_end)

@@ -22,7 +22,8 @@ SOFT_LIMIT = int(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", None) or HARD_
     time_limit=HARD_LIMIT,
 )
 def build_report_run(self, run_id: int) -> str:
-    run = services.report_run_build(run_id=run_id)
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    run = services.report_run_build(run_id=run_id, redelivered=redelivered)
     return run.status if run is not None else "skipped"
 
 

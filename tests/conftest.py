@@ -45,19 +45,20 @@ class WorkerProcess:
             return "(ingen logg)"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+def start_celery_worker(name: str, log_path: Path, *, extra_env: dict | None = None, queues: str | None = None,
+                        concurrency: int = 2) -> WorkerProcess:
+    """Start a real worker against the test database and wait until it answers a ping.
+
+    Used by the session fixture below and by tests that need a worker of their own (tests/faults:
+    one they can kill, with its own queue so the shared worker never takes their tasks)."""
     from django.db import connection
 
     from config.celery import app
 
     if connection.vendor != "postgresql":
-        pytest.fail("celery_worker_process needs PostgreSQL (mark the test `postgres`)")
+        pytest.fail("a real Celery worker needs PostgreSQL (mark the test `postgres`)")
     if not settings.REDIS_URL:
-        pytest.fail("celery_worker_process needs REDIS_URL (mark the test `redis`)")
-
-    name = f"pytest-{os.getpid()}@{socket.gethostname()}"
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+        pytest.fail("a real Celery worker needs REDIS_URL (mark the test `redis`)")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -65,33 +66,50 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         "REDIS_URL": settings.REDIS_URL,
         # Report files written by the worker must land where the test process reads them.
         "TEST_MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **(extra_env or {}),
     }
     command = [
         sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info",
-        "--pool=prefork", "--concurrency=2", "-n", name, "--purge", "--without-gossip", "--without-mingle",
+        "--pool=prefork", f"--concurrency={concurrency}", "-n", name, "--purge", "--without-gossip",
+        "--without-mingle",
     ]
+    if queues:
+        command += ["-Q", queues]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(  # noqa: S603 - fixed command
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     worker = WorkerProcess(process, name, log_path)
+    deadline = time.monotonic() + WORKER_READY_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            pytest.fail(f"Celery worker exited with {process.returncode}:\n{worker.log_tail()}")
+        if app.control.ping(destination=[name], timeout=0.5):
+            return worker
+        if time.monotonic() > deadline:
+            stop_celery_worker(worker)
+            pytest.fail(f"Celery worker not ready after {WORKER_READY_TIMEOUT} s:\n{worker.log_tail()}")
+
+
+def stop_celery_worker(worker: WorkerProcess) -> None:
+    process = worker.process
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)  # warm shutdown of the worker and its pool
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    name = f"pytest-{os.getpid()}@{socket.gethostname()}"
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    worker = start_celery_worker(name, log_path)
     if os.environ.get("TEST_WORKER_PIDFILE"):  # lets .ci/run stop the worker even if pytest dies
-        Path(os.environ["TEST_WORKER_PIDFILE"]).write_text(str(process.pid))
+        Path(os.environ["TEST_WORKER_PIDFILE"]).write_text(str(worker.process.pid))
     try:
-        deadline = time.monotonic() + WORKER_READY_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"Celery worker exited with {process.returncode}:\n{worker.log_tail()}")
-            if app.control.ping(destination=[name], timeout=0.5):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"Celery worker not ready after {WORKER_READY_TIMEOUT} s:\n{worker.log_tail()}")
         yield worker
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # warm shutdown of the worker and its pool
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_celery_worker(worker)
