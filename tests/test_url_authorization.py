@@ -1,0 +1,456 @@
+"""Every URL of the project × every role, against ONE table (issue 6, item 6).
+
+The walk covers every URL pattern (django.urls.get_resolver(), through includes). Only two prefixes are exempt,
+listed in EXEMPT_PREFIXES with the reason. A pattern whose name is missing from TABLE fails
+test_every_url_pattern_is_in_the_table, so a new URL cannot be added without deciding who may use it.
+
+Each row reverses a URL with an object of a small world (two host organisations, two agencies), and gives the
+expected outcome for each actor, in the order of ACTORS:
+    ok     200, or a redirect somewhere other than the login page
+    login  redirect to the login page
+    403 / 404 / 405 / 410   that status
+Rows ending in "@other" use the other organisation's or agency's object (the id edited in the URL).
+Rows with `post` data are also POSTed by every actor whose expected outcome is not "ok" (for POST-only views,
+by every actor whose `post_expect` is not "ok"): the answer must be the refusal and no data may change.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from core.models import User
+from organisations.models import Supervisor
+from organisations.tests.factories import OccupationalAreaFactory, SupervisorFactory
+from participants.models import (
+    Exit,
+    ExitKind,
+    FollowUp,
+    FollowUp90,
+    Participant,
+    PlanStep,
+    Referral,
+    SurveyInvitation,
+)
+from participants.services import _token_hash
+from participants.tests.factories import ReferralFactory
+from placements.filters import choice_cache
+from placements.models import Assignment, Placement
+from placements.tests.factories import AssignmentFactory, PlacementFactory
+from reporting.models import FinalReportText, ReportRun
+
+# admin/: Django's admin, for superusers only; it sits behind allauth's login and RequireMFAMiddleware
+#   (core/admin.py, core/tests/test_authentication.py::test_admin_*), and its own permission system.
+# accounts/: allauth's login, logout, password reset and MFA pages, which must work signed out; allauth tests them.
+EXEMPT_PREFIXES = ("admin/", "accounts/")
+
+ACTORS = ("anonymous", "leader", "manager_a", "manager_b", "case_worker_af", "case_worker_fk", "steering")
+SURVEY_TOKEN = "kant-token-for-the-url-walk"
+
+
+@dataclass
+class Row:
+    name: str
+    kwargs: object = None                 # callable(world) -> kwargs, or None
+    expect: str = ""                      # one outcome per actor, in ACTORS order
+    post: object = None                   # callable(world) -> POST data, or None (not posted)
+    post_expect: str = ""                 # for POST-only views: the POST outcomes (GET gives 405)
+    query: dict = field(default_factory=dict)
+    label: str = ""
+
+    @property
+    def id(self):
+        return self.label or self.name
+
+
+def pk(key):
+    return lambda w: {"pk": w[key].pk}
+
+
+#                                               anon   lead mgr_a mgr_b cw_af cw_fk steer
+TABLE = [
+    Row("home", None,                           "login ok   ok    ok    ok    ok    ok"),
+    Row("healthz", None,                        "ok    ok   ok    ok    ok    ok    ok"),
+    Row("set_language", None,                   "ok    ok   ok    ok    ok    ok    ok",
+        post=lambda w: {"language": "sv", "next": "/"}, post_expect="ok ok ok ok ok ok ok"),
+    Row("core:audit_log", None,                 "login ok   403   403   403   403   403"),
+    # --- accounts (project leader) ---
+    Row("organisations:account_list", None,     "login ok   403   403   403   403   403"),
+    Row("organisations:account_create", None,   "login ok   403   403   403   403   403",
+        post=lambda w: {"email": "ny@example.test", "role": "leader"}),
+    Row("organisations:account_deactivate", pk("cw_fk_user"),
+                                                "login ok   403   403   403   403   403",
+        post=lambda w: {"confirm": "on"}),
+    # --- placements ---
+    # Placements are not personal data: the steering group may browse them (never the participants on them).
+    Row("placements:list", None,                "login ok   ok    ok    ok    ok    ok"),
+    Row("placements:export_csv", None,          "login ok   ok    ok    ok    ok    ok"),
+    Row("placements:export_xlsx", None,         "login ok   ok    ok    ok    ok    ok"),
+    Row("placements:create", None,              "login ok   ok    ok    403   403   403",
+        post=lambda w: {"title": "Smygplats", "unit": w["unit_a"].pk, "occupational_area": w["area"].pk,
+                        "capacity": 1, "available_from": "2026-01-01", "attested_no_displacement": "on"}),
+    Row("placements:import", None,              "login ok   ok    ok    403   403   403"),
+    Row("placements:import_confirm", None,      "login 405  405   405   405   405   405",
+        post=lambda w: {"token": "x", "attested": "on"}, post_expect="login ok ok ok 403 403 403"),
+    Row("placements:detail", pk("open_a"),      "login ok   ok    404   ok    ok    ok"),
+    Row("placements:detail", pk("paused_a"),    "login ok   ok    404   404   404   ok",
+        label="placements:detail@paused"),
+    Row("placements:detail", pk("open_b"),      "login ok   404   ok    ok    ok    ok",
+        label="placements:detail@other"),
+    Row("placements:edit", pk("open_a"),        "login ok   ok    404   403   403   403",
+        post=lambda w: {"title": "Kapad", "unit": w["unit_a"].pk, "occupational_area": w["area"].pk,
+                        "capacity": 9, "available_from": "2026-01-01", "attested_no_displacement": "on"}),
+    Row("placements:edit", pk("open_b"),        "login ok   404   ok    403   403   403", label="placements:edit@other",
+        post=lambda w: {"title": "Kapad", "unit": w["unit_b"].pk, "occupational_area": w["area"].pk,
+                        "capacity": 9, "available_from": "2026-01-01", "attested_no_displacement": "on"}),
+    Row("placements:pause", pk("open_a"),       "login 405  405   405   405   405   405",
+        post=lambda w: {}, post_expect="login ok ok 404 403 403 403"),
+    Row("placements:pause", pk("open_b"),       "login 405  405   405   405   405   405",
+        label="placements:pause@other",
+        post=lambda w: {}, post_expect="login ok 404 ok 403 403 403"),
+    Row("placements:reopen", pk("paused_a"),    "login 405  405   405   405   405   405",
+        post=lambda w: {}, post_expect="login ok ok 404 404 404 403"),
+    Row("placements:close", pk("open_a"),       "login ok   ok    404   403   403   403", post=lambda w: {}),
+    Row("placements:close", pk("open_b"),       "login ok   404   ok    403   403   403",
+        label="placements:close@other",
+        post=lambda w: {}),
+    Row("placements:assignment_confirm", lambda w: {"pk": w["open_a"].pk, "assignment_pk": w["request_a"].pk},
+                                                "login 405  405   405   405   405   405",
+        post=lambda w: {}, post_expect="login ok ok 404 403 404 404"),
+    Row("placements:assignment_confirm", lambda w: {"pk": w["open_b"].pk, "assignment_pk": w["request_b"].pk},
+                                                "login 405  405   405   405   405   405",
+        label="placements:assignment_confirm@other", post=lambda w: {},
+        post_expect="login ok 404 ok 404 403 404"),
+    Row("placements:assignment_decline", lambda w: {"pk": w["open_a"].pk, "assignment_pk": w["request_a"].pk},
+                                                "login 405  405   405   405   405   405",
+        post=lambda w: {"reason": "Nej"}, post_expect="login ok ok 404 403 404 404"),
+    Row("placements:supervisor_list", None,     "login ok   ok    ok    ok    ok    403"),
+    Row("placements:supervisor_create", None,   "login ok   ok    ok    403   403   403",
+        post=lambda w: {"name": "Smyg", "organisation": w["org_a"].pk}),
+    Row("placements:supervisor_edit", pk("sup_a"), "login ok ok   404   403   403   404",
+        post=lambda w: {"name": "Kapad", "organisation": w["org_a"].pk}),
+    Row("placements:supervisor_edit", pk("sup_b"), "login ok 404  ok    403   403   404",
+        label="placements:supervisor_edit@other", post=lambda w: {"name": "Kapad", "organisation": w["org_b"].pk}),
+    Row("placements:organisation_overview", None, "login ok ok    ok    ok    ok    ok"),
+    Row("placements:organisation_detail", pk("org_a"), "login ok ok  ok    ok    ok    ok"),
+    Row("placements:organisation_detail", pk("org_b"), "login ok ok  ok    ok    ok    ok",
+        label="placements:organisation_detail@other"),
+    # --- participants ---
+    Row("participants:list", None,              "login ok   ok    ok    ok    ok    403"),
+    Row("participants:waiting_list", None,      "login ok   403   403   ok    ok    403"),
+    Row("participants:referral_create", None,   "login ok   403   403   ok    ok    403",
+        post=lambda w: {"project": w["project"].pk, "agency": w["agency_af"].pk, "identity": "pseudonymous",
+                        "gender": "kvinna", "referral_date": "2026-02-01"}),
+    Row("participants:import", None,            "login ok   403   403   403   403   403"),
+    Row("participants:followup90_list", None,   "login ok   403   403   ok    ok    403"),
+    Row("participants:followup90_edit", pk("fu90_af"), "login ok 403  403   ok    404   403",
+        post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
+    Row("participants:followup90_edit", pk("fu90_fk"), "login ok 403  403   404   ok    403",
+        label="participants:followup90_edit@other",
+        post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
+    Row("participants:survey", lambda w: {"token": SURVEY_TOKEN}, "ok ok ok ok ok ok ok"),
+    Row("participants:survey", lambda w: {"token": "no-such-token"}, "404 404 404 404 404 404 404",
+        label="participants:survey@unknown"),
+    Row("participants:detail", pk("p_af"),      "login ok   ok    404   ok    404   403"),
+    Row("participants:detail", pk("p_fk"),      "login ok   404   ok    404   ok    403",
+        label="participants:detail@other",
+        post=lambda w: {"action": "show_personal_number"}),
+    Row("participants:register_extract", pk("p_af"), "login ok 403  403   403   403   403"),
+    Row("participants:correct", pk("p_af"),     "login ok   403   403   403   403   403",
+        post=lambda w: {"code": "KAPAD", "gender": "man"}),
+    Row("participants:erase", pk("p_af"),       "login ok   403   403   403   403   403",
+        post=lambda w: {"reason": "x", "confirm": "on"}),
+    Row("participants:assessment", pk("r_af"),  "login ok   403   404   ok    404   403",
+        post=lambda w: {"obstacles": "Kapad", "resources": "", "completed_on": "2026-02-01"}),
+    Row("participants:assessment", pk("r_fk"),  "login ok   404   403   404   ok    403",
+        label="participants:assessment@other",
+        post=lambda w: {"obstacles": "Kapad", "resources": "", "completed_on": "2026-02-01"}),
+    Row("participants:matching", pk("r_af"),    "login ok   403   404   ok    404   403"),
+    Row("participants:matching", pk("r_fk"),    "login ok   404   403   404   ok    403",
+        label="participants:matching@other"),
+    Row("participants:request", pk("r_af2"),    "login 405  405   405   405   405   405",
+        post=lambda w: {"placement": w["open_a"].pk, "start_date": "2026-09-01", "planned_end_date": "2026-10-01"},
+        post_expect="login ok 404 404 ok 404 403"),
+    Row("participants:request", pk("r_fk"),     "login 405  405   405   405   405   405",
+        label="participants:request@other",
+        post=lambda w: {"placement": w["open_a"].pk, "start_date": "2026-09-01", "planned_end_date": "2026-10-01"},
+        post_expect="login ok 404 403 404 ok 403"),
+    Row("participants:follow_up_create", pk("r_af"), "login ok 403  404   ok    404   403",
+        post=lambda w: {"met_on": "2026-02-01", "notes": "Kapad"}),
+    Row("participants:follow_up_create", pk("r_fk"), "login ok 404  403   404   ok    403",
+        label="participants:follow_up_create@other", post=lambda w: {"met_on": "2026-02-01", "notes": "Kapad"}),
+    Row("participants:plan_step_create", pk("r_af"), "login ok 403  404   ok    404   403",
+        post=lambda w: {"description": "Kapad"}),
+    Row("participants:competence_create", pk("r_af"), "login ok 403 404   ok    404   403",
+        post=lambda w: {"name": "Kapad", "validated_on": "2026-02-01"}),
+    Row("participants:competence_card", pk("r_af"), "login ok 403  404   ok    404   403"),
+    Row("participants:competence_card", pk("r_fk"), "login ok 404  403   404   ok    403",
+        label="participants:competence_card@other"),
+    Row("participants:exit", pk("r_af"),        "login ok   403   404   ok    404   403",
+        post=lambda w: {"exit_date": "2026-03-01", "kind": ExitKind.INTERRUPTED, "reason": w["reason"].pk}),
+    Row("participants:exit", pk("r_fk"),        "login ok   404   403   404   ok    403",
+        label="participants:exit@other",
+        post=lambda w: {"exit_date": "2026-03-01", "kind": ExitKind.INTERRUPTED, "reason": w["reason"].pk}),
+    Row("participants:survey_link", pk("exit_af"), "login ok  404   404   ok    404   403", post=lambda w: {}),
+    Row("participants:survey_link", pk("exit_fk"), "login ok  404   404   404   ok    403",
+        label="participants:survey_link@other", post=lambda w: {}),
+    Row("participants:plan_step_done", pk("step_af"), "login 405 405 405  405   405   405",
+        post=lambda w: {}, post_expect="login ok 403 403 ok 404 403"),
+    Row("participants:plan_step_done", pk("step_fk"), "login 405 405 405  405   405   405",
+        label="participants:plan_step_done@other", post=lambda w: {}, post_expect="login ok 403 403 404 ok 403"),
+    Row("participants:assignment_start", pk("booking_af"), "login 405 405 405 405 405 405",
+        post=lambda w: {"start_date": "2026-02-01"}, post_expect="login ok 403 403 ok 404 403"),
+    Row("participants:assignment_start", pk("booking_fk"), "login 405 405 405 405 405 405",
+        label="participants:assignment_start@other", post=lambda w: {"start_date": "2026-02-01"},
+        post_expect="login ok 403 403 404 ok 403"),
+    Row("participants:assignment_complete", pk("booking_af"), "login 405 405 405 405 405 405",
+        post=lambda w: {"end_date": "2026-03-01"}, post_expect="login ok 403 403 ok 404 403"),
+    Row("participants:assignment_withdraw", pk("booking_af"), "login 405 405 405 405 405 405",
+        post=lambda w: {"reason": "x"}, post_expect="login ok 403 403 ok 404 403"),
+    Row("participants:assignment_withdraw", pk("booking_fk"), "login 405 405 405 405 405 405",
+        label="participants:assignment_withdraw@other", post=lambda w: {"reason": "x"},
+        post_expect="login ok 403 403 404 ok 403"),
+    # --- reports ---
+    Row("reporting:dashboard", None,            "login ok   403   403   403   403   ok"),
+    Row("reporting:run_list", None,             "login ok   403   403   403   403   ok",
+        post=lambda w: {"kind": "monthly", "project": w["project"].pk, "period_start": "2026-03-01",
+                        "period_end": "2026-03-31"}),
+    Row("reporting:run_detail", pk("monthly_run"), "login ok 403  403   403   403   ok"),
+    Row("reporting:run_detail", pk("final_run"), "login ok  403   403   403   403   404",
+        label="reporting:run_detail@final"),
+    Row("reporting:run_status", pk("monthly_run"), "login ok 403  403   403   403   ok"),
+    Row("reporting:run_download", pk("monthly_run"), "login ok 403 403  403   403   ok"),
+    Row("reporting:run_download", pk("final_run"), "login ok 403  403   403   403   404",
+        label="reporting:run_download@final"),
+    Row("reporting:run_figures_json", pk("monthly_run"), "login ok 403 403 403  403   ok"),
+    Row("reporting:run_figures_xlsx", pk("final_run"), "login ok 403 403  403   403   404"),
+    Row("reporting:run_retry", pk("failed_run"), "login 405 405  405   405   405   405",
+        post=lambda w: {}, post_expect="login ok 403 403 403 403 ok"),
+    Row("reporting:final_editor", lambda w: {"slug": w["project"].slug}, "login ok 403 403 403 403 403",
+        post=lambda w: {"summary-body": "Kapad"}),
+    Row("reporting:final_preview", lambda w: {"slug": w["project"].slug}, "login ok 403 403 403 403 403"),
+]
+
+
+# --- the world -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, categories):
+    choice_cache.clear()
+    area = OccupationalAreaFactory(code="url-walk", name="Yrkesområde")
+    open_a = PlacementFactory(unit=unit_a, occupational_area=area, title="Öppen A", capacity=3)
+    paused_a = PlacementFactory(unit=unit_a, occupational_area=area, title="Pausad A", status=Placement.Status.PAUSED)
+    open_b = PlacementFactory(unit=unit_b, occupational_area=area, title="Öppen B", capacity=3)
+    sup_a = SupervisorFactory(unit=unit_a)
+    sup_b = SupervisorFactory(unit=unit_b)
+
+    def start(agency, case_worker, code):
+        return ReferralFactory(agency=agency, project=project, case_worker=case_worker, participant__code=code,
+                               referral_date=dt.date(2026, 1, 5))
+
+    r_af = start(agency_af, actors["case_worker_af"], "AF-URL-1")
+    r_fk = start(agency_fk, actors["case_worker_fk"], "FK-URL-1")
+    r_af2 = start(agency_af, actors["case_worker_af"], "AF-URL-2")  # no booking yet: may request one
+    # Bookings: af's participant at A (confirmed; manager_a sees them), fk's at B; plus open requests.
+    booking_af = AssignmentFactory(placement=open_a, referral=r_af, status=Assignment.Status.CONFIRMED,
+                                   start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 5, 1))
+    booking_fk = AssignmentFactory(placement=open_b, referral=r_fk, status=Assignment.Status.CONFIRMED,
+                                   start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 5, 1))
+    request_a = AssignmentFactory(placement=open_a, referral=start(agency_af, None, "AF-URL-3"),
+                                  status=Assignment.Status.REQUESTED, start_date=dt.date(2026, 6, 1),
+                                  planned_end_date=dt.date(2026, 7, 1))
+    request_b = AssignmentFactory(placement=open_b, referral=start(agency_fk, None, "FK-URL-3"),
+                                  status=Assignment.Status.REQUESTED, start_date=dt.date(2026, 6, 1),
+                                  planned_end_date=dt.date(2026, 7, 1))
+    # Closed starts with exit, 90-day follow-up and survey link.
+    done_af = start(agency_af, actors["case_worker_af"], "AF-URL-4")
+    done_fk = start(agency_fk, actors["case_worker_fk"], "FK-URL-4")
+    exits = {}
+    for key, referral in (("af", done_af), ("fk", done_fk)):
+        exit = Exit.objects.create(referral=referral, exit_date=dt.date(2026, 3, 1), kind=ExitKind.AS_PLANNED,
+                                   reason=categories["reasons"]["arbete"])
+        exits[key] = exit
+        FollowUp90.objects.create(exit=exit, due_on=dt.date(2026, 5, 30))
+    SurveyInvitation.objects.create(exit=exits["af"], token_hash=_token_hash(SURVEY_TOKEN),
+                                    expires_at=timezone.now() + dt.timedelta(days=30))
+    SurveyInvitation.objects.create(exit=exits["fk"], token_hash=_token_hash("other-token"),
+                                    expires_at=timezone.now() + dt.timedelta(days=30))
+    step_af = PlanStep.objects.create(referral=r_af, description="Steg AF")
+    step_fk = PlanStep.objects.create(referral=r_fk, description="Steg FK")
+
+    def run(kind, status=ReportRun.Status.DONE):
+        report = ReportRun.objects.create(kind=kind, project=project, period_start=dt.date(2026, 3, 1),
+                                          period_end=dt.date(2026, 3, 31), status=status, figures={"meta": {}})
+        if status == ReportRun.Status.DONE:
+            report.file.save(f"url-walk-{report.pk}.pdf", ContentFile(b"%PDF-1.7 test"), save=True)
+        return report
+
+    return {
+        **actors, "org_a": org_a, "org_b": org_b, "unit_a": unit_a, "unit_b": unit_b, "project": project,
+        "agency_af": agency_af, "area": area, "open_a": open_a, "paused_a": paused_a, "open_b": open_b,
+        "sup_a": sup_a, "sup_b": sup_b, "r_af": r_af, "r_fk": r_fk, "r_af2": r_af2,
+        "p_af": r_af.participant, "p_fk": r_fk.participant, "booking_af": booking_af, "booking_fk": booking_fk,
+        "request_a": request_a, "request_b": request_b, "exit_af": exits["af"], "exit_fk": exits["fk"],
+        "fu90_af": exits["af"].followup_90, "fu90_fk": exits["fk"].followup_90, "step_af": step_af,
+        "step_fk": step_fk, "cw_fk_user": actors["case_worker_fk"],
+        "monthly_run": run(ReportRun.Kind.MONTHLY), "final_run": run(ReportRun.Kind.FINAL),
+        "failed_run": run(ReportRun.Kind.MONTHLY, ReportRun.Status.FAILED),
+        "activity": categories["activities"]["arbete"], "reason": categories["reasons"]["arbete"],
+    }
+
+
+@pytest.fixture
+def categories(db):
+    from participants.models import Activity, ExitReason
+
+    return {
+        "activities": {"arbete": Activity.objects.get_or_create(
+            code="arbete", defaults={"name": "Arbete", "is_work_or_studies": True})[0]},
+        "reasons": {"arbete": ExitReason.objects.get_or_create(
+            code="arbete", defaults={"name": "Arbete", "is_work_or_studies": True})[0]},
+    }
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _patterns(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            namespace = f"{pattern.namespace}:" if pattern.namespace else ""
+            for route, name in _patterns(pattern.url_patterns, prefix + str(pattern.pattern)):
+                yield route, (namespace + name) if name else None
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name
+
+
+def project_url_patterns() -> dict[str, str]:
+    """name → route of every pattern outside the exempt prefixes."""
+    found = {}
+    for route, name in _patterns(get_resolver().url_patterns):
+        if route.startswith(EXEMPT_PREFIXES):
+            continue
+        assert name, f"URL pattern {route!r} has no name, so the table cannot cover it"
+        found[name] = route
+    return found
+
+
+def _outcome(response) -> str:
+    if response.status_code in (301, 302, 303):
+        location = response["Location"]
+        return "login" if location.startswith(reverse("account_login")) else "ok"
+    if response.status_code == 200:
+        return "ok"
+    return str(response.status_code)
+
+
+def _login(client, world, actor):
+    client.logout()
+    if actor != "anonymous":
+        client.force_login(world[actor])
+
+
+def _fingerprint() -> dict:
+    """Everything a refused POST could have changed (the audit log may grow: refusals are not logged, but a
+    GET-like read is harmless)."""
+    return {
+        "users": list(User.objects.order_by("pk").values_list("pk", "is_active", "role")),
+        "placements": list(Placement.objects.order_by("pk").values_list("pk", "title", "status", "capacity")),
+        "assignments": list(Assignment.objects.order_by("pk").values_list("pk", "status", "start_date",
+                                                                            "end_date", "decline_reason")),
+        "supervisors": list(Supervisor.objects.order_by("pk").values_list("pk", "name")),
+        "participants": list(Participant.objects.order_by("pk").values_list(
+            "pk", "code", "gender", "personal_data_purged_at")),
+        "referrals": Referral.objects.count(),
+        "exits": Exit.objects.count(),
+        "follow_ups": FollowUp.objects.count(),
+        "followups_90": list(FollowUp90.objects.order_by("pk").values_list("pk", "done_on", "notes")),
+        "plan_steps": list(PlanStep.objects.order_by("pk").values_list("pk", "description", "done_on")),
+        "survey_links": list(SurveyInvitation.objects.order_by("pk").values_list("pk", "token_hash")),
+        "runs": list(ReportRun.objects.order_by("pk").values_list("pk", "status", "attempts")),
+        "final_texts": FinalReportText.objects.count(),
+        "assessments": list(Referral.objects.filter(assessment__isnull=False).values_list("assessment__obstacles")),
+    }
+
+
+def _url(row: Row, world) -> str:
+    return reverse(row.name, kwargs=row.kwargs(world) if row.kwargs else None)
+
+
+def _expected(text: str) -> dict[str, str]:
+    values = text.split()
+    assert len(values) == len(ACTORS), text
+    return dict(zip(ACTORS, values, strict=True))
+
+
+# --- the tests -----------------------------------------------------------------------------------
+
+
+def test_every_url_pattern_is_in_the_table():
+    patterns = set(project_url_patterns())
+    in_table = {row.name for row in TABLE}
+    assert patterns - in_table == set(), "URL patterns without an entry in TABLE"
+    assert in_table - patterns == set(), "TABLE rows for URL names that do not exist"
+    assert len({row.id for row in TABLE}) == len(TABLE), "two rows with the same label"
+
+
+def test_exemptions_are_only_admin_and_allauth():
+    exempt = [route for route, _name in _patterns(get_resolver().url_patterns) if route.startswith(EXEMPT_PREFIXES)]
+    assert exempt, "the exempt prefixes match nothing: remove them"
+    assert {route.split("/")[0] for route in exempt} == {"admin", "accounts"}
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[row.id for row in TABLE])
+def test_get(client, world, row):
+    url = _url(row, world)
+    actual = {}
+    for actor in ACTORS:
+        _login(client, world, actor)
+        actual[actor] = _outcome(client.get(url, row.query))
+    assert actual == _expected(row.expect), url
+
+
+@pytest.mark.parametrize("row", [row for row in TABLE if row.post], ids=[row.id for row in TABLE if row.post])
+def test_refused_post_changes_nothing(client, world, row):
+    url = _url(row, world)
+    expected = _expected(row.post_expect or row.expect)
+    refused = [actor for actor, outcome in expected.items() if outcome != "ok"]
+    assert refused or row.name == "set_language"
+    for actor in refused:
+        _login(client, world, actor)
+        before = _fingerprint()
+        response = client.post(url, row.post(world))
+        assert _outcome(response) == expected[actor], (actor, url)
+        assert _fingerprint() == before, (actor, url)
+
+
+@pytest.mark.parametrize("row", [row for row in TABLE if row.post_expect],
+                         ids=[row.id for row in TABLE if row.post_expect])
+def test_post_only_views_let_the_allowed_roles_through(client, world, row):
+    """The other half of the POST table: allowed roles are not refused (whatever the action then decides)."""
+    url = _url(row, world)
+    for actor, outcome in _expected(row.post_expect).items():
+        if outcome == "ok":
+            _login(client, world, actor)
+            assert _outcome(client.post(url, row.post(world))) == "ok", (actor, url)
+
+
+MFA_EXEMPT_NAMES = {"healthz", "set_language", "participants:survey"}
+
+
+@pytest.mark.parametrize("actor", ["leader", "manager_a", "case_worker_af"])
+def test_without_totp_no_page_is_reachable_when_mfa_is_required(client, settings, world, actor):
+    """Done means: an account without MFA cannot see a participant (nor anything else but setting up MFA)."""
+    settings.MFA_REQUIRED = True
+    client.force_login(world[actor])
+    for row in TABLE:
+        if row.name in MFA_EXEMPT_NAMES:
+            continue
+        response = client.get(_url(row, world))
+        assert response.status_code == 302, row.id
+        assert response["Location"].startswith(reverse("mfa_activate_totp")), row.id
+
