@@ -144,7 +144,11 @@ def read_table(data: bytes) -> tuple[list[str], list[list], list[str]]:
     if data[:4] == b"PK\x03\x04":
         return (*_read_xlsx(data), [])
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text, notices = data.decode("utf-16"), []
+        try:
+            text, notices = data.decode("utf-16"), []
+        except UnicodeDecodeError:
+            raise ImportFileError(_("Filen börjar som UTF-16 men går inte att läsa som det. Spara den som CSV "
+                                    "UTF-8 och försök igen.")) from None
     elif b"\x00" in data[:8192]:
         raise ImportFileError(_("Filen är varken en XLSX-fil eller en textfil (CSV). Spara den som XLSX eller "
                                 "CSV och försök igen."))
