@@ -46,6 +46,7 @@ from common import machine, percentile  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
@@ -154,8 +155,11 @@ def count_queries(pages, session_key):
                 response = client.get(url)
             if response.status_code != 200:
                 raise SystemExit(f"{url} answered {response.status_code}")
-            page[f"{side}_queries"] = len(ctx.captured_queries)
-            page[f"{side}_sql"] = [q["sql"][:200] for q in ctx.captured_queries]
+            sql = [q["sql"] for q in ctx.captured_queries]
+            # Transaction control (BEGIN/COMMIT around the session save, logged by psycopg 3) is not a query.
+            page[f"{side}_queries"] = sum(1 for q in sql if q.split(" ", 1)[0].upper() not in TRANSACTION_CONTROL)
+            page[f"{side}_statements"] = len(sql)
+            page[f"{side}_sql"] = [q[:200] for q in sql]
 
 
 # --- gunicorn ---------------------------------------------------------------------------------------
