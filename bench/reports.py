@@ -6,7 +6,8 @@ For each scale a PostgreSQL database filled by `seed_demo --scale N` (created he
 Each build runs in a fresh subprocess and is split into figure computation (reporting.selectors)
 and PDF rendering (core.pdf.render_pdf with the report's template), like services.build_report:
 wall time, SQL queries (CaptureQueriesContext), Python peak allocation (tracemalloc) and the
-process's peak RSS (ru_maxrss). Targets: monthly at scale 100 < 5 s and < 300 MB.
+process's peak RSS (ru_maxrss); times and RSS come from a run without tracemalloc.
+Targets: monthly at scale 100 < 5 s and < 300 MB.
 
     DATABASE_URL=postgres://app:app@127.0.0.1:5450/app .venv/bin/python bench/reports.py [--scales 1,10,100]
 """
@@ -38,14 +39,15 @@ from reporting.models import FinalReportText
 from reporting.selectors import final_figures, monthly_figures, previous_month
 from reporting.services import STOCKHOLM
 
-kind = sys.argv[1]
+kind, trace = sys.argv[1], sys.argv[2] == "trace"
 project = Project.objects.get(slug="sjalvklart")
 if kind == "monthly":
     start, end = previous_month()
 else:
     start, end = project.start_date, timezone.localdate()
 with translation.override("sv"), timezone.override(STOCKHOLM):
-    tracemalloc.start()
+    if trace:  # tracemalloc slows allocation-heavy code (WeasyPrint) several times: a separate run
+        tracemalloc.start()
     t0 = time.perf_counter()
     with CaptureQueriesContext(connection) as queries:
         figures = monthly_figures(project, start, end) if kind == "monthly" else final_figures(project, start, end)
@@ -59,7 +61,12 @@ with translation.override("sv"), timezone.override(STOCKHOLM):
         pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts))
     t2 = time.perf_counter()
     render_peak = tracemalloc.get_traced_memory()[1]
-pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+import subprocess, tempfile
+with tempfile.NamedTemporaryFile(suffix=".pdf") as fh:
+    fh.write(pdf)
+    fh.flush()
+    info = subprocess.run(["pdfinfo", fh.name], capture_output=True, text=True).stdout
+pages = next((int(line.split()[-1]) for line in info.splitlines() if line.startswith("Pages:")), None)
 print(json.dumps({"kind": kind, "period": [str(start), str(end)], "figures_s": round(t1 - t0, 2),
                   "render_s": round(t2 - t1, 2), "total_s": round(t2 - t0, 2), "queries": len(queries),
                   "figures_peak_mb": round(figures_peak / 2**20, 1), "render_peak_mb": round(render_peak / 2**20, 1),
@@ -103,11 +110,16 @@ def main():
         url = db_url(base, scale)
         ensure_seeded(url, scale, env)
         for kind in ("monthly", "final"):
-            out = subprocess.run([sys.executable, "-c", CHILD, kind], cwd=ROOT, env={**env, "DATABASE_URL": url},
-                                 capture_output=True, text=True)
-            if out.returncode:
-                raise SystemExit(out.stderr)
-            run = {"scale": scale, **json.loads(out.stdout.strip().splitlines()[-1])}
+            measured = {}
+            for mode in ("time", "trace"):  # times and RSS from a plain run, Python peaks from a traced one
+                out = subprocess.run([sys.executable, "-c", CHILD, kind, mode], cwd=ROOT,
+                                     env={**env, "DATABASE_URL": url}, capture_output=True, text=True)
+                if out.returncode:
+                    raise SystemExit(out.stderr)
+                measured[mode] = json.loads(out.stdout.strip().splitlines()[-1])
+            run = {"scale": scale, **measured["time"],
+                   "figures_peak_mb": measured["trace"]["figures_peak_mb"],
+                   "render_peak_mb": measured["trace"]["render_peak_mb"]}
             result["runs"].append(run)
             print(json.dumps(run), flush=True)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
