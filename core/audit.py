@@ -33,3 +33,21 @@ def audit_log(*, user, action: str, obj=None, object_type: str = "", object_id="
         detail=detail[:500],
         ip_address=client_ip(request),
     )
+
+
+def audit_log_participants_shown(*, user, participant_ids, detail: str, request=None) -> None:
+    """One view event per participant shown on a list page, written in one insert, so that the leader's
+    search "who looked at this person" also finds the lists and pages the person appeared on."""
+    ids = sorted({pid for pid in participant_ids if pid is not None})
+    if not ids:
+        return
+    authenticated = user is not None and user.is_authenticated
+    ip_address = client_ip(request)
+    AuditEvent.objects.bulk_create([
+        AuditEvent(
+            user=user if authenticated else None, user_email=user.email if authenticated else "",
+            action=AuditEvent.Action.VIEW, object_type="participants.Participant", object_id=str(pid),
+            detail=detail[:500], ip_address=ip_address,
+        )
+        for pid in ids
+    ])

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.audit import audit_log
+from core.audit import audit_log, audit_log_participants_shown
 from core.models import AuditEvent
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
@@ -116,13 +116,13 @@ def participant_list(request):
     _require_individual_access(user)
     if is_manager(user):
         page = Paginator(selectors.manager_assignment_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-        audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
-                  detail=f"Deltagarlista (chef), sida {page.number}: {len(page.object_list)} rader", request=request)
+        audit_log_participants_shown(user=user, participant_ids=[a.referral.participant_id for a in page.object_list],
+                                     detail=f"Deltagarlista (chef), sida {page.number}", request=request)
         return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
-              detail=f"Deltagarlista, sida {page.number}: {len(page.object_list)} deltagare", request=request)
+    audit_log_participants_shown(user=user, participant_ids=[p.pk for p in page.object_list],
+                                 detail=f"Deltagarlista, sida {page.number}", request=request)
     return render(request, "participants/list.html",
                   {"filter": filterset, "page": page, "query": _query(request)})
 
@@ -136,8 +136,8 @@ def waiting_list(request):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = [(referral, selectors.days_waiting(referral, on=today)) for referral in page.object_list]
-    audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.Referral",
-              detail=f"Väntelista, sida {page.number}: {len(rows)} deltagare", request=request)
+    audit_log_participants_shown(user=user, participant_ids=[referral.participant_id for referral, _days in rows],
+                                 detail=f"Väntelista, sida {page.number}", request=request)
     return render(request, "participants/waiting_list.html",
                   {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,
                    "query": _query(request)})
@@ -471,8 +471,8 @@ def followup90_list(request):
     if not selectors.may_use_waiting_list(user):
         raise PermissionDenied
     followups = list(selectors.followups90_due(user=user, on=timezone.localdate() + dt.timedelta(days=14)))
-    audit_log(user=user, action=AuditEvent.Action.VIEW, object_type="participants.FollowUp90",
-              detail=f"90-dagarsuppföljningar: {len(followups)}", request=request)
+    audit_log_participants_shown(user=user, participant_ids=[f.exit.referral.participant_id for f in followups],
+                                 detail="90-dagarsuppföljningar", request=request)
     return render(request, "participants/followup90_list.html",
                   {"followups": followups, "today": timezone.localdate()})
 

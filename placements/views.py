@@ -19,7 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.audit import audit_log
+from core.audit import audit_log, audit_log_participants_shown
 from core.roles import is_leader, is_manager
 from organisations.forms import SupervisorForm
 from organisations.models import Unit
@@ -166,10 +166,9 @@ def placement_detail(request, pk):
     )
     if assignments:
         # The participant code (pseudonymous) and agency are personal data: log which were shown.
-        ids = sorted({a.referral.participant_id for a in assignments})
-        audit_log(user=request.user, action="view", object_type="participants.Participant", request=request,
-                  object_id=ids[0] if len(ids) == 1 else "",
-                  detail=f"Placeringar på plats {placement.pk}; deltagare {', '.join(map(str, ids))}")
+        shown = [a.referral.participant_id for a in assignments]
+        audit_log_participants_shown(user=request.user, participant_ids=shown,
+                                     detail=f"Placeringar på plats {placement.pk}", request=request)
     decidable = set(assignments_decidable_by(request.user).filter(placement=placement).values_list("pk", flat=True))
     context = {
         "placement": placement,
