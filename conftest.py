@@ -98,6 +98,15 @@ def _category_lists(request, django_db_blocker):
                 importlib.import_module(module).seed(apps, None)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_filter_choices():
+    """The placement list keeps its filter options in the process for a minute; a rolled-back test
+    leaves no signal behind, so every test starts with an empty copy."""
+    from placements.filters import choice_cache
+
+    choice_cache.clear()
+
+
 # --- Named actors -------------------------------------------------------------------------------
 
 
