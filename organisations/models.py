@@ -155,7 +155,8 @@ class AgencyProgramme(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.agency.name}: {self.name} ({self.max_months} mån)"
+        return _("%(agency)s: %(name)s (%(months)s mån)") % {
+            "agency": self.agency.name, "name": self.name, "months": self.max_months}
 
 
 class Project(TimeStampedModel):
