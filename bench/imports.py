@@ -108,12 +108,19 @@ print(json.dumps(result))
 
 
 def main():
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["placements", "participants"])
+    args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "postgres://app:app@127.0.0.1:5450/app_s1")
     env = {**os.environ, "DATABASE_URL": base, "DJANGO_SETTINGS_MODULE": "config.settings.local",
            "DJANGO_DEBUG": "false", "REDIS_URL": "", "LOG_LEVEL": "WARNING"}
     result = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
               "command": " ".join([Path(sys.executable).name, *sys.argv]), "runs": []}
     for which, rows in (("placements", 10_000), ("participants", 50_000)):
+        if args.only and which != args.only:
+            continue
         out = subprocess.run([sys.executable, "-c", CHILD, which, str(rows)], cwd=ROOT, env=env,
                              capture_output=True, text=True)
         if out.returncode:
