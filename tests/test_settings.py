@@ -25,6 +25,7 @@ try:
         "allowed_hosts": settings.ALLOWED_HOSTS,
         "ssl_redirect": getattr(settings, "SECURE_SSL_REDIRECT", False),
         "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
+        "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
     }
 except ImproperlyConfigured as exc:
     result = {"improperly_configured": str(exc)}
@@ -119,3 +120,9 @@ def test_local_settings_follow_database_and_redis_urls():
     assert result["engine"] == "django.db.backends.postgresql"
     assert result["eager"] is False
     assert result["broker"] == "redis://127.0.0.1:6390/0"
+
+
+def test_production_cache_fails_fast_when_redis_hangs():
+    options = load_settings(**PRODUCTION)["cache_options"]
+    assert options["socket_connect_timeout"] <= 2
+    assert options["socket_timeout"] <= 2

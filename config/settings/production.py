@@ -16,7 +16,14 @@ CELERY_TASK_ALWAYS_EAGER = False
 ALLOW_DEMO_SEED = False
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
 # Login rate limits (allauth) count in the cache: shared across gunicorn workers, not per process.
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A Redis that hangs must fail a request within seconds, not hang it (login counters live here).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
