@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from core.roles import is_case_worker, is_leader, is_manager, is_steering
-from organisations.models import Agency, Organisation, Supervisor, Unit
+from organisations.models import Agency, AgencyMembership, Organisation, Supervisor, Unit
 
 
 def organisation_with_descendant_ids(root_ids) -> set[int]:
@@ -77,8 +77,10 @@ def may_see_supervisor_contacts(user) -> bool:
 
 
 def agency_of(user) -> Agency | None:
-    """The agency a case worker is bound to, or None."""
+    """The agency a case worker is bound to, or None. One query, cached on the (request's) user object."""
     if not is_case_worker(user):
         return None
-    membership = getattr(user, "agency_membership", None)
-    return membership.agency if membership else None
+    if not hasattr(user, "_agency_cache"):
+        membership = AgencyMembership.objects.select_related("agency").filter(user=user).first()
+        user._agency_cache = membership.agency if membership else None
+    return user._agency_cache

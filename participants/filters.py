@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Gender
 from organisations.models import Agency, OccupationalArea, Project
 from participants.models import Participant, Referral
+from placements.filters import choice_cache
 
 
 class ParticipantFilter(django_filters.FilterSet):
@@ -58,6 +59,16 @@ class WaitingListFilter(django_filters.FilterSet):
     class Meta:
         model = Referral
         fields = ["agency", "gender", "interest"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Option lists from the placement filter's in-process cache; a chosen value is still validated
+        # against the database.
+        form = self.form
+        form.fields["agency"].widget.choices = [("", _("Alla"))] + choice_cache.get(
+            "agencies", lambda: [(a.pk, str(a)) for a in Agency.objects.all()])
+        form.fields["interest"].widget.choices = [("", _("Alla"))] + choice_cache.get(
+            "areas", lambda: [(a.pk, str(a)) for a in OccupationalArea.objects.all()])
 
     def filter_interest(self, queryset, name, value):
         through = Referral.interests.through

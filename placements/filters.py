@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organisations.forms import style_fields
-from organisations.models import Adaptation, OccupationalArea, Organisation, Unit
+from organisations.models import Adaptation, Agency, OccupationalArea, Organisation, Unit
 from placements.models import Placement
 from placements.selectors import idle_placements, with_free_slot
 
@@ -48,7 +48,7 @@ class _ChoiceCache:
 
 
 choice_cache = _ChoiceCache()
-for _model in (Organisation, Unit, OccupationalArea, Adaptation):
+for _model in (Organisation, Unit, OccupationalArea, Adaptation, Agency):
     for _signal in (post_save, post_delete):
         _signal.connect(choice_cache.clear, sender=_model, dispatch_uid=f"placement-filter-choices-{_model.__name__}")
 
