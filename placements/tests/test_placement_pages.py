@@ -162,7 +162,9 @@ def test_detail_shows_code_not_name_and_logs_the_view(client, manager_a, placeme
     assert participant.code in html and "Arbetsförmedlingen" in html
     assert "Hemlig" not in html
     event = AuditEvent.objects.get(action="view", object_type="participants.Participant")
-    assert event.user == manager_a and str(participant.pk) in event.detail
+    assert event.user == manager_a
+    assert event.object_id == str(participant.pk)
+    assert event.detail == f"Placeringar på plats {placement_a.pk}"
 
 
 def test_detail_without_assignments_writes_no_audit(client, manager_a, placement_a):
