@@ -42,6 +42,7 @@ INFRA = {
     "postgres": (_has_postgres, "needs PostgreSQL: set DATABASE_URL=postgres://…"),
     "redis": (_has_redis, "needs Redis and a Celery worker: set REDIS_URL=redis://…"),
     "browser": (_has_chromium, "needs Debian's chromium (apt-get install chromium)"),
+    "poppler": (lambda: shutil.which("pdftotext") is not None, "needs poppler-utils (pdftotext, pdfinfo)"),
 }
 
 

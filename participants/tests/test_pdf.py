@@ -1,5 +1,4 @@
 import datetime as dt
-import shutil
 import subprocess
 
 import pytest
@@ -21,7 +20,7 @@ def test_fetcher_serves_the_competence_card_css_from_disk():
     assert b"@page" in response.read()
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils' pdftotext")
+@pytest.mark.poppler
 def test_competence_card_pdf_has_the_competences(client, case_worker_af, referral_af, tmp_path):
     Competence.objects.create(referral=referral_af, name="Samarbete i arbetslag", validated_on=dt.date(2026, 3, 1),
                               validated_by="Handledare Åsa")

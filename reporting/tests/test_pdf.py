@@ -27,6 +27,7 @@ def pdffonts(data: bytes, tmp_path) -> str:
     return subprocess.run([shutil.which("pdffonts"), str(path)], check=True, capture_output=True, text=True).stdout  # noqa: S603
 
 
+@pytest.mark.poppler
 def test_monthly_pdf_text(report_project, march_data, tmp_path):
     figures, pdf = build_report(kind="monthly", project=report_project, period_start=MARCH[0],
                                 period_end=MARCH[1])
@@ -45,6 +46,7 @@ def test_monthly_pdf_text(report_project, march_data, tmp_path):
     assert "emb" in fonts.splitlines()[0] and " yes " in fonts
 
 
+@pytest.mark.poppler
 def test_final_pdf_text_with_narrative(report_project, march_data, leader, tmp_path):
     FinalReportText.objects.create(project=report_project, section="arbetssatt",
                                    body="Vi arbetade med kartläggning – matchning – arbetsträning.",
@@ -61,6 +63,7 @@ def test_final_pdf_text_with_narrative(report_project, march_data, leader, tmp_p
     assert "Unika deltagare" in text
 
 
+@pytest.mark.poppler
 def test_pdf_is_tagged_pdf_ua(report_project, march_data, tmp_path):
     _figures, pdf = build_report(kind="monthly", project=report_project, period_start=MARCH[0],
                                  period_end=MARCH[1])

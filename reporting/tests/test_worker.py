@@ -27,6 +27,7 @@ def through_the_broker():
     app.conf.task_always_eager = previous
 
 
+@pytest.mark.poppler
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
