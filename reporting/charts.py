@@ -70,7 +70,7 @@ def _fmt(value) -> str:
     return str(int(value)) if isinstance(value, float) else str(value)
 
 
-def _svg(fig: Figure, title: str) -> str:
+def _svg(fig: Figure, title: str, prefix: str) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     svg = buffer.getvalue()
@@ -78,10 +78,35 @@ def _svg(fig: Figure, title: str) -> str:
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.DOTALL)
     svg = svg.replace("font-family: 'DejaVu Sans'", f"font-family: {FONT_STACK}")
     svg = svg.replace("font-family:'DejaVu Sans'", f"font-family:{FONT_STACK}")
+    svg = _without_style_element(svg)
+    svg = _scoped_ids(svg, prefix)
     escaped = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     svg = svg.replace("<svg ", '<svg role="img" focusable="false" ', 1)
     svg = re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + f"<title>{escaped}</title>", svg, count=1)
     return svg
+
+
+def _without_style_element(svg: str) -> str:
+    """Drop matplotlib's <style> element (the CSP allows no style elements) and give the root the
+    same two stroke defaults as presentation attributes, which every shape inherits."""
+    svg = re.sub(r"\s*<defs>\s*<style[^>]*>.*?</style>\s*</defs>", "", svg, count=1, flags=re.DOTALL)
+    return svg.replace("<svg ", '<svg stroke-linejoin="round" stroke-linecap="butt" ', 1)
+
+
+def _scoped_ids(svg: str, prefix: str) -> str:
+    """Every chart on a page must have its own ids: matplotlib names each group figure_1, patch_1, …
+    in every chart. Ids nothing refers to are dropped; the referenced ones (clip paths, markers)
+    get the chart's key as prefix."""
+    referenced = set(re.findall(r"url\(#([^)]+)\)", svg)) | set(re.findall(r'xlink:href="#([^"]+)"', svg))
+    slug = re.sub(r"[^A-Za-z0-9_-]", "-", prefix)
+
+    def rename(match):
+        name = match.group(1)
+        return f' id="chart-{slug}-{name}"' if name in referenced else ""
+
+    svg = re.sub(r' id="([^"]+)"', rename, svg)
+    svg = re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#chart-{slug}-{m.group(1)})", svg)
+    return re.sub(r'xlink:href="#([^"]+)"', lambda m: f'xlink:href="#chart-{slug}-{m.group(1)}"', svg)
 
 
 def _suppressed_top(label: str) -> float:
@@ -126,7 +151,7 @@ def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, lis
         if y_label:
             ax.set_ylabel(y_label)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        svg = _svg(fig, title)
+        svg = _svg(fig, title, key)
     headers = [_("Månad"), *series.keys()]
     rows = [[label, *[values[i] for values in series.values()]] for i, label in enumerate(labels)]
     parts = [f"{name}: " + ", ".join(f"{labels[i]} {_fmt(v)}" for i, v in enumerate(values))
@@ -186,7 +211,7 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
             (ax.set_xlim if horizontal else ax.set_ylim)(0, 110)
         if len(series) > 1 or targets:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        svg = _svg(fig, title)
+        svg = _svg(fig, title, key)
     headers = [_("Kategori"), *series.keys()] + ([_("Mål")] if targets else [])
     rows = []
     for i, label in enumerate(labels):

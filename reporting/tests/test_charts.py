@@ -43,3 +43,19 @@ def test_monthly_charts_from_figures_and_suppressed_figures(report_project, marc
     shown = monthly_charts(suppress_small_counts(figures))
     trend = shown[0]
     assert trend.rows[-1][1] == "<5"   # four starts in March are shown as <5 in the table too
+
+
+def test_charts_have_no_style_element_and_ids_of_their_own():
+    import re
+
+    first = bar_chart(key="gender", title="A", labels=["a", "b"], series={"s": [1, 2]})
+    second = bar_chart(key="agencies", title="B", labels=["a", "b"], series={"s": [1, 2]})
+    trend = line_chart(key="trend", title="C", labels=["jan", "feb"], series={"Starter": [3, 7]})
+    ids = [re.findall(r' id="([^"]+)"', chart.svg) for chart in (first, second, trend)]
+    every = [name for names in ids for name in names]
+    assert every and len(every) == len(set(every))          # no id twice on a page that shows all three
+    assert all(name.startswith("chart-gender-") for name in ids[0])
+    for chart in (first, second, trend):
+        assert "<style" not in chart.svg
+        targets = set(re.findall(r'url\(#([^)]+)\)', chart.svg)) | set(re.findall(r'href="#([^"]+)"', chart.svg))
+        assert targets <= set(re.findall(r' id="([^"]+)"', chart.svg))   # every reference still resolves
