@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "placements",
     "participants",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

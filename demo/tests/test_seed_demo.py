@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Role, User
+from demo.builder import DEMO_ACCOUNTS
 from organisations.models import (
     Adaptation,
     Agency,
@@ -46,7 +47,6 @@ from participants.models import (
 )
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, placements_editable_by
-from reporting.demo import DEMO_ACCOUNTS
 
 pytestmark = pytest.mark.django_db
 

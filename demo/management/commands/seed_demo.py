@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting.demo import (
+from demo.builder import (
     DEMO_ACCOUNTS,
     MAX_SCALE,
     MIN_SCALE,

@@ -9,7 +9,7 @@ The plan keeps the product's invariant: every placement has capacity "slots" and
 that takes a place (requested, confirmed, ongoing, completed) is put in a slot that is free for
 its whole period, so confirmed + ongoing assignments never overlap beyond the capacity.
 
-This lives in `reporting` because it is the rightmost app and may import all the others.
+This is its own app, `demo`, the topmost layer: it may import every other app and none imports it.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from core.models import Gender, Role, User
+from demo.bulkcopy import copy_insert
 from organisations.models import (
     Adaptation,
     Agency,
@@ -65,7 +66,6 @@ from participants.models import (
     SurveyStatement,
 )
 from placements.models import Assignment, Placement
-from reporting.bulkcopy import copy_insert
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
