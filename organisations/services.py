@@ -2,15 +2,21 @@
 
 import datetime as dt
 
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.models import AuditEvent, Role, User
 from core.roles import is_leader
-from organisations.models import AgencyMembership, ManagerScope, Organisation, Supervisor, Unit
+from organisations.models import AgencyMembership, ManagerScope, Organisation, Project, Supervisor, Unit
 from organisations.permissions import organisations_managed_by, supervisors_editable_by, units_managed_by
 
 SUPERVISOR_FIELDS = ("organisation", "unit", "name", "email", "phone", "training_completed_on")
@@ -75,8 +81,8 @@ def supervisor_update(*, user, supervisor: Supervisor, **changes) -> Supervisor:
 def account_invite(*, user, email: str, role: str, first_name: str = "", last_name: str = "",
                    organisation: Organisation | None = None, unit: Unit | None = None, agency=None,
                    request=None):
-    """Create an account (no password) with its role and scope; the caller sends the invitation, an allauth
-    password-reset e-mail, with `account_send_invitation`. Managers need an organisation (optionally one unit),
+    """Create an account (no password) with its role and scope; the caller sends the invitation with
+    `account_send_invitation`. Managers need an organisation (optionally one unit),
     case workers an agency."""
     if not is_leader(user):
         raise PermissionDenied
@@ -108,14 +114,45 @@ def account_invite(*, user, email: str, role: str, first_name: str = "", last_na
     return account
 
 
-def account_send_invitation(*, request, account) -> None:
-    """The invitation is allauth's password-reset e-mail: the link lets the new user choose a password."""
-    from allauth.account.forms import ResetPasswordForm
+def _invitation_scope(account) -> str:
+    """What the new account is for, in words: the unit or organisation of a manager, a case worker's agency."""
+    if account.role == Role.MANAGER:
+        scope = account.manager_scopes.select_related("organisation", "unit").first()
+        if scope is not None:
+            return scope.unit.name + ", " + scope.organisation.name if scope.unit else scope.organisation.name
+    if account.role == Role.CASE_WORKER:
+        membership = AgencyMembership.objects.select_related("agency").filter(user=account).first()
+        if membership is not None:
+            return membership.agency.name
+    return ""
 
-    form = ResetPasswordForm(data={"email": account.email})
-    if not form.is_valid():  # pragma: no cover - the address was validated when the account was made
-        raise ValidationError(form.errors)
-    form.save(request)
+
+def account_send_invitation(*, request, account, invited_by=None) -> None:
+    """An invitation of its own (not the generic password-reset mail, which a new user would ignore): who
+    invited them, to what and why, and a link that lets them choose a password (allauth's reset key, so the
+    same expiry and one-time use apply)."""
+    invited_by = invited_by or getattr(request, "user", None)
+    path = reverse("account_reset_password_from_key", kwargs={
+        "uidb36": user_pk_to_url_str(account), "key": default_token_generator.make_token(account)})
+    project = Project.objects.order_by("-start_date").first()
+    with translation.override(settings.LANGUAGE_CODE):
+        context = {
+            "account": account,
+            "inviter_name": (invited_by.get_full_name() or invited_by.email) if invited_by else "",
+            "inviter_email": invited_by.email if invited_by else "",
+            "role": account.role,
+            "role_label": Role(account.role).label,
+            "scope": _invitation_scope(account),
+            "project": project,
+            "link": request.build_absolute_uri(path) if request is not None else settings.SITE_URL.rstrip("/") + path,
+            "login_url": settings.SITE_URL.rstrip("/") + reverse("account_login"),
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        }
+        subject = render_to_string("organisations/email/invitation_subject.txt", context).strip()
+        body = render_to_string("organisations/email/invitation.txt", context)
+    reply_to = [invited_by.email] if invited_by and invited_by.email else None
+    message = EmailMessage(subject, body, None, [account.email], reply_to=reply_to)
+    message.send()
 
 
 @transaction.atomic
