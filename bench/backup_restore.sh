@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Backup and restore check (issue 7, point 6; procedure in docs/benchmarks.md § Backup and restore).
+# Backup and restore check (procedure in docs/benchmarks.md § Backup and restore).
 # pg_dump (custom format) of the demo database, pg_restore into a fresh database, then
 # `manage.py build_report monthly --format json` (and final) against both: the figures must be identical.
 #   DATABASE_URL=postgres://app:app@127.0.0.1:5450/app bench/backup_restore.sh

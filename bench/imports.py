@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Import benchmark (issue 7, point 4): rows per second and peak memory.
+"""Import benchmark: rows per second and peak memory.
 
 - a 10,000-row placement XLSX (placements.imports: read_table, then apply_import in one transaction);
 - a 50,000-row participant CSV (participants.imports: read_table, then participants_import).

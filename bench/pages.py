@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Browse benchmark (issue 7, point 2): the product's list pages against the Django admin's changelists.
+"""Browse benchmark: the product's list pages against the Django admin's changelists.
 
 Needs a PostgreSQL database filled with `seed_demo --scale 100` (bench/seed_scale.sh leaves one
 behind) and a Redis (production settings refuse to start without a broker; the cache lives there).
@@ -275,7 +275,7 @@ def csv_rows(path: Path):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=int, default=60, help="seconds per locust run (the issue says 300)")
+    parser.add_argument("--duration", type=int, default=60, help="seconds per locust run (the target run is 300)")
     parser.add_argument("--samples", type=int, default=40, help="sequential requests per page for median/p95")
     parser.add_argument("--rps-seconds", type=float, default=5, help="seconds of 4-thread load per page for req/s")
     parser.add_argument("--port", type=int, default=8790)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Report benchmark (issue 7, point 3): monthly and final report at scale 1, 10 and 100.
+"""Report benchmark: monthly and final report at scale 1, 10 and 100.
 
 For each scale a PostgreSQL database filled by `seed_demo --scale N` (created here if missing:
 <dbname>_s1, <dbname>_s10; scale 100 uses DATABASE_URL itself, as left by bench/seed_scale.sh).

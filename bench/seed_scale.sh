@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Seed benchmark (issue 7, point 1): time `manage.py seed_demo --scale N` (default 100) on PostgreSQL.
+# Seed benchmark: time `manage.py seed_demo --scale N` (default 100) on PostgreSQL.
 # DROPS and re-creates the database named in DATABASE_URL (default postgres://app:app@127.0.0.1:5450/app),
 # migrates it (not timed) and times the seed alone. Target: < 2 min on 2 cores at scale 100.
 #   DATABASE_URL=postgres://app:app@127.0.0.1:5450/app bench/seed_scale.sh [SCALE]

@@ -1,6 +1,6 @@
 """Accounts for the project leader: list, create (with an e-mailed invitation) and deactivate.
 
-"Accounts are invited or created by the project leader" (foundation issue), without the Django admin.
+"Accounts are invited or created by the project leader", without the Django admin.
 Leader only: other roles 403, anonymous → login.
 """
 

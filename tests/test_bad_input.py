@@ -1,4 +1,4 @@
-"""Property tests (hypothesis) for bad input (issue 6, item 7).
+"""Property tests (hypothesis) for bad input.
 
 Forms are posted through the test client with arbitrary text, numbers and dates (mixed with valid choices, so
 the examples reach the services too): never a 500 (the test client re-raises server errors), and when the answer

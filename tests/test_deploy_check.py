@@ -1,4 +1,4 @@
-"""`manage.py check --deploy` is clean in the production configuration (issue 6, item 5)."""
+"""`manage.py check --deploy` is clean in the production configuration."""
 
 import os
 import subprocess

@@ -1,4 +1,4 @@
-"""Role × action matrix over the scoping functions every view fetches through (core of issue 2, item 4).
+"""Role × action matrix over the scoping functions every view fetches through.
 
 Each row: an actor, a question, and the expected answer. The per-URL walk lives in test_url_authorization.py.
 """

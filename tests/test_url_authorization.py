@@ -1,4 +1,4 @@
-"""Every URL of the project × every role, against ONE table (issue 6, item 6).
+"""Every URL of the project × every role, against ONE table.
 
 The walk covers every URL pattern (django.urls.get_resolver(), through includes). Only two prefixes are exempt,
 listed in EXEMPT_PREFIXES with the reason. A pattern whose name is missing from TABLE fails

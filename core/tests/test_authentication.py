@@ -1,4 +1,4 @@
-"""Authentication hardening (issue 6, item 1): re-authentication before MFA and e-mail changes, login rate
+"""Authentication hardening: re-authentication before MFA and e-mail changes, login rate
 limiting, inactivity timeout, password rules, no user enumeration, and the admin behind the same login and MFA."""
 
 import datetime as dt

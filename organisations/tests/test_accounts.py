@@ -1,4 +1,4 @@
-"""The project leader's account pages (issue 6, item 1): list, create with an e-mailed invitation, deactivate."""
+"""The project leader's account pages: list, create with an e-mailed invitation, deactivate."""
 
 import pytest
 from django.core import mail

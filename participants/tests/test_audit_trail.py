@@ -1,5 +1,5 @@
 """Every change of a participant's personal data is in the audit log under the participant, written by the
-service (not the view), with the client's IP address when it happens in a request (issue 6, item 2)."""
+service (not the view), with the client's IP address when it happens in a request."""
 
 import datetime as dt
 

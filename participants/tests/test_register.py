@@ -1,4 +1,4 @@
-"""The registered person's rights (issue 6, item 4): register extract PDF, correction and erasure, leader only."""
+"""The registered person's rights: register extract PDF, correction and erasure, leader only."""
 
 import datetime as dt
 

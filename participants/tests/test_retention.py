@@ -1,4 +1,4 @@
-"""Gallring (issue 6, item 3): who is purged, what is removed, what the reports still count, the dry run,
+"""Gallring: who is purged, what is removed, what the reports still count, the dry run,
 the command, the daily beat job, and the audit log's own retention."""
 
 import datetime as dt

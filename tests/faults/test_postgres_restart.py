@@ -1,7 +1,7 @@
 """Fault: PostgreSQL restarted while the app runs.
 
-The test starts a throwaway PostgreSQL cluster of its own (pg_ctl via runuser, as in
-shared/docs/environment.md; never the main test database), migrates it, and runs against it:
+The test starts a throwaway PostgreSQL cluster of its own (initdb/pg_ctl via runuser as the
+postgres user, as .ci/run does; never the main test database), migrates it, and runs against it:
 gunicorn serving the app (persistent connections, CONN_MAX_AGE=60), a writer thread that keeps
 saving an organisation and its unit in one transaction, and a long query in flight. Then it stops
 PostgreSQL (fast shutdown), checks the app answers quickly with errors, starts it again and checks:
