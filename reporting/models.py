@@ -34,6 +34,7 @@ class ReportRun(models.Model):
     figures = models.JSONField(_("nyckeltal"), null=True, blank=True)
     created_at = models.DateTimeField(_("beställd"), auto_now_add=True)
     started_at = models.DateTimeField(_("startad"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("senaste livstecken"), null=True, blank=True)
     finished_at = models.DateTimeField(_("klar"), null=True, blank=True)
     notified_at = models.DateTimeField(_("styrgruppen meddelad"), null=True, blank=True)
 

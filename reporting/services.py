@@ -5,14 +5,22 @@ The ReportRun row is the state (queued → running → done / failed); Celery on
   broker is unreachable the row simply stays queued (`run.enqueue_failed` is set so the view can say
   so) and the periodic sweeper or `manage.py run_pending_reports` builds it later.
 - `report_run_build` claims the row with a conditional UPDATE (queued → running, or a running row
-  whose worker died: started longer ago than the hard time limit), so a duplicate delivery does
-  nothing; attempts are counted and capped; a transient database error puts the row back in the
-  queue and re-raises for Celery's retry with backoff; any other error marks it failed with the text.
+  whose worker died), so a duplicate delivery does nothing; attempts are counted and capped; a
+  transient database error puts the row back in the queue and re-raises for Celery's retry with
+  backoff; any other error marks it failed with the text.
+- While a build runs, a heartbeat thread stamps `heartbeat_at` every REPORT_HEARTBEAT_SECONDS. A running
+  row without a heartbeat for REPORT_STALE_AFTER_SECONDS belongs to a dead worker (the whole worker
+  killed, not just its pool process, leaves the message unacknowledged in Redis for the visibility
+  timeout): the sweeper, run by beat every minute, re-publishes it, and the leader may retry it from
+  the run's page.
+- A scheduled monthly run is announced to the steering group when it is done, whichever attempt
+  finished it (once per run, `notified_at`).
 """
 
 import datetime as dt
 import logging
 import os
+import threading
 import time
 from functools import partial
 from zoneinfo import ZoneInfo
@@ -23,7 +31,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import InterfaceError, transaction
+from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db import OperationalError as DatabaseOperationalError
 from django.db.models import F, Q
 from django.template.loader import render_to_string
@@ -62,8 +70,27 @@ def broker_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
-def hard_time_limit() -> dt.timedelta:
-    return dt.timedelta(seconds=int(getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 15 * 60))
+def stale_after() -> dt.timedelta:
+    """A running build that has not stamped its heartbeat for this long has lost its worker."""
+    return dt.timedelta(seconds=settings.REPORT_STALE_AFTER_SECONDS)
+
+
+def _stale_running(now: dt.datetime) -> Q:
+    limit = now - stale_after()
+    return Q(status=ReportRun.Status.RUNNING) & (
+        Q(heartbeat_at__lt=limit) | Q(heartbeat_at__isnull=True, started_at__lt=limit))
+
+
+def run_is_stuck(run: ReportRun, *, now: dt.datetime | None = None) -> bool:
+    """Running without a sign of life, or queued for longer than a build takes to start: the page offers
+    "Försök igen" for such a run."""
+    now = now or timezone.now()
+    if run.status == ReportRun.Status.RUNNING:
+        alive_at = run.heartbeat_at or run.started_at
+        return alive_at is None or alive_at < now - stale_after()
+    if run.status == ReportRun.Status.QUEUED:
+        return run.created_at is not None and run.created_at < now - stale_after()
+    return False
 
 
 # --- documents ------------------------------------------------------------------------------------
@@ -129,11 +156,15 @@ def report_run_request(*, user, kind: str, project: Project, period_start: dt.da
 def report_run_retry(*, user, run: ReportRun) -> ReportRun:
     if not may_request(user, run.kind):
         raise PermissionDenied(_("Du får inte beställa den här rapporten."))
+    now = timezone.now()
+    retryable = (Q(status=ReportRun.Status.FAILED) | _stale_running(now)
+                 | Q(status=ReportRun.Status.QUEUED, created_at__lt=now - stale_after()))
     with transaction.atomic():
-        changed = ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.FAILED).update(
-            status=ReportRun.Status.QUEUED, attempts=0, error="", started_at=None, finished_at=None)
+        changed = ReportRun.objects.filter(retryable, pk=run.pk).update(
+            status=ReportRun.Status.QUEUED, attempts=0, error="", started_at=None, heartbeat_at=None,
+            finished_at=None)
         if changed != 1:
-            raise ValidationError(_("Bara en misslyckad rapport kan köras igen."))
+            raise ValidationError(_("Bara en misslyckad rapport eller en som har fastnat kan köras igen."))
         run.refresh_from_db()
         transaction.on_commit(partial(enqueue_run, run))
     return run
@@ -144,8 +175,7 @@ def report_run_retry(*, user, run: ReportRun) -> ReportRun:
 
 def _claim(run_id: int, *, redelivered: bool = False) -> dt.datetime | None:
     now = timezone.now()
-    claimable = Q(status=ReportRun.Status.QUEUED) | Q(status=ReportRun.Status.RUNNING,
-                                                      started_at__lt=now - hard_time_limit())
+    claimable = Q(status=ReportRun.Status.QUEUED) | _stale_running(now)
     if redelivered:
         # The broker hands a message out again only when the worker holding it is gone (its process was
         # killed: task_reject_on_worker_lost requeues it; or the visibility timeout, longer than the hard
@@ -153,7 +183,7 @@ def _claim(run_id: int, *, redelivered: bool = False) -> dt.datetime | None:
         claimable |= Q(status=ReportRun.Status.RUNNING)
     changed = (
         ReportRun.objects.filter(pk=run_id, attempts__lt=MAX_ATTEMPTS).filter(claimable)
-        .update(status=ReportRun.Status.RUNNING, started_at=now, finished_at=None, error="",
+        .update(status=ReportRun.Status.RUNNING, started_at=now, heartbeat_at=now, finished_at=None, error="",
                 attempts=F("attempts") + 1)
     )
     return now if changed == 1 else None
@@ -161,9 +191,7 @@ def _claim(run_id: int, *, redelivered: bool = False) -> dt.datetime | None:
 
 def _fail_exhausted(queryset, *, orphaned: bool = False) -> int:
     now = timezone.now()
-    running = Q(status=ReportRun.Status.RUNNING)
-    if not orphaned:
-        running &= Q(started_at__lt=now - hard_time_limit())
+    running = Q(status=ReportRun.Status.RUNNING) if orphaned else _stale_running(now)
     exhausted = queryset.filter(attempts__gte=MAX_ATTEMPTS).filter(Q(status=ReportRun.Status.QUEUED) | running)
     return exhausted.update(
         status=ReportRun.Status.FAILED, finished_at=now,
@@ -179,6 +207,40 @@ def _fault_test_delay() -> None:
         time.sleep(seconds)
 
 
+class _Heartbeat:
+    """Stamps `heartbeat_at` on the claimed row from a thread of its own while the build runs (rendering
+    a PDF is one long call that cannot stamp it itself). Stops when the build ends, or when the row is no
+    longer this build's."""
+
+    def __init__(self, queryset):
+        self.queryset = queryset
+        self.interval = float(settings.REPORT_HEARTBEAT_SECONDS)
+        self.stopped = threading.Event()
+        self.thread = None
+
+    def __enter__(self):
+        if self.interval > 0:
+            self.thread = threading.Thread(target=self._beat, name="report-heartbeat", daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def _beat(self):
+        try:
+            while not self.stopped.wait(self.interval):
+                try:
+                    if self.queryset.update(heartbeat_at=timezone.now()) != 1:
+                        return
+                except DatabaseError:
+                    logger.warning("Report heartbeat could not be written", exc_info=True)
+        finally:
+            connection.close()
+
+
 def report_run_build(*, run_id: int, redelivered: bool = False) -> ReportRun | None:
     """Build one run if it can be claimed; None when another worker has it or it is already final.
 
@@ -190,10 +252,11 @@ def report_run_build(*, run_id: int, redelivered: bool = False) -> ReportRun | N
         return None
     mine = ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING, started_at=started)
     run = ReportRun.objects.select_related("project").get(pk=run_id)
-    _fault_test_delay()
     try:
-        figures, pdf = build_report(kind=run.kind, project=run.project, period_start=run.period_start,
-                                    period_end=run.period_end)
+        with _Heartbeat(mine):
+            _fault_test_delay()
+            figures, pdf = build_report(kind=run.kind, project=run.project, period_start=run.period_start,
+                                        period_end=run.period_end)
     except TRANSIENT_ERRORS:
         logger.warning("Report run %s: transient database error, back to the queue", run_id, exc_info=True)
         mine.update(status=ReportRun.Status.QUEUED)
@@ -216,6 +279,8 @@ def report_run_build(*, run_id: int, redelivered: bool = False) -> ReportRun | N
     if previous_file and previous_file != run.file.name:
         default_storage.delete(previous_file)
     run.refresh_from_db()
+    if run.kind == ReportRun.Kind.MONTHLY and run.requested_by_id is None:
+        notify_steering_group(run=run)  # the scheduled report, on whichever attempt finished it
     return run
 
 
@@ -223,8 +288,7 @@ def _pending(*, older_than: dt.timedelta) -> list[int]:
     now = timezone.now()
     return list(
         ReportRun.objects.filter(attempts__lt=MAX_ATTEMPTS).filter(
-            Q(status=ReportRun.Status.QUEUED, created_at__lt=now - older_than)
-            | Q(status=ReportRun.Status.RUNNING, started_at__lt=now - hard_time_limit())
+            Q(status=ReportRun.Status.QUEUED, created_at__lt=now - older_than) | _stale_running(now)
         ).order_by("created_at").values_list("pk", flat=True)
     )
 

@@ -27,6 +27,7 @@ from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import (
     may_download,
     may_edit_final_texts,
+    may_request,
     may_use_reports,
     runs_visible_to,
     sees_suppressed_figures,
@@ -107,7 +108,7 @@ def _visible_run(request, pk) -> ReportRun:
 @require_GET
 def run_detail(request, pk):
     run = _visible_run(request, pk)
-    return render(request, "reporting/run_detail.html", {"run": run, "may_download": may_download(request.user, run)})
+    return render(request, "reporting/run_detail.html", _run_context(request, run))
 
 
 @login_required
@@ -115,7 +116,12 @@ def run_detail(request, pk):
 def run_status(request, pk):
     """The polled partial: it carries hx-trigger="every 2s" only while the run is queued or running."""
     run = _visible_run(request, pk)
-    return render(request, "reporting/_run_status.html", {"run": run, "may_download": may_download(request.user, run)})
+    return render(request, "reporting/_run_status.html", _run_context(request, run))
+
+
+def _run_context(request, run: ReportRun) -> dict:
+    return {"run": run, "may_download": may_download(request.user, run), "stuck": services.run_is_stuck(run),
+            "may_retry": may_request(request.user, run.kind)}
 
 
 def _downloadable_run(request, pk) -> ReportRun:

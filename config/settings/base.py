@@ -218,7 +218,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "requeue-stale-report-runs": {
         "task": "reporting.tasks.requeue_stale_report_runs",
-        "schedule": 120.0,
+        "schedule": 60.0,
     },
 }
 
@@ -227,6 +227,10 @@ DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 SMALL_COUNT_THRESHOLD = env.int("SMALL_COUNT_THRESHOLD", default=5)  # counts 1..4 shown as "<5"
 REPORT_EQUALITY_THRESHOLD_DAYS = env.int("REPORT_EQUALITY_THRESHOLD_DAYS", default=14)
 IDLE_PLACEMENT_DAYS = env.int("IDLE_PLACEMENT_DAYS", default=60)
+# A report build stamps a heartbeat this often; a running build silent for REPORT_STALE_AFTER_SECONDS lost
+# its worker and is built again by the next sweep (every minute) or from the run's page.
+REPORT_HEARTBEAT_SECONDS = env.int("REPORT_HEARTBEAT_SECONDS", default=15)
+REPORT_STALE_AFTER_SECONDS = env.int("REPORT_STALE_AFTER_SECONDS", default=90)
 # Gallring: participants' personal data is anonymised this many years after their last exit
 # (participants/retention.py, `manage.py purge_expired`, daily beat job); audit events are kept this many days.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=2)

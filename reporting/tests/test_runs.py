@@ -2,10 +2,11 @@
 broker being down, the sweeper, the pending-runs command and the monthly schedule."""
 
 import datetime as dt
+import time
 
 import pytest
 from django.core import mail
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
@@ -70,11 +71,76 @@ def test_claim_conflict_a_running_row_is_not_built_again(report_project, march_d
 
 
 def test_a_run_left_running_by_a_dead_worker_is_reclaimed(report_project, march_data):
-    long_ago = timezone.now() - services.hard_time_limit() - dt.timedelta(minutes=1)
+    long_ago = timezone.now() - services.stale_after() - dt.timedelta(seconds=1)
     run = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=long_ago, attempts=1)
     services.report_run_build(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == ReportRun.Status.DONE and run.attempts == 2
+
+
+def test_a_running_row_with_a_fresh_heartbeat_is_not_reclaimed(report_project, march_data):
+    # Started long ago but still beating: a long build on a live worker, not a dead one.
+    long_ago = timezone.now() - dt.timedelta(hours=1)
+    run = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=long_ago,
+                     heartbeat_at=timezone.now() - dt.timedelta(seconds=5), attempts=1)
+    assert services.report_run_build(run_id=run.pk) is None
+    assert services.report_runs_requeue_stale() == 0
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.RUNNING and run.attempts == 1
+
+
+def test_the_sweeper_rebuilds_a_run_whose_heartbeat_stopped_within_minutes(report_project, march_data, settings):
+    """The whole worker was killed: its message stays unacknowledged in Redis for the visibility timeout
+    (an hour), but the row's heartbeat stopped, so the next sweep (beat, every minute) rebuilds it."""
+    assert settings.REPORT_STALE_AFTER_SECONDS + settings.CELERY_BEAT_SCHEDULE[
+        "requeue-stale-report-runs"]["schedule"] <= 3 * 60
+    started = timezone.now() - dt.timedelta(minutes=3)
+    silent = timezone.now() - services.stale_after() - dt.timedelta(seconds=1)
+    run = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=started, heartbeat_at=silent,
+                     attempts=1)
+    assert requeue_stale_report_runs.apply().get() == 1
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE and run.attempts == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_build_stamps_its_heartbeat_while_it_runs(report_project, monkeypatch, settings):
+    settings.REPORT_HEARTBEAT_SECONDS = 0.05
+    run = queued_run(report_project)
+    beats = []
+
+    def slow_build(**kwargs):
+        first = ReportRun.objects.get(pk=run.pk).heartbeat_at
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            now = ReportRun.objects.get(pk=run.pk).heartbeat_at
+            if now != first:
+                beats.append(now)
+                break
+        return {}, b"%PDF-1.7 stub"
+
+    monkeypatch.setattr(services, "build_report", slow_build)
+    services.report_run_build(run_id=run.pk)
+    run.refresh_from_db()
+    assert beats and beats[0] > run.started_at
+    assert run.status == ReportRun.Status.DONE
+
+
+def test_the_leader_may_retry_a_stuck_run_but_not_a_live_one(report_project, march_data, leader,
+                                                             django_capture_on_commit_callbacks):
+    live = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=timezone.now(),
+                      heartbeat_at=timezone.now(), attempts=1)
+    with pytest.raises(ValidationError):
+        services.report_run_retry(user=leader, run=live)
+    silent = timezone.now() - services.stale_after() - dt.timedelta(seconds=1)
+    stuck = queued_run(report_project, status=ReportRun.Status.RUNNING, started_at=silent, heartbeat_at=silent,
+                       attempts=3)
+    assert services.run_is_stuck(stuck) and not services.run_is_stuck(live)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_run_retry(user=leader, run=stuck)
+    stuck.refresh_from_db()
+    assert stuck.status == ReportRun.Status.DONE and stuck.attempts == 1
 
 
 def test_an_error_marks_the_run_failed_with_the_text(report_project, monkeypatch):
@@ -187,6 +253,31 @@ def test_monthly_schedule_builds_last_month_and_emails_a_link(report_project, ma
     services.monthly_reports_schedule(today=dt.date(2026, 4, 1))
     assert ReportRun.objects.filter(project=report_project, kind="monthly").count() == 1
     assert len(mail.outbox) == sent
+
+
+def test_a_failed_monthly_run_retried_later_is_announced_when_it_succeeds(report_project, march_data, steering,
+                                                                         leader, monkeypatch,
+                                                                         django_capture_on_commit_callbacks):
+    real_build = services.build_report
+
+    def broken(**kwargs):
+        raise ValueError("mallen saknas")
+
+    monkeypatch.setattr(services, "build_report", broken)
+    [run] = [r for r in services.monthly_reports_schedule(today=dt.date(2026, 4, 1)) if r.project == report_project]
+    assert run.status == ReportRun.Status.FAILED
+    link = f"/reports/runs/{run.pk}/"
+    assert [m for m in mail.outbox if link in m.body] == []
+    monkeypatch.setattr(services, "build_report", real_build)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.report_run_retry(user=leader, run=run)
+    run.refresh_from_db()
+    assert run.status == ReportRun.Status.DONE and run.notified_at is not None
+    assert [m.to for m in mail.outbox if link in m.body] == [[steering.email]]
+    # A run the leader requested by hand is not announced.
+    own = queued_run(report_project, requested_by=leader)
+    services.report_run_build(run_id=own.pk)
+    assert [m for m in mail.outbox if f"/reports/runs/{own.pk}/" in m.body] == []
 
 
 def test_beat_schedule_has_the_monthly_report_and_the_sweeper(settings):

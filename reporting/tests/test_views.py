@@ -162,6 +162,28 @@ def test_failed_run_shows_why_and_can_be_retried(client, leader, failed_run, mon
     assert failed_run.status == ReportRun.Status.QUEUED and failed_run.error == ""
 
 
+def test_a_stuck_run_stops_polling_and_offers_retry_to_the_leader(client, leader, report_project, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from reporting import services
+
+    monkeypatch.setattr(services, "enqueue_run", lambda run: True)
+    silent = timezone.now() - services.stale_after() - dt.timedelta(seconds=1)
+    stuck = ReportRun.objects.create(kind="monthly", project=report_project, period_start=MARCH[0],
+                                     period_end=MARCH[1], status=ReportRun.Status.RUNNING, started_at=silent,
+                                     heartbeat_at=silent, attempts=1)
+    client.force_login(leader)
+    html = client.get(reverse("reporting:run_status", args=[stuck.pk])).content.decode()
+    assert "Rapportbygget har slutat svara." in html
+    assert "hx-trigger" not in html
+    assert f'action="{reverse("reporting:run_retry", args=[stuck.pk])}"' in html
+    client.post(reverse("reporting:run_retry", args=[stuck.pk]))
+    stuck.refresh_from_db()
+    assert stuck.status == ReportRun.Status.QUEUED and stuck.attempts == 0
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_request_with_broker_down_keeps_the_row_and_says_so(client, leader, report_project, unreachable_broker):
     client.force_login(leader)

@@ -79,3 +79,50 @@ def test_worker_killed_mid_report_gives_exactly_one_report(project, leader, thro
     _dirs, files = default_storage.listdir(str(Path(run.file.name).parent))
     assert [f for f in files if f.startswith(stem)] == [Path(run.file.name).name]  # the killed attempt wrote none
     assert default_storage.open(run.file.name).read(5) == b"%PDF-"
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_whole_worker_killed_mid_report_is_rebuilt_by_the_next_sweep(project, leader, through_the_broker, tmp_path,
+                                                                     settings, monkeypatch):
+    """SIGKILL to the worker's whole process group: nobody is left to requeue the message, which stays
+    unacknowledged in Redis for the visibility timeout (an hour). The run's heartbeat stops, so the next
+    sweep (beat runs it every minute) publishes it again and a second worker builds it."""
+    queue = f"faults-{uuid.uuid4().hex[:8]}"
+    settings.REPORT_STALE_AFTER_SECONDS = 4
+    publish = build_report_run.apply_async
+    monkeypatch.setattr(build_report_run, "apply_async", lambda *a, **kw: publish(*a, **{**kw, "queue": queue}))
+    beating = {"REPORT_HEARTBEAT_SECONDS": "1", "REPORT_STALE_AFTER_SECONDS": "4"}
+    first = start_celery_worker(f"{queue}-a@localhost", tmp_path / "a.log", queues=queue, concurrency=1,
+                                extra_env={**beating, "REPORT_TEST_DELAY_SECONDS": "60"})
+    second = None
+    try:
+        run = ReportRun.objects.create(kind=ReportRun.Kind.MONTHLY, project=project, period_start=MARCH[0],
+                                       period_end=MARCH[1], requested_by=leader)
+        build_report_run.apply_async(args=[run.pk])
+        _wait(lambda: ReportRun.objects.get(pk=run.pk).heartbeat_at not in (None, ReportRun.objects.get(
+            pk=run.pk).started_at), 30, first, "the build did not stamp a heartbeat")
+        os.killpg(first.process.pid, signal.SIGKILL)
+        first.process.wait()
+        killed_at = time.monotonic()
+
+        second = start_celery_worker(f"{queue}-b@localhost", tmp_path / "b.log", queues=queue, concurrency=1,
+                                     extra_env=beating)
+        from reporting import services
+
+        _wait(lambda: services.run_is_stuck(ReportRun.objects.get(pk=run.pk)), 30, second,
+              "the run was not seen as stuck")
+        assert services.report_runs_requeue_stale() == 1  # what beat's sweep does every minute
+        _wait(lambda: ReportRun.objects.get(pk=run.pk).status in (ReportRun.Status.DONE, ReportRun.Status.FAILED),
+              90, second, "the report was not rebuilt after the whole worker was killed")
+        recovered_in = time.monotonic() - killed_at
+        run.refresh_from_db()
+    finally:
+        if second is not None:
+            stop_celery_worker(second)
+
+    assert run.status == ReportRun.Status.DONE, run.error
+    assert run.attempts == 2
+    assert recovered_in < 60
+    assert default_storage.open(run.file.name).read(5) == b"%PDF-"
