@@ -14,6 +14,7 @@ This is its own app, `demo`, the topmost layer: it may import every other app an
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import hashlib
 import itertools
@@ -56,6 +57,7 @@ from participants.models import (
     ExitKind,
     ExitReason,
     FollowUp,
+    FollowUp6Months,
     FollowUp90,
     Participant,
     PlanStep,
@@ -343,6 +345,12 @@ SUPPORT_BY_AGENCY = {
     "fk": (("sjukpenning", 6), ("aktivitetsersättning", 3), ("sjukersättning", 2)),
     "ifo": (("försörjningsstöd", 8), ("ingen", 1), ("annan", 1)),
 }
+EDUCATION_LEVELS = (("isced_0_2", 4), ("isced_3_4", 5), ("isced_5_8", 2), ("", 1))
+STATUS_BY_AGENCY = {
+    "af": (("arbetslös", 4), ("långtidsarbetslös", 5), ("", 1)),
+    "fk": (("inaktiv", 6), ("långtidsarbetslös", 2), ("sysselsatt", 1), ("", 1)),
+    "ifo": (("långtidsarbetslös", 5), ("inaktiv", 3), ("arbetslös", 1), ("", 1)),
+}
 PLANNED_REASONS = (("arbete", 3), ("arbete-med-stod", 3), ("studier", 2), ("annan-insats", 3), ("ovrigt", 1))
 INTERRUPTED_REASONS = (("sjukdom", 4), ("vard-eller-behandling", 2), ("flyttat", 1), ("ovrigt", 1),
                        ("annan-insats", 2), ("arbete", 1))
@@ -426,7 +434,7 @@ def explicit_timestamps(model_classes):
 
 
 TIMESTAMPED = (Organisation, Unit, Supervisor, Project, Placement, Assignment, Participant, Referral, Assessment,
-               PlanStep, Competence, FollowUp, Exit, FollowUp90, SurveyInvitation)
+               PlanStep, Competence, FollowUp, Exit, FollowUp90, FollowUp6Months, SurveyInvitation)
 
 
 # --- Existing data: detect and reset -----------------------------------------------------------
@@ -492,6 +500,8 @@ class DemoBuilder:
             raise DemoDataError(f"--scale måste vara mellan {MIN_SCALE} och {MAX_SCALE}.")
         self.scale = scale
         self.rng = random.Random(seed)
+        # The ESF+/Finsam fields draw from their own generator, so adding them left every other figure as it was.
+        self.esf_rng = random.Random(seed * 7 + 1)
         self.today = today or timezone.localdate()
         # Referrals over the last ~14 months; the project started a month before the first.
         self.first_referral = self.today - dt.timedelta(days=425)
@@ -1043,6 +1053,8 @@ class DemoBuilder:
                 programme=self.programmes[p.agency], case_worker=p.case_worker, referral_date=p.referral_date,
                 start_date=p.start if p.start and p.start <= T and p.stage != WITHDRAWN else None,
                 support_before=self.support[support], activity_before=self.activities[activity_before],
+                education_level=_weighted(self.esf_rng, EDUCATION_LEVELS),
+                labour_market_status=_weighted(self.esf_rng, STATUS_BY_AGENCY[p.agency]),
                 wished_municipality=wished, created_at=created, updated_at=created,
             ))
         self._bulk(Referral, referrals)
@@ -1151,12 +1163,16 @@ class DemoBuilder:
             activity = None
             if p.exit_kind != ExitKind.REGISTERED_IN_ERROR:
                 activity = self.activities[_activity_for(rng, p.exit_reason)]
+            support_after = None
+            if p.exit_kind != ExitKind.REGISTERED_IN_ERROR:
+                support_after = self.support[_support_after(self.esf_rng, p.exit_reason, ref.support_before.code)]
             exits.append(Exit(referral=ref, exit_date=p.exit_date, kind=p.exit_kind, reason=reason,
-                              activity_after=activity, recorded_by=leader, created_at=created, updated_at=created))
+                              activity_after=activity, support_after=support_after, recorded_by=leader,
+                              created_at=created, updated_at=created))
             exit_plans.append(p)
         self._bulk(Exit, exits)
 
-        followups90, invitations, answers = [], [], []
+        followups90, followups6m, invitations, answers = [], [], [], []
         for p, ex in zip(exit_plans, exits, strict=True):
             if p.exit_kind == ExitKind.REGISTERED_IN_ERROR:
                 continue
@@ -1165,9 +1181,26 @@ class DemoBuilder:
             done_on = min(T, due + d(days=rng.randint(0, 14))) if done else None
             activity = self.activities[_activity_90(rng, p.exit_reason)] if done else None
             created = _aware(p.exit_date, 16)
+            support_90 = (self.support[_support_after(self.esf_rng, activity.code, ex.support_after.code)]
+                          if done else None)
             followups90.append(FollowUp90(exit=ex, due_on=due, done_on=done_on, activity=activity,
+                                          support=support_90,
                                           reminder_sent_at=_aware(due, 8) if due <= T else None,
                                           created_at=created, updated_at=_aware(done_on, 12) if done_on else created))
+            due_6m = _add_months(p.exit_date, 6)
+            done_6m = due_6m <= T and self.esf_rng.random() < 0.7
+            done_6m_on = min(T, due_6m + d(days=self.esf_rng.randint(0, 21))) if done_6m else None
+            activity_6m = None
+            if done_6m:
+                kept = activity is not None and activity.is_work_or_studies and self.esf_rng.random() < 0.85
+                activity_6m = activity if kept else self.activities[
+                    _weighted(self.esf_rng, (("arbete", 2), ("studier", 1), ("arbetssökande", 4), ("annat", 3)))]
+            followups6m.append(FollowUp6Months(
+                exit=ex, due_on=due_6m, done_on=done_6m_on, activity=activity_6m,
+                support=(self.support[_support_after(self.esf_rng, activity_6m.code, ex.support_after.code)]
+                         if done_6m else None),
+                reminder_sent_at=_aware(due_6m, 8) if due_6m <= T else None,
+                created_at=created, updated_at=_aware(done_6m_on, 12) if done_6m_on else created))
             if p.survey if p.survey is not None else rng.random() < 0.65:
                 answered = None
                 answered_on = p.exit_date + d(days=rng.randint(1, 20))
@@ -1180,6 +1213,7 @@ class DemoBuilder:
                     created_at=created, updated_at=answered or created,
                 ))
         self._bulk(FollowUp90, followups90)
+        self._bulk(FollowUp6Months, followups6m)
         self._bulk(SurveyInvitation, invitations)
         for inv in invitations:
             if inv.answered_at:
@@ -1201,6 +1235,21 @@ def _activity_for(rng: random.Random, reason: str | None) -> str:
     return _weighted(rng, (("arbetssökande", 3), ("annat", 1)))
 
 
+def _support_after(rng: random.Random, outcome: str | None, before: str) -> str:
+    """Försörjning after exit: wages count as "ingen" (no benefit); otherwise mostly the support before."""
+    if outcome in ("arbete", "arbete-med-stod"):
+        return "ingen" if rng.random() < 0.8 else before
+    if outcome == "studier":
+        return _weighted(rng, (("ingen", 3), ("annan", 2), (before, 1)))
+    return before if rng.random() < 0.85 else _weighted(rng, (("försörjningsstöd", 2), ("ingen", 1)))
+
+
+def _add_months(day: dt.date, months: int) -> dt.date:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def _activity_90(rng: random.Random, reason: str | None) -> str:
     """Sysselsättning 90 days after exit: mostly kept for those who left to work or studies."""
     at_exit = _activity_for(rng, reason)
@@ -1215,7 +1264,8 @@ def summary_lines(result: DemoResult) -> list[str]:
         ("organisations.Supervisor", "handledare"), ("placements.Placement", "arbetsträningsplatser"),
         ("participants.Participant", "deltagare"), ("participants.Referral", "inskrivningar"),
         ("placements.Assignment", "placeringar"), ("participants.Exit", "avslut"),
-        ("participants.FollowUp90", "90-dagarsuppföljningar"), ("participants.SurveyAnswer", "enkätsvar"),
+        ("participants.FollowUp90", "90-dagarsuppföljningar"),
+        ("participants.FollowUp6Months", "6-månadersuppföljningar"), ("participants.SurveyAnswer", "enkätsvar"),
     )
     return [f"  {result.counts.get(label, 0):>7} {text}" for label, text in labels]
 

@@ -12,7 +12,15 @@ from core.roles import is_leader
 from organisations.models import Adaptation, Agency, AgencyProgramme, OccupationalArea, Project
 from organisations.permissions import agency_of
 from participants import personnummer
-from participants.models import Activity, ExitKind, ExitReason, Participant, SupportKind
+from participants.models import (
+    Activity,
+    EducationLevel,
+    ExitKind,
+    ExitReason,
+    LabourMarketStatus,
+    Participant,
+    SupportKind,
+)
 from placements.models import Assignment
 
 
@@ -72,6 +80,14 @@ class ReferralForm(StyledForm):
                                             required=False)
     activity_before = forms.ModelChoiceField(label=_("Sysselsättning före start"), queryset=_active(Activity),
                                              required=False)
+    education_level = forms.ChoiceField(
+        label=_("Utbildningsnivå"), choices=[("", "—"), *EducationLevel.choices], required=False,
+        help_text=_("Frivilligt. Högsta avslutade utbildning, för ESF+-redovisningen."))
+    labour_market_status = forms.ChoiceField(
+        label=_("Ställning på arbetsmarknaden vid start"), choices=[("", "—"), *LabourMarketStatus.choices],
+        required=False,
+        help_text=_("Frivilligt, för ESF+-redovisningen. Långtidsarbetslös: arbetslös i mer än 12 månader "
+                    "(mer än 6 månader för den som är under 25 år)."))
     interests = forms.ModelMultipleChoiceField(label=_("Yrkesintressen"), queryset=_active(OccupationalArea),
                                                required=False, widget=forms.CheckboxSelectMultiple)
     adaptation_needs = forms.ModelMultipleChoiceField(label=_("Behov av anpassning"),
@@ -187,6 +203,8 @@ class ExitForm(StyledForm):
     reason = forms.ModelChoiceField(label=_("Avslutsorsak"), queryset=_active(ExitReason), required=False)
     activity_after = forms.ModelChoiceField(label=_("Sysselsättning vid avslut"), queryset=_active(Activity),
                                             required=False)
+    support_after = forms.ModelChoiceField(label=_("Försörjning vid avslut"), queryset=_active(SupportKind),
+                                           required=False)
 
     def clean(self):
         data = super().clean()
@@ -198,7 +216,15 @@ class ExitForm(StyledForm):
 class FollowUp90Form(StyledForm):
     done_on = forms.DateField(label=_("Uppföljningen gjord"), widget=DateInput())
     activity = forms.ModelChoiceField(label=_("Sysselsättning efter 90 dagar"), queryset=_active(Activity))
+    support = forms.ModelChoiceField(label=_("Försörjning efter 90 dagar"), queryset=_active(SupportKind),
+                                     required=False)
     notes = forms.CharField(label=_("Anteckningar"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FollowUp6MonthsForm(FollowUp90Form):
+    activity = forms.ModelChoiceField(label=_("Sysselsättning efter sex månader"), queryset=_active(Activity))
+    support = forms.ModelChoiceField(label=_("Försörjning efter sex månader"), queryset=_active(SupportKind),
+                                     required=False)
 
 
 class SurveyForm(StyledForm):

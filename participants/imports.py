@@ -20,10 +20,13 @@ from core.roles import is_leader
 from organisations.models import Agency, Project
 from participants.models import (
     Activity,
+    EducationLevel,
     Exit,
     ExitKind,
     ExitReason,
+    FollowUp6Months,
     FollowUp90,
+    LabourMarketStatus,
     Participant,
     Referral,
     SupportKind,
@@ -78,6 +81,8 @@ COLUMNS = {
     "activity_before": ["sysselsättning före", "sysselsättning före start"],
     "activity_after": ["sysselsättning efter", "sysselsättning vid avslut"],
     "placement_code": ["platskod", "plats"],
+    "education_level": ["utbildningsnivå", "utbildning", "isced"],
+    "labour_market_status": ["ställning på arbetsmarknaden", "status vid start", "arbetsmarknadsstatus"],
     "followup_90_status": ["uppföljning 90 dagar", "90 dagarsuppföljning", "sysselsättning efter 90 dagar",
                            "uppföljning 90"],
 }
@@ -87,6 +92,7 @@ COLUMN_LABELS = {
     "exit_kind": "exit_kind", "exit_reason": "exit_reason", "support_before": "support_before",
     "activity_before": "activity_before", "activity_after": "activity_after",
     "placement_code": "placement_code", "followup_90_status": "followup_90_status",
+    "education_level": "education_level", "labour_market_status": "labour_market_status",
 }
 ALIASES = {normalise_header(name): key for key, aliases in COLUMNS.items() for name in [key, *aliases]}
 DEFAULT_ASSIGNMENT_MONTHS = 6
@@ -145,6 +151,18 @@ for _kind in ExitKind:
 _GENDERS = {_slug(g.value): g.value for g in Gender} | {_slug(str(g.label)): g.value for g in Gender} | {
     "k": Gender.WOMAN, "m": Gender.MAN, "kvinna": Gender.WOMAN, "icke-binar": Gender.NON_BINARY,
     "ickebinar": Gender.NON_BINARY}
+
+# ISCED groups by code, number range or Swedish name: "isced_3_4", "3-4", "gymnasial" …
+_EDUCATION_LEVELS = {}
+for _level, _range, _name in ((EducationLevel.ISCED_0_2, "0-2", "förgymnasial"),
+                              (EducationLevel.ISCED_3_4, "3-4", "gymnasial"),
+                              (EducationLevel.ISCED_5_8, "5-8", "eftergymnasial")):
+    for _key in (_level.value, str(_level.label), _range, f"isced {_range}", _name):
+        _EDUCATION_LEVELS[_slug(_key)] = _level.value
+_LABOUR_MARKET_STATUSES = {}
+for _status in LabourMarketStatus:
+    for _key in (_status.value, str(_status.label), _status.name):
+        _LABOUR_MARKET_STATUSES[_slug(_key)] = _status.value
 
 
 def _parse_date(value: str) -> dt.date:
@@ -254,6 +272,19 @@ def participants_import(*, user, project: Project, headers: list[str], rows: lis
             error("exit_kind", _("Avslutstyp krävs när slutdatum finns."))
         if kind and not end_date and not cell("end_date"):
             error("end_date", _("Slutdatum krävs när avslutstyp finns."))
+        education_level = labour_market_status = ""
+        if cell("education_level"):
+            education_level = _EDUCATION_LEVELS.get(_slug(cell("education_level")), "")
+            if not education_level:
+                error("education_level", _("Okänd utbildningsnivå: %(value)s (förgymnasial, gymnasial eller "
+                                           "eftergymnasial; ISCED 0-2, 3-4 eller 5-8).") % {
+                                               "value": cell("education_level")})
+        if cell("labour_market_status"):
+            labour_market_status = _LABOUR_MARKET_STATUSES.get(_slug(cell("labour_market_status")), "")
+            if not labour_market_status:
+                error("labour_market_status", _("Okänd ställning på arbetsmarknaden: %(value)s (arbetslös, "
+                                                "långtidsarbetslös, inaktiv eller sysselsatt).") % {
+                                                    "value": cell("labour_market_status")})
         reason = category("exit_reason", reasons, _("avslutsorsak"))
         support = category("support_before", supports, _("försörjning"))
         activity_before = category("activity_before", activities, _("sysselsättning"))
@@ -298,6 +329,7 @@ def participants_import(*, user, project: Project, headers: list[str], rows: lis
                 "referral_date": referral_date, "start_date": start_date, "end_date": end_date, "kind": kind,
                 "reason": reason, "support": support, "activity_before": activity_before,
                 "activity_after": activity_after, "placement": placement, "followup": followup,
+                "education_level": education_level, "labour_market_status": labour_market_status,
             })
     if result.errors:
         return result
@@ -326,6 +358,7 @@ def participants_import(*, user, project: Project, headers: list[str], rows: lis
                 participant=participant, project=project, agency=row["agency"],
                 referral_date=row["referral_date"], start_date=row["start_date"],
                 support_before=row["support"], activity_before=row["activity_before"],
+                education_level=row["education_level"], labour_market_status=row["labour_market_status"],
             )
             result.starts += 1
             if row["placement"] is not None:
@@ -348,6 +381,7 @@ def participants_import(*, user, project: Project, headers: list[str], rows: lis
                     due = row["end_date"] + dt.timedelta(days=90)
                     FollowUp90.objects.create(exit=exit, due_on=due, activity=row["followup"],
                                               done_on=due if row["followup"] else None)
+                    FollowUp6Months.objects.create(exit=exit, due_on=add_months(row["end_date"], 6))
         if dry_run:
             transaction.set_rollback(True)
         else:

@@ -63,6 +63,23 @@ class SurveyStatement(models.Model):
         return f"{self.number}. {self.text}"
 
 
+class EducationLevel(models.TextChoices):
+    """Highest completed education at entry, in the ESF+ indicator's ISCED groups."""
+
+    ISCED_0_2 = "isced_0_2", _("Förgymnasial (ISCED 0–2)")
+    ISCED_3_4 = "isced_3_4", _("Gymnasial (ISCED 3–4)")
+    ISCED_5_8 = "isced_5_8", _("Eftergymnasial (ISCED 5–8)")
+
+
+class LabourMarketStatus(models.TextChoices):
+    """Labour-market status at entry (ESF+): long-term unemployed is a subset of unemployed."""
+
+    UNEMPLOYED = "arbetslös", _("Arbetslös")
+    LONG_TERM_UNEMPLOYED = "långtidsarbetslös", _("Långtidsarbetslös")
+    INACTIVE = "inaktiv", _("Inaktiv (varken arbetar eller söker arbete)")
+    EMPLOYED = "sysselsatt", _("Sysselsatt")
+
+
 class Participant(TimeStampedModel):
     """A person referred to a project, recorded with as little personal data as possible.
 
@@ -143,6 +160,10 @@ class Referral(TimeStampedModel):
                                        blank=True, on_delete=models.PROTECT, related_name="+")
     activity_before = models.ForeignKey(Activity, verbose_name=_("sysselsättning före start"), null=True,
                                         blank=True, on_delete=models.PROTECT, related_name="+")
+    education_level = models.CharField(_("utbildningsnivå"), max_length=20, choices=EducationLevel.choices,
+                                       blank=True)
+    labour_market_status = models.CharField(_("ställning på arbetsmarknaden vid start"), max_length=20,
+                                            choices=LabourMarketStatus.choices, blank=True)
     interests = models.ManyToManyField(OccupationalArea, verbose_name=_("yrkesintressen"), blank=True,
                                        related_name="+")
     adaptation_needs = models.ManyToManyField(Adaptation, verbose_name=_("behov av anpassning"), blank=True,
@@ -257,6 +278,8 @@ class Exit(TimeStampedModel):
                                on_delete=models.PROTECT, related_name="exits")
     activity_after = models.ForeignKey(Activity, verbose_name=_("sysselsättning vid avslut"), null=True,
                                        blank=True, on_delete=models.PROTECT, related_name="+")
+    support_after = models.ForeignKey(SupportKind, verbose_name=_("försörjning vid avslut"), null=True,
+                                      blank=True, on_delete=models.PROTECT, related_name="+")
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registrerad av"), null=True,
                                     blank=True, on_delete=models.SET_NULL, related_name="+")
     history = HistoricalRecords()
@@ -279,6 +302,8 @@ class FollowUp90(TimeStampedModel):
     done_on = models.DateField(_("gjord"), null=True, blank=True)
     activity = models.ForeignKey(Activity, verbose_name=_("sysselsättning efter 90 dagar"), null=True,
                                  blank=True, on_delete=models.PROTECT, related_name="+")
+    support = models.ForeignKey(SupportKind, verbose_name=_("försörjning efter 90 dagar"), null=True,
+                                blank=True, on_delete=models.PROTECT, related_name="+")
     notes = models.TextField(_("anteckningar"), blank=True)
     reminder_sent_at = models.DateTimeField(_("påminnelse skickad"), null=True, blank=True)
 
@@ -292,6 +317,32 @@ class FollowUp90(TimeStampedModel):
 
     def __str__(self):
         return _("90-dagarsuppföljning %(date)s") % {"date": self.due_on}
+
+
+class FollowUp6Months(TimeStampedModel):
+    """Uppföljning sex månader efter avslut (ESF+'s longer-term result), made like the 90-day one."""
+
+    exit = models.OneToOneField(Exit, verbose_name=_("avslut"), on_delete=models.CASCADE,
+                                related_name="followup_6m")
+    due_on = models.DateField(_("ska göras"), db_index=True)
+    done_on = models.DateField(_("gjord"), null=True, blank=True)
+    activity = models.ForeignKey(Activity, verbose_name=_("sysselsättning efter 6 månader"), null=True,
+                                 blank=True, on_delete=models.PROTECT, related_name="+")
+    support = models.ForeignKey(SupportKind, verbose_name=_("försörjning efter 6 månader"), null=True,
+                                blank=True, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(_("anteckningar"), blank=True)
+    reminder_sent_at = models.DateTimeField(_("påminnelse skickad"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("6-månadersuppföljning")
+        verbose_name_plural = _("6-månadersuppföljningar")
+        constraints = [
+            models.CheckConstraint(condition=Q(done_on__isnull=True) | Q(activity__isnull=False),
+                                   name="followup6m_done_has_activity"),
+        ]
+
+    def __str__(self):
+        return _("6-månadersuppföljning %(date)s") % {"date": self.due_on}
 
 
 class SurveyInvitation(TimeStampedModel):

@@ -42,6 +42,7 @@ from participants.models import (
     Competence,
     Exit,
     FollowUp,
+    FollowUp6Months,
     FollowUp90,
     Participant,
     PlanStep,
@@ -126,6 +127,7 @@ def _anonymise(participant_ids: list[int], *, now: dt.datetime) -> None:
     Assessment.objects.filter(referral_id__in=referral_ids).update(obstacles="", resources="", updated_at=now)
     FollowUp.objects.filter(referral_id__in=referral_ids).update(notes="", updated_at=now)
     FollowUp90.objects.filter(exit__referral_id__in=referral_ids).update(notes="", updated_at=now)
+    FollowUp6Months.objects.filter(exit__referral_id__in=referral_ids).update(notes="", updated_at=now)
     Assignment.objects.filter(referral_id__in=referral_ids).update(decline_reason="", updated_at=now)
     PlanStep.objects.filter(referral_id__in=referral_ids).delete()
     Competence.objects.filter(referral_id__in=referral_ids).delete()

@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
-from participants.models import ExitKind, FollowUp90, Participant, Referral
+from participants.models import ExitKind, FollowUp6Months, FollowUp90, Participant, Referral
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_visible_to, placements_visible_to
@@ -84,7 +84,8 @@ def referrals_for_participant(*, user, participant: Participant) -> QuerySet[Ref
         referrals_visible_to(user)
         .filter(participant=participant)
         .select_related("agency", "project", "programme", "support_before", "activity_before", "case_worker",
-                        "assessment", "exit__reason", "exit__activity_after", "exit__followup_90__activity",
+                        "assessment", "exit__reason", "exit__activity_after", "exit__support_after",
+                        "exit__followup_90__activity", "exit__followup_6m__activity",
                         "exit__survey_invitation")
         .prefetch_related("interests", "adaptation_needs", "plan_steps", "competences",
                           Prefetch("follow_ups", to_attr="follow_up_list"),
@@ -172,9 +173,17 @@ def placement_suggestions(*, user, referral: Referral, start_date: dt.date, plan
 
 
 def followups90_due(*, user, on: dt.date | None = None) -> QuerySet[FollowUp90]:
+    return _followups_due(FollowUp90, user=user, on=on)
+
+
+def followups6m_due(*, user, on: dt.date | None = None) -> QuerySet[FollowUp6Months]:
+    return _followups_due(FollowUp6Months, user=user, on=on)
+
+
+def _followups_due(model, *, user, on: dt.date | None):
     on = on or timezone.localdate()
     return (
-        FollowUp90.objects.filter(exit__referral__in=referrals_visible_to(user), due_on__lte=on,
+        model.objects.filter(exit__referral__in=referrals_visible_to(user), due_on__lte=on,
                                   done_on__isnull=True)
         .exclude(exit__kind=ExitKind.REGISTERED_IN_ERROR)
         .select_related("exit__referral__participant", "exit__referral__agency")

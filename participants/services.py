@@ -28,11 +28,14 @@ from participants.models import (
     Activity,
     Assessment,
     Competence,
+    EducationLevel,
     Exit,
     ExitKind,
     ExitReason,
     FollowUp,
+    FollowUp6Months,
     FollowUp90,
+    LabourMarketStatus,
     Participant,
     PlanStep,
     Referral,
@@ -46,6 +49,7 @@ from placements import services as booking
 from placements.models import Assignment
 
 FOLLOWUP_90_DAYS = 90
+FOLLOWUP_LONG_MONTHS = 6
 SURVEY_VALID_DAYS = 60
 
 
@@ -110,6 +114,8 @@ def referral_create(
     start_date: dt.date | None = None,
     support_before: SupportKind | None = None,
     activity_before: Activity | None = None,
+    education_level: str = "",
+    labour_market_status: str = "",
     interests=(),
     adaptation_needs=(),
     wished_municipality: str = "",
@@ -131,6 +137,10 @@ def referral_create(
         errors["programme"] = _("Programmet hör inte till den anvisande myndigheten.")
     if start_date and start_date < referral_date:
         errors["start_date"] = _("Startdatum kan inte vara före anvisningsdatum.")
+    if education_level and education_level not in EducationLevel.values:
+        errors["education_level"] = _("Välj en utbildningsnivå i listan.")
+    if labour_market_status and labour_market_status not in LabourMarketStatus.values:
+        errors["labour_market_status"] = _("Välj en ställning på arbetsmarknaden i listan.")
     code = (code or "").strip()
     normalised_pnr = ""
     if identity == Participant.Identity.IDENTIFIED:
@@ -179,6 +189,7 @@ def referral_create(
         participant=participant, project=project, agency=agency, programme=programme,
         case_worker=user if is_case_worker(user) else None, referral_date=referral_date, start_date=start_date,
         support_before=support_before, activity_before=activity_before,
+        education_level=education_level, labour_market_status=labour_market_status,
         wished_municipality=wished_municipality.strip(), notes=notes.strip(),
     )
     referral.interests.set(interests)
@@ -308,9 +319,10 @@ class ExitResult:
 
 @transaction.atomic
 def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reason: ExitReason | None = None,
-                activity_after: Activity | None = None) -> ExitResult:
-    """Close a start: withdraw open requests, complete occupying assignments, schedule the 90-day follow-up
-    and issue the survey link (not for registrations in error, which are excluded from all figures)."""
+                activity_after: Activity | None = None, support_after: SupportKind | None = None) -> ExitResult:
+    """Close a start: withdraw open requests, complete occupying assignments, schedule the 90-day and
+    6-month follow-ups and issue the survey link (not for registrations in error, which are excluded from all
+    figures)."""
     _check_editable(user, referral)
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if Exit.objects.filter(referral=referral).exists():
@@ -337,42 +349,67 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
                                         end_date=max(exit_date, assignment.start_date))
 
     exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
-                               activity_after=activity_after, recorded_by=user)
+                               activity_after=activity_after, support_after=support_after, recorded_by=user)
     _audit(user, AuditEvent.Action.CREATE, referral, _("Avslut"))
     token = None
     if kind != ExitKind.REGISTERED_IN_ERROR:
-        FollowUp90.objects.create(exit=exit, due_on=exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS))
+        FollowUp90.objects.create(exit=exit, due_on=followup90_due_on(exit_date))
+        FollowUp6Months.objects.create(exit=exit, due_on=followup6m_due_on(exit_date))
         token = survey_invitation_issue(user=user, exit=exit)
     return ExitResult(exit=exit, survey_token=token)
 
 
-@transaction.atomic
-def followup90_record(*, user, followup: FollowUp90, done_on: dt.date, activity: Activity,
-                      notes: str = "") -> FollowUp90:
+def followup90_due_on(exit_date: dt.date) -> dt.date:
+    return exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS)
+
+
+def followup6m_due_on(exit_date: dt.date) -> dt.date:
+    return booking.add_months(exit_date, FOLLOWUP_LONG_MONTHS)
+
+
+def _followup_record(*, user, followup, done_on: dt.date, activity: Activity | None, support: SupportKind | None,
+                     notes: str, activity_message: str, what: str):
     _check_editable(user, followup.exit.referral)
     if activity is None:
-        raise ValidationError({"activity": _("Välj sysselsättning efter 90 dagar.")})
+        raise ValidationError({"activity": activity_message})
     if done_on < followup.exit.exit_date:
         raise ValidationError({"done_on": _("Uppföljningen kan inte göras före avslutet.")})
     followup.done_on = done_on
     followup.activity = activity
+    followup.support = support
     followup.notes = notes.strip()
-    followup.save(update_fields=["done_on", "activity", "notes", "updated_at"])
-    _audit(user, AuditEvent.Action.UPDATE, followup.exit.referral, _("Uppföljning 90 dagar efter avslut"))
+    followup.save(update_fields=["done_on", "activity", "support", "notes", "updated_at"])
+    _audit(user, AuditEvent.Action.UPDATE, followup.exit.referral, what)
     return followup
 
 
-def followup90_send_reminders(*, today: dt.date | None = None) -> int:
-    """E-mail the project leaders about 90-day follow-ups that are due. Each follow-up is claimed with a
+@transaction.atomic
+def followup90_record(*, user, followup: FollowUp90, done_on: dt.date, activity: Activity,
+                      support: SupportKind | None = None, notes: str = "") -> FollowUp90:
+    return _followup_record(user=user, followup=followup, done_on=done_on, activity=activity, support=support,
+                            notes=notes, activity_message=_("Välj sysselsättning efter 90 dagar."),
+                            what=_("Uppföljning 90 dagar efter avslut"))
+
+
+@transaction.atomic
+def followup6m_record(*, user, followup: FollowUp6Months, done_on: dt.date, activity: Activity,
+                      support: SupportKind | None = None, notes: str = "") -> FollowUp6Months:
+    return _followup_record(user=user, followup=followup, done_on=done_on, activity=activity, support=support,
+                            notes=notes, activity_message=_("Välj sysselsättning efter sex månader."),
+                            what=_("Uppföljning sex månader efter avslut"))
+
+
+def _send_followup_reminders(model, *, today: dt.date | None, template: str) -> int:
+    """E-mail the project leaders about follow-ups that are due. Each follow-up is claimed with a
     conditional update, so running twice (or two workers at once) sends one reminder per follow-up."""
     today = today or timezone.localdate()
     due_ids = list(
-        FollowUp90.objects.filter(due_on__lte=today, done_on__isnull=True, reminder_sent_at__isnull=True)
+        model.objects.filter(due_on__lte=today, done_on__isnull=True, reminder_sent_at__isnull=True)
         .exclude(exit__kind=ExitKind.REGISTERED_IN_ERROR)
         .values_list("pk", flat=True)
     )
     claimed = [pk for pk in due_ids
-               if FollowUp90.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+               if model.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
                    reminder_sent_at=timezone.now())]
     if not claimed:
         return 0
@@ -381,10 +418,18 @@ def followup90_send_reminders(*, today: dt.date | None = None) -> int:
     if recipients:
         with translation.override(settings.LANGUAGE_CODE):
             context = {"count": len(claimed), "site_url": settings.SITE_URL}
-            subject = render_to_string("participants/email/followup90_due_subject.txt", context).strip()
-            body = render_to_string("participants/email/followup90_due.txt", context)
+            subject = render_to_string(f"participants/email/{template}_due_subject.txt", context).strip()
+            body = render_to_string(f"participants/email/{template}_due.txt", context)
         send_mail(subject, body, None, recipients)
     return len(claimed)
+
+
+def followup90_send_reminders(*, today: dt.date | None = None) -> int:
+    return _send_followup_reminders(FollowUp90, today=today, template="followup90")
+
+
+def followup6m_send_reminders(*, today: dt.date | None = None) -> int:
+    return _send_followup_reminders(FollowUp6Months, today=today, template="followup6m")
 
 
 class SurveyUnavailable(Exception):

@@ -32,6 +32,7 @@ from participants.forms import (
     AssignmentWithdrawForm,
     CompetenceForm,
     ExitForm,
+    FollowUp6MonthsForm,
     FollowUp90Form,
     FollowUpForm,
     ImportForm,
@@ -42,7 +43,7 @@ from participants.forms import (
     default_period,
 )
 from participants.imports import COLUMNS, ImportFileError, participants_import, read_table
-from participants.models import Exit, FollowUp90, PlanStep, Referral, SurveyStatement
+from participants.models import Exit, FollowUp6Months, FollowUp90, PlanStep, Referral, SurveyStatement
 from participants.permissions import (
     may_see_full_personal_data,
     participants_visible_to,
@@ -162,7 +163,8 @@ def referral_create(request):
                 birth_year=data["birth_year"], first_name=data["first_name"], last_name=data["last_name"],
                 personal_number=data["personal_number"], consent=data["consent"], programme=data["programme"],
                 start_date=data["start_date"], support_before=data["support_before"],
-                activity_before=data["activity_before"], interests=data["interests"],
+                activity_before=data["activity_before"], education_level=data["education_level"],
+                labour_market_status=data["labour_market_status"], interests=data["interests"],
                 adaptation_needs=data["adaptation_needs"], wished_municipality=data["wished_municipality"],
                 notes=data["notes"],
             )
@@ -428,7 +430,8 @@ def exit_create(request, pk: int):
         try:
             result = services.exit_record(user=request.user, referral=referral, exit_date=data["exit_date"],
                                           kind=data["kind"], reason=data["reason"],
-                                          activity_after=data["activity_after"])
+                                          activity_after=data["activity_after"],
+                                          support_after=data["support_after"])
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
@@ -465,41 +468,78 @@ def survey_link(request, pk: int):
     return render(request, "participants/survey_link.html", {"exit": exit, "url": url})
 
 
-@login_required
-def followup90_list(request):
+FOLLOWUP_KINDS = {
+    "90": {"model": FollowUp90, "selector": "followups90_due", "form": FollowUp90Form,
+           "record": "followup90_record", "edit_url": "participants:followup90_edit",
+           "title": _("90-dagarsuppföljningar"), "edit_title": _("Uppföljning 90 dagar efter avslut"),
+           "saved": _("90-dagarsuppföljningen är sparad.")},
+    "6m": {"model": FollowUp6Months, "selector": "followups6m_due", "form": FollowUp6MonthsForm,
+           "record": "followup6m_record", "edit_url": "participants:followup6m_edit",
+           "title": _("6-månadersuppföljningar"), "edit_title": _("Uppföljning sex månader efter avslut"),
+           "saved": _("6-månadersuppföljningen är sparad.")},
+}
+
+
+def _followup_list(request, kind: str):
     user = request.user
     if not selectors.may_use_waiting_list(user):
         raise PermissionDenied
-    followups = list(selectors.followups90_due(user=user, on=timezone.localdate() + dt.timedelta(days=14)))
+    spec = FOLLOWUP_KINDS[kind]
+    due = getattr(selectors, spec["selector"])
+    followups = list(due(user=user, on=timezone.localdate() + dt.timedelta(days=14)))
     audit_log_participants_shown(user=user, participant_ids=[f.exit.referral.participant_id for f in followups],
-                                 detail="90-dagarsuppföljningar", request=request)
+                                 detail=str(spec["title"]), request=request)
     return render(request, "participants/followup90_list.html",
-                  {"followups": followups, "today": timezone.localdate()})
+                  {"followups": followups, "today": timezone.localdate(), "title": spec["title"],
+                   "edit_url": spec["edit_url"]})
+
+
+def _followup_edit(request, pk: int, kind: str):
+    user = request.user
+    _require_full_access(user)
+    spec = FOLLOWUP_KINDS[kind]
+    followup = get_object_or_404(
+        spec["model"].objects.filter(exit__referral__in=referrals_visible_to(user))
+        .select_related("exit__referral__participant", "activity", "support"), pk=pk)
+    referral = _referral(request, followup.exit.referral_id, edit=True)
+    form = spec["form"](request.POST or None, initial={
+        "done_on": followup.done_on or timezone.localdate(), "activity": followup.activity,
+        "support": followup.support, "notes": followup.notes})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            getattr(services, spec["record"])(user=user, followup=followup, done_on=data["done_on"],
+                                              activity=data["activity"], support=data["support"],
+                                              notes=data["notes"])
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, spec["saved"])
+            return redirect(_detail_url(referral))
+    return render(request, "participants/simple_form.html", {
+        "form": form, "referral": referral, "title": spec["edit_title"]})
+
+
+@login_required
+def followup90_list(request):
+    return _followup_list(request, "90")
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup90_edit(request, pk: int):
-    user = request.user
-    _require_full_access(user)
-    followup = get_object_or_404(
-        FollowUp90.objects.filter(exit__referral__in=referrals_visible_to(user))
-        .select_related("exit__referral__participant", "activity"), pk=pk)
-    referral = _referral(request, followup.exit.referral_id, edit=True)
-    form = FollowUp90Form(request.POST or None, initial={
-        "done_on": followup.done_on or timezone.localdate(), "activity": followup.activity, "notes": followup.notes})
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.followup90_record(user=user, followup=followup, done_on=data["done_on"],
-                                       activity=data["activity"], notes=data["notes"])
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, _("90-dagarsuppföljningen är sparad."))
-            return redirect(_detail_url(referral))
-    return render(request, "participants/simple_form.html", {
-        "form": form, "referral": referral, "title": _("Uppföljning 90 dagar efter avslut")})
+    return _followup_edit(request, pk, "90")
+
+
+@login_required
+def followup6m_list(request):
+    return _followup_list(request, "6m")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def followup6m_edit(request, pk: int):
+    return _followup_edit(request, pk, "6m")
 
 
 @never_cache

@@ -29,6 +29,7 @@ from participants.models import (
     Exit,
     ExitKind,
     FollowUp,
+    FollowUp6Months,
     FollowUp90,
     Participant,
     PlanStep,
@@ -150,6 +151,12 @@ TABLE = [
         post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
     Row("participants:followup90_edit", pk("fu90_fk"), "login ok 403  403   404   ok    403",
         label="participants:followup90_edit@other",
+        post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
+    Row("participants:followup6m_list", None,   "login ok   403   403   ok    ok    403"),
+    Row("participants:followup6m_edit", pk("fu6m_af"), "login ok 403  403   ok    404   403",
+        post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
+    Row("participants:followup6m_edit", pk("fu6m_fk"), "login ok 403  403   404   ok    403",
+        label="participants:followup6m_edit@other",
         post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
     Row("participants:survey", lambda w: {"token": SURVEY_TOKEN}, "ok ok ok ok ok ok ok"),
     Row("participants:survey", lambda w: {"token": "no-such-token"}, "404 404 404 404 404 404 404",
@@ -275,6 +282,7 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
                                    reason=categories["reasons"]["arbete"])
         exits[key] = exit
         FollowUp90.objects.create(exit=exit, due_on=dt.date(2026, 5, 30))
+        FollowUp6Months.objects.create(exit=exit, due_on=dt.date(2026, 9, 1))
     SurveyInvitation.objects.create(exit=exits["af"], token_hash=_token_hash(SURVEY_TOKEN),
                                     expires_at=timezone.now() + dt.timedelta(days=30))
     SurveyInvitation.objects.create(exit=exits["fk"], token_hash=_token_hash("other-token"),
@@ -295,7 +303,8 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
         "sup_a": sup_a, "sup_b": sup_b, "r_af": r_af, "r_fk": r_fk, "r_af2": r_af2,
         "p_af": r_af.participant, "p_fk": r_fk.participant, "booking_af": booking_af, "booking_fk": booking_fk,
         "request_a": request_a, "request_b": request_b, "exit_af": exits["af"], "exit_fk": exits["fk"],
-        "fu90_af": exits["af"].followup_90, "fu90_fk": exits["fk"].followup_90, "step_af": step_af,
+        "fu90_af": exits["af"].followup_90, "fu90_fk": exits["fk"].followup_90,
+        "fu6m_af": exits["af"].followup_6m, "fu6m_fk": exits["fk"].followup_6m, "step_af": step_af,
         "step_fk": step_fk, "cw_fk_user": actors["case_worker_fk"],
         "monthly_run": run(ReportRun.Kind.MONTHLY), "final_run": run(ReportRun.Kind.FINAL),
         "failed_run": run(ReportRun.Kind.MONTHLY, ReportRun.Status.FAILED),

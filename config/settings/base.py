@@ -208,6 +208,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "participants.tasks.send_followup90_reminders",
         "schedule": crontab(minute=30, hour=7),
     },
+    "daily-followup6m-reminders": {
+        "task": "participants.tasks.send_followup6m_reminders",
+        "schedule": crontab(minute=35, hour=7),
+    },
     "monthly-steering-group-report": {
         "task": "reporting.tasks.build_monthly_reports",
         "schedule": crontab(minute=0, hour=6, day_of_month=1),
