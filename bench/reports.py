@@ -36,7 +36,8 @@ from core.pdf import render_pdf
 from organisations.models import Project
 from reporting.documents import final_context, monthly_context
 from reporting.models import FinalReportText
-from reporting.selectors import final_figures, monthly_figures, previous_month
+from core.dates import previous_month
+from reporting.selectors import final_figures, monthly_figures
 from reporting.services import STOCKHOLM
 
 kind, trace = sys.argv[1], sys.argv[2] == "trace"

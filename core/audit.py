@@ -1,11 +1,11 @@
+from simple_history.models import HistoricalRecords
+
 from core.models import AuditEvent
 
 
 def current_request():
     """The request being served, if any: simple_history's HistoryRequestMiddleware keeps it for the thread, so a
     service called from a view logs the client's address without taking the request as an argument."""
-    from simple_history.models import HistoricalRecords
-
     return getattr(HistoricalRecords.context, "request", None)
 
 

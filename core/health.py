@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import connection
 
+from config.celery import app
+
 
 def database_status() -> str:
     try:
@@ -22,8 +24,6 @@ def broker_status() -> str:
     broker makes /healthz answer 503 instead of hanging the health check."""
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "eager"
-    from config.celery import app
-
     try:
         # One attempt with 1-second socket timeouts: a Redis that accepts but never answers used to take
         # two attempts of the broker's 3-second timeout, 5.5 s in all (tests/faults/test_redis_faults.py).

@@ -1,3 +1,5 @@
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -27,7 +29,5 @@ class RequireMFAMiddleware:
             return False
         if request.path.startswith(_MFA_EXEMPT_PREFIXES):
             return False
-        from allauth.mfa.models import Authenticator
-        from allauth.mfa.utils import is_mfa_enabled
 
         return not is_mfa_enabled(user, types=[Authenticator.Type.TOTP])

@@ -15,6 +15,8 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +48,6 @@ def _static_path(url: str) -> str | None:
 
 
 def make_url_fetcher():
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
@@ -71,8 +71,6 @@ def render_html(template_name: str, context: dict) -> str:
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """Render a Django template to PDF bytes (Swedish, Stockholm time, tagged, fonts embedded)."""
-    from weasyprint import HTML
-
     html = render_html(template_name, context)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
     return document.write_pdf(**PDF_OPTIONS)

@@ -1,7 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from organisations.models import Supervisor
+from core.models import Role
+from organisations.models import Agency, Organisation, Supervisor, Unit
 from organisations.permissions import organisations_managed_by, units_managed_by
 
 
@@ -56,9 +57,6 @@ class AccountForm(forms.Form):
     agency = forms.ModelChoiceField(label=_("Myndighet (för handläggare)"), queryset=None, required=False)
 
     def __init__(self, *args, **kwargs):
-        from core.models import Role
-        from organisations.models import Agency, Organisation, Unit
-
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = Role.choices
         self.fields["organisation"].queryset = Organisation.objects.all()

@@ -7,4 +7,4 @@ class ParticipantsConfig(AppConfig):
     verbose_name = _("Deltagare")
 
     def ready(self):
-        from participants import panels  # noqa: F401 - registers the start-page panels
+        from participants import panels  # noqa: F401, PLC0415 - registers the panels once the app registry is ready

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import add_months
 from core.models import Gender
 from core.roles import is_leader
 from organisations.models import Adaptation, Agency, AgencyProgramme, OccupationalArea, Project
@@ -266,6 +267,4 @@ class ImportForm(StyledForm):
 
 
 def default_period(start: dt.date, months: int = 3) -> tuple[dt.date, dt.date]:
-    from placements.services import add_months
-
     return start, add_months(start, months) - dt.timedelta(days=1)

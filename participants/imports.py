@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
+from core.dates import add_months
 from core.models import AuditEvent, Gender
 from core.roles import is_leader
 from organisations.models import Agency, Project
@@ -34,7 +35,6 @@ from participants.models import (
 from placements import imports as placement_imports
 from placements.imports import ImportFileError
 from placements.models import Assignment, Placement
-from placements.services import add_months
 
 __all__ = ["ImportFileError", "participants_import", "read_table"]
 

@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from participants import services
+from participants.retention import purge_expired as purge
 
 
 @shared_task(name="participants.tasks.send_followup90_reminders", acks_late=True)
@@ -18,6 +19,4 @@ def send_followup6m_reminders() -> int:
 @shared_task(name="participants.tasks.purge_expired", acks_late=True)
 def purge_expired() -> int:
     """Daily gallring: anonymise participants past the retention period, delete expired audit events."""
-    from participants.retention import purge_expired as purge
-
     return len(purge().participant_ids)

@@ -50,6 +50,7 @@ from participants.permissions import (
     referrals_editable_by,
     referrals_visible_to,
 )
+from placements import services as placement_services
 from placements.models import Assignment
 from placements.permissions import assignments_visible_to, placements_visible_to
 
@@ -321,21 +322,17 @@ def assignment_start(request, pk: int):
 @login_required
 @require_POST
 def assignment_complete(request, pk: int):
-    from placements.services import assignment_complete as complete
-
     assignment = _assignment(request, pk)
     return _run_assignment_action(request, assignment, AssignmentCompleteForm(request.POST), lambda d: (
-        complete(user=request.user, assignment=assignment, end_date=d["end_date"])))
+        placement_services.assignment_complete(user=request.user, assignment=assignment, end_date=d["end_date"])))
 
 
 @login_required
 @require_POST
 def assignment_withdraw(request, pk: int):
-    from placements.services import assignment_withdraw as withdraw
-
     assignment = _assignment(request, pk)
     return _run_assignment_action(request, assignment, AssignmentWithdrawForm(request.POST), lambda d: (
-        withdraw(user=request.user, assignment=assignment, reason=d["reason"])))
+        placement_services.assignment_withdraw(user=request.user, assignment=assignment, reason=d["reason"])))
 
 
 # --- follow-ups, plan, competence card -----------------------------------------------------------

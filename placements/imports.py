@@ -31,10 +31,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from core.roles import is_leader
 from organisations.models import Adaptation, ManagerScope, OccupationalArea, Organisation, Supervisor, Unit
 from organisations.permissions import organisation_with_descendant_ids, organisations_managed_by, units_managed_by
 from placements.models import Placement
 from placements.permissions import placements_editable_by
+from placements.selectors import future_peak_occupancy
+from placements.services import import_write_row
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 20_000
@@ -470,8 +473,6 @@ def _plan_row(row_number, cells, lookups: _Lookups, errors, seen_codes, new_unit
             adaptations.append(adaptation)
 
     if existing is not None and capacity is not None and capacity < existing.capacity:
-        from placements.selectors import future_peak_occupancy
-
         booked = future_peak_occupancy(placement=existing)
         if capacity < booked:
             error("capacity", _("Antal platser kan inte vara lägre än antalet bokade deltagare framöver (%(n)s).")
@@ -499,8 +500,6 @@ def _present(cells) -> set[str]:
 
 
 def _leader(user) -> bool:
-    from core.roles import is_leader
-
     return user is None or is_leader(user)
 
 
@@ -515,8 +514,6 @@ class ImportRefused(Exception):
 
 def apply_import(header, rows, *, user, attested: bool, notices=()) -> ImportPlan:
     """Validate and write all rows in one transaction; any invalid row raises ImportRefused and writes nothing."""
-    from placements.services import import_write_row
-
     with transaction.atomic():
         plan = plan_import(header, rows, user=user, notices=notices)
         if not plan.ok:

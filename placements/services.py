@@ -5,7 +5,6 @@ placement row (SELECT … FOR UPDATE on PostgreSQL) inside a transaction and re-
 of the period before it writes, so two people confirming the last free slot at once cannot both win.
 """
 
-import calendar
 import datetime as dt
 
 from django.conf import settings
@@ -17,20 +16,15 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
-from core.models import AuditEvent
+from core.dates import add_months
+from core.models import AuditEvent, Role, User
 from core.roles import is_case_worker, is_leader
 from organisations.models import Unit
 from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
 from organisations.selectors import managers_of_unit
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
-from placements.selectors import future_peak_occupancy, peak_occupancy
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+from placements.selectors import future_peak_occupancy, peak_occupancy, placement_list, with_free_slot
 
 
 def _may_request_for(user, referral) -> bool:
@@ -394,8 +388,6 @@ def free_placements_digest_send(*, on: dt.date | None = None) -> int:
     The area is AgencyMembership.municipality when set (matched to the unit's municipality), else the
     whole region. Case workers with nothing to read get no e-mail.
     """
-    from core.models import Role, User
-    from placements.selectors import placement_list, with_free_slot
 
     on = on or timezone.localdate()
     free = list(

@@ -7,4 +7,4 @@ class ReportingConfig(AppConfig):
     verbose_name = _("Rapporter")
 
     def ready(self):
-        from reporting import panels  # noqa: F401 - registers the start-page panels
+        from reporting import panels  # noqa: F401, PLC0415 - registers the panels once the app registry is ready

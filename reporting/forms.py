@@ -4,10 +4,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.dates import month_end, previous_month
 from organisations.models import Project
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import kinds_requestable_by
-from reporting.selectors import month_end, previous_month
 
 
 class DateInput(forms.DateInput):

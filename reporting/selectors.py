@@ -34,11 +34,13 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, ExtractYear, Least, TruncMonth
 from django.utils import timezone
 
+from core.dates import add_months, month_end, month_start
 from core.models import Gender
 from organisations.models import Agency, Organisation, Project, ProjectGroupMember, ProjectPartner
 from participants.models import (
     Exit,
     ExitKind,
+    ExitReason,
     FollowUp90,
     Participant,
     Referral,
@@ -82,26 +84,6 @@ def equality_threshold_days() -> int:
 
 def equality_threshold_share() -> float:
     return float(getattr(settings, "REPORT_EQUALITY_THRESHOLD_SHARE", 0.20))
-
-
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(day: dt.date) -> dt.date:
-    return add_months(month_start(day), 1) - dt.timedelta(days=1)
-
-
-def previous_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
-    """(first, last) day of the month before `today` (default: today in Stockholm)."""
-    today = today or timezone.localdate()
-    last = month_start(today) - dt.timedelta(days=1)
-    return month_start(last), last
 
 
 def valid_referrals(project: Project) -> QuerySet[Referral]:
@@ -501,8 +483,6 @@ def _meta(kind: str, project: Project, start: dt.date, end: dt.date) -> dict:
 
 
 def _category_names() -> dict:
-    from participants.models import ExitReason
-
     return {"exit_reasons": dict(ExitReason.objects.values_list("code", "name"))}
 
 

@@ -5,8 +5,9 @@ from django.conf import settings
 
 from reporting import services
 
-HARD_LIMIT = int(getattr(settings, "CELERY_TASK_TIME_LIMIT", None) or 15 * 60)
-SOFT_LIMIT = int(getattr(settings, "CELERY_TASK_SOFT_TIME_LIMIT", None) or HARD_LIMIT - 60)
+# The limits are settings (config/settings/base.py), read from there only.
+HARD_LIMIT = settings.CELERY_TASK_TIME_LIMIT
+SOFT_LIMIT = settings.CELERY_TASK_SOFT_TIME_LIMIT
 
 
 @shared_task(

@@ -4,6 +4,8 @@ Leader and steering group only: every other role gets 403, anonymous users the l
 fetched through reporting.permissions.runs_visible_to (the steering group sees monthly runs only).
 """
 
+from urllib.parse import quote
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -168,8 +170,6 @@ def run_figures(request, pk, fmt):
 
 
 def _quote(value: str) -> str:
-    from urllib.parse import quote
-
     return quote(value)
 
 

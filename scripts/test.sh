@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `make test`: lint, check that every model change has a migration, then the whole test suite.
-# All three run even when an earlier one fails; the exit code is non-zero if any failed.
+# `make test`: lint, the import layers, check that every model change has a migration, then the whole test
+# suite. All four run even when an earlier one fails; the exit code is non-zero if any failed.
 # Extra arguments go to pytest (scripts/test.sh -x core/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,9 @@ failed=()
 
 echo "==> ruff check ."
 .venv/bin/ruff check . || failed+=("ruff")
+
+echo "==> lint-imports (app layers: demo > reporting > participants > placements > organisations > core)"
+.venv/bin/lint-imports --no-cache || failed+=("lint-imports (en app importerar uppåt i lagren)")
 
 echo "==> manage.py makemigrations --check --dry-run"
 .venv/bin/python manage.py makemigrations --check --dry-run || failed+=("makemigrations (en modelländring saknar migrering)")
