@@ -7,7 +7,8 @@ from django.urls import reverse
 from core.roles import may_see_individuals
 
 # Paths an account without MFA may still use: sign-in/out, setting up MFA itself, assets, health, language.
-_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/participants/survey/")
+_MFA_EXEMPT_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/", "/participants/survey/", "/tillganglighet/",
+                        "/favicon.ico")
 
 
 class RequireMFAMiddleware:

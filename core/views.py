@@ -1,10 +1,12 @@
 import csv
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import JsonResponse, StreamingHttpResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -26,6 +28,18 @@ def healthz(request):
     healthy = database == "ok" and broker in ("ok", "eager")
     return JsonResponse({"status": "ok" if healthy else "error", "database": database, "broker": broker},
                         status=200 if healthy else 503)
+
+
+@require_GET
+def accessibility_statement(request):
+    """The tillgänglighetsredogörelse, open to everyone (the law asks for it to be public)."""
+    return render(request, "core/accessibility.html", {"contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL})
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page links; send them to the static icon."""
+    return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
 @login_required

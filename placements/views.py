@@ -108,7 +108,7 @@ def placement_list_view(request):
     partial = bool(request.htmx and not request.htmx.boosted)
     if partial:
         # The unit choices follow the organisation filter: swap the unit <select> out of band.
-        context["unit_select_oob"] = placement_filter.form["unit"].as_widget(attrs={"hx-swap-oob": "true"})
+        context["unit_select_oob"] = placement_filter.form["unit"].as_widget(attrs={"data-hx-swap-oob": "true"})
     template = "placements/_results.html" if partial else "placements/placement_list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])

@@ -116,7 +116,7 @@ def run_detail(request, pk):
 @login_required
 @require_GET
 def run_status(request, pk):
-    """The polled partial: it carries hx-trigger="every 2s" only while the run is queued or running."""
+    """The polled partial: it carries data-hx-trigger="every 2s" only while the run is queued or running."""
     run = _visible_run(request, pk)
     return render(request, "reporting/_run_status.html", _run_context(request, run))
 

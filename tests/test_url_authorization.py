@@ -75,6 +75,8 @@ def pk(key):
 TABLE = [
     Row("home", None,                           "login ok   ok    ok    ok    ok    ok"),
     Row("healthz", None,                        "ok    ok   ok    ok    ok    ok    ok"),
+    Row("accessibility", None,                  "ok    ok   ok    ok    ok    ok    ok"),
+    Row("favicon", None,                        "ok    ok   ok    ok    ok    ok    ok"),
     Row("set_language", None,                   "ok    ok   ok    ok    ok    ok    ok",
         post=lambda w: {"language": "sv", "next": "/"}, post_expect="ok ok ok ok ok ok ok"),
     Row("core:audit_log", None,                 "login ok   403   403   403   403   403"),
@@ -448,7 +450,7 @@ def test_post_only_views_let_the_allowed_roles_through(client, world, row):
             assert _outcome(client.post(url, row.post(world))) == "ok", (actor, url)
 
 
-MFA_EXEMPT_NAMES = {"healthz", "set_language", "participants:survey"}
+MFA_EXEMPT_NAMES = {"healthz", "set_language", "participants:survey", "accessibility", "favicon"}
 
 
 @pytest.mark.parametrize("actor", ["leader", "manager_a", "case_worker_af"])

@@ -166,6 +166,8 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Självklart <noreply@sjalvklart.test>")
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
+# Where users report accessibility problems (the accessibility statement names it).
+ACCESSIBILITY_CONTACT_EMAIL = env("ACCESSIBILITY_CONTACT_EMAIL", default="tillganglighet@sjalvklart.test")
 
 # One hour without a request signs the user out: the registry holds health and social-services data.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60)

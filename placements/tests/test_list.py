@@ -135,7 +135,7 @@ def test_htmx_request_gets_only_the_results(leader_client, placement_a):
     assert "HX-Request" in partial["Vary"]
     # The filter form drives htmx and pushes the URL; a plain submit works without JavaScript.
     html = full.content.decode()
-    assert 'hx-get="/placements/"' in html and 'hx-push-url="true"' in html and 'method="get"' in html
+    assert 'data-hx-get="/placements/"' in html and 'data-hx-push-url="true"' in html and 'method="get"' in html
 
 
 def test_invalid_filter_value_shows_error_not_crash(leader_client, placement_a):
@@ -178,7 +178,7 @@ def test_unit_choices_follow_organisation_when_there_are_many(leader_client, org
     assert "Välj en organisation först" in str(form.fields["unit"].help_text)
     response = leader_client.get(LIST, {"organisation": org_a.pk}, headers={"HX-Request": "true"})
     body = response.content.decode()
-    assert 'hx-swap-oob="true"' in body and unit_a.name in body and unit_b.name not in body
+    assert 'data-hx-swap-oob="true"' in body and unit_a.name in body and unit_b.name not in body
     # A bookmarked unit filter still works although its organisation is not chosen.
     assert titles(leader_client.get(LIST, {"unit": unit_a.pk})) == ["Lagerarbete"]
 

@@ -143,7 +143,7 @@ def test_status_partial_polls_until_final(client, leader, report_project, monthl
     queued = ReportRun.objects.create(kind="monthly", project=report_project, period_start=MARCH[0],
                                       period_end=MARCH[1])
     html = client.get(reverse("reporting:run_status", args=[queued.pk])).content.decode()
-    assert 'hx-trigger="every 2s"' in html
+    assert 'data-hx-trigger="every 2s"' in html
     assert reverse("reporting:run_detail", args=[queued.pk]) in html     # plain link fallback
     html = client.get(reverse("reporting:run_status", args=[monthly_run.pk])).content.decode()
     assert "hx-trigger" not in html
@@ -194,7 +194,7 @@ def test_request_with_broker_down_keeps_the_row_and_says_so(client, leader, repo
     assert run.status == ReportRun.Status.QUEUED
     text = response.content.decode()
     assert "byggs så snart kön fungerar igen" in text
-    assert 'hx-trigger="every 2s"' in text
+    assert 'data-hx-trigger="every 2s"' in text
 
 
 def test_request_builds_the_report(client, leader, report_project, march_data,
