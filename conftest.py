@@ -78,7 +78,11 @@ def pytest_sessionfinish(session, exitstatus):
 # concurrency) flushes every table afterwards, so tests after it would run without them; this puts
 # them back, from the very same migration code, before each test that uses the database.
 
-_CATEGORY_SEEDS = ("organisations.migrations.0002_seed_categories", "participants.migrations.0003_seed_categories")
+_CATEGORY_SEEDS = (
+    "organisations.migrations.0002_seed_categories",
+    "organisations.migrations.0004_seed_cost_categories",
+    "participants.migrations.0003_seed_categories",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -17,6 +17,7 @@ class CategoryBase(models.Model):
     name = models.CharField(_("namn"), max_length=120)
     sort_order = models.PositiveSmallIntegerField(_("sorteringsordning"), default=0)
     active = models.BooleanField(_("aktiv"), default=True)
+    history = HistoricalRecords(inherit=True)
 
     class Meta:
         abstract = True
@@ -61,6 +62,10 @@ class Organisation(TimeStampedModel):
         _("mål för platser (% av anställda)"), max_digits=5, decimal_places=2, default=Decimal("3.00"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
+    baseline_percent = models.DecimalField(
+        _("utgångsläge (platser i % av anställda vid projektstart)"), max_digits=5, decimal_places=2, null=True,
+        blank=True, validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -87,6 +92,11 @@ class Unit(TimeStampedModel):
     name = models.CharField(_("namn"), max_length=200)
     municipality = models.CharField(_("kommun"), max_length=100)
     address = models.CharField(_("adress"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postnummer"), max_length=10, blank=True)
+    postal_town = models.CharField(_("postort"), max_length=100, blank=True)
+    manager_name = models.CharField(_("chef"), max_length=200, blank=True)
+    manager_email = models.EmailField(_("chefens e-post"), blank=True)
+    manager_phone = models.CharField(_("chefens telefon"), max_length=40, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -191,6 +201,42 @@ class Project(TimeStampedModel):
         return self.name
 
 
+class CostCategory(CategoryBase):
+    """A budget's cost category (ESF: personal, externa tjänster, lokaler, …)."""
+
+    class Meta(CategoryBase.Meta):
+        verbose_name = _("kostnadsslag")
+        verbose_name_plural = _("kostnadsslag")
+
+
+class BudgetLine(models.Model):
+    """The project's budget for one cost category, with the co-financing in cash and in kind."""
+
+    project = models.ForeignKey(Project, verbose_name=_("projekt"), on_delete=models.CASCADE,
+                                related_name="budget_lines")
+    category = models.ForeignKey(CostCategory, verbose_name=_("kostnadsslag"), on_delete=models.PROTECT,
+                                 related_name="budget_lines")
+    amount = models.DecimalField(_("budget (kr)"), max_digits=12, decimal_places=0, default=0,
+                                 validators=[MinValueValidator(Decimal("0"))])
+    cash_co_financing = models.DecimalField(_("kontant medfinansiering (kr)"), max_digits=12, decimal_places=0,
+                                            default=0, validators=[MinValueValidator(Decimal("0"))])
+    in_kind_co_financing = models.DecimalField(_("medfinansiering i annat än pengar (kr)"), max_digits=12,
+                                               decimal_places=0, default=0,
+                                               validators=[MinValueValidator(Decimal("0"))])
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("budgetpost")
+        verbose_name_plural = _("budgetposter")
+        ordering = ["category__sort_order", "category__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "category"], name="budget_line_one_per_category"),
+        ]
+
+    def __str__(self):
+        return f"{self.category}: {self.amount} kr"
+
+
 class ProjectPartner(models.Model):
     class PartnerRole(models.TextChoices):
         OWNER = "owner", _("Projektägare")
@@ -204,6 +250,7 @@ class ProjectPartner(models.Model):
     contribution = models.TextField(_("bidrag"), blank=True)
     co_financing_amount = models.DecimalField(_("medfinansiering (kr)"), max_digits=12, decimal_places=0,
                                               default=0)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("samverkanspart")
@@ -230,6 +277,7 @@ class ProjectGroupMember(models.Model):
     title = models.CharField(_("titel/roll"), max_length=200, blank=True)
     email = models.EmailField(_("e-post"), blank=True)
     gender = models.CharField(_("kön"), max_length=20, choices=Gender.choices, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("gruppmedlem")

@@ -47,6 +47,17 @@ def organisations_managed_by(user) -> QuerySet[Organisation]:
     return Organisation.objects.filter(Q(pk__in=org_ids) | Q(units__pk__in=unit_ids)).distinct()
 
 
+def unit_organisations_for(user) -> QuerySet[Organisation]:
+    """Organisations in which the user may add units: the leader anywhere; a manager in the organisations
+    (and sub-organisations) they manage as a whole, not where they are bound to one unit only."""
+    if is_leader(user):
+        return Organisation.objects.all()
+    if not is_manager(user):
+        return Organisation.objects.none()
+    org_ids, _unit_ids = _manager_scope(user)
+    return Organisation.objects.filter(pk__in=org_ids)
+
+
 def organisations_visible_to(user) -> QuerySet[Organisation]:
     """Host organisations and their figures are not personal data: every signed-in role sees them."""
     if not user.is_authenticated:

@@ -17,3 +17,22 @@ def managers_of_unit(unit: Unit) -> QuerySet[User]:
         role=Role.MANAGER,
         is_active=True,
     ).distinct()
+
+
+def organisation_tree(queryset) -> list:
+    """The organisations in hierarchy order (each parent followed by its children), each with `depth` set."""
+    rows = list(queryset.order_by("name"))
+    by_parent: dict = {}
+    ids = {row.pk for row in rows}
+    for row in rows:
+        by_parent.setdefault(row.parent_id if row.parent_id in ids else None, []).append(row)
+    ordered = []
+
+    def walk(parent_id, depth):
+        for row in by_parent.get(parent_id, []):
+            row.depth = depth
+            ordered.append(row)
+            walk(row.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered

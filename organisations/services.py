@@ -7,17 +7,35 @@ from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.models import AuditEvent, Role, User
 from core.roles import is_leader
-from organisations.models import AgencyMembership, ManagerScope, Organisation, Project, Supervisor, Unit
-from organisations.permissions import organisations_managed_by, supervisors_editable_by, units_managed_by
+from organisations.models import (
+    AgencyMembership,
+    BudgetLine,
+    CategoryBase,
+    ManagerScope,
+    Organisation,
+    Project,
+    ProjectGroupMember,
+    ProjectPartner,
+    Supervisor,
+    Unit,
+)
+from organisations.permissions import (
+    organisation_with_descendant_ids,
+    organisations_managed_by,
+    supervisors_editable_by,
+    unit_organisations_for,
+    units_managed_by,
+)
 
 SUPERVISOR_FIELDS = ("organisation", "unit", "name", "email", "phone", "training_completed_on")
 
@@ -169,3 +187,130 @@ def account_deactivate(*, user, account, request=None):
         audit_log(user=user, action=AuditEvent.Action.UPDATE, obj=account, detail="Konto inaktiverat",
                   request=request)
     return account
+
+
+# --- Set-up: organisations, units, the project, category lists -------------------------------------------
+
+ORGANISATION_FIELDS = ("name", "kind", "parent", "employee_count", "baseline_percent", "placement_target_percent")
+UNIT_FIELDS = ("organisation", "name", "municipality", "address", "postal_code", "postal_town", "manager_name",
+               "manager_email", "manager_phone")
+PROJECT_FIELDS = ("slug", "name", "owner", "funder", "start_date", "end_date", "target_participants",
+                  "target_work_or_studies_percent", "target_placements", "budget_total", "budget_spent")
+PARTNER_FIELDS = ("name", "role", "contribution", "co_financing_amount")
+BUDGET_FIELDS = ("category", "amount", "cash_co_financing", "in_kind_co_financing")
+MEMBER_FIELDS = ("group", "name", "represents", "title", "email", "gender")
+CATEGORY_FIELDS = ("code", "name", "sort_order", "active")
+
+
+def _require_leader_or_denied(user) -> None:
+    if not is_leader(user):
+        raise PermissionDenied
+
+
+def _write(instance, *, user, allowed: tuple[str, ...], values: dict):
+    """Set the given fields, validate the whole row (model validators and constraints), save with history."""
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown fields: {sorted(unknown)}")
+    for name, value in values.items():
+        setattr(instance, name, value.strip() if isinstance(value, str) else value)
+    for name in ("email", "manager_email"):
+        if isinstance(getattr(instance, name, None), str):
+            setattr(instance, name, getattr(instance, name).lower())
+    instance._history_user = user
+    instance.full_clean()
+    instance.save()
+    return instance
+
+
+@transaction.atomic
+def organisation_save(*, user, organisation: Organisation | None = None, **values) -> Organisation:
+    """Create or change a host organisation (project leader). A parent may not be the organisation itself or
+    one below it, so the hierarchy stays a tree."""
+    _require_leader_or_denied(user)
+    parent = values.get("parent")
+    if (organisation is not None and organisation.pk and parent is not None
+            and parent.pk in organisation_with_descendant_ids({organisation.pk})):
+        raise ValidationError({"parent": _("En organisation kan inte ligga under sig själv eller sina "
+                                               "underorganisationer.")})
+    return _write(organisation or Organisation(), user=user, allowed=ORGANISATION_FIELDS, values=values)
+
+
+@transaction.atomic
+def unit_save(*, user, unit: Unit | None = None, **values) -> Unit:
+    """Create or change a unit: the project leader anywhere, a manager in the organisations they manage."""
+    if unit is not None and unit.pk and not units_managed_by(user).filter(pk=unit.pk).exists():
+        raise PermissionDenied
+    organisation = values.get("organisation") or (unit.organisation if unit else None)
+    if organisation is None:
+        raise ValidationError({"organisation": _("Välj organisation.")})
+    moved = unit is not None and unit.pk and unit.organisation_id != organisation.pk
+    if (unit is None or moved) and not unit_organisations_for(user).filter(pk=organisation.pk).exists():
+        raise PermissionDenied(_("Du kan bara lägga upp enheter i en organisation du är chef för."))
+    try:
+        with transaction.atomic():
+            return _write(unit or Unit(), user=user, allowed=UNIT_FIELDS, values=values)
+    except IntegrityError:
+        raise ValidationError({"name": _("Det finns redan en enhet med det namnet i organisationen.")}) from None
+
+
+@transaction.atomic
+def project_save(*, user, project: Project | None = None, **values) -> Project:
+    _require_leader_or_denied(user)
+    start, end = values.get("start_date"), values.get("end_date")
+    if start and end and end < start:
+        raise ValidationError({"end_date": _("Slutdatum kan inte vara före startdatum.")})
+    return _write(project or Project(), user=user, allowed=PROJECT_FIELDS, values=values)
+
+
+@transaction.atomic
+def project_partner_save(*, user, project: Project, partner: ProjectPartner | None = None,
+                         **values) -> ProjectPartner:
+    _require_leader_or_denied(user)
+    return _write(partner or ProjectPartner(project=project), user=user, allowed=PARTNER_FIELDS, values=values)
+
+
+@transaction.atomic
+def budget_line_save(*, user, project: Project, line: BudgetLine | None = None, **values) -> BudgetLine:
+    _require_leader_or_denied(user)
+    category = values.get("category")
+    duplicate = BudgetLine.objects.filter(project=project, category=category)
+    if line is not None and line.pk:
+        duplicate = duplicate.exclude(pk=line.pk)
+    if category is not None and duplicate.exists():
+        raise ValidationError({"category": _("Kostnadsslaget finns redan i budgeten; ändra den raden.")})
+    return _write(line or BudgetLine(project=project), user=user, allowed=BUDGET_FIELDS, values=values)
+
+
+@transaction.atomic
+def group_member_save(*, user, project: Project, member: ProjectGroupMember | None = None,
+                      **values) -> ProjectGroupMember:
+    _require_leader_or_denied(user)
+    return _write(member or ProjectGroupMember(project=project), user=user, allowed=MEMBER_FIELDS, values=values)
+
+
+@transaction.atomic
+def project_row_delete(*, user, row: ProjectPartner | BudgetLine | ProjectGroupMember) -> None:
+    """Remove a partner, budget line or group member (the deletion stays in the change history)."""
+    _require_leader_or_denied(user)
+    row._history_user = user
+    row.delete()
+
+
+@transaction.atomic
+def category_save(*, user, model: type[CategoryBase], entry: CategoryBase | None = None, **values) -> CategoryBase:
+    """Add or change an entry of a category list. Entries are never deleted (rows point to them); a leader
+    deactivates them instead, so they disappear from the choices but old records keep their value."""
+    _require_leader_or_denied(user)
+    extra = {name for name in values if name not in CATEGORY_FIELDS}
+    allowed = CATEGORY_FIELDS + tuple(name for name in extra if name in {f.name for f in model._meta.fields}
+                                      and name not in {"id"})
+    if entry is None and not values.get("code"):
+        values["code"] = slugify(values.get("name", ""), allow_unicode=False)[:60]
+    if entry is not None and entry.pk:
+        values.pop("code", None)  # the stable import value never changes
+    try:
+        with transaction.atomic():
+            return _write(entry or model(), user=user, allowed=allowed, values=values)
+    except IntegrityError:
+        raise ValidationError({"name": _("Det finns redan en post med den koden.")}) from None

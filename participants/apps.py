@@ -7,4 +7,11 @@ class ParticipantsConfig(AppConfig):
     verbose_name = _("Deltagare")
 
     def ready(self):
-        from participants import panels  # noqa: F401, PLC0415 - registers the panels once the app registry is ready
+        # Imported once the app registry is ready: panels and the category lists register themselves here.
+        from organisations.categories import register_category_list  # noqa: PLC0415
+        from participants import panels  # noqa: F401, PLC0415
+        from participants.models import Activity, ExitReason, SupportKind  # noqa: PLC0415
+
+        register_category_list("forsorjning", SupportKind)
+        register_category_list("sysselsattning", Activity)
+        register_category_list("avslutsorsaker", ExitReason)

@@ -211,6 +211,7 @@ class PlanStep(TimeStampedModel):
     description = models.CharField(_("steg"), max_length=300)
     due_on = models.DateField(_("klart senast"), null=True, blank=True)
     done_on = models.DateField(_("klart"), null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("steg i individuell plan")
@@ -230,6 +231,7 @@ class Competence(TimeStampedModel):
     description = models.TextField(_("beskrivning"), blank=True)
     validated_on = models.DateField(_("validerad"))
     validated_by = models.CharField(_("validerad av"), max_length=200, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("kompetens")
@@ -251,6 +253,7 @@ class FollowUp(TimeStampedModel):
     notes = models.TextField(_("anteckningar"), blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("skriven av"), null=True, blank=True,
                                on_delete=models.SET_NULL, related_name="+")
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("uppföljning")
@@ -378,3 +381,41 @@ class SurveyAnswer(models.Model):
 
     def __str__(self):
         return f"{self.statement.number}: {'ja' if self.agrees else 'nej'}"
+
+
+class Correction(models.Model):
+    """A correction of a recorded fact (exit, referral, follow-up, plan step, competence), with its reason.
+
+    The values before and after are in the record's change history; this row says why, and which dates the
+    correction touched, so a report already built for a period covering them can say it was corrected."""
+
+    class Kind(models.TextChoices):
+        EXIT = "exit", _("Avslut")
+        REFERRAL = "referral", _("Inskrivning")
+        FOLLOW_UP = "follow_up", _("Uppföljning")
+        PLAN_STEP = "plan_step", _("Steg i individuell plan")
+        COMPETENCE = "competence", _("Kompetens")
+        IDENTITY = "identity", _("Samtycke och identifiering")
+
+    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), null=True, blank=True,
+                                 on_delete=models.CASCADE, related_name="corrections")
+    participant = models.ForeignKey(Participant, verbose_name=_("deltagare"), on_delete=models.CASCADE,
+                                    related_name="corrections")
+    kind = models.CharField(_("vad"), max_length=20, choices=Kind.choices)
+    object_id = models.PositiveIntegerField(_("post"))
+    fields = models.CharField(_("ändrade fält"), max_length=300)
+    reason = models.TextField(_("skäl"))
+    affects_from = models.DateField(_("påverkar från"), null=True, blank=True)
+    affects_to = models.DateField(_("påverkar till"), null=True, blank=True)
+    affects_figures = models.BooleanField(_("påverkar rapporternas siffror"), default=False)
+    corrected_at = models.DateTimeField(_("rättad"), auto_now_add=True, db_index=True)
+    corrected_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("rättad av"), null=True,
+                                     blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("rättelse")
+        verbose_name_plural = _("rättelser")
+        ordering = ["-corrected_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.object_id}: {self.fields}"

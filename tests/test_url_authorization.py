@@ -23,7 +23,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from core.models import User
-from organisations.models import Supervisor
+from organisations.models import ProjectPartner, Supervisor
 from organisations.tests.factories import OccupationalAreaFactory, SupervisorFactory
 from participants.models import (
     Exit,
@@ -87,6 +87,47 @@ TABLE = [
     Row("organisations:account_deactivate", pk("cw_fk_user"),
                                                 "login ok   403   403   403   403   403",
         post=lambda w: {"confirm": "on"}),
+    # --- set-up (project leader; managers: units of their own organisation) ---
+    Row("organisations:setup", None,            "login ok   403   403   403   403   403"),
+    Row("organisations:setup_organisations", None, "login ok ok   ok    403   403   403"),
+    Row("organisations:setup_organisation_create", None, "login ok 403 403 403 403 403",
+        post=lambda w: {"name": "Smygorganisation", "kind": "region", "placement_target_percent": "3"}),
+    Row("organisations:setup_organisation", pk("org_a"), "login ok ok 403   403   403   403",
+        post=lambda w: {"name": "Kapad", "kind": "region", "placement_target_percent": "3"}),
+    Row("organisations:setup_unit_create", pk("org_a"), "login ok ok  403   403   403   403",
+        post=lambda w: {"organisation": w["org_a"].pk, "name": "Smygenhet", "municipality": "Visby"}),
+    Row("organisations:setup_unit", pk("unit_a"), "login ok  ok    403   403   403   403",
+        post=lambda w: {"organisation": w["org_a"].pk, "name": "Kapad", "municipality": "Visby"}),
+    Row("organisations:setup_unit", pk("unit_b"), "login ok  403   ok    403   403   403",
+        label="organisations:setup_unit@other",
+        post=lambda w: {"organisation": w["org_b"].pk, "name": "Kapad", "municipality": "Slite"}),
+    Row("organisations:setup_projects", None,   "login ok   403   403   403   403   403"),
+    Row("organisations:setup_project_create", None, "login ok 403 403   403   403   403",
+        post=lambda w: {"name": "Smyg", "slug": "smyg", "owner": w["org_a"].pk, "start_date": "2026-01-01",
+                        "end_date": "2026-12-31", "target_participants": 1, "target_work_or_studies_percent": 1,
+                        "target_placements": 1, "budget_total": 0, "budget_spent": 0}),
+    Row("organisations:setup_project", pk("project"), "login ok 403 403  403   403   403"),
+    Row("organisations:setup_project_edit", pk("project"), "login ok 403 403 403 403   403",
+        post=lambda w: {"name": "Kapad"}),
+    Row("organisations:setup_project_row_create", lambda w: {"pk": w["project"].pk, "kind": "partners"},
+                                                "login ok   403   403   403   403   403",
+        post=lambda w: {"name": "Smygpart", "role": "partner", "co_financing_amount": 0}),
+    Row("organisations:setup_project_row", lambda w: {"pk": w["project"].pk, "kind": "partners",
+                                                      "row_pk": w["partner"].pk},
+                                                "login ok   403   403   403   403   403",
+        post=lambda w: {"name": "Kapad", "role": "partner", "co_financing_amount": 0}),
+    Row("organisations:setup_project_row_delete", lambda w: {"pk": w["project"].pk, "kind": "partners",
+                                                             "row_pk": w["partner"].pk},
+                                                "login ok   403   403   403   403   403",
+        post=lambda w: {"confirm": "on"}),
+    Row("organisations:setup_category_list", lambda w: {"slug": "avslutsorsaker"},
+                                                "login ok   403   403   403   403   403"),
+    Row("organisations:setup_category_create", lambda w: {"slug": "avslutsorsaker"},
+                                                "login ok   403   403   403   403   403",
+        post=lambda w: {"name": "Smygorsak", "sort_order": 1, "active": "on"}),
+    Row("organisations:setup_category", lambda w: {"slug": "avslutsorsaker", "entry_pk": w["reason"].pk},
+                                                "login ok   403   403   403   403   403",
+        post=lambda w: {"name": "Kapad", "sort_order": 1}),
     # --- placements ---
     # Placements are not personal data: the steering group may browse them (never the participants on them).
     Row("placements:list", None,                "login ok   ok    ok    ok    ok    ok"),
@@ -311,6 +352,7 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
         "monthly_run": run(ReportRun.Kind.MONTHLY), "final_run": run(ReportRun.Kind.FINAL),
         "failed_run": run(ReportRun.Kind.MONTHLY, ReportRun.Status.FAILED),
         "activity": categories["activities"]["arbete"], "reason": categories["reasons"]["arbete"],
+        "partner": ProjectPartner.objects.create(project=project, name="Samverkanspart", role="partner"),
     }
 
 
