@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from organisations.models import BudgetLine, CostCategory, Organisation, ProjectGroupMember, ProjectPartner, Unit
 from organisations.tests.factories import OrganisationFactory, UnitFactory, make_manager
-from participants.models import ExitReason
 
 ORGS = reverse("organisations:setup_organisations")
 NEW_ORG = reverse("organisations:setup_organisation_create")
@@ -216,26 +215,6 @@ def test_project_end_before_start_is_a_form_error(client, leader, project, org_a
         "target_participants": "1", "target_work_or_studies_percent": "30", "target_placements": "1",
         "budget_total": "0", "budget_spent": "0"})
     assert response.status_code == 200 and "end_date" in response.context["form"].errors
-
-
-# --- Category lists ------------------------------------------------------------------------------
-
-
-def test_leader_extends_the_exit_reasons_and_deactivates_one(client, leader):
-    client.force_login(leader)
-    url = reverse("organisations:setup_category_create", args=["avslutsorsaker"])
-    response = client.post(url, {"name": "Föräldraledighet", "is_work_or_studies": "", "sort_order": "20",
-                                 "active": "on"})
-    assert response.status_code == 302
-    entry = ExitReason.objects.get(name="Föräldraledighet")
-    assert entry.code == "foraldraledighet" and not entry.is_work_or_studies
-    client.post(reverse("organisations:setup_category", args=["avslutsorsaker", entry.pk]),
-                {"name": "Föräldraledighet", "sort_order": "20"})
-    entry.refresh_from_db()
-    assert not entry.active and entry.history.latest().history_user == leader
-    page = client.get(reverse("organisations:setup_category_list", args=["avslutsorsaker"])).content.decode()
-    assert "Föräldraledighet</a> <span class=\"small text-muted\">(kod foraldraledighet)</span></span>" \
-           "<span class=\"badge text-bg-secondary\">inaktiv</span>" in page
 
 
 def test_unknown_category_list_is_404(client, leader):
