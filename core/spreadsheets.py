@@ -1,11 +1,279 @@
-"""Helpers shared by every CSV/XLSX export."""
+"""The one spreadsheet reader and the one cell guard, shared by every import and export.
 
-_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+Reading (`read_table`) treats the file as hostile:
+- the type is decided by content, not by name: XLSX must be a zip holding `[Content_Types].xml`;
+  anything else binary is refused;
+- size caps: `IMPORT_MAX_BYTES` for the upload (also enforced while the upload streams in, see
+  core/uploads.py), `IMPORT_MAX_ROWS` data rows;
+- zip-bomb guard before openpyxl sees the file: the sum of the declared uncompressed sizes, the
+  compression ratio and the number of parts are bounded; the parts are then read with a hard cap, and
+  a part whose content does not match its declared size or checksum makes the file "damaged";
+- XML entity expansion ("billion laughs") and external entities: every XML part is refused if it
+  has a DTD (`<!DOCTYPE`/`<!ENTITY`), and openpyxl parses with defusedxml (asserted below) as a
+  second line;
+- CSV: UTF-8 with or without BOM, UTF-16 with BOM, else Windows-1252 (Excel's "CSV") with a
+  notice; comma, semicolon or tab as delimiter (csv.Sniffer).
+
+Writing: XLSX text goes in as string cells (never a formula, never an apostrophe added), CSV text that
+a spreadsheet would run as a formula gets a leading apostrophe (OWASP "CSV injection"), and the reader
+takes that apostrophe off again, so export → edit → import gives back the same text.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+import zlib
+
+import openpyxl
+import openpyxl.xml
+from django.conf import settings
+from django.utils.translation import gettext as _
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+
+MAX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_RATIO = 100
+MAX_PARTS = 500
+
+# openpyxl must parse with defusedxml (installed as a dependency); fail loudly at import otherwise.
+assert openpyxl.xml.DEFUSEDXML, "defusedxml must be installed so that openpyxl parses XLSX safely"  # noqa: S101
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def max_bytes() -> int:
+    return settings.IMPORT_MAX_BYTES
+
+
+def max_rows() -> int:
+    return settings.IMPORT_MAX_ROWS
+
+
+def too_large_message() -> str:
+    megabytes = f"{max_bytes() / (1024 * 1024):.2f}".rstrip("0").rstrip(".").replace(".", ",")
+    return _("Filen är för stor (högst %(mb)s MB).") % {"mb": megabytes}
+
+
+class ImportFileError(Exception):
+    """The file cannot be read at all (type, size, encoding, structure). The message is Swedish."""
+
+
+# --- Reading ---------------------------------------------------------------------------------------
+
+
+def read_table(data: bytes) -> tuple[list[str], list[list], list[str]]:
+    """(header, rows, notices) from the file's bytes; raises ImportFileError with a Swedish reason.
+
+    CSV cells are strings; XLSX cells keep their types (numbers, dates). A leading apostrophe that an
+    export put before formula-like text is removed."""
+    if len(data) > max_bytes():
+        raise ImportFileError(too_large_message())
+    if not data.strip():
+        raise ImportFileError(_("Filen är tom."))
+    if data[:4] == b"PK\x03\x04":
+        header, rows = _read_xlsx(data)
+        return header, rows, []
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text, notices = data.decode("utf-16"), []
+        except UnicodeDecodeError:
+            raise ImportFileError(_("Filen börjar som UTF-16 men går inte att läsa som det. Spara den som CSV "
+                                    "UTF-8 och försök igen.")) from None
+    elif b"\x00" in data[:8192]:
+        raise ImportFileError(_("Filen är varken en XLSX-fil eller en textfil (CSV). Spara den som XLSX eller "
+                                "CSV och försök igen."))
+    else:
+        text, notices = _decode_text(data)
+    header, rows = _read_csv(text)
+    return header, rows, notices
+
+
+def _unguard(value):
+    """Undo safe_cell: "'=SUMMA" as exported becomes "=SUMMA" again."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def _too_many_rows() -> ImportFileError:
+    return ImportFileError(_("Filen har för många rader (högst %(n)s).") % {"n": max_rows()})
+
+
+def _decode_text(data: bytes) -> tuple[str, list[str]]:
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ImportFileError(_("Filens teckenkodning känns inte igen. Spara den som CSV UTF-8 och försök "
+                                "igen.")) from None
+    return text, [_("Filen var inte sparad som UTF-8. Den lästes som Windows-1252 (Excel); kontrollera att å, ä "
+                    "och ö ser rätt ut i förhandsgranskningen.")]
+
+
+def _read_csv(text: str) -> tuple[list[str], list[list]]:
+    sample = text[:8192]
+    first = sample.splitlines()[0] if sample else ""
+    try:
+        delimiter = csv.Sniffer().sniff(first, delimiters=",;\t").delimiter
+    except csv.Error:
+        delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportFileError(_("Filen är tom.")) from None
+    limit = max_rows()
+    rows = []
+    try:
+        for row in reader:
+            if len(rows) >= limit:
+                raise _too_many_rows()
+            rows.append([_unguard(cell) for cell in row])
+    except csv.Error as exc:
+        raise ImportFileError(_("Filen kunde inte läsas som CSV (rad %(row)s).") % {"row": reader.line_num}) \
+            from exc
+    return header, rows
+
+
+def _damaged() -> ImportFileError:
+    return ImportFileError(_("XLSX-filen är skadad och kan inte läsas. Spara om den i Excel (Arkiv → Spara som "
+                             "→ Excel-arbetsbok) och försök igen."))
+
+
+def _check_zip(archive: zipfile.ZipFile, compressed_size: int) -> None:
+    infos = archive.infolist()
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names:
+        raise ImportFileError(_("Filen är en zip-fil men inte en XLSX-fil."))
+    if len(infos) > MAX_PARTS:
+        raise ImportFileError(_("XLSX-filen har orimligt många delar och läses inte."))
+    total = sum(info.file_size for info in infos)
+    if total > MAX_UNCOMPRESSED or total > MAX_RATIO * max(compressed_size, 1):
+        raise ImportFileError(_("XLSX-filen packas upp till orimligt stor storlek (möjlig zip-bomb) och läses "
+                                "inte."))
+    for info in infos:
+        if info.filename.endswith((".xml", ".rels", ".vml")):
+            try:
+                with archive.open(info) as part:
+                    # Read at most the declared size (+1 to notice a lie); the total is bounded above.
+                    content = part.read(info.file_size + 1)
+            # A declared size or checksum that does not match the content, a truncated or encrypted part,
+            # an unknown compression method: the file is damaged, not a server error.
+            except (zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError, ValueError,
+                    OSError):
+                raise _damaged() from None
+            if len(content) != info.file_size:
+                raise _damaged()
+            head = content.lstrip()[:4096].upper()
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in content.upper():
+                raise ImportFileError(_("XLSX-filen innehåller otillåtna XML-definitioner (DTD/entiteter) och "
+                                        "läses inte."))
+
+
+def _read_xlsx(data: bytes) -> tuple[list[str], list[list]]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError):
+        raise ImportFileError(_("Filen ser ut som en XLSX-fil men är skadad.")) from None
+    with archive:
+        _check_zip(archive, len(data))
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds (KeyError, InvalidFileException, defusedxml's …)
+        raise ImportFileError(_("XLSX-filen kunde inte läsas. Spara om den i Excel och försök igen.")) from exc
+    limit = max_rows()
+    try:
+        sheet = workbook.worksheets[0]
+        rows_iter = sheet.iter_rows(values_only=True)
+        try:
+            header = [("" if v is None else str(v)) for v in next(rows_iter)]
+        except StopIteration:
+            raise ImportFileError(_("Filen är tom.")) from None
+        rows = []
+        for row in rows_iter:
+            if len(rows) >= limit:
+                raise _too_many_rows()
+            rows.append([_unguard(cell) for cell in row])
+    except ImportFileError:
+        raise
+    except Exception as exc:
+        raise ImportFileError(_("XLSX-filen kunde inte läsas. Spara om den i Excel och försök igen.")) from exc
+    finally:
+        workbook.close()
+    return header, rows
+
+
+# --- Cell values -----------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_iso_date(value) -> dt.date:
+    """A date cell: an XLSX date, or text that is exactly ÅÅÅÅ-MM-DD. Raises ValueError otherwise
+    (so "2026-03-1234", "12/3/2026" and "2026-3-12" are refused, never guessed)."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
+
+
+# --- Writing ---------------------------------------------------------------------------------------
 
 
 def safe_cell(value):
-    """Neutralise spreadsheet formula injection: a text cell that Excel would run as a formula is
-    prefixed with an apostrophe. Numbers, dates and None pass through unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_PREFIXES):
+    """A CSV cell: text a spreadsheet would run as a formula gets a leading apostrophe; numbers, dates and
+    None pass through unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    return safe_cell(value)
+
+
+def xlsx_cells(sheet, values) -> list:
+    """One row of cells for `sheet.append`: text as a string cell, so "=…" is never a formula and "-…" stays
+    as written; characters XML cannot hold are dropped."""
+    cells = []
+    for value in values:
+        if isinstance(value, str):
+            cell = Cell(sheet, row=1, column=1, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+            cell.data_type = "s"
+        else:
+            cell = Cell(sheet, row=1, column=1, value=value)
+        cells.append(cell)
+    return cells
+
+
+def csv_bytes(header, rows) -> bytes:
+    """UTF-8 with BOM and semicolons: what Swedish Excel opens directly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_csv_value(v) for v in header])
+    for row in rows:
+        writer.writerow([_csv_value(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_bytes(title: str, header, rows) -> bytes:
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title[:31])
+    sheet.append(xlsx_cells(sheet, header))
+    for row in rows:
+        sheet.append(xlsx_cells(sheet, row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

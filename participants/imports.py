@@ -1,7 +1,7 @@
 """Import of participant history: one row per start, all-or-nothing, a Swedish error per row and column.
 
-File reading and its safety checks (size, type by content, zip bombs, DTD/entities, encodings) are the
-placement importer's (`placements.imports.read_table`); this module only maps the participant columns.
+File reading and its safety checks (size, type by content, zip bombs, DTD/entities, encodings) and the
+date parser are the shared ones in core.spreadsheets; this module only maps the participant columns.
 """
 
 import datetime as dt
@@ -18,6 +18,8 @@ from core.audit import audit_log
 from core.dates import add_months
 from core.models import AuditEvent, Gender
 from core.roles import is_leader
+from core.spreadsheets import ImportFileError, parse_iso_date
+from core.spreadsheets import read_table as read_spreadsheet
 from organisations.models import Agency, Project
 from participants.models import (
     Activity,
@@ -32,8 +34,6 @@ from participants.models import (
     Referral,
     SupportKind,
 )
-from placements import imports as placement_imports
-from placements.imports import ImportFileError
 from placements.models import Assignment, Placement
 
 __all__ = ["ImportFileError", "participants_import", "read_table"]
@@ -46,7 +46,7 @@ def normalise_header(value) -> str:
 
 def read_table(data: bytes) -> tuple[list[str], list[list[str]], list[str]]:
     """(headers, rows, notices): every cell a stripped string, XLSX dates as ISO 8601, blank rows dropped."""
-    headers, rows, notices = placement_imports.read_table(data)
+    headers, rows, notices = read_spreadsheet(data)
     headers = [_cell_text(h) for h in headers]
     rows = [[_cell_text(cell) for cell in row] for row in rows]
     rows = [row for row in rows if any(row)]
@@ -165,10 +165,6 @@ for _status in LabourMarketStatus:
         _LABOUR_MARKET_STATUSES[_slug(_key)] = _status.value
 
 
-def _parse_date(value: str) -> dt.date:
-    return dt.date.fromisoformat(value.strip()[:10])
-
-
 def participants_import(*, user, project: Project, headers: list[str], rows: list[list[str]],
                         dry_run: bool = False, request=None) -> ImportResult:
     """Validate every row first; write nothing unless all rows are valid; write all in one transaction."""
@@ -219,7 +215,7 @@ def participants_import(*, user, project: Project, headers: list[str], rows: lis
             if not value:
                 return None
             try:
-                return _parse_date(value)
+                return parse_iso_date(value)
             except ValueError:
                 error(key, _("Ogiltigt datum %(value)s (använd ÅÅÅÅ-MM-DD).") % {"value": value})
                 return None

@@ -23,6 +23,8 @@ from core.audit import audit_log, audit_log_participants_shown
 from core.models import AuditEvent
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
+from core.spreadsheets import max_bytes, too_large_message
+from core.uploads import upload_too_large
 from participants import personnummer, selectors, services
 from participants.filters import ParticipantFilter, WaitingListFilter
 from participants.forms import (
@@ -576,10 +578,15 @@ def import_upload(request):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and upload_too_large(request):
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", too_large_message())
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            headers, rows, notices = read_table(upload.read())
+            headers, rows, notices = read_table(upload.read(max_bytes() + 1))
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
@@ -590,5 +597,8 @@ def import_upload(request):
             if result.saved:
                 messages.success(request, _("Importen är klar: %(starts)s starter sparades.") % {
                     "starts": result.starts})
-    return render(request, "participants/import.html", {"form": form, "result": result, "columns": COLUMNS})
+    if form.errors or (result is not None and result.errors):
+        status = 400
+    return render(request, "participants/import.html", {"form": form, "result": result, "columns": COLUMNS},
+                  status=status)
 

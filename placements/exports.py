@@ -1,28 +1,17 @@
 """Exports of the (filtered) placement list as XLSX and CSV.
 
-Every text cell that a spreadsheet could read as a formula (first character = + - @, tab or carriage
-return) is prefixed with an apostrophe, so a hostile title like `=HYPERLINK(...)` stays text (OWASP
-"CSV injection"). The columns are the import columns (so an export can be edited and re-imported),
-followed by read-only figures.
+The cells go through the shared cell guard (core.spreadsheets): XLSX text as string cells, CSV text that
+a spreadsheet would run as a formula with a leading apostrophe, which the importer takes off again. The
+columns are the import columns (so an export can be edited and re-imported), followed by read-only
+figures.
 """
 
-import csv
-import io
-
-import openpyxl
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import csv_bytes, xlsx_bytes
 from placements.imports import COLUMNS, LABELS
 from placements.selectors import idle_days
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _header() -> list[str]:
@@ -42,23 +31,8 @@ def _rows(placements, *, with_contacts: bool):
 
 
 def placements_csv(placements, *, with_contacts: bool) -> bytes:
-    """UTF-8 with BOM and semicolons: what Swedish Excel opens directly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(_header())
-    for row in _rows(placements, with_contacts=with_contacts):
-        writer.writerow([neutralise("" if v is None else (v.isoformat() if hasattr(v, "isoformat") else v))
-                         for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return csv_bytes(_header(), _rows(placements, with_contacts=with_contacts))
 
 
 def placements_xlsx(placements, *, with_contacts: bool) -> bytes:
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Platser"))
-    sheet.append(_header())
-    for row in _rows(placements, with_contacts=with_contacts):
-        # Strings go in as strings; openpyxl would otherwise store "=…" as a formula.
-        sheet.append([neutralise(v) for v in row])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return xlsx_bytes(_("Platser"), _header(), _rows(placements, with_contacts=with_contacts))

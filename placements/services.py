@@ -14,6 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from core.audit import audit_log
 from core.dates import add_months
@@ -329,54 +330,140 @@ def placement_close(*, user, placement: Placement) -> Placement:
                        message=_("Platsen är redan stängd."))
 
 
-# --- Import (validation and reading live in placements.imports) -------------------------------------
+# --- Import (reading and validation live in placements.imports) ------------------------------------
+
+IMPORT_BATCH = 1000
 
 
-def import_write_row(*, user, row, attested: bool, created_units: dict) -> Placement:
-    """Write one validated import row. `user=None` is a system import (management command) with full rights.
+class ImportRowError(ValidationError):
+    """A row that the write step refuses (the database changed since validation); carries the row number."""
 
-    Called by placements.imports.apply_import inside its transaction; scope is checked again here.
+    def __init__(self, row: int, message: str):
+        super().__init__(message)
+        self.row = row
+
+
+def _history_m2m_rows(historical, placements, links_by_placement) -> list:
+    """The m2m part of each historical placement row, as simple_history writes it after a save()."""
+    m2m_model = Placement.history.model.adaptations.model
+    return [m2m_model(history=record, id=link.pk, placement_id=placement.pk, adaptation_id=link.adaptation_id)
+            for record, placement in zip(historical, placements, strict=True)
+            for link in links_by_placement.get(placement.pk, ())]
+
+
+@transaction.atomic
+def placements_import_write(*, user, rows, attested: bool, progress=None) -> list[Placement]:
+    """Write validated import rows in bulk: new units, new placements, changed placements, their adaptations and
+    the change history of each, a constant number of statements per thousand rows and no savepoint per row.
+
+    `user=None` is a system import (management command) with full rights. The scope is checked again here
+    (the rows were planned by placements.imports), placements that change are locked, and a capacity may not
+    drop below what is booked from today on; any refusal raises and the caller's transaction writes nothing.
     """
-    values = dict(row.values)
-    organisation = values.pop("_organisation")
-    unit_name = values.pop("_unit_name")
-    municipality = values.pop("_municipality")
-    if "unit" not in values:
-        key = (organisation.pk, unit_name.lower())
-        unit = created_units.get(key)
-        if unit is None:
-            unit = Unit(organisation=organisation, name=unit_name, municipality=municipality)
-            unit._history_user = user
-            unit.full_clean()
-            unit.save()
-            if user is not None and not units_managed_by(user).filter(pk=unit.pk).exists():
+    if user is not None and not attested:
+        raise ValidationError(_("Du måste intyga att arbetsuppgifterna inte tränger undan ordinarie anställningar."))
+    now = timezone.now()
+    managed_units = editable = supervisors = None
+    if user is not None:
+        managed_units = set(units_managed_by(user).values_list("pk", flat=True))
+        editable = set(placements_editable_by(user).values_list("pk", flat=True))
+        supervisors = set(supervisors_editable_by(user).values_list("pk", flat=True))
+
+    new_units: dict[tuple[int, str], Unit] = {}
+    for row in rows:
+        if "unit" not in row.values:
+            organisation, name = row.values["_organisation"], row.values["_unit_name"]
+            new_units.setdefault((organisation.pk, name.lower()), Unit(
+                organisation=organisation, name=name, municipality=row.values["_municipality"]))
+    if new_units:
+        for unit in new_units.values():
+            unit.clean_fields()
+        bulk_create_with_history(list(new_units.values()), Unit, batch_size=IMPORT_BATCH, default_user=user)
+        if user is not None:
+            created = {unit.pk for unit in new_units.values()}
+            if set(units_managed_by(user).filter(pk__in=created).values_list("pk", flat=True)) != created:
                 raise PermissionDenied(_("Du får inte skapa enheter i den här organisationen."))
-            created_units[key] = unit
-        values["unit"] = unit
-    adaptations = row.adaptations
-    if user is None:
-        return _system_import_write(row=row, values=values, adaptations=adaptations, attested=attested)
-    if row.placement is None:
-        return placement_create(user=user, adaptations=adaptations, attested=attested, **values)
-    if adaptations:
-        values["adaptations"] = adaptations
-    return placement_update(user=user, placement=row.placement, attested=attested, **values)
+            managed_units |= created
 
+    locked = {p.pk: p for p in Placement.objects.select_for_update().filter(
+        pk__in=[row.placement.pk for row in rows if row.placement is not None])}
+    creates, updates, changed_fields = [], [], set()
+    adaptations: dict[int | None, list] = {}
+    for row in rows:
+        values = {key: value for key, value in row.values.items() if not key.startswith("_")}
+        if "unit" not in values:
+            values["unit"] = new_units[(row.values["_organisation"].pk, row.values["_unit_name"].lower())]
+        if managed_units is not None and values["unit"].pk not in managed_units:
+            raise ImportRowError(row.row, _("Du kan bara registrera platser vid dina egna enheter."))
+        supervisor = values.get("supervisor")
+        if supervisors is not None and supervisor is not None and supervisor.pk not in supervisors:
+            raise ImportRowError(row.row, _("Du kan bara välja handledare i din egen organisation."))
+        if row.placement is None:
+            placement = Placement(**values, status=Placement.Status.OPEN, created_by=user,
+                                  attested_no_displacement=attested, attested_by=user if attested else None,
+                                  attested_at=now if attested else None, created_at=now, updated_at=now)
+            placement.clean_fields(exclude=["unit", "occupational_area", "supervisor"])
+            creates.append((placement, row.adaptations))
+            continue
+        placement = locked.get(row.placement.pk)
+        if placement is None or (editable is not None and placement.pk not in editable):
+            raise ImportRowError(row.row, _("Du har inte behörighet att ändra platsen med den här koden."))
+        if values["capacity"] < placement.capacity:
+            booked = future_peak_occupancy(placement=placement)
+            if values["capacity"] < booked:
+                raise ImportRowError(row.row, _(
+                    "Antal platser kan inte vara lägre än det största antalet bokade deltagare framöver (%(n)s)."
+                ) % {"n": booked})
+        for name, value in values.items():
+            setattr(placement, name, value)
+        changed_fields |= set(values)
+        if attested:
+            placement.attested_no_displacement, placement.attested_by, placement.attested_at = True, user, now
+        placement.updated_at = now
+        placement.clean_fields(exclude=["unit", "occupational_area", "supervisor"])
+        updates.append(placement)
+        if row.adaptations:
+            adaptations[placement.pk] = row.adaptations
 
-def _system_import_write(*, row, values: dict, adaptations, attested: bool) -> Placement:
-    placement = row.placement or Placement(attested_no_displacement=attested,
-                                           attested_at=timezone.now() if attested else None)
-    if row.placement is not None and values.get("capacity", placement.capacity) < placement.capacity:
-        booked = future_peak_occupancy(placement=placement)
-        if values["capacity"] < booked:
-            raise ValidationError(_("Antal platser kan inte vara lägre än antalet bokade deltagare framöver."))
-    for name, value in values.items():
-        setattr(placement, name, value)
-    placement.full_clean(exclude=["unit", "occupational_area", "supervisor"])
-    placement.save()
-    if adaptations or row.placement is None:
-        placement.adaptations.set(adaptations)
-    return placement
+    codes = [p.code for p, _a in creates if p.code]
+    if codes and Placement.objects.filter(code__in=codes).exists():
+        raise ValidationError(_("Platskoden används redan av en annan plats."))
+
+    through = Placement.adaptations.through
+    history = Placement.history
+    done = 0
+    for start in range(0, len(creates), IMPORT_BATCH):
+        batch = creates[start:start + IMPORT_BATCH]
+        placements = Placement.objects.bulk_create([p for p, _a in batch])
+        links = through.objects.bulk_create([through(placement_id=p.pk, adaptation_id=a.pk)
+                                             for p, (_p, items) in zip(placements, batch, strict=True)
+                                             for a in items])
+        by_placement: dict[int, list] = {}
+        for link in links:
+            by_placement.setdefault(link.placement_id, []).append(link)
+        historical = history.bulk_history_create(placements, default_user=user, default_date=now)
+        history.model.adaptations.model.objects.bulk_create(_history_m2m_rows(historical, placements, by_placement))
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    if updates:
+        fields = sorted(changed_fields | {"updated_at"} | ({"attested_no_displacement", "attested_by",
+                                                             "attested_at"} if attested else set()))
+        Placement.objects.bulk_update(updates, fields, batch_size=IMPORT_BATCH)
+        if adaptations:
+            through.objects.filter(placement_id__in=list(adaptations)).delete()
+            through.objects.bulk_create([through(placement_id=pk, adaptation_id=a.pk)
+                                         for pk, items in adaptations.items() for a in items])
+        current: dict[int, list] = {}
+        for link in through.objects.filter(placement_id__in=[p.pk for p in updates]):
+            current.setdefault(link.placement_id, []).append(link)
+        historical = history.bulk_history_create(updates, update=True, default_user=user, default_date=now,
+                                                  batch_size=IMPORT_BATCH)
+        history.model.adaptations.model.objects.bulk_create(_history_m2m_rows(historical, updates, current),
+                                                            batch_size=IMPORT_BATCH)
+        if progress is not None:
+            progress(done + len(updates))
+    return [p for p, _a in creates] + updates
 
 
 # --- Weekly digest of free placements to case workers ----------------------------------------------

@@ -21,6 +21,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.audit import audit_log, audit_log_participants_shown
 from core.roles import is_leader, is_manager
+from core.spreadsheets import max_bytes, too_large_message
+from core.uploads import upload_too_large
 from organisations.forms import SupervisorForm
 from organisations.models import Unit
 from organisations.permissions import (
@@ -425,13 +427,14 @@ def import_upload(request):
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
     context = {"form": form, "columns": [imports.LABELS[c] for c in imports.COLUMNS]}
+    if request.method == "POST" and upload_too_large(request):
+        form.is_valid()
+        form.errors.pop("file", None)
+        form.add_error("file", too_large_message())
+        return render(request, "placements/import_upload.html", context, status=400)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        if upload.size > imports.MAX_BYTES:
-            form.add_error("file", _("Filen är för stor (högst %(mb)s MB).") % {
-                "mb": imports.MAX_BYTES // (1024 * 1024)})
-            return render(request, "placements/import_upload.html", context, status=400)
-        data = upload.read(imports.MAX_BYTES + 1)
+        data = upload.read(max_bytes() + 1)
         try:
             header, rows, notices = imports.read_table(data)
         except imports.ImportFileError as exc:

@@ -6,14 +6,7 @@ import json
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A string a spreadsheet would run as a formula gets a leading apostrophe (CSV/formula injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+from core.spreadsheets import xlsx_cells
 
 
 def flatten(node, prefix: str = "") -> list[tuple[str, object]]:
@@ -48,7 +41,7 @@ def figures_xlsx(figures: dict) -> bytes:
             value = ""
         elif isinstance(value, bool):
             value = "ja" if value else "nej"
-        sheet.append([neutralise(key), neutralise(value)])
+        sheet.append(xlsx_cells(sheet, [key, value]))
     sheet.column_dimensions["A"].width = 60
     sheet.column_dimensions["B"].width = 30
     sheet.freeze_panes = "A2"

@@ -51,3 +51,13 @@ def placement_a(unit_a, area, supervisor_a):
 def placement_b(unit_b, area_care):
     return PlacementFactory(unit=unit_b, occupational_area=area_care, title="Kök och servering", capacity=3,
                             available_from=dt.date(2025, 1, 1))
+
+
+@pytest.fixture
+def rows(org_a, unit_a, area, supervisor_a, wheelchair, quiet):
+    """Two good placement import rows: one for an existing unit, one that creates a unit."""
+    return [
+        ["P-1", "Lagerplats", org_a.name, unit_a.name, "Visby", area.name, "Plocka varor", "2", "2026-01-01", "",
+         supervisor_a.email, "Tillgänglig för rullstol; lugn-miljo"],
+        ["P-2", "Ny enhet-plats", org_a.name, "Nya köket", "Visby", "lager", "", "1", "", "", "", ""],
+    ]

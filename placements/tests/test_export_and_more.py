@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent
+from core.spreadsheets import safe_cell
 from organisations.models import AgencyMembership, Supervisor
 from organisations.tests.factories import OrganisationFactory, SupervisorFactory, UnitFactory, make_case_worker
-from placements import exports
 from placements.models import Assignment
 from placements.selectors import organisation_progress, organisation_progress_table
 from placements.tasks import send_free_placements_digest
@@ -22,10 +22,10 @@ HOSTILE = ["=HYPERLINK(\"http://evil\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "
 
 
 @pytest.mark.parametrize("value", HOSTILE)
-def test_neutralise_prefixes_formula_starts(value):
-    assert exports.neutralise(value) == "'" + value
-    assert exports.neutralise("Lager") == "Lager"
-    assert exports.neutralise(3) == 3
+def test_csv_cell_guard_prefixes_formula_starts(value):
+    assert safe_cell(value) == "'" + value
+    assert safe_cell("Lager") == "Lager"
+    assert safe_cell(3) == 3
 
 
 def test_exports_cannot_run_formulas_and_are_audited(client, leader, unit_a, area):
@@ -36,7 +36,9 @@ def test_exports_cannot_run_formulas_and_are_audited(client, leader, unit_a, are
     assert xlsx["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     values = [cell.value for cell in sheet[2]]
-    assert values[1] == "'=HYPERLINK(\"http://evil\",\"klick\")" and values[6] == "'@SUM(1+1)"
+    # XLSX: the text exactly as entered, in string cells (no apostrophe, never a formula).
+    assert values[1] == "=HYPERLINK(\"http://evil\",\"klick\")" and values[6] == "@SUM(1+1)"
+    assert sheet[2][1].data_type == "s"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)  # no formula cells at all
     response = client.get(reverse("placements:export_csv"), {"q": "SUM"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))

@@ -11,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from core import spreadsheets
 from core.models import AuditEvent
 from organisations.models import Unit
 from placements import imports
@@ -19,15 +20,6 @@ from placements.tests.factories import PlacementFactory
 
 HEADER = ["kod", "benämning", "organisation", "enhet", "kommun", "yrkesområde", "arbetsuppgifter",
           "antal platser", "tillgänglig från", "tillgänglig till", "handledarens e-post", "anpassningar"]
-
-
-@pytest.fixture
-def rows(org_a, unit_a, area, supervisor_a, wheelchair, quiet):
-    return [
-        ["P-1", "Lagerplats", org_a.name, unit_a.name, "Visby", area.name, "Plocka varor", "2", "2026-01-01", "",
-         supervisor_a.email, "Tillgänglig för rullstol; lugn-miljo"],
-        ["P-2", "Ny enhet-plats", org_a.name, "Nya köket", "Visby", "lager", "", "1", "", "", "", ""],
-    ]
 
 
 def csv_bytes(rows, header=HEADER, delimiter=",", encoding="utf-8", bom=False) -> bytes:
@@ -179,14 +171,14 @@ def test_zip_that_is_not_xlsx_is_refused():
 
 
 def test_huge_file_is_refused(leader_client):
-    huge = b"a,b\n" * (imports.MAX_BYTES // 4 + 10)
+    huge = b"a,b\n" * (spreadsheets.max_bytes() // 4 + 10)
     response = upload(leader_client, huge, name="platser.csv")
     assert response.status_code == 400
     assert "för stor" in response.content.decode()
 
 
 def test_too_many_rows_is_refused():
-    data = ("benämning\n" + "x\n" * (imports.MAX_ROWS + 1)).encode()
+    data = ("benämning\n" + "x\n" * (spreadsheets.max_rows() + 1)).encode()
     with pytest.raises(imports.ImportFileError, match="för många rader"):
         imports.read_table(data)
 
@@ -199,7 +191,7 @@ def test_zip_bomb_is_refused_before_parsing(rows):
             bomb.writestr(item, source.read(item.filename))
         bomb.writestr("xl/media/padding.xml", b"<a>" + b" " * (60 * 1024 * 1024) + b"</a>")
     data = buffer.getvalue()
-    assert len(data) < imports.MAX_BYTES  # small on disk …
+    assert len(data) < spreadsheets.max_bytes()  # small on disk …
     with pytest.raises(imports.ImportFileError, match="zip-bomb"):  # … huge unpacked
         imports.read_table(data)
 

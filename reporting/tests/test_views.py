@@ -126,13 +126,14 @@ def test_json_is_raw_for_the_leader_and_suppressed_for_the_steering_group(client
     assert AuditEvent.objects.filter(action="download", detail="json").count() == 2
 
 
-def test_xlsx_neutralises_formulas_and_is_suppressed_for_steering(client, steering, monthly_run):
+def test_xlsx_writes_text_as_text_and_is_suppressed_for_steering(client, steering, monthly_run):
     client.force_login(steering)
     response = client.get(reverse("reporting:run_figures_xlsx", args=[monthly_run.pk]))
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
-    assert values["meta.project_name"] == "'=HYPERLINK(\"http://evil\")"
+    # Text is a string cell: shown as written, never run as a formula, no apostrophe added.
+    assert values["meta.project_name"] == "=HYPERLINK(\"http://evil\")"
     assert values["participants.unique"] == "<5"
     assert values["exits.total"] == 12
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)

@@ -1,0 +1,100 @@
+"""The shared spreadsheet reader, date parser and cell guard (core.spreadsheets)."""
+
+import datetime as dt
+import io
+import zipfile
+
+import openpyxl
+import pytest
+
+from core import spreadsheets
+from core.spreadsheets import ImportFileError, csv_bytes, parse_iso_date, read_table, xlsx_bytes
+
+
+def _xlsx(rows) -> bytes:
+    workbook = openpyxl.Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def lying_about_size(data: bytes, part: str = "xl/worksheets/sheet1.xml", delta: int = 7) -> bytes:
+    """The same XLSX with one part's declared uncompressed size changed in the central directory."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            out.writestr(info, source.read(info.filename))
+        for info in out.filelist:
+            if info.filename == part:
+                info.file_size += delta
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("delta", [7, -7])
+def test_declared_size_that_does_not_match_the_content_is_a_damaged_file(delta):
+    data = lying_about_size(_xlsx([["benämning"], ["Lager"]]), delta=delta)
+    with pytest.raises(ImportFileError, match="XLSX-filen är skadad"):
+        read_table(data)
+
+
+def test_corrupt_compressed_part_is_a_damaged_file():
+    data = bytearray(_xlsx([["benämning"], ["Lager " * 200]]))
+    start = data.index(b"xl/worksheets/sheet1.xml") + len(b"xl/worksheets/sheet1.xml")
+    for i in range(start + 40, start + 80):  # inside the deflated stream, after the local header
+        data[i] ^= 0xFF
+    with pytest.raises(ImportFileError, match="skadad"):
+        read_table(bytes(data))
+
+
+@pytest.mark.parametrize("text", ["2026-03-1234", "2026-3-12", "12/03/2026", "2026/03/12", "12.03.2026",
+                                  "2026-02-30", "20260312", "2026-03-12x", ""])
+def test_dates_are_strict_iso(text):
+    with pytest.raises(ValueError):
+        parse_iso_date(text)
+
+
+def test_iso_dates_and_spreadsheet_dates_are_read():
+    assert parse_iso_date(" 2026-03-12 ") == dt.date(2026, 3, 12)
+    assert parse_iso_date(dt.datetime(2026, 3, 12, 0, 0)) == dt.date(2026, 3, 12)
+    assert parse_iso_date(dt.date(2026, 3, 12)) == dt.date(2026, 3, 12)
+
+
+TEXTS = ["-Lager", "=1+1", "+46 70", "@SUM(A1)", "#N/A", "Vanlig text"]
+
+
+def test_xlsx_text_is_written_as_string_cells_exactly_as_entered():
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes("Test", ["text"], [[t] for t in TEXTS]))).active
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == TEXTS
+    assert {c.data_type for c in cells} == {"s"}
+
+
+@pytest.mark.parametrize("write", ["xlsx", "csv"])
+def test_round_trip_gives_back_the_same_text(write):
+    rows = [[t, 3, dt.date(2026, 3, 12)] for t in TEXTS]
+    data = xlsx_bytes("Test", ["text", "n", "d"], rows) if write == "xlsx" else csv_bytes(["text", "n", "d"], rows)
+    header, read, _notices = read_table(data)
+    assert header == ["text", "n", "d"]
+    assert [r[0] for r in read] == TEXTS
+
+
+def test_csv_export_guards_formula_text_with_an_apostrophe():
+    body = csv_bytes(["a"], [["=1+1"], ["-2"], ["ok"]]).decode("utf-8-sig").splitlines()
+    assert body == ["a", "'=1+1", "'-2", "ok"]
+
+
+def test_row_limit_is_the_setting(settings):
+    settings.IMPORT_MAX_ROWS = 3
+    read_table(b"a\n1\n2\n3\n")
+    with pytest.raises(ImportFileError, match="högst 3"):
+        read_table(b"a\n1\n2\n3\n4\n")
+
+
+def test_size_limit_is_the_setting(settings):
+    settings.IMPORT_MAX_BYTES = 1024
+    with pytest.raises(ImportFileError, match="för stor"):
+        read_table(b"a\n" + b"x\n" * 600)
+    assert spreadsheets.max_bytes() == 1024
