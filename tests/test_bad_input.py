@@ -221,6 +221,7 @@ def test_participant_import_with_arbitrary_cells_writes_all_or_nothing(leader, a
         "end_date": ["", "2026-03-01"], "exit_kind": ["", "enligt plan", "felregistrering"],
         "exit_reason": ["", "arbete"], "support_before": [""], "activity_before": [""], "activity_after": [""],
         "placement_code": ["", "P-1", "P-9"], "followup_90_status": [""],
+        "education_level": ["", "gymnasial", "okänd"], "labour_market_status": [""],
     }
     row = st.tuples(*[_cells(valid[key]) for key in headers]).map(list)
 
