@@ -96,3 +96,15 @@ def test_export_then_import_keeps_text_that_starts_with_a_dash(leader_client, le
     assert [r.action for r in plan.rows] == ["update"]
     placement_a.refresh_from_db()
     assert (placement_a.title, placement_a.tasks) == ("-Lager, plock", "=Packa och sortera")
+
+
+def test_known_unit_with_a_town_instead_of_its_municipality_is_a_warning(leader_client, rows, unit_a):
+    unit_a.municipality = "Gotland"
+    unit_a.save()
+    response = upload(leader_client, csv_bytes(rows), name="platser.csv")
+    assert response.status_code == 200 and response.context["token"]
+    warnings = [(w.row, w.column, w.message) for w in response.context["plan"].warnings]
+    assert warnings == [(2, "kommun", "Enheten finns redan och ligger i Gotland (filen anger Visby). "
+                                      "Registrets kommun behålls.")]
+    html = response.content.decode()
+    assert "<td>2</td><td>kommun</td><td>Enheten finns redan och ligger i Gotland (filen anger Visby)." in html
