@@ -18,6 +18,8 @@ from django.utils import timezone, translation
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from core.pdf_structure import repair_structure
+
 logger = logging.getLogger(__name__)
 
 BASE_URL = "file:///"
@@ -73,4 +75,4 @@ def render_pdf(template_name: str, context: dict) -> bytes:
     """Render a Django template to PDF bytes (Swedish, Stockholm time, tagged, fonts embedded)."""
     html = render_html(template_name, context)
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
-    return document.write_pdf(**PDF_OPTIONS)
+    return repair_structure(document.write_pdf(**PDF_OPTIONS))

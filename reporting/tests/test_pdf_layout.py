@@ -1,0 +1,57 @@
+"""Layout rules checked on the built PDFs: tables hold their captions (on the page of their first row) in
+the structure tree, header cells carry /Scope, and no page holds only a few spilled lines."""
+
+import re
+
+import pytest
+from weasyprint import HTML
+
+from core.pdf import PDF_OPTIONS, render_html
+from core.pdf_structure import repair_structure
+from reporting.documents import final_context, monthly_context
+from reporting.models import FinalReportText
+from reporting.selectors import final_figures, monthly_figures
+from reporting.services import build_report
+
+from .conftest import MARCH
+from .pdf_checks import sparse_pages, table_problems
+
+pytestmark = [pytest.mark.django_db, pytest.mark.poppler]
+
+
+def _chapter_titles(html: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", title).strip() for title in re.findall(r"<h2[^>]*>(.*?)</h2>", html, re.S)]
+
+
+def _table_html(rows: int, filler: int) -> str:
+    body = "".join(f"<tr><th scope='row'>Rad {i}</th><td>{i}</td></tr>" for i in range(rows))
+    lines = "".join(f"<p>Rad {i} av brödtexten</p>" for i in range(filler))
+    return (f"<html lang='sv'><head><title>t</title><style>@page {{ size: A4 }} p {{ margin: 0; font-size: 12pt }}"
+            f" caption {{ break-after: avoid }}</style></head><body>{lines}<table><caption>Tabellen</caption>"
+            f"<thead><tr><th scope='col'>A</th><th scope='col'>B</th></tr></thead><tbody>{body}</tbody></table>"
+            "</body></html>")
+
+
+def test_a_table_broken_over_pages_is_one_structure_element_with_scopes():
+    raw = HTML(string=_table_html(rows=70, filler=30)).write_pdf(**PDF_OPTIONS)
+    assert any("no caption" in problem for problem in table_problems(raw))  # WeasyPrint alone: two tables
+    assert table_problems(repair_structure(raw)) == []
+
+
+def test_monthly_pdf_tables_and_pages(report_project, march_data, tmp_path):
+    _figures, pdf = build_report(kind="monthly", project=report_project, period_start=MARCH[0],
+                                 period_end=MARCH[1])
+    assert table_problems(pdf) == []
+    html = render_html("reporting/pdf/monthly.html",
+                       monthly_context(monthly_figures(report_project, *MARCH), suppress=True))
+    assert sparse_pages(pdf, tmp_path, _chapter_titles(html)) == []
+
+
+def test_final_pdf_tables_and_pages(report_project, march_data, tmp_path):
+    FinalReportText.objects.create(project=report_project, section="arbetssatt", body="Kartläggning först.")
+    _figures, pdf = build_report(kind="final", project=report_project, period_start=MARCH[0],
+                                 period_end=MARCH[1])
+    assert table_problems(pdf) == []
+    figures = final_figures(report_project, *MARCH)
+    html = render_html("reporting/pdf/final.html", final_context(figures, {}))
+    assert sparse_pages(pdf, tmp_path, _chapter_titles(html)) == []
