@@ -1,8 +1,7 @@
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import add_bootstrap_classes
+from core.forms import DateInput
 from core.models import AuditEvent
 
 
@@ -13,15 +12,10 @@ class AuditEventFilter(django_filters.FilterSet):
     object_type = django_filters.CharFilter(label=_("Objekttyp"), lookup_expr="iexact")
     object_id = django_filters.CharFilter(label=_("Objekt-id"))
     since = django_filters.DateFilter(label=_("Från och med"), field_name="at", lookup_expr="date__gte",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+                                      widget=DateInput())
     until = django_filters.DateFilter(label=_("Till och med"), field_name="at", lookup_expr="date__lte",
-                                      widget=forms.DateInput(attrs={"type": "date"}))
+                                      widget=DateInput())
 
     class Meta:
         model = AuditEvent
         fields = []
-
-    @property
-    def form(self):
-        form = super().form
-        return add_bootstrap_classes(form)

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from core.models import Role
 from organisations.models import (
     Agency,
@@ -21,23 +22,6 @@ from organisations.permissions import (
 )
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
-
-
-def style_fields(form) -> None:
-    """Bootstrap classes on every widget (labels, help and errors are rendered by placements/_field.html)."""
-    for field in form.fields.values():
-        widget = field.widget
-        if isinstance(widget, forms.CheckboxInput | forms.CheckboxSelectMultiple):
-            continue
-        css = "form-select" if isinstance(widget, forms.Select) else "form-control"
-        widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-
 class SupervisorForm(forms.ModelForm):
     """Choices limited to the user's organisations and units; organisations.services checks again."""
 
@@ -56,7 +40,6 @@ class SupervisorForm(forms.ModelForm):
         self.fields["unit"].queryset = units_managed_by(user).select_related("organisation")
         self.fields["email"].widget.attrs["autocomplete"] = "off"
         self.fields["phone"].widget.attrs["inputmode"] = "tel"
-        style_fields(self)
 
 
 class AccountForm(forms.Form):
@@ -77,12 +60,11 @@ class AccountForm(forms.Form):
         self.fields["organisation"].queryset = Organisation.objects.all()
         self.fields["unit"].queryset = Unit.objects.select_related("organisation")
         self.fields["agency"].queryset = Agency.objects.filter(active=True)
-        style_fields(self)
 
 
 class DeactivateForm(forms.Form):
     confirm = forms.BooleanField(label=_("Ja, inaktivera kontot"),
-                                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+                                 widget=forms.CheckboxInput())
 
 
 # --- Set-up pages (organisations.services checks every write again) ------------------------------------
@@ -106,7 +88,6 @@ class OrganisationForm(forms.ModelForm):
         if self.instance.pk:
             parents = parents.exclude(pk__in=organisation_with_descendant_ids({self.instance.pk}))
         self.fields["parent"].queryset = parents
-        style_fields(self)
 
 
 class UnitForm(forms.ModelForm):
@@ -128,7 +109,6 @@ class UnitForm(forms.ModelForm):
         self.fields["manager_email"].widget.attrs["autocomplete"] = "off"
         self.fields["manager_phone"].widget.attrs["inputmode"] = "tel"
         self.fields["postal_code"].widget.attrs["inputmode"] = "numeric"
-        style_fields(self)
 
 
 class ProjectForm(forms.ModelForm):
@@ -142,7 +122,6 @@ class ProjectForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = Organisation.objects.order_by("name")
-        style_fields(self)
 
     def clean(self):
         data = super().clean()
@@ -160,7 +139,6 @@ class PartnerForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        style_fields(self)
 
 
 class BudgetLineForm(forms.ModelForm):
@@ -175,7 +153,6 @@ class BudgetLineForm(forms.ModelForm):
         if self.instance.pk:
             categories = categories | CostCategory.objects.filter(pk=self.instance.category_id)
         self.fields["category"].queryset = categories.distinct()
-        style_fields(self)
 
 
 class GroupMemberForm(forms.ModelForm):
@@ -186,7 +163,6 @@ class GroupMemberForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        style_fields(self)
 
 
 def category_form_class(model):
@@ -198,4 +174,4 @@ def category_form_class(model):
 
 class DeleteForm(forms.Form):
     confirm = forms.BooleanField(label=_("Ja, ta bort"),
-                                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+                                 widget=forms.CheckboxInput())

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import add_months
+from core.forms import DateInput
 from core.models import Gender
 from core.roles import is_leader
 from organisations.models import Adaptation, Agency, AgencyProgramme, OccupationalArea, Project
@@ -25,34 +26,11 @@ from participants.models import (
 from placements.models import Assignment
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs=attrs, format="%Y-%m-%d")
-
-
-class StyledForm(forms.Form):
-    """Adds Bootstrap classes to the widgets; labels, help and errors are rendered by _field.html."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, (forms.RadioSelect, forms.CheckboxSelectMultiple, forms.CheckboxInput)):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select"
-            else:
-                css = "form-control"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-
 def _active(model):
     return model.objects.filter(active=True)
 
 
-class ReferralForm(StyledForm):
+class ReferralForm(forms.Form):
     project = forms.ModelChoiceField(label=_("Projekt"), queryset=Project.objects.all())
     agency = forms.ModelChoiceField(label=_("Anvisande myndighet"), queryset=Agency.objects.none())
     programme = forms.ModelChoiceField(label=_("Program"), queryset=AgencyProgramme.objects.none(),
@@ -139,7 +117,7 @@ class ReferralForm(StyledForm):
         return data
 
 
-class AssessmentForm(StyledForm):
+class AssessmentForm(forms.Form):
     obstacles = forms.CharField(label=_("Hinder"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     resources = forms.CharField(label=_("Resurser"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
     interests = forms.ModelMultipleChoiceField(label=_("Yrkesintressen"), queryset=_active(OccupationalArea),
@@ -148,7 +126,7 @@ class AssessmentForm(StyledForm):
     completed_on = forms.DateField(label=_("Kartläggningen genomförd"), required=False, widget=DateInput())
 
 
-class MatchingPeriodForm(StyledForm):
+class MatchingPeriodForm(forms.Form):
     start_date = forms.DateField(label=_("Önskat startdatum"), widget=DateInput())
     planned_end_date = forms.DateField(label=_("Planerat slutdatum"), widget=DateInput())
 
@@ -160,19 +138,19 @@ class MatchingPeriodForm(StyledForm):
         return data
 
 
-class AssignmentStartForm(StyledForm):
+class AssignmentStartForm(forms.Form):
     start_date = forms.DateField(label=_("Faktiskt startdatum"), widget=DateInput())
 
 
-class AssignmentCompleteForm(StyledForm):
+class AssignmentCompleteForm(forms.Form):
     end_date = forms.DateField(label=_("Slutdatum"), widget=DateInput())
 
 
-class AssignmentWithdrawForm(StyledForm):
+class AssignmentWithdrawForm(forms.Form):
     reason = forms.CharField(label=_("Skäl"), required=False, max_length=500)
 
 
-class FollowUpForm(StyledForm):
+class FollowUpForm(forms.Form):
     met_on = forms.DateField(label=_("Datum för mötet"), widget=DateInput())
     assignment = forms.ModelChoiceField(label=_("Placering"), queryset=Assignment.objects.none(), required=False)
     notes = forms.CharField(label=_("Anteckningar"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
@@ -183,12 +161,12 @@ class FollowUpForm(StyledForm):
         self.fields["met_on"].initial = timezone.localdate()
 
 
-class PlanStepForm(StyledForm):
+class PlanStepForm(forms.Form):
     description = forms.CharField(label=_("Steg mot arbete"), max_length=300)
     due_on = forms.DateField(label=_("Klart senast"), required=False, widget=DateInput())
 
 
-class CompetenceForm(StyledForm):
+class CompetenceForm(forms.Form):
     name = forms.CharField(label=_("Kompetens"), max_length=200)
     description = forms.CharField(label=_("Beskrivning"), required=False,
                                   widget=forms.Textarea(attrs={"rows": 2}))
@@ -197,7 +175,7 @@ class CompetenceForm(StyledForm):
                                    help_text=_("T.ex. handledarens namn och roll."))
 
 
-class ExitForm(StyledForm):
+class ExitForm(forms.Form):
     exit_date = forms.DateField(label=_("Avslutsdatum"), widget=DateInput())
     kind = forms.ChoiceField(label=_("Typ av avslut"), choices=ExitKind.choices, widget=forms.RadioSelect,
                              help_text=_("Felregistrering räknas inte i någon statistik."))
@@ -214,7 +192,7 @@ class ExitForm(StyledForm):
         return data
 
 
-class FollowUp90Form(StyledForm):
+class FollowUp90Form(forms.Form):
     done_on = forms.DateField(label=_("Uppföljningen gjord"), widget=DateInput())
     activity = forms.ModelChoiceField(label=_("Sysselsättning efter 90 dagar"), queryset=_active(Activity))
     support = forms.ModelChoiceField(label=_("Försörjning efter 90 dagar"), queryset=_active(SupportKind),
@@ -228,7 +206,7 @@ class FollowUp6MonthsForm(FollowUp90Form):
                                      required=False)
 
 
-class SurveyForm(StyledForm):
+class SurveyForm(forms.Form):
     """One yes/no radio group per active statement; rendered as fieldsets with legends."""
 
     CHOICES = [("ja", _("Ja")), ("nej", _("Nej"))]
@@ -253,7 +231,7 @@ class SurveyForm(StyledForm):
 ALLOWED_IMPORT_EXTENSIONS = (".csv", ".xlsx")
 
 
-class ImportForm(StyledForm):
+class ImportForm(forms.Form):
     project = forms.ModelChoiceField(label=_("Projekt"), queryset=Project.objects.all())
     file = forms.FileField(label=_("Fil (CSV eller XLSX)"),
                            help_text=_("En rad per start. Högst 5 MB. Se kolumnerna nedan."))

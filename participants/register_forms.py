@@ -4,11 +4,10 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Gender
-from participants.forms import StyledForm
 from participants.models import Participant
 
 
-class ParticipantCorrectionForm(StyledForm):
+class ParticipantCorrectionForm(forms.Form):
     code = forms.CharField(label=_("Deltagarkod"), max_length=40, required=False)
     gender = forms.ChoiceField(label=_("Kön"), choices=Gender.choices)
     birth_year = forms.IntegerField(label=_("Födelseår"), required=False, min_value=1900, max_value=2100)
@@ -26,7 +25,7 @@ class ParticipantCorrectionForm(StyledForm):
             del self.fields["code"]
 
 
-class ErasureForm(StyledForm):
+class ErasureForm(forms.Form):
     reason = forms.CharField(
         label=_("Skäl till raderingen"), max_length=400, widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Till exempel ”begäran från den registrerade” med datum. Skälet sparas i loggen."))

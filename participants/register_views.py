@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.audit import audit_log
+from core.forms import apply_errors
 from core.models import AuditEvent
 from core.pdf import render_pdf
 from core.roles import is_leader
@@ -26,16 +27,6 @@ def _participant(request, pk: int) -> Participant:
     if not is_leader(request.user):
         raise PermissionDenied
     return get_object_or_404(participants_visible_to(request.user), pk=pk)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(field_name if field_name in form.fields else None, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 @login_required
@@ -68,7 +59,7 @@ def participant_correct(request, pk: int):
         try:
             changed = register.participant_correct(user=request.user, participant=participant, **data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("Uppgifterna är rättade."))
@@ -93,7 +84,7 @@ def participant_erase(request, pk: int):
             retention.participant_erase(user=request.user, participant=participant,
                                         reason=form.cleaned_data["reason"], request=request)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Personuppgifterna är raderade. Uppgifterna som rapporterna räknar finns "
                                         "kvar utan koppling till personen."))

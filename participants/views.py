@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.audit import audit_log, audit_log_participants_shown
+from core.forms import apply_errors
 from core.models import AuditEvent
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
@@ -84,17 +85,6 @@ def _referral(request, pk: int, *, edit: bool) -> Referral:
 
 def _audit_view(request, obj, detail: str) -> None:
     audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=obj, detail=detail, request=request)
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field_name, errors in exc.error_dict.items():
-            target = field_name if field_name in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for message in exc.messages:
-            form.add_error(None, message)
 
 
 def _detail_url(referral: Referral) -> str:
@@ -172,7 +162,7 @@ def referral_create(request):
                 notes=data["notes"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             referral = result.referral  # services.referral_create writes the audit event
             if result.recognised:
@@ -347,7 +337,7 @@ def _simple_form_view(request, pk, form_class, template, title, save, success, f
         try:
             save(referral, form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, success)
             return redirect(_detail_url(referral))
@@ -432,7 +422,7 @@ def exit_create(request, pk: int):
                                           activity_after=data["activity_after"],
                                           support_after=data["support_after"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Avslutet är registrerat."))
             if result.survey_token:
@@ -511,7 +501,7 @@ def _followup_edit(request, pk: int, kind: str):
                                               activity=data["activity"], support=data["support"],
                                               notes=data["notes"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, spec["saved"])
             return redirect(_detail_url(referral))
@@ -557,7 +547,7 @@ def survey(request, token: str):
         except services.SurveyUnavailable as exc:
             return render(request, "participants/survey_unavailable.html", {"reason": exc.reason}, status=410)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return render(request, "participants/survey_thanks.html")
     del invitation

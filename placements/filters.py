@@ -10,7 +10,7 @@ from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organisations.forms import style_fields
+from core.forms import DateInput
 from organisations.models import Adaptation, Agency, OccupationalArea, Organisation, Unit
 from placements.models import Placement
 from placements.selectors import idle_placements, with_free_slot
@@ -86,7 +86,7 @@ class PlacementFilter(django_filters.FilterSet):
                                                          empty_label=_("Alla"))
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Placement.Status.choices, empty_label=_("Alla"))
     free_on = django_filters.DateFilter(label=_("Ledig plats den"), method="filter_free_on",
-                                        widget=forms.DateInput(attrs={"type": "date"}))
+                                        widget=DateInput())
     adaptations = django_filters.ModelMultipleChoiceFilter(
         label=_("Anpassningar (alla valda)"), queryset=Adaptation.objects.filter(active=True), conjoined=True,
         widget=forms.CheckboxSelectMultiple)
@@ -134,7 +134,6 @@ class PlacementFilter(django_filters.FilterSet):
             "areas", lambda: [(a.pk, str(a)) for a in OccupationalArea.objects.all()])
         form.fields["adaptations"].widget.choices = choice_cache.get(
             "adaptations", lambda: [(a.pk, str(a)) for a in Adaptation.objects.filter(active=True)])
-        style_fields(form)
 
     def _limit_unit_choices(self, units, *, shared: bool) -> None:
         """Offer the units of the chosen organisation; all units only while they are few.

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from organisations.forms import DateInput, style_fields
+from core.forms import DateInput
 from organisations.models import Adaptation, OccupationalArea
 from organisations.permissions import supervisors_editable_by, units_managed_by
 from placements.models import Placement
@@ -56,7 +56,6 @@ class PlacementForm(forms.ModelForm):
             self.fields["attested"].required = False
             self.fields["attested"].label = _("Jag intygar på nytt att arbetsuppgifterna inte tränger undan "
                                               "ordinarie anställningar.")
-        style_fields(self)
 
     def clean(self):
         cleaned = super().clean()
@@ -72,7 +71,7 @@ class PlacementForm(forms.ModelForm):
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(label=_("Skäl till att förfrågan avböjs"),
-                             widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}), max_length=1000)
+                             widget=forms.Textarea(attrs={"rows": 2}), max_length=1000)
 
 
 class ImportUploadForm(forms.Form):
@@ -89,7 +88,6 @@ class ImportUploadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        style_fields(self)
 
 
 PAGE_SIZES = (10, 25, 50, 100)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import audit_log, audit_log_participants_shown
+from core.forms import apply_errors
 from core.roles import is_leader, is_manager
 from core.spreadsheets import max_bytes, too_large_message
 from core.uploads import upload_too_large
@@ -192,14 +193,6 @@ def _form_values(form) -> dict:
     return data, adaptations
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def placement_create(request):
@@ -212,7 +205,7 @@ def placement_create(request):
             placement = services.placement_create(user=request.user, adaptations=adaptations,
                                                   attested=form.cleaned_data["attested"], **values)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Platsen ”%(title)s” är registrerad.") % {"title": placement.title})
             return redirect("placements:detail", pk=placement.pk)
@@ -230,7 +223,7 @@ def placement_edit(request, pk):
             services.placement_update(user=request.user, placement=placement, adaptations=adaptations,
                                       attested=bool(form.cleaned_data.get("attested")), **values)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect("placements:detail", pk=placement.pk)
@@ -354,7 +347,7 @@ def supervisor_create_view(request):
         try:
             supervisor = supervisor_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Handledaren %(name)s är registrerad.") % {"name": supervisor.name})
             return redirect("placements:supervisor_list")
@@ -372,7 +365,7 @@ def supervisor_edit(request, pk):
         try:
             supervisor_update(user=request.user, supervisor=supervisor, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect("placements:supervisor_list")

@@ -5,16 +5,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.dates import month_end, previous_month
+from core.forms import DateInput
 from organisations.models import Project
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import kinds_requestable_by
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 def default_project() -> Project | None:
@@ -32,8 +26,6 @@ class ReportRequestForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["class"] = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
         allowed = kinds_requestable_by(user)
         self.fields["kind"].choices = [(k, label) for k, label in ReportRun.Kind.choices if k in allowed]
         if not self.is_bound:

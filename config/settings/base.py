@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "participants",
     "reporting",
     "demo",
+    "django.forms",  # Django's widget templates for the project's FORM_RENDERER
 ]
 
 MIDDLEWARE = [
@@ -55,6 +56,9 @@ MIDDLEWARE = [
     "core.middleware.RequireMFAMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
+
+# One field template and Bootstrap classes on every widget (core/forms.py, core/templates/forms/).
+FORM_RENDERER = "core.forms.FormRenderer"
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -41,7 +41,14 @@ def test_attestation_is_required_on_create(client, manager_a, unit_a, area):
     response = client.post(reverse("placements:create"), data)
     assert response.status_code == 200
     assert not Placement.objects.exists()
-    assert "Formuläret innehåller fel" in response.content.decode()
+    html = response.content.decode()
+    assert "Formuläret innehåller fel" in html
+    assert '<li><a href="#id_attested">Jag intygar' in html  # the summary links to the checkbox
+    checkbox = html[html.rindex("<input", 0, html.index('name="attested"')):]
+    checkbox = checkbox[:checkbox.index(">") + 1]
+    # The checkbox is marked invalid like every other field (it used to be hand-written without aria-invalid).
+    assert 'aria-invalid="true"' in checkbox and "is-invalid" in checkbox
+    assert 'aria-describedby="id_attested_helptext id_attested_error"' in checkbox
 
 
 def test_swedish_validation_end_before_start(client, manager_a, unit_a, area):
