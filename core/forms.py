@@ -41,7 +41,7 @@ class StyledBoundField(forms.BoundField):
 
 
 class FormRenderer(TemplatesSetting):
-    """Django's renderer with the project's templates (templates/forms/) and styled bound fields."""
+    """Django's renderer with the project's templates (core/templates/forms/) and styled bound fields."""
 
     field_template_name = "forms/field.html"
     bound_field_class = StyledBoundField

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.forms import apply_errors
 from core.history import history_entries
 from core.models import Gender
 from core.roles import is_leader, is_manager
@@ -31,7 +32,6 @@ from organisations.forms import (
     ProjectForm,
     UnitForm,
     category_form_class,
-    style_fields,
 )
 from organisations.models import Organisation, Project, ProjectGroupMember, Unit
 from organisations.permissions import organisations_managed_by, unit_organisations_for, units_managed_by
@@ -41,14 +41,6 @@ from organisations.selectors import organisation_tree
 def _require_leader(user) -> None:
     if not is_leader(user):
         raise PermissionDenied
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _form_page(request, *, form, title: str, back: str, submit: str, history=None, intro: str = ""):
@@ -94,7 +86,7 @@ def organisation_create(request):
         try:
             organisation = services.organisation_save(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Organisationen %(name)s är upplagd. Lägg nu upp dess enheter.") % {
                 "name": organisation.name})
@@ -120,7 +112,7 @@ def organisation_edit(request, pk: int):
             try:
                 services.organisation_save(user=user, organisation=organisation, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("Ändringarna är sparade."))
                 return redirect("organisations:setup_organisation", pk=organisation.pk)
@@ -149,7 +141,7 @@ def unit_create(request, pk: int):
         try:
             unit = services.unit_save(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Enheten %(name)s är upplagd.") % {"name": unit.name})
             return redirect("organisations:setup_organisation", pk=unit.organisation_id)
@@ -169,7 +161,7 @@ def unit_edit(request, pk: int):
         try:
             services.unit_save(user=request.user, unit=unit, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect("organisations:setup_organisation", pk=unit.organisation_id)
@@ -198,7 +190,7 @@ def project_create(request):
         try:
             project = services.project_save(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Projektet %(name)s är upplagt.") % {"name": project.name})
             return redirect("organisations:setup_project", pk=project.pk)
@@ -243,7 +235,7 @@ def project_edit(request, pk: int):
         try:
             services.project_save(user=request.user, project=project, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect("organisations:setup_project", pk=project.pk)
@@ -282,7 +274,7 @@ def project_row_edit(request, pk: int, kind: str, row_pk: int | None = None):
         try:
             service(user=request.user, project=project, **{argument: row}, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect(back)
@@ -335,13 +327,12 @@ def category_edit(request, slug: str, entry_pk: int | None = None):
     model = _category(request, slug)
     entry = get_object_or_404(model, pk=entry_pk) if entry_pk else None
     form = category_form_class(model)(request.POST or None, instance=entry)
-    style_fields(form)
     back = reverse("organisations:setup_category_list", args=[slug])
     if request.method == "POST" and form.is_valid():
         try:
             services.category_save(user=request.user, model=model, entry=entry, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Ändringarna är sparade."))
             return redirect(back)
