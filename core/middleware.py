@@ -3,6 +3,7 @@ from allauth.mfa.utils import is_mfa_enabled
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 from core.roles import may_see_individuals
 
@@ -32,3 +33,17 @@ class RequireMFAMiddleware:
             return False
 
         return not is_mfa_enabled(user, types=[Authenticator.Type.TOTP])
+
+
+class NoStoreMiddleware:
+    """Every page and file the application itself answers with may carry personal data (participants, the
+    audit log, report PDFs, the exit survey): no browser or proxy may keep a copy. Static assets are served
+    by WhiteNoise before this middleware runs and keep their long cache lifetimes."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response

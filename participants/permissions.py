@@ -23,7 +23,7 @@ def participants_visible_to(user) -> QuerySet[Participant]:
         booked_here = Assignment.objects.filter(
             referral__participant=OuterRef("pk"),
             placement__unit__in=units_managed_by(user),
-        ).exclude(status=Assignment.Status.DECLINED)
+        ).exclude(status__in=Assignment.HIDDEN_FROM_MANAGERS)
         return Participant.objects.filter(Exists(booked_here))
     return Participant.objects.none()
 
@@ -45,7 +45,7 @@ def referrals_visible_to(user) -> QuerySet[Referral]:
     if is_manager(user):
         booked_here = Assignment.objects.filter(
             referral=OuterRef("pk"), placement__unit__in=units_managed_by(user)
-        ).exclude(status=Assignment.Status.DECLINED)
+        ).exclude(status__in=Assignment.HIDDEN_FROM_MANAGERS)
         return Referral.objects.filter(Exists(booked_here))
     return Referral.objects.none()
 

@@ -49,7 +49,7 @@ def manager_assignment_list(*, user) -> QuerySet[Assignment]:
     """A manager's view of participants: the assignments at their units, code/name and dates only."""
     return (
         Assignment.objects.filter(placement__unit__in=units_managed_by(user))
-        .exclude(status=Assignment.Status.DECLINED)
+        .exclude(status__in=Assignment.HIDDEN_FROM_MANAGERS)
         .select_related("placement__unit", "referral__participant")
         .order_by("-start_date", "pk")
     )

@@ -77,6 +77,9 @@ class Assignment(TimeStampedModel):
 
     # Statuses that take a slot of the placement's capacity.
     OCCUPYING = (Status.CONFIRMED, Status.ONGOING)
+    # A request the host declined or the case worker withdrew never brought the person to the unit: its
+    # manager no longer sees it, nor the participant through it.
+    HIDDEN_FROM_MANAGERS = (Status.DECLINED, Status.WITHDRAWN)
 
     placement = models.ForeignKey(Placement, verbose_name=_("plats"), on_delete=models.PROTECT,
                                   related_name="assignments")

@@ -35,7 +35,8 @@ def assignments_visible_to(user) -> QuerySet[Assignment]:
     if is_leader(user):
         return Assignment.objects.all()
     if is_manager(user):
-        return Assignment.objects.filter(placement__unit__in=units_managed_by(user))
+        return Assignment.objects.filter(placement__unit__in=units_managed_by(user)).exclude(
+            status__in=Assignment.HIDDEN_FROM_MANAGERS)
     if is_case_worker(user):
         membership = getattr(user, "agency_membership", None)
         if membership is None:

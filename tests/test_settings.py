@@ -34,7 +34,7 @@ print(json.dumps(result))
 
 PRODUCTION = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "a-long-random-test-secret-key-0123456789",
+    "DJANGO_SECRET_KEY": "a-long-random-test-secret-key-0123456789-Xq7!pL2#vR9@mK4$",
     "DJANGO_ALLOWED_HOSTS": "sjalvklart.example.se",
     "DATABASE_URL": "postgres://app:app@db.invalid:5432/app",
     "REDIS_URL": "redis://redis.invalid:6379/0",
@@ -85,6 +85,31 @@ def test_production_refuses_missing_secret_key():
     result = load_settings(**env)
 
     assert "DJANGO_SECRET_KEY" in result["improperly_configured"]
+
+
+def _example_secret_key() -> str:
+    for line in (settings.BASE_DIR / ".env.example").read_text().splitlines():
+        if line.startswith("DJANGO_SECRET_KEY="):
+            return line.split("=", 1)[1]
+    raise AssertionError(".env.example names no DJANGO_SECRET_KEY")
+
+
+def test_production_refuses_the_example_secret_key():
+    result = load_settings(**{**PRODUCTION, "DJANGO_SECRET_KEY": _example_secret_key()})
+
+    assert "känt exempelvärde" in result["improperly_configured"]
+
+
+def test_production_refuses_the_development_default_secret_key():
+    result = load_settings(**{**PRODUCTION, "DJANGO_SECRET_KEY": "dev-only-insecure-key-change-me"})
+
+    assert "känt exempelvärde" in result["improperly_configured"]
+
+
+def test_production_refuses_a_short_secret_key():
+    result = load_settings(**{**PRODUCTION, "DJANGO_SECRET_KEY": "x8Yq!z#2Lm9@Wp4$Rt7&Vb1*Nc6^Hd3(Jf5)Gs0abcdefghi"})
+
+    assert "för kort" in result["improperly_configured"]
 
 
 def test_production_with_postgres_and_redis_is_strict():

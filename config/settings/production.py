@@ -5,8 +5,18 @@ from django.core.exceptions import ImproperlyConfigured
 from .base import *  # noqa: F403
 from .base import DATABASES, REDIS_URL, env
 
+# Keys published with the code (the base default, .env.example's placeholder) sign nobody's session safely.
+KNOWN_SECRET_KEYS = frozenset({"dev-only-insecure-key-change-me", "change-me-to-a-long-random-string"})
+SECRET_KEY_MIN_LENGTH = 50
+
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")
+if SECRET_KEY in KNOWN_SECRET_KEYS or SECRET_KEY.startswith("django-insecure"):
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY är ett känt exempelvärde: skapa en egen slumpmässig nyckel.")
+if len(SECRET_KEY) < SECRET_KEY_MIN_LENGTH or len(set(SECRET_KEY)) < 5:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY är för kort: minst {SECRET_KEY_MIN_LENGTH} slumpmässiga tecken, t.ex. från "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise ImproperlyConfigured("Production kräver PostgreSQL: sätt DATABASE_URL=postgres://…")
