@@ -1,9 +1,11 @@
 from allauth.account.decorators import secure_admin_login
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from core.models import AuditEvent, User
+from core.services import user_deactivate
 
 # The admin signs in through allauth's login (rate limit, MFA challenge), never its own password-only form;
 # RequireMFAMiddleware then covers /admin/ like every other page.
@@ -22,6 +24,24 @@ class UserAdmin(BaseUserAdmin):
         (_("Datum"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "role", "password1", "password2")}),)
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request, obj=None):
+        # Accounts are deactivated, never deleted: the audit log and change history keep pointing at them.
+        return False
+
+    @admin.action(description=_("Inaktivera valda konton"))
+    def deactivate(self, request, queryset):
+        done = 0
+        for account in queryset:
+            try:
+                user_deactivate(user=request.user, account=account, request=request)
+            except (PermissionDenied, ValidationError) as exc:
+                self.message_user(request, f"{account.email}: {' '.join(getattr(exc, 'messages', [str(exc)]))}",
+                                  messages.ERROR)
+            else:
+                done += 1
+        self.message_user(request, _("%(n)s konton inaktiverade.") % {"n": done}, messages.SUCCESS)
 
 
 @admin.register(AuditEvent)

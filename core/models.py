@@ -101,9 +101,10 @@ class AuditEvent(models.Model):
         IMPORT = "import", _("Import")
 
     at = models.DateTimeField(_("tidpunkt"), auto_now_add=True, db_index=True)
+    # PROTECT: deleting an account would rewrite its events (SET_NULL); accounts are deactivated instead.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("användare"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.PROTECT, related_name="+",
     )
     user_email = models.CharField(_("användarens e-post"), max_length=254, blank=True)
     action = models.CharField(_("händelse"), max_length=20, choices=Action.choices)

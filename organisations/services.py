@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from core.audit import audit_log
 from core.models import AuditEvent, Role, User
 from core.roles import is_leader
+from core.services import user_deactivate
 from organisations.models import (
     AgencyMembership,
     BudgetLine,
@@ -175,18 +176,8 @@ def account_send_invitation(*, request, account, invited_by=None) -> None:
 
 @transaction.atomic
 def account_deactivate(*, user, account, request=None):
-    """Deactivate (never delete: the audit log and history keep pointing at the account). An inactive account
-    cannot sign in, and its open sessions stop working at the next request."""
-    if not is_leader(user):
-        raise PermissionDenied
-    if account.pk == user.pk:
-        raise ValidationError(_("Du kan inte inaktivera ditt eget konto."))
-    if account.is_active:
-        account.is_active = False
-        account.save(update_fields=["is_active"])
-        audit_log(user=user, action=AuditEvent.Action.UPDATE, obj=account, detail="Konto inaktiverat",
-                  request=request)
-    return account
+    """Deactivate (never delete: the audit log and history keep pointing at the account)."""
+    return user_deactivate(user=user, account=account, request=request)
 
 
 # --- Set-up: organisations, units, the project, category lists -------------------------------------------
