@@ -82,6 +82,12 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise ValueError("Loggen kan inte raderas från applikationen.")
 
+    def forget_labels(self, *, object_type: str, object_ids) -> int:
+        """Erasure: blank the label (`object_repr`, e.g. a participant's code or name) of these objects' events.
+        The events themselves stay unchanged: who did what, when, to which id."""
+        events = AuditEvent.objects.filter(object_type=object_type, object_id__in=[str(pk) for pk in object_ids])
+        return models.QuerySet.update(events.exclude(object_repr=""), object_repr="")
+
     def purge_older_than(self, cutoff) -> int:
         expired = AuditEvent.objects.filter(at__lt=cutoff)
         deleted, _by_model = models.QuerySet.delete(expired)

@@ -1,16 +1,14 @@
 """The registered person's rights (GDPR art. 15–17), for the project leader: a register extract of everything
-stored about one participant, correction of the person's own details, and erasure (participants.retention)."""
+stored about one participant. Correction (`participant_correct`) and erasure (`participant_erase`) are writes and
+live in participants.services."""
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 
-from core.audit import audit_log
-from core.models import AuditEvent, Gender
+from core.models import AuditEvent
 from core.roles import is_leader
-from participants import personnummer
 from participants.models import Assessment, Exit, Participant, Referral
 from placements.models import Assignment
 
@@ -78,59 +76,3 @@ def register_extract(*, user, participant: Participant) -> dict:
     audit_trail = list(AuditEvent.objects.filter(
         object_type="participants.Participant", object_id=str(participant.pk)).order_by("at", "pk"))
     return {"participant": participant, "starts": starts, "audit_trail": audit_trail}
-
-
-CORRECTABLE = ("code", "gender", "birth_year", "first_name", "last_name", "personal_number")
-
-
-@transaction.atomic
-def participant_correct(*, user, participant: Participant, code: str | None = None, gender: str,
-                        birth_year: int | None = None, first_name: str = "", last_name: str = "",
-                        personal_number: str = "") -> list[str]:
-    """The project leader corrects a participant's own details (GDPR art. 16). Returns the changed field names;
-    the audit event names the fields, never the old or new values."""
-    if not is_leader(user):
-        raise PermissionDenied
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    if participant.personal_data_purged_at is not None:
-        raise ValidationError(_("Personuppgifterna är raderade; det finns inget att rätta."))
-    errors = {}
-    if gender not in Gender.values:
-        errors["gender"] = _("Välj kön.")
-    if birth_year is not None and not 1900 <= birth_year <= 2100:
-        errors["birth_year"] = _("Ange ett födelseår mellan 1900 och 2100.")
-    code = (code or "").strip() or None
-    first_name, last_name = first_name.strip(), last_name.strip()
-    normalised = ""
-    if participant.identity == Participant.Identity.ANONYMOUS:
-        code = None
-    if participant.identity == Participant.Identity.IDENTIFIED:
-        if not (first_name or last_name):
-            errors["first_name"] = _("Ange namn.")
-        if personal_number.strip():
-            try:
-                normalised = personnummer.normalise(personal_number)
-            except ValidationError as exc:
-                errors["personal_number"] = exc.messages[0]
-    else:
-        first_name = last_name = ""
-    if participant.identity == Participant.Identity.PSEUDONYMOUS and not code:
-        errors["code"] = _("En pseudonym deltagare måste ha en kod.")
-    if errors:
-        raise ValidationError(errors)
-    values = {"code": code, "gender": gender, "birth_year": birth_year, "first_name": first_name,
-              "last_name": last_name, "personal_number": normalised}
-    changed = [name for name in CORRECTABLE if getattr(participant, name) != values[name]]
-    if not changed:
-        return []
-    for name in changed:
-        setattr(participant, name, values[name])
-    try:
-        with transaction.atomic():
-            participant.save(update_fields=[*changed, "updated_at"])
-    except IntegrityError:
-        raise ValidationError({"code": _("Deltagarkoden används redan.")}) from None
-    labels = ", ".join(str(Participant._meta.get_field(name).verbose_name) for name in changed)
-    audit_log(user=user, action=AuditEvent.Action.UPDATE, obj=participant,
-              detail=_("Rättelse av %(fields)s") % {"fields": labels})
-    return changed

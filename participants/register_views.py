@@ -17,7 +17,7 @@ from core.forms import apply_errors
 from core.models import AuditEvent
 from core.pdf import render_pdf
 from core.roles import is_leader
-from participants import register, retention
+from participants import register, services
 from participants.models import Participant
 from participants.permissions import participants_visible_to
 from participants.register_forms import ErasureForm, ParticipantCorrectionForm
@@ -52,12 +52,12 @@ def participant_correct(request, pk: int):
     if participant.personal_data_purged_at is not None:
         messages.info(request, _("Personuppgifterna är raderade; det finns inget att rätta."))
         return redirect("participants:detail", pk=participant.pk)
-    initial = {name: getattr(participant, name) for name in register.CORRECTABLE}
+    initial = {name: getattr(participant, name) for name in services.CORRECTABLE}
     form = ParticipantCorrectionForm(request.POST or None, initial=initial, participant=participant)
     if request.method == "POST" and form.is_valid():
-        data = {name: form.cleaned_data.get(name, initial[name] or "") for name in register.CORRECTABLE}
+        data = {name: form.cleaned_data.get(name, initial[name] or "") for name in services.CORRECTABLE}
         try:
-            changed = register.participant_correct(user=request.user, participant=participant, **data)
+            changed = services.participant_correct(user=request.user, participant=participant, **data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -81,7 +81,7 @@ def participant_erase(request, pk: int):
     form = ErasureForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            retention.participant_erase(user=request.user, participant=participant,
+            services.participant_erase(user=request.user, participant=participant,
                                         reason=form.cleaned_data["reason"], request=request)
         except ValidationError as exc:
             apply_errors(form, exc)

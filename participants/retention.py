@@ -4,13 +4,16 @@ Who goes: a participant all of whose starts are closed (every referral has an ex
 is more than settings.RETENTION_YEARS years old (default 2, env RETENTION_YEARS). Run daily by the beat
 job `participants.tasks.purge_expired` and by `python manage.py purge_expired [--dry-run]`.
 
-What is removed (the same for the leader's erasure on request, `participant_erase`):
+What is removed (the same for the leader's erasure on request, `participants.services.participant_erase`;
+the writes themselves are `participants.services.participants_anonymise`):
 - the participant's code, first and last name, personal identity number and who recorded the consent;
 - every free text about the person: referral notes and wished municipality, interests and adaptation
   needs (they may reveal health), assessment obstacles and resources, follow-up notes, 90-day follow-up
   notes, the assignments' decline/withdraw reasons; plan steps and competence-card entries are deleted;
 - the simple_history rows (HistoricalReferral with its m2m rows, HistoricalAssessment, HistoricalExit,
-  HistoricalAssignment) of the purged starts, since they hold old copies of the same text.
+  HistoricalAssignment) of the purged starts, since they hold old copies of the same text;
+- the code or name the audit log and the admin's change log recorded as the object's label
+  (`object_repr`): the events stay (who did what when), labelled by the participant's id only.
 
 What stays, because the reports count it (reporting.selectors): the participant row with gender, birth year
 (the age band at first start) and how the person was registered (`identity`: the report counts people
@@ -28,27 +31,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from core.audit import audit_log
 from core.models import AuditEvent
-from core.roles import is_leader
+from participants import services
 from participants.models import (
     Assessment,
     Competence,
-    Exit,
     FollowUp,
-    FollowUp6Months,
-    FollowUp90,
     Participant,
     PlanStep,
     Referral,
 )
-from placements.models import Assignment
 
 CHUNK = 500
 
@@ -90,15 +85,6 @@ class PurgeResult:
     audit_events: int = 0
 
 
-def _history_querysets(referral_ids):
-    return {
-        "historik: inskrivningar": Referral.history.filter(id__in=referral_ids),
-        "historik: kartläggningar": Assessment.history.filter(referral_id__in=referral_ids),
-        "historik: avslut": Exit.history.filter(referral_id__in=referral_ids),
-        "historik: placeringar": Assignment.history.filter(referral_id__in=referral_ids),
-    }
-
-
 def _counts(participant_ids: list[int]) -> dict[str, int]:
     referral_ids = Referral.objects.filter(participant_id__in=participant_ids).values("pk")
     counts = {
@@ -109,30 +95,9 @@ def _counts(participant_ids: list[int]) -> dict[str, int]:
         "steg i individuell plan (raderas)": PlanStep.objects.filter(referral_id__in=referral_ids).count(),
         "kompetenser (raderas)": Competence.objects.filter(referral_id__in=referral_ids).count(),
     }
-    for label, queryset in _history_querysets(referral_ids).items():
+    for label, queryset in services.history_querysets(referral_ids).items():
         counts[f"{label} (raderas)"] = queryset.count()
     return counts
-
-
-def _anonymise(participant_ids: list[int], *, now: dt.datetime) -> None:
-    """Remove the personal data of these participants. Bulk updates: no new history rows are written."""
-    referral_ids = list(Referral.objects.filter(participant_id__in=participant_ids).values_list("pk", flat=True))
-    Participant.objects.filter(pk__in=participant_ids).update(
-        code=None, first_name="", last_name="", personal_number="", consent_recorded_by=None,
-        personal_data_purged_at=now, updated_at=now,
-    )
-    Referral.objects.filter(pk__in=referral_ids).update(notes="", wished_municipality="", updated_at=now)
-    Referral.interests.through.objects.filter(referral_id__in=referral_ids).delete()
-    Referral.adaptation_needs.through.objects.filter(referral_id__in=referral_ids).delete()
-    Assessment.objects.filter(referral_id__in=referral_ids).update(obstacles="", resources="", updated_at=now)
-    FollowUp.objects.filter(referral_id__in=referral_ids).update(notes="", updated_at=now)
-    FollowUp90.objects.filter(exit__referral_id__in=referral_ids).update(notes="", updated_at=now)
-    FollowUp6Months.objects.filter(exit__referral_id__in=referral_ids).update(notes="", updated_at=now)
-    Assignment.objects.filter(referral_id__in=referral_ids).update(decline_reason="", updated_at=now)
-    PlanStep.objects.filter(referral_id__in=referral_ids).delete()
-    Competence.objects.filter(referral_id__in=referral_ids).delete()
-    for queryset in _history_querysets(referral_ids).values():
-        queryset.delete()
 
 
 def purge_expired(*, today: dt.date | None = None, now: dt.datetime | None = None,
@@ -148,32 +113,6 @@ def purge_expired(*, today: dt.date | None = None, now: dt.datetime | None = Non
         result.audit_events = old_events.count()
         return result
     for start in range(0, len(result.participant_ids), CHUNK):
-        chunk = result.participant_ids[start:start + CHUNK]
-        with transaction.atomic():
-            _anonymise(chunk, now=now)
-            for pk in chunk:
-                audit_log(user=None, action=AuditEvent.Action.DELETE, object_type="participants.Participant",
-                          object_id=pk, detail=_("Gallring: personuppgifter borttagna %(years)s år efter sista "
-                                                 "avslut.") % {"years": settings.RETENTION_YEARS})
+        services.participants_purge(participant_ids=result.participant_ids[start:start + CHUNK], now=now)
     result.audit_events = AuditEvent.objects.purge_older_than(result.audit_cutoff)
     return result
-
-
-@transaction.atomic
-def participant_erase(*, user, participant: Participant, reason: str, request=None) -> Participant:
-    """The project leader erases a participant's personal data on request (GDPR art. 17), at once: the same
-    anonymisation as the retention job. The reason is required and goes to the audit log."""
-    if not is_leader(user):
-        raise PermissionDenied
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Ange varför personuppgifterna raderas.")})
-    participant = Participant.objects.select_for_update().get(pk=participant.pk)
-    if participant.personal_data_purged_at is not None:
-        raise ValidationError(_("Deltagarens personuppgifter är redan raderade."))
-    _anonymise([participant.pk], now=timezone.now())
-    audit_log(user=user, action=AuditEvent.Action.DELETE, object_type="participants.Participant",
-              object_id=participant.pk, detail=_("Radering på begäran: %(reason)s") % {"reason": reason},
-              request=request)
-    participant.refresh_from_db()
-    return participant

@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -467,3 +469,130 @@ def survey_answer(*, token: str, answers: dict[int, bool]) -> SurveyInvitation:
     invitation.save(update_fields=["answered_at", "updated_at"])
     _audit(None, AuditEvent.Action.CREATE, invitation.exit.referral, _("Enkätsvar (deltagaren själv)"))
     return invitation
+
+
+# --- Rights and retention (participants.register, participants.retention decide; these write) ----------
+
+
+def history_querysets(referral_ids) -> dict:
+    """The simple_history rows of these starts: old copies of their free text."""
+    return {
+        "historik: inskrivningar": Referral.history.filter(id__in=referral_ids),
+        "historik: kartläggningar": Assessment.history.filter(referral_id__in=referral_ids),
+        "historik: avslut": Exit.history.filter(referral_id__in=referral_ids),
+        "historik: placeringar": Assignment.history.filter(referral_id__in=referral_ids),
+    }
+
+
+def participants_anonymise(*, participant_ids: list[int], now: dt.datetime) -> None:
+    """Remove the personal data of these participants. Bulk updates: no new history rows are written."""
+    referral_ids = list(Referral.objects.filter(participant_id__in=participant_ids).values_list("pk", flat=True))
+    Participant.objects.filter(pk__in=participant_ids).update(
+        code=None, first_name="", last_name="", personal_number="", consent_recorded_by=None,
+        personal_data_purged_at=now, updated_at=now,
+    )
+    Referral.objects.filter(pk__in=referral_ids).update(notes="", wished_municipality="", updated_at=now)
+    Referral.interests.through.objects.filter(referral_id__in=referral_ids).delete()
+    Referral.adaptation_needs.through.objects.filter(referral_id__in=referral_ids).delete()
+    Assessment.objects.filter(referral_id__in=referral_ids).update(obstacles="", resources="", updated_at=now)
+    FollowUp.objects.filter(referral_id__in=referral_ids).update(notes="", updated_at=now)
+    FollowUp90.objects.filter(exit__referral_id__in=referral_ids).update(notes="", updated_at=now)
+    FollowUp6Months.objects.filter(exit__referral_id__in=referral_ids).update(notes="", updated_at=now)
+    Assignment.objects.filter(referral_id__in=referral_ids).update(decline_reason="", updated_at=now)
+    PlanStep.objects.filter(referral_id__in=referral_ids).delete()
+    Competence.objects.filter(referral_id__in=referral_ids).delete()
+    for queryset in history_querysets(referral_ids).values():
+        queryset.delete()
+    # The code or name survives as the label of old audit events and admin log entries: keep the events,
+    # drop the label (the participant's id still ties them together).
+    AuditEvent.objects.forget_labels(object_type="participants.Participant", object_ids=participant_ids)
+    assignment_ids = list(Assignment.objects.filter(referral_id__in=referral_ids).values_list("pk", flat=True))
+    for model, ids in ((Participant, participant_ids), (Referral, referral_ids), (Assignment, assignment_ids)):
+        LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                                object_id__in=[str(pk) for pk in ids]).update(object_repr="", change_message="")
+
+
+@transaction.atomic
+def participants_purge(*, participant_ids: list[int], now: dt.datetime) -> None:
+    """Gallring of one chunk of participants past the retention period, each logged."""
+    participants_anonymise(participant_ids=participant_ids, now=now)
+    for pk in participant_ids:
+        audit_log(user=None, action=AuditEvent.Action.DELETE, object_type="participants.Participant",
+                  object_id=pk, detail=_("Gallring: personuppgifter borttagna %(years)s år efter sista "
+                                         "avslut.") % {"years": settings.RETENTION_YEARS})
+
+
+@transaction.atomic
+def participant_erase(*, user, participant: Participant, reason: str, request=None) -> Participant:
+    """The project leader erases a participant's personal data on request (GDPR art. 17), at once: the same
+    anonymisation as the retention job. The reason is required and goes to the audit log."""
+    if not is_leader(user):
+        raise PermissionDenied
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Ange varför personuppgifterna raderas.")})
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.personal_data_purged_at is not None:
+        raise ValidationError(_("Deltagarens personuppgifter är redan raderade."))
+    participants_anonymise(participant_ids=[participant.pk], now=timezone.now())
+    audit_log(user=user, action=AuditEvent.Action.DELETE, object_type="participants.Participant",
+              object_id=participant.pk, detail=_("Radering på begäran: %(reason)s") % {"reason": reason},
+              request=request)
+    participant.refresh_from_db()
+    return participant
+
+
+CORRECTABLE = ("code", "gender", "birth_year", "first_name", "last_name", "personal_number")
+
+
+@transaction.atomic
+def participant_correct(*, user, participant: Participant, code: str | None = None, gender: str,
+                        birth_year: int | None = None, first_name: str = "", last_name: str = "",
+                        personal_number: str = "") -> list[str]:
+    """The project leader corrects a participant's own details (GDPR art. 16). Returns the changed field names;
+    the audit event names the fields, never the old or new values."""
+    if not is_leader(user):
+        raise PermissionDenied
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    if participant.personal_data_purged_at is not None:
+        raise ValidationError(_("Personuppgifterna är raderade; det finns inget att rätta."))
+    errors = {}
+    if gender not in Gender.values:
+        errors["gender"] = _("Välj kön.")
+    if birth_year is not None and not 1900 <= birth_year <= 2100:
+        errors["birth_year"] = _("Ange ett födelseår mellan 1900 och 2100.")
+    code = (code or "").strip() or None
+    first_name, last_name = first_name.strip(), last_name.strip()
+    normalised = ""
+    if participant.identity == Participant.Identity.ANONYMOUS:
+        code = None
+    if participant.identity == Participant.Identity.IDENTIFIED:
+        if not (first_name or last_name):
+            errors["first_name"] = _("Ange namn.")
+        if personal_number.strip():
+            try:
+                normalised = personnummer.normalise(personal_number)
+            except ValidationError as exc:
+                errors["personal_number"] = exc.messages[0]
+    else:
+        first_name = last_name = ""
+    if participant.identity == Participant.Identity.PSEUDONYMOUS and not code:
+        errors["code"] = _("En pseudonym deltagare måste ha en kod.")
+    if errors:
+        raise ValidationError(errors)
+    values = {"code": code, "gender": gender, "birth_year": birth_year, "first_name": first_name,
+              "last_name": last_name, "personal_number": normalised}
+    changed = [name for name in CORRECTABLE if getattr(participant, name) != values[name]]
+    if not changed:
+        return []
+    for name in changed:
+        setattr(participant, name, values[name])
+    try:
+        with transaction.atomic():
+            participant.save(update_fields=[*changed, "updated_at"])
+    except IntegrityError:
+        raise ValidationError({"code": _("Deltagarkoden används redan.")}) from None
+    labels = ", ".join(str(Participant._meta.get_field(name).verbose_name) for name in changed)
+    audit_log(user=user, action=AuditEvent.Action.UPDATE, obj=participant,
+              detail=_("Rättelse av %(fields)s") % {"fields": labels})
+    return changed

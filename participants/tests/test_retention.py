@@ -25,7 +25,8 @@ from participants.models import (
     PlanStep,
     Referral,
 )
-from participants.retention import expired_participants, participant_erase, purge_expired, retention_cutoff
+from participants.retention import expired_participants, purge_expired, retention_cutoff
+from participants.services import participant_erase
 from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory
@@ -192,11 +193,14 @@ def test_audit_events_past_their_period_are_deleted_and_only_by_the_job(leader, 
     assert AuditEvent.objects.filter(pk=recent.pk).exists()
 
 
-def test_deleting_a_user_keeps_their_audit_events(leader):
+def test_deleting_a_user_with_audit_events_is_refused(leader):
+    from django.db.models import ProtectedError
+
     event = audit_log(user=leader, action=AuditEvent.Action.VIEW, object_type="x", object_id=1)
-    leader.delete()
+    with pytest.raises(ProtectedError):
+        leader.delete()
     event = AuditEvent.objects.get(pk=event.pk)
-    assert event.user is None and event.user_email == "leader@example.test"
+    assert event.user == leader and event.user_email == "leader@example.test"
 
 
 def test_command_dry_run_prints_ids_and_changes_nothing(closed_person, settings):
@@ -239,6 +243,50 @@ def test_leader_erases_at_once_with_a_reason(leader, closed_person):
     assert not PlanStep.objects.exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.DELETE, object_id=str(person.pk))
     assert event.user == leader and "Begäran från den registrerade" in event.detail
+
+
+def _labelled_with(*words) -> list[str]:
+    return [repr_ for repr_ in AuditEvent.objects.values_list("object_repr", flat=True)
+            if any(word.lower() in repr_.lower() for word in words)]
+
+
+@pytest.mark.parametrize("how", ["erase", "purge"])
+def test_erasure_and_purge_scrub_the_pseudonym_and_name_from_the_audit_log(client, leader, closed_person, settings,
+                                                                          how):
+    from django.contrib.admin.models import CHANGE, LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from participants.services import _audit
+
+    referral = closed_person.referrals.get()
+    _audit(leader, AuditEvent.Action.UPDATE, referral, "Kartläggning")
+    audit_log(user=leader, action=AuditEvent.Action.VIEW, obj=closed_person)
+    LogEntry.objects.create(user=leader, content_type=ContentType.objects.get_for_model(Participant),
+                            object_id=str(closed_person.pk), object_repr=str(closed_person), action_flag=CHANGE,
+                            change_message="Ändrade kod")
+    other = audit_log(user=leader, action=AuditEvent.Action.VIEW, object_type="participants.Participant",
+                      object_id="999999", object_repr="FK-2026-0009")
+    assert len(_labelled_with("AF-2026-0001", "Anna")) == 2
+    before = AuditEvent.objects.filter(object_id=str(closed_person.pk)).count()
+
+    if how == "erase":
+        participant_erase(user=leader, participant=closed_person, reason="Begäran från den registrerade")
+    else:
+        settings.RETENTION_YEARS = -1
+        purge_expired()
+
+    assert _labelled_with("AF-2026-0001", "Anna", "Andersson") == []
+    events = AuditEvent.objects.filter(object_id=str(closed_person.pk))
+    assert events.count() == before + 1                  # nothing deleted; the erasure itself logged
+    assert AuditEvent.objects.get(pk=other.pk).object_repr == "FK-2026-0009"   # others keep their labels
+    entry = LogEntry.objects.get(object_id=str(closed_person.pk))
+    assert (entry.object_repr, entry.change_message) == ("", "")
+    # The leader's search in the admin finds nothing by the old code.
+    User = type(leader)
+    User.objects.filter(pk=leader.pk).update(is_staff=True, is_superuser=True)
+    client.force_login(leader)
+    assert client.get("/admin/core/auditevent/", {"q": "AF-2026-0001"}).context["cl"].result_count == 0
+    assert client.get("/admin/core/auditevent/", {"q": "FK-2026-0009"}).context["cl"].result_count == 1
 
 
 def test_erasure_needs_a_reason_and_the_leader(leader, case_worker_af, closed_person):
