@@ -103,7 +103,7 @@ def test_the_sweeper_rebuilds_a_run_whose_heartbeat_stopped_within_minutes(repor
     assert run.status == ReportRun.Status.DONE and run.attempts == 2
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_build_stamps_its_heartbeat_while_it_runs(report_project, monkeypatch, settings):
     settings.REPORT_HEARTBEAT_SECONDS = 0.05
     run = queued_run(report_project)
