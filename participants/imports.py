@@ -10,8 +10,9 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
@@ -24,17 +25,17 @@ from organisations.models import Agency, Project
 from participants.models import (
     Activity,
     EducationLevel,
-    Exit,
     ExitKind,
     ExitReason,
-    FollowUp6Months,
-    FollowUp90,
     LabourMarketStatus,
     Participant,
     Referral,
     SupportKind,
 )
-from placements.models import Assignment, Placement
+from participants.services import participants_import_write
+from placements import services as booking
+from placements.models import Placement
+from placements.services import ImportBooking
 
 __all__ = ["ImportFileError", "participants_import", "read_table"]
 
@@ -118,6 +119,8 @@ class ImportResult:
     assignments: int = 0
     dry_run: bool = False
     saved: bool = False
+    planned: list = field(default_factory=list, repr=False)  # the valid rows' values, for the write step
+    existing: dict = field(default_factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -165,223 +168,285 @@ for _status in LabourMarketStatus:
         _LABOUR_MARKET_STATUSES[_slug(_key)] = _status.value
 
 
-def participants_import(*, user, project: Project, headers: list[str], rows: list[list[str]],
-                        dry_run: bool = False, request=None) -> ImportResult:
-    """Validate every row first; write nothing unless all rows are valid; write all in one transaction."""
-    if user is not None and not is_leader(user):
-        raise PermissionDenied
-    result = ImportResult(rows=len(rows), dry_run=dry_run)
+class _Lookups:
+    """Everything rows refer to, loaded once per import (a constant number of queries)."""
+
+    def __init__(self, project: Project):
+        self.agencies = _Categories(Agency.objects.all())
+        self.supports = _Categories(SupportKind.objects.all())
+        self.activities = _Categories(Activity.objects.all())
+        self.reasons = _Categories(ExitReason.objects.all())
+        self.placements = {p.code.lower(): p for p in Placement.objects.exclude(code__isnull=True).exclude(code="")}
+        self.existing = {p.code.lower(): p for p in Participant.objects.exclude(code__isnull=True)}
+        self.known_starts = {
+            (code.lower(), agency_id, day) for code, agency_id, day in
+            Referral.objects.filter(project=project, participant__code__isnull=False)
+            .values_list("participant__code", "agency_id", "referral_date")
+        }
+        # Within one file.
+        self.genders_by_ref: dict[str, tuple[str, int]] = {}
+        self.seen_starts: set[tuple] = set()
+
+
+def _columns(headers: list[str]) -> tuple[dict[str, int], list[RowError]]:
+    errors: list[RowError] = []
     columns: dict[str, int] = {}
     for index, header in enumerate(headers):
         key = ALIASES.get(normalise_header(header))
         if key is None:
             if header.strip():
-                result.errors.append(RowError(1, header, _("Okänd kolumn.")))
+                errors.append(RowError(1, header, _("Okänd kolumn.")))
             continue
         if key in columns:
-            result.errors.append(RowError(1, header, _("Kolumnen finns två gånger.")))
+            errors.append(RowError(1, header, _("Kolumnen finns två gånger.")))
         columns[key] = index
     for required in ("gender", "agency"):
         if required not in columns:
-            result.errors.append(RowError(1, required, _("Kolumnen saknas.")))
+            errors.append(RowError(1, required, _("Kolumnen saknas.")))
     if "referral_date" not in columns and "start_date" not in columns:
-        result.errors.append(RowError(1, "referral_date", _("Kolumnen saknas (eller start_date).")))
+        errors.append(RowError(1, "referral_date", _("Kolumnen saknas (eller start_date).")))
+    return columns, errors
+
+
+# --- parse: one row's cells into typed values (no database beyond the lookups) -------------------
+
+
+class _Row:
+    """Cell access and error collection for one spreadsheet row."""
+
+    def __init__(self, line: int, raw: list[str], columns: dict[str, int]):
+        self.line, self.raw, self.columns = line, raw, columns
+        self.errors: list[RowError] = []
+
+    def cell(self, key: str) -> str:
+        index = self.columns.get(key)
+        return self.raw[index].strip() if index is not None and index < len(self.raw) else ""
+
+    def error(self, key: str, message: str) -> None:
+        self.errors.append(RowError(self.line, COLUMN_LABELS[key], message))
+
+    def date(self, key: str):
+        value = self.cell(key)
+        if not value:
+            return None
+        try:
+            return parse_iso_date(value)
+        except ValueError:
+            self.error(key, _("Ogiltigt datum %(value)s (använd ÅÅÅÅ-MM-DD).") % {"value": value})
+            return None
+
+    def category(self, key: str, lookup, what: str):
+        value = self.cell(key)
+        if not value:
+            return None
+        found = lookup.get(value)
+        if found is None:
+            self.error(key, _("Okänt värde för %(what)s: %(value)s.") % {"what": what, "value": value})
+        return found
+
+    def choice(self, key: str, mapping: dict, message: str) -> str:
+        value = self.cell(key)
+        if not value:
+            return ""
+        found = mapping.get(_slug(value), "")
+        if not found:
+            self.error(key, message % {"value": value})
+        return found
+
+
+def _parse_person(row: _Row) -> dict:
+    gender = _GENDERS.get(_slug(row.cell("gender"))) if row.cell("gender") else None
+    if not row.cell("gender"):
+        row.error("gender", _("Kön saknas."))
+    elif gender is None:
+        row.error("gender", _("Okänt kön: %(value)s (kvinna, man eller icke-binär).") % {"value": row.cell("gender")})
+    birth_year = None
+    if row.cell("birth_year"):
+        try:
+            birth_year = int(row.cell("birth_year"))
+            if not 1900 <= birth_year <= 2100:
+                raise ValueError
+        except ValueError:
+            row.error("birth_year", _("Ogiltigt födelseår: %(value)s.") % {"value": row.cell("birth_year")})
+            birth_year = None
+    return {"ref": row.cell("participant_ref"), "gender": gender, "birth_year": birth_year}
+
+
+def _parse_dates(row: _Row, ref: str) -> dict:
+    referral_date, start_date, end_date = row.date("referral_date"), row.date("start_date"), row.date("end_date")
+    referral_date = referral_date or start_date
+    if referral_date is None and not any(e.column in ("referral_date", "start_date") for e in row.errors):
+        row.error("referral_date", _("Anvisningsdatum eller startdatum krävs."))
+    if not ref and start_date is None and not row.cell("start_date"):
+        row.error("start_date", _("En anonym deltagare (tom participant_ref) kräver kön och startdatum."))
+    if start_date and referral_date and start_date < referral_date:
+        row.error("start_date", _("Startdatum kan inte vara före anvisningsdatum."))
+    if end_date and (start_date or referral_date) and end_date < (start_date or referral_date):
+        row.error("end_date", _("Slutdatum kan inte vara före startdatum."))
+    if end_date and end_date > timezone.localdate():
+        row.error("end_date", _("Slutdatum kan inte vara i framtiden: historiken anger avslut som redan skett."))
+    return {"referral_date": referral_date, "start_date": start_date, "end_date": end_date}
+
+
+def _parse_exit(row: _Row, lookups: _Lookups, end_date) -> dict:
+    kind = None
+    has_end = end_date is not None or bool(row.cell("end_date"))
+    if row.cell("exit_kind"):
+        kind = _EXIT_KINDS.get(_slug(row.cell("exit_kind")))
+        if kind is None:
+            row.error("exit_kind", _("Okänd avslutstyp: %(value)s (enligt plan, avbruten eller felregistrering).")
+                      % {"value": row.cell("exit_kind")})
+    elif end_date:
+        row.error("exit_kind", _("Avslutstyp krävs när slutdatum finns."))
+    if kind and not has_end:
+        row.error("end_date", _("Slutdatum krävs när avslutstyp finns."))
+    reason = row.category("exit_reason", lookups.reasons, _("avslutsorsak"))
+    activity_after = row.category("activity_after", lookups.activities, _("sysselsättning"))
+    followup = row.category("followup_90_status", lookups.activities, _("sysselsättning"))
+    if (reason or activity_after) and not has_end:
+        row.error("end_date", _("Slutdatum krävs när avslutsorsak eller sysselsättning efter finns."))
+    if followup and not has_end:
+        row.error("followup_90_status", _("90-dagarsuppföljning kräver slutdatum."))
+    if followup and kind == ExitKind.REGISTERED_IN_ERROR:
+        row.error("followup_90_status", _("Felregistreringar följs inte upp."))
+    return {"kind": kind, "reason": reason, "activity_after": activity_after, "followup": followup}
+
+
+def _parse_referral(row: _Row, lookups: _Lookups) -> dict:
+    agency = row.category("agency", lookups.agencies, _("myndighet"))
+    if not row.cell("agency"):
+        row.error("agency", _("Myndighet saknas."))
+    return {
+        "agency": agency,
+        "support": row.category("support_before", lookups.supports, _("försörjning")),
+        "activity_before": row.category("activity_before", lookups.activities, _("sysselsättning")),
+        "education_level": row.choice("education_level", _EDUCATION_LEVELS, _(
+            "Okänd utbildningsnivå: %(value)s (förgymnasial, gymnasial eller eftergymnasial; ISCED 0-2, 3-4 eller "
+            "5-8).")),
+        "labour_market_status": row.choice("labour_market_status", _LABOUR_MARKET_STATUSES, _(
+            "Okänd ställning på arbetsmarknaden: %(value)s (arbetslös, långtidsarbetslös, inaktiv eller "
+            "sysselsatt).")),
+    }
+
+
+def _parse_row(row: _Row, lookups: _Lookups) -> dict:
+    values = _parse_person(row)
+    values |= _parse_referral(row, lookups)
+    values |= _parse_dates(row, values["ref"])
+    values |= _parse_exit(row, lookups, values["end_date"])
+    values["placement"] = None
+    if row.cell("placement_code"):
+        values["placement"] = lookups.placements.get(row.cell("placement_code").lower())
+        if values["placement"] is None:
+            row.error("placement_code", _("Ingen plats med koden %(value)s.") % {"value": row.cell("placement_code")})
+        elif values["start_date"] is None and not row.cell("start_date"):
+            row.error("start_date", _("Startdatum krävs för en placering."))
+    return values
+
+
+# --- validate: against the register and the other rows of the file -------------------------------
+
+
+def _validate_row(row: _Row, values: dict, lookups: _Lookups) -> None:
+    ref, gender, agency, referral_date = values["ref"], values["gender"], values["agency"], values["referral_date"]
+    if ref and gender:
+        first = lookups.genders_by_ref.setdefault(ref.lower(), (gender, row.line))
+        if first[0] != gender:
+            row.error("gender", _("Samma deltagare har ett annat kön på rad %(row)s.") % {"row": first[1]})
+        known = lookups.existing.get(ref.lower())
+        if known is not None and known.gender != gender:
+            row.error("gender", _("Deltagaren %(ref)s finns redan med ett annat kön.") % {"ref": ref})
+    if ref and agency and referral_date:
+        key = (ref.lower(), agency.pk, referral_date)
+        if key in lookups.seen_starts:
+            row.error("referral_date", _("Samma start finns redan på en tidigare rad."))
+        lookups.seen_starts.add(key)
+        if key in lookups.known_starts:
+            row.error("referral_date", _("Starten finns redan i registret."))
+
+
+def _booking(line: int, values: dict) -> ImportBooking:
+    start = values["start_date"]
+    return ImportBooking(row=line, placement=values["placement"], start_date=start,
+                         planned_end_date=values["end_date"] or add_months(start, DEFAULT_ASSIGNMENT_MONTHS),
+                         end_date=values["end_date"])
+
+
+def participants_import_plan(*, user, project: Project, headers: list[str], rows: list[list[str]],
+                             progress=None) -> ImportResult:
+    """Parse and validate every row and count what an import would write, without writing anything (the
+    preview). Bookings are checked against the placements' capacity as the write will check them."""
+    if user is not None and not is_leader(user):
+        raise PermissionDenied
+    result = ImportResult(rows=len(rows), dry_run=True)
+    columns, result.errors = _columns(headers)
     if result.errors:
         return result
-
-    agencies = _Categories(Agency.objects.all())
-    supports = _Categories(SupportKind.objects.all())
-    activities = _Categories(Activity.objects.all())
-    reasons = _Categories(ExitReason.objects.all())
-    placements = {p.code.lower(): p for p in Placement.objects.exclude(code__isnull=True).exclude(code="")}
-    existing = {p.code.lower(): p for p in Participant.objects.exclude(code__isnull=True)}
-
-    parsed = []
-    genders_by_ref: dict[str, tuple[str, int]] = {}
-    seen_starts: set[tuple] = set()
+    lookups = _Lookups(project)
     for offset, raw in enumerate(rows):
-        line = offset + 2
-        errors: list[RowError] = []
-
-        def cell(key, raw=raw):
-            index = columns.get(key)
-            return raw[index].strip() if index is not None and index < len(raw) else ""
-
-        def error(key, message, line=line, errors=errors):
-            errors.append(RowError(line, COLUMN_LABELS[key], message))
-
-        def date(key):
-            value = cell(key)
-            if not value:
-                return None
-            try:
-                return parse_iso_date(value)
-            except ValueError:
-                error(key, _("Ogiltigt datum %(value)s (använd ÅÅÅÅ-MM-DD).") % {"value": value})
-                return None
-
-        def category(key, lookup, what):
-            value = cell(key)
-            if not value:
-                return None
-            found = lookup.get(value)
-            if found is None:
-                error(key, _("Okänt värde för %(what)s: %(value)s.") % {"what": what, "value": value})
-            return found
-
-        ref = cell("participant_ref")
-        gender = _GENDERS.get(_slug(cell("gender"))) if cell("gender") else None
-        if not cell("gender"):
-            error("gender", _("Kön saknas."))
-        elif gender is None:
-            error("gender", _("Okänt kön: %(value)s (kvinna, man eller icke-binär).") % {"value": cell("gender")})
-        birth_year = None
-        if cell("birth_year"):
-            try:
-                birth_year = int(cell("birth_year"))
-                if not 1900 <= birth_year <= 2100:
-                    raise ValueError
-            except ValueError:
-                error("birth_year", _("Ogiltigt födelseår: %(value)s.") % {"value": cell("birth_year")})
-                birth_year = None
-        agency = category("agency", agencies, _("myndighet"))
-        if not cell("agency"):
-            error("agency", _("Myndighet saknas."))
-        referral_date, start_date, end_date = date("referral_date"), date("start_date"), date("end_date")
-        referral_date = referral_date or start_date
-        if referral_date is None and not any(e.column in ("referral_date", "start_date") for e in errors):
-            error("referral_date", _("Anvisningsdatum eller startdatum krävs."))
-        if not ref and start_date is None and not cell("start_date"):
-            error("start_date", _("En anonym deltagare (tom participant_ref) kräver kön och startdatum."))
-        if start_date and referral_date and start_date < referral_date:
-            error("start_date", _("Startdatum kan inte vara före anvisningsdatum."))
-        if end_date and (start_date or referral_date) and end_date < (start_date or referral_date):
-            error("end_date", _("Slutdatum kan inte vara före startdatum."))
-
-        kind = None
-        if cell("exit_kind"):
-            kind = _EXIT_KINDS.get(_slug(cell("exit_kind")))
-            if kind is None:
-                error("exit_kind", _("Okänd avslutstyp: %(value)s (enligt plan, avbruten eller felregistrering).")
-                      % {"value": cell("exit_kind")})
-        elif end_date:
-            error("exit_kind", _("Avslutstyp krävs när slutdatum finns."))
-        if kind and not end_date and not cell("end_date"):
-            error("end_date", _("Slutdatum krävs när avslutstyp finns."))
-        education_level = labour_market_status = ""
-        if cell("education_level"):
-            education_level = _EDUCATION_LEVELS.get(_slug(cell("education_level")), "")
-            if not education_level:
-                error("education_level", _("Okänd utbildningsnivå: %(value)s (förgymnasial, gymnasial eller "
-                                           "eftergymnasial; ISCED 0-2, 3-4 eller 5-8).") % {
-                                               "value": cell("education_level")})
-        if cell("labour_market_status"):
-            labour_market_status = _LABOUR_MARKET_STATUSES.get(_slug(cell("labour_market_status")), "")
-            if not labour_market_status:
-                error("labour_market_status", _("Okänd ställning på arbetsmarknaden: %(value)s (arbetslös, "
-                                                "långtidsarbetslös, inaktiv eller sysselsatt).") % {
-                                                    "value": cell("labour_market_status")})
-        reason = category("exit_reason", reasons, _("avslutsorsak"))
-        support = category("support_before", supports, _("försörjning"))
-        activity_before = category("activity_before", activities, _("sysselsättning"))
-        activity_after = category("activity_after", activities, _("sysselsättning"))
-        followup = category("followup_90_status", activities, _("sysselsättning"))
-        if (reason or activity_after) and not end_date and not cell("end_date"):
-            error("end_date", _("Slutdatum krävs när avslutsorsak eller sysselsättning efter finns."))
-        if followup and not end_date and not cell("end_date"):
-            error("followup_90_status", _("90-dagarsuppföljning kräver slutdatum."))
-        if followup and kind == ExitKind.REGISTERED_IN_ERROR:
-            error("followup_90_status", _("Felregistreringar följs inte upp."))
-
-        placement = None
-        if cell("placement_code"):
-            placement = placements.get(cell("placement_code").lower())
-            if placement is None:
-                error("placement_code", _("Ingen plats med koden %(value)s.") % {"value": cell("placement_code")})
-            elif start_date is None and not cell("start_date"):
-                error("start_date", _("Startdatum krävs för en placering."))
-
-        if ref and gender:
-            first = genders_by_ref.setdefault(ref.lower(), (gender, line))
-            if first[0] != gender:
-                error("gender", _("Samma deltagare har ett annat kön på rad %(row)s.") % {"row": first[1]})
-            known = existing.get(ref.lower())
-            if known is not None and known.gender != gender:
-                error("gender", _("Deltagaren %(ref)s finns redan med ett annat kön.") % {"ref": ref})
-        if ref and agency and referral_date:
-            key = (ref.lower(), agency.pk, referral_date)
-            if key in seen_starts:
-                error("referral_date", _("Samma start finns redan på en tidigare rad."))
-            seen_starts.add(key)
-            known = existing.get(ref.lower())
-            if known is not None and Referral.objects.filter(participant=known, project=project, agency=agency,
-                                                              referral_date=referral_date).exists():
-                error("referral_date", _("Starten finns redan i registret."))
-
-        result.errors.extend(errors)
-        if not errors:
-            parsed.append({
-                "ref": ref, "gender": gender, "birth_year": birth_year, "agency": agency,
-                "referral_date": referral_date, "start_date": start_date, "end_date": end_date, "kind": kind,
-                "reason": reason, "support": support, "activity_before": activity_before,
-                "activity_after": activity_after, "placement": placement, "followup": followup,
-                "education_level": education_level, "labour_market_status": labour_market_status,
-            })
+        if progress is not None and offset and offset % 1000 == 0:
+            progress(offset)
+        row = _Row(offset + 2, raw, columns)
+        values = _parse_row(row, lookups)
+        _validate_row(row, values, lookups)
+        result.errors.extend(row.errors)
+        if not row.errors:
+            values["line"] = row.line
+            values["booking"] = _booking(row.line, values) if values["placement"] is not None else None
+            result.planned.append(values)
     if result.errors:
         return result
+    bookings = [values["booking"] for values in result.planned if values["booking"] is not None]
+    for line, message in booking.assignments_import_check(bookings=bookings):
+        result.errors.append(RowError(line, COLUMN_LABELS["placement_code"], message))
+    _count(result, lookups)
+    return result
 
-    with transaction.atomic():
-        people: dict[str, Participant] = {}
-        for row in parsed:
-            ref = row["ref"]
-            if ref:
-                participant = people.get(ref.lower()) or existing.get(ref.lower())
-                if participant is None:
-                    participant = Participant.objects.create(identity=Participant.Identity.PSEUDONYMOUS, code=ref,
-                                                             gender=row["gender"], birth_year=row["birth_year"])
-                    result.new_participants += 1
-                elif ref.lower() not in people:
-                    result.known_participants += 1
-                if row["birth_year"] and not participant.birth_year:
-                    participant.birth_year = row["birth_year"]
-                    participant.save(update_fields=["birth_year", "updated_at"])
-                people[ref.lower()] = participant
+
+def _count(result: ImportResult, lookups: _Lookups) -> None:
+    seen: set[str] = set()
+    for values in result.planned:
+        ref = values["ref"].lower()
+        if not ref:
+            result.anonymous_participants += 1
+        elif ref not in seen:
+            seen.add(ref)
+            if ref in lookups.existing:
+                result.known_participants += 1
             else:
-                participant = Participant.objects.create(identity=Participant.Identity.ANONYMOUS,
-                                                         gender=row["gender"])
-                result.anonymous_participants += 1
-            referral = Referral.objects.create(
-                participant=participant, project=project, agency=row["agency"],
-                referral_date=row["referral_date"], start_date=row["start_date"],
-                support_before=row["support"], activity_before=row["activity_before"],
-                education_level=row["education_level"], labour_market_status=row["labour_market_status"],
-            )
-            result.starts += 1
-            if row["placement"] is not None:
-                start = row["start_date"]
-                Assignment.objects.create(
-                    placement=row["placement"], referral=referral, start_date=start,
-                    planned_end_date=row["end_date"] or add_months(start, DEFAULT_ASSIGNMENT_MONTHS),
-                    end_date=row["end_date"],
-                    status=Assignment.Status.COMPLETED if row["end_date"] else Assignment.Status.ONGOING,
-                    requested_by=user,
-                )
-                result.assignments += 1
-            if row["end_date"]:
-                exit = Exit.objects.create(referral=referral, exit_date=row["end_date"], kind=row["kind"],
-                                           reason=row["reason"], activity_after=row["activity_after"],
-                                           recorded_by=user)
-                result.exits += 1
-                result.exits_by_kind[row["kind"]] += 1
-                if row["kind"] != ExitKind.REGISTERED_IN_ERROR:
-                    due = row["end_date"] + dt.timedelta(days=90)
-                    FollowUp90.objects.create(exit=exit, due_on=due, activity=row["followup"],
-                                              done_on=due if row["followup"] else None)
-                    FollowUp6Months.objects.create(exit=exit, due_on=add_months(row["end_date"], 6))
-        if dry_run:
+                result.new_participants += 1
+        result.starts += 1
+        result.assignments += values["placement"] is not None
+        if values["end_date"]:
+            result.exits += 1
+            result.exits_by_kind[values["kind"]] += 1
+    result.existing = lookups.existing
+
+
+def participants_import(*, user, project: Project, headers: list[str], rows: list[list[str]],
+                        dry_run: bool = False, request=None, progress=None) -> ImportResult:
+    """Validate every row first; write nothing unless all rows are valid; then write all in bulk in one
+    transaction (participants.services.participants_import_write). A dry run only plans."""
+    total = len(rows)
+    if dry_run:
+        return participants_import_plan(user=user, project=project, headers=headers, rows=rows)
+    with transaction.atomic():
+        result = participants_import_plan(
+            user=user, project=project, headers=headers, rows=rows,
+            progress=(lambda done: progress(done // 2, total)) if progress else None)
+        result.dry_run = False
+        if result.errors:
+            return result
+        try:
+            participants_import_write(
+                user=user, project=project, rows=result.planned, existing=result.existing,
+                progress=(lambda done: progress(total // 2 + done // 2, total)) if progress else None)
+        except ValidationError as exc:
+            result.errors.append(RowError(getattr(exc, "row", 0) or 0, COLUMN_LABELS["placement_code"],
+                                          "; ".join(exc.messages)))
             transaction.set_rollback(True)
-        else:
-            result.saved = True
-            audit_log(user=user, action=AuditEvent.Action.IMPORT, object_type="participants.Referral",
-                      detail=f"Import till {project.slug}: {result.starts} starter", request=request)
+            return result
+        result.saved = True
+        audit_log(user=user, action=AuditEvent.Action.IMPORT, object_type="participants.Referral",
+                  detail=f"Import till {project.slug}: {result.starts} starter", request=request)
     return result

@@ -6,6 +6,7 @@ of the period before it writes, so two people confirming the last free slot at o
 """
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -464,6 +465,84 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         if progress is not None:
             progress(done + len(updates))
     return [p for p, _a in creates] + updates
+
+
+# --- History import: bookings of imported starts --------------------------------------------------
+
+
+@dataclass
+class ImportBooking:
+    """One imported start's period at a placement. With an end date it is history (completed, written as it
+    happened); without one it is ongoing from its start, or booked (confirmed) if it starts after today."""
+
+    row: int
+    placement: Placement
+    start_date: dt.date
+    planned_end_date: dt.date
+    end_date: dt.date | None = None
+    referral: object = None
+
+    def status(self, today: dt.date) -> str:
+        if self.end_date is not None:
+            return Assignment.Status.COMPLETED
+        return Assignment.Status.ONGOING if self.start_date <= today else Assignment.Status.CONFIRMED
+
+
+def _overlap_peak(periods, start: dt.date, end: dt.date) -> int:
+    inside = [(s, e) for s, e in periods if s <= end and e >= start]
+    checkpoints = {start} | {max(s, start) for s, _e in inside}
+    return max((sum(1 for s, e in inside if s <= day <= e) for day in checkpoints), default=0)
+
+
+def assignments_import_check(*, bookings, today: dt.date | None = None, lock: bool = False) -> list[tuple[int, str]]:
+    """(row, message) for each ongoing or future booking that the placement cannot take: closed, or full on some
+    day of the period counting the register's bookings and the earlier rows of the same file. Past rows are
+    history and are not checked. Reads only; with `lock` the placements are locked first (the write step)."""
+    today = today or timezone.localdate()
+    current = [b for b in bookings if b.end_date is None]
+    if not current:
+        return []
+    ids = {b.placement.pk for b in current}
+    placements = Placement.objects.filter(pk__in=ids)
+    if lock:
+        placements = placements.select_for_update()
+    by_pk = {p.pk: p for p in placements}
+    periods: dict[int, list] = {pk: [] for pk in ids}
+    occupying = (Assignment.objects.filter(placement_id__in=ids, status__in=Assignment.OCCUPYING)
+                 .values_list("placement_id", "start_date", "end_date", "planned_end_date"))
+    for placement_id, start, end, planned_end in occupying:
+        periods[placement_id].append((start, end or planned_end))
+    problems = []
+    for b in current:
+        placement = by_pk[b.placement.pk]
+        if placement.status == Placement.Status.CLOSED:
+            problems.append((b.row, _("Platsen %(code)s är stängd och kan inte ta en pågående eller kommande "
+                                      "placering.") % {"code": placement.code}))
+            continue
+        if _overlap_peak(periods[placement.pk], b.start_date, b.planned_end_date) >= placement.capacity:
+            problems.append((b.row, _("Platsen %(code)s är fullbokad under perioden %(start)s–%(end)s (%(n)s "
+                                      "platser).") % {"code": placement.code, "start": b.start_date,
+                                                      "end": b.planned_end_date, "n": placement.capacity}))
+            continue
+        periods[placement.pk].append((b.start_date, b.planned_end_date))
+    return problems
+
+
+def assignments_import(*, user, bookings, today: dt.date | None = None) -> list[Assignment]:
+    """Write the bookings of imported starts in bulk, with their history: the placements are locked and their
+    capacity checked for ongoing and future rows (as a confirmation would), past rows written as history."""
+    today = today or timezone.localdate()
+    problems = assignments_import_check(bookings=bookings, today=today, lock=True)
+    if problems:
+        raise ImportRowError(*problems[0])
+    assignments = [
+        Assignment(placement=b.placement, referral=b.referral, start_date=b.start_date,
+                   planned_end_date=b.planned_end_date, end_date=b.end_date, status=b.status(today),
+                   supervisor=b.placement.supervisor, requested_by=user, decided_by=user,
+                   decided_at=timezone.now())
+        for b in bookings
+    ]
+    return bulk_create_with_history(assignments, Assignment, batch_size=IMPORT_BATCH, default_user=user)
 
 
 # --- Weekly digest of free placements to case workers ----------------------------------------------

@@ -5,13 +5,17 @@ import zipfile
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from core.models import AuditEvent
 from participants.imports import ImportFileError, participants_import, read_table
 from participants.models import Exit, ExitKind, FollowUp90, Participant, Referral
 from participants.tests.factories import ParticipantFactory
 from placements.models import Assignment
+from placements.tests.factories import AssignmentFactory
 
 HEADER = ("participant_ref,gender,birth_year,agency,referral_date,start_date,end_date,exit_kind,exit_reason,"
           "support_before,activity_before,activity_after,placement_code,followup_90_status")
@@ -191,3 +195,77 @@ def test_web_upload_for_the_leader(client, leader, project, agency_af, agency_fk
     upload = SimpleUploadedFile("bad.csv", (HEADER + "\nP1,okänd,,af,2025-01-01,,,,,,,,,").encode())
     response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
     assert "Okänt kön" in response.content.decode()
+
+
+# --- bookings go through the placement rules; the preview writes nothing --------------------------
+
+
+def _history(*lines) -> str:
+    return "\n".join([HEADER, *lines])
+
+
+def test_ongoing_row_on_a_full_placement_is_refused(project, agency_af, placement_a, reasons, leader, referral_fk):
+    """placement_a takes one participant at a time and already has one on it: no second ongoing booking."""
+    today = timezone.localdate()
+    AssignmentFactory(placement=placement_a, referral=referral_fk, status=Assignment.Status.ONGOING,
+                      start_date=today - dt.timedelta(days=30), planned_end_date=today + dt.timedelta(days=60))
+    start = (today - dt.timedelta(days=10)).isoformat()
+    result = run(project, _history(f"N1,man,1990,af,{start},{start},,,,,,,PLATS-A,"), user=leader)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "placement_code")]
+    assert result.errors[0].message.startswith("Platsen PLATS-A är fullbokad under perioden")
+    assert Assignment.objects.filter(placement=placement_a).count() == 1
+    assert not Referral.objects.filter(participant__code="N1").exists()
+
+
+def test_two_rows_of_one_file_cannot_share_the_last_slot(project, agency_af, placement_a, reasons, leader):
+    start = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
+    result = run(project, _history(f"N1,man,,af,{start},{start},,,,,,,PLATS-A,",
+                                   f"N2,kvinna,,af,{start},{start},,,,,,,PLATS-A,"), user=leader)
+    assert [(e.row, e.column) for e in result.errors] == [(3, "placement_code")]
+    assert not Assignment.objects.exists()
+
+
+def test_past_rows_are_history_and_current_rows_are_booked(project, agency_af, placement_a, reasons, leader):
+    today = timezone.localdate()
+    past = [(today - dt.timedelta(days=d)).isoformat() for d in (300, 200)]
+    future = (today + dt.timedelta(days=7)).isoformat()
+    result = run(project, _history(
+        f"H1,man,,af,{past[0]},{past[0]},{past[1]},enligt plan,,,,,PLATS-A,",
+        f"H2,kvinna,,af,{past[0]},{past[0]},{past[1]},enligt plan,,,,,PLATS-A,",  # history: written as it was
+        f"F1,man,,af,{future},{future},,,,,,,PLATS-A,",
+    ), user=leader)
+    assert result.errors == [] and result.saved
+    statuses = dict(Assignment.objects.values_list("referral__participant__code", "status"))
+    assert statuses == {"H1": "completed", "H2": "completed", "F1": "confirmed"}
+    booked = Assignment.objects.get(referral__participant__code="F1")
+    assert booked.history.count() == 1 and booked.history.first().history_user == leader
+
+
+def test_end_date_in_the_future_is_refused(project, agency_af, reasons, leader):
+    later = (timezone.localdate() + dt.timedelta(days=3)).isoformat()
+    result = run(project, _history(f"N1,man,,af,2025-01-01,2025-01-02,{later},enligt plan,,,,,,"), user=leader)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "end_date")]
+
+
+def test_referral_date_that_is_not_strict_iso_is_refused(project, agency_af, reasons, leader):
+    result = run(project, _history("N1,man,,af,2026-03-1234,,,,,,,,,"), user=leader)
+    assert [(e.row, e.column, e.message) for e in result.errors] == [
+        (2, "referral_date", "Ogiltigt datum 2026-03-1234 (använd ÅÅÅÅ-MM-DD).")]
+    assert not Referral.objects.exists()
+
+
+def test_preview_writes_nothing_at_all(project, agency_af, agency_fk, placement_a, reasons, leader):
+    with CaptureQueriesContext(connection) as queries:
+        result = run(project, GOOD, dry_run=True, user=leader)
+    assert result.errors == [] and result.starts == 10 and not result.saved
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT"))]
+    assert writes == []
+
+
+def test_import_writes_in_bulk(project, agency_af, reasons, leader, django_assert_max_num_queries):
+    """The statement count does not grow with the rows: bulk inserts, no savepoint per row."""
+    lines = [f"B{i},man,1990,af,2025-0{1 + i % 9}-01,,,,,,,,," for i in range(300)]
+    with django_assert_max_num_queries(40):
+        result = run(project, _history(*lines), user=leader)
+    assert result.saved and Referral.objects.count() == 300
