@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Konton och gemensamt")
+
+    def ready(self):
+        # Registers the system checks; they read the models, so only once the app registry is ready.
+        from core import checks  # noqa: F401, PLC0415

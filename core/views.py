@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from core.audit import audit_log
+from core.audit import audit_log, no_participant_data
 from core.filters import AuditEventFilter
 from core.health import broker_status, database_status
 from core.home import panels_for
@@ -20,6 +20,7 @@ from core.roles import is_leader
 from core.spreadsheets import safe_cell
 
 
+@no_participant_data("service status")
 @never_cache
 @require_GET
 def healthz(request):
@@ -30,18 +31,21 @@ def healthz(request):
                         status=200 if healthy else 503)
 
 
+@no_participant_data("the accessibility statement")
 @require_GET
 def accessibility_statement(request):
     """The tillgänglighetsredogörelse, open to everyone (the law asks for it to be public)."""
     return render(request, "core/accessibility.html", {"contact_email": settings.ACCESSIBILITY_CONTACT_EMAIL})
 
 
+@no_participant_data("a redirect to the icon")
 @require_GET
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page links; send them to the static icon."""
     return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
+@no_participant_data("start-page panels: counts and links only")
 @login_required
 def home(request):
     """The role's start page. Each app contributes its own panels through core.home."""
@@ -53,6 +57,7 @@ class _Echo:
         return value
 
 
+@no_participant_data("the leader's audit trail itself (who did what); its CSV export is logged")
 @login_required
 @require_GET
 def audit_log_list(request):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.audit import no_participant_data
 from core.forms import apply_errors
 from core.history import history_entries
 from core.models import Gender
@@ -48,6 +49,7 @@ def _form_page(request, *, form, title: str, back: str, submit: str, history=Non
         "form": form, "title": title, "back": back, "submit": submit, "history": history, "intro": intro})
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_GET
 def setup_index(request):
@@ -63,6 +65,7 @@ def setup_index(request):
 # --- Organisations and units -------------------------------------------------------------------------
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_GET
 def organisation_list(request):
@@ -77,6 +80,7 @@ def organisation_list(request):
                   {"page": page, "is_leader": is_leader(user), "addable_ids": addable})
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def organisation_create(request):
@@ -95,6 +99,7 @@ def organisation_create(request):
                       submit=_("Lägg upp organisationen"))
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def organisation_edit(request, pk: int):
@@ -130,6 +135,7 @@ def organisation_edit(request, pk: int):
     return render(request, "organisations/setup/organisation_detail.html", context)
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def unit_create(request, pk: int):
@@ -150,6 +156,7 @@ def unit_create(request, pk: int):
                       submit=_("Lägg upp enheten"))
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def unit_edit(request, pk: int):
@@ -173,6 +180,7 @@ def unit_edit(request, pk: int):
 # --- The project -------------------------------------------------------------------------------------
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_GET
 def project_list(request):
@@ -181,6 +189,7 @@ def project_list(request):
     return render(request, "organisations/setup/project_list.html", {"projects": projects})
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_create(request):
@@ -198,6 +207,7 @@ def project_create(request):
                       submit=_("Lägg upp projektet"))
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_GET
 def project_detail(request, pk: int):
@@ -225,6 +235,7 @@ def project_detail(request, pk: int):
     return render(request, "organisations/setup/project_detail.html", context)
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_edit(request, pk: int):
@@ -263,6 +274,7 @@ def _row_setup(request, pk: int, kind: str):
     return project, ROWS[kind]
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_row_edit(request, pk: int, kind: str, row_pk: int | None = None):
@@ -282,6 +294,7 @@ def project_row_edit(request, pk: int, kind: str, row_pk: int | None = None):
                       submit=_("Spara"), history=history_entries(row) if row else None)
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def project_row_delete(request, pk: int, kind: str, row_pk: int):
@@ -312,6 +325,7 @@ def _category(request, slug: str):
     return model
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_GET
 def category_list(request, slug: str):
@@ -321,6 +335,7 @@ def category_list(request, slug: str):
             "-active", "sort_order", "name"), "help": HELP.get(slug, ""), "lists": _category_rows()})
 
 
+@no_participant_data("set-up of organisations, units, categories and projects: no participant data")
 @login_required
 @require_http_methods(["GET", "POST"])
 def category_edit(request, slug: str, entry_pk: int | None = None):

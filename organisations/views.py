@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.audit import no_participant_data
 from core.models import User
 from core.roles import is_leader
 from organisations import services
@@ -23,6 +24,7 @@ def _require_leader(user) -> None:
         raise PermissionDenied
 
 
+@no_participant_data("staff accounts, not participants")
 @login_required
 @require_GET
 def account_list(request):
@@ -34,6 +36,7 @@ def account_list(request):
     return render(request, "organisations/account_list.html", {"page": page})
 
 
+@no_participant_data("staff accounts, not participants")
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_create(request):
@@ -54,6 +57,7 @@ def account_create(request):
     return render(request, "organisations/account_form.html", {"form": form})
 
 
+@no_participant_data("staff accounts, not participants")
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_deactivate(request, pk: int):

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.audit import audit_log
+from core.audit import shows_participant
 from core.forms import apply_errors
 from core.models import AuditEvent
 from core.pdf import render_pdf
@@ -29,14 +29,13 @@ def _participant(request, pk: int) -> Participant:
     return get_object_or_404(participants_visible_to(request.user), pk=pk)
 
 
+@shows_participant("Registerutdrag (PDF)", via="participants.Participant:pk", action=AuditEvent.Action.EXPORT)
 @login_required
 @require_GET
 def register_extract(request, pk: int):
     """Registerutdrag: everything stored about the person, including who has viewed it."""
     participant = _participant(request, pk)
     context = register.register_extract(user=request.user, participant=participant)
-    audit_log(user=request.user, action=AuditEvent.Action.EXPORT, obj=participant,
-              detail=_("Registerutdrag (PDF)"), request=request)
     context.update({"now": timezone.now(), "leader": request.user})
     pdf = render_pdf("participants/pdf/register_extract.html", context)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -45,6 +44,7 @@ def register_extract(request, pk: int):
     return response
 
 
+@shows_participant("Rättelseformulär", via="participants.Participant:pk")
 @login_required
 @require_http_methods(["GET", "POST"])
 def participant_correct(request, pk: int):
@@ -66,11 +66,10 @@ def participant_correct(request, pk: int):
             else:
                 messages.info(request, _("Inget ändrades."))
             return redirect("participants:detail", pk=participant.pk)
-    audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=participant, detail=_("Rättelseformulär"),
-              request=request)
     return render(request, "participants/correct_form.html", {"form": form, "participant": participant})
 
 
+@shows_participant("Radera personuppgifter (bekräftelse)", via="participants.Participant:pk")
 @login_required
 @require_http_methods(["GET", "POST"])
 def participant_erase(request, pk: int):

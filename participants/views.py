@@ -2,7 +2,7 @@
 
 Every object comes through the scoping querysets (participants.permissions / placements.permissions):
 not visible → 404, visible but not editable → 403, the steering group → 403, anonymous → login.
-Every page that shows a participant's personal data writes an audit event.
+Every view declares whether it shows participant data (core.audit): the declaration writes the audit event.
 """
 
 import datetime as dt
@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.audit import audit_log, audit_log_participants_shown
+from core.audit import audit_log, no_participant_data, shows_participant, shows_participants
 from core.forms import apply_errors
 from core.models import AuditEvent
 from core.pdf import render_pdf
@@ -83,8 +83,12 @@ def _referral(request, pk: int, *, edit: bool) -> Referral:
     return referral
 
 
-def _audit_view(request, obj, detail: str) -> None:
-    audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=obj, detail=detail, request=request)
+def _page_number(request) -> str:
+    return request.GET.get("page") or "1"
+
+
+def _detail_audit_text(request, pk) -> str:
+    return "Deltagarsida" if may_see_full_personal_data(request.user) else "Deltagarsida (chef: namn/kod och datum)"
 
 
 def _detail_url(referral: Referral) -> str:
@@ -104,23 +108,23 @@ def _survey_url(request, token: str) -> str:
 # --- lists ---------------------------------------------------------------------------------------
 
 
+@shows_participants(lambda request: f"Deltagarlista, sida {_page_number(request)}")
 @login_required
 def participant_list(request):
     user = request.user
     _require_individual_access(user)
     if is_manager(user):
         page = Paginator(selectors.manager_assignment_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-        audit_log_participants_shown(user=user, participant_ids=[a.referral.participant_id for a in page.object_list],
-                                     detail=f"Deltagarlista (chef), sida {page.number}", request=request)
+        request.participants_shown(a.referral.participant_id for a in page.object_list)
         return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    audit_log_participants_shown(user=user, participant_ids=[p.pk for p in page.object_list],
-                                 detail=f"Deltagarlista, sida {page.number}", request=request)
+    request.participants_shown(p.pk for p in page.object_list)
     return render(request, "participants/list.html",
                   {"filter": filterset, "page": page, "query": _query(request)})
 
 
+@shows_participants(lambda request: f"Väntelista, sida {_page_number(request)}")
 @login_required
 def waiting_list(request):
     user = request.user
@@ -130,8 +134,7 @@ def waiting_list(request):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
     rows = [(referral, selectors.days_waiting(referral, on=today)) for referral in page.object_list]
-    audit_log_participants_shown(user=user, participant_ids=[referral.participant_id for referral, _days in rows],
-                                 detail=f"Väntelista, sida {page.number}", request=request)
+    request.participants_shown(referral.participant_id for referral, _days in rows)
     return render(request, "participants/waiting_list.html",
                   {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,
                    "query": _query(request)})
@@ -140,6 +143,7 @@ def waiting_list(request):
 # --- referral and participant page ---------------------------------------------------------------
 
 
+@no_participant_data("the form is empty; the service logs the referral it writes")
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_create(request):
@@ -175,6 +179,7 @@ def referral_create(request):
     return render(request, "participants/referral_form.html", {"form": form})
 
 
+@shows_participant(_detail_audit_text, via="participants.Participant:pk")
 @login_required
 @require_http_methods(["GET", "POST"])
 def participant_detail(request, pk: int):
@@ -190,7 +195,6 @@ def participant_detail(request, pk: int):
                   detail="Visade fullständigt personnummer", request=request)
     full = may_see_full_personal_data(user)
     referrals = list(selectors.referrals_for_participant(user=user, participant=participant))
-    _audit_view(request, participant, "Deltagarsida" if full else "Deltagarsida (chef: namn/kod och datum)")
     pnr = ""
     if participant.personal_number and full:
         pnr = (personnummer.formatted(participant.personal_number) if show_personal_number
@@ -210,6 +214,7 @@ def participant_detail(request, pk: int):
 # --- assessment and matching ---------------------------------------------------------------------
 
 
+@shows_participant("Kartläggning, start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def assessment_edit(request, pk: int):
@@ -230,10 +235,10 @@ def assessment_edit(request, pk: int):
                                  interests=data["interests"], wished_municipality=data["wished_municipality"])
         messages.success(request, _("Kartläggningen är sparad."))
         return redirect(_detail_url(referral))
-    _audit_view(request, referral.participant, f"Kartläggning, start {referral.pk}")
     return render(request, "participants/assessment_form.html", {"form": form, "referral": referral})
 
 
+@shows_participant("Matchning, start {pk}", via="participants.Referral:participant")
 @login_required
 def matching(request, pk: int):
     referral = _referral(request, pk, edit=True)
@@ -244,7 +249,6 @@ def matching(request, pk: int):
         start, end = form.cleaned_data["start_date"], form.cleaned_data["planned_end_date"]
     suggestions = [] if (request.GET and not form.is_valid()) else selectors.placement_suggestions(
         user=request.user, referral=referral, start_date=start, planned_end_date=end)
-    _audit_view(request, referral.participant, f"Matchning, start {referral.pk}")
     return render(request, "participants/matching.html", {
         "referral": referral, "form": form, "suggestions": suggestions, "start": start, "end": end,
         "interests": list(referral.interests.all()), "needs": list(referral.adaptation_needs.all()),
@@ -253,6 +257,7 @@ def matching(request, pk: int):
     })
 
 
+@no_participant_data("POST-only, redirects; the booking service logs the request")
 @login_required
 @require_POST
 def placement_request(request, pk: int):
@@ -303,6 +308,7 @@ def _run_assignment_action(request, assignment, form, action) -> HttpResponse:
     return redirect(_detail_url(assignment.referral))
 
 
+@no_participant_data("POST-only, redirects; the booking service logs the change")
 @login_required
 @require_POST
 def assignment_start(request, pk: int):
@@ -311,6 +317,7 @@ def assignment_start(request, pk: int):
         services.assignment_begin(user=request.user, assignment=assignment, start_date=d["start_date"])))
 
 
+@no_participant_data("POST-only, redirects; the booking service logs the change")
 @login_required
 @require_POST
 def assignment_complete(request, pk: int):
@@ -319,6 +326,7 @@ def assignment_complete(request, pk: int):
         placement_services.assignment_complete(user=request.user, assignment=assignment, end_date=d["end_date"])))
 
 
+@no_participant_data("POST-only, redirects; the booking service logs the change")
 @login_required
 @require_POST
 def assignment_withdraw(request, pk: int):
@@ -344,6 +352,7 @@ def _simple_form_view(request, pk, form_class, template, title, save, success, f
     return render(request, template, {"form": form, "referral": referral, "title": title})
 
 
+@shows_participant("Ny uppföljning, start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def follow_up_create(request, pk: int):
@@ -354,6 +363,7 @@ def follow_up_create(request, pk: int):
         _("Uppföljningen är sparad."), form_kwargs=lambda referral: {"referral": referral})
 
 
+@shows_participant("Nytt planeringssteg, start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_step_create(request, pk: int):
@@ -364,6 +374,7 @@ def plan_step_create(request, pk: int):
         _("Steget är tillagt i planen."))
 
 
+@no_participant_data("POST-only, redirects; the service logs the change")
 @login_required
 @require_POST
 def plan_step_done(request, pk: int):
@@ -374,6 +385,7 @@ def plan_step_done(request, pk: int):
     return redirect(_detail_url(step.referral))
 
 
+@shows_participant("Ny kompetens, start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def competence_create(request, pk: int):
@@ -385,6 +397,8 @@ def competence_create(request, pk: int):
         _("Kompetensen är tillagd."), form_kwargs=lambda referral: {"initial": {"validated_on": timezone.localdate()}})
 
 
+@shows_participant("Kompetenskort (PDF), start {pk}", via="participants.Referral:participant",
+                  action=AuditEvent.Action.EXPORT)
 @login_required
 def competence_card_pdf(request, pk: int):
     referral = _referral(request, pk, edit=False)
@@ -396,8 +410,6 @@ def competence_card_pdf(request, pk: int):
         "referral": referral, "participant": referral.participant, "competences": competences,
         "assignments": assignments, "today": timezone.localdate(),
     })
-    audit_log(user=request.user, action=AuditEvent.Action.EXPORT, obj=referral.participant,
-              detail=f"Kompetenskort (PDF), start {referral.pk}", request=request)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="kompetenskort-{referral.pk}.pdf"'
     return response
@@ -406,6 +418,7 @@ def competence_card_pdf(request, pk: int):
 # --- exit, 90-day follow-up, survey link ---------------------------------------------------------
 
 
+@shows_participant("Avslut, start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def exit_create(request, pk: int):
@@ -430,13 +443,13 @@ def exit_create(request, pk: int):
                                                   "url": _survey_url(request, result.survey_token)}
                 return redirect("participants:survey_link", pk=result.exit.pk)
             return redirect(_detail_url(referral))
-    _audit_view(request, referral.participant, f"Avslut, start {referral.pk}")
     open_assignments = list(referral.assignments.filter(
         status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)).select_related("placement"))
     return render(request, "participants/exit_form.html",
                   {"form": form, "referral": referral, "open_assignments": open_assignments})
 
 
+@shows_participant("Enkätlänk, avslut {pk}", via="participants.Exit:referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_link(request, pk: int):
@@ -476,8 +489,7 @@ def _followup_list(request, kind: str):
     spec = FOLLOWUP_KINDS[kind]
     due = getattr(selectors, spec["selector"])
     followups = list(due(user=user, on=timezone.localdate() + dt.timedelta(days=14)))
-    audit_log_participants_shown(user=user, participant_ids=[f.exit.referral.participant_id for f in followups],
-                                 detail=str(spec["title"]), request=request)
+    request.participants_shown(f.exit.referral.participant_id for f in followups)
     return render(request, "participants/followup90_list.html",
                   {"followups": followups, "today": timezone.localdate(), "title": spec["title"],
                    "edit_url": spec["edit_url"]})
@@ -509,28 +521,33 @@ def _followup_edit(request, pk: int, kind: str):
         "form": form, "referral": referral, "title": spec["edit_title"]})
 
 
+@shows_participants("90-dagarsuppföljningar")
 @login_required
 def followup90_list(request):
     return _followup_list(request, "90")
 
 
+@shows_participant("Uppföljning 90 dagar, {pk}", via="participants.FollowUp90:exit__referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup90_edit(request, pk: int):
     return _followup_edit(request, pk, "90")
 
 
+@shows_participants("6-månadersuppföljningar")
 @login_required
 def followup6m_list(request):
     return _followup_list(request, "6m")
 
 
+@shows_participant("Uppföljning 6 månader, {pk}", via="participants.FollowUp6Months:exit__referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def followup6m_edit(request, pk: int):
     return _followup_edit(request, pk, "6m")
 
 
+@no_participant_data("the participant's own anonymous survey: statements and yes/no only")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def survey(request, token: str):
@@ -561,6 +578,7 @@ def survey(request, token: str):
 # --- import --------------------------------------------------------------------------------------
 
 
+@no_participant_data("the result lists row numbers and errors; the import logs what it wrote")
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):

@@ -240,6 +240,12 @@ def _check_placement(*, user, placement: Placement | None, values: dict, adaptat
         raise ValidationError(errors)
 
 
+def placement_validate(*, user, placement: Placement | None, values: dict) -> None:
+    """The checks of placement_create/placement_update without writing, for forms that show the errors
+    beside the fields (the Django admin); the services check again when they write."""
+    _check_placement(user=user, placement=placement, values=values, adaptations=None)
+
+
 @transaction.atomic
 def placement_create(*, user, title: str, unit, occupational_area, capacity: int, available_from: dt.date,
                      available_to: dt.date | None = None, tasks: str = "", code: str | None = None,

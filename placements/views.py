@@ -19,7 +19,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.audit import audit_log, audit_log_participants_shown
+from core.audit import audit_log, no_participant_data, shows_participants
 from core.forms import apply_errors
 from core.roles import is_leader, is_manager
 from core.spreadsheets import max_bytes, too_large_message
@@ -90,6 +90,7 @@ def _querystring(request, **overrides) -> str:
 # --- List and exports ------------------------------------------------------------------------------
 
 
+@no_participant_data("placements only")
 @login_required
 @require_GET
 def placement_list_view(request):
@@ -118,6 +119,7 @@ def placement_list_view(request):
     return response
 
 
+@no_participant_data("placements only")
 @login_required
 @require_GET
 def placement_export(request, fmt: str):
@@ -157,6 +159,7 @@ def _editable_placement(request, pk):
     return placement
 
 
+@shows_participants("Placeringar på plats {pk}")
 @login_required
 @require_GET
 def placement_detail(request, pk):
@@ -167,11 +170,8 @@ def placement_detail(request, pk):
         .select_related("referral__participant", "referral__agency")
         .order_by("start_date", "pk")
     )
-    if assignments:
-        # The participant code (pseudonymous) and agency are personal data: log which were shown.
-        shown = [a.referral.participant_id for a in assignments]
-        audit_log_participants_shown(user=request.user, participant_ids=shown,
-                                     detail=f"Placeringar på plats {placement.pk}", request=request)
+    # The participant code (pseudonymous) and agency are personal data: the declaration logs who was shown.
+    request.participants_shown(a.referral.participant_id for a in assignments)
     decidable = set(assignments_decidable_by(request.user).filter(placement=placement).values_list("pk", flat=True))
     context = {
         "placement": placement,
@@ -193,6 +193,7 @@ def _form_values(form) -> dict:
     return data, adaptations
 
 
+@no_participant_data("placements only")
 @login_required
 @require_http_methods(["GET", "POST"])
 def placement_create(request):
@@ -212,6 +213,7 @@ def placement_create(request):
     return render(request, "placements/placement_form.html", {"form": form, "placement": None})
 
 
+@no_participant_data("placements only")
 @login_required
 @require_http_methods(["GET", "POST"])
 def placement_edit(request, pk):
@@ -242,6 +244,7 @@ def _status_action(request, pk, service, success: str):
     return redirect("placements:detail", pk=placement.pk)
 
 
+@no_participant_data("POST-only, redirects")
 @login_required
 @require_POST
 def placement_pause(request, pk):
@@ -249,12 +252,14 @@ def placement_pause(request, pk):
                           _("Platsen är pausad och tar inte emot nya förfrågningar."))
 
 
+@no_participant_data("POST-only, redirects")
 @login_required
 @require_POST
 def placement_reopen(request, pk):
     return _status_action(request, pk, services.placement_reopen, _("Platsen är öppen igen."))
 
 
+@no_participant_data("a confirmation naming the placement only")
 @login_required
 @require_http_methods(["GET", "POST"])
 def placement_close(request, pk):
@@ -277,6 +282,7 @@ def _decidable_assignment(request, pk, assignment_pk):
     return placement, assignment
 
 
+@no_participant_data("POST-only, redirects; the booking service logs the decision")
 @login_required
 @require_POST
 def assignment_confirm(request, pk, assignment_pk):
@@ -291,6 +297,7 @@ def assignment_confirm(request, pk, assignment_pk):
     return redirect("placements:detail", pk=placement.pk)
 
 
+@no_participant_data("POST-only, redirects; the booking service logs the decision")
 @login_required
 @require_POST
 def assignment_decline(request, pk, assignment_pk):
@@ -312,6 +319,7 @@ def assignment_decline(request, pk, assignment_pk):
 # --- Supervisors -----------------------------------------------------------------------------------
 
 
+@no_participant_data("supervisors, not participants")
 @login_required
 @require_GET
 def supervisor_list(request):
@@ -337,6 +345,7 @@ def supervisor_list(request):
     return render(request, "placements/supervisor_list.html", context)
 
 
+@no_participant_data("supervisors, not participants")
 @login_required
 @require_http_methods(["GET", "POST"])
 def supervisor_create_view(request):
@@ -354,6 +363,7 @@ def supervisor_create_view(request):
     return render(request, "placements/supervisor_form.html", {"form": form, "supervisor": None})
 
 
+@no_participant_data("supervisors, not participants")
 @login_required
 @require_http_methods(["GET", "POST"])
 def supervisor_edit(request, pk):
@@ -375,12 +385,14 @@ def supervisor_edit(request, pk):
 # --- Host organisations ----------------------------------------------------------------------------
 
 
+@no_participant_data("organisations and their placement figures")
 @login_required
 @require_GET
 def organisation_overview(request):
     return render(request, "placements/organisation_overview.html", {"table": organisation_progress_table()})
 
 
+@no_participant_data("organisations and their placement figures")
 @login_required
 @require_GET
 def organisation_detail(request, pk):
@@ -412,6 +424,7 @@ def _import_path(token: str) -> str:
     return f"imports/placements-{token}.bin"
 
 
+@no_participant_data("placement import")
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
@@ -444,6 +457,7 @@ def import_upload(request):
     return render(request, "placements/import_upload.html", context)
 
 
+@no_participant_data("placement import")
 @login_required
 @require_POST
 def import_confirm(request):

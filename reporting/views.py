@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.audit import audit_log
+from core.audit import audit_log, no_participant_data
 from organisations.models import Project
 from reporting import services
 from reporting.documents import FINAL_SECTIONS, final_context, monthly_context
@@ -65,6 +65,7 @@ def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> 
     return cached
 
 
+@no_participant_data("aggregates only")
 @login_required
 @require_GET
 def dashboard(request):
@@ -81,6 +82,7 @@ def dashboard(request):
     return render(request, "reporting/dashboard.html", context)
 
 
+@no_participant_data("report runs: aggregates only")
 @login_required
 @require_http_methods(["GET", "POST"])
 def run_list(request):
@@ -106,6 +108,7 @@ def _visible_run(request, pk) -> ReportRun:
     return get_object_or_404(runs_visible_to(request.user).select_related("project", "requested_by"), pk=pk)
 
 
+@no_participant_data("report runs: aggregates only")
 @login_required
 @require_GET
 def run_detail(request, pk):
@@ -113,6 +116,7 @@ def run_detail(request, pk):
     return render(request, "reporting/run_detail.html", _run_context(request, run))
 
 
+@no_participant_data("report runs: aggregates only")
 @login_required
 @require_GET
 def run_status(request, pk):
@@ -140,6 +144,7 @@ def _filename(run: ReportRun, extension: str) -> str:
     return f"{run.get_kind_display()} {run.project.slug} {period}.{extension}"
 
 
+@no_participant_data("aggregate reports; the download is logged")
 @login_required
 @require_GET
 def run_download(request, pk):
@@ -151,6 +156,7 @@ def run_download(request, pk):
                         content_type="application/pdf")
 
 
+@no_participant_data("aggregate figures; the download is logged")
 @login_required
 @require_GET
 def run_figures(request, pk, fmt):
@@ -173,6 +179,7 @@ def _quote(value: str) -> str:
     return quote(value)
 
 
+@no_participant_data("POST-only, redirects")
 @login_required
 @require_POST
 def run_retry(request, pk):
@@ -202,6 +209,7 @@ def _final_forms(project, data=None):
     return forms
 
 
+@no_participant_data("the project's narrative and aggregates")
 @login_required
 @require_http_methods(["GET", "POST"])
 def final_editor(request, slug):
@@ -226,6 +234,7 @@ def final_editor(request, slug):
                   {"project": project, "sections": sections, "request_form": request_form})
 
 
+@no_participant_data("the project's narrative and aggregates")
 @login_required
 @require_GET
 def final_preview(request, slug):

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from core.models import User
+from core.models import AuditEvent, User
 from organisations.models import ProjectPartner, Supervisor
 from organisations.tests.factories import OccupationalAreaFactory, SupervisorFactory
 from participants.models import (
@@ -457,14 +457,72 @@ def test_exemptions_are_only_admin_and_allauth():
     assert {route.split("/")[0] for route in exempt} == {"admin", "accounts"}
 
 
+# Rows whose 200 answer shows a participant (or a file about one): each such answer must write an audit event for
+# that person. The walk also finds participants by their code in every HTML answer (below), so a page missing
+# here is still caught when it shows a code; the PDFs are listed because their text is compressed.
+SHOWS_PARTICIPANT = {
+    "participants:detail", "participants:register_extract", "participants:correct", "participants:erase",
+    "participants:assessment", "participants:matching", "participants:follow_up_create",
+    "participants:plan_step_create", "participants:competence_create", "participants:competence_card",
+    "participants:exit", "participants:survey_link", "participants:followup90_edit", "participants:followup6m_edit",
+    "participants:list", "participants:waiting_list", "participants:followup90_list",
+    "participants:followup6m_list", "placements:detail",
+}
+
+
+def _participants_in(response, world) -> set[int]:
+    if not response.get("Content-Type", "").startswith("text/html"):
+        return set()
+    body = response.content.decode()
+    people = Participant.objects.exclude(code="").values_list("pk", "code")
+    return {pk for pk, code in people if code and code in body}
+
+
+def _audited_participants(user, since: int) -> set[int]:
+    events = AuditEvent.objects.filter(pk__gt=since, user=user, object_type="participants.Participant")
+    return {int(object_id) for object_id in events.values_list("object_id", flat=True)}
+
+
 @pytest.mark.parametrize("row", TABLE, ids=[row.id for row in TABLE])
 def test_get(client, world, row):
     url = _url(row, world)
     actual = {}
     for actor in ACTORS:
         _login(client, world, actor)
-        actual[actor] = _outcome(client.get(url, row.query))
+        last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        response = client.get(url, row.query)
+        actual[actor] = _outcome(response)
+        if response.status_code != 200:
+            continue
+        audited = _audited_participants(world.get(actor), last_event)
+        shown = _participants_in(response, world)
+        assert shown <= audited, f"{actor} saw participants {shown - audited} at {url} without an audit event"
+        if row.name in SHOWS_PARTICIPANT and row.name not in LISTS:
+            assert audited, f"{actor} was shown {url} without an audit event"
     assert actual == _expected(row.expect), url
+
+
+LISTS = {"participants:list", "participants:waiting_list", "participants:followup90_list",
+         "participants:followup6m_list", "placements:detail"}
+
+
+def test_every_participant_page_of_the_walk_writes_its_event(client, world):
+    """The pages named in the audit of unlogged views, each seen by a role allowed to, with its event's id."""
+    referral, exit = world["r_af"], world["exit_af"]
+    pages = [
+        ("case_worker_af", reverse("participants:follow_up_create", args=[referral.pk])),
+        ("case_worker_af", reverse("participants:plan_step_create", args=[referral.pk])),
+        ("case_worker_af", reverse("participants:competence_create", args=[referral.pk])),
+        ("case_worker_af", reverse("participants:followup90_edit", args=[exit.followup_90.pk])),
+        ("case_worker_af", reverse("participants:survey_link", args=[exit.pk])),
+        ("leader", reverse("participants:erase", args=[referral.participant_id])),
+    ]
+    for actor, url in pages:
+        _login(client, world, actor)
+        last_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        assert client.get(url).status_code == 200, url
+        expected = exit.referral.participant_id if "follow-up-90" in url or "exits" in url else referral.participant_id
+        assert _audited_participants(world[actor], last_event) == {expected}, url
 
 
 @pytest.mark.parametrize("row", [row for row in TABLE if row.post], ids=[row.id for row in TABLE if row.post])

@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "core.middleware.RequireMFAMiddleware",
+    "core.middleware.ParticipantAuditMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
