@@ -31,6 +31,7 @@ from organisations.models import (
     Unit,
 )
 from organisations.permissions import (
+    agency_of,
     organisation_with_descendant_ids,
     organisations_managed_by,
     supervisors_editable_by,
@@ -140,9 +141,9 @@ def _invitation_scope(account) -> str:
         if scope is not None:
             return scope.unit.name + ", " + scope.organisation.name if scope.unit else scope.organisation.name
     if account.role == Role.CASE_WORKER:
-        membership = AgencyMembership.objects.select_related("agency").filter(user=account).first()
-        if membership is not None:
-            return membership.agency.name
+        agency = agency_of(account)
+        if agency is not None:
+            return agency.name
     return ""
 
 

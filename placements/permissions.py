@@ -4,7 +4,7 @@ not editable → 403 (views use the querysets below with get_object_or_404, then
 from django.db.models import QuerySet
 
 from core.roles import is_case_worker, is_leader, is_manager, is_steering
-from organisations.permissions import units_managed_by
+from organisations.permissions import agency_of, units_managed_by
 from placements.models import Assignment, Placement
 
 
@@ -38,10 +38,10 @@ def assignments_visible_to(user) -> QuerySet[Assignment]:
         return Assignment.objects.filter(placement__unit__in=units_managed_by(user)).exclude(
             status__in=Assignment.HIDDEN_FROM_MANAGERS)
     if is_case_worker(user):
-        membership = getattr(user, "agency_membership", None)
-        if membership is None:
+        agency = agency_of(user)
+        if agency is None:
             return Assignment.objects.none()
-        return Assignment.objects.filter(referral__agency_id=membership.agency_id)
+        return Assignment.objects.filter(referral__agency_id=agency.pk)
     return Assignment.objects.none()
 
 
