@@ -62,3 +62,54 @@ def sek(value):
     if value is None:
         return "–"
     return f"{int(value):,}".replace(",", "\u00a0") + "\u00a0kr"
+
+
+# --- Key figures: each defined once (value and label), shown by reporting/_key_figures.html on the dashboard,
+# the start page, the monthly report and the final report alike.
+
+def _at(figures, path: str):
+    node = figures
+    for part in path.split("."):
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
+
+
+def _with_target(label: str, target: str) -> str:
+    return f"{label} ({_('mål')} {target})"
+
+
+KEY_FIGURES = {
+    "starts": lambda f: (count(_at(f, "participants.starts")), _("starter")),
+    "unique": lambda f: (count(_at(f, "participants.unique")), _("unika deltagare")),
+    "unique_against_target": lambda f: (
+        count(_at(f, "participants.unique")),
+        _with_target(_("unika deltagare"), count(_at(f, "targets.participants.target")))),
+    "exits": lambda f: (count(_at(f, "exits.total")), _("avslut")),
+    "work_or_studies": lambda f: (percent(_at(f, "outcomes.work_or_studies.share")),
+                                  _with_target(_("till arbete eller studier"),
+                                               percent(_at(f, "outcomes.work_or_studies.target")))),
+    "capacity": lambda f: (count(_at(f, "placements.capacity")),
+                           _("platser för deltagare, på %(n)s arbetsträningsplatser") % {
+                               "n": count(_at(f, "placements.total"))}),
+    "occupied": lambda f: (count(_at(f, "placements.occupied")), _("belagda platser")),
+    "free": lambda f: (count(_at(f, "placements.free")), _("lediga platser")),
+    "waiting": lambda f: (count(_at(f, "waiting_list.total")), _("väntar på plats")),
+    "placements_used": lambda f: (count(_at(f, "placements.used.placements")), _("arbetsträningsplatser använda")),
+}
+KEY_FIGURE_SETS = {
+    "monthly": ("starts", "unique", "exits", "work_or_studies", "capacity", "occupied", "free", "waiting"),
+    "final": ("unique_against_target", "starts", "work_or_studies", "placements_used"),
+    "home": ("starts", "exits", "work_or_studies", "capacity", "free"),
+}
+
+
+@register.filter
+def key_figures(figures, which: str) -> list[dict]:
+    """The key figures of one page kind as [{"key", "value", "label"}], values formatted like every table."""
+    items = []
+    for key in KEY_FIGURE_SETS[which]:
+        value, label = KEY_FIGURES[key](figures or {})
+        items.append({"key": key, "value": value, "label": label})
+    return items
