@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from reporting import formats  # noqa: E402
+
 PALETTE = ["#1f4e79", "#b3541e", "#2e7d32", "#6a1b9a", "#5d4037"]  # ≥ 4.5:1 against white
 MARKERS = ["o", "s", "^", "D", "v"]
 RC = {
@@ -63,11 +65,14 @@ def _number(value) -> float | None:
 
 
 def _fmt(value) -> str:
-    if value is None:
-        return "–"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.1f}".replace(".", ",")
-    return str(int(value)) if isinstance(value, float) else str(value)
+    return formats.count(value)
+
+
+def _shown(value, percent: bool) -> str:
+    """A bar's label and its text alternative, in the tables' format ("91 %", "1 234", "<5")."""
+    if percent and _number(value) is not None:
+        return formats.percent(value)
+    return formats.count(value)
 
 
 def _svg(fig: Figure, title: str, prefix: str) -> str:
@@ -181,9 +186,7 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
                 bars = ax.barh(offsets, heights, height=width, label=name, color=color)
             else:
                 bars = ax.bar(offsets, heights, width=width, label=name, color=color)
-            texts = [_fmt(None if n is None else n * scale) + ("%" if percent and n is not None else "")
-                     if n is not None else (str(v) if v is not None else "–") for n, v in zip(numbers, values,
-                                                                                            strict=True)]
+            texts = [_shown(v, percent) for v in values]
             ax.bar_label(bars, labels=texts, padding=2, fontsize=8)
         if targets:
             for position, target in zip(positions, targets, strict=True):
@@ -220,14 +223,8 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
             row.append(targets[i])
         rows.append(row)
 
-    def show(value):
-        number = _number(value)
-        if percent and number is not None:
-            return f"{_fmt(number * 100)} %"
-        return _fmt(number) if number is not None else (str(value) if value is not None else "–")
-
-    parts = [f"{label}: " + ", ".join(f"{name} {show(values[i])}" for name, values in series.items())
-             + (f", {_('mål')} {show(targets[i])}" if targets else "") for i, label in enumerate(labels)]
+    parts = [f"{label}: " + ", ".join(f"{name} {_shown(values[i], percent)}" for name, values in series.items())
+             + (f", {_('mål')} {_shown(targets[i], percent)}" if targets else "") for i, label in enumerate(labels)]
     alt = _("Stapeldiagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
     return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
 
@@ -257,10 +254,14 @@ def monthly_charts(figures: dict) -> list[Chart]:
     trend = figures.get("trend")
     if trend:
         months = [_month_label(key) for key in trend["months"]]
+        # Flows (per month) and the stock (at each month's end) are different quantities: two charts.
         charts.append(line_chart(
-            key="trend", title=_("Starter, avslut och platser de senaste 12 månaderna"), labels=months,
-            series={_("Starter"): trend["starts"], _("Avslut"): trend["exits"],
-                    _("Platser"): trend["placements"]},
+            key="trend", title=_("Starter och avslut per månad, de senaste 12 månaderna"), labels=months,
+            series={_("Starter"): trend["starts"], _("Avslut"): trend["exits"]},
+        ))
+        charts.append(line_chart(
+            key="trend_stock", title=_("Arbetsträningsplatser vid varje månads slut"), labels=months,
+            series={_("Platser"): trend["placements"]},
         ))
     genders = _gender_labels()
     participants = figures["participants"]

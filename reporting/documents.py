@@ -50,8 +50,15 @@ def monthly_context(figures: dict, *, suppress: bool = True) -> dict:
     shown = suppress_small_counts(figures) if suppress else figures
     charts = {chart.key: chart for chart in monthly_charts(shown)}
     meta = shown["meta"]
+    trend = shown.get("trend") or {}
+    trend_rows = [
+        (charts["trend"].rows[i][0], starts, exits, places)
+        for i, (starts, exits, places) in enumerate(zip(trend.get("starts", []), trend.get("exits", []),
+                                                        trend.get("placements", []), strict=True))
+    ] if "trend" in charts else []
     return {
         "figures": shown,
+        "trend_rows": trend_rows,
         "meta": meta,
         "charts": charts,
         "period_start": _date(meta["period_start"]),

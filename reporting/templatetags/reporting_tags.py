@@ -3,6 +3,8 @@
 from django import template
 from django.utils.translation import gettext as _
 
+from reporting import formats
+
 register = template.Library()
 
 
@@ -10,23 +12,15 @@ register = template.Library()
 @register.filter
 def count(value):
     """A count of persons or places: the number, the suppression label ("<5") as is, or "–"."""
-    if value is None or value == "":
-        return "–"
     if isinstance(value, bool):
         return _("ja") if value else _("nej")
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u00a0")
-    return str(value)
+    return formats.count(value)
 
 
 @register.filter
 def percent(value, decimals=0):
     """A share 0–1 as "67 %" (Swedish: decimal comma, space before %); None → "–"."""
-    if value is None or isinstance(value, str):
-        return "–" if value is None else value
-    number = float(value) * 100
-    text = f"{number:.{int(decimals)}f}".replace(".", ",")
-    return f"{text}\u00a0%"
+    return formats.percent(value, decimals)
 
 
 @register.filter

@@ -32,17 +32,30 @@ def test_line_chart_draws_suppressed_points_in_a_band():
 def test_percent_bars_with_targets():
     chart = bar_chart(key="s", title="Enkät", labels=["1"], series={"Andel ja": [0.5]}, targets=[0.95],
                       percent=True)
-    assert "50 %" in chart.alt and "mål 95 %" in chart.alt
+    assert "50\u00a0%" in chart.alt and "mål 95\u00a0%" in chart.alt
 
 
 @pytest.mark.django_db
 def test_monthly_charts_from_figures_and_suppressed_figures(report_project, march_data):
     figures = monthly_figures(report_project, *MARCH)
     keys = [chart.key for chart in monthly_charts(figures)]
-    assert keys == ["trend", "gender", "exit_reasons", "agencies", "areas", "survey"]
+    assert keys == ["trend", "trend_stock", "gender", "exit_reasons", "agencies", "areas", "survey"]
     shown = monthly_charts(suppress_small_counts(figures))
     trend = shown[0]
     assert trend.rows[-1][1] == "<5"   # four starts in March are shown as <5 in the table too
+
+
+def test_bar_labels_use_the_tables_percent_format():
+    chart = bar_chart(key="s", title="Enkät", labels=["1"], series={"Andel ja": [10 / 11]}, percent=True)
+    assert "91\u00a0%" in chart.svg and "90,9" not in chart.svg
+    assert "Andel ja 91\u00a0%" in chart.alt
+
+
+@pytest.mark.django_db
+def test_stock_and_flows_are_on_separate_charts(report_project, march_data):
+    charts = {chart.key: chart for chart in monthly_charts(monthly_figures(report_project, *MARCH))}
+    assert charts["trend"].headers == ["Månad", "Starter", "Avslut"]
+    assert charts["trend_stock"].headers == ["Månad", "Platser"]
 
 
 def test_charts_have_no_style_element_and_ids_of_their_own():
