@@ -4,16 +4,7 @@ from django.db.models import Q, QuerySet
 
 from core.roles import is_case_worker, is_leader, is_manager, is_steering
 from organisations.models import Agency, AgencyMembership, Organisation, Supervisor, Unit
-
-
-def organisation_with_descendant_ids(root_ids) -> set[int]:
-    """The given organisations and all below them (a Region's förvaltningar and their children)."""
-    found = set(root_ids)
-    frontier = set(root_ids)
-    while frontier:
-        frontier = set(Organisation.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)) - found
-        found |= frontier
-    return found
+from organisations.tree import organisation_with_descendant_ids
 
 
 def _manager_scope(user) -> tuple[set[int], set[int]]:

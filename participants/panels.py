@@ -12,7 +12,7 @@ def case_worker_waiting(request):
     if not is_case_worker(request.user):
         return None
     return "participants/panels/case_worker.html", {
-        "waiting": selectors.my_waiting_count(user=request.user),
+        "states": _states(selectors.my_waiting_counts(user=request.user)),
         "pending": selectors.pending_requests(user=request.user).count(),
     }
 
@@ -23,5 +23,11 @@ def leader_followups(request):
         return None
     return "participants/panels/leader.html", {
         "followups_due": selectors.followups90_due(user=request.user, on=timezone.localdate()).count(),
-        "waiting": selectors.waiting_list(user=request.user).count(),
+        "states": _states(selectors.waiting_list_counts(selectors.waiting_list(user=request.user))),
     }
+
+
+def _states(counts: dict[str, int]) -> dict:
+    """The waiting list's four states with their labels, and the total."""
+    rows = [(label, counts[value]) for value, label in selectors.WaitingState.choices]
+    return {"rows": rows, "total": sum(counts.values()), "waiting": counts[selectors.WaitingState.WAITING]}

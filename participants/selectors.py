@@ -6,10 +6,14 @@ Every function takes the acting user and starts from the scoping querysets in pa
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import models
 from django.db.models import (
+    BooleanField,
     Case,
+    CharField,
     Count,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     Max,
@@ -21,17 +25,17 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
-from participants.models import ExitKind, FollowUp6Months, FollowUp90, Participant, Referral
+from participants.models import Exit, ExitKind, FollowUp6Months, FollowUp90, Participant, Referral
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_visible_to, placements_visible_to
-from placements.selectors import with_free_slot
+from placements.selectors import on_placement, with_free_slot
 
 PLACED_STATUSES = (Assignment.Status.CONFIRMED, Assignment.Status.ONGOING, Assignment.Status.COMPLETED)
 
@@ -55,17 +59,88 @@ def manager_assignment_list(*, user) -> QuerySet[Assignment]:
     )
 
 
-def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:
-    """Referred, not exited and not yet placed (no confirmed, ongoing or completed assignment), oldest first.
-    `pending_request` tells whether a request is waiting for the host's answer."""
-    on = on or timezone.localdate()
-    placed = Assignment.objects.filter(referral=OuterRef("pk"), status__in=PLACED_STATUSES)
-    pending = Assignment.objects.filter(referral=OuterRef("pk"), status=Assignment.Status.REQUESTED)
+class WaitingState(models.TextChoices):
+    """The four states of the waiting list, in the order they are shown."""
+
+    WAITING = "waiting", _("Väntar på plats")
+    REQUESTED = "requested", _("Förfrågan väntar på svar")
+    BOOKED = "booked", _("Bokad, inte påbörjad")
+    FINISHED = "finished", _("Placering avslutad, väntar på avslut")
+
+
+def _local_date(field: str):
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _booked_not_started(on: dt.date) -> QuerySet[Assignment]:
+    """Confirmed by `on`, neither withdrawn nor begun by then (its start_date is the actual start once begun)."""
+    S = Assignment.Status
     return (
-        referrals_visible_to(user)
-        .filter(exit__isnull=True)
-        .exclude(Exists(placed))
-        .annotate(pending_request=Exists(pending))
+        Assignment.objects.annotate(booked_on=Coalesce(_local_date("decided_at"), _local_date("created_at")))
+        .filter(booked_on__lte=on)
+        .filter(Q(status__in=(S.CONFIRMED, S.WITHDRAWN)) | Q(status__in=Assignment.STARTED, start_date__gt=on))
+        .exclude(status=S.WITHDRAWN, decided_at__isnull=True)
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on))
+    )
+
+
+def _request_pending(on: dt.date) -> QuerySet[Assignment]:
+    """Asked for by `on` and neither answered nor withdrawn by then."""
+    S = Assignment.Status
+    return (
+        Assignment.objects.annotate(requested_on=_local_date("created_at"), decided_on=_local_date("decided_at"))
+        .filter(requested_on__lte=on)
+        .filter(Q(decided_on__isnull=True) | Q(decided_on__gt=on))
+        .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on))
+        # written directly as history (imports): never a request
+        .exclude(status__in=(S.CONFIRMED, *Assignment.STARTED), decided_at__isnull=True)
+    )
+
+
+def waiting_list_on(on: dt.date, referrals: QuerySet[Referral] | None = None) -> QuerySet[Referral]:
+    """THE waiting list on day `on`, from the dates things happened (never today's status).
+
+    Referrals made by `on`, without an exit by then and nobody on a placement for them that day
+    (placements.selectors.on_placement); a referral whose exit was registered in error counts nowhere.
+    Each row gets `waiting_state` (WaitingState), the first that applies:
+    booked, not started · request pending · placement finished, awaiting exit · waiting for a placement.
+    The reports, the dashboard, the waiting-list page and the start page all count from this.
+    """
+    referrals = Referral.objects.all() if referrals is None else referrals
+    mine = {"referral": OuterRef("pk")}
+    return (
+        referrals.filter(referral_date__lte=on)
+        .exclude(Exists(Exit.objects.filter(**mine, kind=ExitKind.REGISTERED_IN_ERROR)))
+        .exclude(Exists(Exit.objects.filter(**mine, exit_date__lte=on)))
+        .exclude(Exists(on_placement(on=on).filter(**mine)))
+        .annotate(waiting_state=Case(
+            When(Exists(_booked_not_started(on).filter(**mine)), then=Value(WaitingState.BOOKED.value)),
+            When(Exists(_request_pending(on).filter(**mine)), then=Value(WaitingState.REQUESTED.value)),
+            When(Exists(Assignment.objects.filter(**mine, status=Assignment.Status.COMPLETED, end_date__lt=on)),
+                 then=Value(WaitingState.FINISHED.value)),
+            default=Value(WaitingState.WAITING.value), output_field=CharField(),
+        ))
+    )
+
+
+def waiting_list_counts(queryset: QuerySet[Referral]) -> dict[str, int]:
+    """{state: count} over a waiting_list_on queryset (every state present, 0 when empty), in one query."""
+    counts = dict.fromkeys(WaitingState.values, 0)
+    for row in queryset.order_by().values("waiting_state").annotate(n=Count("pk")):
+        counts[row["waiting_state"]] = row["n"]
+    return counts
+
+
+def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:
+    """The waiting list the user may see on `on` (default today), oldest referral first.
+
+    `waiting_state` tells the state (WaitingState); `pending_request` whether it is a request
+    waiting for the host's answer."""
+    on = on or timezone.localdate()
+    return (
+        waiting_list_on(on, referrals_visible_to(user))
+        .annotate(pending_request=ExpressionWrapper(Q(waiting_state=WaitingState.REQUESTED.value),
+                                                    output_field=BooleanField()))
         .select_related("participant", "agency", "project")
         .prefetch_related("interests")
         .order_by("referral_date", "pk")
@@ -195,11 +270,12 @@ def pending_requests(*, user) -> QuerySet[Assignment]:
     return assignments_visible_to(user).filter(status=Assignment.Status.REQUESTED)
 
 
-def my_waiting_count(*, user) -> int:
+def my_waiting_counts(*, user) -> dict[str, int]:
+    """The start page's waiting list by state; a case worker's own (and unassigned) participants."""
     queryset = waiting_list(user=user)
     if is_case_worker(user) and agency_of(user) is not None:
         queryset = queryset.filter(Q(case_worker=user) | Q(case_worker__isnull=True))
-    return queryset.count()
+    return waiting_list_counts(queryset)
 
 
 def may_use_waiting_list(user) -> bool:

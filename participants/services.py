@@ -346,7 +346,8 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
         if assignment.status == Assignment.Status.REQUESTED or (
             assignment.status == Assignment.Status.CONFIRMED and assignment.start_date > exit_date
         ):
-            booking.assignment_withdraw(user=user, assignment=assignment, reason=_("Deltagaren har avslutats."))
+            booking.assignment_withdraw(user=user, assignment=assignment, reason=_("Deltagaren har avslutats."),
+                                        on=exit_date)
         else:
             booking.assignment_complete(user=user, assignment=assignment,
                                         end_date=max(exit_date, assignment.start_date))

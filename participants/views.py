@@ -133,11 +133,17 @@ def waiting_list(request):
     filterset = WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()
-    rows = [(referral, selectors.days_waiting(referral, on=today)) for referral in page.object_list]
+    labels = dict(selectors.WaitingState.choices)
+    rows = []
+    for referral in page.object_list:
+        referral.waiting_state_label = labels[referral.waiting_state]
+        rows.append((referral, selectors.days_waiting(referral, on=today)))
     request.participants_shown(referral.participant_id for referral, _days in rows)
+    counts = selectors.waiting_list_counts(filterset.qs)
+    states = [(value, label, counts[value]) for value, label in selectors.WaitingState.choices]
     return render(request, "participants/waiting_list.html",
                   {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,
-                   "query": _query(request)})
+                   "states": states, "query": _query(request)})
 
 
 # --- referral and participant page ---------------------------------------------------------------

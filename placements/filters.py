@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import DateInput
 from organisations.models import Adaptation, Agency, OccupationalArea, Organisation, Unit
+from organisations.tree import OrganisationTree
 from placements.models import Placement
 from placements.selectors import idle_placements, with_free_slot
 
@@ -59,15 +60,9 @@ def _organisation_tree() -> list[tuple[int, str, int | None]]:
 
 
 def _with_descendants(root_id: int) -> set[int]:
-    """organisations.permissions.organisation_with_descendant_ids, from the cached tree (no queries)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, _name, parent in _organisation_tree():
-        children.setdefault(parent, []).append(pk)
-    found, frontier = {root_id}, [root_id]
-    while frontier:
-        frontier = [c for pk in frontier for c in children.get(pk, ()) if c not in found]
-        found.update(frontier)
-    return found
+    """The organisation and those below it, from the cached option list (no queries)."""
+    tree = OrganisationTree((pk, parent) for pk, _name, parent in _organisation_tree())
+    return tree.with_descendants({root_id})
 
 
 class PlacementFilter(django_filters.FilterSet):

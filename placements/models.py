@@ -80,6 +80,8 @@ class Assignment(TimeStampedModel):
     # A request the host declined or the case worker withdrew never brought the person to the unit: its
     # manager no longer sees it, nor the participant through it.
     HIDDEN_FROM_MANAGERS = (Status.DECLINED, Status.WITHDRAWN)
+    # Statuses of an assignment that has actually begun: its start_date is the actual first day.
+    STARTED = (Status.ONGOING, Status.COMPLETED)
 
     placement = models.ForeignKey(Placement, verbose_name=_("plats"), on_delete=models.PROTECT,
                                   related_name="assignments")
@@ -98,6 +100,7 @@ class Assignment(TimeStampedModel):
                                    blank=True, on_delete=models.SET_NULL, related_name="+")
     decided_at = models.DateTimeField(_("beslutad"), null=True, blank=True)
     decline_reason = models.TextField(_("skäl till avböjande"), blank=True)
+    withdrawn_on = models.DateField(_("återtagen datum"), null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -1,16 +1,25 @@
-"""Reads about placements: occupancy and free capacity. Occupancy counts confirmed and ongoing
-assignments whose period covers the date (end = actual end, else planned end)."""
+"""Reads about placements: bookable capacity, who is on a placement on a day, organisation roll-ups.
+
+Two different questions, two definitions:
+- *booked* (for taking new bookings, matching and the no-overbooking rule): confirmed and ongoing
+  assignments whose period covers the date (end = actual end, else planned end); see with_occupancy.
+- *on placement on day D* (every figure: reports, dashboard, organisation pages): an assignment that
+  has actually begun (ongoing or completed: its start_date is then the actual first day) with
+  start ≤ D and actual end empty or ≥ D, whatever its status is today; see on_placement.
+  Occupied = those, free = capacity − occupied per open placement (never below 0).
+"""
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organisations.models import Organisation
-from organisations.permissions import organisation_with_descendant_ids
+from organisations.tree import OrganisationTree
 from placements.models import Assignment, Placement
 
 
@@ -22,6 +31,63 @@ def occupying_assignments(*, on: dt.date) -> QuerySet[Assignment]:
     return Assignment.objects.annotate(period_end=_assignment_end()).filter(
         status__in=Assignment.OCCUPYING, start_date__lte=on, period_end__gte=on
     )
+
+
+def on_placement(*, on: dt.date) -> QuerySet[Assignment]:
+    """Assignments with a participant on the placement on day `on` (from the dates, not today's status)."""
+    return Assignment.objects.filter(status__in=Assignment.STARTED, start_date__lte=on).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=on))
+
+
+def existing_on(on: dt.date, prefix: str = "") -> Q:
+    """Placements that exist on the date: available from before it, not closed and not expired by then."""
+    p = prefix
+    not_closed = Q(**{f"{p}closed_on__gt": on}) | (
+        Q(**{f"{p}closed_on__isnull": True}) & ~Q(**{f"{p}status": Placement.Status.CLOSED})
+    )
+    not_expired = Q(**{f"{p}available_to__isnull": True}) | Q(**{f"{p}available_to__gte": on})
+    return Q(**{f"{p}available_from__lte": on}) & not_closed & not_expired
+
+
+def occupied_on(*, on: dt.date) -> dict[int, int]:
+    """Participants on each placement on day `on`: one GROUP BY query (placements with nobody are absent)."""
+    return dict(
+        on_placement(on=on).order_by().values("placement_id").annotate(n=Count("pk"))
+        .values_list("placement_id", "n")
+    )
+
+
+@dataclass(frozen=True)
+class PlacementDay:
+    """One placement as it stood on a day: what the figures are summed from."""
+
+    pk: int
+    organisation_id: int
+    area_id: int
+    capacity: int
+    is_open: bool
+    occupied: int
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.occupied, 0) if self.is_open else 0
+
+    @property
+    def overbooked(self) -> int:
+        return max(self.occupied - self.capacity, 0)
+
+
+def placements_on(*, on: dt.date) -> list[PlacementDay]:
+    """Every placement existing on `on` with its occupancy that day: two queries whatever the data.
+
+    Paused placements exist (they count in places and capacity) but offer no free slot.
+    """
+    occupied = occupied_on(on=on)
+    rows = (Placement.objects.filter(existing_on(on)).order_by()
+            .values_list("pk", "unit__organisation_id", "occupational_area_id", "capacity", "status"))
+    return [PlacementDay(pk=pk, organisation_id=org, area_id=area, capacity=capacity,
+                         is_open=status == Placement.Status.OPEN, occupied=occupied.get(pk, 0))
+            for pk, org, area, capacity, status in rows]
 
 
 def with_occupancy(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
@@ -128,79 +194,73 @@ def future_peak_occupancy(*, placement: Placement, on: dt.date | None = None) ->
     return peak_occupancy(placement=placement, start=on, end=dt.date.max)
 
 
-def organisation_places(organisation_ids=None) -> dict[int, int]:
-    """Places offered per organisation (direct units only): the sum of `capacity` of placements not closed.
+@dataclass
+class OrganisationFigures:
+    """An organisation's figures on a day, its sub-organisations included (rolled up)."""
 
-    A placement's "places" are its capacity, not 1: a unit that takes three participants at once
-    offers three work-training places, which is what the employer's target (a share of its
-    employees) is about. Closed placements no longer count; paused ones still do (they return).
-    """
-    rows = Placement.objects.exclude(status=Placement.Status.CLOSED)
-    if organisation_ids is not None:
-        rows = rows.filter(unit__organisation_id__in=organisation_ids)
-    return dict(
-        rows.order_by().values("unit__organisation_id").annotate(places=Sum("capacity"))
-        .values_list("unit__organisation_id", "places")
-    )
+    organisation: Organisation
+    placements: int
+    places: int          # capacity: a placement taking three at once offers three places
+    occupied: int
+    free: int
+    employees: int | None  # own employees plus those of every sub-organisation; None when none is known
+
+    @property
+    def share(self) -> Decimal | None:
+        """Places as a fraction of employees (0–1), None without employees."""
+        if not self.employees:
+            return None
+        return Decimal(self.places) / Decimal(self.employees)
 
 
-def organisation_progress_table() -> list[dict]:
-    """Every organisation with its places incl. sub-organisations, share of employees and target.
-
-    Three queries whatever the number of organisations: organisations, places, occupancy.
-    Ranked by share (highest first); organisations without an employee count come last.
-    """
+def organisation_roll_up(*, on: dt.date | None = None) -> dict[int, OrganisationFigures]:
+    """Every organisation's placements, places, occupancy, free slots and employees on `on` (default
+    today), each including all its sub-organisations. Three queries whatever the data: organisations,
+    placements existing that day, occupancy that day (see placements_on)."""
+    on = on or timezone.localdate()
     organisations = list(Organisation.objects.order_by("name"))
-    children: dict[int | None, list[int]] = {}
-    for org in organisations:
-        children.setdefault(org.parent_id, []).append(org.pk)
-    places = organisation_places()
-    occupied_rows = (
-        with_occupancy(Placement.objects.exclude(status=Placement.Status.CLOSED))
-        .order_by().values("unit__organisation_id", "occupied")
-    )
-    occupied: dict[int, int] = {}
-    for row in occupied_rows:
-        occupied[row["unit__organisation_id"]] = occupied.get(row["unit__organisation_id"], 0) + row["occupied"]
+    tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
+    direct: dict[str, dict[int, int]] = {"placements": {}, "places": {}, "occupied": {}, "free": {}}
+    for day in placements_on(on=on):
+        org = day.organisation_id
+        for key, value in (("placements", 1), ("places", day.capacity), ("occupied", day.occupied),
+                           ("free", day.free)):
+            direct[key][org] = direct[key].get(org, 0) + value
+    rolled = {key: tree.roll_up(values) for key, values in direct.items()}
+    employees = tree.roll_up({org.pk: org.employee_count or 0 for org in organisations})
+    known = tree.roll_up({org.pk: 1 for org in organisations if org.employee_count is not None})
+    return {
+        org.pk: OrganisationFigures(
+            organisation=org, placements=rolled["placements"][org.pk], places=rolled["places"][org.pk],
+            occupied=rolled["occupied"][org.pk], free=rolled["free"][org.pk],
+            employees=employees[org.pk] if known[org.pk] else None)
+        for org in organisations
+    }
 
-    def subtree(pk: int) -> list[int]:
-        found, stack = [], [pk]
-        while stack:
-            current = stack.pop()
-            found.append(current)
-            stack.extend(children.get(current, []))
-        return found
 
-    table = []
-    for org in organisations:
-        ids = subtree(org.pk)
-        total = sum(places.get(i, 0) for i in ids)
-        table.append(_progress_row(org, places=total, occupied=sum(occupied.get(i, 0) for i in ids)))
+def organisation_progress_table(*, on: dt.date | None = None) -> list[dict]:
+    """Every organisation with its rolled-up places, share of its rolled-up employees and target,
+    ranked by share (highest first); organisations without employees come last."""
+    table = [_progress_row(figures) for figures in organisation_roll_up(on=on).values()]
     table.sort(key=lambda r: (r["share"] is None, -(r["share"] or 0), r["organisation"].name))
     return table
 
 
-def _progress_row(org, *, places: int, occupied: int) -> dict:
-    share = None
-    if org.employee_count:
-        share = (Decimal(places) * 100 / Decimal(org.employee_count)).quantize(Decimal("0.01"))
+def _progress_row(figures: OrganisationFigures) -> dict:
+    share = None if figures.share is None else (figures.share * 100).quantize(Decimal("0.01"))
+    org = figures.organisation
     target = org.placement_target_percent
     of_target = None
     if share is not None and target:
         of_target = min(int(share * 100 / target), 100)
-    return {"organisation": org, "places": places, "occupied": occupied, "share": share, "target": target,
+    return {"organisation": org, "places": figures.places, "occupied": figures.occupied,
+            "employees": figures.employees, "share": share, "target": target,
             "of_target": of_target, "reached": share is not None and share >= target}
 
 
-def organisation_progress(organisation) -> dict:
+def organisation_progress(organisation, *, on: dt.date | None = None) -> dict:
     """Places of the organisation and all its sub-organisations against its target."""
-    ids = organisation_with_descendant_ids({organisation.pk})
-    places = sum(organisation_places(ids).values())
-    occupied = sum(
-        with_occupancy(Placement.objects.exclude(status=Placement.Status.CLOSED)
-                       .filter(unit__organisation_id__in=ids)).values_list("occupied", flat=True)
-    )
-    return _progress_row(organisation, places=places, occupied=occupied)
+    return _progress_row(organisation_roll_up(on=on)[organisation.pk])
 
 
 def placements_lacking_trained_supervisor(queryset: QuerySet[Placement]) -> QuerySet[Placement]:

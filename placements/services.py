@@ -191,8 +191,8 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
 
 
 @transaction.atomic
-def assignment_withdraw(*, user, assignment: Assignment, reason: str = "") -> Assignment:
-    """The referring side takes back a request or ends a booking before it starts."""
+def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: dt.date | None = None) -> Assignment:
+    """The referring side takes back a request or ends a booking before it starts (`on`: default today)."""
     assignment = _get_for_update(assignments_visible_to(user), assignment)
     if not (is_leader(user) or _may_request_for(user, assignment.referral)):
         raise PermissionDenied
@@ -200,7 +200,8 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "") -> As
         raise ValidationError(_("Bara förfrågade eller bekräftade placeringar kan återtas."))
     assignment.status = Assignment.Status.WITHDRAWN
     assignment.decline_reason = reason.strip()
-    assignment.save(update_fields=["status", "decline_reason", "updated_at"])
+    assignment.withdrawn_on = on or timezone.localdate()
+    assignment.save(update_fields=["status", "decline_reason", "withdrawn_on", "updated_at"])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen")
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment

@@ -28,7 +28,6 @@ from organisations.forms import SupervisorForm
 from organisations.models import Unit
 from organisations.permissions import (
     may_see_supervisor_contacts,
-    organisation_with_descendant_ids,
     organisations_managed_by,
     organisations_visible_to,
     supervisors_editable_by,
@@ -36,6 +35,7 @@ from organisations.permissions import (
     units_managed_by,
 )
 from organisations.services import supervisor_create, supervisor_update
+from organisations.tree import organisation_with_descendant_ids
 from placements import exports, imports, services
 from placements.filters import PlacementFilter
 from placements.forms import PAGE_SIZES, DeclineForm, ImportUploadForm, PlacementForm

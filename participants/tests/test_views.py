@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -100,7 +101,11 @@ def test_waiting_list_shows_unplaced_with_days_and_filters(client, case_worker_a
     rows = {referral.participant.code: days for referral, days in response.context["rows"]}
     assert set(rows) == {"W-1", "W-2", "R-1"}
     assert rows["W-1"] == 12
-    assert "Väntar på svar" in response.content.decode()
+    html = response.content.decode()
+    request_row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>R-1</a></th>(.*?)</tr>", html, re.S).group(1)
+    assert "<td>Förfrågan väntar på svar</td>" in request_row
+    waiting_row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>W-1</a></th>(.*?)</tr>", html, re.S).group(1)
+    assert "<td>Väntar på plats</td>" in waiting_row
     filtered = client.get(reverse("participants:waiting_list"), {"interest": area_care.pk, "gender": "kvinna"})
     assert [r.participant.code for r, _d in filtered.context["rows"]] == ["W-1"]
 
@@ -136,10 +141,16 @@ def test_survey_page_is_plain_and_accessible(client, case_worker_af, referral_af
     assert incomplete.status_code == 200 and "Svara ja eller nej" in incomplete.content.decode()
 
 
+def _state_cells(html: str) -> dict[str, str]:
+    return dict(re.findall(r'<th scope="row" class="fw-normal">([^<]+)</th><td class="text-end[^"]*">(\d+)</td>', html))
+
+
 def test_home_panels(client, leader, case_worker_af, referral_af):
     client.force_login(case_worker_af)
     html = client.get(reverse("home")).content.decode()
-    assert "väntar på plats" in html
+    assert _state_cells(html) == {"Väntar på plats": "1", "Förfrågan väntar på svar": "0",
+                                  "Bokad, inte påbörjad": "0", "Placering avslutad, väntar på avslut": "0"}
     client.force_login(leader)
     html = client.get(reverse("home")).content.decode()
-    assert "90-dagarsuppföljningar att göra" in html and "på väntelistan" in html
+    assert "90-dagarsuppföljningar att göra" in html
+    assert _state_cells(html)["Väntar på plats"] == "1"

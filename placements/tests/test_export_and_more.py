@@ -114,14 +114,15 @@ def test_untrained_filter_and_lacking_list(client, manager_a, placement_a, unit_
 
 
 def test_progress_counts_capacity_incl_sub_organisations(org_a, unit_a, area):
-    org_a.employee_count, org_a.placement_target_percent = 5000, Decimal("3.00")
+    org_a.employee_count, org_a.placement_target_percent = 4900, Decimal("3.00")
     org_a.save()
-    child = OrganisationFactory(parent=org_a, employee_count=100)
+    child = OrganisationFactory(parent=org_a, employee_count=100)  # employees roll up too: 5,000
     PlacementFactory(unit=unit_a, occupational_area=area, capacity=30)
     PlacementFactory(unit=UnitFactory(organisation=child), occupational_area=area, capacity=20)
     PlacementFactory(unit=unit_a, occupational_area=area, capacity=99, status="closed")  # not counted
     progress = organisation_progress(org_a)
-    assert progress["places"] == 50 and progress["share"] == Decimal("1.00") and progress["of_target"] == 33
+    assert progress["places"] == 50 and progress["employees"] == 5000
+    assert progress["share"] == Decimal("1.00") and progress["of_target"] == 33
     assert not progress["reached"]
     table = organisation_progress_table()
     assert table[0]["organisation"] == child and table[0]["share"] == Decimal("20.00")
