@@ -1,47 +1,159 @@
-"""Small-count suppression for steering-group outputs.
+"""Statistical disclosure control for the steering group's outputs.
 
-Counts of persons from 1 to SMALL_COUNT_THRESHOLD − 1 are replaced by the string "<5" (the
-threshold is settings.SMALL_COUNT_THRESHOLD, default 5), so that no individual in a small region can
-be recognised. A share or mean whose denominator is such a small count is replaced by None, because
-"2 of 3 = 67 %" would reveal the counts. Zero stays zero. Counts of places (placements, capacity,
-free slots) are not counts of persons and stay exact.
+Every steering output (dashboard, monthly PDF, JSON, XLSX, charts and their text alternatives) is
+made from `suppress(figures)`; the project leader's outputs use the raw figures. The rules:
+
+1. **Primary suppression**: a count of persons from 1 to SMALL_COUNT_THRESHOLD − 1 is shown as
+   "<5" (the label follows the threshold). Zero stays 0.
+2. **Secondary suppression**: wherever a total and its parts are shown (a `Sum` rule below), no
+   hidden cell may be worked out from the others. After rule 1, an attacker's reasoning is run
+   over all sums at once: each hidden cell gets the bounds the reader knows ("<5" = 1..4, ".." =
+   at least the threshold), and the bounds are tightened through every sum until nothing
+   changes. While any hidden cell is pinned to one value, one more cell of a sum it is in is
+   hidden (the smallest non-zero part; a total only when no part is left) and shown as "..".
+3. **Derived values**: a share, mean, median, difference or flag computed from a count that is
+   hidden is hidden too (`Derived` rules: the value becomes None, shown "–").
+4. **Periods**: the steering group gets whole calendar months, quarters or years only
+   (`is_whole_period`). For a quarter or a year, `also_hide` carries the cells hidden in each of
+   its months' own outputs: a cell hidden in a month is hidden in every longer period that
+   contains it, so no difference between two allowed periods gives it back.
+
+Counts of places (placements, capacity, free slots) are not counts of persons and stay exact;
+counts of people on a placement (occupied slots) are counts of persons and follow the rules.
+
+How a section declares its cells (add rules to RULES, or call `register(...)` from the module that
+adds the section; paths are dotted keys into the figures dict):
+- `Counts("exits.by_reason.*")`: every value matched is a count of persons (rule 1). `*` matches
+  any dict key or list index.
+- `Sum("exits.total", ["exits.by_kind.*"])`: the total equals the sum of the parts. Used only when
+  it really holds in the figures (so a sum with an unshown remainder is skipped automatically).
+  `{name}` binds the same key in total and parts, e.g.
+  `Sum("equality.placement_kind.total_by_gender.{g}", ["equality.placement_kind.by_area.*.by_gender.{g}"])`.
+- `Derived("survey.statements.{i}.share", ["survey.statements.{i}.yes", "survey.statements.{i}.answers"])`:
+  the value (share, mean, flag…) is set to None when any of the input counts is hidden.
+- Sums that depend on the data (the organisation tree, trend months inside the period) are built
+  by functions in RELATION_BUILDERS: `fn(figures) -> list[tuple[path, list[path]]]` with paths
+  as tuples of keys.
+A cell that is both a part and a total (participants.unique) simply appears in several sums.
 """
 
 import copy
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 
 SUPPRESSED = "<5"  # the label for the default threshold; see suppressed_label()
+SECONDARY = ".."   # a cell hidden so that a "<5" elsewhere cannot be worked out
 
-# Paths to counts of persons. "*" = every value of a dict, "[]" = every item of a list.
-PERSON_COUNTS = [
-    "participants.starts", "participants.unique", "participants.anonymous", "participants.re_enrolments",
-    "participants.by_gender.*", "participants.starts_by_gender.*", "participants.by_age_band.*",
-    "participants.by_agency.*",
-    "referrals.total", "referrals.by_agency.*", "referrals.by_gender.*",
-    "waiting_list.total", "waiting_list.without_start", "waiting_list.without_placement",
-    "waiting_list.by_gender.*",
-    "exits.total", "exits.by_kind.*", "exits.by_reason.*", "exits.by_gender.*",
-    "outcomes.work_or_studies.count", "outcomes.work_or_studies.exited",
-    "followup_90.total", "followup_90.done", "followup_90.work_or_studies.count",
-    "survey.invited", "survey.answered", "survey.statements.[].answers", "survey.statements.[].yes",
-    "placements.occupied_by_gender.*",
-    "equality.days_to_start.by_gender.*.count",
-    "equality.placement_kind.total_by_gender.*", "equality.placement_kind.by_area.[].by_gender.*",
-    "trend.starts.[]", "trend.exits.[]",
-    "targets.participants.outcome",
+Path = tuple
+
+
+@dataclass(frozen=True)
+class Counts:
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Sum:
+    total: str
+    parts: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Derived:
+    value: str
+    inputs: list[str] = field(default_factory=list)
+
+
+GENDER_SUMS = [
+    ("participants.unique", "participants.by_gender.*"),
+    ("participants.starts", "participants.starts_by_gender.*"),
+    ("referrals.total", "referrals.by_gender.*"),
+    ("waiting_list.total", "waiting_list.by_gender.*"),
+    ("exits.total", "exits.by_gender.*"),
 ]
 
-# (path of a derived value, path of its person-count denominator, relative to the same parent).
-DERIVED = [
-    ("outcomes.work_or_studies", "share", "exited"),
-    ("followup_90", "work_or_studies.share", "done"),
-    ("survey.statements.[]", "share", "answers"),
-    ("survey.statements.[]", "met", "answers"),
-    ("waiting_list", "days_mean", "total"),
-    ("waiting_list", "days_median", "total"),
-    ("equality.days_to_start.by_gender.*", "mean_days", "count"),
+RULES: list = [
+    # participants
+    Counts("participants.starts"), Counts("participants.unique"), Counts("participants.anonymous"),
+    Counts("participants.re_enrolments"), Counts("participants.by_gender.*"),
+    Counts("participants.starts_by_gender.*"), Counts("participants.by_age_band.*"),
+    Counts("participants.by_agency.*"),
+    Sum("participants.starts", ["participants.unique", "participants.re_enrolments"]),
+    Sum("participants.unique", ["participants.by_age_band.*"]),
+    Sum("participants.starts", ["participants.by_agency.*"]),
+    # referrals
+    Counts("referrals.total"), Counts("referrals.by_agency.*"), Counts("referrals.by_gender.*"),
+    Sum("referrals.total", ["referrals.by_agency.*"]),
+    # waiting list
+    Counts("waiting_list.total"), Counts("waiting_list.without_start"), Counts("waiting_list.without_placement"),
+    Counts("waiting_list.by_gender.*"), Counts("waiting_list.by_state.*"),
+    Sum("waiting_list.total", ["waiting_list.without_start", "waiting_list.without_placement"]),
+    Sum("waiting_list.total", ["waiting_list.by_state.*"]),
+    Derived("waiting_list.days_mean", ["waiting_list.total"]),
+    Derived("waiting_list.days_median", ["waiting_list.total"]),
+    # exits and outcomes
+    Counts("exits.total"), Counts("exits.by_kind.*"), Counts("exits.by_reason.*"), Counts("exits.by_gender.*"),
+    Sum("exits.total", ["exits.by_kind.*"]),
+    Sum("exits.total", ["exits.by_reason.*"]),
+    Counts("outcomes.work_or_studies.count"), Counts("outcomes.work_or_studies.exited"),
+    Counts("outcomes.work_or_studies.placed"), Counts("outcomes.work_or_studies.count_all_exited"),
+    Derived("outcomes.work_or_studies.share", ["outcomes.work_or_studies.count", "outcomes.work_or_studies.placed"]),
+    Derived("outcomes.work_or_studies.share_all_exited",
+            ["outcomes.work_or_studies.count_all_exited", "outcomes.work_or_studies.exited"]),
+    # 90-day follow-up
+    Counts("followup_90.total"), Counts("followup_90.done"), Counts("followup_90.work_or_studies.count"),
+    Derived("followup_90.work_or_studies.share", ["followup_90.work_or_studies.count", "followup_90.done"]),
+    Derived("followup_90.done_share", ["followup_90.done", "followup_90.total"]),
+    # survey
+    Counts("survey.invited"), Counts("survey.answered"),
+    Counts("survey.statements.*.answers"), Counts("survey.statements.*.yes"),
+    Derived("survey.statements.{i}.share", ["survey.statements.{i}.yes", "survey.statements.{i}.answers"]),
+    Derived("survey.statements.{i}.met", ["survey.statements.{i}.yes", "survey.statements.{i}.answers"]),
+    Derived("targets.survey.{i}.outcome", ["survey.statements.{i}.yes", "survey.statements.{i}.answers"]),
+    Derived("targets.survey.{i}.met", ["survey.statements.{i}.yes", "survey.statements.{i}.answers"]),
+    # people on placement
+    Counts("placements.occupied"), Counts("placements.by_organisation.*.occupied"),
+    Counts("placements.by_area.*.occupied"), Counts("placements.occupied_by_gender.*"),
+    Counts("placements.overbooked"),
+    Sum("placements.occupied", ["placements.by_area.*.occupied"]),
+    Sum("placements.occupied", ["placements.occupied_by_gender.*"]),
+    Derived("placements.free", ["placements.occupied", "placements.overbooked"]),
+    # equality
+    Counts("equality.days_to_start.by_gender.*.count"),
+    Sum("participants.starts", ["equality.days_to_start.by_gender.*.count"]),
+    Sum("participants.starts_by_gender.{g}", ["equality.days_to_start.by_gender.{g}.count"]),
+    Derived("equality.days_to_start.by_gender.{g}.mean_days", ["equality.days_to_start.by_gender.{g}.count"]),
+    Derived("equality.days_to_start.max_difference", ["equality.days_to_start.by_gender.*.count"]),
+    Derived("equality.days_to_start.flagged", ["equality.days_to_start.by_gender.*.count"]),
+    Counts("equality.placement_kind.total_by_gender.*"), Counts("equality.placement_kind.by_area.*.by_gender.*"),
+    Sum("equality.placement_kind.total_by_gender.{g}", ["equality.placement_kind.by_area.*.by_gender.{g}"]),
+    Derived("equality.placement_kind.by_area.{a}.share_by_gender.{g}",
+            ["equality.placement_kind.by_area.{a}.by_gender.{g}", "equality.placement_kind.total_by_gender.{g}"]),
+    Derived("equality.placement_kind.by_area.{a}.flagged",
+            ["equality.placement_kind.by_area.{a}.by_gender.*", "equality.placement_kind.total_by_gender.*"]),
+    Derived("equality.placement_kind.flagged",
+            ["equality.placement_kind.by_area.*.by_gender.*", "equality.placement_kind.total_by_gender.*"]),
+    # trend and targets
+    Counts("trend.starts.*"), Counts("trend.exits.*"),
+    Counts("targets.participants.outcome"),
+    Sum("participants.unique", ["targets.participants.outcome"]),
+    Derived("targets.participants.share", ["participants.unique"]),
+    Derived("targets.work_or_studies.outcome",
+            ["outcomes.work_or_studies.count", "outcomes.work_or_studies.placed"]),
+    *[Sum(total, [parts]) for total, parts in GENDER_SUMS],
 ]
+
+# Totals shown month by month in the trend: hiding them as a secondary cell would be undone by the
+# next month's trend chart, so a part is always hidden instead (there always is one: see rule 2).
+PROTECTED = {("participants", "starts"), ("exits", "total")}
+
+
+def register(*rules) -> None:
+    """Add rules for a new section (Counts, Sum, Derived); call once at import of the section's module."""
+    RULES.extend(rules)
 
 
 def threshold() -> int:
@@ -56,65 +168,270 @@ def is_small(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < threshold()
 
 
-def _parents(node, parts):
-    """Yield (container, key) for every match of the path `parts` below `node`."""
-    if not parts:
-        return
-    head, rest = parts[0], parts[1:]
-    if head == "*" and isinstance(node, dict):
-        keys = list(node.keys())
-    elif head == "[]" and isinstance(node, list):
-        keys = list(range(len(node)))
-    elif isinstance(node, dict) and head in node:
-        keys = [head]
-    else:
-        return
-    for key in keys:
-        if rest:
-            yield from _parents(node[key], rest)
+def is_hidden_label(value) -> bool:
+    return value in (suppressed_label(), SECONDARY)
+
+
+# --- paths ----------------------------------------------------------------------------------------
+
+
+def _children(node):
+    if isinstance(node, dict):
+        return list(node.items())
+    if isinstance(node, list):
+        return list(enumerate(node))
+    return []
+
+
+def expand(figures, pattern: str, bindings: dict | None = None) -> list[tuple[Path, dict]]:
+    """Every concrete path matching `pattern`, with the values bound to its `{name}` segments."""
+    parts = pattern.split(".") if pattern else []
+    results: list[tuple[Path, dict]] = []
+
+    def walk(node, index, path, bound):
+        if index == len(parts):
+            results.append((tuple(path), bound))
+            return
+        head = parts[index]
+        if head == "*":
+            for key, child in _children(node):
+                walk(child, index + 1, [*path, key], bound)
+        elif head.startswith("{") and head.endswith("}"):
+            name = head[1:-1]
+            for key, child in _children(node):
+                if name in bound and bound[name] != key:
+                    continue
+                walk(child, index + 1, [*path, key], {**bound, name: key})
         else:
-            yield node, key
+            key = int(head) if isinstance(node, list) and head.lstrip("-").isdigit() else head
+            try:
+                child = node[key]
+            except (KeyError, IndexError, TypeError):
+                return
+            walk(child, index + 1, [*path, key], bound)
+
+    walk(figures, 0, [], dict(bindings or {}))
+    return results
 
 
-def _nodes(node, path: str):
-    if not path:
-        yield node
-        return
-    for container, key in _parents(node, path.split(".")):
-        yield container[key]
-
-
-def _get(node, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
+def get(figures, path: Path):
+    node = figures
+    for key in path:
+        node = node[key]
     return node
 
 
-def _set(node, dotted: str, value):
-    parts = dotted.split(".")
-    for part in parts[:-1]:
-        node = node.get(part) if isinstance(node, dict) else None
-        if node is None:
-            return
-    if isinstance(node, dict) and parts[-1] in node:
-        node[parts[-1]] = value
+def _set(figures, path: Path, value) -> None:
+    node = figures
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# --- relations built from the data -----------------------------------------------------------------
+
+
+def _organisation_sums(figures) -> list[tuple[Path, list[Path]]]:
+    """Rolled-up organisation rows: a parent's occupied = its children's (when it has none of its own),
+    and the region's occupied = the sum over top-level organisations."""
+    rows = (figures.get("placements") or {}).get("by_organisation") or []
+    if not rows or "parent" not in rows[0]:
+        return []
+    base = ("placements", "by_organisation")
+    children: dict = {}
+    for index, row in enumerate(rows):
+        children.setdefault(row.get("parent"), []).append(index)
+    relations = [(("placements", "occupied"), [(*base, i, "occupied") for i in children.get(None, [])])]
+    for index, row in enumerate(rows):
+        kids = children.get(row["name"], [])
+        if kids:
+            relations.append(((*base, index, "occupied"), [(*base, i, "occupied") for i in kids]))
+    return relations
+
+
+def _trend_sums(figures) -> list[tuple[Path, list[Path]]]:
+    """The period's starts and exits are the sum of the trend months inside the period."""
+    meta, trend = figures.get("meta") or {}, figures.get("trend")
+    if not trend or "period_start" not in meta:
+        return []
+    start, end = meta["period_start"][:7], meta["period_end"][:7]
+    inside = [i for i, month in enumerate(trend.get("months", [])) if start <= month <= end]
+    return [(("participants", "starts"), [("trend", "starts", i) for i in inside]),
+            (("exits", "total"), [("trend", "exits", i) for i in inside])]
+
+
+RELATION_BUILDERS: list[Callable] = [_organisation_sums, _trend_sums]
+
+
+# --- the attacker's reasoning ----------------------------------------------------------------------
+
+BIG = 10**9
+
+
+def bounds_after_reasoning(relations: list[tuple[Path, list[Path]]], values: dict[Path, int],
+                           hidden: dict[Path, tuple[int, int]]) -> dict[Path, tuple[int, int]]:
+    """Tighten the bounds of hidden cells through every sum (total = Σ parts) until stable.
+
+    `values` holds every cell's true value (only visible ones are used), `hidden` the reader's
+    starting bounds of each hidden cell. Returns the final bounds; lo == hi means recovered.
+    """
+    bounds = dict(hidden)
+    equations = []
+    for total, parts in relations:
+        terms = [(total, -1)] + [(part, 1) for part in parts]
+        known = sum(coef * values[cell] for cell, coef in terms if cell not in bounds)
+        unknown = [(cell, coef) for cell, coef in terms if cell in bounds]
+        if unknown:
+            equations.append((unknown, -known))  # Σ coef·x = -known
+    changed, rounds = True, 0
+    while changed and rounds < 50:
+        changed, rounds = False, rounds + 1
+        for unknown, rhs in equations:
+            for cell, coef in unknown:
+                rest_lo = sum(c * (bounds[x][0] if c > 0 else bounds[x][1]) for x, c in unknown if x != cell)
+                rest_hi = sum(c * (bounds[x][1] if c > 0 else bounds[x][0]) for x, c in unknown if x != cell)
+                # coef·x = rhs − rest
+                low, high = (rhs - rest_hi, rhs - rest_lo) if coef > 0 else (rest_lo - rhs, rest_hi - rhs)
+                lo, hi = bounds[cell]
+                new = (max(lo, low), min(hi, high))
+                if new != (lo, hi) and new[0] <= new[1]:
+                    bounds[cell] = new
+                    changed = True
+    return bounds
+
+
+def _reader_bounds(kind: str, value: int) -> tuple[int, int]:
+    if kind == "primary":
+        return (1, threshold() - 1)
+    return (threshold() if value >= threshold() else 0, BIG)
+
+
+# --- suppression ----------------------------------------------------------------------------------
+
+
+def _concrete_sums(figures, rules) -> list[tuple[Path, list[Path]]]:
+    relations = []
+    for rule in rules:
+        if not isinstance(rule, Sum):
+            continue
+        for total, bound in expand(figures, rule.total):
+            parts = [path for pattern in rule.parts for path, _b in expand(figures, pattern, bound)]
+            relations.append((total, parts))
+    for builder in RELATION_BUILDERS:
+        relations += builder(figures)
+    valid = []
+    for total, parts in relations:
+        try:
+            cells = [get(figures, total), *[get(figures, p) for p in parts]]
+        except (KeyError, IndexError, TypeError):
+            continue
+        if parts and all(_is_count(v) for v in cells) and cells[0] == sum(cells[1:]):
+            valid.append((total, [p for p in parts if p != total]))
+    return valid
+
+
+def hidden_cells(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict[Path, str]:
+    """Which count cells the steering group must not see: path → "primary" or "secondary"."""
+    rules = list(RULES)
+    counts: dict[Path, int] = {}
+    for rule in rules:
+        if isinstance(rule, Counts):
+            for path, _b in expand(figures, rule.pattern):
+                value = get(figures, path)
+                if _is_count(value):
+                    counts[path] = value
+    hidden = {path: "primary" for path, value in counts.items() if is_small(value)}
+    for path in also_hide:
+        path = tuple(path)
+        if path in counts and counts[path] and path not in hidden:
+            hidden[path] = "primary" if is_small(counts[path]) else "secondary"
+    relations = [(t, [p for p in parts if p in counts]) for t, parts in _concrete_sums(figures, rules)
+                 if t in counts]
+
+    for _round in range(len(counts) + 1):
+        bounds = bounds_after_reasoning(relations, counts,
+                                        {p: _reader_bounds(k, counts[p]) for p, k in hidden.items()})
+        pinned = [p for p, (lo, hi) in bounds.items() if lo == hi]
+        if not pinned:
+            break
+        target = sorted(pinned, key=str)[0]
+        candidate = _next_to_hide(target, relations, counts, hidden)
+        if candidate is None:
+            break  # nothing left to hide around it (cannot happen with a total ≥ the threshold)
+        hidden[candidate] = "secondary"
+    return hidden
+
+
+def _next_to_hide(target: Path, relations, counts, hidden) -> Path | None:
+    best = None
+    for total, parts in relations:
+        cells = [total, *parts]
+        if target not in cells:
+            continue
+        for cell in cells:
+            if cell in hidden or not counts[cell]:
+                continue
+            rank = (cell in PROTECTED, cell == total, counts[cell], str(cell))
+            if best is None or rank < best[0]:
+                best = (rank, cell)
+    return best[1] if best else None
+
+
+def suppress(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict:
+    """A deep copy of `figures` as the steering group may see it (the original is left untouched)."""
+    hidden = hidden_cells(figures, also_hide=also_hide)
+    shown = copy.deepcopy(figures)
+    for rule in RULES:
+        if not isinstance(rule, Derived):
+            continue
+        for value_path, bound in expand(shown, rule.value):
+            inputs = [p for pattern in rule.inputs for p, _b in expand(figures, pattern, bound)]
+            if any(p in hidden for p in inputs):
+                _set(shown, value_path, None)
+    label = suppressed_label()
+    for path, kind in hidden.items():
+        _set(shown, path, label if kind == "primary" else SECONDARY)
+    shown.pop("_hidden_in_months", None)
+    meta = shown.setdefault("meta", {})
+    meta["suppressed"] = True
+    meta["small_count_threshold"] = threshold()
+    meta["secondary_label"] = SECONDARY
+    return shown
 
 
 def suppress_small_counts(figures: dict) -> dict:
-    """A deep copy of `figures` with small person counts replaced (the original is left untouched)."""
-    shown = copy.deepcopy(figures)
-    label = suppressed_label()
-    # Derived values first, while their denominators are still numbers.
-    for parent_path, value_key, denominator_key in DERIVED:
-        for parent in _nodes(shown, parent_path):
-            if isinstance(parent, dict) and is_small(_get(parent, denominator_key)):
-                _set(parent, value_key, None)
-    for path in PERSON_COUNTS:
-        for container, key in list(_parents(shown, path.split("."))):
-            if is_small(container[key]):
-                container[key] = label
-    shown.setdefault("meta", {})["suppressed"] = True
-    shown["meta"]["small_count_threshold"] = threshold()
-    return shown
+    """The steering group's copy of stored figures (the months' hidden cells travel with them)."""
+    also = [tuple(path) for path in figures.get("_hidden_in_months", [])]
+    return suppress(figures, also_hide=also)
+
+
+# --- periods --------------------------------------------------------------------------------------
+
+
+def _month_end(day: dt.date) -> dt.date:
+    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def is_whole_period(start: dt.date, end: dt.date) -> bool:
+    """A whole calendar month, quarter or year: what the steering group may build."""
+    if start.day != 1 or end != _month_end(end):
+        return False
+    months = (end.year - start.year) * 12 + end.month - start.month + 1
+    if months == 1:
+        return True
+    if months == 3:
+        return start.month in (1, 4, 7, 10)
+    return months == 12 and start.month == 1
+
+
+def months_of(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    months, first = [], start.replace(day=1)
+    while first <= end:
+        months.append((first, _month_end(first)))
+        first = _month_end(first) + dt.timedelta(days=1)
+    return months
