@@ -1116,6 +1116,7 @@ class DemoBuilder:
                 requested_by=p.case_worker,
                 decided_by=manager_of.get(placement.unit.organisation_id, leader) if decided else None,
                 decided_at=decided_at, created_at=requested_at, updated_at=decided_at or requested_at,
+                withdrawn_on=(requested_at + d(days=rng.randint(1, 10))).date() if status == S.WITHDRAWN else None,
             )
             assignments.append(obj)
             pairs.append((p, ref, obj))

@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -77,17 +77,32 @@ class PlacementDay:
         return max(self.occupied - self.capacity, 0)
 
 
+def _paused_on(on: dt.date) -> set[int]:
+    """Placements paused at the end of day `on`, from their change history (no pause date is stored).
+
+    A placement without a recorded change before then (written in bulk) keeps its current status."""
+    history = Placement.history.model.objects
+    before = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    latest = (history.filter(history_date__lt=before).order_by().values("id")
+              .annotate(last=Max("history_id")).values("last"))
+    recorded = dict(history.filter(history_id__in=latest).values_list("id", "status"))
+    currently = Placement.objects.filter(status=Placement.Status.PAUSED).values_list("pk", flat=True)
+    paused = {pk for pk, status in recorded.items() if status == Placement.Status.PAUSED}
+    return paused | {pk for pk in currently if pk not in recorded}
+
+
 def placements_on(*, on: dt.date) -> list[PlacementDay]:
-    """Every placement existing on `on` with its occupancy that day: two queries whatever the data.
+    """Every placement existing on `on` with its occupancy that day, in a fixed number of queries.
 
     Paused placements exist (they count in places and capacity) but offer no free slot.
     """
     occupied = occupied_on(on=on)
+    paused = _paused_on(on)
     rows = (Placement.objects.filter(existing_on(on)).order_by()
-            .values_list("pk", "unit__organisation_id", "occupational_area_id", "capacity", "status"))
+            .values_list("pk", "unit__organisation_id", "occupational_area_id", "capacity"))
     return [PlacementDay(pk=pk, organisation_id=org, area_id=area, capacity=capacity,
-                         is_open=status == Placement.Status.OPEN, occupied=occupied.get(pk, 0))
-            for pk, org, area, capacity, status in rows]
+                         is_open=pk not in paused, occupied=occupied.get(pk, 0))
+            for pk, org, area, capacity in rows]
 
 
 def with_occupancy(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
@@ -213,7 +228,8 @@ class OrganisationFigures:
         return Decimal(self.places) / Decimal(self.employees)
 
 
-def organisation_roll_up(*, on: dt.date | None = None) -> dict[int, OrganisationFigures]:
+def organisation_roll_up(*, on: dt.date | None = None,
+                         days: list[PlacementDay] | None = None) -> dict[int, OrganisationFigures]:
     """Every organisation's placements, places, occupancy, free slots and employees on `on` (default
     today), each including all its sub-organisations. Three queries whatever the data: organisations,
     placements existing that day, occupancy that day (see placements_on)."""
@@ -221,7 +237,7 @@ def organisation_roll_up(*, on: dt.date | None = None) -> dict[int, Organisation
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
     direct: dict[str, dict[int, int]] = {"placements": {}, "places": {}, "occupied": {}, "free": {}}
-    for day in placements_on(on=on):
+    for day in placements_on(on=on) if days is None else days:
         org = day.organisation_id
         for key, value in (("placements", 1), ("places", day.capacity), ("occupied", day.occupied),
                            ("free", day.free)):

@@ -4,10 +4,21 @@ Every function issues a fixed number of queries whatever the amount of data (no 
 participants, referrals or placements); the Python code only reshapes a handful of aggregated rows.
 The keys of the returned dicts are a contract documented in the README ("Rapporter").
 
-Definitions (see also docs/domain.md "Reports"):
+Every figure for a period is computed from the dates on which things happened (referral, start,
+booking confirmed, actual start and end of each assignment, exit, follow-up done), never from
+today's status, so a closed period's report is the same whenever it is built. Definitions (the
+README's key table says the same per key):
 - a *start* is a Referral whose start_date lies in the period; *unique* counts distinct participants
   among those starts (re-enrolment = another referral of the same participant);
 - a referral whose Exit.kind is "felregistrering" counts nowhere;
+- *on placement on day D* is placements.selectors.on_placement (actual start ≤ D, actual end empty
+  or ≥ D); occupied = those, free = capacity − occupied per open placement; stock figures
+  (placements, occupancy, waiting list) are for the period's last day;
+- the *waiting list on day D* is participants.selectors.waiting_list_on, in four states;
+- a *90-day follow-up* belongs to the period in which it is due; it is done if done by the period end;
+- *work or studies after exit* is over unique individuals who exited in the period and had begun a
+  work-training placement; the share over everyone who exited is given beside it;
+- an organisation's figures include its sub-organisations' (placements.selectors.organisation_roll_up);
 - shares are fractions 0–1 (None when the denominator is 0), targets are fractions 0–1 too.
 """
 
@@ -27,16 +38,14 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Sum,
     Value,
 )
-from django.db.models.functions import Cast, Coalesce, ExtractYear, Least, TruncMonth
+from django.db.models.functions import Cast, ExtractYear, TruncMonth
 from django.utils import timezone
 
 from core.dates import add_months, month_end, month_start
 from core.models import Gender
-from organisations.models import Agency, Organisation, Project, ProjectGroupMember, ProjectPartner
+from organisations.models import Agency, OccupationalArea, Project, ProjectGroupMember, ProjectPartner
 from participants.models import (
     Exit,
     ExitKind,
@@ -47,8 +56,9 @@ from participants.models import (
     SurveyInvitation,
     SurveyStatement,
 )
+from participants.selectors import WaitingState, waiting_list_on
 from placements.models import Assignment, Placement
-from placements.selectors import occupying_assignments
+from placements.selectors import existing_on, on_placement, organisation_roll_up, placements_on
 
 GENDERS = [choice.value for choice in Gender]
 AGE_BANDS = ["18–29", "30–54", "55+", "okänd"]
@@ -177,14 +187,18 @@ def participants_section(project: Project, start: dt.date, end: dt.date) -> dict
         "starts_by_gender": _by_gender(gender_rows, "participant__gender", "starts"),
         "by_age_band": dict(zip(AGE_BANDS, [bands["young"], bands["middle"], bands["older"], bands["unknown"]],
                                 strict=True)),
-        "by_agency": {row["agency__code"]: row["n"] for row in agency_rows},
+        "by_agency": {**dict.fromkeys(_agency_codes(), 0), **{row["agency__code"]: row["n"] for row in agency_rows}},
     }
+
+
+def _agency_codes() -> list[str]:
+    return list(Agency.objects.order_by("code").values_list("code", flat=True))
 
 
 def referrals_section(project: Project, start: dt.date, end: dt.date) -> dict:
     received = valid_referrals(project).filter(referral_date__gte=start, referral_date__lte=end)
     rows = list(received.order_by().values("agency__code", "participant__gender").annotate(n=Count("pk")))
-    by_agency: dict[str, int] = {}
+    by_agency: dict[str, int] = dict.fromkeys(_agency_codes(), 0)
     for row in rows:
         by_agency[row["agency__code"]] = by_agency.get(row["agency__code"], 0) + row["n"]
     return {
@@ -195,25 +209,27 @@ def referrals_section(project: Project, start: dt.date, end: dt.date) -> dict:
 
 
 def waiting_list_section(project: Project, on: dt.date) -> dict:
-    """Referred, not exited and without an occupying assignment on `on` (the period end)."""
-    exited = Exit.objects.filter(referral=OuterRef("pk"), exit_date__lte=on)
-    placed = occupying_assignments(on=on).filter(referral=OuterRef("pk"))
-    waiting = (
-        valid_referrals(project).filter(referral_date__lte=on)
-        .filter(~Exists(exited)).filter(~Exists(placed))
-    )
+    """The waiting list on `on` (the period end) in its four states (participants.selectors.waiting_list_on)."""
+    waiting = waiting_list_on(on, valid_referrals(project))
     waiting_days = days_between(on, "referral_date")
     totals = waiting.aggregate(
         total=Count("pk"),
         without_start=Count("pk", filter=Q(start_date__isnull=True) | Q(start_date__gt=on)),
         mean=Avg(waiting_days),
     )
-    gender_rows = waiting.order_by().values("participant__gender").annotate(n=Count("pk"))
+    by_state = dict.fromkeys(WaitingState.values, 0)
+    by_gender = dict.fromkeys(GENDERS, 0)
+    for row in waiting.order_by().values("waiting_state", "participant__gender").annotate(n=Count("pk")):
+        by_state[row["waiting_state"]] += row["n"]
+        by_gender[row["participant__gender"] or UNKNOWN] = by_gender.get(row["participant__gender"] or UNKNOWN,
+                                                                         0) + row["n"]
     return {
         "total": totals["total"],
         "without_start": totals["without_start"],
         "without_placement": totals["total"] - totals["without_start"],
-        "by_gender": _by_gender(gender_rows, "participant__gender"),
+        "by_state": by_state,
+        "waiting_for_placement": by_state[WaitingState.WAITING.value],
+        "by_gender": by_gender,
         "days_mean": round(float(totals["mean"]), 1) if totals["mean"] is not None else None,
         "days_median": _median(waiting, waiting_days, totals["total"]),
     }
@@ -239,31 +255,48 @@ def exits_section(project: Project, start: dt.date, end: dt.date) -> dict:
 
 
 def outcomes_section(project: Project, start: dt.date, end: dt.date) -> dict:
+    """Work or studies after exit, over unique individuals: among those who had begun a work-training
+    placement (the base of `share`), and among everyone who exited (`share_all_exited`)."""
     person = "referral__participant"
-    totals = valid_exits(project, start, end).aggregate(
+    began = Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
+                                      start_date__lte=OuterRef("exit_date"))
+    exits = valid_exits(project, start, end)
+    work = Q(reason__is_work_or_studies=True)
+    placed = Q(Exists(began))
+    totals = exits.aggregate(
         exited=Count(person, distinct=True),
-        count=Count(person, distinct=True, filter=Q(reason__is_work_or_studies=True)),
+        count_all=Count(person, distinct=True, filter=work),
+        placed=Count(person, distinct=True, filter=placed),
+        count=Count(person, distinct=True, filter=work & placed),
     )
     return {
         "work_or_studies": {
             "count": totals["count"],
+            "placed": totals["placed"],
+            "share": _share(totals["count"], totals["placed"]),
             "exited": totals["exited"],
-            "share": _share(totals["count"], totals["exited"]),
+            "count_all_exited": totals["count_all"],
+            "share_all_exited": _share(totals["count_all"], totals["exited"]),
             "target": _fraction(project.target_work_or_studies_percent),
         }
     }
 
 
 def followup_section(project: Project, start: dt.date, end: dt.date) -> dict:
-    followups = FollowUp90.objects.filter(exit__in=valid_exits(project, start, end))
+    """90-day follow-ups *due* in the period (exits about three months earlier); done = done by its end."""
+    followups = FollowUp90.objects.filter(
+        exit__referral__project=project, due_on__gte=start, due_on__lte=end,
+    ).exclude(exit__kind=ExitKind.REGISTERED_IN_ERROR)
+    done = Q(done_on__isnull=False, done_on__lte=end)
     totals = followups.aggregate(
         total=Count("pk"),
-        done=Count("pk", filter=Q(done_on__isnull=False)),
-        work_or_studies=Count("pk", filter=Q(done_on__isnull=False, activity__is_work_or_studies=True)),
+        done=Count("pk", filter=done),
+        work_or_studies=Count("pk", filter=done & Q(activity__is_work_or_studies=True)),
     )
     return {
         "total": totals["total"],
         "done": totals["done"],
+        "done_share": _share(totals["done"], totals["total"]),
         "work_or_studies": {
             "count": totals["work_or_studies"],
             "share": _share(totals["work_or_studies"], totals["done"]),
@@ -297,84 +330,59 @@ def survey_section(project: Project, start: dt.date, end: dt.date) -> dict:
     return {"invited": invitations["invited"], "answered": invitations["answered"], "statements": rows}
 
 
-def _existing_on(on: dt.date, prefix: str = "") -> Q:
-    """Placements that exist on the date: available from before it, not closed and not expired by then."""
-    p = prefix
-    not_closed = Q(**{f"{p}closed_on__gt": on}) | (
-        Q(**{f"{p}closed_on__isnull": True}) & ~Q(**{f"{p}status": Placement.Status.CLOSED})
-    )
-    not_expired = Q(**{f"{p}available_to__isnull": True}) | Q(**{f"{p}available_to__gte": on})
-    return Q(**{f"{p}available_from__lte": on}) & not_closed & not_expired
-
-
-def _with_capped_occupancy(queryset: QuerySet[Placement], on: dt.date) -> QuerySet[Placement]:
-    occupied = (
-        occupying_assignments(on=on).filter(placement=OuterRef("pk")).order_by()
-        .values("placement").annotate(n=Count("pk")).values("n")
-    )
-    return queryset.annotate(occupied_capped=Least(
-        Coalesce(Subquery(occupied, output_field=IntegerField()), Value(0)), F("capacity"),
-        output_field=IntegerField(),
-    ))
-
-
 def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
-    """Placements are the region's (not one project's): total, occupancy and free slots at the period end."""
-    is_open = ~Q(status=Placement.Status.PAUSED)
-    existing = _with_capped_occupancy(Placement.objects.filter(_existing_on(end)), end)
-    totals = existing.aggregate(
-        n_total=Count("pk"),
-        n_capacity=Coalesce(Sum("capacity"), 0),
-        n_open_capacity=Coalesce(Sum("capacity", filter=is_open), 0),
-        n_occupied=Coalesce(Sum("occupied_capped"), 0),
-        n_occupied_open=Coalesce(Sum("occupied_capped", filter=is_open), 0),
-    )
+    """Placements are the region's (not one project's): total, occupancy and free slots at the period end,
+    per organisation rolled up over its sub-organisations (the same selector as the organisation pages)."""
+    days = placements_on(on=end)
     flows = Placement.objects.aggregate(
         new=Count("pk", filter=Q(available_from__gte=start, available_from__lte=end)),
         closed=Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
     )
-    org_rows = {
-        row["unit__organisation"]: row
-        for row in existing.order_by().values("unit__organisation").annotate(
-            placements=Count("pk"), slots=Sum("capacity"), occupied=Sum("occupied_capped"))
-    }
     by_organisation = []
-    for org in Organisation.objects.order_by("name").values("pk", "name", "employee_count",
-                                                              "placement_target_percent"):
-        row = org_rows.get(org["pk"], {})
-        placements = row.get("placements", 0)
-        # Places = capacity, as on the organisation pages (placements.selectors.organisation_progress_table):
-        # a placement that takes three participants at once offers three of the employer's target places.
-        share = _share(row.get("slots") or 0, org["employee_count"])
-        target = _fraction(org["placement_target_percent"])
+    names = {}
+    roll_up = organisation_roll_up(on=end, days=days)
+    for figures in roll_up.values():
+        names[figures.organisation.pk] = figures.organisation.name
+    for figures in roll_up.values():
+        org = figures.organisation
+        share = _share(figures.places, figures.employees)
+        target = _fraction(org.placement_target_percent)
         by_organisation.append({
-            "name": org["name"],
-            "placements": placements,
-            "capacity": row.get("slots") or 0,
-            "occupied": row.get("occupied") or 0,
-            "employee_count": org["employee_count"],
+            "name": org.name,
+            "parent": names.get(org.parent_id),
+            "placements": figures.placements,
+            "capacity": figures.places,
+            "occupied": figures.occupied,
+            "free": figures.free,
+            "employee_count": figures.employees,
             "share": share,
             "target": target,
-            "target_placements": (round(org["employee_count"] * target, 1)
-                                  if org["employee_count"] and target is not None else None),
+            "target_placements": (round(figures.employees * target, 1)
+                                  if figures.employees and target is not None else None),
             "met": None if share is None else share >= target,
         })
+    areas = {area.pk: area for area in OccupationalArea.objects.all()}
+    by_area_rows: dict[int, dict] = {}
+    for day in days:
+        row = by_area_rows.setdefault(day.area_id, {"placements": 0, "capacity": 0, "occupied": 0})
+        row["placements"] += 1
+        row["capacity"] += day.capacity
+        row["occupied"] += day.occupied
     by_area = [
-        {"code": row["occupational_area__code"], "name": row["occupational_area__name"],
-         "placements": row["placements"], "capacity": row["slots"], "occupied": row["occupied"] or 0}
-        for row in existing.order_by("occupational_area__sort_order", "occupational_area__name")
-        .values("occupational_area__code", "occupational_area__name", "occupational_area__sort_order")
-        .annotate(placements=Count("pk"), slots=Sum("capacity"), occupied=Sum("occupied_capped"))
+        {"code": areas[pk].code, "name": areas[pk].name, **row}
+        for pk, row in sorted(by_area_rows.items(), key=lambda item: (areas[item[0]].sort_order,
+                                                                      areas[item[0]].name))
     ]
     gender_rows = (
-        occupying_assignments(on=end).filter(referral__in=valid_referrals(project)).order_by()
-        .values("referral__participant__gender").annotate(n=Count("pk"))
+        on_placement(on=end).filter(referral__in=valid_referrals(project)).order_by()
+        .values("referral__participant__gender").annotate(n=Count("referral__participant", distinct=True))
     )
     return {
-        "total": totals["n_total"],
-        "capacity": totals["n_capacity"],
-        "occupied": totals["n_occupied"],
-        "free": max(totals["n_open_capacity"] - totals["n_occupied_open"], 0),
+        "total": len(days),
+        "capacity": sum(day.capacity for day in days),
+        "occupied": sum(day.occupied for day in days),
+        "free": sum(day.free for day in days),
+        "overbooked": sum(day.overbooked for day in days),
         "new": flows["new"],
         "closed": flows["closed"],
         "by_organisation": by_organisation,
@@ -401,7 +409,7 @@ def equality_section(project: Project, start: dt.date, end: dt.date) -> dict:
 
     placed = Assignment.objects.filter(
         referral__in=valid_referrals(project), start_date__gte=start, start_date__lte=end,
-        status__in=[*Assignment.OCCUPYING, Assignment.Status.COMPLETED],
+        status__in=Assignment.STARTED,
     )
     area_rows = list(
         placed.order_by().values("placement__occupational_area__code", "placement__occupational_area__name",
@@ -457,7 +465,7 @@ def trend_section(project: Project, end: dt.date) -> dict:
 
     month_ends = [min(month_end(month), end) if month == months[-1] else month_end(month) for month in months]
     placement_counts = Placement.objects.aggregate(**{
-        f"m{i}": Count("pk", filter=_existing_on(day)) for i, day in enumerate(month_ends)
+        f"m{i}": Count("pk", filter=existing_on(day)) for i, day in enumerate(month_ends)
     })
     return {
         "months": keys,
@@ -508,11 +516,9 @@ def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date
 
 def placements_used_section(project: Project, start: dt.date, end: dt.date) -> dict:
     """Placements and host organisations that had a participant of the project during the period."""
-    used = Assignment.objects.annotate(until=Coalesce("end_date", "planned_end_date")).filter(
-        referral__in=valid_referrals(project),
-        status__in=[*Assignment.OCCUPYING, Assignment.Status.COMPLETED],
-        start_date__lte=end, until__gte=start,
-    )
+    used = Assignment.objects.filter(
+        referral__in=valid_referrals(project), status__in=Assignment.STARTED, start_date__lte=end,
+    ).filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
     totals = used.aggregate(
         assignments=Count("pk"),
         placements=Count("placement", distinct=True),
@@ -558,6 +564,7 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
                  "project_start": project.start_date.isoformat(), "project_end": project.end_date.isoformat()},
         "participants": participants,
         "referrals": referrals_section(project, period_start, period_end),
+        "waiting_list": waiting_list_section(project, period_end),
         "exits": exits_section(project, period_start, period_end),
         "outcomes": outcomes,
         "followup_90": followup_section(project, period_start, period_end),
@@ -568,7 +575,8 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
             "participants": {"target": project.target_participants, "outcome": participants["unique"],
                              "share": _share(participants["unique"], project.target_participants)},
             "work_or_studies": {"target": outcomes["work_or_studies"]["target"],
-                                "outcome": outcomes["work_or_studies"]["share"]},
+                                "outcome": outcomes["work_or_studies"]["share"],
+                                "outcome_all_exited": outcomes["work_or_studies"]["share_all_exited"]},
             "placements": {"target": project.target_placements, "outcome": placements["used"]["placements"]},
             "survey": [{"number": s["number"], "text": s["text"], "target": s["target"], "outcome": s["share"],
                         "met": s["met"]} for s in survey["statements"]],

@@ -135,11 +135,12 @@ def build_march_dataset(project, *, suffix=""):
                      status=Placement.Status.CLOSED, closed_on=D(2026, 3, 20))
     PlacementFactory(unit=unit_x, occupational_area=care, capacity=3, available_from=D(2025, 1, 1),
                      status=Placement.Status.PAUSED)
-    AssignmentFactory(placement=p1, referral=b1, status=Assignment.Status.CONFIRMED,
+    AssignmentFactory(placement=p1, referral=b1, status=Assignment.Status.ONGOING,
                       start_date=D(2026, 3, 15), planned_end_date=D(2026, 6, 30))
     AssignmentFactory(placement=p2, referral=a1, status=Assignment.Status.COMPLETED,
                       start_date=D(2026, 3, 3), planned_end_date=D(2026, 3, 19), end_date=D(2026, 3, 19))
-    # Two ongoing assignments of another project's participants on P2 (capacity 1): occupancy is capped.
+    # Two ongoing assignments of another project's participants on P2 (capacity 1): overbooked, and the
+    # reports say so (occupied 2, overbooked 1) instead of hiding it.
     for _ in range(2):
         AssignmentFactory(placement=p2, status=Assignment.Status.ONGOING,
                           start_date=D(2026, 3, 12), planned_end_date=D(2026, 5, 1))

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from reporting.selectors import final_figures, monthly_figures
 from reporting.suppression import SUPPRESSED, suppress_small_counts
 
-from .conftest import MARCH, build_march_dataset
+from .conftest import MARCH, D, build_march_dataset
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_participants_count_starts_unique_and_anonymous(figures):
     assert participants["starts_by_gender"] == {"kvinna": 3, "man": 1, "icke-binär": 0}
     # A is 36 at the first start, B 56, C has no birth year.
     assert participants["by_age_band"] == {"18–29": 0, "30–54": 1, "55+": 1, "okänd": 1}
-    assert participants["by_agency"] == {"af": 3, "fk": 1}
+    assert participants["by_agency"] == {"af": 3, "fk": 1, "ifo": 0}   # every agency, 0 when none
 
 
 def test_exits_exclude_errors_and_other_periods(figures):
@@ -40,20 +40,30 @@ def test_exits_exclude_errors_and_other_periods(figures):
     assert exits["by_gender"] == {"kvinna": 2, "man": 1, "icke-binär": 0}
 
 
-def test_outcome_share_is_unique_people_in_work_or_studies(figures):
+def test_outcome_share_is_over_people_who_began_a_placement(figures):
     outcome = figures["outcomes"]["work_or_studies"]
-    assert outcome["count"] == 2      # A and D
+    # Exits in March: A (work, began P2 on 3/3), C (illness, never placed), D (studies, never placed).
+    assert outcome["placed"] == 1     # A: the base of the share
+    assert outcome["count"] == 1      # A
+    assert outcome["share"] == 1.0
     assert outcome["exited"] == 3     # A, C, D
-    assert outcome["share"] == pytest.approx(0.6667)
+    assert outcome["count_all_exited"] == 2   # A and D
+    assert outcome["share_all_exited"] == pytest.approx(0.6667)
     assert outcome["target"] == pytest.approx(0.30)
 
 
-def test_followup_90(figures):
-    followup = figures["followup_90"]
-    assert followup["total"] == 3     # A, C, D (E is in error)
-    assert followup["done"] == 2
-    assert followup["work_or_studies"]["count"] == 1
-    assert followup["work_or_studies"]["share"] == pytest.approx(0.5)
+def test_followup_90_counts_the_follow_ups_due_in_the_period(report_project, march_data, figures):
+    # March's exits are due in June: none is due in March.
+    assert figures["followup_90"]["total"] == 0 and figures["followup_90"]["done"] == 0
+    june = monthly_figures(report_project, D(2026, 6, 1), D(2026, 6, 30))["followup_90"]
+    assert june["total"] == 3     # A (18/6), C (28/6), D (8/6); E is in error
+    assert june["done"] == 2
+    assert june["done_share"] == pytest.approx(0.6667)
+    assert june["work_or_studies"]["count"] == 1
+    assert june["work_or_studies"]["share"] == pytest.approx(0.5)
+    # Built for a period ending before two of them were done: not done then.
+    early = monthly_figures(report_project, D(2026, 6, 1), D(2026, 6, 10))["followup_90"]
+    assert early["total"] == 1 and early["done"] == 1   # D's, due and done 8/6
 
 
 def test_survey_statements_against_targets(figures, march_data):
@@ -71,7 +81,7 @@ def test_referrals_received_by_agency(figures):
     referrals = figures["referrals"]
     # B (fk 1/3), C (af 5/3), G (fk 15/3), A's second (af 21/3); E's is in error.
     assert referrals["total"] == 4
-    assert referrals["by_agency"] == {"af": 2, "fk": 2}
+    assert referrals["by_agency"] == {"af": 2, "fk": 2, "ifo": 0}
     assert referrals["by_gender"] == {"kvinna": 2, "man": 2, "icke-binär": 0}
 
 
@@ -82,17 +92,20 @@ def test_waiting_list_at_period_end(figures):
     assert waiting["without_start"] == 1
     assert waiting["without_placement"] == 2
     assert waiting["by_gender"] == {"kvinna": 2, "man": 1, "icke-binär": 0}
+    assert waiting["by_state"] == {"waiting": 3, "requested": 0, "booked": 0, "finished": 0}
+    assert waiting["waiting_for_placement"] == 3
     assert waiting["days_mean"] == pytest.approx(28.0)
     assert waiting["days_median"] == 16
 
 
 def test_placements_at_period_end(figures):
     placements = figures["placements"]
-    # P1 (cap 2, B placed), P2 (cap 1, two ongoing → capped 1), P4 (paused, cap 3); P3 closed 20/3.
+    # P1 (cap 2, B on it), P2 (cap 1, two ongoing: overbooked by one), P4 (paused, cap 3); P3 closed 20/3.
     assert placements["total"] == 3
     assert placements["capacity"] == 6
-    assert placements["occupied"] == 2
-    assert placements["free"] == 1    # open capacity 3 − occupied 2
+    assert placements["occupied"] == 3   # the truth, not capped at capacity
+    assert placements["overbooked"] == 1
+    assert placements["free"] == 1    # P1: 2 − 1; P2: none (full); P4 paused
     assert placements["new"] == 1
     assert placements["closed"] == 1
     by_org = {row["name"]: row for row in placements["by_organisation"]}
@@ -106,10 +119,11 @@ def test_placements_at_period_end(figures):
     assert by_org["Organisation Y"]["share"] == pytest.approx(0.02)
     assert by_org["Organisation Y"]["met"] is False
     assert by_org["Organisation Y"]["placements"] == 1
-    assert by_org["Organisation Y"]["occupied"] == 1
+    assert by_org["Organisation Y"]["occupied"] == 2
+    assert by_org["Organisation X"]["occupied"] == 1 and by_org["Organisation X"]["free"] == 1
     by_area = {row["code"]: row for row in placements["by_area"]}
     assert by_area["vard"]["placements"] == 2 and by_area["vard"]["occupied"] == 1
-    assert by_area["lager"]["placements"] == 1 and by_area["lager"]["occupied"] == 1
+    assert by_area["lager"]["placements"] == 1 and by_area["lager"]["occupied"] == 2
     assert placements["occupied_by_gender"] == {"kvinna": 0, "man": 1, "icke-binär": 0}
 
 
@@ -164,9 +178,9 @@ def test_small_counts_are_suppressed_for_the_steering_group(figures, settings):
 def test_suppression_threshold_is_configurable(figures, settings):
     settings.SMALL_COUNT_THRESHOLD = 3
     shown = suppress_small_counts(figures)
-    assert shown["participants"]["unique"] == 3
-    assert shown["participants"]["starts"] == 4
     assert shown["participants"]["anonymous"] == "<3"
+    assert shown["waiting_list"]["by_state"]["waiting"] == 3      # not below the threshold: shown
+    assert shown["waiting_list"]["by_gender"] == {"kvinna": "<3", "man": "<3", "icke-binär": 0}
 
 
 def test_final_figures_include_targets_and_project_facts(report_project, march_data):
