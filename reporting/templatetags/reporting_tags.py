@@ -89,7 +89,7 @@ KEY_FIGURES = {
                                "n": count(_at(f, "placements.total"))}),
     "occupied": lambda f: (count(_at(f, "placements.occupied")), _("belagda platser")),
     "free": lambda f: (count(_at(f, "placements.free")), _("lediga platser")),
-    "waiting": lambda f: (count(_at(f, "waiting_list.total")), _("väntar på plats")),
+    "waiting": lambda f: (count(_at(f, "waiting_list.waiting_for_placement")), _("väntar på plats")),
     "placements_used": lambda f: (count(_at(f, "placements.used.placements")), _("arbetsträningsplatser använda")),
 }
 KEY_FIGURE_SETS = {
