@@ -13,6 +13,7 @@ NAVIGATION = [
     (_("Väntelista"), "participants:waiting_list", lambda u: is_leader(u) or is_case_worker(u)),
     (_("Rapporter"), "reporting:dashboard", lambda u: is_leader(u) or is_steering(u)),
     (_("Logg"), "core:audit_log", lambda u: is_leader(u)),
+    (_("E-post"), "core:outbox", lambda u: is_leader(u)),
     (_("Konton"), "organisations:account_list", lambda u: is_leader(u)),
     (_("Inställningar"), "organisations:setup", lambda u: is_leader(u)),
     (_("Enheter"), "organisations:setup_organisations", lambda u: is_manager(u)),

@@ -138,3 +138,33 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Loggen kan inte raderas från applikationen.")
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail on its way out (core.mail): sent by a Celery task with a timeout and retries, so a slow or
+    dead SMTP server never holds up a request, and a mail that could not be sent stays visible to the project
+    leader (/mail/) instead of vanishing. Sent rows are deleted after settings.SENT_EMAIL_KEEP_DAYS."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Väntar")
+        SENT = "sent", _("Skickat")
+        FAILED = "failed", _("Misslyckades")
+
+    created_at = models.DateTimeField(_("skapat"), auto_now_add=True, db_index=True)
+    to = models.JSONField(_("mottagare"), default=list)
+    reply_to = models.JSONField(_("svar till"), default=list, blank=True)
+    subject = models.CharField(_("ämne"), max_length=300)
+    body = models.TextField(_("text"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING,
+                              db_index=True)
+    attempts = models.PositiveSmallIntegerField(_("försök"), default=0)
+    last_error = models.CharField(_("senaste fel"), max_length=500, blank=True)
+    sent_at = models.DateTimeField(_("skickat"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("utgående e-post")
+        verbose_name_plural = _("utgående e-post")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.subject} → {', '.join(self.to)}"

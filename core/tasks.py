@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from core.audit import audit_log
+from core.mail import send_email, send_pending_emails  # noqa: F401 - the tasks live beside the service
 from core.models import AuditEvent
 
 
@@ -11,3 +12,4 @@ def ping_database(token: str) -> str:
     audit_log(user=None, action=AuditEvent.Action.VIEW, object_type="healthcheck", object_id=token[:64],
               detail="Celery-arbetaren nådde databasen")
     return token
+

@@ -1,21 +1,26 @@
 import csv
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import HttpResponsePermanentRedirect, JsonResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core.audit import audit_log, no_participant_data
 from core.filters import AuditEventFilter
 from core.health import broker_status, database_status
 from core.home import panels_for
-from core.models import AuditEvent
+from core.mail import email_retry
+from core.models import AuditEvent, OutgoingEmail
 from core.roles import is_leader
 from core.spreadsheets import safe_cell
 
@@ -89,3 +94,34 @@ def audit_log_list(request):
     return render(request, "core/audit_log.html", {
         "filter": event_filter, "page": page, "query": query.urlencode(),
     })
+
+
+@login_required
+@require_GET
+def outbox(request):
+    """The project leader sees e-mail that could not be sent (and what is still waiting), newest first."""
+    if not is_leader(request.user):
+        raise PermissionDenied
+    status = request.GET.get("status") or OutgoingEmail.Status.FAILED
+    if status not in OutgoingEmail.Status.values:
+        status = OutgoingEmail.Status.FAILED
+    emails = OutgoingEmail.objects.filter(status=status).only(
+        "created_at", "to", "subject", "status", "attempts", "last_error", "sent_at")
+    page = Paginator(emails, 50).get_page(request.GET.get("page"))
+    counts = dict(OutgoingEmail.objects.values_list("status").annotate(n=Count("pk")).order_by())
+    statuses = [(value, label, counts.get(value, 0)) for value, label in OutgoingEmail.Status.choices]
+    return render(request, "core/outbox.html", {"page": page, "status": status, "statuses": statuses,
+                                                "query": f"status={status}"})
+
+
+@login_required
+@require_POST
+def outbox_retry(request, pk):
+    if not is_leader(request.user):
+        raise PermissionDenied
+    email = get_object_or_404(OutgoingEmail, pk=pk)
+    if email_retry(email=email):
+        messages.success(request, _("E-postmeddelandet skickas igen."))
+    else:
+        messages.error(request, _("Bara ett misslyckat meddelande kan skickas igen."))
+    return redirect(f"{reverse('core:outbox')}?status={OutgoingEmail.Status.FAILED}")

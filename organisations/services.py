@@ -6,15 +6,14 @@ from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
+from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Role, User
 from core.roles import is_leader
 from core.services import user_deactivate
@@ -168,11 +167,10 @@ def account_send_invitation(*, request, account, invited_by=None) -> None:
             "login_url": settings.SITE_URL.rstrip("/") + reverse("account_login"),
             "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
         }
-        subject = render_to_string("organisations/email/invitation_subject.txt", context).strip()
-        body = render_to_string("organisations/email/invitation.txt", context)
+        subject = render_plain("organisations/email/invitation_subject.txt", context).strip()
+        body = render_plain("organisations/email/invitation.txt", context)
     reply_to = [invited_by.email] if invited_by and invited_by.email else None
-    message = EmailMessage(subject, body, None, [account.email], reply_to=reply_to)
-    message.send()
+    email_queue(to=[account.email], subject=subject, body=body, reply_to=reply_to)
 
 
 @transaction.atomic

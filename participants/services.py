@@ -14,14 +14,13 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from core.audit import audit_log
+from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Gender, Role, User
 from core.roles import is_case_worker, is_leader
 from organisations.models import Agency, AgencyProgramme, Project
@@ -422,9 +421,10 @@ def _send_followup_reminders(model, *, today: dt.date | None, template: str) -> 
     if recipients:
         with translation.override(settings.LANGUAGE_CODE):
             context = {"count": len(claimed), "site_url": settings.SITE_URL}
-            subject = render_to_string(f"participants/email/{template}_due_subject.txt", context).strip()
-            body = render_to_string(f"participants/email/{template}_due.txt", context)
-        send_mail(subject, body, None, recipients)
+            subject = render_plain(f"participants/email/{template}_due_subject.txt", context).strip()
+            body = render_plain(f"participants/email/{template}_due.txt", context)
+        for email in recipients:
+            email_queue(to=[email], subject=subject, body=body)
     return len(claimed)
 
 

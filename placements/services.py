@@ -7,18 +7,18 @@ of the period before it writes, so two people confirming the last free slot at o
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from core.audit import audit_log
 from core.dates import add_months
+from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Role, User
 from core.roles import is_case_worker, is_leader
 from organisations.models import Unit
@@ -60,13 +60,10 @@ def _notify(*, template: str, assignment: Assignment, recipients: list[str]) -> 
         return
     with translation.override(settings.LANGUAGE_CODE):
         context = {"assignment": assignment, "site_url": settings.SITE_URL}
-        subject = render_to_string(f"placements/email/{template}_subject.txt", context).strip()
-        body = render_to_string(f"placements/email/{template}.txt", context)
-
-    def send():
-        send_mail(subject, body, None, recipients, fail_silently=True)
-
-    transaction.on_commit(send)
+        subject = render_plain(f"placements/email/{template}_subject.txt", context).strip()
+        body = render_plain(f"placements/email/{template}.txt", context)
+    # Only for a booking that was saved; core.mail sends it in the background and keeps failures visible.
+    transaction.on_commit(partial(email_queue, to=recipients, subject=subject, body=body))
 
 
 def _manager_emails(placement: Placement) -> list[str]:
@@ -578,8 +575,8 @@ def free_placements_digest_send(*, on: dt.date | None = None) -> int:
                 continue
             context = {"placements": mine, "area": area, "on": on, "site_url": settings.SITE_URL, "user": user,
                        "idle_days": settings.IDLE_PLACEMENT_DAYS}
-            subject = render_to_string("placements/email/digest_subject.txt", context).strip()
-            body = render_to_string("placements/email/digest.txt", context)
-            send_mail(subject, body, None, [user.email], fail_silently=False)
+            subject = render_plain("placements/email/digest_subject.txt", context).strip()
+            body = render_plain("placements/email/digest.txt", context)
+            email_queue(to=[user.email], subject=subject, body=body)
             sent += 1
     return sent

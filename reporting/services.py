@@ -30,11 +30,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db import OperationalError as DatabaseOperationalError
 from django.db.models import F, Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,6 +41,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core.dates import previous_month
+from core.mail import email_queue, render_plain
 from core.models import Role
 from core.pdf import render_pdf
 from organisations.models import Project
@@ -329,9 +328,9 @@ def notify_steering_group(*, run: ReportRun) -> int:
     with translation.override("sv"):
         subject = _("Månadsrapporten för %(project)s, %(month)s, finns att hämta") % {
             "project": run.project.name, "month": run.period_start.strftime("%Y-%m")}
-        body = render_to_string("reporting/email/monthly_ready.txt", {"run": run, "link": link})
+        body = render_plain("reporting/email/monthly_ready.txt", {"run": run, "link": link})
     for email in recipients:
-        send_mail(subject, body, None, [email])
+        email_queue(to=[email], subject=subject, body=body)
     return len(recipients)
 
 

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from core.models import AuditEvent, User
+from core.models import AuditEvent, OutgoingEmail, User
 from organisations.models import ProjectPartner, Supervisor
 from organisations.tests.factories import OccupationalAreaFactory, SupervisorFactory
 from participants.models import (
@@ -80,6 +80,9 @@ TABLE = [
     Row("set_language", None,                   "ok    ok   ok    ok    ok    ok    ok",
         post=lambda w: {"language": "sv", "next": "/"}, post_expect="ok ok ok ok ok ok ok"),
     Row("core:audit_log", None,                 "login ok   403   403   403   403   403"),
+    Row("core:outbox", None,                    "login ok   403   403   403   403   403"),
+    Row("core:outbox_retry", pk("failed_email"), "login 405 405   405   405   405   405",
+        post=lambda w: {}, post_expect="login ok 403 403 403 403 403"),
     # --- accounts (project leader) ---
     Row("organisations:account_list", None,     "login ok   403   403   403   403   403"),
     Row("organisations:account_create", None,   "login ok   403   403   403   403   403",
@@ -351,6 +354,8 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
         "step_fk": step_fk, "cw_fk_user": actors["case_worker_fk"],
         "monthly_run": run(ReportRun.Kind.MONTHLY), "final_run": run(ReportRun.Kind.FINAL),
         "failed_run": run(ReportRun.Kind.MONTHLY, ReportRun.Status.FAILED),
+        "failed_email": OutgoingEmail.objects.create(to=["x@example.test"], subject="Hej", body="Text",
+                                                     status=OutgoingEmail.Status.FAILED, attempts=5),
         "activity": categories["activities"]["arbete"], "reason": categories["reasons"]["arbete"],
         "partner": ProjectPartner.objects.create(project=project, name="Samverkanspart", role="partner"),
     }
@@ -425,6 +430,7 @@ def _fingerprint() -> dict:
         "plan_steps": list(PlanStep.objects.order_by("pk").values_list("pk", "description", "done_on")),
         "survey_links": list(SurveyInvitation.objects.order_by("pk").values_list("pk", "token_hash")),
         "runs": list(ReportRun.objects.order_by("pk").values_list("pk", "status", "attempts")),
+        "emails": list(OutgoingEmail.objects.order_by("pk").values_list("pk", "status", "attempts")),
         "final_texts": FinalReportText.objects.count(),
         "assessments": list(Referral.objects.filter(assessment__isnull=False).values_list("assessment__obstacles")),
     }

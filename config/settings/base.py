@@ -172,6 +172,11 @@ STORAGES = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Självklart <noreply@sjalvklart.test>")
 SITE_URL = env("SITE_URL", default="http://localhost:8000")
+# E-mail goes out through core.mail (a Celery task): a hung SMTP server fails a send after EMAIL_TIMEOUT seconds,
+# the task retries with backoff, and after EMAIL_MAX_ATTEMPTS the mail is listed as failed for the leader.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=5)
+SENT_EMAIL_KEEP_DAYS = env.int("SENT_EMAIL_KEEP_DAYS", default=30)
 # Where users report accessibility problems (the accessibility statement names it).
 ACCESSIBILITY_CONTACT_EMAIL = env("ACCESSIBILITY_CONTACT_EMAIL", default="tillganglighet@sjalvklart.test")
 
@@ -236,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "daily-purge-expired-personal-data": {
         "task": "participants.tasks.purge_expired",
         "schedule": crontab(minute=15, hour=2),
+    },
+    "send-pending-emails": {
+        "task": "core.tasks.send_pending_emails",
+        "schedule": 300.0,
     },
     "requeue-stale-report-runs": {
         "task": "reporting.tasks.requeue_stale_report_runs",
