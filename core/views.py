@@ -96,6 +96,7 @@ def audit_log_list(request):
     })
 
 
+@no_participant_data("outgoing e-mail: staff addresses and subjects, never a participant")
 @login_required
 @require_GET
 def outbox(request):
@@ -114,6 +115,7 @@ def outbox(request):
                                                 "query": f"status={status}"})
 
 
+@no_participant_data("re-sends a queued e-mail")
 @login_required
 @require_POST
 def outbox_retry(request, pk):
