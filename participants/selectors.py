@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
-from participants.models import Exit, ExitKind, FollowUp6Months, FollowUp90, Participant, Referral
+from participants.models import Correction, Exit, ExitKind, FollowUp6Months, FollowUp90, Participant, Referral
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_visible_to, placements_visible_to
@@ -280,3 +280,30 @@ def my_waiting_counts(*, user) -> dict[str, int]:
 
 def may_use_waiting_list(user) -> bool:
     return is_leader(user) or is_case_worker(user)
+
+
+def corrections_since(*, project_id: int, period_start, period_end, since) -> QuerySet[Correction]:
+    """Corrections made after `since` that change figures of the period (an exit, a referral's dates or
+    categories), in the given project."""
+    return Correction.objects.filter(
+        affects_figures=True, corrected_at__gt=since, referral__project_id=project_id,
+        affects_from__lte=period_end, affects_to__gte=period_start,
+    )
+
+
+def mark_corrected(runs) -> None:
+    """Set `run.corrections` on each finished report run: how many corrections since it was built touch its
+    period. One query for the whole list."""
+    finished = [run for run in runs if getattr(run, "finished_at", None)]
+    for run in runs:
+        run.corrections = 0
+    if not finished:
+        return
+    rows = list(Correction.objects.filter(
+        affects_figures=True, corrected_at__gt=min(run.finished_at for run in finished),
+        referral__project_id__in={run.project_id for run in finished},
+    ).values_list("referral__project_id", "affects_from", "affects_to", "corrected_at"))
+    for run in finished:
+        run.corrections = sum(1 for project_id, start, end, at in rows
+                              if project_id == run.project_id and at > run.finished_at
+                              and start <= run.period_end and end >= run.period_start)

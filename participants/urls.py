@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participants import register_views, views
+from participants import correction_views, register_views, views
 
 app_name = "participants"
 
@@ -18,6 +18,13 @@ urlpatterns = [
     path("<int:pk>/register-extract.pdf", register_views.register_extract, name="register_extract"),
     path("<int:pk>/correct/", register_views.participant_correct, name="correct"),
     path("<int:pk>/erase/", register_views.participant_erase, name="erase"),
+    path("<int:pk>/consent/", correction_views.consent_record, name="consent_record"),
+    path("<int:pk>/consent/withdraw/", correction_views.consent_withdraw, name="consent_withdraw"),
+    path("starts/<int:pk>/correct/", correction_views.referral_correct, name="referral_correct"),
+    path("exits/<int:pk>/correct/", correction_views.exit_correct, name="exit_correct"),
+    path("follow-ups/<int:pk>/correct/", correction_views.follow_up_correct, name="follow_up_correct"),
+    path("plan-steps/<int:pk>/correct/", correction_views.plan_step_correct, name="plan_step_correct"),
+    path("competences/<int:pk>/correct/", correction_views.competence_correct, name="competence_correct"),
     path("starts/<int:pk>/assessment/", views.assessment_edit, name="assessment"),
     path("starts/<int:pk>/matching/", views.matching, name="matching"),
     path("starts/<int:pk>/request/", views.placement_request, name="request"),

@@ -212,6 +212,7 @@ def participant_detail(request, pk: int):
         "participant": participant, "referrals": referrals, "full": full, "pnr": pnr,
         "show_personal_number": show_personal_number,
         "is_leader": is_leader(user), "today": timezone.localdate(),
+        "participant_editable": bool(editable_ids),
     }
     template = "participants/detail.html" if full else "participants/detail_limited.html"
     return render(request, template, context)

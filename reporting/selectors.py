@@ -56,9 +56,10 @@ from participants.models import (
     SurveyInvitation,
     SurveyStatement,
 )
-from participants.selectors import WaitingState, waiting_list_on
+from participants.selectors import WaitingState, corrections_since, waiting_list_on
 from placements.models import Assignment, Placement
 from placements.selectors import existing_on, on_placement, organisation_roll_up, placements_on
+from reporting.models import ReportRun
 
 GENDERS = [choice.value for choice in Gender]
 AGE_BANDS = ["18–29", "30–54", "55+", "okänd"]
@@ -487,7 +488,18 @@ def _meta(kind: str, project: Project, start: dt.date, end: dt.date) -> dict:
         "suppressed": False,
         "small_count_threshold": settings.SMALL_COUNT_THRESHOLD,
         "agencies": dict(Agency.objects.values_list("code", "name")),
+        "corrected_since_earlier_report": _corrected_since_earlier_report(kind, project, start, end),
     }
+
+
+def _corrected_since_earlier_report(kind: str, project: Project, start: dt.date, end: dt.date) -> int:
+    """Records corrected since a report for the same period was first built: this one then replaces it."""
+    first = (ReportRun.objects.filter(kind=kind, project=project, period_start=start, period_end=end,
+                                      status=ReportRun.Status.DONE, finished_at__isnull=False)
+             .order_by("finished_at").values_list("finished_at", flat=True).first())
+    if first is None:
+        return 0
+    return corrections_since(project_id=project.pk, period_start=start, period_end=end, since=first).count()
 
 
 def _category_names() -> dict:

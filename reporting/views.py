@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.audit import audit_log, no_participant_data
 from organisations.models import Project
+from participants.selectors import mark_corrected
 from reporting import services
 from reporting.documents import FINAL_SECTIONS, final_context, monthly_context
 from reporting.exports import figures_json, figures_xlsx
@@ -99,7 +100,8 @@ def run_list(request):
             else:
                 messages.success(request, _("Rapporten är beställd och byggs nu."))
             return redirect("reporting:run_detail", pk=run.pk)
-    runs = runs_visible_to(request.user).select_related("project", "requested_by")[:50]
+    runs = list(runs_visible_to(request.user).select_related("project", "requested_by")[:50])
+    mark_corrected(runs)
     return render(request, "reporting/run_list.html", {"form": form, "runs": runs})
 
 
@@ -113,6 +115,7 @@ def _visible_run(request, pk) -> ReportRun:
 @require_GET
 def run_detail(request, pk):
     run = _visible_run(request, pk)
+    mark_corrected([run])
     return render(request, "reporting/run_detail.html", _run_context(request, run))
 
 

@@ -266,6 +266,29 @@ TABLE = [
     Row("participants:assignment_withdraw", pk("booking_fk"), "login 405 405 405 405 405 405",
         label="participants:assignment_withdraw@other", post=lambda w: {"reason": "x"},
         post_expect="login ok 403 403 404 ok 403"),
+    # --- corrections (leader; case workers for their own agency's starts) ---
+    Row("participants:exit_correct", pk("exit_af"), "login ok   404   404   ok    404   403",
+        post=lambda w: {"exit_date": "2026-03-02", "kind": ExitKind.INTERRUPTED, "reason": w["reason"].pk,
+                        "correction_reason": "Kapad"}),
+    Row("participants:exit_correct", pk("exit_fk"), "login ok   404   404   404   ok    403",
+        label="participants:exit_correct@other",
+        post=lambda w: {"exit_date": "2026-03-02", "kind": ExitKind.INTERRUPTED, "reason": w["reason"].pk,
+                        "correction_reason": "Kapad"}),
+    Row("participants:referral_correct", pk("r_af"), "login ok  403   404   ok    404   403",
+        post=lambda w: {"referral_date": "2026-01-01", "correction_reason": "Kapad"}),
+    Row("participants:referral_correct", pk("r_fk"), "login ok  404   403   404   ok    403",
+        label="participants:referral_correct@other",
+        post=lambda w: {"referral_date": "2026-01-01", "correction_reason": "Kapad"}),
+    Row("participants:follow_up_correct", pk("follow_up_af"), "login ok 403 404 ok    404   403",
+        post=lambda w: {"met_on": "2026-02-02", "notes": "Kapad", "correction_reason": "Kapad"}),
+    Row("participants:plan_step_correct", pk("step_fk"), "login ok 404  403   404   ok    403",
+        post=lambda w: {"description": "Kapad", "correction_reason": "Kapad"}),
+    Row("participants:competence_correct", pk("competence_af"), "login ok 403 404 ok   404   403",
+        post=lambda w: {"name": "Kapad", "validated_on": "2026-02-01", "correction_reason": "Kapad"}),
+    Row("participants:consent_record", pk("p_af"), "login ok   403   404   ok    404   403",
+        post=lambda w: {"first_name": "Kapad", "consent": "on"}),
+    Row("participants:consent_withdraw", pk("p_fk"), "login ok  404   403   404   ok    403",
+        post=lambda w: {"correction_reason": "Kapad", "confirm": "on"}),
     # --- reports ---
     Row("reporting:dashboard", None,            "login ok   403   403   403   403   ok"),
     Row("reporting:run_list", None,             "login ok   403   403   403   403   ok",
@@ -358,6 +381,8 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
                                                      status=OutgoingEmail.Status.FAILED, attempts=5),
         "activity": categories["activities"]["arbete"], "reason": categories["reasons"]["arbete"],
         "partner": ProjectPartner.objects.create(project=project, name="Samverkanspart", role="partner"),
+        "follow_up_af": FollowUp.objects.create(referral=r_af, met_on=dt.date(2026, 2, 1), notes="Möte"),
+        "competence_af": r_af.competences.create(name="Kassa", validated_on=dt.date(2026, 2, 1)),
     }
 
 
