@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from core.audit import audit_log
+from core.audit import shows_participant
+from core.forms import apply_errors
 from core.history import history_entries
-from core.models import AuditEvent
 from core.roles import may_see_individuals
 from organisations.models import AgencyProgramme
 from participants import corrections
@@ -51,14 +51,6 @@ def _editable_referral(request, referral_id: int) -> Referral:
     return referral
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 def _detail_url(referral: Referral) -> str:
     return reverse("participants:detail", args=[referral.participant_id]) + f"#start-{referral.pk}"
 
@@ -74,20 +66,19 @@ def _correct(request, *, referral: Referral, instance, form_class, names, servic
         try:
             changed = service(user=request.user, correction_reason=reason, **{argument: instance}, **values)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             if changed:
                 messages.success(request, _("Rättelsen är sparad."))
             else:
                 messages.info(request, _("Inget ändrades."))
             return redirect(_detail_url(referral))
-    audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=referral.participant,
-              detail=f"Rättelse: {title}, start {referral.pk}", request=request)
     return render(request, "participants/correction_form.html", {
         "form": form, "referral": referral, "title": title, "history": history_entries(instance),
         "back": _detail_url(referral)})
 
 
+@shows_participant("Rätta avslut {pk}", via="participants.Exit:referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def exit_correct(request, pk: int):
@@ -99,6 +90,7 @@ def exit_correct(request, pk: int):
                     title=_("Rätta avslut"))
 
 
+@shows_participant("Rätta inskrivning, start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_correct(request, pk: int):
@@ -114,6 +106,7 @@ def _child(request, model, pk: int):
     return instance, _editable_referral(request, instance.referral_id)
 
 
+@shows_participant("Rätta uppföljning {pk}", via="participants.FollowUp:referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def follow_up_correct(request, pk: int):
@@ -123,6 +116,7 @@ def follow_up_correct(request, pk: int):
                     argument="follow_up", title=_("Rätta uppföljning"))
 
 
+@shows_participant("Rätta steg i planen {pk}", via="participants.PlanStep:referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def plan_step_correct(request, pk: int):
@@ -132,6 +126,7 @@ def plan_step_correct(request, pk: int):
                     title=_("Rätta steg i planen"))
 
 
+@shows_participant("Rätta kompetens {pk}", via="participants.Competence:referral__participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def competence_correct(request, pk: int):
@@ -152,6 +147,7 @@ def _editable_participant(request, pk: int) -> Participant:
     return participant
 
 
+@shows_participant("Registrera samtycke", via="participants.Participant:pk")
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_record(request, pk: int):
@@ -168,16 +164,15 @@ def consent_record(request, pk: int):
                 last_name=data["last_name"], personal_number=data["personal_number"],
                 correction_reason=data["correction_reason"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Samtycket är registrerat och deltagaren visas nu med namn."))
             return redirect("participants:detail", pk=participant.pk)
-    audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=participant, detail="Registrera samtycke",
-              request=request)
     return render(request, "participants/consent_form.html", {
         "form": form, "participant": participant, "title": _("Registrera samtycke"), "withdraw": False})
 
 
+@shows_participant("Återkalla samtycke", via="participants.Participant:pk")
 @login_required
 @require_http_methods(["GET", "POST"])
 def consent_withdraw(request, pk: int):
@@ -191,12 +186,10 @@ def consent_withdraw(request, pk: int):
             corrections.participant_withdraw_consent(user=request.user, participant=participant,
                                                      correction_reason=form.cleaned_data["correction_reason"])
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("Samtycket är återkallat; namn och personnummer är borttagna och "
                                         "deltagaren visas med kod."))
             return redirect("participants:detail", pk=participant.pk)
-    audit_log(user=request.user, action=AuditEvent.Action.VIEW, obj=participant, detail="Återkalla samtycke",
-              request=request)
     return render(request, "participants/consent_form.html", {
         "form": form, "participant": participant, "title": _("Återkalla samtycke"), "withdraw": True})
