@@ -5,8 +5,9 @@ from django.db import models
 from django.forms.models import fields_for_model, model_to_dict
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateInput
 from participants import corrections
-from participants.forms import DateInput, ExitForm, StyledForm
+from participants.forms import ExitForm
 from participants.models import Competence, FollowUp, PlanStep, Referral
 
 
@@ -22,7 +23,7 @@ def _reason_field():
 def _form_for(model, names: tuple[str, ...], name: str):
     fields = fields_for_model(model, fields=names, formfield_callback=_formfield)
     fields["correction_reason"] = _reason_field()
-    return type(name, (StyledForm,), fields)
+    return type(name, (forms.Form,), fields)
 
 
 def _formfield(field, **kwargs):
@@ -47,7 +48,7 @@ def initial_for(instance, names) -> dict:
     return model_to_dict(instance, fields=names)
 
 
-class ConsentForm(StyledForm):
+class ConsentForm(forms.Form):
     first_name = forms.CharField(label=_("Förnamn"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Efternamn"), max_length=100, required=False)
     personal_number = forms.CharField(label=_("Personnummer"), max_length=13, required=False,
@@ -60,6 +61,6 @@ class ConsentForm(StyledForm):
                                         help_text=_("Till exempel ”skriftligt samtycke vid möte 3 mars”."))
 
 
-class WithdrawConsentForm(StyledForm):
+class WithdrawConsentForm(forms.Form):
     correction_reason = _reason_field()
     confirm = forms.BooleanField(label=_("Ja, ta bort namn och personnummer"))
