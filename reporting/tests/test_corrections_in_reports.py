@@ -47,11 +47,11 @@ def _correct_reason(client, exit, reason):
 
 def test_exit_correction_changes_the_work_or_studies_figure(client, leader, project, two_exits, reasons):
     before = outcomes_section(project, *MARCH)["work_or_studies"]
-    assert (before["count"], before["exited"]) == (1, 2)
+    assert (before["count_all_exited"], before["exited"]) == (1, 2)
     client.force_login(leader)
     assert _correct_reason(client, two_exits[1], reasons["arbete"]).status_code == 302
     after = outcomes_section(project, *MARCH)["work_or_studies"]
-    assert (after["count"], after["exited"]) == (2, 2)
+    assert (after["count_all_exited"], after["exited"]) == (2, 2)
 
 
 def test_a_report_built_before_the_correction_is_marked_corrected(client, leader, project, two_exits, reasons):
