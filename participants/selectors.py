@@ -278,6 +278,15 @@ def my_waiting_counts(*, user) -> dict[str, int]:
     return waiting_list_counts(queryset)
 
 
+def same_personal_number(*, user, participant: Participant) -> list[Participant]:
+    """Other participant records with the same personal number (one person referred by two agencies is two
+    records, see participants.services._find_known). Only the project leader learns of them."""
+    if not is_leader(user) or not participant.personal_number:
+        return []
+    return list(Participant.objects.filter(personal_number=participant.personal_number).exclude(pk=participant.pk)
+                .order_by("pk"))
+
+
 def may_use_waiting_list(user) -> bool:
     return is_leader(user) or is_case_worker(user)
 

@@ -6,7 +6,6 @@ the no-overbooking guarantee; the functions here call it and add the participant
 
 import datetime as dt
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -15,6 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -70,15 +70,22 @@ def _audit(user, action: str, referral: Referral, what: str) -> None:
 # --- Referral ------------------------------------------------------------------------------------
 
 
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed by hand
+CODE_RANDOM_LENGTH = 6
+
+
+def code_prefix(agency: Agency) -> str:
+    return f"{agency.code.upper()}-"
+
+
 def participant_code_suggestion(*, agency: Agency, year: int) -> str:
-    """The next free code of the form AF-2026-0042 for the agency and year."""
-    prefix = f"{agency.code.upper()}-{year}-"
-    highest = 0
-    for code in Participant.objects.filter(code__istartswith=prefix).values_list("code", flat=True):
-        match = re.fullmatch(r"(\d+)", code[len(prefix):])
-        if match:
-            highest = max(highest, int(match.group(1)))
-    return f"{prefix}{highest + 1:04d}"
+    """A free code of the form AF-2026-K7QM3X: the agency's prefix, the year and a random part, so that no code
+    can be guessed from another (codes used to be sequential, and anyone could try the neighbour's)."""
+    while True:
+        random_part = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_RANDOM_LENGTH))
+        code = f"{code_prefix(agency)}{year}-{random_part}"
+        if not Participant.objects.filter(code__iexact=code).exists():
+            return code
 
 
 @dataclass
@@ -87,14 +94,35 @@ class ReferralResult:
     recognised: bool
 
 
-def _find_known(*, code: str, personal_number: str) -> Participant | None:
+def _find_known(*, agency: Agency, code: str, personal_number: str) -> Participant | None:
+    """The same person among the referring agency's own participants, by personal number or code.
+
+    Only the agency's own: recognising (and attaching a new start to) another agency's participant would show
+    the case worker that person's name, history and attributes. A person referred by two agencies is two
+    participant records; the project leader sees on the participant page that another record has the same
+    personal number (participants.selectors.same_personal_number)."""
+    own = Participant.objects.filter(Exists(Referral.objects.filter(participant=OuterRef("pk"), agency=agency)))
     if personal_number:
-        found = Participant.objects.filter(personal_number=personal_number).first()
+        found = own.filter(personal_number=personal_number).first()
         if found:
             return found
     if code:
-        return Participant.objects.filter(code__iexact=code).first()
+        return own.filter(code__iexact=code).first()
     return None
+
+
+def _check_same_person(participant: Participant, *, gender: str, birth_year: int | None) -> None:
+    """A recognised person must match what is stored: a different gender or birth year is a different person or
+    a typing error, never silently merged."""
+    errors = {}
+    if participant.gender != gender:
+        errors["gender"] = _("Deltagaren med den här koden eller det här personnumret är registrerad med ett annat "
+                             "kön. Kontrollera uppgifterna, eller rätta dem på deltagarsidan först.")
+    if birth_year and participant.birth_year and participant.birth_year != birth_year:
+        errors["birth_year"] = _("Deltagaren med den här koden eller det här personnumret är registrerad med ett "
+                                 "annat födelseår. Kontrollera uppgifterna, eller rätta dem på deltagarsidan först.")
+    if errors:
+        raise ValidationError(errors)
 
 
 @transaction.atomic
@@ -123,8 +151,8 @@ def referral_create(
     wished_municipality: str = "",
     notes: str = "",
 ) -> ReferralResult:
-    """Register a referral (one start). A participant already known by code or personal number gets a
-    new start instead of a second person record."""
+    """Register a referral (one start). A participant the agency already knows by code or personal number gets
+    a new start instead of a second person record; another agency's participants are never looked at."""
     if is_case_worker(user):
         own = agency_of(user)
         if own is None or own.pk != agency.pk:
@@ -144,6 +172,10 @@ def referral_create(
     if labour_market_status and labour_market_status not in LabourMarketStatus.values:
         errors["labour_market_status"] = _("Välj en ställning på arbetsmarknaden i listan.")
     code = (code or "").strip()
+    if code and identity != Participant.Identity.ANONYMOUS and not code.upper().startswith(code_prefix(agency)):
+        # The same answer whether or not another agency uses the code: codes live in the agency's own namespace.
+        errors["code"] = _("Deltagarkoden ska börja med %(prefix)s (den anvisande myndighetens förkortning). "
+                           "Lämna fältet tomt så föreslås en kod.") % {"prefix": code_prefix(agency)}
     normalised_pnr = ""
     if identity == Participant.Identity.IDENTIFIED:
         if not consent:
@@ -166,8 +198,11 @@ def referral_create(
 
     participant = None
     if identity != Participant.Identity.ANONYMOUS:
-        participant = _find_known(code=code, personal_number=normalised_pnr)
+        participant = _find_known(agency=agency, code=code, personal_number=normalised_pnr)
     recognised = participant is not None
+    if recognised:
+        known_birth_year = personnummer.birth_year(normalised_pnr) if normalised_pnr else birth_year
+        _check_same_person(participant, gender=gender, birth_year=known_birth_year)
     if participant is None:
         if identity != Participant.Identity.ANONYMOUS and not code:
             code = participant_code_suggestion(agency=agency, year=referral_date.year)

@@ -205,6 +205,8 @@ def participant_detail(request, pk: int):
     if participant.personal_number and full:
         pnr = (personnummer.formatted(participant.personal_number) if show_personal_number
                else personnummer.masked(participant.personal_number))
+    same_person = selectors.same_personal_number(user=user, participant=participant)
+    request.participants_shown(other.pk for other in same_person)
     editable_ids = set(referrals_editable_by(user).filter(participant=participant).values_list("pk", flat=True))
     for referral in referrals:
         referral.editable = referral.pk in editable_ids
@@ -213,6 +215,7 @@ def participant_detail(request, pk: int):
         "show_personal_number": show_personal_number,
         "is_leader": is_leader(user), "today": timezone.localdate(),
         "participant_editable": bool(editable_ids),
+        "same_person": same_person,
     }
     template = "participants/detail.html" if full else "participants/detail_limited.html"
     return render(request, template, context)

@@ -32,7 +32,7 @@ def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, projec
     assert response.status_code == 302, response.content.decode()[:2000]
     participant = Participant.objects.get()
     referral = participant.referrals.get()
-    assert participant.code == "AF-2026-0001"
+    assert re.fullmatch(r"AF-2026-[A-Z2-9]{6}", participant.code)
     assert referral.agency == agency_af
 
     # 2. Assessment

@@ -17,7 +17,7 @@ from participants.models import (
     SurveyAnswer,
     SurveyInvitation,
 )
-from participants.tests.factories import ExitFactory, ParticipantFactory, ReferralFactory
+from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory
 
@@ -30,10 +30,9 @@ def refer(user, agency, project, **kwargs):
 
 
 def test_pseudonymous_referral_gets_a_suggested_code(case_worker_af, agency_af, project):
-    ParticipantFactory(code="AF-2026-0041")
     result = refer(case_worker_af, agency_af, project)
     participant = result.referral.participant
-    assert participant.code == "AF-2026-0042"
+    assert participant.code.startswith("AF-2026-") and len(participant.code) == len("AF-2026-") + 6
     assert participant.identity == Participant.Identity.PSEUDONYMOUS
     assert result.recognised is False
     assert result.referral.case_worker == case_worker_af
@@ -78,10 +77,14 @@ def test_known_participant_by_personal_number_gets_a_new_start(case_worker_af, l
                                                                project):
     first = refer(case_worker_af, agency_af, project, identity=Participant.Identity.IDENTIFIED,
                   first_name="Anna", last_name="Ek", personal_number="19900101-0017", consent=True)
-    second = refer(leader, agency_fk, project, identity=Participant.Identity.IDENTIFIED,
+    second = refer(leader, agency_af, project, identity=Participant.Identity.IDENTIFIED,
                    first_name="Anna", last_name="Ek", personal_number="9001010017", consent=True)
     assert second.recognised
     assert second.referral.participant_id == first.referral.participant_id
+    other_agency = refer(leader, agency_fk, project, identity=Participant.Identity.IDENTIFIED,
+                         first_name="Anna", last_name="Ek", personal_number="9001010017", consent=True)
+    assert not other_agency.recognised
+    assert other_agency.referral.participant_id != first.referral.participant_id
 
 
 def test_case_worker_may_only_refer_for_own_agency(case_worker_af, agency_fk, project):

@@ -111,7 +111,8 @@ def test_waiting_list_shows_unplaced_with_days_and_filters(client, case_worker_a
 
 
 def test_referral_form_shows_errors_and_recognises_known_participant(client, case_worker_af, project, agency_af):
-    ParticipantFactory(code="AF-KNOWN")
+    ReferralFactory(participant=ParticipantFactory(code="AF-KNOWN"), agency=agency_af, project=project,
+                    referral_date=dt.date(2025, 1, 10))
     client.force_login(case_worker_af)
     url = reverse("participants:referral_create")
     bad = client.post(url, {"project": project.pk, "referral_date": "2026-01-10", "identity": "identified",
@@ -122,7 +123,7 @@ def test_referral_form_shows_errors_and_recognises_known_participant(client, cas
     ok = client.post(url, {"project": project.pk, "referral_date": "2026-01-10", "identity": "pseudonymous",
                            "gender": "kvinna", "code": "AF-KNOWN"}, follow=True)
     assert "Deltagaren fanns redan" in ok.content.decode()
-    assert Participant.objects.get(code="AF-KNOWN").referrals.count() == 1
+    assert Participant.objects.get(code="AF-KNOWN").referrals.count() == 2
 
 
 def test_survey_page_is_plain_and_accessible(client, case_worker_af, referral_af, categories):
