@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.errors import init_error_reporting
+
 from .base import *  # noqa: F403
-from .base import DATABASES, REDIS_URL, env
+from .base import DATABASES, LOGGING, REDIS_URL, env
 
 # Keys published with the code (the base default, .env.example's placeholder) sign nobody's session safely.
 KNOWN_SECRET_KEYS = frozenset({"dev-only-insecure-key-change-me", "change-me-to-a-long-random-string"})
@@ -51,3 +53,11 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=587)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+
+# One JSON object per log line (time, level, logger, message, request id); LOG_FORMAT=text for reading by eye.
+LOG_FORMAT = env("LOG_FORMAT", default="json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT
+# Errors to Sentry or a Sentry-compatible service only when a DSN is given; personal data scrubbed (core.errors).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+ERROR_REPORTING = init_error_reporting(SENTRY_DSN, environment=env("SENTRY_ENVIRONMENT", default="production"),
+                                       release=env("SENTRY_RELEASE", default=None))

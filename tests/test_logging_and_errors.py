@@ -1,0 +1,146 @@
+"""Production logs are JSON lines with time, level, logger and request id and no personal data; errors go to a
+Sentry-compatible service only with a DSN, scrubbed of personal data."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+import sentry_sdk
+from django.conf import settings
+from django.http import HttpResponse
+from django.test import RequestFactory
+
+from core import errors
+from core.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware
+from tests.test_settings import PRODUCTION
+
+LOG_PROBE = """
+import environ
+environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
+import django
+django.setup()
+import logging
+from django.conf import settings
+from django.test import RequestFactory
+from django.http import HttpResponse
+from core.logs import RequestIdMiddleware
+
+def view(request):
+    logging.getLogger("participants.views").warning("Deltagare %s visad", 31)
+    try:
+        raise ValueError("duplicate key value (code)=(AF-2026-0042)")
+    except ValueError:
+        logging.getLogger("participants.views").exception("Kunde inte spara deltagare %s", 31)
+    return HttpResponse("ok")
+
+request = RequestFactory().get("/participants/31/?q=Anna", HTTP_X_REQUEST_ID="proxy-req-0001")
+RequestIdMiddleware(view)(request)
+print("ERROR_REPORTING", settings.ERROR_REPORTING)
+"""
+
+
+def _production_logs(**extra) -> tuple[list[dict], str]:
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(PRODUCTION, **extra)
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
+        [sys.executable, "-c", LOG_PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    lines = [json.loads(line) for line in completed.stderr.splitlines() if line.startswith("{")]
+    return lines, completed.stdout
+
+
+def test_production_logs_are_json_lines_with_the_request_id_and_no_personal_data():
+    lines, stdout = _production_logs()
+    ours = [line for line in lines if line["logger"] == "participants.views"]
+    assert [(line["level"], line["message"], line["request_id"]) for line in ours] == [
+        ("WARNING", "Deltagare 31 visad", "proxy-req-0001"),
+        ("ERROR", "Kunde inte spara deltagare 31", "proxy-req-0001"),
+    ]
+    assert all(set(line) >= {"time", "level", "logger", "message", "request_id"} for line in lines)
+    assert ours[1]["exception"]["type"] == "builtins.ValueError"
+    text = json.dumps(lines)
+    assert "AF-2026-0042" not in text and "Anna" not in text      # exception text and query never logged
+    assert "ERROR_REPORTING False" in stdout                      # no DSN: no error reporting
+
+
+def test_with_a_dsn_production_switches_error_reporting_on():
+    _lines, stdout = _production_logs(SENTRY_DSN="https://public@errors.invalid/1")
+    assert "ERROR_REPORTING True" in stdout
+
+
+def test_the_request_id_is_returned_and_a_made_up_one_replaced():
+    seen = []
+
+    def view(request):
+        seen.append(request.request_id)
+        return HttpResponse("ok")
+
+    middleware = RequestIdMiddleware(view)
+    response = middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="abc-123-def-456"))
+    assert response["X-Request-ID"] == "abc-123-def-456" == seen[-1]
+    response = middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="<script>alert(1)</script>"))
+    assert response["X-Request-ID"] == seen[-1] and len(seen[-1]) == 32 and seen[-1].isalnum()
+
+
+def test_the_text_format_carries_the_request_id_too(caplog):
+    record = logging.LogRecord("x", logging.INFO, __file__, 1, "hej", None, None)
+    RequestIdFilter().filter(record)
+    assert record.request_id == "-"
+    entry = json.loads(JsonFormatter().format(record))
+    assert entry["message"] == "hej" and entry["level"] == "INFO" and entry["logger"] == "x"
+
+
+def test_error_reporting_is_off_without_a_dsn_and_never_sends_personal_data(monkeypatch):
+    calls = []
+    monkeypatch.setattr(sentry_sdk, "init", lambda **kwargs: calls.append(kwargs))
+    assert errors.init_error_reporting("") is False and calls == []
+    assert errors.init_error_reporting("https://public@errors.invalid/1") is True
+    [options] = calls
+    assert options["send_default_pii"] is False
+    assert options["include_local_variables"] is False
+    assert options["max_request_body_size"] == "never"
+    assert options["before_send"] is errors.scrub_event
+
+
+def test_an_event_leaves_without_personal_data():
+    # Built at run time, so the source lines the SDK sends as context cannot contain them.
+    code, name, email, ip = "-".join(["AF", "2026", "0042"]), " ".join(["Anna", "Andersson"]), \
+        "@".join(["leader", "example.test"]), ".".join(["10", "1", "2", "3"])
+    cookie, agent = "=".join(["session", "s"]), "-".join(["User", "Agent"])
+    sent = []
+    client = sentry_sdk.Client(dsn="https://public@errors.invalid/1", transport=sent.append,  # gets each event
+                               before_send=errors.scrub_event, send_default_pii=False, default_integrations=False)
+    with sentry_sdk.new_scope() as scope:
+        scope.set_client(client)
+        scope.set_user({"id": 7, "email": email, "ip_address": ip})
+        scope.set_extra("participant", name)
+        scope.add_breadcrumb(category="query", message=f"SELECT … WHERE code = '{code}'", data={"params": [code]})
+        scope.set_context("request", {})
+        try:
+            raise ValueError(f"duplicate key value (code)=({code}), name {name}")
+        except ValueError:
+            event, _hint = sentry_sdk.utils.event_from_exception(sys.exc_info())
+            event["request"] = {"method": "GET", "url": f"https://x.example/participants/31/?q={name}",
+                                "query_string": f"q={name}", "cookies": {"session": "s"},
+                                "headers": {"Cookie": cookie, "X-Request-ID": "r-1", agent: "u"},
+                                "data": {"first_name": name}}
+            scope.capture_event(event)
+    client.flush()
+    [body] = sent
+    payload = json.dumps(body, default=str)
+    for secret in (code, name, email, ip, cookie, agent):
+        assert secret not in payload, secret
+    assert body["exception"]["values"][0]["type"] == "ValueError"
+    assert body["request"] == {"method": "GET", "url": "https://x.example/participants/31/",
+                               "headers": {"X-Request-ID": "r-1"}}
+    assert body["user"] == {"id": 7}
+
+
+@pytest.mark.parametrize("name", ["LOG_FORMAT", "SENTRY_DSN", "EMAIL_TIMEOUT"])
+def test_the_operations_settings_are_documented(name):
+    readme = (settings.BASE_DIR / "README.md").read_text()
+    assert f"`{name}`" in readme
