@@ -33,8 +33,13 @@ def flatten(node, prefix: str = "") -> list[tuple[str, object]]:
     return rows
 
 
+def public(figures: dict) -> dict:
+    """The figures without the bookkeeping keys ("_…", e.g. the cells its months hide)."""
+    return {key: value for key, value in figures.items() if not str(key).startswith("_")}
+
+
 def figures_json(figures: dict) -> bytes:
-    return json.dumps(figures, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
+    return json.dumps(public(figures), ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8")
 
 
 SHEETS = {
@@ -217,7 +222,7 @@ def figures_xlsx(figures: dict) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     used = set()
-    for key, section in figures.items():
+    for key, section in public(figures).items():
         title = SHEETS.get(key, key)[:31]
         while title in used:
             title = (title[:28] + "_" + str(len(used)))[:31]

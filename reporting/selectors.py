@@ -60,6 +60,7 @@ from participants.selectors import WaitingState, corrections_since, waiting_list
 from placements.models import Assignment, Placement
 from placements.selectors import existing_on, on_placement, organisation_roll_up, placements_on
 from reporting.models import ReportRun
+from reporting.suppression import hidden_in_months, is_whole_period, months_of
 
 GENDERS = [choice.value for choice in Gender]
 AGE_BANDS = ["18–29", "30–54", "55+", "okänd"]
@@ -524,6 +525,17 @@ def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date
         "equality": equality_section(project, period_start, period_end),
         "trend": trend_section(project, period_end),
     }
+
+
+def monthly_report_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
+    """The monthly report's figures; over a quarter or a year, also the cells each of its months hides
+    from the steering group (`_hidden_in_months`), so the longer period hides them too."""
+    figures = monthly_figures(project, period_start, period_end)
+    months = months_of(period_start, period_end) if is_whole_period(period_start, period_end) else []
+    if len(months) > 1:
+        figures["_hidden_in_months"] = hidden_in_months(
+            [monthly_figures(project, first, last) for first, last in months])
+    return figures
 
 
 def placements_used_section(project: Project, start: dt.date, end: dt.date) -> dict:

@@ -36,6 +36,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -46,9 +47,11 @@ from core.models import Role
 from core.pdf import render_pdf
 from organisations.models import Project
 from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_context
+from reporting.exports import figures_json, figures_xlsx
 from reporting.models import FinalReportText, ReportRun
-from reporting.permissions import may_edit_final_texts, may_request
-from reporting.selectors import final_figures, monthly_figures
+from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
+from reporting.selectors import final_figures, monthly_report_figures
+from reporting.suppression import is_whole_period, suppress_small_counts
 
 logger = logging.getLogger(__name__)
 
@@ -89,19 +92,37 @@ def run_is_stuck(run: ReportRun, *, now: dt.datetime | None = None) -> bool:
 # --- documents ------------------------------------------------------------------------------------
 
 
-def build_report(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date) -> tuple[dict, bytes]:
+def build_report(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date,
+                 render: bool = True) -> tuple[dict, bytes]:
     """(figures, PDF bytes). Figures are raw; the monthly PDF is the steering group's, so it is suppressed."""
+    pdf = b""
     with translation.override("sv"), timezone.override(STOCKHOLM):
         if kind == ReportRun.Kind.MONTHLY:
-            figures = monthly_figures(project, period_start, period_end)
-            pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True))
+            figures = monthly_report_figures(project, period_start, period_end)
+            if render:
+                pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True))
         elif kind == ReportRun.Kind.FINAL:
             figures = final_figures(project, period_start, period_end)
             texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
-            pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts))
+            if render:
+                pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts))
         else:
             raise ValueError(f"Unknown report kind {kind!r}")
     return figures, pdf
+
+
+def figures_file(figures: dict, *, fmt: str, suppress: bool) -> bytes:
+    """A run's figures as the JSON or XLSX download: suppressed for the steering group, raw for the leader."""
+    shown = suppress_small_counts(figures) if suppress else figures
+    return figures_json(shown) if fmt == "json" else figures_xlsx(shown)
+
+
+def report_output(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date, fmt: str,
+                  suppress: bool) -> bytes:
+    """What the web gives for a run of this report in this format (build_report's contract)."""
+    figures, pdf = build_report(kind=kind, project=project, period_start=period_start, period_end=period_end,
+                                render=fmt == "pdf")
+    return pdf if fmt == "pdf" else figures_file(figures, fmt=fmt, suppress=suppress)
 
 
 def report_filename(run: ReportRun) -> str:
@@ -109,6 +130,11 @@ def report_filename(run: ReportRun) -> str:
 
 
 # --- requesting -----------------------------------------------------------------------------------
+
+
+WHOLE_PERIOD_MESSAGE = _lazy(
+    "Styrgruppen kan bara ta fram rapporter för hela kalendermånader, kvartal eller år, till exempel "
+    "1 januari–31 mars. Välj periodens första och sista dag så.")
 
 
 def _validate_period(period_start: dt.date, period_end: dt.date) -> None:
@@ -141,6 +167,8 @@ def report_run_request(*, user, kind: str, project: Project, period_start: dt.da
     if not may_request(user, kind):
         raise PermissionDenied(_("Du får inte beställa den här rapporten."))
     _validate_period(period_start, period_end)
+    if sees_suppressed_figures(user) and not is_whole_period(period_start, period_end):
+        raise ValidationError({"period_end": WHOLE_PERIOD_MESSAGE})
     with transaction.atomic():
         run = ReportRun.objects.create(kind=kind, project=project, period_start=period_start,
                                        period_end=period_end, requested_by=user)

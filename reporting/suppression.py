@@ -44,6 +44,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from core.dates import month_end
+
 SUPPRESSED = "<5"  # the label for the default threshold; see suppressed_label()
 SECONDARY = ".."   # a cell hidden so that a "<5" elsewhere cannot be worked out
 
@@ -404,22 +406,81 @@ def suppress(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict:
 
 
 def suppress_small_counts(figures: dict) -> dict:
-    """The steering group's copy of stored figures (the months' hidden cells travel with them)."""
-    also = [tuple(path) for path in figures.get("_hidden_in_months", [])]
+    """The steering group's copy of stored figures (the cells hidden in its months travel with them,
+    under "_hidden_in_months", see hidden_in_months)."""
+    also = [path for stable in figures.get("_hidden_in_months", []) if (path := resolve(figures, stable))]
     return suppress(figures, also_hide=also)
+
+
+# --- the same cell in another report ---------------------------------------------------------------
+
+TREND_SERIES = {("trend", "starts"), ("trend", "exits"), ("trend", "placements")}
+
+
+def stable_path(figures, path: Path) -> list:
+    """A path that names list items by what they are (area code, organisation name, statement number,
+    trend month) instead of their position, so it finds the same cell in another period's figures."""
+    out, node = [], figures
+    for index, key in enumerate(path):
+        if isinstance(node, list):
+            item = node[key]
+            if tuple(path[:index]) in TREND_SERIES:
+                out.append("month=" + figures["trend"]["months"][key])
+            elif isinstance(item, dict) and "code" in item:
+                out.append(f"code={item['code']}")
+            elif isinstance(item, dict) and "number" in item:
+                out.append(f"number={item['number']}")
+            elif isinstance(item, dict) and "name" in item:
+                out.append(f"name={item['name']}")
+            else:
+                out.append(key)
+        else:
+            out.append(key)
+        node = node[key]
+    return out
+
+
+def resolve(figures, stable: list) -> Path | None:
+    """The concrete path of a stable_path in `figures`, or None if that cell is not there."""
+    path, node = [], figures
+    for key in stable:
+        if isinstance(node, list):
+            if not isinstance(key, str) or "=" not in key:
+                return None
+            field_name, wanted = key.split("=", 1)
+            if field_name == "month":
+                months = (figures.get("trend") or {}).get("months", [])
+                position = months.index(wanted) if wanted in months else None
+            else:
+                position = next((i for i, item in enumerate(node) if isinstance(item, dict)
+                                 and str(item.get(field_name)) == wanted), None)
+            if position is None or position >= len(node):
+                return None
+            key = position
+        elif not isinstance(node, dict) or key not in node:
+            return None
+        path.append(key)
+        node = node[key]
+    return tuple(path)
+
+
+def hidden_in_months(month_figures: list[dict]) -> list[list]:
+    """Every cell hidden in any of the months' own steering outputs, as stable paths (for a quarter or a
+    year built from them: what a month hides, the longer period hides too)."""
+    found: dict[str, list] = {}
+    for figures in month_figures:
+        for path in hidden_cells(figures):
+            stable = stable_path(figures, path)
+            found[repr(stable)] = stable
+    return list(found.values())
 
 
 # --- periods --------------------------------------------------------------------------------------
 
 
-def _month_end(day: dt.date) -> dt.date:
-    following = (day.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
-
-
 def is_whole_period(start: dt.date, end: dt.date) -> bool:
     """A whole calendar month, quarter or year: what the steering group may build."""
-    if start.day != 1 or end != _month_end(end):
+    if start.day != 1 or end != month_end(end):
         return False
     months = (end.year - start.year) * 12 + end.month - start.month + 1
     if months == 1:
@@ -432,6 +493,6 @@ def is_whole_period(start: dt.date, end: dt.date) -> bool:
 def months_of(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
     months, first = [], start.replace(day=1)
     while first <= end:
-        months.append((first, _month_end(first)))
-        first = _month_end(first) + dt.timedelta(days=1)
+        months.append((first, month_end(first)))
+        first = month_end(first) + dt.timedelta(days=1)
     return months

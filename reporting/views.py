@@ -15,8 +15,8 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import audit_log, no_participant_data
@@ -24,7 +24,6 @@ from organisations.models import Project
 from participants.selectors import mark_corrected
 from reporting import services
 from reporting.documents import FINAL_SECTIONS, final_context, monthly_context
-from reporting.exports import figures_json, figures_xlsx
 from reporting.forms import DashboardForm, FinalReportTextForm, ReportRequestForm
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import (
@@ -36,7 +35,6 @@ from reporting.permissions import (
     sees_suppressed_figures,
 )
 from reporting.selectors import final_figures, monthly_figures
-from reporting.suppression import suppress_small_counts
 
 BROKER_DOWN_MESSAGE = gettext_lazy(
     "Rapporten är beställd men kön för rapportbyggen går inte att nå just nu. Beställningen är sparad "
@@ -57,7 +55,8 @@ def _require_leader(user):
 def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> dict:
     """Figures and charts for the dashboard, cached for a few minutes: computing them and drawing the
     charts takes seconds at regional scale, and the dashboard is read far more often than data change."""
-    key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}"
+    # The figures are drawn into charts with translated titles: one cache entry per language.
+    key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
     cached = cache.get(key)
     if cached is None:
         cached = monthly_context(monthly_figures(project, period_start, period_end), suppress=suppress)
@@ -164,15 +163,13 @@ def run_download(request, pk):
 @require_GET
 def run_figures(request, pk, fmt):
     run = _downloadable_run(request, pk)
-    figures = run.figures or {}
-    if sees_suppressed_figures(request.user):
-        figures = suppress_small_counts(figures)
+    data = services.figures_file(run.figures or {}, fmt=fmt, suppress=sees_suppressed_figures(request.user))
     audit_log(user=request.user, action="download", obj=run, detail=fmt, request=request)
     if fmt == "json":
-        response = HttpResponse(figures_json(figures), content_type="application/json; charset=utf-8")
+        response = HttpResponse(data, content_type="application/json; charset=utf-8")
     else:
         response = HttpResponse(
-            figures_xlsx(figures),
+            data,
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(_filename(run, fmt))}"
     return response

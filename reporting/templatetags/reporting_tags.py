@@ -39,9 +39,18 @@ def gender_label(key):
 
 @register.filter
 def lookup(mapping, key):
+    """A label by its key (the key itself when no label is known). For figures use `figure`."""
     if isinstance(mapping, dict):
         return mapping.get(key, key)
     return key
+
+
+@register.filter
+def figure(mapping, key):
+    """A figure by its key: a key that is absent (no rows for that agency or group) is 0, never the key."""
+    if isinstance(mapping, dict):
+        return mapping.get(key, 0)
+    return None
 
 
 @register.filter
