@@ -35,7 +35,8 @@ def categories(db):
 
 
 @pytest.fixture
-def area_care(db):
+def area_testvard(db):
+    """A test-only area (placements' `area_care` is a factory-made "Hälso- och sjukvård")."""
     return OccupationalArea.objects.get_or_create(code="test-vard", defaults={"name": "Testvård"})[0]
 
 
@@ -50,9 +51,10 @@ def calm(db):
 
 
 @pytest.fixture
-def placement_a(unit_a, area_care):
-    return PlacementFactory(unit=unit_a, occupational_area=area_care, capacity=1, available_from=dt.date(2025, 1, 1),
-                            code="PLATS-A")
+def one_place_a(unit_a, area_testvard):
+    """A placement with ONE place at unit A (placements' own `placement_a` has two)."""
+    return PlacementFactory(unit=unit_a, occupational_area=area_testvard, capacity=1,
+                            available_from=dt.date(2025, 1, 1), code="PLATS-A")
 
 
 @pytest.fixture

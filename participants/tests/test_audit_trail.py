@@ -20,7 +20,7 @@ def _events(participant_id) -> list[tuple[str, str]]:
         object_type="participants.Participant", object_id=str(participant_id)).order_by("pk")]
 
 
-def test_the_whole_flow_leaves_a_trail(case_worker_af, manager_a, agency_af, project, placement_a, categories):
+def test_the_whole_flow_leaves_a_trail(case_worker_af, manager_a, agency_af, project, one_place_a, categories):
     result = services.referral_create(user=case_worker_af, project=project, agency=agency_af,
                                       identity=Participant.Identity.PSEUDONYMOUS, gender=Gender.MAN, referral_date=D)
     referral = result.referral
@@ -31,7 +31,7 @@ def test_the_whole_flow_leaves_a_trail(case_worker_af, manager_a, agency_af, pro
     services.plan_step_mark_done(user=case_worker_af, step=step, done_on=D)
     services.competence_create(user=case_worker_af, referral=referral, name="Truckkort", validated_on=D)
     services.follow_up_create(user=case_worker_af, referral=referral, met_on=D, notes="Bra vecka")
-    assignment = services.placement_request(user=case_worker_af, referral=referral, placement=placement_a,
+    assignment = services.placement_request(user=case_worker_af, referral=referral, placement=one_place_a,
                                             start_date=D, planned_end_date=D + dt.timedelta(days=60))
     booking.assignment_confirm(user=manager_a, assignment=assignment)
     services.assignment_begin(user=case_worker_af, assignment=Assignment.objects.get(pk=assignment.pk))
@@ -84,8 +84,8 @@ def test_referral_page_logs_the_creation_once(client, case_worker_af, agency_af,
 
 @pytest.mark.parametrize("what", ["decline", "withdraw"])
 def test_booking_decisions_are_logged_under_the_participant(what, manager_a, case_worker_af, referral_af,
-                                                              placement_a):
-    assignment = services.placement_request(user=case_worker_af, referral=referral_af, placement=placement_a,
+                                                              one_place_a):
+    assignment = services.placement_request(user=case_worker_af, referral=referral_af, placement=one_place_a,
                                             start_date=D, planned_end_date=D + dt.timedelta(days=30))
     if what == "decline":
         booking.assignment_decline(user=manager_a, assignment=assignment, reason="Full")

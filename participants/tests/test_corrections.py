@@ -85,11 +85,11 @@ def test_no_change_means_no_correction(client, leader, exit_af):
     assert exit_af.history.count() == 1
 
 
-def test_who_may_correct_an_exit(client, exit_af, case_worker_fk, manager_a, placement_a, steering):
+def test_who_may_correct_an_exit(client, exit_af, case_worker_fk, manager_a, one_place_a, steering):
     url = reverse("participants:exit_correct", args=[exit_af.pk])
     client.force_login(case_worker_fk)
     assert client.get(url).status_code == 404  # another agency's start
-    AssignmentFactory(placement=placement_a, referral=exit_af.referral, status=Assignment.Status.COMPLETED,
+    AssignmentFactory(placement=one_place_a, referral=exit_af.referral, status=Assignment.Status.COMPLETED,
                       start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 3, 31))
     client.force_login(manager_a)  # sees the participant placed at their unit, may not correct
     assert client.get(url).status_code == 403

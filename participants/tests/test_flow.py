@@ -15,17 +15,17 @@ from placements.models import Assignment
 
 
 @pytest.mark.django_db
-def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, project, placement_a, area_care, calm,
+def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, project, one_place_a, area_testvard, calm,
                     categories, django_capture_on_commit_callbacks):
-    placement_a.adaptations.add(calm)
-    placement_a.unit.municipality = "Visby"
-    placement_a.unit.save()
+    one_place_a.adaptations.add(calm)
+    one_place_a.unit.municipality = "Visby"
+    one_place_a.unit.save()
     client.force_login(case_worker_af)
 
     # 1. Referral (pseudonymous, code suggested)
     response = client.post(reverse("participants:referral_create"), {
         "project": project.pk, "referral_date": "2026-01-10", "identity": "pseudonymous", "gender": "kvinna",
-        "code": "", "interests": [area_care.pk], "adaptation_needs": [calm.pk], "wished_municipality": "Visby",
+        "code": "", "interests": [area_testvard.pk], "adaptation_needs": [calm.pk], "wished_municipality": "Visby",
         "support_before": categories["supports"]["a-kassa"].pk,
         "activity_before": categories["activities"]["arbetssökande"].pk,
     })
@@ -37,7 +37,7 @@ def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, projec
 
     # 2. Assessment
     response = client.post(reverse("participants:assessment", args=[referral.pk]), {
-        "obstacles": "Oro i nya miljöer", "resources": "Noggrann", "interests": [area_care.pk],
+        "obstacles": "Oro i nya miljöer", "resources": "Noggrann", "interests": [area_testvard.pk],
         "wished_municipality": "Visby", "completed_on": "2026-01-20"})
     assert response.status_code == 302
     assert referral.assessment.completed_on == dt.date(2026, 1, 20)
@@ -47,14 +47,14 @@ def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, projec
                           {"start_date": "2026-02-01", "planned_end_date": "2026-04-30"})
     assert response.status_code == 200
     suggestions = response.context["suggestions"]
-    assert suggestions[0].placement == placement_a
+    assert suggestions[0].placement == one_place_a
     assert any("Testvård" in reason for reason in suggestions[0].reasons)
     assert any("Visby" in reason for reason in suggestions[0].reasons)
 
     # 4. Request → the manager is e-mailed
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("participants:request", args=[referral.pk]), {
-            "placement": placement_a.pk, "start_date": "2026-02-01", "planned_end_date": "2026-04-30"})
+            "placement": one_place_a.pk, "start_date": "2026-02-01", "planned_end_date": "2026-04-30"})
     assert response.status_code == 302
     assignment = Assignment.objects.get(referral=referral)
     assert assignment.status == Assignment.Status.REQUESTED

@@ -49,7 +49,7 @@ def run(project, text, dry_run=False, name="history.csv", user=None):
     return participants_import(user=user, project=project, headers=headers, rows=rows, dry_run=dry_run)
 
 
-def test_year_of_history_gives_the_right_numbers(project, agency_af, agency_fk, placement_a, reasons, leader):
+def test_year_of_history_gives_the_right_numbers(project, agency_af, agency_fk, one_place_a, reasons, leader):
     result = run(project, GOOD, user=leader)
     assert result.errors == []
     assert Referral.objects.count() == 10  # starts
@@ -77,7 +77,7 @@ def test_year_of_history_gives_the_right_numbers(project, agency_af, agency_fk, 
     assert AuditEvent.objects.filter(action=AuditEvent.Action.IMPORT).count() == 1
 
 
-def test_dry_run_saves_nothing(project, agency_af, agency_fk, placement_a, reasons):
+def test_dry_run_saves_nothing(project, agency_af, agency_fk, one_place_a, reasons):
     result = run(project, GOOD, dry_run=True)
     assert result.ok and result.starts == 10 and not result.saved
     assert not Referral.objects.exists() and not Participant.objects.exists()
@@ -90,7 +90,7 @@ def test_known_participant_gets_a_new_start(project, agency_af, reasons):
     assert existing.referrals.count() == 1
 
 
-def test_bad_file_lists_errors_per_row_and_saves_nothing(project, agency_af, agency_fk, placement_a, reasons):
+def test_bad_file_lists_errors_per_row_and_saves_nothing(project, agency_af, agency_fk, one_place_a, reasons):
     bad = "\n".join([
         HEADER,
         "P1,kvinna,1985,af,2025-01-10,2025-01-20,2025-04-30,enligt plan,arbete,,,,,",  # fine
@@ -169,7 +169,7 @@ def test_windows_1252_csv_is_read_with_a_notice(project, agency_af, reasons):
     assert rows[0][0] == "Å1" and notices
 
 
-def test_management_command(tmp_path, project, agency_af, agency_fk, placement_a, reasons, capsys):
+def test_management_command(tmp_path, project, agency_af, agency_fk, one_place_a, reasons, capsys):
     path = tmp_path / "history.csv"
     path.write_text(GOOD, encoding="utf-8")
     call_command("import_participants", str(path), "--project", project.slug, "--dry-run")
@@ -183,7 +183,7 @@ def test_management_command(tmp_path, project, agency_af, agency_fk, placement_a
         call_command("import_participants", str(path), "--project", "finns-inte")
 
 
-def test_web_upload_for_the_leader(client, leader, project, agency_af, agency_fk, placement_a, reasons):
+def test_web_upload_for_the_leader(client, leader, project, agency_af, agency_fk, one_place_a, reasons):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(leader)
@@ -204,20 +204,20 @@ def _history(*lines) -> str:
     return "\n".join([HEADER, *lines])
 
 
-def test_ongoing_row_on_a_full_placement_is_refused(project, agency_af, placement_a, reasons, leader, referral_fk):
-    """placement_a takes one participant at a time and already has one on it: no second ongoing booking."""
+def test_ongoing_row_on_a_full_placement_is_refused(project, agency_af, one_place_a, reasons, leader, referral_fk):
+    """one_place_a takes one participant at a time and already has one on it: no second ongoing booking."""
     today = timezone.localdate()
-    AssignmentFactory(placement=placement_a, referral=referral_fk, status=Assignment.Status.ONGOING,
+    AssignmentFactory(placement=one_place_a, referral=referral_fk, status=Assignment.Status.ONGOING,
                       start_date=today - dt.timedelta(days=30), planned_end_date=today + dt.timedelta(days=60))
     start = (today - dt.timedelta(days=10)).isoformat()
     result = run(project, _history(f"N1,man,1990,af,{start},{start},,,,,,,PLATS-A,"), user=leader)
     assert [(e.row, e.column) for e in result.errors] == [(2, "placement_code")]
     assert result.errors[0].message.startswith("Platsen PLATS-A är fullbokad under perioden")
-    assert Assignment.objects.filter(placement=placement_a).count() == 1
+    assert Assignment.objects.filter(placement=one_place_a).count() == 1
     assert not Referral.objects.filter(participant__code="N1").exists()
 
 
-def test_two_rows_of_one_file_cannot_share_the_last_slot(project, agency_af, placement_a, reasons, leader):
+def test_two_rows_of_one_file_cannot_share_the_last_slot(project, agency_af, one_place_a, reasons, leader):
     start = (timezone.localdate() + dt.timedelta(days=5)).isoformat()
     result = run(project, _history(f"N1,man,,af,{start},{start},,,,,,,PLATS-A,",
                                    f"N2,kvinna,,af,{start},{start},,,,,,,PLATS-A,"), user=leader)
@@ -225,7 +225,7 @@ def test_two_rows_of_one_file_cannot_share_the_last_slot(project, agency_af, pla
     assert not Assignment.objects.exists()
 
 
-def test_past_rows_are_history_and_current_rows_are_booked(project, agency_af, placement_a, reasons, leader):
+def test_past_rows_are_history_and_current_rows_are_booked(project, agency_af, one_place_a, reasons, leader):
     today = timezone.localdate()
     past = [(today - dt.timedelta(days=d)).isoformat() for d in (300, 200)]
     future = (today + dt.timedelta(days=7)).isoformat()
@@ -254,7 +254,7 @@ def test_referral_date_that_is_not_strict_iso_is_refused(project, agency_af, rea
     assert not Referral.objects.exists()
 
 
-def test_preview_writes_nothing_at_all(project, agency_af, agency_fk, placement_a, reasons, leader):
+def test_preview_writes_nothing_at_all(project, agency_af, agency_fk, one_place_a, reasons, leader):
     with CaptureQueriesContext(connection) as queries:
         result = run(project, GOOD, dry_run=True, user=leader)
     assert result.errors == [] and result.starts == 10 and not result.saved

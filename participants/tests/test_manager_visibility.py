@@ -21,8 +21,8 @@ def _rows(html: str) -> list[str]:
 
 @pytest.mark.parametrize("status", [Assignment.Status.WITHDRAWN, Assignment.Status.DECLINED])
 def test_a_withdrawn_or_declined_request_hides_the_participant_from_the_manager(
-        client, manager_a, referral_af, placement_a, status):
-    assignment = AssignmentFactory(referral=referral_af, placement=placement_a, status=Assignment.Status.REQUESTED,
+        client, manager_a, referral_af, one_place_a, status):
+    assignment = AssignmentFactory(referral=referral_af, placement=one_place_a, status=Assignment.Status.REQUESTED,
                                    start_date=dt.date(2026, 3, 1), planned_end_date=dt.date(2026, 5, 31))
     participant = referral_af.participant
     client.force_login(manager_a)
@@ -33,12 +33,12 @@ def test_a_withdrawn_or_declined_request_hides_the_participant_from_the_manager(
 
     assert _rows(client.get(reverse("participants:list")).content.decode()) == []
     assert client.get(reverse("participants:detail", args=[participant.pk])).status_code == 404
-    html = client.get(reverse("placements:detail", args=[placement_a.pk])).content.decode()
+    html = client.get(reverse("placements:detail", args=[one_place_a.pk])).content.decode()
     assert "AF-TEST-1" not in html
 
 
-def test_a_completed_placement_stays_visible_to_the_manager(client, manager_a, referral_af, placement_a):
-    AssignmentFactory(referral=referral_af, placement=placement_a, status=Assignment.Status.COMPLETED,
+def test_a_completed_placement_stays_visible_to_the_manager(client, manager_a, referral_af, one_place_a):
+    AssignmentFactory(referral=referral_af, placement=one_place_a, status=Assignment.Status.COMPLETED,
                       start_date=dt.date(2026, 1, 10), planned_end_date=dt.date(2026, 2, 28),
                       end_date=dt.date(2026, 2, 28))
     client.force_login(manager_a)

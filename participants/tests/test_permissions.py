@@ -14,13 +14,13 @@ ROLES = ["leader", "manager_a", "manager_b", "case_worker_af", "case_worker_fk",
 
 
 @pytest.fixture
-def world(referral_af, placement_a, categories):
+def world(referral_af, one_place_a, categories):
     """An AF participant with an open start requested at unit A and an earlier, exited start."""
-    assignment = AssignmentFactory(referral=referral_af, placement=placement_a, status=Assignment.Status.REQUESTED,
+    assignment = AssignmentFactory(referral=referral_af, placement=one_place_a, status=Assignment.Status.REQUESTED,
                                    start_date=dt.date(2026, 3, 1), planned_end_date=dt.date(2026, 5, 31))
     earlier = ReferralFactory(participant=referral_af.participant, agency=referral_af.agency,
                               project=referral_af.project, referral_date=dt.date(2025, 3, 1))
-    AssignmentFactory(referral=earlier, placement=placement_a, status=Assignment.Status.COMPLETED,
+    AssignmentFactory(referral=earlier, placement=one_place_a, status=Assignment.Status.COMPLETED,
                       start_date=dt.date(2025, 3, 1), planned_end_date=dt.date(2025, 5, 31),
                       end_date=dt.date(2025, 5, 31))
     exit = ExitFactory(referral=earlier, exit_date=dt.date(2025, 5, 31), kind=ExitKind.AS_PLANNED,
@@ -111,10 +111,10 @@ POST_MATRIX = {
 
 @pytest.mark.parametrize("action", list(POST_MATRIX))
 @pytest.mark.parametrize("role", ROLES)
-def test_post_permission_matrix(action, role, world, client, request, placement_a):
+def test_post_permission_matrix(action, role, world, client, request, one_place_a):
     if role != "anonymous":
         client.force_login(request.getfixturevalue(role))
-    data = {"placement": placement_a.pk, "start_date": "2026-03-01", "planned_end_date": "2026-05-31",
+    data = {"placement": one_place_a.pk, "start_date": "2026-03-01", "planned_end_date": "2026-05-31",
             "end_date": "2026-03-10", "action": "show_personal_number"}
     response = client.post(_post_url(action, world), data)
     assert response.status_code == POST_MATRIX[action][ROLES.index(role)], f"{role} POST {action}"

@@ -104,9 +104,9 @@ def test_database_refuses_names_on_pseudonymous_participant(db):
                                    first_name="Namn")
 
 
-def test_exit_completes_occupying_and_withdraws_requested(case_worker_af, referral_af, placement_a, categories,
+def test_exit_completes_occupying_and_withdraws_requested(case_worker_af, referral_af, one_place_a, categories,
                                                           unit_a):
-    ongoing = AssignmentFactory(referral=referral_af, placement=placement_a, status=Assignment.Status.ONGOING,
+    ongoing = AssignmentFactory(referral=referral_af, placement=one_place_a, status=Assignment.Status.ONGOING,
                                 start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 7, 31))
     requested = AssignmentFactory(referral=referral_af, status=Assignment.Status.REQUESTED,
                                   placement__unit=unit_a, start_date=dt.date(2026, 3, 1),

@@ -60,14 +60,14 @@ def test_lists_are_audit_logged(client, leader, referral_af):
     assert any(d.startswith("Väntelista") for d in details)
 
 
-def test_manager_sees_only_name_or_code_and_dates(client, manager_a, identified, placement_a):
+def test_manager_sees_only_name_or_code_and_dates(client, manager_a, identified, one_place_a):
     referral = identified.referrals.get()
     referral.notes = "Hemlig anteckning"
     referral.save()
-    AssignmentFactory(referral=referral, placement=placement_a, status=Assignment.Status.CONFIRMED)
+    AssignmentFactory(referral=referral, placement=one_place_a, status=Assignment.Status.CONFIRMED)
     client.force_login(manager_a)
     listing = client.get(reverse("participants:list")).content.decode()
-    assert "Anna Ek" in listing and placement_a.title in listing
+    assert "Anna Ek" in listing and one_place_a.title in listing
     page = client.get(reverse("participants:detail", args=[identified.pk])).content.decode()
     assert "Anna Ek" in page and "2026-01-01" in page
     for secret in ("19900101", "Hemlig anteckning", "Arbetsförmedlingen"):
@@ -85,15 +85,15 @@ def test_participant_list_filters(client, leader, agency_af, agency_fk, project)
 
 
 def test_waiting_list_shows_unplaced_with_days_and_filters(client, case_worker_af, agency_af, agency_fk, project,
-                                                           area_care, placement_a):
+                                                           area_testvard, one_place_a):
     waiting = ReferralFactory(agency=agency_af, project=project, referral_date=timezone.localdate()
                               - dt.timedelta(days=12), participant__code="W-1")
-    waiting.interests.add(area_care)
+    waiting.interests.add(area_testvard)
     ReferralFactory(agency=agency_af, project=project, participant__code="W-2", participant__gender=Gender.MAN)
     placed = ReferralFactory(agency=agency_af, project=project, participant__code="P-1")
-    AssignmentFactory(referral=placed, placement=placement_a, status=Assignment.Status.ONGOING)
+    AssignmentFactory(referral=placed, placement=one_place_a, status=Assignment.Status.ONGOING)
     requested = ReferralFactory(agency=agency_af, project=project, participant__code="R-1")
-    AssignmentFactory(referral=requested, placement=placement_a, status=Assignment.Status.REQUESTED)
+    AssignmentFactory(referral=requested, placement=one_place_a, status=Assignment.Status.REQUESTED)
     ReferralFactory(agency=agency_fk, participant__code="FK-OTHER")  # another agency's participant: never shown
 
     client.force_login(case_worker_af)
@@ -106,7 +106,7 @@ def test_waiting_list_shows_unplaced_with_days_and_filters(client, case_worker_a
     assert "<td>Förfrågan väntar på svar</td>" in request_row
     waiting_row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>W-1</a></th>(.*?)</tr>", html, re.S).group(1)
     assert "<td>Väntar på plats</td>" in waiting_row
-    filtered = client.get(reverse("participants:waiting_list"), {"interest": area_care.pk, "gender": "kvinna"})
+    filtered = client.get(reverse("participants:waiting_list"), {"interest": area_testvard.pk, "gender": "kvinna"})
     assert [r.participant.code for r, _d in filtered.context["rows"]] == ["W-1"]
 
 
