@@ -1,5 +1,5 @@
 # The two README commands: `make run` and `make test`. The logic lives in scripts/.
-.PHONY: run test lock install
+.PHONY: run test lock install mutation
 
 run:
 	scripts/run.sh
@@ -12,3 +12,7 @@ lock:
 
 install:
 	scripts/bootstrap.sh
+
+# Mutation testing of the rule modules, on demand (not in CI): docs/mutation.md.
+mutation:
+	scripts/mutation.sh
