@@ -43,7 +43,7 @@ class FlakyBackend(BaseEmailBackend):
 
 @pytest.fixture
 def flaky(settings):
-    settings.EMAIL_BACKEND = "core.tests.test_mail.FlakyBackend"
+    settings.EMAIL_BACKEND = "tests.test_mail.FlakyBackend"
     FlakyBackend.failures, FlakyBackend.timeouts, FlakyBackend.sent = 0, [], []
     return FlakyBackend
 
