@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
@@ -168,3 +170,44 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} → {', '.join(self.to)}"
+
+
+class ImportJob(models.Model):
+    """One uploaded import file from preview to result. The preview validates and writes nothing; confirming
+    queues the job, a Celery worker writes it (all rows or none) and the page polls the row for progress."""
+
+    class Status(models.TextChoices):
+        PREVIEW = "preview", _("Förhandsgranskad")
+        QUEUED = "queued", _("I kö")
+        RUNNING = "running", _("Pågår")
+        DONE = "done", _("Klar")
+        FAILED = "failed", _("Stoppad")
+
+    token = models.UUIDField(_("nyckel"), default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(_("typ"), max_length=20)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("användare"), null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+    file = models.FileField(_("fil"), upload_to="imports/", blank=True)
+    file_name = models.CharField(_("filnamn"), max_length=100, blank=True)
+    params = models.JSONField(_("val"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PREVIEW,
+                              db_index=True)
+    rows_total = models.PositiveIntegerField(_("rader"), default=0)
+    rows_done = models.PositiveIntegerField(_("klara rader"), default=0)
+    summary = models.JSONField(_("resultat"), default=dict, blank=True)
+    errors = models.JSONField(_("fel"), default=list, blank=True)
+    created_at = models.DateTimeField(_("uppladdad"), auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(_("startad"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("klar"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("importer")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.file_name} ({self.get_status_display()})"
+
+    @property
+    def is_final_state(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -13,3 +13,5 @@ def ping_database(token: str) -> str:
               detail="Celery-arbetaren nådde databasen")
     return token
 
+# The import job tasks live beside their service; importing them here registers them with the worker.
+from core.importjobs import purge_import_jobs, run_import_job  # noqa: E402, F401

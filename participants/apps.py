@@ -9,7 +9,7 @@ class ParticipantsConfig(AppConfig):
     def ready(self):
         # Imported once the app registry is ready: panels and the category lists register themselves here.
         from organisations.categories import register_category_list  # noqa: PLC0415
-        from participants import panels  # noqa: F401, PLC0415
+        from participants import imports, panels  # noqa: F401, PLC0415 - register panels and the import job runner
         from participants.models import Activity, ExitReason, SupportKind  # noqa: PLC0415
 
         register_category_list("forsorjning", SupportKind)

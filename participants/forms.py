@@ -235,7 +235,6 @@ class ImportForm(forms.Form):
     project = forms.ModelChoiceField(label=_("Projekt"), queryset=Project.objects.all())
     file = forms.FileField(label=_("Fil (CSV eller XLSX)"),
                            help_text=_("En rad per start. Högst 5 MB. Se kolumnerna nedan."))
-    dry_run = forms.BooleanField(label=_("Förhandsgranska bara (inget sparas)"), required=False, initial=True)
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

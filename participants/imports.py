@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.dates import add_months
+from core.importjobs import ImportOutcome, register_import_runner
 from core.models import AuditEvent, Gender
 from core.roles import is_leader
 from core.spreadsheets import ImportFileError, parse_iso_date
@@ -450,3 +451,30 @@ def participants_import(*, user, project: Project, headers: list[str], rows: lis
         audit_log(user=user, action=AuditEvent.Action.IMPORT, object_type="participants.Referral",
                   detail=f"Import till {project.slug}: {result.starts} starter", request=request)
     return result
+
+
+# --- The background job ----------------------------------------------------------------------------
+
+
+def summary_message(result: ImportResult) -> str:
+    return _("%(starts)s starter: %(new)s nya deltagare, %(known)s redan kända, %(anonymous)s anonyma, %(exits)s "
+             "avslut och %(assignments)s placeringar.") % {
+        "starts": result.starts, "new": result.new_participants, "known": result.known_participants,
+        "anonymous": result.anonymous_participants, "exits": result.exits, "assignments": result.assignments}
+
+
+def run_job(*, job, data: bytes, progress) -> ImportOutcome:
+    """The confirmed upload, written by a Celery worker (core.importjobs): validated again, then all or nothing."""
+    if job.user is None:
+        return ImportOutcome(errors=[(0, "", _("Kontot som laddade upp filen finns inte längre."))])
+    project = Project.objects.filter(pk=job.params.get("project")).first()
+    if project is None:
+        return ImportOutcome(errors=[(0, "", _("Projektet finns inte längre."))])
+    headers, rows, _notices = read_table(data)
+    result = participants_import(user=job.user, project=project, headers=headers, rows=rows, progress=progress)
+    if result.errors:
+        return ImportOutcome(errors=[(e.row, e.column, e.message) for e in result.errors])
+    return ImportOutcome(message=summary_message(result), summary={"starts": result.starts})
+
+
+register_import_runner("participants", run_job)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("waiting/", views.waiting_list, name="waiting_list"),
     path("new/", views.referral_create, name="referral_create"),
     path("import/", views.import_upload, name="import"),
+    path("import/confirm/", views.import_confirm, name="import_confirm"),
     path("follow-up-90/", views.followup90_list, name="followup90_list"),
     path("follow-up-90/<int:pk>/", views.followup90_edit, name="followup90_edit"),
     path("follow-up-6m/", views.followup6m_list, name="followup6m_list"),

@@ -6,6 +6,7 @@ Every view declares whether it shows participant data (core.audit): the declarat
 """
 
 import datetime as dt
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +22,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.audit import audit_log, no_participant_data, shows_participant, shows_participants
 from core.forms import apply_errors
-from core.models import AuditEvent
+from core.importjobs import import_job_confirm, import_job_create
+from core.models import AuditEvent, ImportJob
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
 from core.spreadsheets import max_bytes, too_large_message
@@ -588,14 +590,18 @@ def survey(request, token: str):
 # --- import --------------------------------------------------------------------------------------
 
 
+IMPORT_KIND = "participants"
+
+
 @no_participant_data("the result lists row numbers and errors; the import logs what it wrote")
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
+    """Upload → read and validate every row → preview with the counts. Nothing is written but the stored file."""
     if not is_leader(request.user):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
+    context = {"form": form, "result": None, "columns": COLUMNS}
     status = 200
     if request.method == "POST" and upload_too_large(request):
         form.is_valid()
@@ -603,20 +609,48 @@ def import_upload(request):
         form.add_error("file", too_large_message())
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        data = upload.read(max_bytes() + 1)
         try:
-            headers, rows, notices = read_table(upload.read(max_bytes() + 1))
+            headers, rows, notices = read_table(data)
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
-            result = participants_import(user=request.user, project=form.cleaned_data["project"], headers=headers,
-                                         rows=rows, dry_run=form.cleaned_data["dry_run"], request=request)
-            for notice in notices:
-                messages.warning(request, notice)
-            if result.saved:
-                messages.success(request, _("Importen är klar: %(starts)s starter sparades.") % {
-                    "starts": result.starts})
-    if form.errors or (result is not None and result.errors):
+            project = form.cleaned_data["project"]
+            result = participants_import(user=request.user, project=project, headers=headers, rows=rows,
+                                         dry_run=True)
+            context.update(result=result, notices=notices)
+            if result.ok:
+                job = import_job_create(user=request.user, kind=IMPORT_KIND, data=data, name=upload.name,
+                                        rows_total=len(rows), params={
+                                            "project": project.pk, "back_url": reverse("participants:import"),
+                                            "back_label": _("Importera deltagarhistorik"),
+                                            "done_url": reverse("participants:list"),
+                                            "done_label": _("Till deltagarna")})
+                context["token"] = job.token
+    if form.errors or (context["result"] is not None and context["result"].errors):
         status = 400
-    return render(request, "participants/import.html", {"form": form, "result": result, "columns": COLUMNS},
-                  status=status)
+    return render(request, "participants/import.html", context, status=status)
+
+
+@no_participant_data("POST-only: queues the previewed file and redirects to the job page")
+@login_required
+@require_POST
+def import_confirm(request):
+    """Queue the previewed file; a worker writes every row or none while the job page shows the progress."""
+    if not is_leader(request.user):
+        raise PermissionDenied
+    try:
+        token = uuid.UUID(request.POST.get("token", ""))
+    except ValueError:
+        token = None
+    job = ImportJob.objects.filter(token=token, user=request.user, kind=IMPORT_KIND).first()
+    if job is None:
+        messages.error(request, _("Förhandsgranskningen har gått ut. Ladda upp filen igen."))
+        return redirect("participants:import")
+    try:
+        job = import_job_confirm(user=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("participants:import")
+    return redirect("core:import_job", token=job.token)
 

@@ -7,4 +7,4 @@ class PlacementsConfig(AppConfig):
     verbose_name = _("Arbetsträningsplatser")
 
     def ready(self):
-        from placements import panels  # noqa: F401, PLC0415 - registers the panels once the app registry is ready
+        from placements import imports, panels  # noqa: F401, PLC0415 - register panels and the import job runner

@@ -22,6 +22,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.audit import audit_log
+from core.importjobs import ImportOutcome, register_import_runner
+from core.models import AuditEvent
 from core.roles import is_leader
 from core.spreadsheets import ImportFileError, parse_iso_date, read_table
 from organisations.models import Adaptation, ManagerScope, OccupationalArea, Organisation, Supervisor, Unit
@@ -432,3 +435,30 @@ def apply_import(header, rows, *, user, attested: bool, notices=(), progress=Non
             plan.errors.append(RowError(getattr(exc, "row", 0) or 0, "", message))
             raise ImportRefused(plan) from exc
     return plan
+
+
+# --- The background job ----------------------------------------------------------------------------
+
+
+def summary_message(counts: dict) -> str:
+    return _("%(create)s nya platser, %(update)s ändrade och %(new_units)s nya enheter.") % counts
+
+
+def run_job(*, job, data: bytes, progress) -> ImportOutcome:
+    """The confirmed upload, written by a Celery worker (core.importjobs): validated again, then all or nothing."""
+    if job.user is None:
+        return ImportOutcome(errors=[(0, "", _("Kontot som laddade upp filen finns inte längre."))])
+    header, rows, notices = read_table(data)
+    try:
+        plan = apply_import(header, rows, user=job.user, attested=bool(job.params.get("attested")), notices=notices,
+                            progress=progress)
+    except ImportRefused as refused:
+        return ImportOutcome(errors=[(e.row, e.column, e.message) for e in refused.plan.errors])
+    counts = plan.counts
+    audit_log(user=job.user, action=AuditEvent.Action.IMPORT, object_type="placements.Placement",
+              detail=f"{job.file_name}: {counts['create']} nya, {counts['update']} ändrade, "
+                     f"{counts['new_units']} nya enheter")
+    return ImportOutcome(message=summary_message(counts), summary=counts)
+
+
+register_import_runner("placements", run_job)

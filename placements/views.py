@@ -9,11 +9,10 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -21,6 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.audit import audit_log, no_participant_data, shows_participants
 from core.forms import apply_errors
+from core.importjobs import import_job_confirm, import_job_create
+from core.models import ImportJob
 from core.roles import is_leader, is_manager
 from core.spreadsheets import max_bytes, too_large_message
 from core.uploads import upload_too_large
@@ -417,18 +418,14 @@ def organisation_detail(request, pk):
 
 # --- Import ----------------------------------------------------------------------------------------
 
-SESSION_KEY = "placement_import"
-
-
-def _import_path(token: str) -> str:
-    return f"imports/placements-{token}.bin"
+IMPORT_KIND = "placements"
 
 
 @no_participant_data("placement import")
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
-    """Step 1: upload → read and validate everything → preview (dry run). Nothing is written yet."""
+    """Step 1: upload → read and validate everything → preview. Nothing is written but the stored file."""
     if not may_create_placements(request.user):
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -449,10 +446,12 @@ def import_upload(request):
         plan = imports.plan_import(header, rows, user=request.user, notices=notices)
         context["plan"] = plan
         if plan.ok:
-            token = uuid.uuid4().hex
-            default_storage.save(_import_path(token), ContentFile(data))
-            request.session[SESSION_KEY] = {"token": token, "name": upload.name[:100]}
-            context["token"] = token
+            job = import_job_create(user=request.user, kind=IMPORT_KIND, data=data, name=upload.name,
+                                    rows_total=len(rows), params={
+                                        "attested": True, "back_url": reverse("placements:import"),
+                                        "back_label": _("Importera platser"), "done_url": reverse("placements:list"),
+                                        "done_label": _("Till platserna")})
+            context["token"] = job.token
         return render(request, "placements/import_upload.html", context, status=200 if plan.ok else 400)
     return render(request, "placements/import_upload.html", context)
 
@@ -461,35 +460,25 @@ def import_upload(request):
 @login_required
 @require_POST
 def import_confirm(request):
-    """Step 2: read the stored file again and write all rows in one transaction, or none."""
+    """Step 2: queue the stored file; a worker writes all rows in one transaction, or none, while the job page
+    shows the progress."""
     if not may_create_placements(request.user):
         raise PermissionDenied
-    stored = request.session.get(SESSION_KEY) or {}
-    token = stored.get("token")
-    if not token or request.POST.get("token") != token:
+    job = ImportJob.objects.filter(token=_uuid_or_none(request.POST.get("token")), user=request.user,
+                                   kind=IMPORT_KIND).first()
+    if job is None:
         messages.error(request, _("Förhandsgranskningen har gått ut. Ladda upp filen igen."))
         return redirect("placements:import")
-    path = _import_path(token)
     try:
-        with default_storage.open(path, "rb") as handle:
-            data = handle.read()
-    except FileNotFoundError:
-        messages.error(request, _("Förhandsgranskningen har gått ut. Ladda upp filen igen."))
+        job = import_job_confirm(user=request.user, job=job)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
         return redirect("placements:import")
-    header, rows, notices = imports.read_table(data)
+    return redirect("core:import_job", token=job.token)
+
+
+def _uuid_or_none(value):
     try:
-        plan = imports.apply_import(header, rows, user=request.user, attested=True, notices=notices)
-    except imports.ImportRefused as refused:
-        context = {"form": ImportUploadForm(), "plan": refused.plan,
-                   "columns": [imports.LABELS[c] for c in imports.COLUMNS]}
-        return render(request, "placements/import_upload.html", context, status=400)
-    finally:
-        request.session.pop(SESSION_KEY, None)
-        default_storage.delete(path)
-    counts = plan.counts
-    audit_log(user=request.user, action="import", object_type="placements.Placement", request=request,
-              detail=f"{stored.get('name', '')}: {counts['create']} nya, {counts['update']} ändrade, "
-                     f"{counts['new_units']} nya enheter")
-    messages.success(request, _("Importen är klar: %(create)s nya platser, %(update)s ändrade, %(new_units)s nya "
-                                "enheter.") % counts)
-    return redirect("placements:list")
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None

@@ -22,7 +22,7 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from core.models import AuditEvent, OutgoingEmail, User
+from core.models import AuditEvent, ImportJob, OutgoingEmail, User
 from organisations.models import ProjectPartner, Supervisor
 from organisations.tests.factories import OccupationalAreaFactory, SupervisorFactory
 from participants.models import (
@@ -83,6 +83,11 @@ TABLE = [
     Row("core:outbox", None,                    "login ok   403   403   403   403   403"),
     Row("core:outbox_retry", pk("failed_email"), "login 405 405   405   405   405   405",
         post=lambda w: {}, post_expect="login ok 403 403 403 403 403"),
+    # An import job's page is its uploader's (the leader's here): anyone else gets 404.
+    Row("core:import_job", lambda w: {"token": w["import_job"].token},
+                                                "login ok   404   404   404   404   404"),
+    Row("core:import_job_status", lambda w: {"token": w["import_job"].token},
+                                                "login ok   404   404   404   404   404"),
     # --- accounts (project leader) ---
     Row("organisations:account_list", None,     "login ok   403   403   403   403   403"),
     Row("organisations:account_create", None,   "login ok   403   403   403   403   403",
@@ -192,6 +197,8 @@ TABLE = [
         post=lambda w: {"project": w["project"].pk, "agency": w["agency_af"].pk, "identity": "pseudonymous",
                         "gender": "kvinna", "referral_date": "2026-02-01"}),
     Row("participants:import", None,            "login ok   403   403   403   403   403"),
+    Row("participants:import_confirm", None,    "login 405  405   405   405   405   405",
+        post=lambda w: {"token": "x"}, post_expect="login ok 403 403 403 403 403"),
     Row("participants:followup90_list", None,   "login ok   403   403   ok    ok    403"),
     Row("participants:followup90_edit", pk("fu90_af"), "login ok 403  403   ok    404   403",
         post=lambda w: {"done_on": "2026-10-01", "activity": w["activity"].pk, "notes": "x"}),
@@ -383,6 +390,8 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
         "partner": ProjectPartner.objects.create(project=project, name="Samverkanspart", role="partner"),
         "follow_up_af": FollowUp.objects.create(referral=r_af, met_on=dt.date(2026, 2, 1), notes="Möte"),
         "competence_af": r_af.competences.create(name="Kassa", validated_on=dt.date(2026, 2, 1)),
+        "import_job": ImportJob.objects.create(kind="placements", user=actors["leader"], status="done",
+                                               params={"back_url": "/", "back_label": "Import"}),
     }
 
 

@@ -192,6 +192,10 @@ CSRF_COOKIE_HTTPONLY = False
 # the upload cap, enforced while the body streams in (core/uploads.py), so no larger file is ever buffered.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+# An unconfirmed preview (and its stored file) is deleted after this many minutes; finished import jobs (their
+# per-row errors name participant codes) after this many days (core/importjobs.py, hourly beat job).
+IMPORT_PREVIEW_MINUTES = env.int("IMPORT_PREVIEW_MINUTES", default=60)
+IMPORT_JOB_KEEP_DAYS = env.int("IMPORT_JOB_KEEP_DAYS", default=7)
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_BYTES
 FILE_UPLOAD_HANDLERS = [
@@ -223,6 +227,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BEAT_SCHEDULE = {
+    "hourly-purge-import-jobs": {
+        "task": "core.importjobs.purge_import_jobs",
+        "schedule": crontab(minute=40),
+    },
     "weekly-free-placements-digest": {
         "task": "placements.tasks.send_free_placements_digest",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),

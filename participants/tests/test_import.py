@@ -4,13 +4,14 @@ import zipfile
 
 import openpyxl
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from core.models import AuditEvent
+from core.models import AuditEvent, ImportJob
 from participants.imports import ImportFileError, participants_import, read_table
 from participants.models import Exit, ExitKind, FollowUp90, Participant, Referral
 from participants.tests.factories import ParticipantFactory
@@ -184,17 +185,23 @@ def test_management_command(tmp_path, project, agency_af, agency_fk, one_place_a
 
 
 def test_web_upload_for_the_leader(client, leader, project, agency_af, agency_fk, one_place_a, reasons):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     client.force_login(leader)
     upload = SimpleUploadedFile("history.csv", GOOD.encode(), content_type="text/csv")
     response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
     assert response.status_code == 200
     assert response.context["result"].starts == 10
+    assert not Referral.objects.exists()  # the preview writes nothing
+    confirmed = client.post(reverse("participants:import_confirm"), {"token": response.context["token"]})
+    job = ImportJob.objects.get(token=response.context["token"])
+    assert confirmed.status_code == 302 and confirmed["Location"] == reverse("core:import_job", args=[job.token])
     assert Referral.objects.count() == 10
+    page = client.get(confirmed["Location"]).content.decode()
+    assert "10 starter: 6 nya deltagare, 0 redan kända, 3 anonyma, 6 avslut och 2 placeringar." in page
     upload = SimpleUploadedFile("bad.csv", (HEADER + "\nP1,okänd,,af,2025-01-01,,,,,,,,,").encode())
     response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
-    assert "Okänt kön" in response.content.decode()
+    assert response.status_code == 400
+    assert "<td>2</td><td>gender</td><td>Okänt kön: okänd (kvinna, man eller icke-binär).</td>" in \
+        response.content.decode()
 
 
 # --- bookings go through the placement rules; the preview writes nothing --------------------------

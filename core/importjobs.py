@@ -1,0 +1,206 @@
+"""Import jobs: the preview stores the file, confirming queues a Celery task, the page polls for progress.
+
+- `import_job_create` stores a validated upload as a PREVIEW job (nothing else is written).
+- `import_job_confirm` moves PREVIEW → QUEUED with a conditional update (a second click does nothing) and
+  publishes the task; if the broker cannot be reached the job runs in the request instead, so an import
+  never waits for Redis.
+- `import_job_run` claims QUEUED → RUNNING the same way (a duplicate delivery does nothing; a job whose
+  worker died is claimable again after the hard time limit) and calls the runner its app registered for
+  the kind. The runner writes all rows in one transaction or none and returns the per-row errors.
+- Progress: while the write transaction is open the row cannot show it to other connections, so the
+  runner's progress goes to the cache (and to the row whenever no transaction is open).
+- `import_jobs_purge` (hourly beat job) deletes previews nobody confirmed within IMPORT_PREVIEW_MINUTES
+  and finished jobs after IMPORT_JOB_KEEP_DAYS, with their files; an expired preview is also refused
+  and deleted when someone tries to confirm it.
+"""
+
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
+
+from core.models import ImportJob
+
+logger = logging.getLogger(__name__)
+
+RUNNERS = {}
+
+
+@dataclass
+class ImportOutcome:
+    """What a runner reports: per-row errors (row, column, message) when it wrote nothing, else a summary."""
+
+    errors: list = field(default_factory=list)
+    message: str = ""
+    summary: dict = field(default_factory=dict)
+
+
+def register_import_runner(kind: str, runner) -> None:
+    """`runner(job=…, data=…, progress=…) -> ImportOutcome`, registered by each app for its kind."""
+    RUNNERS[kind] = runner
+
+
+def _hard_limit() -> dt.timedelta:
+    return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+
+def preview_expired(job: ImportJob, *, now: dt.datetime | None = None) -> bool:
+    now = now or timezone.now()
+    return job.status == ImportJob.Status.PREVIEW and \
+        job.created_at < now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+
+
+def import_job_create(*, user, kind: str, data: bytes, name: str, rows_total: int, params=None) -> ImportJob:
+    job = ImportJob(kind=kind, user=user, file_name=name[:100], rows_total=rows_total, params=params or {})
+    job.file.save(f"{kind}-{job.token.hex}.bin", ContentFile(data), save=False)
+    job.save()
+    return job
+
+
+def _delete(job: ImportJob) -> None:
+    if job.file:
+        default_storage.delete(job.file.name)
+    job.delete()
+
+
+def import_job_confirm(*, user, job: ImportJob) -> ImportJob:
+    """The user confirms their own preview; raises ValidationError (Swedish) if it expired or was used."""
+    if job.user_id != user.pk:
+        raise ValidationError(_("Förhandsgranskningen finns inte. Ladda upp filen igen."))
+    if preview_expired(job):
+        _delete(job)
+        raise ValidationError(_("Förhandsgranskningen har gått ut. Ladda upp filen igen."))
+    changed = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEW).update(
+        status=ImportJob.Status.QUEUED)
+    job.refresh_from_db()
+    if changed == 1:
+        import_job_enqueue(job)
+        job.refresh_from_db()
+    return job
+
+
+def import_job_enqueue(job: ImportJob) -> None:
+    try:
+        run_import_job.apply_async(args=[job.pk])
+    except (BrokerError, RedisError, OSError) as exc:
+        logger.warning("Import job %s runs in the request: broker unreachable (%s)", job.pk, exc.__class__.__name__)
+        import_job_run(job_id=job.pk)
+
+
+def _progress_key(job_id: int) -> str:
+    return f"import-job-progress:{job_id}"
+
+
+class _Progress:
+    """Reports rows done to the cache (shared with the web processes) and, outside a transaction, to the row.
+    A cache that fails once is not asked again for this job."""
+
+    def __init__(self, job: ImportJob):
+        self.job, self.cache_ok = job, True
+
+    def __call__(self, done: int, total: int | None = None) -> None:
+        if self.cache_ok:
+            try:
+                cache.set(_progress_key(self.job.pk), [done, total or self.job.rows_total], 3600)
+            except Exception:  # any cache backend's error: progress is a nicety, the import goes on
+                self.cache_ok = False
+        if not connection.in_atomic_block:
+            ImportJob.objects.filter(pk=self.job.pk).update(rows_done=done)
+
+
+def import_job_progress(job: ImportJob) -> tuple[int, int]:
+    """(rows done, rows in all) for the progress bar."""
+    if job.status == ImportJob.Status.DONE:
+        return job.rows_total, job.rows_total
+    if job.status == ImportJob.Status.RUNNING:
+        try:
+            cached = cache.get(_progress_key(job.pk))
+        except Exception:  # the cache is down: show what the row knows
+            cached = None
+        if cached:
+            return min(cached[0], cached[1]), cached[1]
+    return min(job.rows_done, job.rows_total), job.rows_total
+
+
+def import_job_run(*, job_id: int) -> ImportJob | None:
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.QUEUED) | Q(status=ImportJob.Status.RUNNING,
+                                                      started_at__lt=now - _hard_limit())
+    if ImportJob.objects.filter(pk=job_id).filter(claimable).update(
+            status=ImportJob.Status.RUNNING, started_at=now, rows_done=0) != 1:
+        return None
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        outcome = RUNNERS[job.kind](job=job, data=data, progress=_Progress(job))
+    except Exception:
+        logger.exception("Import job %s failed", job_id)
+        outcome = ImportOutcome(errors=[(0, "", _("Importen kunde inte göras på grund av ett tekniskt fel. Ingenting "
+                                                  "har sparats. Försök igen eller kontakta förvaltningen."))])
+    status = ImportJob.Status.FAILED if outcome.errors else ImportJob.Status.DONE
+    ImportJob.objects.filter(pk=job_id).update(
+        status=status, finished_at=timezone.now(), errors=[list(e) for e in outcome.errors],
+        summary={"message": outcome.message, **outcome.summary}, file="",
+        rows_done=job.rows_total if status == ImportJob.Status.DONE else 0)
+    if job.file:
+        default_storage.delete(job.file.name)
+    with contextlib.suppress(Exception):  # a stale progress entry expires by itself
+        cache.delete(_progress_key(job_id))
+    job.refresh_from_db()
+    return job
+
+
+@shared_task(name="core.importjobs.run_import_job", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def run_import_job(job_id: int) -> str:
+    job = import_job_run(job_id=job_id)
+    return job.status if job is not None else "skipped"
+
+
+def import_jobs_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete unconfirmed previews past IMPORT_PREVIEW_MINUTES and finished jobs past IMPORT_JOB_KEEP_DAYS, with
+    their files, and any stray file under imports/ as old as an expired preview. Returns jobs deleted."""
+    now = now or timezone.now()
+    old = ImportJob.objects.filter(
+        Q(status=ImportJob.Status.PREVIEW, created_at__lt=now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES))
+        | Q(status__in=(ImportJob.Status.DONE, ImportJob.Status.FAILED),
+            finished_at__lt=now - dt.timedelta(days=settings.IMPORT_JOB_KEEP_DAYS))
+    )
+    deleted = 0
+    for job in old:
+        _delete(job)
+        deleted += 1
+    kept = set(ImportJob.objects.exclude(file="").values_list("file", flat=True))
+    cutoff = now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+    try:
+        _dirs, files = default_storage.listdir("imports")
+    except FileNotFoundError:
+        files = []
+    for name in files:
+        path = f"imports/{name}"
+        if path not in kept and default_storage.get_modified_time(path) < cutoff:
+            default_storage.delete(path)
+    return deleted
+
+
+@shared_task(name="core.importjobs.purge_import_jobs", ignore_result=True)
+def purge_import_jobs() -> int:
+    return import_jobs_purge()
+
+
+__all__ = ["ImportOutcome", "import_job_confirm", "import_job_create", "import_job_progress", "import_job_run",
+           "import_jobs_purge", "register_import_runner"]

@@ -1,0 +1,142 @@
+"""Import as a background job: confirm queues it, a worker writes all or nothing, the page shows progress,
+unconfirmed previews expire."""
+
+import datetime as dt
+
+import pytest
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from core import importjobs
+from core.importjobs import import_job_progress, import_job_run, import_jobs_purge
+from core.models import ImportJob
+from placements.models import Placement
+from placements.tests.test_import import csv_bytes, upload
+
+
+@pytest.fixture
+def leader_client(client, leader):
+    client.force_login(leader)
+    return client
+
+
+def preview(client, rows) -> ImportJob:
+    response = upload(client, csv_bytes(rows), name="platser.csv")
+    assert response.status_code == 200
+    return ImportJob.objects.get(token=response.context["token"])
+
+
+def confirm(client, job):
+    return client.post(reverse("placements:import_confirm"), {"token": str(job.token)})
+
+
+def test_preview_stores_a_job_and_writes_no_placement(leader_client, rows, leader):
+    job = preview(leader_client, rows)
+    assert (job.status, job.kind, job.user, job.rows_total) == ("preview", "placements", leader, 2)
+    assert default_storage.exists(job.file.name)
+    assert not Placement.objects.exists()
+
+
+def test_confirm_runs_the_job_and_the_page_shows_the_result(leader_client, rows):
+    job = preview(leader_client, rows)
+    response = confirm(leader_client, job)
+    assert response.status_code == 302 and response["Location"] == reverse("core:import_job", args=[job.token])
+    job.refresh_from_db()
+    assert job.status == "done" and Placement.objects.count() == 2
+    assert not job.file and not default_storage.exists(f"imports/placements-{job.token.hex}.bin")
+    html = leader_client.get(response["Location"]).content.decode()
+    assert '<p class="mb-0">2 nya platser, 0 ändrade och 1 nya enheter.</p>' in html
+    assert "data-hx-trigger" not in html  # finished: no more polling
+
+
+def test_second_confirm_writes_nothing_more(leader_client, rows):
+    job = preview(leader_client, rows)
+    confirm(leader_client, job)
+    confirm(leader_client, job)
+    assert Placement.objects.count() == 2
+    assert import_job_run(job_id=job.pk) is None  # a duplicate delivery of the task does nothing
+
+
+def test_rows_invalid_by_the_time_of_confirming_fail_the_job_with_row_errors(leader_client, rows, org_a):
+    job = preview(leader_client, rows)
+    org_a.name = "Bytt namn"
+    org_a.save()
+    confirm(leader_client, job)
+    job.refresh_from_db()
+    assert job.status == "failed" and not Placement.objects.exists()
+    assert [row for row, _column, _message in job.errors] == [2, 3]
+    html = leader_client.get(reverse("core:import_job", args=[job.token])).content.decode()
+    assert "Importen stoppades – ingenting har sparats" in html
+    assert "<td>2</td><td>organisation</td><td>Organisationen ”" in html
+
+
+def test_running_job_shows_progress_and_keeps_polling(leader_client, leader):
+    job = ImportJob.objects.create(kind="placements", user=leader, status="running", rows_total=1000,
+                                   started_at=timezone.now(), params={"back_url": "/", "back_label": "x"})
+    cache.set(importjobs._progress_key(job.pk), [500, 1000])
+    html = leader_client.get(reverse("core:import_job_status", args=[job.token])).content.decode()
+    assert 'data-hx-trigger="every 1s"' in html
+    assert "Importerar: 500 av 1000 rader." in html
+    assert '<progress id="import-progress" class="w-100" max="1000" value="500">' in html
+    assert import_job_progress(job) == (500, 1000)
+
+
+def test_only_the_uploader_sees_the_job(client, leader_client, rows, manager_a):
+    job = preview(leader_client, rows)
+    confirm(leader_client, job)
+    client.force_login(manager_a)
+    assert client.get(reverse("core:import_job", args=[job.token])).status_code == 404
+    assert client.get(reverse("core:import_job_status", args=[job.token])).status_code == 404
+
+
+def test_someone_elses_preview_cannot_be_confirmed(client, leader_client, rows, leader):
+    job = preview(leader_client, rows)
+    other = type(leader).objects.create_user(email="ledare2@example.test", password="x", role=leader.role)
+    client.force_login(other)
+    response = confirm(client, job)
+    assert response.status_code == 302 and response["Location"] == reverse("placements:import")
+    job.refresh_from_db()
+    assert job.status == "preview" and not Placement.objects.exists()
+
+
+def test_an_expired_preview_is_refused_and_deleted(leader_client, rows, settings):
+    job = preview(leader_client, rows)
+    ImportJob.objects.filter(pk=job.pk).update(
+        created_at=timezone.now() - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES + 1))
+    response = confirm(leader_client, job)
+    assert response.status_code == 302
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages == ["Förhandsgranskningen har gått ut. Ladda upp filen igen."]
+    assert not ImportJob.objects.filter(pk=job.pk).exists() and not default_storage.exists(job.file.name)
+    assert not Placement.objects.exists()
+
+
+def test_purge_deletes_unconfirmed_previews_and_old_jobs_with_their_files(leader_client, rows, settings):
+    old, fresh = preview(leader_client, rows), preview(leader_client, rows)
+    finished = preview(leader_client, rows)
+    confirm(leader_client, finished)
+    stray = default_storage.save("imports/placements-old.bin", ContentFile(b"x"))
+    now, minutes, days = timezone.now(), settings.IMPORT_PREVIEW_MINUTES, settings.IMPORT_JOB_KEEP_DAYS
+    ImportJob.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(minutes=minutes + 1))
+    ImportJob.objects.filter(pk=finished.pk).update(finished_at=now - dt.timedelta(days=days + 1))
+    later = now + dt.timedelta(minutes=minutes + 1)
+    ImportJob.objects.filter(pk=fresh.pk).update(created_at=later - dt.timedelta(minutes=1))
+    assert import_jobs_purge(now=later) == 2
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not default_storage.exists(old.file.name) and default_storage.exists(fresh.file.name)
+    assert not default_storage.exists(stray)
+
+
+def test_broker_down_runs_the_job_in_the_request(leader_client, rows, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(importjobs.run_import_job, "apply_async", unreachable)
+    job = preview(leader_client, rows)
+    assert confirm(leader_client, job).status_code == 302
+    job.refresh_from_db()
+    assert job.status == "done" and Placement.objects.count() == 2
