@@ -22,7 +22,7 @@ class RequireMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if getattr(settings, "MFA_REQUIRED", False) and self._needs_mfa(request):
+        if settings.MFA_REQUIRED and self._needs_mfa(request):
             return redirect(f"{reverse('mfa_activate_totp')}?next={request.get_full_path()}")
         return self.get_response(request)
 

@@ -91,11 +91,11 @@ def _by_gender(rows, key: str, value: str = "n") -> dict:
 
 
 def equality_threshold_days() -> int:
-    return int(getattr(settings, "REPORT_EQUALITY_THRESHOLD_DAYS", 14))
+    return settings.REPORT_EQUALITY_THRESHOLD_DAYS
 
 
 def equality_threshold_share() -> float:
-    return float(getattr(settings, "REPORT_EQUALITY_THRESHOLD_SHARE", 0.20))
+    return settings.REPORT_EQUALITY_THRESHOLD_SHARE
 
 
 def valid_referrals(project: Project) -> QuerySet[Referral]:

@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 SMALL_COUNT_THRESHOLD = env.int("SMALL_COUNT_THRESHOLD", default=5)  # counts 1..4 shown as "<5"
 REPORT_EQUALITY_THRESHOLD_DAYS = env.int("REPORT_EQUALITY_THRESHOLD_DAYS", default=14)
+# An occupational area is flagged when women's and men's shares of their placements there differ by more.
+REPORT_EQUALITY_THRESHOLD_SHARE = env.float("REPORT_EQUALITY_THRESHOLD_SHARE", default=0.20)
 IDLE_PLACEMENT_DAYS = env.int("IDLE_PLACEMENT_DAYS", default=60)
 # A report build stamps a heartbeat this often; a running build silent for REPORT_STALE_AFTER_SECONDS lost
 # its worker and is built again by the next sweep (every minute) or from the run's page.

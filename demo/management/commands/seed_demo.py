@@ -37,7 +37,7 @@ class Command(BaseCommand):
                             help="Ta bort tidigare demodata först i stället för att avbryta.")
 
     def handle(self, *args, scale, seed, reset, **options):
-        if not getattr(settings, "ALLOW_DEMO_SEED", False):
+        if not settings.ALLOW_DEMO_SEED:
             raise CommandError("Demodata får inte skapas i den här miljön (ALLOW_DEMO_SEED är avstängt).")
         if not MIN_SCALE <= scale <= MAX_SCALE:
             raise CommandError(f"--scale måste vara mellan {MIN_SCALE} och {MAX_SCALE}.")
