@@ -162,6 +162,24 @@ def enqueue_run(run: ReportRun) -> bool:
     return True
 
 
+def _throttle(user) -> None:
+    """A build takes a worker for up to minutes: one person may have a few waiting at a time, and a limited
+    number per hour. Counted in the database (not the cache), under a lock on the user's row, so concurrent
+    requests cannot slip past and a Redis outage changes nothing."""
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    mine = ReportRun.objects.filter(requested_by=user)
+    waiting = mine.filter(status__in=(ReportRun.Status.QUEUED, ReportRun.Status.RUNNING)).count()
+    if waiting >= settings.REPORT_MAX_WAITING_PER_USER:
+        raise ValidationError(_(
+            "Du har redan %(n)s rapporter som väntar på att byggas. Vänta tills de är klara och beställ "
+            "sedan nästa.") % {"n": waiting})
+    recent = mine.filter(created_at__gte=timezone.now() - dt.timedelta(hours=1)).count()
+    if recent >= settings.REPORT_MAX_PER_HOUR_PER_USER:
+        raise ValidationError(_(
+            "Du har beställt %(n)s rapporter den senaste timmen, vilket är det högsta antalet. Försök igen "
+            "om en stund.") % {"n": recent})
+
+
 def report_run_request(*, user, kind: str, project: Project, period_start: dt.date,
                        period_end: dt.date) -> ReportRun:
     if not may_request(user, kind):
@@ -170,6 +188,7 @@ def report_run_request(*, user, kind: str, project: Project, period_start: dt.da
     if sees_suppressed_figures(user) and not is_whole_period(period_start, period_end):
         raise ValidationError({"period_end": WHOLE_PERIOD_MESSAGE})
     with transaction.atomic():
+        _throttle(user)
         run = ReportRun.objects.create(kind=kind, project=project, period_start=period_start,
                                        period_end=period_end, requested_by=user)
         transaction.on_commit(partial(enqueue_run, run))

@@ -272,6 +272,9 @@ IDLE_PLACEMENT_DAYS = env.int("IDLE_PLACEMENT_DAYS", default=60)
 # its worker and is built again by the next sweep (every minute) or from the run's page.
 REPORT_HEARTBEAT_SECONDS = env.int("REPORT_HEARTBEAT_SECONDS", default=15)
 REPORT_STALE_AFTER_SECONDS = env.int("REPORT_STALE_AFTER_SECONDS", default=90)
+# Per person: report runs waiting or building at once, and requests per hour.
+REPORT_MAX_WAITING_PER_USER = env.int("REPORT_MAX_WAITING_PER_USER", default=2)
+REPORT_MAX_PER_HOUR_PER_USER = env.int("REPORT_MAX_PER_HOUR_PER_USER", default=20)
 # Gallring: participants' personal data is anonymised this many years after their last exit
 # (participants/retention.py, `manage.py purge_expired`, daily beat job); audit events are kept this many days.
 RETENTION_YEARS = env.int("RETENTION_YEARS", default=2)

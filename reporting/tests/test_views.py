@@ -225,6 +225,38 @@ def test_request_form_errors_are_shown(client, leader, report_project):
     assert not ReportRun.objects.exists()
 
 
+def test_report_requests_are_throttled_per_person_with_a_clear_message(client, leader, steering, report_project,
+                                                                      monkeypatch, settings):
+    from reporting import services
+
+    monkeypatch.setattr(services, "enqueue_run", lambda run: True)    # the runs stay queued, as on a busy worker
+    data = {"kind": "monthly", "project": report_project.pk, "period_start": "2016-01-01",
+            "period_end": "2025-12-31"}
+    client.force_login(leader)
+    for _ in range(settings.REPORT_MAX_WAITING_PER_USER):
+        assert client.post(reverse("reporting:run_list"), data).status_code == 302
+    response = client.post(reverse("reporting:run_list"), data)
+    assert response.status_code == 200
+    [message] = response.context["form"].non_field_errors()
+    assert message == ("Du har redan 2 rapporter som väntar på att byggas. Vänta tills de är klara och beställ "
+                       "sedan nästa.")
+    assert ReportRun.objects.filter(requested_by=leader).count() == settings.REPORT_MAX_WAITING_PER_USER
+    # Another person is not held up by the leader's runs.
+    client.force_login(steering)
+    assert client.post(reverse("reporting:run_list"), data).status_code == 302
+    # Finished runs free the slots, but not the hourly limit.
+    ReportRun.objects.filter(requested_by=leader).update(status=ReportRun.Status.DONE)
+    settings.REPORT_MAX_PER_HOUR_PER_USER = 3
+    client.force_login(leader)
+    assert client.post(reverse("reporting:run_list"), data).status_code == 302
+    ReportRun.objects.filter(requested_by=leader).update(status=ReportRun.Status.DONE)
+    response = client.post(reverse("reporting:run_list"), data)
+    [message] = response.context["form"].non_field_errors()
+    assert message == ("Du har beställt 3 rapporter den senaste timmen, vilket är det högsta antalet. Försök igen "
+                       "om en stund.")
+    assert ReportRun.objects.filter(requested_by=leader).count() == 3
+
+
 def test_dashboard_shows_charts_with_tables_suppressed_for_steering(client, steering, report_project,
                                                                     march_data):
     client.force_login(steering)
