@@ -1,6 +1,7 @@
 """The registered person's rights: register extract PDF, correction and erasure, leader only."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.template.loader import render_to_string
@@ -144,3 +145,32 @@ def test_other_agencys_or_missing_participant_is_404_for_the_leader_only_when_mi
 def test_anonymous_is_sent_to_login(client, person):
     response = client.get(reverse("participants:register_extract", args=[person.pk]))
     assert response.status_code == 302 and reverse("account_login") in response["Location"]
+
+
+def _text(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_survey_says_truthfully_how_answers_are_used_and_the_extract_says_the_same(
+        client, leader, person, categories, case_worker_af):
+    from participants.models import ExitKind, SurveyStatement
+    from participants.services import exit_record, survey_answer
+
+    referral = ReferralFactory(participant=person, agency=person.referrals.first().agency,
+                               project=person.referrals.first().project, referral_date=dt.date(2026, 4, 1))
+    result = exit_record(user=case_worker_af, referral=referral, exit_date=dt.date(2026, 5, 1),
+                         kind=ExitKind.AS_PLANNED, reason=categories["reasons"]["arbete"])
+    survey_page = _text(client.get(reverse("participants:survey", args=[result.survey_token])).content.decode())
+    promise = _text(render_to_string("participants/_survey_use.html"))
+    assert promise in survey_page
+    assert "aldrig per person" not in survey_page          # the answers ARE stored with the person's record
+    assert "registerutdrag" in promise and "summor" in promise
+
+    survey_answer(token=result.survey_token,
+                  answers={s.pk: s.number % 2 == 1 for s in SurveyStatement.objects.filter(active=True)})
+    context = register.register_extract(user=leader, participant=person)
+    extract = _text(render_to_string("participants/pdf/register_extract.html",
+                                     {**context, "now": timezone.now(), "leader": leader}))
+    first = SurveyStatement.objects.get(number=1)
+    assert f"1. {first.text}: ja" in extract and "2." in extract   # what is stored, per statement
+    assert promise in extract                                      # and the same words on how it is used
