@@ -1,6 +1,7 @@
 """Forms for the participant pages. Forms are not a security boundary: the services check again."""
 
 import datetime as dt
+import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -31,6 +32,8 @@ def _active(model):
 
 
 class ReferralForm(forms.Form):
+    # A new key each time the empty form is shown; kept when the form comes back with errors.
+    submission_key = forms.UUIDField(widget=forms.HiddenInput, required=False, initial=uuid.uuid4)
     project = forms.ModelChoiceField(label=_("Projekt"), queryset=Project.objects.all())
     agency = forms.ModelChoiceField(label=_("Anvisande myndighet"), queryset=Agency.objects.none())
     programme = forms.ModelChoiceField(label=_("Program"), queryset=AgencyProgramme.objects.none(),

@@ -170,7 +170,9 @@ class Referral(TimeStampedModel):
                                               related_name="+")
     wished_municipality = models.CharField(_("önskad kommun"), max_length=100, blank=True)
     notes = models.TextField(_("anteckningar"), blank=True)
-    history = HistoricalRecords(m2m_fields=[interests, adaptation_needs])
+    # The referral form's one-time key: the same form sent twice (double click, reload) makes one referral.
+    submission_key = models.UUIDField(_("formulärnyckel"), null=True, blank=True, unique=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[interests, adaptation_needs], excluded_fields=["submission_key"])
 
     class Meta:
         verbose_name = _("inskrivning")

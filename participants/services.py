@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from simple_history.utils import bulk_create_with_history
 
 from core.audit import audit_log
@@ -88,6 +89,10 @@ def participant_code_suggestion(*, agency: Agency, year: int) -> str:
             return code
 
 
+DUPLICATE_SUBMISSION = _lazy("Formuläret har redan skickats och anvisningen är registrerad. Öppna deltagaren i "
+                             "deltagarlistan i stället för att skicka formuläret igen.")
+
+
 @dataclass
 class ReferralResult:
     referral: Referral
@@ -150,6 +155,7 @@ def referral_create(
     adaptation_needs=(),
     wished_municipality: str = "",
     notes: str = "",
+    submission_key=None,
 ) -> ReferralResult:
     """Register a referral (one start). A participant the agency already knows by code or personal number gets
     a new start instead of a second person record; another agency's participants are never looked at."""
@@ -195,6 +201,8 @@ def referral_create(
         first_name = last_name = ""
     if errors:
         raise ValidationError(errors)
+    if submission_key and Referral.objects.filter(submission_key=submission_key).exists():
+        raise ValidationError(DUPLICATE_SUBMISSION)
 
     participant = None
     if identity != Participant.Identity.ANONYMOUS:
@@ -203,6 +211,13 @@ def referral_create(
     if recognised:
         known_birth_year = personnummer.birth_year(normalised_pnr) if normalised_pnr else birth_year
         _check_same_person(participant, gender=gender, birth_year=known_birth_year)
+        # Locked, so that the same referral sent twice at once is seen by the second as the duplicate it is.
+        Participant.objects.select_for_update().filter(pk=participant.pk).first()
+        twin = (Referral.objects.filter(participant=participant, project=project, agency=agency,
+                                        referral_date=referral_date, exit__isnull=True).first())
+        if twin is not None:
+            raise ValidationError(_("Deltagaren har redan en öppen anvisning från %(date)s i projektet. Samma "
+                                    "anvisning registreras inte två gånger.") % {"date": f"{referral_date:%Y-%m-%d}"})
     if participant is None:
         if identity != Participant.Identity.ANONYMOUS and not code:
             code = participant_code_suggestion(agency=agency, year=referral_date.year)
@@ -222,13 +237,17 @@ def referral_create(
         except IntegrityError:
             raise ValidationError({"code": _("Deltagarkoden används redan.")}) from None
 
-    referral = Referral.objects.create(
-        participant=participant, project=project, agency=agency, programme=programme,
-        case_worker=user if is_case_worker(user) else None, referral_date=referral_date, start_date=start_date,
-        support_before=support_before, activity_before=activity_before,
-        education_level=education_level, labour_market_status=labour_market_status,
-        wished_municipality=wished_municipality.strip(), notes=notes.strip(),
-    )
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                participant=participant, project=project, agency=agency, programme=programme,
+                case_worker=user if is_case_worker(user) else None, referral_date=referral_date,
+                start_date=start_date, support_before=support_before, activity_before=activity_before,
+                education_level=education_level, labour_market_status=labour_market_status,
+                wished_municipality=wished_municipality.strip(), notes=notes.strip(), submission_key=submission_key,
+            )
+    except IntegrityError:
+        raise ValidationError(DUPLICATE_SUBMISSION) from None
     referral.interests.set(interests)
     referral.adaptation_needs.set(adaptation_needs)
     _audit(user, AuditEvent.Action.CREATE, referral,

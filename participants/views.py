@@ -171,7 +171,7 @@ def referral_create(request):
                 activity_before=data["activity_before"], education_level=data["education_level"],
                 labour_market_status=data["labour_market_status"], interests=data["interests"],
                 adaptation_needs=data["adaptation_needs"], wished_municipality=data["wished_municipality"],
-                notes=data["notes"],
+                notes=data["notes"], submission_key=data.get("submission_key"),
             )
         except ValidationError as exc:
             apply_errors(form, exc)

@@ -80,6 +80,8 @@ class Assignment(TimeStampedModel):
     # A request the host declined or the case worker withdrew never brought the person to the unit: its
     # manager no longer sees it, nor the participant through it.
     HIDDEN_FROM_MANAGERS = (Status.DECLINED, Status.WITHDRAWN)
+    # A start's request or booking still in play: at most one at a time (assignment_one_open_per_referral).
+    OPEN = (Status.REQUESTED, Status.CONFIRMED, Status.ONGOING)
     # Statuses of an assignment that has actually begun: its start_date is the actual first day.
     STARTED = (Status.ONGOING, Status.COMPLETED)
 
@@ -112,6 +114,8 @@ class Assignment(TimeStampedModel):
                                    name="assignment_planned_end_after_start"),
             models.CheckConstraint(condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                                    name="assignment_end_after_start"),
+            models.UniqueConstraint(fields=["referral"], condition=Q(status__in=["requested", "confirmed", "ongoing"]),
+                                    name="assignment_one_open_per_referral"),
         ]
         indexes = [models.Index(fields=["placement", "status"])]
 

@@ -11,7 +11,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -79,14 +79,20 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     if placement.status != Placement.Status.OPEN:
         raise ValidationError(_("Platsen tar inte emot förfrågningar just nu."))
     _check_period(placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date)
-    if Assignment.objects.filter(
-        referral=referral, status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)
-    ).exists():
+    # One open request or booking per start: the start's row is locked so that simultaneous requests (a double
+    # click, two tabs, two placements at once) queue here and all but the first find the open one. The partial
+    # unique index assignment_one_open_per_referral is the last line if a writer ever skips this.
+    type(referral).objects.select_for_update().filter(pk=referral.pk).first()
+    if Assignment.objects.filter(referral=referral, status__in=Assignment.OPEN).exists():
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering."))
-    assignment = Assignment.objects.create(
-        placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date,
-        supervisor=supervisor or placement.supervisor, requested_by=user,
-    )
+    try:
+        with transaction.atomic():
+            assignment = Assignment.objects.create(
+                placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date,
+                supervisor=supervisor or placement.supervisor, requested_by=user,
+            )
+    except IntegrityError:
+        raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering.")) from None
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     _notify(template="requested", assignment=assignment, recipients=_manager_emails(placement))
     return assignment
@@ -100,8 +106,10 @@ def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> N
               object_repr=str(assignment)[:200], detail=f"Placering {assignment.pk}: {what}")
 
 
-def _lock_and_check_capacity(assignment: Assignment) -> Placement:
+def _lock_and_check_capacity(assignment: Assignment, *, must_be_open: bool = False) -> Placement:
     placement = Placement.objects.select_for_update().get(pk=assignment.placement_id)
+    if must_be_open and placement.status != Placement.Status.OPEN:
+        raise ValidationError(_("Platsen är pausad eller stängd. Öppna platsen igen innan förfrågan bekräftas."))
     end = assignment.end_date or assignment.planned_end_date
     if peak_occupancy(placement=placement, start=assignment.start_date, end=end,
                       exclude_assignment_id=assignment.pk) >= placement.capacity:
@@ -121,7 +129,7 @@ def assignment_confirm(*, user, assignment: Assignment) -> Assignment:
     assignment = _get_for_update(assignments_decidable_by(user), assignment)
     if assignment.status != Assignment.Status.REQUESTED:
         raise ValidationError(_("Bara förfrågade placeringar kan bekräftas."))
-    _lock_and_check_capacity(assignment)
+    _lock_and_check_capacity(assignment, must_be_open=True)
     assignment.status = Assignment.Status.CONFIRMED
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
@@ -326,13 +334,27 @@ def placement_reopen(*, user, placement: Placement) -> Placement:
 
 @transaction.atomic
 def placement_close(*, user, placement: Placement) -> Placement:
-    """Closed: no longer offered. Refused while participants are booked or placed there from today on."""
+    """Closed: no longer offered. Refused while participants are booked or placed there from today on; its
+    pending requests are withdrawn (and their senders told), so none waits for an answer that cannot come."""
     if future_peak_occupancy(placement=placement) > 0:
         raise ValidationError(_(
             "Platsen har bokade eller pågående placeringar. Avsluta eller flytta dem innan platsen stängs."))
-    return _set_status(user=user, placement=placement, status=Placement.Status.CLOSED,
-                       allowed_from=(Placement.Status.OPEN, Placement.Status.PAUSED),
-                       message=_("Platsen är redan stängd."))
+    placement = _set_status(user=user, placement=placement, status=Placement.Status.CLOSED,
+                            allowed_from=(Placement.Status.OPEN, Placement.Status.PAUSED),
+                            message=_("Platsen är redan stängd."))
+    pending = (Assignment.objects.select_for_update(of=("self",)).filter(placement=placement,
+                                                                         status=Assignment.Status.REQUESTED)
+               .select_related("referral", "requested_by", "placement__unit"))
+    for assignment in pending:
+        assignment.status = Assignment.Status.WITHDRAWN
+        assignment.decline_reason = _("Platsen stängdes.")
+        assignment.decided_by = user
+        assignment.decided_at = timezone.now()
+        assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
+        _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen (platsen stängdes)")
+        _notify(template="declined", assignment=assignment,
+                recipients=[assignment.requested_by.email if assignment.requested_by else ""])
+    return placement
 
 
 # --- Import (reading and validation live in placements.imports) ------------------------------------

@@ -207,8 +207,12 @@ def test_volume_and_no_overbooking(seeded):
 def test_overbooking_query_finds_an_overbooked_placement(seeded):
     """The check above can fail: fill a placement that already has an ongoing assignment beyond capacity."""
     ongoing = Assignment.objects.filter(status=Assignment.Status.ONGOING).first()
+    start = ongoing.referral
     for _ in range(ongoing.placement.capacity):
-        Assignment.objects.create(placement=ongoing.placement, referral=ongoing.referral,
+        # Another start each: one start holds at most one open booking (assignment_one_open_per_referral).
+        referral = Referral.objects.create(participant=start.participant, project=start.project,
+                                           agency=start.agency, referral_date=start.referral_date)
+        Assignment.objects.create(placement=ongoing.placement, referral=referral,
                                   status=Assignment.Status.CONFIRMED, start_date=ongoing.start_date,
                                   planned_end_date=ongoing.start_date + dt.timedelta(days=10))
     assert overbooked_assignments().exists()

@@ -78,7 +78,8 @@ def test_known_participant_by_personal_number_gets_a_new_start(case_worker_af, l
     first = refer(case_worker_af, agency_af, project, identity=Participant.Identity.IDENTIFIED,
                   first_name="Anna", last_name="Ek", personal_number="19900101-0017", consent=True)
     second = refer(leader, agency_af, project, identity=Participant.Identity.IDENTIFIED,
-                   first_name="Anna", last_name="Ek", personal_number="9001010017", consent=True)
+                   first_name="Anna", last_name="Ek", personal_number="9001010017", consent=True,
+                   referral_date=dt.date(2026, 9, 1))
     assert second.recognised
     assert second.referral.participant_id == first.referral.participant_id
     other_agency = refer(leader, agency_fk, project, identity=Participant.Identity.IDENTIFIED,
@@ -105,15 +106,19 @@ def test_database_refuses_names_on_pseudonymous_participant(db):
 
 
 def test_exit_completes_occupying_and_withdraws_requested(case_worker_af, referral_af, one_place_a, categories,
-                                                          unit_a):
+                                                          unit_a, agency_af):
     ongoing = AssignmentFactory(referral=referral_af, placement=one_place_a, status=Assignment.Status.ONGOING,
                                 start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 7, 31))
-    requested = AssignmentFactory(referral=referral_af, status=Assignment.Status.REQUESTED,
+    # One start holds one open booking at a time: the pending request belongs to another start.
+    other_start = ReferralFactory(agency=agency_af, referral_date=dt.date(2026, 1, 2))
+    requested = AssignmentFactory(referral=other_start, status=Assignment.Status.REQUESTED,
                                   placement__unit=unit_a, start_date=dt.date(2026, 3, 1),
                                   planned_end_date=dt.date(2026, 4, 30))
     result = services.exit_record(user=case_worker_af, referral=referral_af, exit_date=dt.date(2026, 5, 15),
                                   kind=ExitKind.AS_PLANNED, reason=categories["reasons"]["arbete"],
                                   activity_after=categories["activities"]["arbete"])
+    services.exit_record(user=case_worker_af, referral=other_start, exit_date=dt.date(2026, 2, 15),
+                         kind=ExitKind.INTERRUPTED, reason=categories["reasons"]["arbete"])
     ongoing.refresh_from_db()
     requested.refresh_from_db()
     assert ongoing.status == Assignment.Status.COMPLETED and ongoing.end_date == dt.date(2026, 5, 15)
