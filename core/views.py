@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from core.audit import audit_log, no_participant_data
+from core.audit import audit_log, no_participant_data, shows_participants
 from core.filters import AuditEventFilter
 from core.health import broker_status, database_status
 from core.home import panels_for
@@ -50,10 +50,12 @@ def favicon(request):
     return HttpResponsePermanentRedirect(static("favicon.ico"))
 
 
-@no_participant_data("start-page panels: counts and links only")
+@shows_participants("Startsida")
 @login_required
 def home(request):
-    """The role's start page. Each app contributes its own panels through core.home."""
+    """The role's start page. Each app contributes its own panels through core.home; a panel that shows
+    participants (the manager's requests to answer) reports them with request.participants_shown."""
+    request.participants_shown(())
     return render(request, "core/home.html", {"home_panels": panels_for(request)})
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from participants import correction_views, register_views, views
+from participants import correction_views, register_views, request_views, views
 
 app_name = "participants"
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("<int:pk>/erase/", register_views.participant_erase, name="erase"),
     path("<int:pk>/consent/", correction_views.consent_record, name="consent_record"),
     path("<int:pk>/consent/withdraw/", correction_views.consent_withdraw, name="consent_withdraw"),
+    path("request-placement/<int:pk>/", request_views.request_for_placement, name="request_for_placement"),
     path("starts/<int:pk>/correct/", correction_views.referral_correct, name="referral_correct"),
     path("exits/<int:pk>/correct/", correction_views.exit_correct, name="exit_correct"),
     path("follow-ups/<int:pk>/correct/", correction_views.follow_up_correct, name="follow_up_correct"),

@@ -1,7 +1,6 @@
 """Start-page panels of the placements app (registered in PlacementsConfig.ready)."""
 
 from django.conf import settings
-from django.db.models import Count
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -9,6 +8,7 @@ from django.utils.translation import ngettext
 
 from core.home import register_panel
 from core.roles import is_case_worker, is_leader, is_manager
+from organisations.selectors import managers_of_unit
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, placements_editable_by, placements_visible_to
 from placements.selectors import (
@@ -52,16 +52,28 @@ def placements_panel(request):
 
 @register_panel(order=5)
 def requests_panel(request):
+    """The requests to answer, one by one, with confirm and decline right on the start page. The leader's queue
+    lists first the requests to hosts without a manager account: nobody else will answer them."""
     user = request.user
     if not (is_manager(user) or is_leader(user)):
         return None
-    items = list(  # one row per placement with requests: a few dozen at most in a region
+    pending = (
         assignments_decidable_by(user).filter(status=Assignment.Status.REQUESTED)
         .exclude(placement__status=Placement.Status.CLOSED)
-        .order_by().values("placement_id", "placement__title", "placement__unit__name").annotate(n=Count("pk"))
-        .order_by("placement__title")
+        .select_related("placement__unit__organisation", "referral__participant", "referral__agency",
+                        "requested_by__agency_membership__agency")
+        .order_by("start_date", "pk")
     )
+    shown = 8
+    items = list(pending[:50])  # a region has a few dozen open requests at most
     if not items:
         return None
-    shown = 8
-    return "placements/panels/requests.html", {"items": items[:shown], "more": max(len(items) - shown, 0)}
+    for item in items:
+        item.no_manager = is_leader(user) and not managers_of_unit(item.placement.unit).exists()
+    if is_leader(user):
+        items.sort(key=lambda a: not a.no_manager)
+    items = items[:shown]
+    # Codes of participants are shown: the start page reports them for the audit log.
+    request.participants_shown(a.referral.participant_id for a in items)
+    return "placements/panels/requests.html", {"items": items, "more": max(pending.count() - shown, 0),
+                                               "is_leader": is_leader(user)}

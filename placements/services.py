@@ -23,7 +23,7 @@ from core.models import AuditEvent, Role, User
 from core.roles import is_case_worker, is_leader
 from organisations.models import Unit
 from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
-from organisations.selectors import managers_of_unit
+from organisations.selectors import contact_of, managers_of_unit, unit_contacts
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
 from placements.selectors import future_peak_occupancy, peak_occupancy, placement_list, with_free_slot
@@ -54,12 +54,14 @@ def _check_period(*, placement: Placement, referral, start_date: dt.date, planne
         raise ValidationError(errors)
 
 
-def _notify(*, template: str, assignment: Assignment, recipients: list[str]) -> None:
+def _notify(*, template: str, assignment: Assignment, recipients: list[str], **extra) -> None:
     recipients = sorted({r for r in recipients if r})
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        context = {"assignment": assignment, "site_url": settings.SITE_URL}
+        context = {"assignment": assignment, "site_url": settings.SITE_URL,
+                   "requester": contact_of(assignment.requested_by), "decider": contact_of(assignment.decided_by),
+                   "unit": unit_contacts(assignment.placement.unit), **extra}
         subject = render_plain(f"placements/email/{template}_subject.txt", context).strip()
         body = render_plain(f"placements/email/{template}.txt", context)
     # Only for a booking that was saved; core.mail sends it in the background and keeps failures visible.
@@ -68,6 +70,11 @@ def _notify(*, template: str, assignment: Assignment, recipients: list[str]) -> 
 
 def _manager_emails(placement: Placement) -> list[str]:
     return list(managers_of_unit(placement.unit).values_list("email", flat=True))
+
+
+def _leader_emails() -> list[str]:
+    return list(User.objects.filter(role=Role.LEADER, is_active=True).exclude(email="")
+                .values_list("email", flat=True))
 
 
 @transaction.atomic
@@ -94,7 +101,12 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     except IntegrityError:
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering.")) from None
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
-    _notify(template="requested", assignment=assignment, recipients=_manager_emails(placement))
+    managers = _manager_emails(placement)
+    if managers:
+        _notify(template="requested", assignment=assignment, recipients=managers)
+    else:
+        # A host without a manager account (e.g. a state agency): the project leader answers in its place.
+        _notify(template="requested", assignment=assignment, recipients=_leader_emails(), to_leader=True)
     return assignment
 
 

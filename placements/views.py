@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -22,7 +23,7 @@ from core.audit import audit_log, no_participant_data, shows_participants
 from core.forms import apply_errors
 from core.importjobs import import_job_confirm, import_job_create
 from core.models import ImportJob
-from core.roles import is_leader, is_manager
+from core.roles import is_case_worker, is_leader, is_manager
 from core.spreadsheets import max_bytes, too_large_message
 from core.uploads import upload_too_large
 from organisations.forms import SupervisorForm
@@ -35,6 +36,7 @@ from organisations.permissions import (
     supervisors_visible_to,
     units_managed_by,
 )
+from organisations.selectors import unit_contacts
 from organisations.services import supervisor_create, supervisor_update
 from organisations.tree import organisation_with_descendant_ids
 from placements import exports, imports, services
@@ -168,7 +170,7 @@ def placement_detail(request, pk):
     assignments = list(
         assignments_visible_to(request.user)
         .filter(placement=placement, status__in=ACTIVE_ASSIGNMENTS)
-        .select_related("referral__participant", "referral__agency")
+        .select_related("referral__participant", "referral__agency", "requested_by__agency_membership__agency")
         .order_by("start_date", "pk")
     )
     # The participant code (pseudonymous) and agency are personal data: the declaration logs who was shown.
@@ -183,6 +185,8 @@ def placement_detail(request, pk):
         "history": placement_history(placement),
         "adaptations": list(placement.adaptations.all()),
         "decline_form": DeclineForm(),
+        "contacts": unit_contacts(placement.unit) if may_see_supervisor_contacts(request.user) else None,
+        "may_request": is_case_worker(request.user) and placement.status == Placement.Status.OPEN,
     }
     return render(request, "placements/placement_detail.html", context)
 
@@ -283,6 +287,15 @@ def _decidable_assignment(request, pk, assignment_pk):
     return placement, assignment
 
 
+def _back(request, placement):
+    """Back where the decision was made: the start page's request panel sends next=/, otherwise the placement."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                                  require_https=request.is_secure()):
+        return redirect(target)
+    return redirect("placements:detail", pk=placement.pk)
+
+
 @no_participant_data("POST-only, redirects; the booking service logs the decision")
 @login_required
 @require_POST
@@ -295,7 +308,7 @@ def assignment_confirm(request, pk, assignment_pk):
             messages.error(request, message)
     else:
         messages.success(request, _("Förfrågan är bekräftad."))
-    return redirect("placements:detail", pk=placement.pk)
+    return _back(request, placement)
 
 
 @no_participant_data("POST-only, redirects; the booking service logs the decision")
@@ -306,7 +319,7 @@ def assignment_decline(request, pk, assignment_pk):
     form = DeclineForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Ange ett skäl till att förfrågan avböjs."))
-        return redirect("placements:detail", pk=placement.pk)
+        return _back(request, placement)
     try:
         services.assignment_decline(user=request.user, assignment=assignment, reason=form.cleaned_data["reason"])
     except ValidationError as exc:
@@ -314,7 +327,7 @@ def assignment_decline(request, pk, assignment_pk):
             messages.error(request, message)
     else:
         messages.success(request, _("Förfrågan är avböjd."))
-    return redirect("placements:detail", pk=placement.pk)
+    return _back(request, placement)
 
 
 # --- Supervisors -----------------------------------------------------------------------------------
