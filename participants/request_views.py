@@ -58,9 +58,8 @@ def request_for_placement(request, pk: int):
     start, end = _default_period(placement)
     form = PlacementRequestForm(request.POST or None, waiting=waiting,
                                 initial={"start_date": start, "planned_end_date": end})
-    if placement.status != Placement.Status.OPEN:
-        form.add_error(None, _("Platsen tar inte emot förfrågningar just nu."))
-    elif request.method == "POST" and form.is_valid():
+    is_open = placement.status == Placement.Status.OPEN
+    if is_open and request.method == "POST" and form.is_valid():
         referral = form.waiting[form.cleaned_data["referral"]]
         try:
             services.placement_request(user=request.user, referral=referral, placement=placement,
@@ -73,4 +72,4 @@ def request_for_placement(request, pk: int):
                 "placement": placement.title, "who": referral.participant.display_name})
             return redirect("placements:detail", pk=placement.pk)
     return render(request, "participants/request_for_placement.html",
-                  {"form": form, "placement": placement, "waiting": waiting})
+                  {"form": form, "placement": placement, "waiting": waiting, "is_open": is_open})

@@ -275,7 +275,7 @@ TABLE = [
         post_expect="login ok 403 403 404 ok 403"),
     Row("participants:request_for_placement", pk("open_a"), "login ok 403 403  ok    ok    403",
         post=lambda w: {"referral": w["r_af2"].pk, "start_date": "2026-09-01", "planned_end_date": "2026-10-01"}),
-    Row("participants:request_for_placement", pk("paused_a"), "login ok 403 404 404   404   403",
+    Row("participants:request_for_placement", pk("paused_a"), "login ok 403 403 404   404   403",
         label="participants:request_for_placement@paused"),
     # --- corrections (leader; case workers for their own agency's starts) ---
     Row("participants:exit_correct", pk("exit_af"), "login ok   404   404   ok    404   403",

@@ -227,7 +227,7 @@ def test_start_page_panels_for_manager(client, manager_a, placement_a, request_a
     assert "Mina platser" in html and "Registrera plats" in html
 
 
-def test_requests_panel_shows_eight_placements_and_counts_the_rest(client, manager_a, unit_a):
+def test_requests_panel_shows_eight_requests_and_counts_the_rest(client, manager_a, unit_a):
     from placements.models import Assignment
     from placements.tests.factories import AssignmentFactory, PlacementFactory
 
@@ -237,4 +237,4 @@ def test_requests_panel_shows_eight_placements_and_counts_the_rest(client, manag
     client.force_login(manager_a)
     html = client.get(reverse("home")).content.decode()
     assert "Plats 07" in html and "Plats 08" not in html
-    assert "… och 2 platser till med förfrågningar." in html
+    assert "… och 2 förfrågningar till." in html
