@@ -16,11 +16,11 @@ from placements.tests.factories import AssignmentFactory, PlacementFactory
 
 
 @pytest.fixture
-def open_place(unit_a, area_care):
+def open_place(unit_a, area_testvard):
     unit_a.address, unit_a.postal_code, unit_a.postal_town = "Sjukhusvägen 1", "621 84", "Visby"
     unit_a.manager_name, unit_a.manager_email, unit_a.manager_phone = "Maria Chef", "maria@example.test", "0498-1"
     unit_a.save()
-    return PlacementFactory(unit=unit_a, occupational_area=area_care, capacity=2, title="Vårdbiträde",
+    return PlacementFactory(unit=unit_a, occupational_area=area_testvard, capacity=2, title="Vårdbiträde",
                             available_from=dt.date(2025, 1, 1))
 
 
@@ -46,11 +46,11 @@ def test_placement_page_shows_address_and_manager_contact(client, named_case_wor
     assert "maria@example.test" not in page and "Adress och kontakt" not in page
 
 
-def test_placement_page_names_manager_accounts_when_the_unit_names_none(client, case_worker_af, unit_b, area_care,
+def test_placement_page_names_manager_accounts_when_the_unit_names_none(client, case_worker_af, unit_b, area_testvard,
                                                                       manager_b):
     manager_b.first_name, manager_b.last_name = "Bo", "Chef"
     manager_b.save()
-    place = PlacementFactory(unit=unit_b, occupational_area=area_care)
+    place = PlacementFactory(unit=unit_b, occupational_area=area_testvard)
     client.force_login(case_worker_af)
     page = client.get(reverse("placements:detail", args=[place.pk])).content.decode()
     assert 'Bo Chef, <a href="mailto:manager-b@example.test">manager-b@example.test</a>' in page
@@ -100,11 +100,11 @@ def test_only_case_workers_and_the_leader_request_from_the_page(client, actors, 
 
 
 def test_request_to_a_host_without_manager_account_goes_to_the_leader(client, leader, named_case_worker,
-                                                                      referral_af, area_care,
+                                                                      referral_af, area_testvard,
                                                                       django_capture_on_commit_callbacks):
     police = UnitFactory(organisation=OrganisationFactory(name="Polismyndigheten", kind="statlig myndighet"),
                          name="Polisstation Visby", municipality="Gotland")
-    place = PlacementFactory(unit=police, occupational_area=area_care, title="Reception",
+    place = PlacementFactory(unit=police, occupational_area=area_testvard, title="Reception",
                              available_from=dt.date(2025, 1, 1))
     UserFactory(email="ledare2@example.test", role=Role.LEADER)
     client.force_login(named_case_worker)
