@@ -6,11 +6,14 @@ app_name = "participants"
 
 urlpatterns = [
     path("", views.participant_list, name="list"),
+    path("export.<str:fmt>", views.participant_list_export, name="list_export"),
     path("waiting/", views.waiting_list, name="waiting_list"),
+    path("waiting/export.<str:fmt>", views.waiting_list_export, name="waiting_list_export"),
     path("new/", views.referral_create, name="referral_create"),
     path("import/", views.import_upload, name="import"),
     path("import/confirm/", views.import_confirm, name="import_confirm"),
     path("follow-up-90/", views.followup90_list, name="followup90_list"),
+    path("follow-up-90/export.<str:fmt>", views.followup90_list_export, name="followup90_list_export"),
     path("follow-up-90/<int:pk>/", views.followup90_edit, name="followup90_edit"),
     path("follow-up-6m/", views.followup6m_list, name="followup6m_list"),
     path("follow-up-6m/<int:pk>/", views.followup6m_edit, name="followup6m_edit"),

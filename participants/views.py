@@ -12,13 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.audit import audit_log, no_participant_data, shows_participant, shows_participants
 from core.forms import apply_errors
@@ -28,7 +28,7 @@ from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
 from core.spreadsheets import max_bytes, too_large_message
 from core.uploads import upload_too_large
-from participants import personnummer, selectors, services
+from participants import exports, personnummer, selectors, services
 from participants.filters import ParticipantFilter, WaitingListFilter
 from participants.forms import (
     AssessmentForm,
@@ -146,6 +146,63 @@ def waiting_list(request):
     return render(request, "participants/waiting_list.html",
                   {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,
                    "states": states, "query": _query(request)})
+
+
+# --- exports of the lists: the page's columns and filters, every row, audited as an export ---------
+
+
+def _export_response(request, fmt: str, name: str, title: str, header, rows) -> HttpResponse:
+    if fmt not in exports.FORMATS:
+        raise Http404
+    response = HttpResponse(exports.render(fmt, title, header, rows), content_type=exports.CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y%m%d}.{fmt}"'
+    return response
+
+
+def _export_detail(what: str):
+    return lambda request, fmt: f"{what} ({fmt}){': ' + _query(request) if _query(request) else ''}"
+
+
+@shows_participants(_export_detail("Export av deltagarlistan"), action=AuditEvent.Action.EXPORT)
+@login_required
+@require_GET
+def participant_list_export(request, fmt: str):
+    user = request.user
+    _require_individual_access(user)
+    if is_manager(user):
+        assignments = list(selectors.manager_assignment_list(user=user))
+        request.participants_shown(a.referral.participant_id for a in assignments)
+        return _export_response(request, fmt, "deltagare", _("Deltagare"), *exports.manager_rows(assignments))
+    participants = list(ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user)).qs)
+    request.participants_shown(p.pk for p in participants)
+    return _export_response(request, fmt, "deltagare", _("Deltagare"), *exports.participant_rows(participants))
+
+
+@shows_participants(_export_detail("Export av väntelistan"), action=AuditEvent.Action.EXPORT)
+@login_required
+@require_GET
+def waiting_list_export(request, fmt: str):
+    user = request.user
+    if not selectors.may_use_waiting_list(user):
+        raise PermissionDenied
+    referrals = list(WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user)).qs)
+    request.participants_shown(r.participant_id for r in referrals)
+    header, rows = exports.waiting_rows(referrals, on=timezone.localdate())
+    return _export_response(request, fmt, "vantelista", _("Väntelista"), header, rows)
+
+
+@shows_participants(_export_detail("Export av 90-dagarsuppföljningar"), action=AuditEvent.Action.EXPORT)
+@login_required
+@require_GET
+def followup90_list_export(request, fmt: str):
+    user = request.user
+    if not selectors.may_use_waiting_list(user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    followups = list(selectors.followups90_due(user=user, on=today + dt.timedelta(days=14)))
+    request.participants_shown(f.exit.referral.participant_id for f in followups)
+    header, rows = exports.followup_rows(followups, today=today)
+    return _export_response(request, fmt, "uppfoljning-90-dagar", _("Uppföljning 90 dagar"), header, rows)
 
 
 # --- referral and participant page ---------------------------------------------------------------
@@ -484,6 +541,7 @@ def survey_link(request, pk: int):
 
 FOLLOWUP_KINDS = {
     "90": {"model": FollowUp90, "selector": "followups90_due", "form": FollowUp90Form,
+           "export_url": "participants:followup90_list_export",
            "record": "followup90_record", "edit_url": "participants:followup90_edit",
            "title": _("90-dagarsuppföljningar"), "edit_title": _("Uppföljning 90 dagar efter avslut"),
            "saved": _("90-dagarsuppföljningen är sparad.")},
@@ -504,7 +562,7 @@ def _followup_list(request, kind: str):
     request.participants_shown(f.exit.referral.participant_id for f in followups)
     return render(request, "participants/followup90_list.html",
                   {"followups": followups, "today": timezone.localdate(), "title": spec["title"],
-                   "edit_url": spec["edit_url"]})
+                   "edit_url": spec["edit_url"], "export_url": spec.get("export_url")})
 
 
 def _followup_edit(request, pk: int, kind: str):

@@ -194,6 +194,9 @@ TABLE = [
     # --- participants ---
     Row("participants:list", None,              "login ok   ok    ok    ok    ok    403"),
     Row("participants:waiting_list", None,      "login ok   403   403   ok    ok    403"),
+    Row("participants:list_export", lambda w: {"fmt": "xlsx"}, "login ok ok ok ok ok  403"),
+    Row("participants:waiting_list_export", lambda w: {"fmt": "csv"}, "login ok 403 403 ok ok 403"),
+    Row("participants:followup90_list_export", lambda w: {"fmt": "xlsx"}, "login ok 403 403 ok ok 403"),
     Row("participants:referral_create", None,   "login ok   403   403   ok    ok    403",
         post=lambda w: {"project": w["project"].pk, "agency": w["agency_af"].pk, "identity": "pseudonymous",
                         "gender": "kvinna", "referral_date": "2026-02-01"}),
