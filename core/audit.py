@@ -1,7 +1,9 @@
 import functools
+import ipaddress
 from dataclasses import dataclass
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -17,10 +19,23 @@ def current_request():
 
 
 def client_ip(request) -> str | None:
+    """The client's address behind settings.TRUSTED_PROXY_COUNT proxies: that many X-Forwarded-For entries from
+    the right (each proxy appends the address it saw; entries further left came from the client and are never
+    believed). Without the header, or with fewer entries than proxies, REMOTE_ADDR. allauth's rate limits use
+    this too (core.adapters), so the audit log and the login counters agree on who the client is."""
     request = request if request is not None else current_request()
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    address = request.META.get("REMOTE_ADDR")
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+    if count > 0 and len(hops) >= count:
+        address = hops[-count]
+    try:
+        return str(ipaddress.ip_address(address.strip("[]"))) if address else None
+    except ValueError:
+        return None
 
 
 def audit_log(*, user, action: str, obj=None, object_type: str = "", object_id="", detail: str = "",

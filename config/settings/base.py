@@ -119,7 +119,16 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
-ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+# Failed sign-ins (wrong passwords, and wrong TOTP codes, which allauth counts under the same action with the
+# account as key): 5 per account in 5 minutes, and 20 per client address, so one office behind one NAT address is
+# not locked out by a few typos. The client address is read through TRUSTED_PROXY_COUNT below.
+ACCOUNT_RATE_LIMITS = {"login_failed": "20/5m/ip,5/5m/key"}
+# How many reverse proxies in front of gunicorn append to X-Forwarded-For: the client's address is that many
+# entries from the right (entries further left are whatever the client sent). 1 = the docker-compose shape (the
+# organisation's TLS proxy in front of `web`); 0 when gunicorn is reached directly (then REMOTE_ADDR is the
+# client). Used by allauth's rate limits and by the audit log (core.audit.client_ip, also allauth's adapter).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_SESSION_REMEMBER = False
 # Changing e-mail addresses (and, through MFA's own default, TOTP and recovery codes) asks for the password
 # again unless the user re-authenticated within ACCOUNT_REAUTHENTICATION_TIMEOUT seconds.
