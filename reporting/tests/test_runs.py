@@ -21,6 +21,19 @@ from .conftest import MARCH
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _stub_pdf_renderer(request, monkeypatch):
+    """The run's state machine does not depend on what the PDF looks like (test_pdf.py renders and reads the real
+    one): a stub renderer keeps these tests fast. A test that needs WeasyPrint asks for `real_pdf_renderer`."""
+    if "real_pdf_renderer" not in request.fixturenames:
+        monkeypatch.setattr(services, "render_pdf", lambda template, context: b"%PDF-1.7 stub " + template.encode())
+
+
+@pytest.fixture
+def real_pdf_renderer():
+    """Opt out of the stub above."""
+
+
 def queued_run(project, **kwargs):
     defaults = {"kind": "monthly", "project": project, "period_start": MARCH[0], "period_end": MARCH[1]}
     return ReportRun.objects.create(**{**defaults, **kwargs})
@@ -285,7 +298,7 @@ def test_beat_schedule_has_the_monthly_report_and_the_sweeper(settings):
     assert {"reporting.tasks.build_monthly_reports", "reporting.tasks.requeue_stale_report_runs"} <= tasks
 
 
-def test_build_report_command_json_and_pdf(report_project, march_data, tmp_path):
+def test_build_report_command_json_and_pdf(report_project, march_data, tmp_path, real_pdf_renderer):
     import json
 
     out = tmp_path / "figures.json"
@@ -297,4 +310,4 @@ def test_build_report_command_json_and_pdf(report_project, march_data, tmp_path)
     pdf = tmp_path / "final.pdf"
     call_command("build_report", "final", "--project", report_project.slug, "--from", "2026-03-01",
                  "--to", "2026-03-31", "--output", str(pdf))
-    assert pdf.read_bytes().startswith(b"%PDF")
+    assert pdf.read_bytes().startswith(b"%PDF") and b"stub" not in pdf.read_bytes()
