@@ -395,6 +395,8 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
     """Write validated import rows in bulk: new units, new placements, changed placements, their adaptations and
     the change history of each, a constant number of statements per thousand rows and no savepoint per row.
 
+    The rows' values were parsed and checked by placements.imports (lengths, ranges, references), so no per-row
+    model validation runs here (it would query every foreign key); the database constraints stand behind it.
     `user=None` is a system import (management command) with full rights. The scope is checked again here
     (the rows were planned by placements.imports), placements that change are locked, and a capacity may not
     drop below what is booked from today on; any refusal raises and the caller's transaction writes nothing.
@@ -441,7 +443,6 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
             placement = Placement(**values, status=Placement.Status.OPEN, created_by=user,
                                   attested_no_displacement=attested, attested_by=user if attested else None,
                                   attested_at=now if attested else None, created_at=now, updated_at=now)
-            placement.clean_fields(exclude=["unit", "occupational_area", "supervisor"])
             creates.append((placement, row.adaptations))
             continue
         placement = locked.get(row.placement.pk)
@@ -459,7 +460,6 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         if attested:
             placement.attested_no_displacement, placement.attested_by, placement.attested_at = True, user, now
         placement.updated_at = now
-        placement.clean_fields(exclude=["unit", "occupational_area", "supervisor"])
         updates.append(placement)
         if row.adaptations:
             adaptations[placement.pk] = row.adaptations
