@@ -5,16 +5,16 @@ bulk_create in batches (no per-row saves, no history rows), so scale 100 (≈10 
 50 000 participants) stays fast. The category lists come from the data migrations
 (organisations 0002, participants 0003); this module only reads them.
 
-The plan keeps the product's invariant: every placement has capacity "slots" and an assignment
-that takes a place (requested, confirmed, ongoing, completed) is put in a slot that is free for
-its whole period, so confirmed + ongoing assignments never overlap beyond the capacity.
+The plan keeps the product's invariant with the product's own rule (placements.selectors.has_room, the
+arithmetic of the booking services): an assignment that takes a place (requested, confirmed, ongoing,
+completed) is planned only where the placement has room for its whole period, so confirmed + ongoing
+assignments never overlap beyond the capacity.
 
 This is its own app, `demo`, the topmost layer: it may import every other app and none imports it.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import hashlib
 import itertools
@@ -33,6 +33,7 @@ from django.db.models import ProtectedError
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from core.dates import add_months
 from core.models import Gender, Role, User
 from demo.bulkcopy import copy_insert
 from organisations.models import (
@@ -68,6 +69,7 @@ from participants.models import (
     SurveyStatement,
 )
 from placements.models import Assignment, Placement
+from placements.selectors import has_room
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
@@ -391,17 +393,16 @@ class PlacementPlan:
     status: str
     supervisor: Supervisor | None
     bookable: bool = True
-    slots: list[list[tuple[dt.date, dt.date]]] = field(default_factory=list)
+    booked: list[tuple[dt.date, dt.date]] = field(default_factory=list)
 
     def take(self, start: dt.date, end: dt.date) -> bool:
-        """Reserve a slot free for [start, end]; False if none is."""
+        """Book [start, end] if the placement is available then and the product's capacity rule lets it."""
         if start < self.available_from or (self.available_to is not None and end > self.available_to):
             return False
-        for slot in self.slots:
-            if all(end < s or start > e for s, e in slot):
-                slot.append((start, end))
-                return True
-        return False
+        if not has_room(capacity=self.capacity, periods=self.booked, start=start, end=end):
+            return False
+        self.booked.append((start, end))
+        return True
 
 
 def _weighted(rng: random.Random, pairs):
@@ -704,7 +705,6 @@ class DemoBuilder:
             supervisor = rng.choice(candidates) if candidates and rng.random() < 0.95 else None
         pp = PlacementPlan(unit=unit, area=area, capacity=capacity, available_from=available_from,
                            available_to=available_to, status=status, supervisor=supervisor or None)
-        pp.slots = [[] for _ in range(capacity)]
         self.placement_plans.append(pp)
         return pp
 
@@ -1003,18 +1003,27 @@ class DemoBuilder:
         self._write_flow(plans, participant_flags)
 
     def _write_flow(self, plans: list[Plan], participant_flags: dict[int, str]) -> None:
-        rng, T = self.rng, self.today
-        d = dt.timedelta
-        now = timezone.now()
-        leader = self.users["leader"]
-        manager_of = {self.orgs[HSF].pk: self.users["chef"], self.orgs[MUNICIPALITY].pk: self.users["chef2"]}
+        """Write the planned flow, one model group after the other (each step reads what the previous wrote)."""
+        self._assign_case_workers(plans)
+        participants = self._write_participants(plans, participant_flags)
+        referrals = self._write_referrals(plans, participants)
+        self._write_referral_choices(plans, referrals)
+        self._write_assessments(plans, referrals)
+        booked = self._write_assignments(plans, referrals)
+        self._write_follow_ups_plans_and_competences(booked)
+        exit_plans, exits = self._write_exits(plans, referrals)
+        self._write_after_exit(exit_plans, exits)
 
+    def _assign_case_workers(self, plans: list[Plan]) -> None:
+        rng = self.rng
         for p in plans:
             if p.case_worker is None:
                 workers = self.case_workers[p.agency]
                 p.case_worker = workers[0] if rng.random() < 0.35 else rng.choice(workers)
 
-        # Participants: one per person, created at the first referral.
+    def _write_participants(self, plans: list[Plan], participant_flags: dict[int, str]) -> dict[int, Participant]:
+        """One participant per person, created at the first referral."""
+        rng = self.rng
         first_plan: dict[int, Plan] = {}
         for p in sorted(plans, key=lambda p: p.referral_date):
             first_plan.setdefault(p.participant, p)
@@ -1037,8 +1046,10 @@ class DemoBuilder:
                 created_at=created, updated_at=created, **kw,
             )
         self._bulk(Participant, list(participants.values()))
+        return participants
 
-        # Referrals and their interests/adaptation needs.
+    def _write_referrals(self, plans: list[Plan], participants: dict[int, Participant]) -> list[Referral]:
+        rng, T = self.rng, self.today
         referrals = []
         for p in plans:
             pp = self.placement_plans[p.placement] if p.placement is not None else None
@@ -1058,6 +1069,11 @@ class DemoBuilder:
                 wished_municipality=wished, created_at=created, updated_at=created,
             ))
         self._bulk(Referral, referrals)
+        return referrals
+
+    def _write_referral_choices(self, plans: list[Plan], referrals: list[Referral]) -> None:
+        """Each referral's occupational interests (incl. its placement's area) and adaptation needs."""
+        rng = self.rng
         area_ids = [a.pk for a in self.areas.values()]
         interests, needs = [], []
         i_through, n_through = Referral.interests.through, Referral.adaptation_needs.through
@@ -1071,7 +1087,9 @@ class DemoBuilder:
         self._bulk(i_through, interests)
         self._bulk(n_through, needs)
 
-        # Assessments: started for some waiting, completed from "assessed" on.
+    def _write_assessments(self, plans: list[Plan], referrals: list[Referral]) -> None:
+        """Started for some waiting, completed from "assessed" on."""
+        rng, T, d = self.rng, self.today, dt.timedelta
         assessments = []
         for p, ref in zip(plans, referrals, strict=True):
             if p.assessed_on is None and not (p.stage == WAITING and rng.random() < 0.4):
@@ -1083,7 +1101,12 @@ class DemoBuilder:
             ))
         self._bulk(Assessment, assessments)
 
-        # Assignments (and declined requests before them), follow-ups, plan steps, competences.
+    def _write_assignments(self, plans: list[Plan], referrals: list[Referral]) -> list[tuple]:
+        """The assignments (and declined requests before some of them); returns (plan, referral, assignment)."""
+        rng, T, d = self.rng, self.today, dt.timedelta
+        now = timezone.now()
+        leader = self.users["leader"]
+        manager_of = {self.orgs[HSF].pk: self.users["chef"], self.orgs[MUNICIPALITY].pk: self.users["chef2"]}
         S = Assignment.Status
         stage_status = {REQUESTED: S.REQUESTED, CONFIRMED: S.CONFIRMED, ONGOING: S.ONGOING, DONE: S.COMPLETED,
                         PENDING_EXIT: S.COMPLETED, WITHDRAWN: S.WITHDRAWN}
@@ -1121,7 +1144,10 @@ class DemoBuilder:
             assignments.append(obj)
             pairs.append((p, ref, obj))
         self._bulk(Assignment, assignments)
+        return pairs
 
+    def _write_follow_ups_plans_and_competences(self, pairs: list[tuple]) -> None:
+        rng, T, d = self.rng, self.today, dt.timedelta
         follow_ups, steps, competences = [], [], []
         for p, ref, asg in pairs:
             if p.stage not in (ONGOING, DONE, PENDING_EXIT):
@@ -1154,7 +1180,9 @@ class DemoBuilder:
         self._bulk(PlanStep, steps)
         self._bulk(Competence, competences)
 
-        # Exits, 90-day follow-ups and survey invitations with answers.
+    def _write_exits(self, plans: list[Plan], referrals: list[Referral]) -> tuple[list[Plan], list[Exit]]:
+        rng = self.rng
+        leader = self.users["leader"]
         exits, exit_plans = [], []
         for p, ref in zip(plans, referrals, strict=True):
             if not p.exit_date:
@@ -1172,7 +1200,11 @@ class DemoBuilder:
                               created_at=created, updated_at=created))
             exit_plans.append(p)
         self._bulk(Exit, exits)
+        return exit_plans, exits
 
+    def _write_after_exit(self, exit_plans: list[Plan], exits: list[Exit]) -> None:
+        """90-day and 6-month follow-ups, survey invitations and their answers."""
+        rng, T, d = self.rng, self.today, dt.timedelta
         followups90, followups6m, invitations, answers = [], [], [], []
         for p, ex in zip(exit_plans, exits, strict=True):
             if p.exit_kind == ExitKind.REGISTERED_IN_ERROR:
@@ -1188,7 +1220,7 @@ class DemoBuilder:
                                           support=support_90,
                                           reminder_sent_at=_aware(due, 8) if due <= T else None,
                                           created_at=created, updated_at=_aware(done_on, 12) if done_on else created))
-            due_6m = _add_months(p.exit_date, 6)
+            due_6m = add_months(p.exit_date, 6)
             done_6m = due_6m <= T and self.esf_rng.random() < 0.7
             done_6m_on = min(T, due_6m + d(days=self.esf_rng.randint(0, 21))) if done_6m else None
             activity_6m = None
@@ -1224,7 +1256,6 @@ class DemoBuilder:
                 ]
         self._bulk(SurveyAnswer, answers)
 
-
 def _activity_for(rng: random.Random, reason: str | None) -> str:
     """Sysselsättning at exit, consistent with the exit reason."""
     if reason in ("arbete", "arbete-med-stod"):
@@ -1243,12 +1274,6 @@ def _support_after(rng: random.Random, outcome: str | None, before: str) -> str:
     if outcome == "studier":
         return _weighted(rng, (("ingen", 3), ("annan", 2), (before, 1)))
     return before if rng.random() < 0.85 else _weighted(rng, (("försörjningsstöd", 2), ("ingen", 1)))
-
-
-def _add_months(day: dt.date, months: int) -> dt.date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def _activity_90(rng: random.Random, reason: str | None) -> str:

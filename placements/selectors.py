@@ -138,14 +138,29 @@ def peak_occupancy(*, placement: Placement, start: dt.date, end: dt.date,
 
     Concurrency only changes where an assignment starts, so checking those days (and `start`) suffices.
     """
-    overlapping = list(
+    overlapping = (
         Assignment.objects.annotate(period_end=_assignment_end())
         .filter(placement=placement, status__in=Assignment.OCCUPYING, start_date__lte=end, period_end__gte=start)
         .exclude(pk=exclude_assignment_id)
         .values_list("start_date", "period_end")
     )
-    checkpoints = {start} | {max(s, start) for s, _e in overlapping}
-    return max((sum(1 for s, e in overlapping if s <= day <= e) for day in checkpoints), default=0)
+    return peak_of_periods(overlapping, start=start, end=end)
+
+
+def peak_of_periods(periods, *, start: dt.date, end: dt.date) -> int:
+    """The capacity rule's arithmetic: the most (first day, last day) periods running on one day of [start, end].
+
+    Concurrency only changes where a period starts, so checking those days (and `start`) suffices. Used on the
+    register's assignments (peak_occupancy), on an import's rows and on the demo builder's plan alike.
+    """
+    inside = [(s, e) for s, e in periods if s <= end and e >= start]
+    checkpoints = {start} | {max(s, start) for s, _e in inside}
+    return max((sum(1 for s, e in inside if s <= day <= e) for day in checkpoints), default=0)
+
+
+def has_room(*, capacity: int, periods, start: dt.date, end: dt.date) -> bool:
+    """True if a placement of `capacity` with these booked periods can take one more for [start, end]."""
+    return peak_of_periods(periods, start=start, end=end) < capacity
 
 
 # --- Lists, idle placements, organisation progress ------------------------------------------------

@@ -26,7 +26,13 @@ from organisations.permissions import agency_of, supervisors_editable_by, units_
 from organisations.selectors import contact_of, managers_of_unit, unit_contacts
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
-from placements.selectors import future_peak_occupancy, peak_occupancy, placement_list, with_free_slot
+from placements.selectors import (
+    future_peak_occupancy,
+    has_room,
+    peak_occupancy,
+    placement_list,
+    with_free_slot,
+)
 
 
 def _may_request_for(user, referral) -> bool:
@@ -526,12 +532,6 @@ class ImportBooking:
         return Assignment.Status.ONGOING if self.start_date <= today else Assignment.Status.CONFIRMED
 
 
-def _overlap_peak(periods, start: dt.date, end: dt.date) -> int:
-    inside = [(s, e) for s, e in periods if s <= end and e >= start]
-    checkpoints = {start} | {max(s, start) for s, _e in inside}
-    return max((sum(1 for s, e in inside if s <= day <= e) for day in checkpoints), default=0)
-
-
 def assignments_import_check(*, bookings, today: dt.date | None = None, lock: bool = False) -> list[tuple[int, str]]:
     """(row, message) for each ongoing or future booking that the placement cannot take: closed, or full on some
     day of the period counting the register's bookings and the earlier rows of the same file. Past rows are
@@ -557,7 +557,8 @@ def assignments_import_check(*, bookings, today: dt.date | None = None, lock: bo
             problems.append((b.row, _("Platsen %(code)s är stängd och kan inte ta en pågående eller kommande "
                                       "placering.") % {"code": placement.code}))
             continue
-        if _overlap_peak(periods[placement.pk], b.start_date, b.planned_end_date) >= placement.capacity:
+        if not has_room(capacity=placement.capacity, periods=periods[placement.pk], start=b.start_date,
+                        end=b.planned_end_date):
             problems.append((b.row, _("Platsen %(code)s är fullbokad under perioden %(start)s–%(end)s (%(n)s "
                                       "platser).") % {"code": placement.code, "start": b.start_date,
                                                       "end": b.planned_end_date, "n": placement.capacity}))
