@@ -30,7 +30,8 @@ MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
 # Login rate limits (allauth) count in the cache: shared across gunicorn workers, not per process.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        # Degrades to a per-process memory cache while Redis is down or hangs (core/cache.py): never a 500.
+        "BACKEND": "core.cache.ResilientRedisCache",
         "LOCATION": REDIS_URL,
         # A Redis that hangs must fail a request within seconds, not hang it (login counters live here).
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
