@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from participants.models import Exit, Participant, SurveyAnswer
-from participants.tests.conftest import area_care, calm, categories  # noqa: F401 - fixtures
+from participants.tests.conftest import area_testvard as area_care, calm, categories  # noqa: F401 - fixtures
 from placements.models import Assignment
 from placements.tests.factories import PlacementFactory
 from tests.browser.conftest import assert_no_axe_violations, login

@@ -102,6 +102,7 @@ def test_leader_corrects_an_exit_and_the_figure_changes(page, live_server, leade
     assert outcomes_section(project, *march)["work_or_studies"]["count_all_exited"] == 0
 
     login(page, live_server, leader, next_path=f"/participants/{referral.participant_id}/")
+    check_page(page)  # the participant page with its new correction links
     page.get_by_role("link", name="Rätta avslutet").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Rätta avslut")
     check_page(page)
