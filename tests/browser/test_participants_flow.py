@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from participants.models import Exit, Participant, SurveyAnswer
-from participants.tests.conftest import area_testvard as area_care, calm, categories  # noqa: F401 - fixtures
+from participants.tests.conftest import area_testvard, calm, categories  # noqa: F401 - fixtures
 from placements.models import Assignment
 from placements.tests.factories import PlacementFactory
 from tests.browser.conftest import assert_no_axe_violations, login
@@ -33,8 +33,8 @@ def _sign_out(page):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_referral_request_confirm_exit_survey(page, live_server, case_worker_af, manager_a, leader, project, unit_a,
-                                              area_care, calm, categories):  # noqa: F811
-    placement = PlacementFactory(title="Vårdbiträde på avdelning 1", unit=unit_a, occupational_area=area_care,
+                                              area_testvard, calm, categories):  # noqa: F811
+    placement = PlacementFactory(title="Vårdbiträde på avdelning 1", unit=unit_a, occupational_area=area_testvard,
                                  capacity=2, available_from=dt.date(2025, 1, 1))
     placement.adaptations.add(calm)
 
