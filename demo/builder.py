@@ -33,9 +33,9 @@ from django.db.models import ProtectedError
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from core.bulkcopy import copy_insert
 from core.dates import add_months
 from core.models import Gender, Role, User
-from demo.bulkcopy import copy_insert
 from organisations.models import (
     Adaptation,
     Agency,

@@ -18,9 +18,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
-from simple_history.utils import bulk_create_with_history
 
 from core.audit import audit_log
+from core.bulkcopy import copy_insert, copy_insert_with_history
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Gender, Role, User
 from core.roles import is_case_worker, is_leader
@@ -689,7 +689,7 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
             if participant.pk:
                 birth_years.append(participant)
         owners.append(participant)
-    Participant.objects.bulk_create(new_people, batch_size=IMPORT_BATCH)
+    copy_insert(Participant, new_people)
     if birth_years:
         Participant.objects.bulk_update(birth_years, ["birth_year"], batch_size=IMPORT_BATCH)
     if progress is not None:
@@ -702,7 +702,7 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
                  education_level=values["education_level"], labour_market_status=values["labour_market_status"])
         for participant, values in zip(owners, rows, strict=True)
     ]
-    referrals = bulk_create_with_history(referrals, Referral, batch_size=IMPORT_BATCH, default_user=user)
+    referrals = copy_insert_with_history(Referral, referrals, user=user)
     if progress is not None:
         progress(len(rows) // 2)
 
@@ -716,19 +716,19 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
         progress(3 * len(rows) // 4)
 
     ended = [(referral, values) for referral, values in zip(referrals, rows, strict=True) if values["end_date"]]
-    exits = bulk_create_with_history([
+    exits = copy_insert_with_history(Exit, [
         Exit(referral=referral, exit_date=values["end_date"], kind=values["kind"], reason=values["reason"],
              activity_after=values["activity_after"], recorded_by=user)
         for referral, values in ended
-    ], Exit, batch_size=IMPORT_BATCH, default_user=user)
+    ], user=user)
     followed = [(exit, values) for exit, (_referral, values) in zip(exits, ended, strict=True)
                 if values["kind"] != ExitKind.REGISTERED_IN_ERROR]
-    FollowUp90.objects.bulk_create([
+    copy_insert(FollowUp90, [
         FollowUp90(exit=exit, due_on=followup90_due_on(exit.exit_date), activity=values["followup"],
                    done_on=followup90_due_on(exit.exit_date) if values["followup"] else None)
         for exit, values in followed
-    ], batch_size=IMPORT_BATCH)
-    FollowUp6Months.objects.bulk_create([FollowUp6Months(exit=exit, due_on=followup6m_due_on(exit.exit_date))
-                                         for exit, _values in followed], batch_size=IMPORT_BATCH)
+    ])
+    copy_insert(FollowUp6Months, [FollowUp6Months(exit=exit, due_on=followup6m_due_on(exit.exit_date))
+                                  for exit, _values in followed])
     if progress is not None:
         progress(len(rows))

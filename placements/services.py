@@ -14,9 +14,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from core.audit import audit_log
+from core.bulkcopy import copy_history, copy_insert, copy_insert_with_history
 from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Role, User
@@ -425,7 +425,7 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
     if new_units:
         for unit in new_units.values():
             unit.clean_fields()
-        bulk_create_with_history(list(new_units.values()), Unit, batch_size=IMPORT_BATCH, default_user=user)
+        copy_insert_with_history(Unit, list(new_units.values()), user=user, date=now)
         if user is not None:
             created = {unit.pk for unit in new_units.values()}
             if set(units_managed_by(user).filter(pk__in=created).values_list("pk", flat=True)) != created:
@@ -475,19 +475,18 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         raise ValidationError(_("Platskoden används redan av en annan plats."))
 
     through = Placement.adaptations.through
-    history = Placement.history
+    m2m_history = Placement.history.model.adaptations.model
     done = 0
     for start in range(0, len(creates), IMPORT_BATCH):
         batch = creates[start:start + IMPORT_BATCH]
-        placements = Placement.objects.bulk_create([p for p, _a in batch])
-        links = through.objects.bulk_create([through(placement_id=p.pk, adaptation_id=a.pk)
-                                             for p, (_p, items) in zip(placements, batch, strict=True)
-                                             for a in items])
+        placements = copy_insert(Placement, [p for p, _a in batch])
+        links = copy_insert(through, [through(placement_id=p.pk, adaptation_id=a.pk)
+                                      for p, (_p, items) in zip(placements, batch, strict=True) for a in items])
         by_placement: dict[int, list] = {}
         for link in links:
             by_placement.setdefault(link.placement_id, []).append(link)
-        historical = history.bulk_history_create(placements, default_user=user, default_date=now)
-        history.model.adaptations.model.objects.bulk_create(_history_m2m_rows(historical, placements, by_placement))
+        historical = copy_history(Placement, placements, user=user, date=now)
+        copy_insert(m2m_history, _history_m2m_rows(historical, placements, by_placement))
         done += len(batch)
         if progress is not None:
             progress(done)
@@ -497,15 +496,13 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         Placement.objects.bulk_update(updates, fields, batch_size=IMPORT_BATCH)
         if adaptations:
             through.objects.filter(placement_id__in=list(adaptations)).delete()
-            through.objects.bulk_create([through(placement_id=pk, adaptation_id=a.pk)
-                                         for pk, items in adaptations.items() for a in items])
+            copy_insert(through, [through(placement_id=pk, adaptation_id=a.pk)
+                                  for pk, items in adaptations.items() for a in items])
         current: dict[int, list] = {}
         for link in through.objects.filter(placement_id__in=[p.pk for p in updates]):
             current.setdefault(link.placement_id, []).append(link)
-        historical = history.bulk_history_create(updates, update=True, default_user=user, default_date=now,
-                                                  batch_size=IMPORT_BATCH)
-        history.model.adaptations.model.objects.bulk_create(_history_m2m_rows(historical, updates, current),
-                                                            batch_size=IMPORT_BATCH)
+        historical = copy_history(Placement, updates, user=user, date=now, history_type="~")
+        copy_insert(m2m_history, _history_m2m_rows(historical, updates, current))
         if progress is not None:
             progress(done + len(updates))
     return [p for p, _a in creates] + updates
@@ -581,7 +578,7 @@ def assignments_import(*, user, bookings, today: dt.date | None = None) -> list[
                    decided_at=timezone.now())
         for b in bookings
     ]
-    return bulk_create_with_history(assignments, Assignment, batch_size=IMPORT_BATCH, default_user=user)
+    return copy_insert_with_history(Assignment, assignments, user=user)
 
 
 # --- Weekly digest of free placements to case workers ----------------------------------------------

@@ -1,4 +1,4 @@
-"""Fast bulk inserts for seed_demo on PostgreSQL: COPY instead of multi-row INSERT … RETURNING.
+"""Fast bulk inserts on PostgreSQL (seed_demo, the imports): COPY instead of multi-row INSERT … RETURNING.
 
 `copy_insert(model, objs)` behaves like `bulk_create` for what the demo builder needs: it fills in
 primary keys (taken from the table's sequence in one query, so later objects can point at them),
@@ -11,6 +11,7 @@ the time of bulk_create in batches of 2000 (docs/benchmarks.md).
 from __future__ import annotations
 
 from django.db import connections, router
+from django.utils import timezone
 
 
 def copy_insert(model, objs: list, *, batch_size: int = 2000) -> list:
@@ -65,3 +66,23 @@ def _is_plain(field) -> bool:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return False
     return type(field).__name__ in _PLAIN_TYPES  # exact Django classes only, no custom subclasses
+
+
+def copy_history(model, objs: list, *, user=None, date=None, history_type: str = "+") -> list:
+    """The django-simple-history rows of `objs` (already saved), written like copy_insert: what
+    bulk_history_create builds, without its INSERT … RETURNING. Returns the historical objects."""
+    history = model.history.model
+    date = date or timezone.now()
+    rows = [
+        history(history_date=date, history_user=user, history_change_reason="", history_type=history_type,
+                **{field.attname: getattr(obj, field.attname) for field in history.tracked_fields})
+        for obj in objs
+    ]
+    return copy_insert(history, rows)
+
+
+def copy_insert_with_history(model, objs: list, *, user=None, date=None) -> list:
+    """copy_insert, then one "created" history row per object (simple_history's bulk_create_with_history)."""
+    copy_insert(model, objs)
+    copy_history(model, objs, user=user, date=date)
+    return objs
