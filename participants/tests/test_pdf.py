@@ -30,3 +30,22 @@ def test_competence_card_pdf_has_the_competences(client, case_worker_af, referra
     path.write_bytes(response.content)
     text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout  # noqa: S603,S607
     assert "Kompetenskort" in text and "Samarbete i arbetslag" in text and "Handledare Åsa" in text
+
+
+def _fonts(path) -> set[str]:
+    listing = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603,S607
+    return {line.split()[0].split("+")[-1] for line in listing.splitlines()[2:] if line.strip()}
+
+
+@pytest.mark.poppler
+@pytest.mark.parametrize("name", ["participants:competence_card", "participants:register_extract"])
+def test_every_font_in_the_pdf_is_the_report_font(client, leader, case_worker_af, referral_af, tmp_path, name):
+    """The page number in the margin box too: no DejaVu Serif, the renderer's default."""
+    client.force_login(leader if name == "participants:register_extract" else case_worker_af)
+    pk = referral_af.participant_id if name == "participants:register_extract" else referral_af.pk
+    response = client.get(reverse(name, args=[pk]))
+    assert response.status_code == 200
+    path = tmp_path / "out.pdf"
+    path.write_bytes(response.content)
+    fonts = _fonts(path)
+    assert fonts and all(font.startswith("Source-Sans-3") for font in fonts), fonts
