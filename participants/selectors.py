@@ -16,7 +16,6 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -31,7 +30,16 @@ from django.utils.translation import gettext as _
 
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
-from participants.models import Correction, Exit, ExitKind, FollowUp6Months, FollowUp90, Participant, Referral
+from participants.models import (
+    Assessment,
+    Correction,
+    Exit,
+    ExitKind,
+    FollowUp6Months,
+    FollowUp90,
+    Participant,
+    Referral,
+)
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_visible_to, placements_visible_to
@@ -40,11 +48,49 @@ from placements.selectors import on_placement, with_free_slot
 PLACED_STATUSES = (Assignment.Status.CONFIRMED, Assignment.Status.ONGOING, Assignment.Status.COMPLETED)
 
 
-def participant_list(*, user) -> QuerySet[Participant]:
-    """Participants the user may see, newest start first, with the latest referral date annotated."""
+class Stage(models.TextChoices):
+    """Where a participant's latest start is in the flow (kartläggning → matchning → arbetsträning → avslut)."""
+
+    ASSESSMENT = "assessment", _("Kartläggning")
+    MATCHING = "matching", _("Matchning")
+    WORK_TRAINING = "work_training", _("Arbetsträning")
+    EXITED = "exited", _("Avslutad")
+
+
+def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant]:
+    """Participants the user may see, newest start first. Annotated from the latest start the user may see,
+    on day `on` (default today): `latest_referral` (its date), `current_agency`, `current_placement` (the
+    place someone is on that day), `stage` (a Stage value) and `waiting_since` (its referral date while it
+    is on the waiting list, waiting_list_on: the same rows and days as the waiting-list page). All in the one
+    query of the page."""
+    on = on or timezone.localdate()
+    latest = referrals_visible_to(user).filter(participant=OuterRef("pk")).order_by("-referral_date", "-pk")
+    current = OuterRef("current_referral")
+    at_placement = on_placement(on=on).filter(referral=current).order_by("-start_date", "-pk")
+    exited = Exit.objects.filter(referral=current, exit_date__lte=on)
+    assessed = Assessment.objects.filter(referral=current)
+    waiting = waiting_list_on(on, Referral.objects.filter(pk=current))
     return (
         participants_visible_to(user)
-        .annotate(latest_referral=Max("referrals__referral_date"))
+        .annotate(
+            latest_referral=Subquery(latest.values("referral_date")[:1]),
+            current_referral=Subquery(latest.values("pk")[:1]),
+        )
+        .annotate(
+            current_agency=Subquery(latest.values("agency__name")[:1]),
+            current_placement=Subquery(at_placement.values("placement__title")[:1]),
+            is_waiting=Exists(waiting),
+        )
+        .annotate(
+            stage=Case(
+                When(Exists(exited), then=Value(Stage.EXITED)),
+                When(Exists(at_placement), then=Value(Stage.WORK_TRAINING)),
+                When(Q(is_waiting=True) & Exists(assessed), then=Value(Stage.MATCHING)),
+                When(is_waiting=True, then=Value(Stage.ASSESSMENT)),
+                default=Value(""),
+            ),
+            waiting_since=Case(When(is_waiting=True, then=F("latest_referral")), default=None),
+        )
         .order_by(F("latest_referral").desc(nulls_last=True), "pk")
     )
 

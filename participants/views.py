@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import audit_log, no_participant_data, shows_participant, shows_participants
 from core.forms import apply_errors
 from core.importjobs import import_job_confirm, import_job_create
+from core.list_state import remember_list_query
 from core.models import AuditEvent, ImportJob
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
@@ -119,11 +120,17 @@ def participant_list(request):
         page = Paginator(selectors.manager_assignment_list(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
         request.participants_shown(a.referral.participant_id for a in page.object_list)
         return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
+    remember_list_query(request, "participants:list")
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     request.participants_shown(p.pk for p in page.object_list)
+    today = timezone.localdate()
+    rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",
+             selectors.days_waiting(Referral(referral_date=participant.waiting_since), on=today)
+             if participant.waiting_since else None)
+            for participant in page.object_list]
     return render(request, "participants/list.html",
-                  {"filter": filterset, "page": page, "query": _query(request)})
+                  {"filter": filterset, "page": page, "rows": rows, "query": _query(request)})
 
 
 @shows_participants(lambda request: f"Väntelista, sida {_page_number(request)}")
@@ -132,6 +139,7 @@ def waiting_list(request):
     user = request.user
     if not selectors.may_use_waiting_list(user):
         raise PermissionDenied
+    remember_list_query(request, "participants:waiting_list")
     filterset = WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     today = timezone.localdate()

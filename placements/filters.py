@@ -96,9 +96,14 @@ class PlacementFilter(django_filters.FilterSet):
                 "municipality"), ("available_from", "available_from"), ("free", "free"),
                 ("idle_since", "idle_since"), ("updated_at", "updated")),
         field_labels={
-            "title": _("Benämning"), "organisation": _("Organisation"), "municipality": _("Kommun"),
-            "available_from": _("Tillgänglig från"), "free": _("Lediga platser"),
-            "idle_since": _("Ledig längst"), "updated": _("Senast ändrad"),
+            "title": _("Benämning A–Ö"), "-title": _("Benämning Ö–A"),
+            "organisation": _("Organisation A–Ö"), "-organisation": _("Organisation Ö–A"),
+            "municipality": _("Kommun A–Ö"), "-municipality": _("Kommun Ö–A"),
+            "available_from": _("Tillgänglig från, tidigast först"),
+            "-available_from": _("Tillgänglig från, senast först"),
+            "free": _("Lediga platser, färst först"), "-free": _("Lediga platser, flest först"),
+            "idle_since": _("Ledig längst först"), "-idle_since": _("Ledig kortast först"),
+            "updated": _("Senast ändrad, äldst först"), "-updated": _("Senast ändrad, nyast först"),
         },
     )
 

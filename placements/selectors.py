@@ -196,13 +196,16 @@ def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | N
     )
 
 
-def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
+def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None,
+                   free_on: dt.date | None = None) -> QuerySet[Placement]:
     """The list/export queryset: occupancy and idle annotations, relations joined, adaptations prefetched.
+    `free_on` (the list's "Ledig plats den" filter) is the day `occupied` and `free` are counted for;
+    idleness is always counted up to `on` (today).
 
     The number of queries does not depend on the number of rows (one for the rows, one for adaptations).
     """
     on = on or timezone.localdate()
-    return with_idle_since(with_occupancy(queryset, on=on), on=on).select_related(
+    return with_idle_since(with_occupancy(queryset, on=free_on or on), on=on).select_related(
         "unit__organisation", "occupational_area", "supervisor"
     ).prefetch_related("adaptations")
 

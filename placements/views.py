@@ -4,6 +4,7 @@ Every object is fetched through the scoping querysets in */permissions.py: not v
 visible but not editable → 403, anonymous → login.
 """
 
+import datetime as dt
 import uuid
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.audit import audit_log, no_participant_data, shows_participants
 from core.forms import apply_errors
 from core.importjobs import import_job_confirm, import_job_create
+from core.list_state import remember_list_query
 from core.models import ImportJob
 from core.roles import is_case_worker, is_leader, is_manager
 from core.spreadsheets import max_bytes, too_large_message
@@ -68,8 +70,16 @@ def _filter_units(user):
     return units_managed_by(user) if is_manager(user) else None
 
 
+def _free_on(request) -> dt.date | None:
+    """The "Ledig plats den" date when it is a valid date (the filter itself reports an invalid one)."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("free_on", ""))
+    except ValueError:
+        return None
+
+
 def _filtered(request):
-    queryset = placement_list(placements_visible_to(request.user))
+    queryset = placement_list(placements_visible_to(request.user), free_on=_free_on(request))
     return PlacementFilter(request.GET or None, queryset=queryset, units=_filter_units(request.user))
 
 
@@ -97,6 +107,7 @@ def _querystring(request, **overrides) -> str:
 @login_required
 @require_GET
 def placement_list_view(request):
+    remember_list_query(request, "placements:list")
     placement_filter = _filtered(request)
     queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
         placement_filter.queryset
@@ -110,6 +121,7 @@ def placement_list_view(request):
         "base_query": _querystring(request, page=None),
         "export_query": _querystring(request, page=None, per_page=None),
         "may_create": may_create_placements(request.user),
+        "free_on": _free_on(request),
         "show_supervisors": may_see_supervisor_contacts(request.user),
     }
     partial = bool(request.htmx and not request.htmx.boosted)
