@@ -38,11 +38,19 @@ def _has_chromium() -> bool:
     return shutil.which("chromium") is not None
 
 
+def _has_checkers() -> bool:
+    root = settings.BASE_DIR
+    return (shutil.which("java") is not None and shutil.which("node") is not None
+            and (root / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar").exists()
+            and (root / "node_modules" / "pa11y").is_dir())
+
+
 INFRA = {
     "postgres": (_has_postgres, "needs PostgreSQL: set DATABASE_URL=postgres://…"),
     "redis": (_has_redis, "needs Redis and a Celery worker: set REDIS_URL=redis://…"),
     "browser": (_has_chromium, "needs Debian's chromium (apt-get install chromium)"),
     "poppler": (lambda: shutil.which("pdftotext") is not None, "needs poppler-utils (pdftotext, pdfinfo)"),
+    "checkers": (_has_checkers, "needs Java and the npm checkers: scripts/checkers.sh (vnu-jar, pa11y)"),
 }
 
 

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+scripts/checkers.sh
 
 export DJANGO_SETTINGS_MODULE=config.settings.test
 failed=()

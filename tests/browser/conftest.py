@@ -25,8 +25,25 @@ def login(page, live_server, user, password: str = TEST_PASSWORD, next_path: str
     return page
 
 
+NARROW = 320
+
+
+def assert_fits_320(page):
+    """WCAG 1.4.10 reflow: at 320 CSS px nothing makes the page scroll sideways (tables scroll in their
+    own region). The viewport is put back afterwards."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": NARROW, "height": 800})
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= NARROW, f"{page.url} is {width} px wide at {NARROW} px"
+    finally:
+        if before:
+            page.set_viewport_size(before)
+
+
 def assert_no_axe_violations(page):
-    """Run axe-core (bundled with axe-playwright-python, no network) and fail listing each violation."""
+    """Run axe-core (bundled with axe-playwright-python, no network) and fail listing each violation;
+    then check the same page at 320 px (assert_fits_320)."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -35,6 +52,7 @@ def assert_no_axe_violations(page):
         f"{v['id']} ({v['impact']}): {v['help']} – " + ", ".join(str(n["target"]) for n in v["nodes"][:5])
         for v in violations
     )
+    assert_fits_320(page)
 
 
 @pytest.fixture

@@ -51,6 +51,11 @@ def test_registration_error_is_shown_in_swedish_beside_field_and_in_summary(page
     page.get_by_role("button", name="Registrera platsen").click()
     expect(page.get_by_role("alert")).to_contain_text("Formuläret innehåller fel")
     expect(page.locator("#id_title_error")).to_be_visible()
+    # A keyboard user lands on the summary, and the title says there were errors.
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert page.title().startswith("Fel: ")
+    page.get_by_role("link", name="Benämning").click()
+    assert page.evaluate("document.activeElement.id") == "id_title"
     assert_no_axe_violations(page)
 
 
