@@ -37,3 +37,22 @@ def test_every_footer_links_to_the_statement(client, request, actor):
 def test_signed_out_footer_links_to_the_statement(client):
     footer = client.get("/accounts/login/").content.decode().split('<footer class="site-footer')[1]
     assert '<a href="/tillganglighet/">Tillgänglighetsredogörelse</a>' in footer
+
+
+@pytest.mark.django_db
+def test_the_statement_names_the_checks_the_suite_really_runs(client):
+    """"Hur vi testat" must stay true: each tool it names is run by the test suite over the pages list."""
+    from tests.accessibility import pages, test_outside_checkers
+    from tests.browser import conftest as journeys
+
+    html = client.get("/tillganglighet/").content.decode()
+    assert "W3C:s Nu HTML Checker" in html and test_outside_checkers.VNU_JAR.name == "vnu.jar"
+    assert "pa11y med HTML_CodeSniffer mot WCAG 2.1 nivå AA" in html
+    assert "runners: [\"htmlcs\"]" in test_outside_checkers.PA11Y_RUNNER.read_text()
+    assert "320 pixlars bredd" in html and test_outside_checkers.NARROW == journeys.NARROW == 320
+    assert "axe-core" in html and hasattr(journeys, "assert_no_axe_violations")
+    roles = {page.role for page in pages.PAGES}
+    assert roles == {"anonymous", "leader", "manager", "case_worker", "steering"}
+    assert any(page.post is not None for page in pages.PAGES)            # "även formulär med fel"
+    assert any(page.files for page in pages.PAGES)                       # "importens förhandsgranskning"
+    assert any(page.label == "survey" for page in pages.PAGES)           # "enkätsidan"

@@ -20,6 +20,7 @@ class Page:
     files: dict = field(default_factory=dict)
     query: str = ""
     label: str = ""
+    status: int = 200                     # the answer expected (an error page is checked like any other)
 
     @property
     def id(self) -> str:
@@ -53,7 +54,9 @@ PAGES = [
     Page("anonymous", url("participants:survey", lambda w: w["survey_token"]), label="survey"),
     Page("anonymous", url("participants:survey", lambda w: w["survey_token"]), post=FAILED, label="survey"),
     Page("anonymous", url("accessibility"), label="accessibility"),
-    Page("anonymous", "/finns-inte/", label="404"),
+    Page("anonymous", "/finns-inte/", label="404", status=404),
+    Page("case_worker", "/finns-inte/", label="404", status=404),
+    Page("manager", "/core/audit/", label="403", status=403),
     # --- project leader --------------------------------------------------------------------------
     Page("leader", "/", label="home"),
     Page("leader", url("placements:list")),
@@ -71,7 +74,7 @@ PAGES = [
     Page("leader", url("participants:followup90_list")),
     Page("leader", url("participants:detail", obj("participant"))),
     Page("leader", url("participants:import")),
-    Page("leader", url("participants:import"), post=FAILED),
+    Page("leader", url("participants:import"), post=FAILED, status=400),
     Page("leader", url("organisations:account_list")),
     Page("leader", url("organisations:account_create")),
     Page("leader", url("organisations:account_create"), post=FAILED),
@@ -85,6 +88,19 @@ PAGES = [
          post={"oldpassword": "fel", "password1": "kort", "password2": "annat"}, label="password_change"),
     Page("leader", "/accounts/2fa/", label="mfa_index"),
     Page("leader", url("accessibility"), label="accessibility"),
+    Page("leader", url("participants:followup6m_list")),
+    Page("leader", url("participants:correct", obj("participant"))),
+    Page("leader", url("organisations:setup")),
+    Page("leader", url("organisations:setup_organisations")),
+    Page("leader", url("organisations:setup_organisation_create")),
+    Page("leader", url("organisations:setup_organisation_create"), post=FAILED),
+    Page("leader", url("organisations:setup_organisation", obj("organisation"))),
+    Page("leader", url("organisations:setup_unit_create", obj("organisation"))),
+    Page("leader", url("organisations:setup_unit_create", obj("organisation")), post=FAILED),
+    Page("leader", url("organisations:setup_projects")),
+    Page("leader", url("organisations:setup_project", obj("project"))),
+    Page("leader", url("organisations:setup_project_edit", obj("project"))),
+    Page("leader", url("organisations:setup_category_list", "yrkesomraden")),
     # --- manager -------------------------------------------------------------------------------------
     Page("manager", "/", label="home"),
     Page("manager", url("placements:list")),
@@ -95,6 +111,7 @@ PAGES = [
     Page("manager", url("placements:supervisor_create")),
     Page("manager", url("placements:supervisor_create"), post=FAILED),
     Page("manager", url("participants:list")),
+    Page("manager", url("organisations:setup_unit", obj("manager_unit"))),
     # --- case worker -------------------------------------------------------------------------------
     Page("case_worker", "/", label="home"),
     Page("case_worker", url("placements:list")),
@@ -106,6 +123,8 @@ PAGES = [
     Page("case_worker", url("participants:detail", obj("case_worker_participant"))),
     Page("case_worker", url("participants:exit", obj("case_worker_start"))),
     Page("case_worker", url("participants:exit", obj("case_worker_start")), post=FAILED),
+    Page("case_worker", url("participants:matching", obj("case_worker_start"))),
+    Page("case_worker", url("placements:detail", obj("placement"))),
     # --- steering group ------------------------------------------------------------------------------
     Page("steering", "/", label="home"),
     Page("steering", url("reporting:dashboard")),

@@ -20,6 +20,8 @@ from django.core.management import call_command
 from django.test import Client
 
 from core.models import User
+from organisations.models import Project
+from organisations.permissions import units_managed_by
 from participants.models import Exit
 from participants.permissions import participants_editable_by, participants_visible_to, referrals_editable_by
 from participants.services import survey_invitation_issue
@@ -56,6 +58,8 @@ def _world() -> dict:
         "organisation": placement.unit.organisation,
         "participant": participants_visible_to(leader).filter(referrals__isnull=False).order_by("pk").first(),
         "manager_placement": placements_editable_by(manager).order_by("pk").first(),
+        "manager_unit": units_managed_by(manager).order_by("pk").first(),
+        "project": Project.objects.get(slug="sjalvklart"),
         "case_worker_participant": participants_editable_by(case_worker).order_by("pk").first(),
         "case_worker_start": open_starts.order_by("pk").first(),
         "survey_token": survey_invitation_issue(user=leader, exit=unanswered),
@@ -74,8 +78,7 @@ def _render(page: Page, world: dict, clients: dict) -> str:
         for name, file_path in page.files.items():
             data[name] = open(ROOT / file_path, "rb")  # noqa: SIM115 (closed by the client after the post)
         response = client.post(path, data)
-    expected = 404 if page.label == "404" else 200
-    assert response.status_code == expected, f"{page.id}: {path} answered {response.status_code}"
+    assert response.status_code == page.status, f"{page.id}: {path} answered {response.status_code}"
     return response.content.decode()
 
 
@@ -154,4 +157,5 @@ def test_every_role_has_pages_and_the_list_has_error_states():
     roles = {page.role for page in PAGES}
     assert roles == {"anonymous", *DEMO_USERS}
     assert any(page.post is not None and not page.files for page in PAGES)
+    assert {page.status for page in PAGES} >= {403, 404}
     assert len({page.id + page.query for page in PAGES}) == len(PAGES)
