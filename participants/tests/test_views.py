@@ -103,9 +103,9 @@ def test_waiting_list_shows_unplaced_with_days_and_filters(client, case_worker_a
     assert rows["W-1"] == 12
     html = response.content.decode()
     request_row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>R-1</a></th>(.*?)</tr>", html, re.S).group(1)
-    assert "<td>Förfrågan väntar på svar</td>" in request_row
+    assert '<td data-label="Läge">Förfrågan väntar på svar</td>' in request_row
     waiting_row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>W-1</a></th>(.*?)</tr>", html, re.S).group(1)
-    assert "<td>Väntar på plats</td>" in waiting_row
+    assert '<td data-label="Läge">Väntar på plats</td>' in waiting_row
     filtered = client.get(reverse("participants:waiting_list"), {"interest": area_testvard.pk, "gender": "kvinna"})
     assert [r.participant.code for r, _d in filtered.context["rows"]] == ["W-1"]
 
