@@ -21,7 +21,7 @@ def _cells(html: str, code: str) -> list[str]:
 
 
 @pytest.fixture
-def flow(agency_af, agency_fk, project, placement_a):
+def flow(agency_af, agency_fk, project, one_place_a):
     today = timezone.localdate()
     new = ReferralFactory(agency=agency_af, project=project, participant__code="NY-1",
                           referral_date=today - dt.timedelta(days=9))
@@ -30,7 +30,7 @@ def flow(agency_af, agency_fk, project, placement_a):
     Assessment.objects.create(referral=assessed, completed_on=today - dt.timedelta(days=20))
     training = ReferralFactory(agency=agency_af, project=project, participant__code="PLATS-1",
                                referral_date=today - dt.timedelta(days=60))
-    AssignmentFactory(referral=training, placement=placement_a, status=Assignment.Status.ONGOING,
+    AssignmentFactory(referral=training, placement=one_place_a, status=Assignment.Status.ONGOING,
                       start_date=today - dt.timedelta(days=10), planned_end_date=today + dt.timedelta(days=50))
     done = ReferralFactory(agency=agency_fk, project=project, participant__code="KLAR-1",
                            referral_date=today - dt.timedelta(days=200))
@@ -38,13 +38,13 @@ def flow(agency_af, agency_fk, project, placement_a):
     return {"new": new, "assessed": assessed, "training": training, "done": done}
 
 
-def test_rows_show_stage_agency_placement_and_days_waiting(client, leader, flow, placement_a):
+def test_rows_show_stage_agency_one_place_and_days_waiting(client, leader, flow, one_place_a):
     client.force_login(leader)
     html = client.get(reverse("participants:list")).content.decode()
     # Deltagare | Skede | Myndighet | Aktuell plats | Dagar i väntan | Registrering | Kön | Senaste anvisning
     assert _cells(html, "NY-1")[:4] == ["Kartläggning", "Arbetsförmedlingen", "–", "9"]
     assert _cells(html, "KART-1")[:4] == ["Matchning", "Arbetsförmedlingen", "–", "30"]
-    assert _cells(html, "PLATS-1")[:4] == ["Arbetsträning", "Arbetsförmedlingen", placement_a.title, "–"]
+    assert _cells(html, "PLATS-1")[:4] == ["Arbetsträning", "Arbetsförmedlingen", one_place_a.title, "–"]
     assert _cells(html, "KLAR-1")[:4] == ["Avslutad", "Försäkringskassan", "–", "–"]
     assert _cells(html, "NY-1")[6] == flow["new"].referral_date.isoformat()
 
@@ -68,11 +68,11 @@ def test_case_worker_sees_the_latest_start_of_their_own_agency(client, case_work
 
 
 @pytest.mark.parametrize("extra", [0, 12])
-def test_query_count_does_not_grow_with_rows(client, leader, flow, agency_af, project, placement_a, extra,
+def test_query_count_does_not_grow_with_rows(client, leader, flow, agency_af, project, one_place_a, extra,
                                              django_assert_num_queries):
     for index in range(extra):
         referral = ReferralFactory(agency=agency_af, project=project, participant__code=f"EXTRA-{index}")
-        AssignmentFactory(referral=referral, placement=placement_a, status=Assignment.Status.CONFIRMED)
+        AssignmentFactory(referral=referral, placement=one_place_a, status=Assignment.Status.CONFIRMED)
     client.force_login(leader)
     client.get(reverse("participants:list"))   # warm the session and the option caches
     # session, user, count, the page's rows (stage, agency, placement in the same query), the audit events
