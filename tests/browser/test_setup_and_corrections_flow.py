@@ -28,20 +28,8 @@ from tests.browser.conftest import assert_no_axe_violations, login
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
-def assert_fits_320(page):
-    """At 320 CSS px wide the page itself must not scroll sideways (tables may scroll inside their box)."""
-    size = page.viewport_size
-    page.set_viewport_size({"width": 320, "height": 800})
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 320, f"{page.url} is {width} px wide at 320 px"
-    finally:
-        page.set_viewport_size(size)
-
-
 def check_page(page):
-    assert_no_axe_violations(page)
-    assert_fits_320(page)
+    assert_no_axe_violations(page)   # with the 320-px check (tests/browser/conftest.py)
 
 
 def test_leader_sets_up_organisation_unit_and_placement(page, live_server, leader):
