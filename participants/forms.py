@@ -201,6 +201,8 @@ class FollowUp90Form(forms.Form):
     support = forms.ModelChoiceField(label=_("Försörjning efter 90 dagar"), queryset=_active(SupportKind),
                                      required=False)
     notes = forms.CharField(label=_("Anteckningar"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    confirm_early = forms.BooleanField(
+        label=_("Jag bekräftar datumet fast det är långt före den dag uppföljningen ska göras"), required=False)
 
 
 class FollowUp6MonthsForm(FollowUp90Form):

@@ -424,13 +424,24 @@ def followup6m_due_on(exit_date: dt.date) -> dt.date:
     return booking.add_months(exit_date, FOLLOWUP_LONG_MONTHS)
 
 
+# A follow-up recorded more than this long before it is due is probably a mistake (the wrong date, or the
+# wrong person): recording it needs an explicit confirmation.
+FOLLOWUP_EARLY_DAYS = 14
+
+
 def _followup_record(*, user, followup, done_on: dt.date, activity: Activity | None, support: SupportKind | None,
-                     notes: str, activity_message: str, what: str):
+                     notes: str, activity_message: str, what: str, confirm_early: bool = False):
     _check_editable(user, followup.exit.referral)
     if activity is None:
         raise ValidationError({"activity": activity_message})
     if done_on < followup.exit.exit_date:
         raise ValidationError({"done_on": _("Uppföljningen kan inte göras före avslutet.")})
+    if done_on < followup.due_on - dt.timedelta(days=FOLLOWUP_EARLY_DAYS) and not confirm_early:
+        raise ValidationError({"confirm_early": _(
+            "Uppföljningen ska göras %(due)s, men datumet är %(done)s, mer än %(days)s dagar före. Stämmer "
+            "datumet? Kryssa i rutan för att bekräfta och spara igen.") % {
+            "due": followup.due_on.isoformat(), "done": done_on.isoformat(), "days": FOLLOWUP_EARLY_DAYS}},
+            code="early")
     followup.done_on = done_on
     followup.activity = activity
     followup.support = support
@@ -442,18 +453,20 @@ def _followup_record(*, user, followup, done_on: dt.date, activity: Activity | N
 
 @transaction.atomic
 def followup90_record(*, user, followup: FollowUp90, done_on: dt.date, activity: Activity,
-                      support: SupportKind | None = None, notes: str = "") -> FollowUp90:
+                      support: SupportKind | None = None, notes: str = "", confirm_early: bool = False) -> FollowUp90:
+    """Record the 90-day follow-up; more than FOLLOWUP_EARLY_DAYS before it is due only with `confirm_early`."""
     return _followup_record(user=user, followup=followup, done_on=done_on, activity=activity, support=support,
                             notes=notes, activity_message=_("Välj sysselsättning efter 90 dagar."),
-                            what=_("Uppföljning 90 dagar efter avslut"))
+                            what=_("Uppföljning 90 dagar efter avslut"), confirm_early=confirm_early)
 
 
 @transaction.atomic
 def followup6m_record(*, user, followup: FollowUp6Months, done_on: dt.date, activity: Activity,
-                      support: SupportKind | None = None, notes: str = "") -> FollowUp6Months:
+                      support: SupportKind | None = None, notes: str = "",
+                      confirm_early: bool = False) -> FollowUp6Months:
     return _followup_record(user=user, followup=followup, done_on=done_on, activity=activity, support=support,
                             notes=notes, activity_message=_("Välj sysselsättning efter sex månader."),
-                            what=_("Uppföljning sex månader efter avslut"))
+                            what=_("Uppföljning sex månader efter avslut"), confirm_early=confirm_early)
 
 
 def _send_followup_reminders(model, *, today: dt.date | None, template: str) -> int:

@@ -589,7 +589,7 @@ def _followup_edit(request, pk: int, kind: str):
         try:
             getattr(services, spec["record"])(user=user, followup=followup, done_on=data["done_on"],
                                               activity=data["activity"], support=data["support"],
-                                              notes=data["notes"])
+                                              notes=data["notes"], confirm_early=data["confirm_early"])
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
