@@ -10,13 +10,15 @@ made from `suppress(figures)`; the project leader's outputs use the raw figures.
    over all sums at once: each hidden cell gets the bounds the reader knows ("<5" = 1..4, ".." =
    at least the threshold), and the bounds are tightened through every sum until nothing
    changes. While any hidden cell is pinned to one value, one more cell of a sum it is in is
-   hidden (the smallest non-zero part; a total only when no part is left) and shown as "..".
+   hidden (the smallest non-zero part; then a zero part; a total only when no part is left) and
+   shown as "..", which may stand for any value, 0 included.
 3. **Derived values**: a share, mean, median, difference or flag computed from a count that is
    hidden is hidden too (`Derived` rules: the value becomes None, shown "–").
 4. **Periods**: the steering group gets whole calendar months, quarters or years only
    (`is_whole_period`). For a quarter or a year, `also_hide` carries the cells hidden in each of
    its months' own outputs: a cell hidden in a month is hidden in every longer period that
-   contains it, so no difference between two allowed periods gives it back.
+   contains it (shown "..", even when small, since "<5" would bound the months' hidden cells), so
+   no difference between two allowed periods gives it back.
 
 Counts of places (placements, capacity, free slots) are not counts of persons and stay exact;
 counts of people on a placement (occupied slots) are counts of persons and follow the rules.
@@ -309,7 +311,7 @@ def bounds_after_reasoning(relations: list[tuple[Path, list[Path]]], values: dic
 def _reader_bounds(kind: str, value: int) -> tuple[int, int]:
     if kind == "primary":
         return (1, threshold() - 1)
-    return (threshold() if value >= threshold() else 0, BIG)
+    return (0, BIG)  # ".." says nothing: it may be 0, a small count or a large one
 
 
 # --- suppression ----------------------------------------------------------------------------------
@@ -337,7 +339,8 @@ def _concrete_sums(figures, rules) -> list[tuple[Path, list[Path]]]:
 
 
 def hidden_cells(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict[Path, str]:
-    """Which count cells the steering group must not see: path → "primary" or "secondary"."""
+    """Which count cells the steering group must not see: path → "primary" (shown "<5"), "secondary"
+    (shown "..", hidden to protect another) or "carried" (shown "..", hidden in one of the period's months)."""
     rules = list(RULES)
     counts: dict[Path, int] = {}
     for rule in rules:
@@ -349,35 +352,36 @@ def hidden_cells(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict[Path,
     hidden = {path: "primary" for path, value in counts.items() if is_small(value)}
     for path in also_hide:
         path = tuple(path)
-        if path in counts and counts[path] and path not in hidden:
-            hidden[path] = "primary" if is_small(counts[path]) else "secondary"
+        if path in counts:
+            # Shown as "..", with no upper bound: a "<5" here would tell a reader the sum of the months'
+            # hidden cells is at most 4 and pin them down.
+            hidden[path] = "carried"
     relations = [(t, [p for p in parts if p in counts]) for t, parts in _concrete_sums(figures, rules)
                  if t in counts]
 
     for _round in range(len(counts) + 1):
         bounds = bounds_after_reasoning(relations, counts,
                                         {p: _reader_bounds(k, counts[p]) for p, k in hidden.items()})
-        pinned = [p for p, (lo, hi) in bounds.items() if lo == hi]
-        if not pinned:
-            break
-        target = sorted(pinned, key=str)[0]
-        candidate = _next_to_hide(target, relations, counts, hidden)
+        pinned = {p for p, (lo, hi) in bounds.items() if lo == hi}
+        candidate = _next_to_hide(pinned, relations, counts, hidden)
         if candidate is None:
-            break  # nothing left to hide around it (cannot happen with a total ≥ the threshold)
+            break  # nothing pinned, or nothing left to hide around what is
         hidden[candidate] = "secondary"
     return hidden
 
 
-def _next_to_hide(target: Path, relations, counts, hidden) -> Path | None:
+def _next_to_hide(pinned: set, relations, counts, hidden) -> Path | None:
+    """The cell to hide next: from a sum that holds a pinned cell, the smallest non-zero part; then a
+    zero part (".." may be 0), then a total; a protected total only when nothing else would do."""
     best = None
     for total, parts in relations:
         cells = [total, *parts]
-        if target not in cells:
+        if pinned.isdisjoint(cells):
             continue
         for cell in cells:
-            if cell in hidden or not counts[cell]:
+            if cell in hidden:
                 continue
-            rank = (cell in PROTECTED, cell == total, counts[cell], str(cell))
+            rank = (cell in PROTECTED, counts[cell] == 0, cell == total, counts[cell], str(cell))
             if best is None or rank < best[0]:
                 best = (rank, cell)
     return best[1] if best else None
@@ -464,12 +468,20 @@ def resolve(figures, stable: list) -> Path | None:
     return tuple(path)
 
 
+# Sections that describe the period's last day: a quarter's are its last month's, cell for cell.
+STOCK_SECTIONS = {"waiting_list", "placements"}
+
+
 def hidden_in_months(month_figures: list[dict]) -> list[list]:
-    """Every cell hidden in any of the months' own steering outputs, as stable paths (for a quarter or a
-    year built from them: what a month hides, the longer period hides too)."""
+    """The cells a quarter or a year must hide because its months' own steering outputs hide them, as
+    stable paths: for counts over the period (which add up month by month) every month's hidden cells;
+    for the period's last day (waiting list, placements) exactly the last month's, the same cells."""
     found: dict[str, list] = {}
-    for figures in month_figures:
+    for index, figures in enumerate(month_figures):
+        last = index == len(month_figures) - 1
         for path in hidden_cells(figures):
+            if path[0] in STOCK_SECTIONS and not last:
+                continue
             stable = stable_path(figures, path)
             found[repr(stable)] = stable
     return list(found.values())
