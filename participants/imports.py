@@ -34,7 +34,7 @@ from participants.models import (
     SupportKind,
 )
 from participants.services import participants_import_write
-from placements import services as booking
+from placements import services as placement_services
 from placements.models import Placement
 from placements.services import ImportBooking
 
@@ -398,7 +398,7 @@ def participants_import_plan(*, user, project: Project, headers: list[str], rows
     if result.errors:
         return result
     bookings = [values["booking"] for values in result.planned if values["booking"] is not None]
-    for line, message in booking.assignments_import_check(bookings=bookings):
+    for line, message in placement_services.assignments_import_check(bookings=bookings):
         result.errors.append(RowError(line, COLUMN_LABELS["placement_code"], message))
     _count(result, lookups)
     return result

@@ -1,5 +1,5 @@
 """Act where you are: a case worker on a placement's page asks for the place for one of their agency's
-participants who wait for a placement. The booking itself goes through participants.services.placement_request
+participants who wait for a placement. The booking itself goes through participants.services.assignment_request
 (and from there placements.services, which owns capacity and the other booking rules)."""
 
 import datetime as dt
@@ -62,7 +62,7 @@ def request_for_placement(request, pk: int):
     if is_open and request.method == "POST" and form.is_valid():
         referral = form.waiting[form.cleaned_data["referral"]]
         try:
-            services.placement_request(user=request.user, referral=referral, placement=placement,
+            services.assignment_request(user=request.user, referral=referral, placement=placement,
                                        start_date=form.cleaned_data["start_date"],
                                        planned_end_date=form.cleaned_data["planned_end_date"])
         except ValidationError as exc:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit_log
 from core.bulkcopy import copy_insert, copy_insert_with_history
+from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Gender, Role, User
 from core.roles import is_case_worker, is_leader
@@ -48,7 +49,7 @@ from participants.models import (
     SurveyStatement,
 )
 from participants.permissions import referrals_editable_by
-from placements import services as booking
+from placements import services as placement_services
 from placements.models import Assignment
 
 FOLLOWUP_90_DAYS = 90
@@ -279,19 +280,19 @@ def assessment_save(*, user, referral: Referral, obstacles: str, resources: str,
 # --- Work training -------------------------------------------------------------------------------
 
 
-def placement_request(*, user, referral: Referral, placement, start_date: dt.date,
+def assignment_request(*, user, referral: Referral, placement, start_date: dt.date,
                       planned_end_date: dt.date) -> Assignment:
     _check_editable(user, referral)
     if hasattr(referral, "exit"):
         raise ValidationError(_("Starten är avslutad."))
-    return booking.assignment_request(user=user, referral=referral, placement=placement, start_date=start_date,
-                                      planned_end_date=planned_end_date)
+    return placement_services.assignment_request(user=user, referral=referral, placement=placement,
+                                                 start_date=start_date, planned_end_date=planned_end_date)
 
 
 @transaction.atomic
 def assignment_begin(*, user, assignment: Assignment, start_date: dt.date | None = None) -> Assignment:
     """Start the work training; the first start also marks the referral's start in the project."""
-    assignment = booking.assignment_start(user=user, assignment=assignment, start_date=start_date)
+    assignment = placement_services.assignment_start(user=user, assignment=assignment, start_date=start_date)
     Referral.objects.filter(pk=assignment.referral_id, start_date__isnull=True).update(
         start_date=assignment.start_date, updated_at=timezone.now())
     return assignment  # logged by placements.services.assignment_start
@@ -399,11 +400,11 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
         if assignment.status == Assignment.Status.REQUESTED or (
             assignment.status == Assignment.Status.CONFIRMED and assignment.start_date > exit_date
         ):
-            booking.assignment_withdraw(user=user, assignment=assignment, reason=_("Deltagaren har avslutats."),
-                                        on=exit_date)
+            placement_services.assignment_withdraw(user=user, assignment=assignment,
+                                                   reason=_("Deltagaren har avslutats."), on=exit_date)
         else:
-            booking.assignment_complete(user=user, assignment=assignment,
-                                        end_date=max(exit_date, assignment.start_date))
+            placement_services.assignment_complete(user=user, assignment=assignment,
+                                                   end_date=max(exit_date, assignment.start_date))
 
     exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
                                activity_after=activity_after, support_after=support_after, recorded_by=user)
@@ -421,7 +422,7 @@ def followup90_due_on(exit_date: dt.date) -> dt.date:
 
 
 def followup6m_due_on(exit_date: dt.date) -> dt.date:
-    return booking.add_months(exit_date, FOLLOWUP_LONG_MONTHS)
+    return add_months(exit_date, FOLLOWUP_LONG_MONTHS)
 
 
 # A follow-up recorded more than this long before it is due is probably a mistake (the wrong date, or the
@@ -724,7 +725,7 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
         if values["booking"] is not None:
             values["booking"].referral = referral
             bookings.append(values["booking"])
-    booking.assignments_import(user=user, bookings=bookings)
+    placement_services.assignments_import(user=user, bookings=bookings)
     if progress is not None:
         progress(3 * len(rows) // 4)
 

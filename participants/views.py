@@ -337,7 +337,7 @@ def matching(request, pk: int):
 @no_participant_data("POST-only, redirects; the booking service logs the request")
 @login_required
 @require_POST
-def placement_request(request, pk: int):
+def assignment_request(request, pk: int):
     referral = _referral(request, pk, edit=True)
     placement = get_object_or_404(placements_visible_to(request.user), pk=request.POST.get("placement"))
     form = MatchingPeriodForm(request.POST)
@@ -348,7 +348,7 @@ def placement_request(request, pk: int):
                 messages.error(request, error)
         return redirect(back)
     try:
-        services.placement_request(user=request.user, referral=referral, placement=placement,
+        services.assignment_request(user=request.user, referral=referral, placement=placement,
                                    start_date=form.cleaned_data["start_date"],
                                    planned_end_date=form.cleaned_data["planned_end_date"])
     except ValidationError as exc:

@@ -16,7 +16,7 @@ from config.celery import app
 from core import mail as outgoing
 from core.models import OutgoingEmail
 from participants.tests.factories import ReferralFactory
-from placements import services as booking
+from placements import services as placement_services
 from placements.tests.factories import PlacementFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_a_booking_mail_is_plain_text_with_the_title_unescaped(unit_a, case_work
                                  available_from=dt.date(2025, 1, 1))
     referral = ReferralFactory(agency=agency_af)
     with django_capture_on_commit_callbacks(execute=True):
-        booking.assignment_request(user=case_worker_af, referral=referral, placement=placement,
+        placement_services.assignment_request(user=case_worker_af, referral=referral, placement=placement,
                                    start_date=dt.date(2026, 1, 1), planned_end_date=dt.date(2026, 6, 30))
     [message] = mail.outbox
     assert message.subject == "Förfrågan om arbetsträningsplats: Kök & servering"

@@ -9,7 +9,7 @@ from django.urls import reverse
 from core.models import AuditEvent, Gender
 from participants import services
 from participants.models import ExitKind, Participant
-from placements import services as booking
+from placements import services as placement_services
 from placements.models import Assignment
 
 D = dt.date(2026, 2, 1)
@@ -31,9 +31,9 @@ def test_the_whole_flow_leaves_a_trail(case_worker_af, manager_a, agency_af, pro
     services.plan_step_mark_done(user=case_worker_af, step=step, done_on=D)
     services.competence_create(user=case_worker_af, referral=referral, name="Truckkort", validated_on=D)
     services.follow_up_create(user=case_worker_af, referral=referral, met_on=D, notes="Bra vecka")
-    assignment = services.placement_request(user=case_worker_af, referral=referral, placement=one_place_a,
+    assignment = services.assignment_request(user=case_worker_af, referral=referral, placement=one_place_a,
                                             start_date=D, planned_end_date=D + dt.timedelta(days=60))
-    booking.assignment_confirm(user=manager_a, assignment=assignment)
+    placement_services.assignment_confirm(user=manager_a, assignment=assignment)
     services.assignment_begin(user=case_worker_af, assignment=Assignment.objects.get(pk=assignment.pk))
     exit_result = services.exit_record(user=case_worker_af, referral=referral, exit_date=D + dt.timedelta(days=30),
                                        kind=ExitKind.AS_PLANNED, reason=categories["reasons"]["arbete"])
@@ -85,11 +85,11 @@ def test_referral_page_logs_the_creation_once(client, case_worker_af, agency_af,
 @pytest.mark.parametrize("what", ["decline", "withdraw"])
 def test_booking_decisions_are_logged_under_the_participant(what, manager_a, case_worker_af, referral_af,
                                                               one_place_a):
-    assignment = services.placement_request(user=case_worker_af, referral=referral_af, placement=one_place_a,
+    assignment = services.assignment_request(user=case_worker_af, referral=referral_af, placement=one_place_a,
                                             start_date=D, planned_end_date=D + dt.timedelta(days=30))
     if what == "decline":
-        booking.assignment_decline(user=manager_a, assignment=assignment, reason="Full")
+        placement_services.assignment_decline(user=manager_a, assignment=assignment, reason="Full")
     else:
-        booking.assignment_withdraw(user=case_worker_af, assignment=assignment, reason="Ångrat")
+        placement_services.assignment_withdraw(user=case_worker_af, assignment=assignment, reason="Ångrat")
     expected = "avböjd" if what == "decline" else "återtagen"
     assert any(expected in detail for _action, detail in _events(referral_af.participant_id))

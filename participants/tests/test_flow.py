@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from core.models import AuditEvent
 from participants.models import Exit, ExitKind, FollowUp, FollowUp90, Participant, SurveyAnswer
-from placements import services as booking
+from placements import services as placement_services
 from placements.models import Assignment
 
 
@@ -61,7 +61,7 @@ def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, projec
     assert mail.outbox[-1].to == [manager_a.email]
 
     # 5. Confirm as the manager (the placement page with the button belongs to the placements app)
-    booking.assignment_confirm(user=manager_a, assignment=assignment)
+    placement_services.assignment_confirm(user=manager_a, assignment=assignment)
 
     # 6. Start, follow-up, plan step, competence
     response = client.post(reverse("participants:assignment_start", args=[assignment.pk]), {"start_date": "2026-02-03"})
