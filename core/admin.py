@@ -11,6 +11,14 @@ from core.services import user_deactivate
 # RequireMFAMiddleware then covers /admin/ like every other page.
 admin.site.login = secure_admin_login(admin.site.login)
 
+
+def _superusers_only(request) -> bool:
+    """The admin is a superuser's tool; every daily task has a page of its own (set-up, accounts, corrections)."""
+    return request.user.is_active and request.user.is_superuser
+
+
+admin.site.has_permission = _superusers_only
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]
