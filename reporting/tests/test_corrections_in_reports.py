@@ -4,11 +4,13 @@ that it was corrected (run list, run page, and the text of a report built again)
 import datetime as dt
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from participants.models import ExitKind, ExitReason
 from participants.tests.factories import ExitFactory, ReferralFactory
+from reporting.documents import monthly_context
 from reporting.models import ReportRun
 from reporting.selectors import monthly_figures, outcomes_section
 
@@ -79,7 +81,11 @@ def test_a_report_built_again_says_it_replaces_a_corrected_one(client, leader, p
     _built_run(project, timezone.now() - dt.timedelta(hours=1))
     client.force_login(leader)
     _correct_reason(client, two_exits[1], reasons["arbete"])
-    assert monthly_figures(project, *MARCH)["meta"]["corrected_since_earlier_report"] == 1
+    figures = monthly_figures(project, *MARCH)
+    assert figures["meta"]["corrected_since_earlier_report"] == 1
+    text = render_to_string("reporting/_monthly_body.html", monthly_context(figures))
+    assert ("<strong>Rättad:</strong> Rapporten ersätter en tidigare rapport för samma period. 1 uppgift har "
+            "rättats sedan dess, så siffrorna kan skilja sig från den.") in text
     # A correction outside the period does not count for March.
     assert monthly_figures(project, dt.date(2026, 1, 1), dt.date(2026, 1, 31))["meta"][
         "corrected_since_earlier_report"] == 0
