@@ -16,7 +16,8 @@ LIST = reverse("placements:list")
 
 def _free_cell(html: str, title: str) -> str:
     row = re.search(r">" + re.escape(title) + r"</a>.*?</tr>", html, re.S).group(0)
-    return re.sub(r"<[^>]+>", "", re.findall(r'<td class="text-end text-nowrap">(.*?)</td>', row, re.S)[0]).strip()
+    cell = re.findall(r'<td data-label="Lediga[^"]*" class="text-end text-nowrap">(.*?)</td>', row, re.S)[0]
+    return re.sub(r"<[^>]+>", "", cell).strip()
 
 
 def test_free_column_counts_for_the_chosen_date(client, leader, placement_a, agency_af):
@@ -76,8 +77,12 @@ def test_participant_breadcrumb_keeps_the_filters(client, leader, agency_af):
     assert f'<a href="/participants/?agency={agency_af.pk}">Deltagare</a>' in html
 
 
-def test_filter_panel_collapses_on_a_phone(client, leader, placement_a):
+def test_filter_panel_collapses_and_rows_are_cards_on_a_phone(client, leader, placement_a):
     client.force_login(leader)
     html = client.get(LIST).content.decode()
+    assert '<table class="table table-hover align-middle placement-table table-cards">' in html
+    assert '<td data-label="Lediga / totalt" class="text-end text-nowrap">' in html
+    dated = client.get(LIST, {"free_on": "2030-01-02"}).content.decode()
+    assert '<td data-label="Lediga den 2030-01-02 / totalt" class="text-end text-nowrap">' in dated
     assert '<details class="filter-panel card" open data-collapse-narrow>' in html
     assert 'src="/static/js/filters.js"' in html
