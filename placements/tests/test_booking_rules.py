@@ -1,87 +1,118 @@
-"""Booking rules that hold whoever writes: one open request or booking per start (a partial unique index),
-confirming only on an open placement, and closing a placement withdraws its pending requests."""
+"""The booking rules one by one, each on both sides of its edge and with the message the user reads: the period,
+the availability window, the programme's longest time, capacity (an assignment never counts against itself,
+another placement's bookings never count), and who may ask for a place."""
 
 import datetime as dt
 
 import pytest
-from django.core import mail
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
 
-from core.models import AuditEvent
+from core.dates import add_months
+from organisations.tests.factories import AgencyProgrammeFactory
 from participants.tests.factories import ReferralFactory
 from placements import services
 from placements.models import Assignment, Placement
+from placements.selectors import peak_occupancy
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
-START, END = dt.date(2027, 3, 1), dt.date(2027, 5, 31)
+pytestmark = pytest.mark.django_db
+D = dt.date
 
 
-def test_database_allows_one_open_request_or_booking_per_start(placement_a, unit_a):
-    referral = ReferralFactory()
-    AssignmentFactory(placement=placement_a, referral=referral, status=Assignment.Status.REQUESTED,
-                      start_date=START, planned_end_date=END)
-    for status in Assignment.OPEN:
-        with pytest.raises(IntegrityError), transaction.atomic():
-            AssignmentFactory(placement=PlacementFactory(unit=unit_a), referral=referral, status=status,
-                              start_date=START, planned_end_date=END)
-    for status in (Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN, Assignment.Status.COMPLETED):
-        AssignmentFactory(placement=placement_a, referral=referral, status=status, start_date=START,
-                          planned_end_date=END)
-    assert Assignment.objects.filter(referral=referral).count() == 4
+@pytest.fixture
+def referral(agency_af, project, case_worker_af):
+    return ReferralFactory(agency=agency_af, project=project, case_worker=case_worker_af,
+                           referral_date=D(2026, 1, 5))
 
 
-def test_a_second_request_for_the_same_start_is_refused(placement_a, unit_a, case_worker_af, agency_af):
-    referral = ReferralFactory(agency=agency_af)
-    services.assignment_request(user=case_worker_af, referral=referral, placement=placement_a,
-                                start_date=START, planned_end_date=END)
-    other = PlacementFactory(unit=unit_a, available_from=dt.date(2025, 1, 1))
-    with pytest.raises(ValidationError, match="redan en förfrågad eller pågående placering"):
-        services.assignment_request(user=case_worker_af, referral=referral, placement=other,
-                                    start_date=START, planned_end_date=END)
-    assert Assignment.objects.filter(referral=referral).count() == 1
+@pytest.fixture
+def window(unit_a):
+    return PlacementFactory(unit=unit_a, capacity=1, available_from=D(2026, 3, 1), available_to=D(2026, 6, 30))
 
 
-@pytest.mark.parametrize("status", [Placement.Status.PAUSED, Placement.Status.CLOSED])
-def test_confirming_on_a_placement_that_is_not_open_is_refused(client, placement_a, manager_a, status):
-    request = AssignmentFactory(placement=placement_a, status=Assignment.Status.REQUESTED,
-                                start_date=START, planned_end_date=END)
-    Placement.objects.filter(pk=placement_a.pk).update(status=status)
-    with pytest.raises(ValidationError, match="Platsen är pausad eller stängd"):
-        services.assignment_confirm(user=manager_a, assignment=request)
-    client.force_login(manager_a)
-    page = client.get(reverse("placements:detail", args=[placement_a.pk])).content.decode()
-    confirm_url = reverse("placements:assignment_confirm", args=[placement_a.pk, request.pk])
-    assert confirm_url not in page
-    assert "Platsen är inte öppen, så förfrågan kan inte bekräftas." in page
-    client.post(confirm_url)
-    request.refresh_from_db()
-    assert request.status == Assignment.Status.REQUESTED
+def request(user, referral, placement, start, end):
+    return services.assignment_request(user=user, referral=referral, placement=placement, start_date=start,
+                                       planned_end_date=end)
 
 
-def test_the_confirm_button_is_there_while_the_placement_is_open(client, placement_a, manager_a):
-    request = AssignmentFactory(placement=placement_a, status=Assignment.Status.REQUESTED,
-                                start_date=START, planned_end_date=END)
-    client.force_login(manager_a)
-    page = client.get(reverse("placements:detail", args=[placement_a.pk])).content.decode()
-    assert reverse("placements:assignment_confirm", args=[placement_a.pk, request.pk]) in page
+def refused(user, referral, placement, start, end) -> dict:
+    with pytest.raises(ValidationError) as caught:
+        request(user, referral, placement, start, end)
+    return caught.value.message_dict
 
 
-def test_closing_a_placement_withdraws_its_pending_requests(placement_a, manager_a, case_worker_af,
-                                                            django_capture_on_commit_callbacks):
-    pending = AssignmentFactory(placement=placement_a, status=Assignment.Status.REQUESTED, start_date=START,
-                                planned_end_date=END, requested_by=case_worker_af)
-    declined = AssignmentFactory(placement=placement_a, status=Assignment.Status.DECLINED, start_date=START,
-                                 planned_end_date=END, decline_reason="Tidigare skäl")
-    with django_capture_on_commit_callbacks(execute=True):
-        services.placement_close(user=manager_a, placement=placement_a)
-    pending.refresh_from_db()
-    declined.refresh_from_db()
-    assert (pending.status, pending.decline_reason, pending.decided_by) == (
-        Assignment.Status.WITHDRAWN, "Platsen stängdes.", manager_a)
-    assert (declined.status, declined.decline_reason) == (Assignment.Status.DECLINED, "Tidigare skäl")
-    assert [m.to for m in mail.outbox] == [[case_worker_af.email]]
-    assert "Skäl: Platsen stängdes." in mail.outbox[0].body
-    assert AuditEvent.objects.filter(object_id=str(pending.referral.participant_id),
-                                     detail=f"Placering {pending.pk}: återtagen (platsen stängdes)").exists()
+def test_one_day_period_is_allowed_and_an_end_before_the_start_is_not(case_worker_af, referral, window):
+    assert refused(case_worker_af, referral, window, D(2026, 4, 2), D(2026, 4, 1)) == {
+        "planned_end_date": ["Planerat slutdatum kan inte vara före startdatum."]}
+    assert request(case_worker_af, referral, window, D(2026, 4, 1), D(2026, 4, 1)).status == "requested"
+
+
+def test_start_on_the_first_available_day_but_not_the_day_before(case_worker_af, referral, window):
+    assert refused(case_worker_af, referral, window, D(2026, 2, 28), D(2026, 4, 30)) == {
+        "start_date": ["Platsen är tillgänglig först från 2026-03-01."]}
+    assert request(case_worker_af, referral, window, D(2026, 3, 1), D(2026, 4, 30)).start_date == D(2026, 3, 1)
+
+
+def test_end_on_the_last_available_day_but_not_the_day_after(case_worker_af, referral, window):
+    assert refused(case_worker_af, referral, window, D(2026, 5, 1), D(2026, 7, 1)) == {
+        "planned_end_date": ["Platsen är bara tillgänglig till 2026-06-30."]}
+    assert request(case_worker_af, referral, window, D(2026, 5, 1), D(2026, 6, 30)).planned_end_date == D(2026, 6, 30)
+
+
+def test_the_programmes_longest_time_holds_to_the_day(case_worker_af, referral, agency_af, unit_a):
+    referral.programme = AgencyProgrammeFactory(agency=agency_af, name="Kort arbetsträning", max_months=3)
+    referral.save()
+    placement = PlacementFactory(unit=unit_a, capacity=1, available_from=D(2026, 1, 1))
+    start = D(2026, 3, 15)
+    assert refused(case_worker_af, referral, placement, start, add_months(start, 3) + dt.timedelta(days=1)) == {
+        "planned_end_date": ["Perioden är längre än programmets längsta tid (3 månader för Kort arbetsträning)."]}
+    assert request(case_worker_af, referral, placement, start, add_months(start, 3)).planned_end_date == D(2026, 6, 15)
+
+
+def test_a_full_period_is_refused_with_the_reason(manager_a, case_worker_af, referral, window, agency_af, project):
+    AssignmentFactory(placement=window, referral=ReferralFactory(agency=agency_af, project=project),
+                      status=Assignment.Status.ONGOING, start_date=D(2026, 3, 1), planned_end_date=D(2026, 4, 30))
+    asked = request(case_worker_af, referral, window, D(2026, 4, 30), D(2026, 5, 31))   # overlaps on 30 April
+    with pytest.raises(ValidationError) as caught:
+        services.assignment_confirm(user=manager_a, assignment=asked)
+    assert caught.value.messages == ["Platsen är fullbokad för perioden. Välj en annan period eller plats."]
+    asked.refresh_from_db()
+    assert asked.status == Assignment.Status.REQUESTED
+
+
+def test_an_assignment_never_counts_against_itself(manager_a, case_worker_af, referral, window):
+    """Capacity 1 and only this assignment: confirming it, and starting it on another day, both fit."""
+    asked = request(case_worker_af, referral, window, D(2026, 4, 1), D(2026, 5, 31))
+    services.assignment_confirm(user=manager_a, assignment=asked)
+    started = services.assignment_start(user=manager_a, assignment=asked, start_date=D(2026, 4, 3))
+    assert (started.status, started.start_date) == (Assignment.Status.ONGOING, D(2026, 4, 3))
+    assert peak_occupancy(placement=window, start=D(2026, 4, 1), end=D(2026, 5, 31),
+                          exclude_assignment_id=started.pk) == 0
+    assert peak_occupancy(placement=window, start=D(2026, 4, 1), end=D(2026, 5, 31)) == 1
+
+
+def test_another_placements_bookings_do_not_count(manager_a, case_worker_af, referral, window, unit_a, agency_af,
+                                                  project):
+    other = PlacementFactory(unit=unit_a, capacity=1, available_from=D(2026, 1, 1))
+    AssignmentFactory(placement=other, referral=ReferralFactory(agency=agency_af, project=project),
+                      status=Assignment.Status.CONFIRMED, start_date=D(2026, 4, 1), planned_end_date=D(2026, 5, 31))
+    assert peak_occupancy(placement=window, start=D(2026, 4, 1), end=D(2026, 5, 31)) == 0
+    asked = request(case_worker_af, referral, window, D(2026, 4, 1), D(2026, 5, 31))
+    assert services.assignment_confirm(user=manager_a, assignment=asked).status == Assignment.Status.CONFIRMED
+
+
+def test_confirming_needs_an_open_placement(manager_a, case_worker_af, referral, window):
+    asked = request(case_worker_af, referral, window, D(2026, 4, 1), D(2026, 5, 31))
+    Placement.objects.filter(pk=window.pk).update(status=Placement.Status.PAUSED)
+    with pytest.raises(ValidationError) as caught:
+        services.assignment_confirm(user=manager_a, assignment=asked)
+    assert caught.value.messages == [
+        "Platsen är pausad eller stängd. Öppna platsen igen innan förfrågan bekräftas."]
+
+
+def test_who_may_ask_for_a_place(leader, case_worker_af, case_worker_fk, manager_a, referral, window):
+    with pytest.raises(PermissionDenied):
+        request(case_worker_fk, referral, window, D(2026, 4, 1), D(2026, 4, 30))   # another agency's participant
+    with pytest.raises(PermissionDenied):
+        request(manager_a, referral, window, D(2026, 4, 1), D(2026, 4, 30))
+    assert request(leader, referral, window, D(2026, 4, 1), D(2026, 4, 30)).requested_by == leader

@@ -1,0 +1,47 @@
+"""Whose supervisors each role sees and may edit, as exact sets (not just "contains")."""
+
+import pytest
+
+from organisations.permissions import supervisors_editable_by, supervisors_visible_to
+from organisations.tests.factories import SupervisorFactory, UnitFactory, make_manager
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def supervisors(org_a, org_b, unit_a, unit_b):
+    return {
+        "a_org": SupervisorFactory(organisation=org_a, unit=None),
+        "a_unit": SupervisorFactory(unit=unit_a),
+        "a_other_unit": SupervisorFactory(unit=UnitFactory(organisation=org_a)),
+        "b": SupervisorFactory(unit=unit_b),
+    }
+
+
+def names(queryset, supervisors) -> set[str]:
+    by_pk = {s.pk: key for key, s in supervisors.items()}
+    return {by_pk[pk] for pk in queryset.values_list("pk", flat=True)}
+
+
+def test_leader_and_case_workers_see_every_supervisor(leader, case_worker_af, supervisors):
+    everyone = set(supervisors)
+    assert names(supervisors_visible_to(leader), supervisors) == everyone
+    assert names(supervisors_visible_to(case_worker_af), supervisors) == everyone
+    assert names(supervisors_editable_by(leader), supervisors) == everyone
+    assert names(supervisors_editable_by(case_worker_af), supervisors) == set()
+
+
+def test_a_manager_sees_and_edits_their_organisations_supervisors_only(manager_a, supervisors):
+    own = {"a_org", "a_unit", "a_other_unit"}
+    assert names(supervisors_visible_to(manager_a), supervisors) == own
+    assert names(supervisors_editable_by(manager_a), supervisors) == own
+
+
+def test_a_unit_manager_edits_their_units_supervisors_only(unit_a, supervisors):
+    unit_manager = make_manager(unit=unit_a)
+    assert names(supervisors_editable_by(unit_manager), supervisors) == {"a_unit"}
+
+
+def test_the_steering_group_sees_no_supervisor(steering, supervisors):
+    assert names(supervisors_visible_to(steering), supervisors) == set()
+    assert names(supervisors_editable_by(steering), supervisors) == set()
