@@ -168,7 +168,9 @@ def _request(port, method, path, headers, body=None):
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read()
+        headers = dict(response.getheaders())
+        headers["Set-Cookie"] = "; ".join(response.msg.get_all("Set-Cookie") or [])
+        return response.status, headers, response.read()
     finally:
         conn.close()
 
@@ -220,6 +222,8 @@ def web(args, base_env) -> dict:
 
     RESULTS.mkdir(exist_ok=True)
     env = {**base_env, **{k: base_env.get(k, v) for k, v in PROD_ENV.items()}}
+    # Production serves static files from the manifest (WhiteNoise), so they must be collected first.
+    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"], cwd=ROOT, check=True, env=env)
     logs = [open(RESULTS / name, "wb") for name in ("imports-gunicorn.log", "imports-celery.log")]  # noqa: SIM115
     processes = [
         subprocess.Popen([str(VENV_BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{args.port}", "--workers", "2",
@@ -239,7 +243,11 @@ def web(args, base_env) -> dict:
             return "; ".join(f"{k}={v}" for k, v in cookies.items())
 
         status, headers, body = _request(args.port, "GET", "/placements/import/", {**base, "Cookie": cookie_header()})
-        cookies["csrftoken"] = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", "")).group(1)
+        if status != 200:
+            raise SystemExit(f"/placements/import/ answered {status}: {headers} {body[:300]!r}")
+        found = re.search(r"csrftoken=([^;]+)", headers.get("Set-Cookie", ""))
+        if found:
+            cookies["csrftoken"] = found.group(1)
         csrf = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
         content_type, payload = _multipart({"csrfmiddlewaretoken": csrf, "attested": "on"}, "file",
                                            "platser.xlsx", data)

@@ -22,6 +22,7 @@ takes that apostrophe off again, so export → edit → import gives back the sa
 import csv
 import datetime as dt
 import io
+import json
 import re
 import zipfile
 import zlib
@@ -205,6 +206,27 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[list]]:
     finally:
         workbook.close()
     return header, rows
+
+
+# --- The table between preview and job ---------------------------------------------------------------
+
+
+def table_to_bytes(header, rows, notices=()) -> bytes:
+    """The table as read, stored with an import job so the worker does not read (and unpack) the file again.
+    Dates become ISO text, which the importers parse as they parse a CSV."""
+    def default(value):
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value.isoformat()[:10] if not isinstance(value, dt.datetime) or value.time() == dt.time() \
+                else value.isoformat()
+        return str(value)
+
+    return json.dumps({"header": header, "rows": rows, "notices": list(notices)}, default=default,
+                      ensure_ascii=False).encode("utf-8")
+
+
+def table_from_bytes(data: bytes) -> tuple[list[str], list[list], list[str]]:
+    table = json.loads(data.decode("utf-8"))
+    return table["header"], table["rows"], table["notices"]
 
 
 # --- Cell values -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from core.dates import add_months
 from core.importjobs import ImportOutcome, register_import_runner
 from core.models import AuditEvent, Gender
 from core.roles import is_leader
-from core.spreadsheets import ImportFileError, parse_iso_date
+from core.spreadsheets import ImportFileError, parse_iso_date, table_from_bytes
 from core.spreadsheets import read_table as read_spreadsheet
 from organisations.models import Agency, Project
 from participants.models import (
@@ -470,7 +470,7 @@ def run_job(*, job, data: bytes, progress) -> ImportOutcome:
     project = Project.objects.filter(pk=job.params.get("project")).first()
     if project is None:
         return ImportOutcome(errors=[(0, "", _("Projektet finns inte längre."))])
-    headers, rows, _notices = read_table(data)
+    headers, rows, _notices = table_from_bytes(data)
     result = participants_import(user=job.user, project=project, headers=headers, rows=rows, progress=progress)
     if result.errors:
         return ImportOutcome(errors=[(e.row, e.column, e.message) for e in result.errors])

@@ -27,7 +27,7 @@ from core.list_state import remember_list_query
 from core.models import AuditEvent, ImportJob
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
-from core.spreadsheets import max_bytes, too_large_message
+from core.spreadsheets import max_bytes, table_to_bytes, too_large_message
 from core.uploads import upload_too_large
 from participants import exports, personnummer, selectors, services
 from participants.filters import ParticipantFilter, WaitingListFilter
@@ -686,7 +686,8 @@ def import_upload(request):
                                          dry_run=True)
             context.update(result=result, notices=notices)
             if result.ok:
-                job = import_job_create(user=request.user, kind=IMPORT_KIND, data=data, name=upload.name,
+                job = import_job_create(user=request.user, kind=IMPORT_KIND,
+                                        data=table_to_bytes(headers, rows, notices), name=upload.name,
                                         rows_total=len(rows), params={
                                             "project": project.pk, "back_url": reverse("participants:import"),
                                             "back_label": _("Importera deltagarhistorik"),

@@ -26,7 +26,7 @@ from core.audit import audit_log
 from core.importjobs import ImportOutcome, register_import_runner
 from core.models import AuditEvent
 from core.roles import is_leader
-from core.spreadsheets import ImportFileError, parse_iso_date, read_table
+from core.spreadsheets import ImportFileError, parse_iso_date, read_table, table_from_bytes
 from organisations.models import Adaptation, ManagerScope, OccupationalArea, Organisation, Supervisor, Unit
 from organisations.permissions import organisation_with_descendant_ids, organisations_managed_by, units_managed_by
 from placements.models import Placement
@@ -448,7 +448,7 @@ def run_job(*, job, data: bytes, progress) -> ImportOutcome:
     """The confirmed upload, written by a Celery worker (core.importjobs): validated again, then all or nothing."""
     if job.user is None:
         return ImportOutcome(errors=[(0, "", _("Kontot som laddade upp filen finns inte längre."))])
-    header, rows, notices = read_table(data)
+    header, rows, notices = table_from_bytes(data)
     try:
         plan = apply_import(header, rows, user=job.user, attested=bool(job.params.get("attested")), notices=notices,
                             progress=progress)

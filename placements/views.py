@@ -26,7 +26,7 @@ from core.importjobs import import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import ImportJob
 from core.roles import is_case_worker, is_leader, is_manager
-from core.spreadsheets import max_bytes, too_large_message
+from core.spreadsheets import max_bytes, table_to_bytes, too_large_message
 from core.uploads import upload_too_large
 from organisations.forms import SupervisorForm
 from organisations.models import Unit
@@ -471,7 +471,8 @@ def import_upload(request):
         plan = imports.plan_import(header, rows, user=request.user, notices=notices)
         context["plan"] = plan
         if plan.ok:
-            job = import_job_create(user=request.user, kind=IMPORT_KIND, data=data, name=upload.name,
+            job = import_job_create(user=request.user, kind=IMPORT_KIND, data=table_to_bytes(header, rows, notices),
+                                    name=upload.name,
                                     rows_total=len(rows), params={
                                         "attested": True, "back_url": reverse("placements:import"),
                                         "back_label": _("Importera platser"), "done_url": reverse("placements:list"),

@@ -98,3 +98,12 @@ def test_size_limit_is_the_setting(settings):
     with pytest.raises(ImportFileError, match="för stor"):
         read_table(b"a\n" + b"x\n" * 600)
     assert spreadsheets.max_bytes() == 1024
+
+
+def test_the_table_a_job_stores_reads_back_the_same():
+    from core.spreadsheets import table_from_bytes, table_to_bytes
+
+    header, rows, notices = read_table(xlsx_bytes("T", ["a", "b", "c"], [["-x", 2, dt.date(2026, 3, 12)]]))
+    assert table_from_bytes(table_to_bytes(header, rows, ["obs"])) == (["a", "b", "c"], [["-x", 2, "2026-03-12"]],
+                                                                       ["obs"])
+    assert parse_iso_date(table_from_bytes(table_to_bytes(header, rows))[1][0][2]) == dt.date(2026, 3, 12)
