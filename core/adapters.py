@@ -2,6 +2,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied
 
 from core.audit import client_ip
+from core.mail import email_queue
 
 
 class NoSignupAccountAdapter(DefaultAccountAdapter):
@@ -17,3 +18,10 @@ class NoSignupAccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine client IP address")
         return address
+
+    def send_mail(self, template_prefix, email, context):
+        """allauth's mails (password reset, security notices) go through the same queue as every other mail:
+        sent by a Celery task with a timeout and retries, failures visible to the project leader."""
+        message = self.render_mail(template_prefix, email, context)
+        email_queue(to=list(message.to), subject=message.subject, body=message.body,
+                    reply_to=list(message.reply_to or []))

@@ -292,8 +292,10 @@ def placement_close(request, pk):
 
 def _decidable_assignment(request, pk, assignment_pk):
     placement = _visible_placement(request, pk)
-    assignment = get_object_or_404(assignments_visible_to(request.user).filter(placement=placement),
-                                   pk=assignment_pk)
+    # A request already declined or withdrawn is hidden from the manager's pages but still theirs to be told
+    # about: a second click on "Avböj" gets the service's message, not a 404.
+    reachable = assignments_visible_to(request.user) | assignments_decidable_by(request.user)
+    assignment = get_object_or_404(reachable.filter(placement=placement), pk=assignment_pk)
     if not assignments_decidable_by(request.user).filter(pk=assignment.pk).exists():
         raise PermissionDenied
     return placement, assignment
