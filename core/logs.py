@@ -14,6 +14,8 @@ import re
 import traceback
 import uuid
 
+from celery.signals import task_postrun, task_prerun
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
@@ -69,3 +71,14 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+@task_prerun.connect
+def _task_request_id(task_id=None, **kwargs):
+    """A Celery task's log lines carry its task id where a request's carry the request id."""
+    set_request_id(task_id or "-")
+
+
+@task_postrun.connect
+def _task_request_id_done(**kwargs):
+    set_request_id("-")

@@ -14,7 +14,8 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 
 from core import errors
-from core.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware
+from core.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware, current_request_id
+from core.tasks import ping_database
 from tests.test_settings import PRODUCTION
 
 LOG_PROBE = """
@@ -84,6 +85,24 @@ def test_the_request_id_is_returned_and_a_made_up_one_replaced():
     assert response["X-Request-ID"] == "abc-123-def-456" == seen[-1]
     response = middleware(RequestFactory().get("/", HTTP_X_REQUEST_ID="<script>alert(1)</script>"))
     assert response["X-Request-ID"] == seen[-1] and len(seen[-1]) == 32 and seen[-1].isalnum()
+
+
+@pytest.mark.django_db
+def test_a_celery_tasks_lines_carry_its_task_id():
+    seen = []
+    original = ping_database.run
+
+    def run(token):
+        seen.append(current_request_id())
+        return original(token)
+
+    ping_database.run = run
+    try:
+        result = ping_database.apply(args=["t"], task_id="task-id-0001")
+    finally:
+        ping_database.run = original
+    assert result.get() == "t" and seen == ["task-id-0001"]
+    assert current_request_id() == "-"
 
 
 def test_the_text_format_carries_the_request_id_too(caplog):
