@@ -76,7 +76,8 @@ class User(AbstractUser):
 
 class AuditEventQuerySet(models.QuerySet):
     """No bulk update or delete either: the only deletion path is `purge_older_than`, called by the retention
-    job (participants.retention.purge_expired) for events older than settings.AUDIT_RETENTION_DAYS."""
+    job (participants.retention.purge_expired) for events older than settings.AUDIT_RETENTION_DAYS; the only
+    change is `forget_labels`, which blanks an erased person's code or name from their events' labels."""
 
     def update(self, **kwargs):
         raise ValueError("Loggen kan inte ändras i efterhand.")
