@@ -44,6 +44,7 @@ DEMO_USERS = {
 NARROW = 320
 ARTIFACTS = ROOT / "test-artifacts" / "reflow"
 SCREENSHOTS = os.environ.get("A11Y_SCREENSHOTS", "")   # a folder: keep a 320-px screenshot of every page
+ONLY = os.environ.get("A11Y_ONLY", "")                 # check only the pages whose id contains this (a local aid)
 
 
 def _world() -> dict:
@@ -96,6 +97,8 @@ def rendered_pages(tmp_path, django_db_blocker):
         clients[role].force_login(world[role])
     files = {}
     for index, page in enumerate(PAGES):
+        if ONLY and ONLY not in page.id:
+            continue
         name = _file_name(index, page)
         (tmp_path / name).write_text(_render(page, world, clients), encoding="utf-8")
         files[name] = page
