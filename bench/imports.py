@@ -286,7 +286,7 @@ def web(args, base_env) -> dict:
                   "upload_to_confirmed_s": round(confirmed_s, 2),
                   "worker_s": round((job.finished_at - job.started_at).total_seconds(), 2),
                   "upload_to_done_s": round(total_s, 2), "rows_per_s_end_to_end": round(args.rows / total_s),
-                  "polls": polls, "progress_seen": seen[:20]}
+                  "polls": polls, "progress_seen": sorted(set(seen))}
         print(json.dumps(result, ensure_ascii=False), flush=True)
         return result
     finally:

@@ -200,7 +200,9 @@ CSRF_COOKIE_HTTPONLY = False
 # Imports: the largest file and the most data rows one import takes (core/spreadsheets.py). The size is also
 # the upload cap, enforced while the body streams in (core/uploads.py), so no larger file is ever buffered.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=5 * 1024 * 1024)
-IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=20_000)
+# 50,000 rows: the job writes them in well under a minute and the preview (read + validate in the request)
+# stays inside gunicorn's 60 s timeout; measured in docs/benchmarks.md § 4.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50_000)
 # An unconfirmed preview (and its stored file) is deleted after this many minutes; finished import jobs (their
 # per-row errors name participant codes) after this many days (core/importjobs.py, hourly beat job).
 IMPORT_PREVIEW_MINUTES = env.int("IMPORT_PREVIEW_MINUTES", default=60)
