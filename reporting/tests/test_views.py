@@ -243,7 +243,8 @@ def test_report_requests_are_throttled_per_person_with_a_clear_message(client, l
     assert ReportRun.objects.filter(requested_by=leader).count() == settings.REPORT_MAX_WAITING_PER_USER
     # Another person is not held up by the leader's runs.
     client.force_login(steering)
-    assert client.post(reverse("reporting:run_list"), data).status_code == 302
+    whole_year = {**data, "period_start": "2025-01-01"}   # the steering group builds whole years at most
+    assert client.post(reverse("reporting:run_list"), whole_year).status_code == 302
     # Finished runs free the slots, but not the hourly limit.
     ReportRun.objects.filter(requested_by=leader).update(status=ReportRun.Status.DONE)
     settings.REPORT_MAX_PER_HOUR_PER_USER = 3
