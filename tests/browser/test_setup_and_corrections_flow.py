@@ -25,7 +25,7 @@ from placements.tests.factories import PlacementFactory
 from reporting.selectors import outcomes_section
 from tests.browser.conftest import assert_no_axe_violations, login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def check_page(page):
