@@ -56,7 +56,7 @@ with translation.override("sv"), timezone.override(STOCKHOLM):
     figures_peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.reset_peak()
     if kind == "monthly":
-        pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True))
+        pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True, pdf=True))
     else:
         texts = {t.section: t for t in FinalReportText.objects.filter(project=project)}
         pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts))

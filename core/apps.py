@@ -8,4 +8,5 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # Registers the system checks; they read the models, so only once the app registry is ready.
-        from core import checks  # noqa: F401, PLC0415
+        # core.sessions connects the login signal.
+        from core import checks, sessions  # noqa: F401, PLC0415

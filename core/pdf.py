@@ -7,6 +7,8 @@ every other URL — http(s), file, ftp — is blocked, so a report can never rea
 read files outside the static folders.
 """
 
+import functools
+import io
 import logging
 import mimetypes
 from urllib.parse import unquote, urlsplit
@@ -15,6 +17,7 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from fontTools.ttLib import woff2
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -49,6 +52,29 @@ def _static_path(url: str) -> str | None:
     return finders.find(relative)
 
 
+FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf")
+
+
+@functools.lru_cache(maxsize=64)
+def _font_body(path: str) -> bytes:
+    """A font file's bytes, read and (WOFF2) decompressed once per process: WeasyPrint would otherwise
+    decompress every web font on every render. WeasyPrint takes the plain sfnt bytes as they are."""
+    with open(path, "rb") as handle:
+        body = handle.read()
+    if body[:4] == b"wOF2":
+        out = io.BytesIO()
+        woff2.decompress(io.BytesIO(body), out)
+        body = out.getvalue()
+    return body
+
+
+def _static_body(path: str) -> bytes:
+    if path.endswith(FONT_SUFFIXES):
+        return _font_body(path)
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def make_url_fetcher():
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
@@ -59,8 +85,7 @@ def make_url_fetcher():
                 logger.warning("Blocked URL in PDF rendering: %s", url[:200])
                 raise BlockedURL(f"Blocked URL in PDF rendering: {url[:200]}")
             mime_type, _encoding = mimetypes.guess_type(found)
-            with open(found, "rb") as handle:
-                body = handle.read()
+            body = _static_body(found)
             return URLFetcherResponse(url, body=body, headers={"Content-Type": mime_type or "application/octet-stream"})
 
     return StaticOnlyFetcher(allowed_protocols={"data", "file"})

@@ -6,20 +6,22 @@ for the steering group ("<5") are not drawn as numbers: bars get a "<5" label at
 trend lines a gap.
 """
 
+from __future__ import annotations
+
 import base64
+import functools
+import importlib
 import io
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import matplotlib
+from django.utils.translation import gettext as _
 
-matplotlib.use("Agg")
+from reporting import formats
 
-from django.utils.translation import gettext as _  # noqa: E402
-from matplotlib import rc_context  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from reporting import formats  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PALETTE = ["#1f4e79", "#b3541e", "#2e7d32", "#6a1b9a", "#5d4037"]  # ≥ 4.5:1 against white
 MARKERS = ["o", "s", "^", "D", "v"]
@@ -39,6 +41,15 @@ RC = {
     "grid.color": "#d9d9d9",
 }
 FONT_STACK = "'Source Sans 3', 'DejaVu Sans', Arial, sans-serif"
+
+
+@functools.cache
+def _matplotlib():
+    """matplotlib (≈40 MB and a third of a second) is loaded by the first chart a process draws, not by every
+    web worker that imports the URLconf: only the dashboard and the report builds draw charts."""
+    matplotlib = importlib.import_module("matplotlib")
+    matplotlib.use("Agg")
+    return matplotlib
 
 
 @dataclass
@@ -123,11 +134,12 @@ def _suppressed_top(label: str) -> float:
 
 
 def _figure(width=6.4, height=2.8) -> Figure:
-    return Figure(figsize=(width, height), dpi=72, layout="constrained")
+    _matplotlib()
+    return importlib.import_module("matplotlib.figure").Figure(figsize=(width, height), dpi=72, layout="constrained")
 
 
 def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], y_label: str = "") -> Chart:
-    with rc_context(RC):
+    with _matplotlib().rc_context(RC):
         fig = _figure()
         ax = fig.add_subplot()
         positions = list(range(len(labels)))
@@ -168,7 +180,7 @@ def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, lis
 def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], horizontal: bool = False,
               percent: bool = False, targets: list | None = None, value_label: str = "") -> Chart:
     """Grouped bars; `targets` (same length as labels) draws a target mark per bar group."""
-    with rc_context(RC):
+    with _matplotlib().rc_context(RC):
         rows = len(labels) * max(1, len(series))
         height = min(max(2.4, 0.2 * rows + 1.0), 8.5) if horizontal else 2.8
         fig = _figure(height=height)
@@ -245,14 +257,18 @@ def _month_label(key: str) -> str:
     return f"{names[int(month) - 1]} {year[2:]}"
 
 
-def monthly_charts(figures: dict) -> list[Chart]:
+def monthly_charts(figures: dict, only: frozenset[str] | None = None) -> list[Chart]:
     """The charts of the monthly report and the dashboard, from (possibly suppressed) figures.
 
-    The trend chart is made only when the figures have a trend (the final report has none).
+    The trend chart is made only when the figures have a trend (the final report has none). With `only`, just
+    the charts of those keys are drawn (a PDF shows fewer than the dashboard, and drawing is the costly part).
     """
+    def wanted(*keys):
+        return only is None or any(key in only for key in keys)
+
     charts = []
     trend = figures.get("trend")
-    if trend:
+    if trend and wanted("trend", "trend_stock"):
         months = [_month_label(key) for key in trend["months"]]
         # Flows (per month) and the stock (at each month's end) are different quantities: two charts.
         charts.append(line_chart(
@@ -268,17 +284,18 @@ def monthly_charts(figures: dict) -> list[Chart]:
     exits = figures["exits"]
     referrals = figures["referrals"]
     gender_keys = list(participants["by_gender"].keys())
-    charts.append(bar_chart(
-        key="gender", title=_("Könsfördelning i flödena"), labels=[genders.get(g, g) for g in gender_keys],
-        series={
-            _("Anvisade"): [referrals["by_gender"].get(g, 0) for g in gender_keys],
-            _("Deltagare (unika)"): [participants["by_gender"].get(g, 0) for g in gender_keys],
-            _("Avslut"): [exits["by_gender"].get(g, 0) for g in gender_keys],
-        },
-    ))
+    if wanted("gender"):
+        charts.append(bar_chart(
+            key="gender", title=_("Könsfördelning i flödena"), labels=[genders.get(g, g) for g in gender_keys],
+            series={
+                _("Anvisade"): [referrals["by_gender"].get(g, 0) for g in gender_keys],
+                _("Deltagare (unika)"): [participants["by_gender"].get(g, 0) for g in gender_keys],
+                _("Avslut"): [exits["by_gender"].get(g, 0) for g in gender_keys],
+            },
+        ))
     reason_names = figures["meta"].get("exit_reasons", {})
     reasons = list(exits["by_reason"].keys())
-    if reasons:
+    if reasons and wanted("exit_reasons"):
         charts.append(bar_chart(
             key="exit_reasons", title=_("Avslut per orsak"), horizontal=True,
             labels=[reason_names.get(code, code) for code in reasons],
@@ -286,7 +303,7 @@ def monthly_charts(figures: dict) -> list[Chart]:
         ))
     agencies = figures["meta"].get("agencies", {})
     agency_codes = sorted(set(referrals["by_agency"]) | set(participants["by_agency"]))
-    if agency_codes:
+    if agency_codes and wanted("agencies"):
         charts.append(bar_chart(
             key="agencies", title=_("Anvisningar och starter per myndighet"),
             labels=[agencies.get(code, code) for code in agency_codes],
@@ -294,7 +311,7 @@ def monthly_charts(figures: dict) -> list[Chart]:
                     _("Starter"): [participants["by_agency"].get(code, 0) for code in agency_codes]},
         ))
     areas = figures["placements"]["by_area"]
-    if areas:
+    if areas and wanted("areas"):
         charts.append(bar_chart(
             key="areas", title=_("Platser per yrkesområde vid periodens slut"), horizontal=True,
             labels=[area["name"] for area in areas],
@@ -302,11 +319,11 @@ def monthly_charts(figures: dict) -> list[Chart]:
                     _("Belagda"): [area["occupied"] for area in areas]},
         ))
     statements = figures["survey"]["statements"]
-    if statements:
+    if statements and wanted("survey"):
         charts.append(bar_chart(
             key="survey", title=_("Enkäten: andel som svarat ja, mot målen"), horizontal=True, percent=True,
             labels=[_("Påstående %(n)s") % {"n": s["number"]} for s in statements],
             series={_("Andel ja"): [s["share"] for s in statements]},
             targets=[s["target"] for s in statements], value_label=_("procent"),
         ))
-    return charts
+    return [chart for chart in charts if only is None or chart.key in only]

@@ -45,10 +45,16 @@ def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-def monthly_context(figures: dict, *, suppress: bool = True) -> dict:
+# The charts each PDF shows (templates reporting/_monthly_body.html with pdf, _final_body.html); the dashboard
+# shows them all.
+MONTHLY_PDF_CHARTS = frozenset({"trend", "trend_stock", "areas", "survey"})
+FINAL_CHARTS = frozenset({"survey", "gender"})
+
+
+def monthly_context(figures: dict, *, suppress: bool = True, pdf: bool = False) -> dict:
     """Template context of the monthly report. The steering-group version is suppressed."""
     shown = suppress_small_counts(figures) if suppress else figures
-    charts = {chart.key: chart for chart in monthly_charts(shown)}
+    charts = {chart.key: chart for chart in monthly_charts(shown, only=MONTHLY_PDF_CHARTS if pdf else None)}
     meta = shown["meta"]
     trend = shown.get("trend") or {}
     trend_rows = [
@@ -83,7 +89,7 @@ def final_context(figures: dict, texts: dict) -> dict:
         "figures": figures,
         "meta": meta,
         "sections": sections,
-        "charts": {chart.key: chart for chart in monthly_charts(figures)},
+        "charts": {chart.key: chart for chart in monthly_charts(figures, only=FINAL_CHARTS)},
         "period_start": _date(meta["period_start"]),
         "period_end": _date(meta["period_end"]),
         "generated_at": dt.datetime.fromisoformat(meta["generated_at"]),

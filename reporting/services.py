@@ -100,7 +100,7 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
         if kind == ReportRun.Kind.MONTHLY:
             figures = monthly_report_figures(project, period_start, period_end)
             if render:
-                pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True))
+                pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True, pdf=True))
         elif kind == ReportRun.Kind.FINAL:
             figures = final_figures(project, period_start, period_end)
             texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}

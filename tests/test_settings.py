@@ -26,6 +26,8 @@ try:
         "ssl_redirect": getattr(settings, "SECURE_SSL_REDIRECT", False),
         "session_cookie_secure": settings.SESSION_COOKIE_SECURE,
         "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
+        "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
+        "conn_health_checks": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
     }
 except ImproperlyConfigured as exc:
     result = {"improperly_configured": str(exc)}
@@ -125,6 +127,8 @@ def test_production_with_postgres_and_redis_is_strict():
         "ssl_redirect": True,
         "session_cookie_secure": True,
         "cache_options": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        "conn_max_age": 300,
+        "conn_health_checks": True,
     }
 
 
@@ -146,3 +150,15 @@ def test_local_settings_follow_database_and_redis_urls():
     assert result["engine"] == "django.db.backends.postgresql"
     assert result["eager"] is False
     assert result["broker"] == "redis://127.0.0.1:6390/0"
+
+
+def test_production_keeps_database_connections_with_health_checks():
+    result = load_settings(**PRODUCTION)
+    assert result["conn_max_age"] > 0
+    assert result["conn_health_checks"] is True
+    assert load_settings(**{**PRODUCTION, "CONN_MAX_AGE": "0"})["conn_max_age"] == 0
+
+
+def test_development_opens_a_connection_per_request_by_default():
+    result = load_settings(DJANGO_SETTINGS_MODULE="config.settings.base")
+    assert result["conn_max_age"] == 0

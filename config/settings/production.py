@@ -25,6 +25,9 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 if not REDIS_URL:
     raise ImproperlyConfigured("Production kräver en Redis-broker: sätt REDIS_URL=redis://…")
 CELERY_TASK_ALWAYS_EAGER = False
+# Persistent connections: a new PostgreSQL connection per request costs ~5 ms (docs/benchmarks.md). Health
+# checks (base settings) replace a connection the server dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=300)
 ALLOW_DEMO_SEED = False
 MFA_REQUIRED = env.bool("MFA_REQUIRED", default=True)
 # Login rate limits (allauth) count in the cache: shared across gunicorn workers, not per process.

@@ -12,10 +12,13 @@ from django.contrib.sessions.models import Session
 from django.core import mail
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from config.settings import base as base_settings
+from core.sessions import REFRESHED_KEY
 
 PASSWORD = "test-losen-123"  # organisations.tests.factories.UserFactory
 
@@ -185,13 +188,12 @@ def test_password_reset_does_not_tell_known_from_unknown_addresses(client, leade
 
 
 def test_session_times_out_after_inactivity(client, leader):
-    assert base_settings.SESSION_SAVE_EVERY_REQUEST is True
     client.force_login(leader)
     assert client.get(reverse("home")).status_code == 200
     key = client.session.session_key
     expiry = Session.objects.get(session_key=key).expire_date
     expected = timezone.now() + dt.timedelta(seconds=base_settings.SESSION_COOKIE_AGE)
-    assert abs((expiry - expected).total_seconds()) < 60  # every request pushes the expiry forward
+    assert abs((expiry - expected).total_seconds()) < 60
 
     # As if SESSION_COOKIE_AGE seconds passed without a request.
     Session.objects.filter(session_key=key).update(expire_date=timezone.now() - dt.timedelta(seconds=1))
@@ -200,13 +202,44 @@ def test_session_times_out_after_inactivity(client, leader):
     assert response["Location"].startswith(reverse("account_login"))
 
 
+def _age_refresh_stamp(client, seconds):
+    session = client.session
+    session[REFRESHED_KEY] -= seconds
+    session.save()
+
+
 def test_activity_keeps_the_session_alive(client, leader):
     client.force_login(leader)
     key = client.session.session_key
     soon = timezone.now() + dt.timedelta(minutes=1)
     Session.objects.filter(session_key=key).update(expire_date=soon)
+    # The last refresh was longer ago than SESSION_REFRESH_SECONDS: this request pushes the expiry forward.
+    _age_refresh_stamp(client, base_settings.SESSION_REFRESH_SECONDS + 1)
+    Session.objects.filter(session_key=key).update(expire_date=soon)
     assert client.get(reverse("home")).status_code == 200
-    assert Session.objects.get(session_key=key).expire_date > soon + dt.timedelta(minutes=5)
+    expiry = Session.objects.get(session_key=key).expire_date
+    expected = timezone.now() + dt.timedelta(seconds=base_settings.SESSION_COOKIE_AGE)
+    assert abs((expiry - expected).total_seconds()) < 60
+
+
+def test_a_request_soon_after_the_last_refresh_does_not_write_the_session(client, leader):
+    client.force_login(leader)
+    key = client.session.session_key
+    stored = Session.objects.get(session_key=key)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    writes = [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]
+              and not q["sql"].lstrip().upper().startswith("SELECT")]
+    assert writes == []
+    after = Session.objects.get(session_key=key)
+    assert (after.expire_date, after.session_data) == (stored.expire_date, stored.session_data)
+
+
+def test_the_session_never_outlives_the_inactivity_timeout():
+    # The expiry is pushed forward at most every SESSION_REFRESH_SECONDS, so a session ends at the latest
+    # SESSION_COOKIE_AGE after the last request, and at the earliest that minus the refresh interval.
+    assert base_settings.SESSION_SAVE_EVERY_REQUEST is False
+    assert 0 < base_settings.SESSION_REFRESH_SECONDS <= base_settings.SESSION_COOKIE_AGE // 10
 
 
 # --- password rules ------------------------------------------------------------------------------
