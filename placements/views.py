@@ -116,6 +116,8 @@ def placement_list_view(request):
     context = {
         "filter": placement_filter,
         "page": page,
+        # The current page ±2 and the first and last: never a loop over every page number (1,000 at scale).
+        "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "per_page": per_page,
         "page_sizes": PAGE_SIZES,
         "base_query": _querystring(request, page=None),

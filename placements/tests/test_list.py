@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 import pytest
 from django.conf import settings
@@ -6,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organisations.tests.factories import OrganisationFactory, SupervisorFactory, UnitFactory
+from placements import views
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
@@ -194,3 +196,14 @@ def test_filter_options_follow_new_organisations_and_areas_at_once(leader_client
     form = leader_client.get(LIST).context["filter"].form
     assert "Nyköpings hamn" in [label for _pk, label in form.fields["organisation"].widget.choices]
     assert "Nytt yrkesområde" in [label for _pk, label in form.fields["occupational_area"].widget.choices]
+
+
+def test_pagination_shows_the_pages_near_the_current_one_and_the_ends(leader_client, unit_a, area, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZES", (*views.PAGE_SIZES, 1))
+    for n in range(20):
+        PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n:02d}")
+    html = leader_client.get(LIST, {"per_page": 1, "page": 10}).content.decode()
+    pagination = html[html.index('<ul class="pagination'):]
+    pagination = pagination[:pagination.index("</ul>")]
+    shown = re.findall(r'<span class="page-link">(\d+|…)</span>|aria-label="Sida (\d+)"', pagination)
+    assert [current or linked for current, linked in shown] == ["1", "…", "8", "9", "10", "11", "12", "…", "20"]
