@@ -135,10 +135,15 @@ def import_job_progress(job: ImportJob) -> tuple[int, int]:
     return min(job.rows_done, job.rows_total), job.rows_total
 
 
-def import_job_run(*, job_id: int) -> ImportJob | None:
+def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | None:
+    """Claim and run one job; None when another worker has it or it is finished. `redelivered`: the broker hands
+    the task out again because the worker running it died (acks_late), so a job left "running" is taken over at
+    once; its write was one transaction, so the dead worker left nothing behind."""
     now = timezone.now()
     claimable = Q(status=ImportJob.Status.QUEUED) | Q(status=ImportJob.Status.RUNNING,
                                                       started_at__lt=now - _hard_limit())
+    if redelivered:
+        claimable |= Q(status=ImportJob.Status.RUNNING)
     if ImportJob.objects.filter(pk=job_id).filter(claimable).update(
             status=ImportJob.Status.RUNNING, started_at=now, rows_done=0) != 1:
         return None
@@ -164,10 +169,11 @@ def import_job_run(*, job_id: int) -> ImportJob | None:
     return job
 
 
-@shared_task(name="core.importjobs.run_import_job", acks_late=True, reject_on_worker_lost=True,
+@shared_task(bind=True, name="core.importjobs.run_import_job", acks_late=True, reject_on_worker_lost=True,
              ignore_result=True)
-def run_import_job(job_id: int) -> str:
-    job = import_job_run(job_id=job_id)
+def run_import_job(self, job_id: int) -> str:
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    job = import_job_run(job_id=job_id, redelivered=redelivered)
     return job.status if job is not None else "skipped"
 
 

@@ -140,3 +140,11 @@ def test_broker_down_runs_the_job_in_the_request(leader_client, rows, monkeypatc
     assert confirm(leader_client, job).status_code == 302
     job.refresh_from_db()
     assert job.status == "done" and Placement.objects.count() == 2
+
+
+def test_a_job_left_running_by_a_dead_worker_is_taken_over_on_redelivery(leader_client, rows):
+    job = preview(leader_client, rows)
+    ImportJob.objects.filter(pk=job.pk).update(status="running", started_at=timezone.now())
+    assert import_job_run(job_id=job.pk) is None  # an ordinary duplicate delivery leaves it to its worker
+    assert import_job_run(job_id=job.pk, redelivered=True).status == "done"
+    assert Placement.objects.count() == 2
