@@ -54,7 +54,9 @@ def test_xlsx_format(report_project, march_data, tmp_path):
 
 
 @pytest.mark.parametrize("period", [("2026-03-02", "2026-03-31"), ("2026-02-01", "2026-03-31"),
-                                    ("2026-03-01", "2026-04-15")])
+                                    ("2026-03-01", "2026-04-15"), ("2026-03-01", "2026-03-30"),
+                                    ("2026-02-01", "2026-04-30"), ("2026-02-01", "2027-01-31"),
+                                    ("2025-01-01", "2026-12-31")])
 def test_steering_refuses_a_period_that_is_not_a_whole_month_quarter_or_year(report_project, period):
     with pytest.raises(CommandError, match="hela kalendermånader, kvartal"):
         call_command("build_report", "monthly", "--project", "sjalvklart-rapport", "--from", period[0],
@@ -65,3 +67,12 @@ def test_steering_never_gets_the_final_report(report_project):
     with pytest.raises(CommandError, match="bara månadsrapporten"):
         call_command("build_report", "final", "--project", "sjalvklart-rapport", "--from", "2026-01-01",
                      "--to", "2026-12-31", "--format", "json", "--audience", "steering")
+
+
+@pytest.mark.parametrize("period", [("2026-03-01", "2026-03-31"), ("2024-02-01", "2024-02-29"),
+                                    ("2026-10-01", "2026-12-31"), ("2026-01-01", "2026-12-31")])
+def test_steering_builds_a_whole_month_quarter_or_year(report_project, period, tmp_path):
+    target = tmp_path / "out.json"
+    call_command("build_report", "monthly", "--project", "sjalvklart-rapport", "--from", period[0],
+                 "--to", period[1], "--format", "json", "--audience", "steering", "--output", str(target))
+    assert json.loads(target.read_bytes())["meta"]["suppressed"] is True

@@ -248,3 +248,14 @@ def test_waiting_list_states_agree_on_every_page(client, leader, report_project,
     assert {label: cells[label] for label in expected} == expected
     figures = monthly_figures(report_project, today.replace(day=1), today)["waiting_list"]["by_state"]
     assert figures == {"waiting": 2, "requested": 1, "booked": 1, "finished": 1}
+
+
+def test_chart_text_alternatives_follow_the_suppression(client, steering, leader, report_project, march_data,
+                                                        fresh_cache):
+    url = reverse("reporting:dashboard") + f"?project={report_project.pk}&month=2026-03"
+    client.force_login(steering)
+    alt = client.get(url).context["charts"]["gender"].alt
+    assert "Kvinnor: Anvisade <5, Deltagare (unika) <5, Avslut <5" in alt
+    client.force_login(leader)
+    alt = client.get(url).context["charts"]["gender"].alt
+    assert "Kvinnor: Anvisade 2, Deltagare (unika) 2, Avslut 2" in alt
