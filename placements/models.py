@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -117,7 +118,13 @@ class Assignment(TimeStampedModel):
             models.UniqueConstraint(fields=["referral"], condition=Q(status__in=["requested", "confirmed", "ongoing"]),
                                     name="assignment_one_open_per_referral"),
         ]
-        indexes = [models.Index(fields=["placement", "status"])]
+        indexes = [
+            models.Index(fields=["placement", "status"]),
+            # "Idle since": a placement's last period end before a day is one backward step in this index
+            # (placements.selectors.with_idle_since), not a sort of all its assignments.
+            models.Index(F("placement"), Coalesce("end_date", "planned_end_date").desc(), F("status"),
+                         name="assignment_placement_end_idx"),
+        ]
 
     def __str__(self):
         return f"{self.placement.title}, {self.start_date:%Y-%m-%d}–{self.planned_end_date:%Y-%m-%d}"

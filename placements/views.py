@@ -55,6 +55,8 @@ from placements.permissions import (
 from placements.selectors import (
     organisation_progress,
     organisation_progress_table,
+    page_keys,
+    page_rows,
     placement_history,
     placement_list,
     placements_lacking_trained_supervisor,
@@ -112,7 +114,8 @@ def placement_list_view(request):
     queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
         placement_filter.queryset
     per_page = _page_size(request)
-    page = Paginator(queryset, per_page).get_page(request.GET.get("page"))
+    page = Paginator(page_keys(queryset), per_page).get_page(request.GET.get("page"))
+    page.object_list = page_rows(queryset, page.object_list)
     context = {
         "filter": placement_filter,
         "page": page,

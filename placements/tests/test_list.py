@@ -3,6 +3,8 @@ import re
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -161,12 +163,12 @@ def test_query_count_does_not_grow_with_page_size(client, leader, unit_a, area, 
     client.force_login(leader)
     # Warm the filter's option lists and the remembered list state (saved in the session when it changes).
     client.get(LIST, {"per_page": 50})
-    # 1 session, 2 user, 3 count of placements, 4 the page of rows (occupancy and idle subqueries,
-    # unit/organisation/area/supervisor joined), 5 prefetch of adaptations – whatever the number of rows. No
-    # session write (its expiry was pushed forward less than SESSION_REFRESH_SECONDS ago). The filter form's
-    # option lists (organisations, units, municipalities, areas, adaptations) come from
-    # placements.filters.choice_cache, filled by the warm-up request.
-    with django_assert_num_queries(5):
+    # 1 session, 2 user, 3 count of placements, 4 the page's keys in order (filters and sort over the placements
+    # alone), 5 that page's rows (occupancy and idle subqueries, unit/organisation/area/supervisor joined),
+    # 6 prefetch of adaptations – whatever the number of rows. No session write (its expiry was pushed forward
+    # less than SESSION_REFRESH_SECONDS ago). The filter form's option lists (organisations, units,
+    # municipalities, areas, adaptations) come from placements.filters.choice_cache, filled by the warm-up.
+    with django_assert_num_queries(6):
         response = client.get(LIST, {"per_page": 50})
     assert len(response.context["page"].object_list) == rows
 
@@ -207,3 +209,18 @@ def test_pagination_shows_the_pages_near_the_current_one_and_the_ends(leader_cli
     pagination = pagination[:pagination.index("</ul>")]
     shown = re.findall(r'<span class="page-link">(\d+|…)</span>|aria-label="Sida (\d+)"', pagination)
     assert [current or linked for current, linked in shown] == ["1", "…", "8", "9", "10", "11", "12", "…", "20"]
+
+
+def test_the_page_is_sorted_and_cut_before_the_relations_are_joined(client, leader, unit_a, area, wheelchair,
+                                                                   supervisor_a):
+    _make_rows(3, unit_a, area, wheelchair, supervisor_a)
+    client.force_login(leader)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(LIST, {"ordering": "idle_since", "idle_days": 0, "per_page": 10})
+    placement_queries = [q["sql"] for q in captured.captured_queries
+                         if q["sql"].startswith('SELECT "placements_placement"."id"')]
+    keys, rows = placement_queries[0], placement_queries[1]
+    assert re.search(r"ORDER BY .* LIMIT \d+$", keys) and "JOIN" not in keys
+    assert "organisations_supervisor" in rows and "LIMIT" not in rows.split("FROM")[-1]
+    shown = response.context["page"].object_list
+    assert [p.idle_since for p in shown] == sorted(p.idle_since for p in shown)
