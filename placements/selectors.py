@@ -155,7 +155,7 @@ def peak_of_periods(periods, *, start: dt.date, end: dt.date) -> int:
     """
     inside = [(s, e) for s, e in periods if s <= end and e >= start]
     checkpoints = {start} | {max(s, start) for s, _e in inside}
-    return max((sum(1 for s, e in inside if s <= day <= e) for day in checkpoints), default=0)
+    return max(sum(1 for s, e in inside if s <= day <= e) for day in checkpoints)
 
 
 def has_room(*, capacity: int, periods, start: dt.date, end: dt.date) -> bool:

@@ -12,7 +12,7 @@ from organisations.tests.factories import AgencyProgrammeFactory
 from participants.tests.factories import ReferralFactory
 from placements import services
 from placements.models import Assignment, Placement
-from placements.selectors import peak_occupancy
+from placements.selectors import has_room, peak_occupancy, peak_of_periods
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
 pytestmark = pytest.mark.django_db
@@ -116,3 +116,41 @@ def test_who_may_ask_for_a_place(leader, case_worker_af, case_worker_fk, manager
     with pytest.raises(PermissionDenied):
         request(manager_a, referral, window, D(2026, 4, 1), D(2026, 4, 30))
     assert request(leader, referral, window, D(2026, 4, 1), D(2026, 4, 30)).requested_by == leader
+
+
+def test_only_confirmed_and_ongoing_assignments_take_a_place(window, agency_af, project):
+    for status in (Assignment.Status.REQUESTED, Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN,
+                   Assignment.Status.COMPLETED):
+        AssignmentFactory(placement=window, referral=ReferralFactory(agency=agency_af, project=project),
+                          status=status, start_date=D(2026, 4, 1), planned_end_date=D(2026, 5, 31),
+                          end_date=D(2026, 4, 15) if status == Assignment.Status.COMPLETED else None)
+    assert peak_occupancy(placement=window, start=D(2026, 4, 1), end=D(2026, 5, 31)) == 0
+    AssignmentFactory(placement=window, referral=ReferralFactory(agency=agency_af, project=project),
+                      status=Assignment.Status.CONFIRMED, start_date=D(2026, 5, 31), planned_end_date=D(2026, 6, 30))
+    assert peak_occupancy(placement=window, start=D(2026, 4, 1), end=D(2026, 5, 31)) == 1  # from its last day
+
+
+def test_a_booked_placement_paused_afterwards_still_starts_on_another_day(manager_a, case_worker_af, referral,
+                                                                         window):
+    """Pausing stops new requests; the bookings it has keep going (and may start a few days late)."""
+    asked = request(case_worker_af, referral, window, D(2026, 4, 1), D(2026, 5, 31))
+    services.assignment_confirm(user=manager_a, assignment=asked)
+    Placement.objects.filter(pk=window.pk).update(status=Placement.Status.PAUSED)
+    started = services.assignment_start(user=manager_a, assignment=asked, start_date=D(2026, 4, 6))
+    assert (started.status, started.start_date) == (Assignment.Status.ONGOING, D(2026, 4, 6))
+
+
+@pytest.mark.parametrize(("periods", "peak"), [
+    ([], 0),
+    ([(D(2026, 1, 1), D(2026, 3, 31))], 0),                           # ends the day before the window
+    ([(D(2026, 5, 1), D(2026, 6, 30))], 0),                           # starts the day after
+    ([(D(2026, 1, 1), D(2026, 4, 1))], 1),                            # ends on the window's first day
+    ([(D(2026, 4, 30), D(2026, 6, 30))], 1),                          # starts on its last day
+    ([(D(2026, 4, 1), D(2026, 4, 10)), (D(2026, 4, 11), D(2026, 4, 30))], 1),   # one after the other
+    ([(D(2026, 4, 1), D(2026, 4, 10)), (D(2026, 4, 10), D(2026, 4, 30))], 2),   # share 10 April
+    ([(D(2026, 1, 1), D(2026, 12, 31)), (D(2026, 4, 20), D(2026, 4, 25)), (D(2026, 4, 22), D(2026, 5, 9))], 3),
+])
+def test_peak_of_periods_counts_days_inside_the_window_only(periods, peak):
+    assert peak_of_periods(periods, start=D(2026, 4, 1), end=D(2026, 4, 30)) == peak
+    assert has_room(capacity=peak, periods=periods, start=D(2026, 4, 1), end=D(2026, 4, 30)) is False
+    assert has_room(capacity=peak + 1, periods=periods, start=D(2026, 4, 1), end=D(2026, 4, 30)) is True
