@@ -179,6 +179,12 @@ class _Lookups:
         self.reasons = _Categories(ExitReason.objects.all())
         self.placements = {p.code.lower(): p for p in Placement.objects.exclude(code__isnull=True).exclude(code="")}
         self.existing = {p.code.lower(): p for p in Participant.objects.exclude(code__isnull=True)}
+        # Agencies stay apart here as in the referral form: a start is added to an existing participant only by
+        # an agency that already referred them.
+        self.agencies_of: dict[str, set[int]] = {}
+        for code, agency_id in (Referral.objects.filter(participant__code__isnull=False)
+                                .values_list("participant__code", "agency_id").distinct()):
+            self.agencies_of.setdefault(code.lower(), set()).add(agency_id)
         self.known_starts = {
             (code.lower(), agency_id, day) for code, agency_id, day in
             Referral.objects.filter(project=project, participant__code__isnull=False)
@@ -186,6 +192,7 @@ class _Lookups:
         }
         # Within one file.
         self.genders_by_ref: dict[str, tuple[str, int]] = {}
+        self.agency_by_ref: dict[str, tuple[int, int]] = {}
         self.seen_starts: set[tuple] = set()
 
 
@@ -357,6 +364,16 @@ def _validate_row(row: _Row, values: dict, lookups: _Lookups) -> None:
         known = lookups.existing.get(ref.lower())
         if known is not None and known.gender != gender:
             row.error("gender", _("Deltagaren %(ref)s finns redan med ett annat kön.") % {"ref": ref})
+    if ref and agency:
+        first_agency = lookups.agency_by_ref.setdefault(ref.lower(), (agency.pk, row.line))
+        if first_agency[0] != agency.pk:
+            row.error("agency", _("Samma deltagare har en annan myndighet på rad %(row)s; en deltagare hör till "
+                                  "den myndighet som anvisade hen.") % {"row": first_agency[1]})
+        referred_by = lookups.agencies_of.get(ref.lower())
+        if referred_by and agency.pk not in referred_by:
+            row.error("participant_ref", _("Deltagarkoden %(ref)s hör till en annan myndighets deltagare. En ny "
+                                           "start läggs bara till av den myndighet som anvisat deltagaren.")
+                      % {"ref": ref})
     if ref and agency and referral_date:
         key = (ref.lower(), agency.pk, referral_date)
         if key in lookups.seen_starts:

@@ -91,6 +91,26 @@ def test_known_participant_gets_a_new_start(project, agency_af, reasons):
     assert existing.referrals.count() == 1
 
 
+def test_another_agencys_participant_is_never_given_a_start(project, agency_af, agency_fk, reasons):
+    """An Af row naming an FK participant's code would show FK's client to Af's case workers: refused."""
+    fk_client = ParticipantFactory(code="FK-2026-ABC123", gender="man")
+    Referral.objects.create(participant=fk_client, project=project, agency=agency_fk,
+                            referral_date=dt.date(2025, 1, 1))
+    result = run(project, HEADER + "\nFK-2026-ABC123,man,,af,2025-03-01,,,,,,,,,")
+    assert not result.ok and not result.saved
+    assert [(error.row, error.column) for error in result.errors] == [(2, "participant_ref")]
+    assert "annan myndighets deltagare" in result.errors[0].message
+    assert list(fk_client.referrals.values_list("agency__code", flat=True)) == [agency_fk.code]
+    # The agency that referred the participant may add a start.
+    assert run(project, HEADER + "\nFK-2026-ABC123,man,,fk,2025-03-01,,,,,,,,,").ok
+
+
+def test_one_code_with_two_agencies_in_a_file_is_refused(project, agency_af, agency_fk, reasons):
+    result = run(project, HEADER + "\nP7,man,,af,2025-01-01,,,,,,,,,\nP7,man,,fk,2025-02-01,,,,,,,,,")
+    assert [(error.row, error.column) for error in result.errors] == [(3, "agency")]
+    assert not Participant.objects.filter(code="P7").exists()
+
+
 def test_bad_file_lists_errors_per_row_and_saves_nothing(project, agency_af, agency_fk, one_place_a, reasons):
     bad = "\n".join([
         HEADER,
