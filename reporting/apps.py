@@ -8,3 +8,6 @@ class ReportingConfig(AppConfig):
 
     def ready(self):
         from reporting import panels  # noqa: F401, PLC0415 - registers the panels once the app registry is ready
+        from reporting.indicators import install  # noqa: PLC0415 - the sections' models need the app registry
+
+        install()

@@ -138,9 +138,10 @@ def _figure(width=6.4, height=2.8) -> Figure:
     return importlib.import_module("matplotlib.figure").Figure(figsize=(width, height), dpi=72, layout="constrained")
 
 
-def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], y_label: str = "") -> Chart:
+def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], y_label: str = "",
+               height: float = 2.8, integers: bool = True) -> Chart:
     with _matplotlib().rc_context(RC):
-        fig = _figure()
+        fig = _figure(height=height)
         ax = fig.add_subplot()
         positions = list(range(len(labels)))
         hidden = [v for values in series.values() for v in values if isinstance(v, str)]
@@ -164,7 +165,8 @@ def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, lis
                         markersize=6, markerfacecolor="#ffffff", markeredgecolor=color, markeredgewidth=1.5)
         ax.set_xticks(positions, labels, rotation=45, ha="right")
         ax.set_ylim(bottom=0)
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        if integers:
+            ax.yaxis.get_major_locator().set_params(integer=True)
         if y_label:
             ax.set_ylabel(y_label)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
@@ -273,11 +275,26 @@ def monthly_charts(figures: dict, only: frozenset[str] | None = None) -> list[Ch
         # Flows (per month) and the stock (at each month's end) are different quantities: two charts.
         charts.append(line_chart(
             key="trend", title=_("Starter och avslut per månad, de senaste 12 månaderna"), labels=months,
-            series={_("Starter"): trend["starts"], _("Avslut"): trend["exits"]},
+            series={_("Starter"): trend["starts"], _("Avslut"): trend["exits"]}, height=2.3,
         ))
         charts.append(line_chart(
             key="trend_stock", title=_("Arbetsträningsplatser vid varje månads slut"), labels=months,
-            series={_("Platser"): trend["placements"]},
+            series={_("Platser"): trend["placements"]}, height=2.1,
+        ))
+    goals = figures.get("goals")
+    if goals and goals.get("overall") and wanted("goal"):
+        overall = goals["overall"]
+
+        def in_percent(value):
+            return None if not isinstance(value, int | float) else round(value * 100, 1)
+
+        series = {_("Platser i % av de anställda"): [in_percent(v) for v in overall["trend"]]}
+        if overall.get("target") is not None:
+            series[_("Mål")] = [in_percent(overall["target"])] * len(overall["trend"])
+        charts.append(line_chart(
+            key="goal", title=_("Målet: platser i procent av de anställda, de senaste 12 månaderna"),
+            labels=[_month_label(key) for key in goals["months"]], series=series, y_label=_("procent"),
+            height=2.3, integers=False,
         ))
     genders = _gender_labels()
     participants = figures["participants"]

@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.utils.translation import gettext_lazy as _
 
+from participants.models import EducationLevel, LabourMarketStatus, SupportKind
 from reporting.charts import monthly_charts
 from reporting.suppression import suppress_small_counts
 
@@ -41,13 +42,24 @@ PARTNER_ROLES = {"owner": _("Projektägare"), "co_financier": _("Medfinansiär")
 EXIT_KINDS = {"enligt plan": _("Enligt plan"), "avbruten": _("Avbruten")}
 
 
+def _category_labels(meta: dict) -> dict:
+    """Names for the codes used as keys by the sections of reporting.indicators."""
+    unknown = {"okänd": _("Uppgift saknas")}
+    return {
+        "activity_names": {**meta.get("activities", {}), **unknown},
+        "support_groups": {**dict(SupportKind.Group.choices), **unknown},
+        "education_levels": {**dict(EducationLevel.choices), "okänd": _("Utbildningsnivå okänd")},
+        "labour_market_statuses": {**dict(LabourMarketStatus.choices), "okänd": _("Ställning okänd")},
+    }
+
+
 def _date(value: str) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
 # The charts each PDF shows (templates reporting/_monthly_body.html with pdf, _final_body.html); the dashboard
 # shows them all.
-MONTHLY_PDF_CHARTS = frozenset({"trend", "trend_stock", "areas", "survey"})
+MONTHLY_PDF_CHARTS = frozenset({"trend", "trend_stock", "goal", "areas", "survey"})
 FINAL_CHARTS = frozenset({"survey", "gender"})
 
 
@@ -75,6 +87,7 @@ def monthly_context(figures: dict, *, suppress: bool = True, pdf: bool = False) 
         "exit_kinds": EXIT_KINDS,
         "genders": ["kvinna", "man", "icke-binär"],
         "small_max": int(meta.get("small_count_threshold", 5)) - 1,
+        **_category_labels(meta),
         "title": _("Månadsrapport till styrgruppen"),
     }
 
@@ -97,6 +110,7 @@ def final_context(figures: dict, texts: dict) -> dict:
         "exit_reasons": meta.get("exit_reasons", {}),
         "exit_kinds": EXIT_KINDS,
         "partner_roles": PARTNER_ROLES,
+        **_category_labels(meta),
         "genders": ["kvinna", "man", "icke-binär"],
         "title": _("Slutrapport genomförande"),
     }

@@ -23,6 +23,7 @@ README's key table says the same per key):
 """
 
 import datetime as dt
+import math
 from decimal import Decimal
 
 from django.conf import settings
@@ -81,6 +82,11 @@ def _fraction(percent) -> float | None:
     if percent is None:
         return None
     return round(float(Decimal(percent) / 100), 4)
+
+
+def whole_places(places: float) -> int:
+    """A target in places is a whole number: the places needed to reach it (3 % of 35 employees → 2)."""
+    return math.ceil(round(places, 6))
 
 
 def _by_gender(rows, key: str, value: str = "n") -> dict:
@@ -359,7 +365,7 @@ def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
             "employee_count": figures.employees,
             "share": share,
             "target": target,
-            "target_placements": (round(figures.employees * target, 1)
+            "target_placements": (whole_places(figures.employees * target)
                                   if figures.employees and target is not None else None),
             "met": None if share is None else share >= target,
         })
@@ -510,9 +516,24 @@ def _category_names() -> dict:
 # --- the two reports ------------------------------------------------------------------------------
 
 
+# Sections and single figures added by other modules of the app (reporting.indicators, installed by
+# ReportingConfig.ready): (key, fn(project, start, end, figures)), after the sections above.
+EXTRA_SECTIONS: dict[str, list] = {"monthly": [], "final": []}
+EXTRA_FIELDS: list = []  # (section key, field key, fn(project, start, end, figures))
+
+
+def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date) -> dict:
+    for section, key, compute in EXTRA_FIELDS:
+        if isinstance(figures.get(section), dict):
+            figures[section][key] = compute(project, start, end, figures)
+    for key, compute in EXTRA_SECTIONS[kind]:
+        figures[key] = compute(project, start, end, figures)
+    return figures
+
+
 def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """All figures of the monthly steering-group report (unsuppressed; see reporting.suppression)."""
-    return {
+    return _with_extra_sections("monthly", {
         "meta": {**_meta("monthly", project, period_start, period_end), **_category_names()},
         "participants": participants_section(project, period_start, period_end),
         "referrals": referrals_section(project, period_start, period_end),
@@ -524,7 +545,7 @@ def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date
         "placements": placements_section(project, period_start, period_end),
         "equality": equality_section(project, period_start, period_end),
         "trend": trend_section(project, period_end),
-    }
+    }, project, period_start, period_end)
 
 
 def monthly_report_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
@@ -582,7 +603,7 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
         .values("name", "role", "contribution", "co_financing_amount")
     ]
     co_financing_total = sum(p["co_financing_amount"] for p in partners)
-    return {
+    return _with_extra_sections("final", {
         "meta": {**_meta("final", project, period_start, period_end), **_category_names(),
                  "funder": project.funder, "owner": project.owner.name,
                  "project_start": project.start_date.isoformat(), "project_end": project.end_date.isoformat()},
@@ -614,4 +635,4 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
             "spent_share": _share(float(project.budget_spent or 0), float(project.budget_total or 0)),
             "co_financing_total": co_financing_total,
         },
-    }
+    }, project, period_start, period_end)

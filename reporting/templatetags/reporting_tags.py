@@ -1,6 +1,9 @@
 """Formatting of report figures: counts (possibly "<5"), shares as Swedish percentages, days."""
 
+import datetime as dt
+
 from django import template
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from reporting import formats
@@ -21,6 +24,12 @@ def count(value):
 def percent(value, decimals=0):
     """A share 0–1 as "67 %" (Swedish: decimal comma, space before %); None → "–"."""
     return formats.percent(value, decimals)
+
+
+@register.filter
+def goal_status(value):
+    labels = {"met": _("nått målet"), "on_track": _("i fas"), "behind": _("efter")}
+    return labels.get(value, "–")
 
 
 @register.filter
@@ -100,9 +109,20 @@ KEY_FIGURES = {
     "free": lambda f: (count(_at(f, "placements.free")), _("lediga platser")),
     "waiting": lambda f: (count(_at(f, "waiting_list.waiting_for_placement")), _("väntar på plats")),
     "placements_used": lambda f: (count(_at(f, "placements.used.placements")), _("arbetsträningsplatser använda")),
+    "goal_share": lambda f: (percent(_at(f, "goals.overall.share"), 1),
+                             _with_target(_("av de anställda har en arbetsträningsplats"),
+                                          percent(_at(f, "goals.overall.target"), 1))),
+    "placed": lambda f: (count(_at(f, "summary.placed.value")), _("deltagare på plats")),
+}
+# Key figure → its item in the monthly `summary` section (value, previous month) and how to show the change.
+KEY_FIGURE_CHANGES = {
+    "goal_share": ("goal_share", "points"), "capacity": ("capacity", "count"), "free": ("free", "count"),
+    "occupied": ("occupied", "count"), "waiting": ("waiting", "count"), "placed": ("placed", "count"),
+    "exits": ("exited", "count"), "work_or_studies": ("work_or_studies", "points"),
 }
 KEY_FIGURE_SETS = {
-    "monthly": ("starts", "unique", "exits", "work_or_studies", "capacity", "occupied", "free", "waiting"),
+    "monthly": ("goal_share", "capacity", "free", "occupied", "waiting", "placed", "starts", "exits",
+                "work_or_studies"),
     "final": ("unique_against_target", "starts", "work_or_studies", "placements_used"),
     "home": ("starts", "exits", "work_or_studies", "capacity", "free"),
 }
@@ -114,5 +134,26 @@ def key_figures(figures, which: str) -> list[dict]:
     items = []
     for key in KEY_FIGURE_SETS[which]:
         value, label = KEY_FIGURES[key](figures or {})
-        items.append({"key": key, "value": value, "label": label})
+        items.append({"key": key, "value": value, "label": label, "change": _change(figures or {}, key)})
     return items
+
+
+def _change(figures, key: str) -> str:
+    """"+3 sedan oktober", "−0,4 procentenheter sedan oktober"; "" when either month's value is hidden or missing."""
+    summary = figures.get("summary")
+    if not isinstance(summary, dict) or key not in KEY_FIGURE_CHANGES:
+        return ""
+    item_key, kind = KEY_FIGURE_CHANGES[key]
+    item = summary.get(item_key) or {}
+    now, before = item.get("value"), item.get("previous")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (now, before)):
+        return ""
+    month = date_format(dt.date.fromisoformat(summary["previous_period_start"]), "F")
+    if kind == "points":
+        difference = round((now - before) * 100, 1)
+        text = f"{abs(difference):.1f}".replace(".", ",")
+        sign = "+" if difference > 0 else ("−" if difference < 0 else "±")
+        return _("%(sign)s%(n)s procentenheter sedan %(month)s") % {"sign": sign, "n": text, "month": month}
+    difference = now - before
+    sign = "+" if difference > 0 else ("−" if difference < 0 else "±")
+    return _("%(sign)s%(n)s sedan %(month)s") % {"sign": sign, "n": count(abs(difference)), "month": month}

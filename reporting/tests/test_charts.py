@@ -39,7 +39,7 @@ def test_percent_bars_with_targets():
 def test_monthly_charts_from_figures_and_suppressed_figures(report_project, march_data):
     figures = monthly_figures(report_project, *MARCH)
     keys = [chart.key for chart in monthly_charts(figures)]
-    assert keys == ["trend", "trend_stock", "gender", "exit_reasons", "agencies", "areas", "survey"]
+    assert keys == ["trend", "trend_stock", "goal", "gender", "exit_reasons", "agencies", "areas", "survey"]
     shown = monthly_charts(suppress_small_counts(figures))
     trend = shown[0]
     assert trend.rows[-1][1] == "<5"   # four starts in March are shown as <5 in the table too

@@ -216,4 +216,6 @@ def test_query_count_does_not_grow_with_data(report_project, builder, django_ass
     with django_assert_max_num_queries(small):
         figures = builder(report_project, *MARCH)
     assert figures["participants"]["starts"] == 24
-    assert small <= 40
+    # ~31 for the sections of reporting.selectors, plus reporting.indicators' (monthly: goals 2, first-page
+    # comparison with last month 13, supervisors 7, need and supply 6, before/after 9, the rest 1–2 each).
+    assert small <= (80 if builder is monthly_figures else 70)

@@ -35,8 +35,8 @@ def home_figures(html):
 
 
 def report_figures(html):
-    return _pairs(r'<div class="keyfigure"><div class="value">(.*?)</div><div class="label">(.*?)</div></div>',
-                  html, value_first=True)
+    return _pairs(r'<div class="keyfigure"><div class="value">(.*?)</div><div class="label">(.*?)</div>'
+                  r'(?:<div class="change">.*?</div>)?</div>', html, value_first=True)
 
 
 @pytest.fixture
@@ -61,8 +61,10 @@ def test_leader_sees_the_same_exact_key_figures_everywhere(pages, leader):
     assert dashboard == report
     assert home.items() <= report.items()
     assert report["starter"] == "4"
-    assert report["unika deltagare"] == "3"
+    assert "unika deltagare" not in report      # the first page says each thing once (starts, not both)
     assert report["avslut"] == "3"
+    assert report["deltagare på plats"] == "1"  # B on P1 on 31 March
+    assert f"av de anställda har en arbetsträningsplats (mål 3,0{NBSP}%)" in report   # the goal comes first
     # 1 of 1: of the three unique people who exited only A had begun a placement (A went to work)
     assert report[f"till arbete eller studier (mål 30{NBSP}%)"] == f"100{NBSP}%"
     assert set(home) == {"starter", "avslut", f"till arbete eller studier (mål 30{NBSP}%)",
@@ -70,10 +72,17 @@ def test_leader_sees_the_same_exact_key_figures_everywhere(pages, leader):
                          "lediga platser"}
 
 
+def test_monthly_key_figures_show_the_change_since_last_month(report_project, march_data):
+    html = render_html("reporting/pdf/monthly.html",
+                       monthly_context(monthly_figures(report_project, *MARCH), suppress=False))
+    boxes = dict(re.findall(r'<div class="label">([^<]*)</div><div class="change">([^<]*)</div>', html))
+    # February: 0 exits (none of the data set's exits is in February), March: 3
+    assert boxes["avslut"] == "+3 sedan februari"
+
+
 def test_steering_group_sees_the_same_suppressed_key_figures_everywhere(pages, steering):
     dashboard, home, report = pages(steering, suppress=True)
     assert dashboard == report
     assert home.items() <= report.items()
     assert report["starter"] == "&lt;5"
-    assert report["unika deltagare"] == "&lt;5"
     assert report["avslut"] == "&lt;5"
