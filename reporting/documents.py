@@ -37,6 +37,7 @@ FINAL_SECTIONS = [
     ("kontaktpersoner", _("Kontaktpersoner"), _("Kontaktpersonerna fylls i automatiskt från projektet.")),
 ]
 FINAL_SECTION_KEYS = [key for key, _title, _help in FINAL_SECTIONS]
+SECTIONS_WITHOUT_TEXT = {"kontaktpersoner"}
 
 PARTNER_ROLES = {"owner": _("Projektägare"), "co_financier": _("Medfinansiär"), "partner": _("Samverkanspart")}
 EXIT_KINDS = {"enligt plan": _("Enligt plan"), "avbruten": _("Avbruten")}
@@ -98,6 +99,9 @@ def final_context(figures: dict, texts: dict) -> dict:
     sections = [
         {"key": key, "title": title, "text": texts.get(key)} for key, title, _help in FINAL_SECTIONS
     ]
+    # Unfinished: a section whose text is not written yet (the contact persons come from the project).
+    missing = [section["title"] for section in sections
+               if section["key"] not in SECTIONS_WITHOUT_TEXT and not (section["text"] and section["text"].body)]
     return {
         "figures": figures,
         "meta": meta,
@@ -110,6 +114,8 @@ def final_context(figures: dict, texts: dict) -> dict:
         "exit_reasons": meta.get("exit_reasons", {}),
         "exit_kinds": EXIT_KINDS,
         "partner_roles": PARTNER_ROLES,
+        "draft": bool(missing),
+        "missing_sections": missing,
         **_category_labels(meta),
         "genders": ["kvinna", "man", "icke-binär"],
         "title": _("Slutrapport genomförande"),

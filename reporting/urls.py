@@ -15,4 +15,5 @@ urlpatterns = [
     path("runs/<int:pk>/retry/", views.run_retry, name="run_retry"),
     path("final/<slug:slug>/", views.final_editor, name="final_editor"),
     path("final/<slug:slug>/preview/", views.final_preview, name="final_preview"),
+    path("final/<slug:slug>/autosave/<slug:section>/", views.final_autosave, name="final_autosave"),
 ]

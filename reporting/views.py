@@ -23,7 +23,7 @@ from core.audit import audit_log, no_participant_data
 from organisations.models import Project
 from participants.selectors import mark_corrected
 from reporting import services
-from reporting.documents import FINAL_SECTIONS, final_context, monthly_context
+from reporting.documents import FINAL_SECTION_KEYS, FINAL_SECTIONS, final_context, monthly_context
 from reporting.forms import DashboardForm, FinalReportTextForm, ReportRequestForm
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import (
@@ -209,6 +209,13 @@ def _final_forms(project, data=None):
     return forms
 
 
+def _final_period(project: Project) -> tuple:
+    period_start, period_end = project.start_date, min(project.end_date, timezone.localdate())
+    if period_end < period_start:
+        period_end = project.end_date
+    return period_start, period_end
+
+
 @no_participant_data("the project's narrative and aggregates")
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -226,12 +233,34 @@ def final_editor(request, slug):
         if request.POST.get("next") == "preview":
             return redirect("reporting:final_preview", slug=project.slug)
         return redirect("reporting:final_editor", slug=project.slug)
+    period_start, period_end = _final_period(project)
     request_form = ReportRequestForm(user=request.user, initial={
-        "kind": ReportRun.Kind.FINAL, "project": project,
-        "period_start": project.start_date, "period_end": min(project.end_date, timezone.localdate()),
+        "kind": ReportRun.Kind.FINAL, "project": project, "period_start": period_start, "period_end": period_end,
     })
-    return render(request, "reporting/final_editor.html",
-                  {"project": project, "sections": sections, "request_form": request_form})
+    # The figures each section will carry, beside its text box (exact: only the project leader edits).
+    context = final_context(final_figures(project, period_start, period_end), {})
+    context.update({"project": project, "sections": sections, "request_form": request_form})
+    return render(request, "reporting/final_editor.html", context)
+
+
+@no_participant_data("the project's narrative; answers a small status text")
+@login_required
+@require_POST
+def final_autosave(request, slug, section):
+    """The editor's automatic draft save (htmx, a second after typing stops): one section's two texts."""
+    _require_leader(request.user)
+    project = get_object_or_404(Project, slug=slug)
+    if section not in FINAL_SECTION_KEYS:
+        raise Http404(_("Okänt avsnitt."))
+    instance = (FinalReportText.objects.filter(project=project, section=section).first()
+                or FinalReportText(project=project, section=section))
+    form = FinalReportTextForm(request.POST, instance=instance, prefix=section)
+    if not form.is_valid():
+        return render(request, "reporting/_autosave_status.html", {"saved": False}, status=400)
+    text = services.final_report_text_save(
+        user=request.user, project=project, section=section, body=form.cleaned_data.get("body", ""),
+        could_have_been_better=form.cleaned_data.get("could_have_been_better", ""))
+    return render(request, "reporting/_autosave_status.html", {"saved": True, "text": text})
 
 
 @no_participant_data("the project's narrative and aggregates")
@@ -240,9 +269,7 @@ def final_editor(request, slug):
 def final_preview(request, slug):
     _require_leader(request.user)
     project = get_object_or_404(Project, slug=slug)
-    period_start, period_end = project.start_date, min(project.end_date, timezone.localdate())
-    if period_end < period_start:
-        period_end = project.end_date
+    period_start, period_end = _final_period(project)
     figures = final_figures(project, period_start, period_end)
     texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
     context = final_context(figures, texts)

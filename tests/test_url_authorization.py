@@ -323,6 +323,9 @@ TABLE = [
     Row("reporting:final_editor", lambda w: {"slug": w["project"].slug}, "login ok 403 403 403 403 403",
         post=lambda w: {"summary-body": "Kapad"}),
     Row("reporting:final_preview", lambda w: {"slug": w["project"].slug}, "login ok 403 403 403 403 403"),
+    Row("reporting:final_autosave", lambda w: {"slug": w["project"].slug, "section": "sammanfattning"},
+        "login 405 405 405 405 405 405", post=lambda w: {"sammanfattning-body": "Kapad"},
+        post_expect="login ok 403 403 403 403 403"),
 ]
 
 
