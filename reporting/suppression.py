@@ -363,10 +363,18 @@ def hidden_cells(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict[Path,
         bounds = bounds_after_reasoning(relations, counts,
                                         {p: _reader_bounds(k, counts[p]) for p, k in hidden.items()})
         pinned = {p for p, (lo, hi) in bounds.items() if lo == hi}
+        if not pinned:
+            break
         candidate = _next_to_hide(pinned, relations, counts, hidden)
-        if candidate is None:
-            break  # nothing pinned, or nothing left to hide around what is
-        hidden[candidate] = "secondary"
+        if candidate is not None:
+            hidden[candidate] = "secondary"
+            continue
+        # Every cell around it is hidden already (e.g. four "<5" reasons under a "<5" total of 4): show one
+        # of the pinned "<5" as ".." instead, which no longer says 1–4.
+        relabel = next((p for p in sorted(pinned, key=str) if hidden[p] == "primary"), None)
+        if relabel is None:
+            break
+        hidden[relabel] = "carried"
     return hidden
 
 
