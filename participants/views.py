@@ -25,6 +25,7 @@ from core.forms import apply_errors
 from core.importjobs import import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import AuditEvent, ImportJob
+from core.paging import paginate
 from core.pdf import render_pdf
 from core.roles import is_leader, is_manager, may_see_individuals
 from core.spreadsheets import max_bytes, table_to_bytes, too_large_message
@@ -122,7 +123,7 @@ def participant_list(request):
         return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
     remember_list_query(request, "participants:list")
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"))
     request.participants_shown(p.pk for p in page.object_list)
     today = timezone.localdate()
     rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",
@@ -141,7 +142,7 @@ def waiting_list(request):
         raise PermissionDenied
     remember_list_query(request, "participants:waiting_list")
     filterset = WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user))
-    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"))
     today = timezone.localdate()
     labels = dict(selectors.WaitingState.choices)
     rows = []

@@ -210,20 +210,6 @@ def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None,
     ).prefetch_related("adaptations")
 
 
-def page_keys(queryset: QuerySet[Placement]) -> QuerySet:
-    """The list's filters and order over the placements alone: the primary keys, without the joined relations,
-    the prefetch and the columns only a shown row needs. PostgreSQL then sorts and cuts the page before any
-    join (its estimate for the idle filter is far too low, and it would otherwise join every candidate row)."""
-    return queryset.values_list("pk", flat=True).prefetch_related(None)
-
-
-def page_rows(queryset: QuerySet[Placement], keys) -> list[Placement]:
-    """The full rows of one page of `page_keys(queryset)`, in the page's order (one query, plus prefetches)."""
-    keys = list(keys)
-    by_pk = {placement.pk: placement for placement in queryset.filter(pk__in=keys)}
-    return [by_pk[pk] for pk in keys if pk in by_pk]
-
-
 def idle_days(placement: Placement, *, on: dt.date | None = None) -> int | None:
     """Days the placement has stood free (None if occupied, not open, or not yet available)."""
     on = on or timezone.localdate()

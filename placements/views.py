@@ -10,7 +10,6 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,6 +24,7 @@ from core.forms import apply_errors
 from core.importjobs import import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import ImportJob
+from core.paging import paginate
 from core.roles import is_case_worker, is_leader, is_manager
 from core.spreadsheets import max_bytes, table_to_bytes, too_large_message
 from core.uploads import upload_too_large
@@ -55,8 +55,6 @@ from placements.permissions import (
 from placements.selectors import (
     organisation_progress,
     organisation_progress_table,
-    page_keys,
-    page_rows,
     placement_history,
     placement_list,
     placements_lacking_trained_supervisor,
@@ -114,8 +112,7 @@ def placement_list_view(request):
     queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
         placement_filter.queryset
     per_page = _page_size(request)
-    page = Paginator(page_keys(queryset), per_page).get_page(request.GET.get("page"))
-    page.object_list = page_rows(queryset, page.object_list)
+    page = paginate(queryset, per_page, request.GET.get("page"))
     context = {
         "filter": placement_filter,
         "page": page,

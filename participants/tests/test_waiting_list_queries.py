@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,7 +21,19 @@ def test_waiting_list_query_count_does_not_grow_with_rows(client, case_worker_af
     for _ in range(rows):
         ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
     queries = _waiting_list_queries(client, case_worker_af)
-    # session, user, agency membership, count, page of referrals (participant, agency, interests joined or
-    # prefetched), counts per state (one GROUP BY), the audit insert; no session write: no per-row query.
+    # session, user, agency membership, count, the page's keys in order (core.paging), page of referrals
+    # (participant, agency, interests joined or prefetched), counts per state (one GROUP BY), the audit insert;
+    # no session write: no per-row query.
     non_transaction = [q for q in queries if not q.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
-    assert len(non_transaction) <= 8, "\n".join(non_transaction)
+    assert len(non_transaction) <= 9, "\n".join(non_transaction)
+
+
+def test_the_waiting_list_page_is_sorted_and_cut_before_the_joins(client, case_worker_af, agency_af, project):
+    for _ in range(3):
+        ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
+    queries = _waiting_list_queries(client, case_worker_af)
+    keys = [q for q in queries if q.startswith('SELECT "participants_referral"."id" AS "pk"')]
+    assert len(keys) == 1
+    assert re.search(r"ORDER BY .* LIMIT \d+$", keys[0]) and "JOIN" not in keys[0]
+    rows = [q for q in queries if q.startswith('SELECT "participants_referral"."id", ')]
+    assert len(rows) == 1 and "participants_participant" in rows[0] and not re.search(r"LIMIT \d+$", rows[0])

@@ -221,6 +221,6 @@ def test_the_page_is_sorted_and_cut_before_the_relations_are_joined(client, lead
                          if q["sql"].startswith('SELECT "placements_placement"."id"')]
     keys, rows = placement_queries[0], placement_queries[1]
     assert re.search(r"ORDER BY .* LIMIT \d+$", keys) and "JOIN" not in keys
-    assert "organisations_supervisor" in rows and "LIMIT" not in rows.split("FROM")[-1]
+    assert "organisations_supervisor" in rows and not re.search(r"LIMIT \d+$", rows)
     shown = response.context["page"].object_list
     assert [p.idle_since for p in shown] == sorted(p.idle_since for p in shown)
