@@ -11,7 +11,8 @@ made from `suppress(figures)`; the project leader's outputs use the raw figures.
    at least the threshold), and the bounds are tightened through every sum until nothing
    changes. While any hidden cell is pinned to one value, one more cell of a sum it is in is
    hidden (the smallest non-zero part; then a zero part; a total only when no part is left) and
-   shown as "..", which may stand for any value, 0 included.
+   shown as "..", which may stand for any value, 0 included. When every cell around a pinned "<5"
+   is hidden already, that "<5" itself is shown as "..".
 3. **Derived values**: a share, mean, median, difference or flag computed from a count that is
    hidden is hidden too (`Derived` rules: the value becomes None, shown "–").
 4. **Periods**: the steering group gets whole calendar months, quarters or years only
