@@ -2,12 +2,16 @@
 the structure tree, header cells carry /Scope, and no page holds only a few spilled lines."""
 
 import re
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from weasyprint import HTML
 
+from core.dates import previous_month
 from core.pdf import PDF_OPTIONS, render_html
 from core.pdf_structure import repair_structure
+from organisations.models import Project
 from reporting.documents import final_context, monthly_context
 from reporting.models import FinalReportText
 from reporting.selectors import final_figures, monthly_figures
@@ -55,3 +59,22 @@ def test_final_pdf_tables_and_pages(report_project, march_data, tmp_path):
     figures = final_figures(report_project, *MARCH)
     html = render_html("reporting/pdf/final.html", final_context(figures, {}))
     assert sparse_pages(pdf, tmp_path, _chapter_titles(html)) == []
+
+
+@pytest.fixture
+def demo_project():
+    call_command("seed_demo", "--scale", "1", stdout=StringIO())
+    return Project.objects.get(slug="sjalvklart")
+
+
+def test_demo_reports_hold_the_layout_rules(demo_project, tmp_path):
+    """The demo data at scale 1: long tables (organisations, areas, hosts) break over pages here."""
+    start, end = previous_month()
+    _figures, monthly = build_report(kind="monthly", project=demo_project, period_start=start, period_end=end)
+    assert table_problems(monthly) == []
+    html = render_html("reporting/pdf/monthly.html",
+                       monthly_context(monthly_figures(demo_project, start, end), suppress=True))
+    assert sparse_pages(monthly, tmp_path, _chapter_titles(html)) == []
+    _figures, final = build_report(kind="final", project=demo_project, period_start=demo_project.start_date,
+                                   period_end=end)
+    assert table_problems(final) == []
