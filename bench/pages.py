@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Browse benchmark: the product's list pages against the Django admin's changelists.
+"""Browse benchmark: the product's list pages against the Django admin's changelists, requested in turn.
 
 Needs a PostgreSQL database filled with `seed_demo --scale 100` (bench/seed_scale.sh leaves one
 behind) and a Redis (production settings refuse to start without a broker; the cache lives there).
@@ -13,7 +13,8 @@ What it does, all in one run:
 2. Starts gunicorn (config.wsgi, production settings, SECURE_SSL_REDIRECT=false, MFA_REQUIRED=false,
    --workers 2 as on a 2-core machine) on 127.0.0.1 and logs in as the demo leader (is_staff) through a
    session row, so the product and the admin see the same user.
-3. Server time per page: median and p95 of sequential requests (measured at the client on 127.0.0.1).
+3. Server time per page: median and p95 of sequential requests (measured at the client on 127.0.0.1), the
+   product and the admin page requested alternately, request by request, and their ratio.
 4. Requests per second per page: 4 client threads for a few seconds; product vs admin side by side.
 5. Locust (bench/locustfile.py) with 4 and 8 users for --duration seconds: p95 and errors.
 
@@ -137,6 +138,14 @@ def build_pages() -> list[dict]:
     pages.append({"name": f"organisation overview ({Organisation.objects.count()} organisations)",
                   "group": "organisations", "size": None, "which": "first",
                   "product": "/placements/organisations/", "admin": "/admin/organisations/organisation/"})
+    pages.append({"name": "placements, idle > 60 days, 25/page", "group": "placements", "size": 25,
+                  "which": "first", "product": "/placements/?idle_days=60", "admin": None})
+    pages.append({"name": "placements, Ledig längst, 25/page", "group": "placements", "size": 25,
+                  "which": "first", "product": "/placements/?ordering=idle_since", "admin": None})
+    pages.append({"name": "participant list, 50/page, first page", "group": "participants", "size": 50,
+                  "which": "first", "product": "/participants/", "admin": "/admin/participants/referral/"})
+    pages.append({"name": "dashboard (warm cache)", "group": "dashboard", "size": None, "which": "first",
+                  "product": "/reports/", "admin": None})
     return pages
 
 
@@ -150,6 +159,9 @@ def count_queries(pages, session_key):
     for page in pages:
         for side in ("product", "admin"):
             url = page[side]
+            if not url:
+                page[f"{side}_queries"] = page[f"{side}_statements"] = None
+                continue
             client.get(url)  # warm: the filter option cache, the templates
             with CaptureQueriesContext(connection) as ctx:
                 response = client.get(url)
@@ -207,6 +219,26 @@ def get(port: int, path: str, headers: dict) -> tuple[int, int]:
         return response.status, len(body)
     finally:
         conn.close()
+
+
+def time_pages_alternating(port, urls: dict, headers, samples) -> dict:
+    """Median and p95 per side, the sides requested in turn (product, admin, …) so that a load change on the
+    machine hits every side alike; ratios are then comparable even on a busy machine."""
+    urls = {side: url for side, url in urls.items() if url}
+    for url in urls.values():
+        for _ in range(3):
+            get(port, url, headers)
+    times = {side: [] for side in urls}
+    sizes = {}
+    for _ in range(samples):
+        for side, url in urls.items():
+            started = time.perf_counter()
+            status, sizes[side] = get(port, url, headers)
+            times[side].append((time.perf_counter() - started) * 1000)
+            if status != 200:
+                raise SystemExit(f"{url} answered {status} under gunicorn")
+    return {side: {"median_ms": round(statistics.median(t), 1), "p95_ms": round(percentile(t, 95), 1),
+                   "bytes": sizes[side]} for side, t in times.items()}
 
 
 def time_page(port, url, headers, samples) -> dict:
@@ -300,10 +332,15 @@ def main():
     server = Server(args.port, args.workers)
     try:
         for page in pages:
+            timed = time_pages_alternating(args.port, {"product": page["product"], "admin": page["admin"]},
+                                           headers, args.samples)
             for side in ("product", "admin"):
-                page[f"{side}_time"] = time_page(args.port, page[side], headers, args.samples)
-                page[f"{side}_rps"] = throughput(args.port, page[side], headers, args.rps_seconds)
-            page["rps_ratio"] = round(page["product_rps"] / page["admin_rps"], 2)
+                page[f"{side}_time"] = timed.get(side, {"median_ms": None, "p95_ms": None, "bytes": None})
+                page[f"{side}_rps"] = throughput(args.port, page[side], headers, args.rps_seconds) \
+                    if page[side] else None
+            page["rps_ratio"] = round(page["product_rps"] / page["admin_rps"], 2) if page["admin_rps"] else None
+            page["time_ratio"] = round(page["product_time"]["median_ms"] / page["admin_time"]["median_ms"], 2) \
+                if page["admin_time"]["median_ms"] else None
             print(f"{page['name']}: product {page['product_time']} {page['product_rps']} req/s "
                   f"{page['product_queries']} q | admin {page['admin_time']} {page['admin_rps']} req/s "
                   f"{page['admin_queries']} q", flush=True)
@@ -326,12 +363,14 @@ def main():
 
 def markdown(result) -> str:
     lines = ["| page | product median / p95 ms | product queries | product req/s | admin median / p95 ms "
-             "| admin queries | admin req/s | product ÷ admin |", "|---|---|---|---|---|---|---|---|"]
+             "| admin queries | admin req/s | product ÷ admin (req/s) | product ÷ admin (median time) |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for p in result["pages"]:
         lines.append(
             f"| {p['name']} | {p['product_time']['median_ms']} / {p['product_time']['p95_ms']} | "
             f"{p['product_queries']} | {p['product_rps']} | {p['admin_time']['median_ms']} / "
-            f"{p['admin_time']['p95_ms']} | {p['admin_queries']} | {p['admin_rps']} | {p['rps_ratio']}× |")
+            f"{p['admin_time']['p95_ms']} | {p['admin_queries']} | {p['admin_rps']} | {p['rps_ratio']}× | "
+            f"{p.get('time_ratio')}× |")
     for run in result.get("locust", []):
         lines.append(f"\nlocust {run['users']} users, {run['seconds']} s: {run['requests']} requests, "
                      f"{run['failures']} failures, median {run['median_ms']} ms, p95 {run['p95_ms']} ms, "
