@@ -1,8 +1,8 @@
-"""Whose supervisors each role sees and may edit, as exact sets (not just "contains")."""
+"""Whose supervisors each role sees and may edit, as exact sets (not just "contains"); a case worker's agency."""
 
 import pytest
 
-from organisations.permissions import supervisors_editable_by, supervisors_visible_to
+from organisations.permissions import agency_of, supervisors_editable_by, supervisors_visible_to
 from organisations.tests.factories import SupervisorFactory, UnitFactory, make_manager
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +45,10 @@ def test_a_unit_manager_edits_their_units_supervisors_only(unit_a, supervisors):
 def test_the_steering_group_sees_no_supervisor(steering, supervisors):
     assert names(supervisors_visible_to(steering), supervisors) == set()
     assert names(supervisors_editable_by(steering), supervisors) == set()
+
+
+def test_a_case_workers_agency_is_read_once_per_user_object(case_worker_af, agency_af, django_assert_num_queries):
+    with django_assert_num_queries(1):   # the membership with its agency, then the cached value
+        assert agency_of(case_worker_af) == agency_af
+        assert agency_of(case_worker_af) == agency_af
+

@@ -8,10 +8,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.dates import add_months
-from organisations.tests.factories import AgencyProgrammeFactory
+from core.models import Role
+from organisations.tests.factories import AgencyProgrammeFactory, UserFactory
 from participants.tests.factories import ReferralFactory
 from placements import services
 from placements.models import Assignment, Placement
+from placements.permissions import may_create_placements
 from placements.selectors import has_room, peak_occupancy, peak_of_periods
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
@@ -154,3 +156,8 @@ def test_peak_of_periods_counts_days_inside_the_window_only(periods, peak):
     assert peak_of_periods(periods, start=D(2026, 4, 1), end=D(2026, 4, 30)) == peak
     assert has_room(capacity=peak, periods=periods, start=D(2026, 4, 1), end=D(2026, 4, 30)) is False
     assert has_room(capacity=peak + 1, periods=periods, start=D(2026, 4, 1), end=D(2026, 4, 30)) is True
+
+
+def test_a_manager_without_a_scope_may_not_register_placements(manager_a, unit_a):
+    assert may_create_placements(manager_a) is True
+    assert may_create_placements(UserFactory(role=Role.MANAGER)) is False   # a manager bound to nothing
