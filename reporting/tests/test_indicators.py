@@ -14,6 +14,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from core.models import Gender
@@ -232,3 +233,11 @@ def test_steering_group_sees_the_new_counts_suppressed(world):
     assert shown["before_after"]["total"] == "<5"
     assert shown["survey"]["response_rate"] is None
     assert shown["summary"]["exited"]["value"] == "<5"
+
+
+def test_leaders_dashboard_shows_which_hosts_lead_to_work(client, leader, world):
+    client.force_login(leader)
+    html = client.get(reverse("reporting:dashboard"), {"project": world.pk, "month": "2026-03"}).content.decode()
+    assert ('<tr><th scope="row">Förvaltning F</th><td class="num">1</td><td class="num">1</td>'
+            '<td class="num">100\u00a0%</td></tr>') in html
+    assert '<tr><th scope="row">Industri</th><td class="num">2</td><td class="num">0</td>' in html
