@@ -510,7 +510,9 @@ def _corrected_since_earlier_report(kind: str, project: Project, start: dt.date,
 
 
 def _category_names() -> dict:
-    return {"exit_reasons": dict(ExitReason.objects.values_list("code", "name"))}
+    reasons = list(ExitReason.objects.values_list("code", "name", "is_work_or_studies"))
+    return {"exit_reasons": {code: name for code, name, _work in reasons},
+            "work_or_studies_reasons": [code for code, _name, work in reasons if work]}
 
 
 # --- the two reports ------------------------------------------------------------------------------

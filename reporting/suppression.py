@@ -21,8 +21,9 @@ made from `suppress(figures)`; the project leader's outputs use the raw figures.
    contains it (shown "..", even when small, since "<5" would bound the months' hidden cells), so
    no difference between two allowed periods gives it back.
 
-Counts of places (placements, capacity, free slots) are not counts of persons and stay exact;
-counts of people on a placement (occupied slots) are counts of persons and follow the rules.
+Counts of places (placements, capacity) are not counts of persons and stay exact; counts of people
+on a placement (occupied slots) are counts of persons and follow the rules, and a row's free slots
+(capacity less occupied) are hidden wherever its occupancy is (DERIVED_BUILDERS).
 
 How a section declares its cells (add rules to RULES, or call `register(...)` from the module that
 adds the section; paths are dotted keys into the figures dict):
@@ -269,7 +270,36 @@ def _trend_sums(figures) -> list[tuple[Path, list[Path]]]:
             (("exits", "total"), [("trend", "exits", i) for i in inside])]
 
 
-RELATION_BUILDERS: list[Callable] = [_organisation_sums, _trend_sums]
+def _work_or_studies_sums(figures) -> list[tuple[Path, list[Path]]]:
+    """The outcome counts are the exits whose reason is work or studies (when each person exited once)."""
+    codes = (figures.get("meta") or {}).get("work_or_studies_reasons") or []
+    by_reason = (figures.get("exits") or {}).get("by_reason") or {}
+    parts = [("exits", "by_reason", code) for code in codes if code in by_reason]
+    if not parts:
+        return []
+    return [(("outcomes", "work_or_studies", key), parts) for key in ("count_all_exited", "count")]
+
+
+RELATION_BUILDERS: list[Callable] = [_organisation_sums, _trend_sums, _work_or_studies_sums]
+
+
+def _free_places_derived(figures) -> list[tuple[Path, list[Path]]]:
+    """Free places of a row are its capacity less the persons on it: hidden when that occupancy is
+    (capacity is shown, so free places would give the occupancy back). Need-and-supply rows name their
+    area by code, so they are matched to the area's occupancy here rather than by a Derived pattern."""
+    placements = figures.get("placements") or {}
+    derived = [(("placements", "by_organisation", i, "free"), [("placements", "by_organisation", i, "occupied")])
+               for i, row in enumerate(placements.get("by_organisation") or []) if "free" in row]
+    area_index = {row.get("code"): j for j, row in enumerate(placements.get("by_area") or [])}
+    for i, row in enumerate((figures.get("need_supply") or {}).get("by_area") or []):
+        j = area_index.get(row.get("code"))
+        if j is not None:
+            derived += [(("need_supply", "by_area", i, key), [("placements", "by_area", j, "occupied")])
+                        for key in ("free", "gap") if key in row]
+    return derived
+
+
+DERIVED_BUILDERS: list[Callable] = [_free_places_derived]
 
 
 # --- the attacker's reasoning ----------------------------------------------------------------------
@@ -405,6 +435,10 @@ def suppress(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict:
             continue
         for value_path, bound in expand(shown, rule.value):
             inputs = [p for pattern in rule.inputs for p, _b in expand(figures, pattern, bound)]
+            if any(p in hidden for p in inputs):
+                _set(shown, value_path, None)
+    for builder in DERIVED_BUILDERS:
+        for value_path, inputs in builder(figures):
             if any(p in hidden for p in inputs):
                 _set(shown, value_path, None)
     label = suppressed_label()

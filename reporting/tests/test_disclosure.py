@@ -141,6 +141,18 @@ def attack(reports: dict[str, tuple[dict, dict]], *, link_trends: bool = True) -
                 if values[0] == sum(values[1:]):
                     attacker.equation([(-1, attacker.value(name, shown, total))]
                                       + [(1, attacker.value(name, shown, p)) for p in parts])
+        # What the reader knows without reporting.suppression's rules: free places are capacity less the
+        # persons on them, and those who went on to work or studies are the exits with such a reason.
+        for total, parts in _known_sums(raw):
+            try:
+                values = [suppression.get(raw, p) for p in [total, *(part for part, _sign in parts)]]
+                terms = [(-1, attacker.value(name, shown, total))] + \
+                    [(sign, attacker.value(name, shown, part)) for part, sign in parts]
+            except (KeyError, IndexError, TypeError):
+                continue
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and \
+                    values[0] == sum(sign * v for (_p, sign), v in zip(parts, values[1:], strict=True)):
+                attacker.equation(terms)
         # share × base, and a base from a share and its numerator.
         for share, numerator, base in _share_triples(shown):
             try:
@@ -191,6 +203,29 @@ def attack(reports: dict[str, tuple[dict, dict]], *, link_trends: bool = True) -
         if lo == hi:
             recovered.append(f"{key[0]}: {_dotted(key[1])} = {lo}")
     return recovered
+
+
+def _known_sums(raw: dict):
+    """(total, [(part, sign)]) that hold by definition: occupied = capacity − free per row (need and supply
+    rows name their area by code), and the work-or-studies outcome counts = the exits with such a reason."""
+    placements = raw.get("placements") or {}
+    for i, row in enumerate(placements.get("by_organisation") or []):
+        if "free" in row:
+            row_path = ("placements", "by_organisation", i)
+            yield (*row_path, "occupied"), [((*row_path, "capacity"), 1), ((*row_path, "free"), -1)]
+    areas = {row.get("code"): j for j, row in enumerate(placements.get("by_area") or [])}
+    for i, row in enumerate((raw.get("need_supply") or {}).get("by_area") or []):
+        if row.get("code") in areas and "free" in row:
+            area = ("placements", "by_area", areas[row["code"]])
+            yield (*area, "occupied"), [((*area, "capacity"), 1), (("need_supply", "by_area", i, "free"), -1)]
+    reasons = [("exits", "by_reason", code) for code, reason in (raw.get("meta") or {}).get("exit_reasons", {}).items()
+               if reason in WORK_OR_STUDIES_NAMES and code in (raw.get("exits") or {}).get("by_reason", {})]
+    for key in ("count_all_exited", "count"):
+        if reasons:
+            yield ("outcomes", "work_or_studies", key), [(path, 1) for path in reasons]
+
+
+WORK_OR_STUDIES_NAMES = {"Arbete", "Arbete med stöd", "Studier"}
 
 
 def _share_triples(shown: dict):
