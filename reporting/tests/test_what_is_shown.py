@@ -42,7 +42,7 @@ FIGURE = re.compile(r"^(<\d+|\.\.|–|\d[\d\xa0 ]*(,\d+)?(\xa0| )?%?)$")
 def _row(text: str, label: str) -> list[str]:
     """The figure cells right after `label` on the first line that starts with it (pdftotext -layout may
     put a table beside it on the same line: that one starts at the first cell that is not a figure)."""
-    match = re.search(rf"^\s*{re.escape(label)}\s{{2,}}(.*)$", text, re.M)
+    match = re.search(rf"^[ \t]*{re.escape(label)}[ \t]{{2,}}(.*)$", text, re.M)  # within one line
     assert match, f"no row {label!r}"
     cells = []
     for cell in re.split(r"\s{2,}", match.group(1).strip()):
