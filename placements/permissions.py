@@ -8,8 +8,21 @@ from organisations.permissions import agency_of, units_managed_by
 from placements.models import Assignment, Placement
 
 
+def may_browse_placements(user) -> bool:
+    """The placement registry (list, detail, exports) shows how many are on each placement today: exact
+    counts the steering group's reports hide below five, so the steering group has no registry."""
+    return user.is_authenticated and not is_steering(user)
+
+
+def may_see_occupancy(user) -> bool:
+    """Occupancy (people on placement today) per organisation or placement, on the organisation pages."""
+    return may_browse_placements(user)
+
+
 def placements_visible_to(user) -> QuerySet[Placement]:
-    if is_leader(user) or is_steering(user):
+    if not may_browse_placements(user):
+        return Placement.objects.none()
+    if is_leader(user):
         return Placement.objects.all()
     if is_manager(user):
         return Placement.objects.filter(unit__in=units_managed_by(user))

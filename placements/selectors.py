@@ -91,12 +91,13 @@ def _paused_on(on: dt.date) -> set[int]:
     return paused | {pk for pk in currently if pk not in recorded}
 
 
-def placements_on(*, on: dt.date) -> list[PlacementDay]:
+def placements_on(*, on: dt.date, occupancy: bool = True) -> list[PlacementDay]:
     """Every placement existing on `on` with its occupancy that day, in a fixed number of queries.
 
-    Paused placements exist (they count in places and capacity) but offer no free slot.
+    Paused placements exist (they count in places and capacity) but offer no free slot. Without
+    `occupancy` nobody is counted (occupied 0): for pages whose reader may not see who is placed.
     """
-    occupied = occupied_on(on=on)
+    occupied = occupied_on(on=on) if occupancy else {}
     paused = _paused_on(on)
     rows = (Placement.objects.filter(existing_on(on)).order_by()
             .values_list("pk", "unit__organisation_id", "occupational_area_id", "capacity"))
@@ -246,8 +247,8 @@ class OrganisationFigures:
         return Decimal(self.places) / Decimal(self.employees)
 
 
-def organisation_roll_up(*, on: dt.date | None = None,
-                         days: list[PlacementDay] | None = None) -> dict[int, OrganisationFigures]:
+def organisation_roll_up(*, on: dt.date | None = None, days: list[PlacementDay] | None = None,
+                         occupancy: bool = True) -> dict[int, OrganisationFigures]:
     """Every organisation's placements, places, occupancy, free slots and employees on `on` (default
     today), each including all its sub-organisations. Three queries whatever the data: organisations,
     placements existing that day, occupancy that day (see placements_on)."""
@@ -255,7 +256,7 @@ def organisation_roll_up(*, on: dt.date | None = None,
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
     direct: dict[str, dict[int, int]] = {"placements": {}, "places": {}, "occupied": {}, "free": {}}
-    for day in placements_on(on=on) if days is None else days:
+    for day in placements_on(on=on, occupancy=occupancy) if days is None else days:
         org = day.organisation_id
         for key, value in (("placements", 1), ("places", day.capacity), ("occupied", day.occupied),
                            ("free", day.free)):
@@ -272,29 +273,34 @@ def organisation_roll_up(*, on: dt.date | None = None,
     }
 
 
-def organisation_progress_table(*, on: dt.date | None = None) -> list[dict]:
+def organisation_progress_table(*, on: dt.date | None = None, occupancy: bool = True) -> list[dict]:
     """Every organisation with its rolled-up places, share of its rolled-up employees and target,
-    ranked by share (highest first); organisations without employees come last."""
-    table = [_progress_row(figures) for figures in organisation_roll_up(on=on).values()]
+    ranked by share (highest first); organisations without employees come last. Without `occupancy`
+    the rows carry no "occupied" (it is neither counted nor shipped)."""
+    table = [_progress_row(figures, occupancy=occupancy)
+             for figures in organisation_roll_up(on=on, occupancy=occupancy).values()]
     table.sort(key=lambda r: (r["share"] is None, -(r["share"] or 0), r["organisation"].name))
     return table
 
 
-def _progress_row(figures: OrganisationFigures) -> dict:
+def _progress_row(figures: OrganisationFigures, *, occupancy: bool = True) -> dict:
     share = None if figures.share is None else (figures.share * 100).quantize(Decimal("0.01"))
     org = figures.organisation
     target = org.placement_target_percent
     of_target = None
     if share is not None and target:
         of_target = min(int(share * 100 / target), 100)
-    return {"organisation": org, "places": figures.places, "occupied": figures.occupied,
-            "employees": figures.employees, "share": share, "target": target,
-            "of_target": of_target, "reached": share is not None and share >= target}
+    row = {"organisation": org, "places": figures.places,
+           "employees": figures.employees, "share": share, "target": target,
+           "of_target": of_target, "reached": share is not None and share >= target}
+    if occupancy:
+        row["occupied"] = figures.occupied
+    return row
 
 
-def organisation_progress(organisation, *, on: dt.date | None = None) -> dict:
+def organisation_progress(organisation, *, on: dt.date | None = None, occupancy: bool = True) -> dict:
     """Places of the organisation and all its sub-organisations against its target."""
-    return _progress_row(organisation_roll_up(on=on)[organisation.pk])
+    return _progress_row(organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk], occupancy=occupancy)
 
 
 def placements_lacking_trained_supervisor(queryset: QuerySet[Placement]) -> QuerySet[Placement]:

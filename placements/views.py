@@ -48,7 +48,9 @@ from placements.models import Assignment, Placement
 from placements.permissions import (
     assignments_decidable_by,
     assignments_visible_to,
+    may_browse_placements,
     may_create_placements,
+    may_see_occupancy,
     placements_editable_by,
     placements_visible_to,
 )
@@ -78,7 +80,13 @@ def _free_on(request) -> dt.date | None:
         return None
 
 
+def _require_registry(request):
+    if not may_browse_placements(request.user):
+        raise PermissionDenied(_("Styrgruppen ser platserna i rapporterna, inte i platsregistret."))
+
+
 def _filtered(request):
+    _require_registry(request)
     queryset = placement_list(placements_visible_to(request.user), free_on=_free_on(request))
     return PlacementFilter(request.GET or None, queryset=queryset, units=_filter_units(request.user))
 
@@ -165,6 +173,7 @@ def placement_export(request, fmt: str):
 
 
 def _visible_placement(request, pk):
+    _require_registry(request)
     return get_object_or_404(with_occupancy(placements_visible_to(request.user)).select_related(
         "unit__organisation", "occupational_area", "supervisor", "attested_by"), pk=pk)
 
@@ -419,7 +428,9 @@ def supervisor_edit(request, pk):
 @login_required
 @require_GET
 def organisation_overview(request):
-    return render(request, "placements/organisation_overview.html", {"table": organisation_progress_table()})
+    occupancy = may_see_occupancy(request.user)
+    return render(request, "placements/organisation_overview.html", {
+        "table": organisation_progress_table(occupancy=occupancy), "show_occupancy": occupancy})
 
 
 @no_participant_data("organisations and their placement figures")
@@ -428,14 +439,16 @@ def organisation_overview(request):
 def organisation_detail(request, pk):
     organisation = get_object_or_404(organisations_visible_to(request.user).select_related("parent"), pk=pk)
     ids = organisation_with_descendant_ids({organisation.pk})
+    occupancy = may_see_occupancy(request.user)
     placements = (
         placement_list(placements_visible_to(request.user).filter(unit__organisation_id__in=ids))
         .exclude(status=Placement.Status.CLOSED)
         .order_by("unit__name", "title")
-    )
+    ) if occupancy else None
     context = {
         "organisation": organisation,
-        "progress": organisation_progress(organisation),
+        "progress": organisation_progress(organisation, occupancy=occupancy),
+        "show_occupancy": occupancy,
         "children": organisation.children.order_by("name"),
         "units": Unit.objects.filter(organisation_id__in=ids).select_related("organisation")
         .order_by("organisation__name", "name"),

@@ -19,7 +19,9 @@ from participants.tests.factories import ReferralFactory
 from placements.models import Placement
 from placements.permissions import (
     assignments_decidable_by,
+    may_browse_placements,
     may_create_placements,
+    may_see_occupancy,
     placements_editable_by,
     placements_visible_to,
 )
@@ -55,7 +57,7 @@ MATRIX = [
     ("case_worker_af", placements_visible_to, "open_a", True),
     ("case_worker_af", placements_visible_to, "paused_a", False),
     ("case_worker_af", placements_editable_by, "open_a", False),
-    ("steering", placements_visible_to, "open_a", True),
+    ("steering", placements_visible_to, "open_a", False),
     ("steering", placements_editable_by, "open_a", False),
     ("leader", participants_visible_to, "p_fk", True),
     ("case_worker_af", participants_visible_to, "p_af", True),
@@ -100,6 +102,9 @@ def test_may_create_placements(actors, unit_a, actor, expected):
 def test_role_predicates(actors, actor, individuals, contacts):
     assert may_see_individuals(actors[actor]) is individuals
     assert may_see_supervisor_contacts(actors[actor]) is contacts
+    # Occupancy per placement or organisation is an exact count of people: not for the steering group.
+    assert may_browse_placements(actors[actor]) is individuals
+    assert may_see_occupancy(actors[actor]) is individuals
 
 
 def test_manager_of_region_covers_its_forvaltningar(db):

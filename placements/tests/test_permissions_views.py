@@ -25,19 +25,19 @@ def world(actors, placement_a, placement_b, supervisor_a, org_a, agency_af):
 
 # (method, url name, kwargs builder, expected status per role in ROLES order)
 MATRIX = [
-    ("get", "placements:list", lambda w: {}, [302, 200, 200, 200, 200, 200]),
-    ("get", "placements:export_csv", lambda w: {}, [302, 200, 200, 200, 200, 200]),
-    ("get", "placements:export_xlsx", lambda w: {}, [302, 200, 200, 200, 200, 200]),
-    ("get", "placements:detail", lambda w: {"pk": w["placement"].pk}, [302, 200, 200, 404, 200, 200]),
+    ("get", "placements:list", lambda w: {}, [302, 200, 200, 200, 200, 403]),
+    ("get", "placements:export_csv", lambda w: {}, [302, 200, 200, 200, 200, 403]),
+    ("get", "placements:export_xlsx", lambda w: {}, [302, 200, 200, 200, 200, 403]),
+    ("get", "placements:detail", lambda w: {"pk": w["placement"].pk}, [302, 200, 200, 404, 200, 403]),
     ("get", "placements:create", lambda w: {}, [302, 200, 200, 200, 403, 403]),
     ("get", "placements:edit", lambda w: {"pk": w["placement"].pk}, [302, 200, 200, 404, 403, 403]),
     ("post", "placements:pause", lambda w: {"pk": w["placement"].pk}, [302, 302, 302, 404, 403, 403]),
     ("post", "placements:reopen", lambda w: {"pk": w["placement"].pk}, [302, 302, 302, 404, 403, 403]),
     ("get", "placements:close", lambda w: {"pk": w["placement"].pk}, [302, 200, 200, 404, 403, 403]),
     ("post", "placements:assignment_confirm",
-     lambda w: {"pk": w["placement"].pk, "assignment_pk": w["assignment"].pk}, [302, 302, 302, 404, 403, 404]),
+     lambda w: {"pk": w["placement"].pk, "assignment_pk": w["assignment"].pk}, [302, 302, 302, 404, 403, 403]),
     ("post", "placements:assignment_decline",
-     lambda w: {"pk": w["placement"].pk, "assignment_pk": w["assignment"].pk}, [302, 302, 302, 404, 403, 404]),
+     lambda w: {"pk": w["placement"].pk, "assignment_pk": w["assignment"].pk}, [302, 302, 302, 404, 403, 403]),
     ("get", "placements:supervisor_list", lambda w: {}, [302, 200, 200, 200, 200, 403]),
     ("get", "placements:supervisor_create", lambda w: {}, [302, 200, 200, 200, 403, 403]),
     ("get", "placements:supervisor_edit", lambda w: {"pk": w["supervisor"].pk}, [302, 200, 200, 404, 403, 404]),
@@ -72,16 +72,22 @@ def test_case_worker_cannot_see_closed_placement(client, case_worker_af, placeme
     assert client.get(reverse("placements:detail", args=[placement_a.pk])).status_code == 404
 
 
-def test_steering_sees_no_supervisor_contacts(client, steering, placement_a, supervisor_a):
+def test_steering_gets_no_placement_registry(client, steering, placement_a, supervisor_a):
     client.force_login(steering)
-    detail = client.get(reverse("placements:detail", args=[placement_a.pk])).content.decode()
-    listing = client.get(reverse("placements:list")).content.decode()
-    export = client.get(reverse("placements:export_csv")).content.decode("utf-8-sig")
-    for page in (detail, listing, export):
-        assert supervisor_a.email not in page
-        assert supervisor_a.name not in page
-    # …but the leader does.
-    assert "Lagerarbete" in listing
+    for url in (reverse("placements:detail", args=[placement_a.pk]), reverse("placements:list"),
+                reverse("placements:export_csv"), reverse("placements:export_xlsx")):
+        response = client.get(url)
+        assert response.status_code == 403
+        page = response.content.decode()
+        assert "Styrgruppen ser platserna i rapporterna, inte i platsregistret." in page
+        assert placement_a.title not in page and supervisor_a.name not in page
+    home = client.get("/").content.decode()
+    assert f'href="{reverse("placements:list")}"' not in home
+
+
+def test_leader_has_placement_link_in_nav(client, leader):
+    client.force_login(leader)
+    assert f'href="{reverse("placements:list")}"' in client.get("/").content.decode()
 
 
 def test_leader_sees_supervisor_contacts(client, leader, placement_a, supervisor_a):
