@@ -12,6 +12,7 @@ from core.dates import previous_month
 from core.pdf import PDF_OPTIONS, render_html
 from core.pdf_structure import repair_structure
 from organisations.models import Project
+from organisations.tests.factories import OrganisationFactory
 from reporting.documents import final_context, monthly_context
 from reporting.models import FinalReportText
 from reporting.selectors import final_figures, monthly_figures
@@ -78,3 +79,17 @@ def test_demo_reports_hold_the_layout_rules(demo_project, tmp_path):
     _figures, final = build_report(kind="final", project=demo_project, period_start=demo_project.start_date,
                                    period_end=end)
     assert table_problems(final) == []
+
+
+def test_a_long_organisation_table_breaks_over_pages_and_never_strands_its_caption(report_project, march_data,
+                                                                                    tmp_path):
+    """At a region's scale the organisation table is longer than a page: it breaks with its header repeated
+    instead of jumping whole to the next page and leaving its caption alone on a page."""
+    for index in range(80):
+        OrganisationFactory(name=f"Förvaltning {index:02d}", employee_count=100 + index)
+    _figures, pdf = build_report(kind="monthly", project=report_project, period_start=MARCH[0],
+                                 period_end=MARCH[1])
+    assert table_problems(pdf) == []
+    html = render_html("reporting/pdf/monthly.html",
+                       monthly_context(monthly_figures(report_project, *MARCH), suppress=True))
+    assert sparse_pages(pdf, tmp_path, _chapter_titles(html)) == []
