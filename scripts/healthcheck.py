@@ -42,12 +42,19 @@ def beat_running() -> bool:
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as f:
-                args = f.read().split(b"\0")
+                cmdline = f.read()
         except OSError:
             continue
-        if any(a.endswith(b"celery") for a in args) and b"beat" in args:
+        if is_beat_command(cmdline):
             return True
     return False
+
+
+def is_beat_command(cmdline: bytes) -> bool:
+    """`…/celery -A config beat …` as NUL-separated arguments, or as the single title that Celery writes
+    over them when setproctitle is installed ("[celery beat] -A config beat …")."""
+    words = cmdline.replace(b"\0", b" ").split()
+    return any(word.endswith(b"celery") for word in words) and b"beat" in words
 
 
 def check_beat() -> str | None:
