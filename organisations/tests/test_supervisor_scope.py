@@ -2,8 +2,9 @@
 
 import pytest
 
+from core.models import Role
 from organisations.permissions import agency_of, supervisors_editable_by, supervisors_visible_to
-from organisations.tests.factories import SupervisorFactory, UnitFactory, make_manager
+from organisations.tests.factories import SupervisorFactory, UnitFactory, UserFactory, make_manager
 
 pytestmark = pytest.mark.django_db
 
@@ -52,3 +53,11 @@ def test_a_case_workers_agency_is_read_once_per_user_object(case_worker_af, agen
         assert agency_of(case_worker_af) == agency_af
         assert agency_of(case_worker_af) == agency_af
 
+
+
+def test_a_case_worker_without_an_agency_has_none(db):
+    assert agency_of(make_case_worker_without_agency()) is None
+
+
+def make_case_worker_without_agency():
+    return UserFactory(role=Role.CASE_WORKER)
