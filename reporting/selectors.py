@@ -121,6 +121,14 @@ def starts_in(project: Project, start: dt.date, end: dt.date) -> QuerySet[Referr
     return valid_referrals(project).filter(start_date__gte=start, start_date__lte=end)
 
 
+def began_placement_count(project: Project, start: dt.date, end: dt.date) -> int:
+    """Unique participants of the project who began a work-training placement in the period (an assignment
+    that has actually started, with its start date in the period): the flow beside the stock "occupied"."""
+    return (Assignment.objects.filter(referral__in=valid_referrals(project), status__in=Assignment.STARTED,
+                                      start_date__gte=start, start_date__lte=end)
+            .aggregate(n=Count("referral__participant", distinct=True))["n"])
+
+
 class DaysBetween(Func):
     """Whole days from `earlier` to `later` (two date expressions) as an integer, on SQLite and PostgreSQL."""
 

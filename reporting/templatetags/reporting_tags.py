@@ -112,7 +112,7 @@ KEY_FIGURES = {
     "goal_share": lambda f: (percent(_at(f, "goals.overall.share"), 1),
                              _with_target(_("av de anställda har en arbetsträningsplats"),
                                           percent(_at(f, "goals.overall.target"), 1))),
-    "placed": lambda f: (count(_at(f, "summary.placed.value")), _("deltagare på plats")),
+    "placed": lambda f: (count(_at(f, "summary.placed.value")), _("började på en arbetsträningsplats")),
 }
 # Key figure → its item in the monthly `summary` section (value, previous month) and how to show the change.
 KEY_FIGURE_CHANGES = {

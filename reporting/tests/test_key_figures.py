@@ -63,7 +63,9 @@ def test_leader_sees_the_same_exact_key_figures_everywhere(pages, leader):
     assert report["starter"] == "4"
     assert "unika deltagare" not in report      # the first page says each thing once (starts, not both)
     assert report["avslut"] == "3"
-    assert report["deltagare på plats"] == "1"  # B on P1 on 31 March
+    # A began on P2 on 3 March, B on P1 on 15 March (the others on P2 belong to another project); the
+    # occupied places are a separate figure, so the first page does not say the same thing twice.
+    assert report["började på en arbetsträningsplats"] == "2"
     assert f"av de anställda har en arbetsträningsplats (mål 3,0{NBSP}%)" in report   # the goal comes first
     # 1 of 1: of the three unique people who exited only A had begun a placement (A went to work)
     assert report[f"till arbete eller studier (mål 30{NBSP}%)"] == f"100{NBSP}%"
@@ -78,6 +80,8 @@ def test_monthly_key_figures_show_the_change_since_last_month(report_project, ma
     boxes = dict(re.findall(r'<div class="label">([^<]*)</div><div class="change">([^<]*)</div>', html))
     # February: 0 exits (none of the data set's exits is in February), March: 3
     assert boxes["avslut"] == "+3 sedan februari"
+    # Nobody of the project began a placement in February; A and B did in March.
+    assert boxes["började på en arbetsträningsplats"] == "+2 sedan februari"
 
 
 def test_steering_group_sees_the_same_suppressed_key_figures_everywhere(pages, steering):
@@ -86,3 +90,4 @@ def test_steering_group_sees_the_same_suppressed_key_figures_everywhere(pages, s
     assert home.items() <= report.items()
     assert report["starter"] == "&lt;5"
     assert report["avslut"] == "&lt;5"
+    assert report["började på en arbetsträningsplats"] == "&lt;5"
