@@ -5,16 +5,17 @@ from django.utils.translation import gettext as _
 HIDDEN_FIELDS = {"created_at", "updated_at", "id"}
 
 
-def _display(field, value) -> str:
+def _display(field, value, owner: str = "") -> str:
     if value is None or value == "":
         return "–"
+    if isinstance(value, list):  # m2m through rows: the related objects, not the owner's own key
+        return ", ".join(sorted(str(v) for row in value for k, v in row.items()
+                                if k != owner and not k.endswith("_id"))) or "–"
     choices = getattr(field, "choices", None)
     if choices:
         return str(dict(choices).get(value, value))
     if isinstance(value, bool):
         return str(_("ja") if value else _("nej"))
-    if isinstance(value, list):  # m2m through rows
-        return ", ".join(sorted(str(v) for row in value for k, v in row.items() if not k.endswith("_id"))) or "–"
     return str(value)
 
 
@@ -31,8 +32,9 @@ def history_entries(obj, *, limit: int = 30, hidden: set[str] = frozenset()) -> 
                 if change.field in HIDDEN_FIELDS or change.field in hidden:
                     continue
                 field = model._meta.get_field(change.field)
-                changes.append({"field": field.verbose_name, "old": _display(field, change.old),
-                                "new": _display(field, change.new)})
+                owner = model._meta.model_name
+                changes.append({"field": field.verbose_name, "old": _display(field, change.old, owner),
+                                "new": _display(field, change.new, owner)})
             if not changes:
                 continue
         entries.append({

@@ -16,8 +16,8 @@ from decimal import Decimal
 from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
+from core.history import history_entries
 from organisations.models import Organisation
 from organisations.tree import OrganisationTree
 from placements.models import Assignment, Placement
@@ -312,46 +312,6 @@ def placements_lacking_trained_supervisor(queryset: QuerySet[Placement]) -> Quer
 HISTORY_HIDDEN = {"created_at", "updated_at", "attested_at", "created_by"}
 
 
-def _display(field, value) -> str:
-    if value is None or value == "":
-        return "–"
-    if isinstance(value, list):  # m2m: list of through-row dicts
-        names = []
-        for row in value:
-            for key, item in row.items():
-                if key != "placement":
-                    names.append(str(item))
-        return ", ".join(sorted(names)) or "–"
-    choices = getattr(field, "choices", None)
-    if choices:
-        return str(dict(choices).get(value, value))
-    if isinstance(value, bool):
-        return str(_("ja") if value else _("nej"))
-    return str(value)
-
-
 def placement_history(placement: Placement, *, limit: int = 30) -> list[dict]:
     """Who changed what, when: each historical record diffed against the one before it, newest first."""
-    records = list(placement.history.select_related("history_user").order_by("-history_date", "-history_id")
-                   [: limit + 1])
-    entries = []
-    for index, record in enumerate(records[:limit]):
-        previous = records[index + 1] if index + 1 < len(records) else None
-        changes = []
-        if previous is not None and record.history_type == "~":
-            delta = record.diff_against(previous, foreign_keys_are_objs=True)
-            for change in delta.changes:
-                if change.field in HISTORY_HIDDEN:
-                    continue
-                field = Placement._meta.get_field(change.field)
-                changes.append({"field": field.verbose_name, "old": _display(field, change.old),
-                                "new": _display(field, change.new)})
-            if not changes:
-                continue
-        entries.append({
-            "when": record.history_date,
-            "who": record.history_user,
-            "kind": {"+": _("Skapad"), "~": _("Ändrad"), "-": _("Borttagen")}.get(record.history_type, ""),
-            "changes": changes,
-        })
-    return entries
+    return history_entries(placement, limit=limit, hidden=HISTORY_HIDDEN)

@@ -119,6 +119,8 @@ def test_leader_edits_and_history_shows_who_what_when(client, leader, placement_
     changed = {c["field"]: (c["old"], c["new"]) for entry in history for c in entry["changes"]}
     assert changed["benämning"] == ("Lagerarbete", "Lager och logistik")
     assert changed["antal platser samtidigt"] == ("2", "4")
+    # A many-to-many change names the adaptations, not the placement the rows belong to.
+    assert changed["anpassningar"] == ("–", str(wheelchair))
     assert any(entry["who"] == leader for entry in history if entry["changes"])
     assert "Lager och logistik" in html and "<del>Lagerarbete</del>" in html
 
