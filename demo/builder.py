@@ -33,7 +33,7 @@ from django.db.models import ProtectedError
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from core.bulkcopy import copy_insert
+from core.bulkcopy import analyze, copy_insert
 from core.dates import add_months
 from core.models import Gender, Role, User
 from organisations.models import (
@@ -508,10 +508,12 @@ class DemoBuilder:
         self.first_referral = self.today - dt.timedelta(days=425)
         self.project_start = (self.first_referral - dt.timedelta(days=31)).replace(day=1)
         self.counts: Counter[str] = Counter()
+        self.written: set = set()  # models filled here, analyzed at the end
 
     # -- helpers
     def _bulk(self, model, objs):
         copy_insert(model, objs, batch_size=BATCH_SIZE)  # COPY on PostgreSQL, bulk_create elsewhere
+        self.written.add(model)
         self.counts[model._meta.label] += len(objs)
         return objs
 
@@ -560,6 +562,7 @@ class DemoBuilder:
             self._placements()
             self._project()
             self._flow()
+            analyze(list(self.written))
         return DemoResult(counts=dict(self.counts), seconds=time.perf_counter() - started)
 
     # -- accounts
