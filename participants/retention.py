@@ -7,9 +7,9 @@ job `participants.tasks.purge_expired` and by `python manage.py purge_expired [-
 What is removed (the same for the leader's erasure on request, `participants.services.participant_erase`;
 the writes themselves are `participants.services.participants_anonymise`):
 - the participant's code, first and last name, personal identity number and who recorded the consent;
-- every free text about the person: referral notes and wished municipality, interests and adaptation
-  needs (they may reveal health), assessment obstacles and resources, follow-up notes, 90-day follow-up
-  notes, the assignments' decline/withdraw reasons; plan steps and competence-card entries are deleted;
+- every free text about the person: referral notes and wished municipality, adaptation needs (they may
+  reveal health), assessment obstacles and resources, follow-up notes, 90-day follow-up notes, the
+  assignments' decline/withdraw reasons; plan steps and competence-card entries are deleted;
 - the simple_history rows (HistoricalReferral with its m2m rows, HistoricalAssessment, HistoricalExit,
   HistoricalAssignment) of the purged starts, since they hold old copies of the same text;
 - the code or name the audit log and the admin's change log recorded as the object's label
@@ -19,7 +19,8 @@ What stays, because the reports count it (reporting.selectors): the participant 
 (the age band at first start) and how the person was registered (`identity`: the report counts people
 registered anonymously, so a purged pseudonymous person must not start counting as one); the dates of
 referrals, starts, assignments, exits and 90-day follow-ups; category values (agency, programme, support
-and activity before, exit kind and reason, activities after); the survey's yes/no answers (never linked to a
+and activity before, exit kind and reason, activities after, the occupational areas the person was
+interested in, which need and supply per area counts); the survey's yes/no answers (never linked to a
 name). `personal_data_purged_at` records when. The row can no longer be tied to a person: no code, no name,
 no number, no text.
 

@@ -562,7 +562,7 @@ def participants_anonymise(*, participant_ids: list[int], now: dt.datetime) -> N
         personal_data_purged_at=now, updated_at=now,
     )
     Referral.objects.filter(pk__in=referral_ids).update(notes="", wished_municipality="", updated_at=now)
-    Referral.interests.through.objects.filter(referral_id__in=referral_ids).delete()
+    # Occupational interests stay (a category the reports count in need and supply); adaptation needs go.
     Referral.adaptation_needs.through.objects.filter(referral_id__in=referral_ids).delete()
     Assessment.objects.filter(referral_id__in=referral_ids).update(obstacles="", resources="", updated_at=now)
     FollowUp.objects.filter(referral_id__in=referral_ids).update(notes="", updated_at=now)
