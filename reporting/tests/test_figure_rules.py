@@ -1,0 +1,446 @@
+"""Every figure of the monthly and final reports pinned to the exact value on a small hand-made data set, with
+both sides of each rule: the period's edges, the day of a stock figure, rounding, medians, thresholds, and
+what counts nowhere. Figures are read from the reports' documented keys (the README's key table), so the tests
+hold whatever way the figures are computed."""
+
+import datetime as dt
+import re
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from core.models import Gender
+from organisations.tests.factories import AgencyFactory, OccupationalAreaFactory, OrganisationFactory, UnitFactory
+from participants.models import ExitKind, FollowUp90, Participant, SurveyStatement
+from participants.tests.factories import ParticipantFactory, ReferralFactory
+from placements.models import Assignment, Placement
+from placements.tests.factories import AssignmentFactory, PlacementFactory
+from reporting.selectors import monthly_figures
+
+from .conftest import MARCH, activity, exit_reason, make_exit, statement, survey
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+WOMAN, MAN, NON_BINARY = Gender.WOMAN.value, Gender.MAN.value, Gender.NON_BINARY.value
+
+
+def genders(woman=0, man=0, non_binary=0, **unknown):
+    return {WOMAN: woman, MAN: man, NON_BINARY: non_binary, **unknown}
+
+
+def referral(project, *, referred=None, started=None, gender=WOMAN, birth_year=1990, agency="af", **kw):
+    """A referral made on `referred` (default: the start, else 1 March) and started on `started`."""
+    return ReferralFactory(project=project, referral_date=referred or started or D(2026, 3, 1), start_date=started,
+                           agency=AgencyFactory(code=agency), participant__gender=gender,
+                           participant__birth_year=birth_year, **kw)
+
+
+def march(project):
+    return monthly_figures(project, *MARCH)
+
+
+# --- participants: starts, unique, agencies, age at the first start in the period ------------------------
+
+
+def test_participants_section_in_full(report_project):
+    woman = ParticipantFactory(gender=WOMAN, birth_year=1997)          # 29 on her first start
+    for day in (D(2026, 3, 1), D(2026, 3, 31)):                         # both edges: two starts, one person
+        ReferralFactory(project=report_project, participant=woman, agency=AgencyFactory(code="af"),
+                        referral_date=D(2026, 2, 1), start_date=day)
+    referral(report_project, started=D(2026, 3, 9), gender=MAN, birth_year=1971, agency="fk")        # 55
+    referral(report_project, started=D(2026, 3, 9), gender=NON_BINARY, birth_year=1996, agency="fk")  # 30
+    anonymous = Participant.objects.create(identity=Participant.Identity.ANONYMOUS, gender=MAN)
+    ReferralFactory(project=report_project, participant=anonymous, agency=AgencyFactory(code="ifo"),
+                    referral_date=D(2026, 3, 2), start_date=D(2026, 3, 2))
+    referral(report_project, started=D(2026, 2, 28), gender=MAN)       # the day before: not in March
+    referral(report_project, started=D(2026, 4, 1), gender=MAN)        # the day after
+    assert march(report_project)["participants"] == {
+        "starts": 5, "unique": 4, "anonymous": 1, "re_enrolments": 1,
+        "by_gender": genders(woman=1, man=2, non_binary=1),
+        "starts_by_gender": genders(woman=2, man=2, non_binary=1),
+        "by_age_band": {"18–29": 1, "30–54": 1, "55+": 1, "okänd": 1},
+        "by_agency": {"af": 2, "fk": 2, "ifo": 1},
+    }
+
+
+def test_age_is_taken_at_the_first_start_of_a_period_over_new_year(report_project):
+    person = ParticipantFactory(gender=WOMAN, birth_year=1996)
+    for day in (D(2025, 12, 10), D(2026, 1, 10)):     # 29 at the first start, 30 at the second
+        ReferralFactory(project=report_project, participant=person, referral_date=day, start_date=day)
+    bands = monthly_figures(report_project, D(2025, 12, 1), D(2026, 1, 31))["participants"]["by_age_band"]
+    assert bands == {"18–29": 1, "30–54": 0, "55+": 0, "okänd": 0}
+
+
+# --- referrals received ----------------------------------------------------------------------------------
+
+
+def test_referrals_section_in_full(report_project):
+    for day in (D(2026, 2, 28), D(2026, 3, 1), D(2026, 3, 31), D(2026, 4, 1)):
+        referral(report_project, referred=day, gender=WOMAN, agency="af")
+    referral(report_project, referred=D(2026, 3, 10), gender=MAN, agency="af")
+    referral(report_project, referred=D(2026, 3, 10), gender=MAN, agency="fk")
+    in_error = referral(report_project, referred=D(2026, 3, 11), agency="fk")
+    make_exit(in_error, D(2026, 3, 12), kind=ExitKind.REGISTERED_IN_ERROR)
+    assert march(report_project)["referrals"] == {
+        "total": 4, "by_agency": {"af": 3, "fk": 1, "ifo": 0}, "by_gender": genders(woman=2, man=2),
+    }
+
+
+# --- the waiting list on the period's last day -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("days", "mean", "median"), [
+    ([], None, None),
+    ([7], 7.0, 7),
+    ([10, 21], 15.5, 15.5),
+    ([1, 5, 31], 12.3, 5),           # mean 12.333…: one decimal
+    ([1, 5, 30, 40], 19.0, 17.5),    # an even count: the mean of the middle two
+])
+def test_waiting_days_mean_and_median(report_project, days, mean, median):
+    for n in days:
+        referral(report_project, referred=MARCH[1] - dt.timedelta(days=n))
+    waiting = march(report_project)["waiting_list"]
+    assert (waiting["total"], waiting["days_mean"], waiting["days_median"]) == (len(days), mean, median)
+
+
+def test_waiting_list_section_in_full(report_project):
+    on = MARCH[1]
+    referral(report_project, referred=D(2026, 3, 1), gender=WOMAN)                       # waiting
+    referral(report_project, referred=D(2026, 3, 1), started=on, gender=MAN)             # waiting, started on 31/3
+    referral(report_project, referred=D(2026, 3, 1), started=D(2026, 4, 1), gender=NON_BINARY)  # starts later
+    booked = referral(report_project, referred=D(2026, 3, 11), started=D(2026, 3, 12), gender=WOMAN)
+    AssignmentFactory(referral=booked, status=Assignment.Status.CONFIRMED, start_date=D(2026, 4, 6),
+                      decided_at=timezone.make_aware(dt.datetime(2026, 3, 20, 12)))
+    requested = referral(report_project, referred=D(2026, 3, 21), started=D(2026, 3, 22), gender=WOMAN)
+    asked = AssignmentFactory(referral=requested, status=Assignment.Status.REQUESTED, start_date=D(2026, 4, 6))
+    Assignment.objects.filter(pk=asked.pk).update(created_at=timezone.make_aware(dt.datetime(2026, 3, 25, 12)))
+    finished = referral(report_project, referred=D(2026, 3, 1), started=D(2026, 3, 2), gender=MAN)
+    AssignmentFactory(referral=finished, status=Assignment.Status.COMPLETED, start_date=D(2026, 3, 2),
+                      end_date=D(2026, 3, 20))
+    placed = referral(report_project, referred=D(2026, 3, 1), started=D(2026, 3, 2))     # on a placement: not
+    AssignmentFactory(referral=placed, status=Assignment.Status.ONGOING, start_date=D(2026, 3, 2))
+    make_exit(referral(report_project, referred=D(2026, 3, 1)), on)                       # exited on 31/3: not
+    referral(report_project, referred=D(2026, 4, 1))                                     # referred later: not
+    # days waiting on 31/3: 30, 30, 30, 20, 10, 30 → mean 25.0, median 30
+    assert march(report_project)["waiting_list"] == {
+        "total": 6, "without_start": 2, "without_placement": 4,
+        "by_state": {"waiting": 3, "requested": 1, "booked": 1, "finished": 1},
+        "waiting_for_placement": 3,
+        "by_gender": genders(woman=3, man=2, non_binary=1),
+        "days_mean": 25.0, "days_median": 30,
+    }
+
+
+# --- exits and what came after ---------------------------------------------------------------------------
+
+
+def test_exits_section_in_full(report_project):
+    work, illness = exit_reason("arbete", "Arbete", True), exit_reason("sjukdom", "Sjukdom", False)
+    started = {"started": D(2026, 1, 5), "referred": D(2026, 1, 1)}
+    make_exit(referral(report_project, gender=WOMAN, **started), D(2026, 3, 1), reason=work)
+    make_exit(referral(report_project, gender=MAN, **started), D(2026, 3, 31), reason=work)
+    make_exit(referral(report_project, gender=MAN, **started), D(2026, 3, 15), kind=ExitKind.INTERRUPTED,
+              reason=illness)
+    make_exit(referral(report_project, gender=NON_BINARY, **started), D(2026, 3, 15), reason=None)
+    make_exit(referral(report_project, **started), D(2026, 2, 28), reason=work)
+    make_exit(referral(report_project, **started), D(2026, 4, 1), reason=work)
+    make_exit(referral(report_project, **started), D(2026, 3, 15), kind=ExitKind.REGISTERED_IN_ERROR, reason=work)
+    assert march(report_project)["exits"] == {
+        "total": 4,
+        "by_kind": {"enligt plan": 3, "avbruten": 1},
+        "by_reason": {"arbete": 2, "sjukdom": 1, "okänd": 1},
+        "by_gender": genders(woman=1, man=2, non_binary=1),
+    }
+
+
+def _placed(referral_, start_date, status=Assignment.Status.COMPLETED):
+    return AssignmentFactory(referral=referral_, status=status, start_date=start_date,
+                             end_date=start_date + dt.timedelta(days=5) if status == Assignment.Status.COMPLETED
+                             else None)
+
+
+def test_outcomes_count_unique_people_who_began_a_placement_by_their_exit(report_project):
+    work, illness = exit_reason("arbete", "Arbete", True), exit_reason("sjukdom", "Sjukdom", False)
+    # A: two referrals, both placed and exited to work in March: one person.
+    a = ParticipantFactory(gender=WOMAN)
+    for day in (D(2026, 3, 10), D(2026, 3, 20)):
+        a_ref = ReferralFactory(project=report_project, participant=a, referral_date=D(2026, 1, 1),
+                                start_date=D(2026, 1, 2))
+        _placed(a_ref, D(2026, 2, 1))
+        make_exit(a_ref, day, reason=work)
+    # B: began on the day of the exit: counts as placed; to work.
+    b = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1))
+    _placed(b, D(2026, 3, 12), Assignment.Status.ONGOING)
+    make_exit(b, D(2026, 3, 12), reason=work)
+    # C: began the day after the exit: not placed; to work.
+    c = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1))
+    _placed(c, D(2026, 3, 13), Assignment.Status.ONGOING)
+    make_exit(c, D(2026, 3, 12), reason=work)
+    # D: only booked, never began: not placed; ill.
+    d = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1))
+    _placed(d, D(2026, 3, 1), Assignment.Status.CONFIRMED)
+    make_exit(d, D(2026, 3, 15), reason=illness)
+    # E: placed, ill.
+    e = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1))
+    _placed(e, D(2026, 2, 1))
+    make_exit(e, D(2026, 3, 15), reason=illness)
+    # F: placed, to work, but the exit was registered in error.
+    f = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1))
+    _placed(f, D(2026, 2, 1))
+    make_exit(f, D(2026, 3, 15), kind=ExitKind.REGISTERED_IN_ERROR, reason=work)
+    report_project.target_work_or_studies_percent = Decimal("33.33")
+    report_project.save()
+    assert march(report_project)["outcomes"] == {"work_or_studies": {
+        "count": 2, "placed": 3, "share": 0.6667,           # A, B of A, B, E
+        "exited": 5, "count_all_exited": 3, "share_all_exited": 0.6,   # A, B, C of A–E
+        "target": 0.3333,
+    }}
+
+
+def test_outcomes_without_exits_have_no_share(report_project):
+    assert march(report_project)["outcomes"]["work_or_studies"] == {
+        "count": 0, "placed": 0, "share": None, "exited": 0, "count_all_exited": 0, "share_all_exited": None,
+        "target": 0.3,
+    }
+
+
+def test_followup_90_due_and_done_by_the_period_end(report_project):
+    work, seeking = activity("arbete", "Arbete", True), activity("arbetssokande", "Arbetssökande", False)
+
+    def followup(due, done=None, act=None, kind=ExitKind.AS_PLANNED):
+        exit_ = make_exit(referral(report_project, started=D(2025, 11, 1), referred=D(2025, 11, 1)),
+                          due - dt.timedelta(days=90), kind=kind)
+        FollowUp90.objects.create(exit=exit_, due_on=due, done_on=done, activity=act)
+
+    followup(D(2026, 3, 1), D(2026, 3, 1), work)        # due the first day, done: work
+    followup(D(2026, 3, 31), D(2026, 3, 31), work)      # due and done the last day: work
+    followup(D(2026, 3, 15), D(2026, 3, 20), seeking)   # done, seeking work
+    followup(D(2026, 3, 15), D(2026, 4, 1), work)       # done only after the period: not done
+    followup(D(2026, 3, 20))                            # not done
+    followup(D(2026, 2, 28), D(2026, 3, 1), work)       # due before the period
+    followup(D(2026, 4, 1), D(2026, 3, 31), work)       # due after the period
+    followup(D(2026, 3, 15), D(2026, 3, 15), work, kind=ExitKind.REGISTERED_IN_ERROR)
+    assert march(report_project)["followup_90"] == {
+        "total": 5, "done": 3, "done_share": 0.6,
+        "work_or_studies": {"count": 2, "share": 0.6667},
+    }
+
+
+def test_survey_section_in_full(report_project):
+    s1, s2 = statement(1, "Bra bemötande", 66.67), statement(2, "Närmare arbete", 67)
+    statement(3, "Tom", 50)                                       # nobody answered it
+    SurveyStatement.objects.filter(pk=statement(4, "Inaktiv", 50).pk).update(active=False)
+
+    def answered(day, answers, kind=ExitKind.AS_PLANNED):
+        return survey(make_exit(referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1)), day,
+                                kind=kind), answers)
+
+    answered(D(2026, 3, 1), {s1: True, s2: True})
+    answered(D(2026, 3, 31), {s1: True, s2: False})
+    answered(D(2026, 3, 15), {s1: False, s2: True})
+    answered(D(2026, 2, 28), {s1: False, s2: False})                      # before the period
+    answered(D(2026, 3, 15), {s1: False}, kind=ExitKind.REGISTERED_IN_ERROR)
+    unanswered = answered(D(2026, 3, 20), {})
+    unanswered.answered_at = None
+    unanswered.save()
+    figures = march(report_project)["survey"]
+    assert (figures["invited"], figures["answered"]) == (4, 3)
+    rows = {row["number"]: row for row in figures["statements"]}
+    assert 4 not in rows
+    assert [row["number"] for row in figures["statements"]] == sorted(rows)
+    assert rows[1] == {"number": 1, "text": "Bra bemötande", "answers": 3, "yes": 2, "share": 0.6667,
+                       "target": 0.6667, "met": True}        # share equal to the target: met
+    assert rows[2] == {"number": 2, "text": "Närmare arbete", "answers": 3, "yes": 2, "share": 0.6667,
+                       "target": 0.67, "met": False}
+    assert rows[3] == {"number": 3, "text": "Tom", "answers": 0, "yes": 0, "share": None, "target": 0.5,
+                       "met": None}
+
+
+# --- placements on the period's last day -----------------------------------------------------------------
+
+
+def test_placements_section_in_full(report_project):
+    parent = OrganisationFactory(name="Region", employee_count=100, placement_target_percent=Decimal("3"))
+    child = OrganisationFactory(name="Sjukhuset", parent=parent, employee_count=35)   # 3 % of 35 → 2 places
+    other = OrganisationFactory(name="Kommunen", employee_count=None)
+    care = OccupationalAreaFactory(code="vard", name="Vård", sort_order=2)
+    storage = OccupationalAreaFactory(code="lager", name="Lager", sort_order=1)
+    kitchen = OccupationalAreaFactory(code="kok", name="Kök", sort_order=2)
+    p1 = PlacementFactory(unit=UnitFactory(organisation=child), occupational_area=care, capacity=2,
+                          available_from=D(2026, 3, 1))                           # new on the first day
+    p2 = PlacementFactory(unit=UnitFactory(organisation=parent), occupational_area=storage, capacity=1,
+                          available_from=D(2026, 3, 31))                          # new on the last day
+    PlacementFactory(unit=UnitFactory(organisation=other), occupational_area=kitchen, capacity=4,
+                     available_from=D(2025, 1, 1), status=Placement.Status.PAUSED)
+    PlacementFactory(unit=UnitFactory(organisation=other), occupational_area=kitchen, capacity=1,
+                     available_from=D(2026, 2, 28))                               # new the day before
+    PlacementFactory(unit=UnitFactory(organisation=other), capacity=1, available_from=D(2025, 1, 1),
+                     status=Placement.Status.CLOSED, closed_on=D(2026, 3, 1))      # closed on the first day
+    PlacementFactory(unit=UnitFactory(organisation=other), capacity=1, available_from=D(2025, 1, 1),
+                     status=Placement.Status.CLOSED, closed_on=D(2026, 2, 28))     # closed the day before
+    PlacementFactory(capacity=1, available_from=D(2026, 4, 1))                     # new the day after
+    woman = referral(report_project, started=D(2026, 3, 2))
+    AssignmentFactory(placement=p1, referral=woman, status=Assignment.Status.ONGOING, start_date=D(2026, 3, 2))
+    for gender in (MAN, MAN):
+        AssignmentFactory(placement=p2, referral=referral(report_project, started=D(2026, 3, 2), gender=gender),
+                          status=Assignment.Status.ONGOING, start_date=D(2026, 3, 31))
+    AssignmentFactory(placement=p1, status=Assignment.Status.ONGOING, start_date=D(2026, 3, 2))  # other project
+    figures = march(report_project)["placements"]
+    assert {key: value for key, value in figures.items() if key not in ("by_organisation", "by_area")} == {
+        "total": 4, "capacity": 8, "occupied": 4, "free": 1, "overbooked": 1, "new": 2, "closed": 1,
+        "occupied_by_gender": genders(woman=1, man=2),
+    }
+    rows = {row["name"]: row for row in figures["by_organisation"]}
+    assert rows["Sjukhuset"] == {
+        "name": "Sjukhuset", "parent": "Region", "placements": 1, "capacity": 2, "occupied": 2, "free": 0,
+        "employee_count": 35, "share": 0.0571, "target": 0.03, "target_placements": 2, "met": True,
+    }
+    assert rows["Region"] == {
+        "name": "Region", "parent": None, "placements": 2, "capacity": 3, "occupied": 4, "free": 0,
+        "employee_count": 135, "share": 0.0222, "target": 0.03, "target_placements": 5, "met": False,
+    }
+    assert rows["Kommunen"] == {
+        "name": "Kommunen", "parent": None, "placements": 2, "capacity": 5, "occupied": 0, "free": 1,
+        "employee_count": None, "share": None, "target": 0.03, "target_placements": None, "met": None,
+    }
+    assert figures["by_area"] == [
+        {"code": "lager", "name": "Lager", "placements": 1, "capacity": 1, "occupied": 2},
+        {"code": "kok", "name": "Kök", "placements": 2, "capacity": 5, "occupied": 0},
+        {"code": "vard", "name": "Vård", "placements": 1, "capacity": 2, "occupied": 2},
+    ]
+
+
+def test_target_in_places_is_whole_places(report_project):
+    OrganisationFactory(name="Hundra", employee_count=100, placement_target_percent=Decimal("3"))   # 3.0000…4
+    OrganisationFactory(name="Tjugo", employee_count=20, placement_target_percent=Decimal("2.5"))   # 0.5 → 1
+    rows = {row["name"]: row for row in march(report_project)["placements"]["by_organisation"]}
+    assert (rows["Hundra"]["target_placements"], rows["Tjugo"]["target_placements"]) == (3, 1)
+
+
+# --- equality ----------------------------------------------------------------------------------------------
+
+
+def test_equality_days_to_start_by_gender(report_project, settings):
+    settings.REPORT_EQUALITY_THRESHOLD_DAYS = 3
+    for days in (1, 1, 2):                                         # women: 1.333… → 1.3
+        referral(report_project, referred=D(2026, 3, 10) - dt.timedelta(days=days), started=D(2026, 3, 10))
+    referral(report_project, referred=D(2026, 3, 5), started=D(2026, 3, 10), gender=MAN)     # men: 5.0
+    referral(report_project, referred=D(2026, 2, 20), started=D(2026, 4, 1), gender=MAN)     # starts in April
+    days = march(report_project)["equality"]["days_to_start"]
+    assert days == {
+        "threshold_days": 3,
+        "by_gender": {WOMAN: {"count": 3, "mean_days": 1.3}, MAN: {"count": 1, "mean_days": 5.0},
+                      NON_BINARY: {"count": 0, "mean_days": None}},
+        "max_difference": 3.7, "flagged": True,
+    }
+
+
+def test_equality_days_need_two_genders(report_project):
+    referral(report_project, referred=D(2026, 3, 1), started=D(2026, 3, 30))
+    days = march(report_project)["equality"]["days_to_start"]
+    assert (days["max_difference"], days["flagged"]) == (None, False)
+
+
+def test_equality_placement_kind_in_full(report_project, settings):
+    settings.REPORT_EQUALITY_THRESHOLD_SHARE = 0.2
+    care = OccupationalAreaFactory(code="vard", name="Vård")
+    storage = OccupationalAreaFactory(code="lager", name="Lager")
+    in_care, in_storage = PlacementFactory(occupational_area=care), PlacementFactory(occupational_area=storage)
+    for placement, gender, day in [(in_care, WOMAN, D(2026, 3, 1)), (in_care, WOMAN, D(2026, 3, 31)),
+                                   (in_storage, WOMAN, D(2026, 3, 5)), (in_storage, MAN, D(2026, 3, 5)),
+                                   (in_care, MAN, D(2026, 3, 6))]:
+        AssignmentFactory(placement=placement, referral=referral(report_project, started=day, gender=gender),
+                          status=Assignment.Status.ONGOING, start_date=day)
+    outside = [(D(2026, 2, 28), Assignment.Status.COMPLETED), (D(2026, 4, 1), Assignment.Status.ONGOING),
+               (D(2026, 3, 10), Assignment.Status.CONFIRMED)]
+    for day, status in outside:
+        AssignmentFactory(placement=in_storage, referral=referral(report_project, started=day, gender=MAN),
+                          status=status, start_date=day)
+    kind = march(report_project)["equality"]["placement_kind"]
+    # Women: 2 of 3 in care (0.6667), men 1 of 2 (0.5): a spread of 0.1667 ≤ 0.2; storage 0.3333 vs 0.5.
+    assert kind == {
+        "threshold_share": 0.2,
+        "total_by_gender": genders(woman=3, man=2),
+        "by_area": [
+            {"code": "lager", "name": "Lager", "by_gender": genders(woman=1, man=1),
+             "share_by_gender": {WOMAN: 0.3333, MAN: 0.5}, "flagged": False},
+            {"code": "vard", "name": "Vård", "by_gender": genders(woman=2, man=1),
+             "share_by_gender": {WOMAN: 0.6667, MAN: 0.5}, "flagged": False},
+        ],
+        "flagged": False,
+    }
+    settings.REPORT_EQUALITY_THRESHOLD_SHARE = 0.16
+    kind = march(report_project)["equality"]["placement_kind"]
+    assert [area["flagged"] for area in kind["by_area"]] == [True, True] and kind["flagged"] is True
+
+
+def test_placement_kind_with_one_gender_is_never_flagged(report_project, settings):
+    settings.REPORT_EQUALITY_THRESHOLD_SHARE = 0.0
+    AssignmentFactory(referral=referral(report_project, started=D(2026, 3, 5)), status=Assignment.Status.ONGOING,
+                      start_date=D(2026, 3, 5))
+    kind = march(report_project)["equality"]["placement_kind"]
+    assert [area["flagged"] for area in kind["by_area"]] == [False] and kind["flagged"] is False
+
+
+# --- the twelve-month trend ----------------------------------------------------------------------------------
+
+
+def test_trend_counts_each_month_from_its_first_to_its_last_day(report_project):
+    for day in (D(2025, 3, 31), D(2025, 4, 1), D(2025, 4, 30), D(2026, 3, 31), D(2026, 4, 1)):
+        referral(report_project, referred=day, started=day)
+    for day, kind in [(D(2025, 4, 1), ExitKind.AS_PLANNED), (D(2026, 3, 31), ExitKind.INTERRUPTED),
+                      (D(2026, 3, 15), ExitKind.REGISTERED_IN_ERROR), (D(2025, 3, 31), ExitKind.AS_PLANNED)]:
+        make_exit(referral(report_project, referred=D(2025, 1, 1)), day, kind=kind)
+    PlacementFactory(available_from=D(2025, 4, 30))                        # from April 2025's last day
+    PlacementFactory(available_from=D(2025, 5, 1))                         # from May
+    PlacementFactory(available_from=D(2026, 3, 20))                        # exists on 31/3, not on 15/3
+    PlacementFactory(available_from=D(2025, 1, 1), status=Placement.Status.CLOSED, closed_on=D(2025, 6, 1))
+    trend = march(report_project)["trend"]
+    assert trend["months"] == [f"{year}-{month:02d}" for year, month in
+                               [(2025, m) for m in range(4, 13)] + [(2026, m) for m in range(1, 4)]]
+    assert trend["starts"] == [2] + [0] * 10 + [1]
+    assert trend["exits"] == [1] + [0] * 10 + [1]
+    assert trend["placements"] == [2, 3] + [2] * 9 + [3]     # the closed one until May 2025's end
+    mid_march = monthly_figures(report_project, D(2026, 3, 1), D(2026, 3, 15))["trend"]
+    assert mid_march["placements"][-2:] == [2, 2]   # the last month's count is for the period's last day
+    assert mid_march["starts"][-1] == 1           # the months are whole: 31 March still counts
+
+
+# --- the first page's flow: began a placement in the period -----------------------------------------------
+
+
+def test_began_a_placement_counts_people_whose_placement_started_in_the_period(report_project):
+    twice = referral(report_project, started=D(2026, 3, 1))
+    _placed(twice, D(2026, 3, 1))
+    _placed(twice, D(2026, 3, 20), Assignment.Status.ONGOING)                        # the same person again
+    _placed(referral(report_project, started=D(2026, 3, 1)), D(2026, 3, 31), Assignment.Status.ONGOING)
+    _placed(referral(report_project, started=D(2026, 2, 1)), D(2026, 2, 28))        # February
+    _placed(referral(report_project, started=D(2026, 3, 1)), D(2026, 4, 1), Assignment.Status.ONGOING)
+    _placed(referral(report_project, started=D(2026, 3, 1)), D(2026, 3, 10), Assignment.Status.CONFIRMED)
+    in_error = referral(report_project, started=D(2026, 3, 1))
+    _placed(in_error, D(2026, 3, 10), Assignment.Status.ONGOING)
+    make_exit(in_error, D(2026, 3, 11), kind=ExitKind.REGISTERED_IN_ERROR)
+    AssignmentFactory(status=Assignment.Status.ONGOING, start_date=D(2026, 3, 10))    # another project's
+    placed = march(report_project)["summary"]["placed"]
+    assert (placed["value"], placed["previous"]) == (2, 1)
+
+
+# --- meta, corrections, longer periods -----------------------------------------------------------------------
+
+
+def test_meta_of_the_monthly_report(report_project, settings):
+    settings.SMALL_COUNT_THRESHOLD = 4
+    meta = march(report_project)["meta"]
+    meta.pop("activities")      # added by reporting.indicators
+    generated = meta.pop("generated_at")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", generated)
+    reasons, work = meta.pop("exit_reasons"), meta.pop("work_or_studies_reasons")
+    assert reasons["arbete"] == "Arbete" and reasons["sjukdom"] == "Sjukdom"
+    assert {"arbete", "arbete-med-stod", "studier"} <= set(work) and not {"sjukdom", "flyttat"} & set(work)
+    assert meta == {
+        "kind": "monthly", "project": "sjalvklart-rapport", "project_name": "Självklart – rapportprojekt",
+        "period_start": "2026-03-01", "period_end": "2026-03-31", "suppressed": False,
+        "small_count_threshold": 4, "agencies": meta["agencies"], "corrected_since_earlier_report": 0,
+    }
+    assert set(meta["agencies"]) == {"af", "fk", "ifo"} and meta["agencies"]["af"]
