@@ -11,14 +11,17 @@ import pytest
 from django.utils import timezone
 
 from core.models import Gender
+from organisations.models import ProjectGroupMember, ProjectPartner
 from organisations.tests.factories import AgencyFactory, OccupationalAreaFactory, OrganisationFactory, UnitFactory
-from participants.models import ExitKind, FollowUp90, Participant, SurveyStatement
+from participants.models import Correction, ExitKind, FollowUp90, Participant, SurveyStatement
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from placements.models import Assignment, Placement
 from placements.tests.factories import AssignmentFactory, PlacementFactory
-from reporting.selectors import monthly_figures
+from reporting.models import ReportRun
+from reporting.selectors import final_figures, monthly_figures, monthly_report_figures
+from reporting.suppression import hidden_in_months
 
-from .conftest import MARCH, activity, exit_reason, make_exit, statement, survey
+from .conftest import MARCH, activity, build_march_dataset, exit_reason, make_exit, statement, survey
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -444,3 +447,153 @@ def test_meta_of_the_monthly_report(report_project, settings):
         "small_count_threshold": 4, "agencies": meta["agencies"], "corrected_since_earlier_report": 0,
     }
     assert set(meta["agencies"]) == {"af", "fk", "ifo"} and meta["agencies"]["af"]
+
+
+def _run(project, kind, finished_at, status=ReportRun.Status.DONE, period=MARCH):
+    return ReportRun.objects.create(kind=kind, project=project, period_start=period[0], period_end=period[1],
+                                    status=status, finished_at=finished_at, figures={"meta": {}})
+
+
+def test_a_report_says_how_many_records_were_corrected_since_the_period_was_first_built(report_project):
+    at = lambda day: timezone.make_aware(dt.datetime(2026, 4, day, 12))   # noqa: E731
+    exit_ = make_exit(referral(report_project, started=D(2026, 3, 2)), D(2026, 3, 20))
+
+    def correction(day, affects=None, figures=True):
+        affects = affects or (D(2026, 3, 20), D(2026, 3, 20))
+        made = Correction.objects.create(referral=exit_.referral, participant=exit_.referral.participant,
+                                         kind=Correction.Kind.EXIT, object_id=exit_.pk, fields="exit_date",
+                                         reason="fel datum", affects_from=affects[0], affects_to=affects[1],
+                                         affects_figures=figures)
+        Correction.objects.filter(pk=made.pk).update(corrected_at=at(day))
+
+    assert march(report_project)["meta"]["corrected_since_earlier_report"] == 0    # never built before
+    _run(report_project, ReportRun.Kind.MONTHLY, at(10))                              # first built 10/4
+    _run(report_project, ReportRun.Kind.MONTHLY, at(20))
+    _run(report_project, ReportRun.Kind.MONTHLY, at(3), status=ReportRun.Status.FAILED)
+    _run(report_project, ReportRun.Kind.MONTHLY, None)
+    _run(report_project, ReportRun.Kind.FINAL, at(2))
+    _run(report_project, ReportRun.Kind.MONTHLY, at(1), period=(D(2026, 3, 1), D(2026, 3, 30)))
+    correction(5)                                          # before the first build: already in it
+    correction(15)                                         # after it
+    correction(25)                                         # after the second too: counted once
+    correction(15, figures=False)                          # changes no figure
+    correction(15, affects=(D(2026, 4, 1), D(2026, 4, 2)))   # another period
+    assert march(report_project)["meta"]["corrected_since_earlier_report"] == 2
+    final = final_figures(report_project, *MARCH)["meta"]["corrected_since_earlier_report"]
+    assert final == 3                                      # the final report's first build was 2/4
+
+
+def test_placements_used_during_the_period(report_project):
+    org_a, org_b = OrganisationFactory(), OrganisationFactory()
+    p1, p2, p3 = (PlacementFactory(unit=UnitFactory(organisation=org)) for org in (org_a, org_a, org_b))
+    finished = Assignment.Status.COMPLETED
+
+    def assignment(placement, start, end=None, status=finished):
+        AssignmentFactory(placement=placement, referral=referral(report_project, started=D(2026, 1, 2)),
+                          status=status if end or status != finished else Assignment.Status.ONGOING,
+                          start_date=start, end_date=end)
+
+    assignment(p1, D(2026, 1, 5), D(2026, 3, 1))             # ended on the first day: used
+    assignment(p1, D(2026, 3, 31))                           # began on the last day: used
+    assignment(p2, D(2026, 1, 5))                            # ongoing throughout: used
+    assignment(p3, D(2026, 1, 5), D(2026, 2, 28))            # ended the day before
+    assignment(p3, D(2026, 4, 1))                            # began the day after
+    assignment(p3, D(2026, 3, 10), status=Assignment.Status.CONFIRMED)   # booked, never began
+    AssignmentFactory(placement=p3, status=Assignment.Status.ONGOING, start_date=D(2026, 3, 10))   # other project
+    used = final_figures(report_project, *MARCH)["placements"]["used"]
+    assert used == {"assignments": 3, "placements": 2, "organisations": 1}
+
+
+def test_final_report_project_facts_in_full(report_project):
+    report_project.funder = "ESF+"
+    report_project.target_placements = 4
+    report_project.budget_total, report_project.budget_spent = Decimal("300000"), Decimal("100000")
+    report_project.target_work_or_studies_percent = Decimal("50")
+    report_project.save()
+    ProjectPartner.objects.create(project=report_project, name="Region B", role="partner",
+                                  contribution="Lokaler")
+    ProjectPartner.objects.create(project=report_project, name="Region A", role="partner", co_financing_amount=5)
+    ProjectPartner.objects.create(project=report_project, name="Kommunen", role="co_financier",
+                                  co_financing_amount=Decimal("250000"))
+    member = lambda group, name, **kw: ProjectGroupMember.objects.create(   # noqa: E731
+        project=report_project, group=group, name=name, **kw)
+    member("steering", "Stina", gender=WOMAN, represents="Regionen")
+    member("steering", "Sam", gender="")
+    member("reference", "Rut", gender=NON_BINARY, title="Handläggare")
+    member("contact", "Lena", email="l@x.test", title="Projektledare", represents="Förbundet", gender=WOMAN)
+    statement(1, "Bemötande", 50)
+    exit_ = make_exit(referral(report_project, started=D(2026, 3, 2)), D(2026, 3, 20),
+                      reason=exit_reason("arbete", "Arbete", True))
+    survey(exit_, {SurveyStatement.objects.get(number=1): True})
+    _placed(exit_.referral, D(2026, 3, 5))
+    figures = final_figures(report_project, *MARCH)
+    assert {key: figures["meta"][key] for key in ("kind", "funder", "owner", "project_start", "project_end",
+                                                  "period_start", "period_end", "suppressed")} == {
+        "kind": "final", "funder": "ESF+", "owner": "Samordningsförbundet", "project_start": "2025-01-01",
+        "project_end": "2027-12-31", "period_start": "2026-03-01", "period_end": "2026-03-31", "suppressed": False,
+    }
+    assert figures["meta"]["exit_reasons"]["arbete"] == "Arbete" and "arbete" in figures["meta"][
+        "work_or_studies_reasons"]
+    targets = figures["targets"]
+    assert {key: targets[key] for key in ("participants", "work_or_studies", "placements")} == {
+        "participants": {"target": 10, "outcome": 1, "share": 0.1},
+        "work_or_studies": {"target": 0.5, "outcome": 1.0, "outcome_all_exited": 1.0},
+        "placements": {"target": 4, "outcome": 1},
+    }
+    assert targets["survey"][0] == {"number": 1, "text": "Bemötande", "target": 0.5, "outcome": 1.0, "met": True}
+    assert len(targets["survey"]) == len(figures["survey"]["statements"])
+    assert figures["partners"] == [
+        {"name": "Kommunen", "role": "co_financier", "contribution": "", "co_financing_amount": 250000},
+        {"name": "Region A", "role": "partner", "contribution": "", "co_financing_amount": 5},
+        {"name": "Region B", "role": "partner", "contribution": "Lokaler", "co_financing_amount": 0},
+    ]
+    assert figures["groups"] == {
+        "steering": {"total": 2, "by_gender": genders(woman=1, **{"okänd": 1}), "members": [
+            {"name": "Sam", "represents": "", "gender": ""},
+            {"name": "Stina", "represents": "Regionen", "gender": WOMAN}]},
+        "reference": {"total": 1, "by_gender": genders(non_binary=1), "members": [
+            {"name": "Rut", "represents": "", "gender": NON_BINARY}]},
+    }
+    assert figures["contacts"] == [{"name": "Lena", "title": "Projektledare", "represents": "Förbundet",
+                                    "email": "l@x.test"}]
+    assert figures["budget"] == {"total": 300000, "spent": 100000, "spent_share": 0.3333,
+                                 "co_financing_total": 250005}
+
+
+def test_final_report_without_budget(report_project):
+    assert final_figures(report_project, *MARCH)["budget"] == {
+        "total": 0, "spent": 0, "spent_share": None, "co_financing_total": 0}
+
+
+SHARED_SECTIONS = ("participants", "referrals", "waiting_list", "exits", "outcomes", "followup_90", "survey",
+                   "equality")
+
+
+def test_final_report_sections_are_the_monthly_ones_for_the_same_period(report_project):
+    build_march_dataset(report_project)
+    period = (D(2026, 3, 5), D(2026, 6, 20))     # edges that cut through the data set
+    final, monthly = final_figures(report_project, *period), monthly_figures(report_project, *period)
+    for key in SHARED_SECTIONS:
+        assert final[key] == monthly[key], key
+    assert {**final["placements"], "used": None} == {**monthly["placements"], "used": None}
+    assert final["participants"]["starts"] == 3 and final["waiting_list"]["total"] == 2
+
+
+def test_each_report_has_its_own_extra_sections(report_project):
+    build_march_dataset(report_project)
+    monthly, final = march(report_project), final_figures(report_project, *MARCH)
+    assert "summary" in monthly and "esf" not in monthly
+    assert "esf" in final and "summary" not in final
+    assert monthly["survey"]["response_rate"] == final["survey"]["response_rate"] == 1.0
+
+
+def test_a_quarter_also_hides_what_its_months_hide(report_project, settings):
+    settings.SMALL_COUNT_THRESHOLD = 3
+    build_march_dataset(report_project)
+    months = [(D(2026, 1, 1), D(2026, 1, 31)), (D(2026, 2, 1), D(2026, 2, 28)), MARCH]
+    quarter = monthly_report_figures(report_project, D(2026, 1, 1), D(2026, 3, 31))
+    expected = hidden_in_months([monthly_figures(report_project, *month) for month in months])
+    assert expected and quarter["_hidden_in_months"] == expected
+    assert quarter["participants"] == monthly_figures(report_project, D(2026, 1, 1), D(2026, 3, 31))["participants"]
+    assert "_hidden_in_months" not in monthly_report_figures(report_project, *MARCH)
+    assert "_hidden_in_months" not in monthly_report_figures(report_project, D(2026, 1, 2), D(2026, 3, 31))
