@@ -75,6 +75,19 @@ def test_age_is_taken_at_the_first_start_of_a_period_over_new_year(report_projec
     assert bands == {"18–29": 1, "30–54": 0, "55+": 0, "okänd": 0}
 
 
+def test_a_record_without_gender_still_counts_under_unknown(report_project):
+    """Gender is required on entry; a row stored without one (old data) is counted, under "okänd"."""
+    for gender in ("", "", WOMAN):
+        make_exit(referral(report_project, started=D(2026, 3, 2), gender=gender), D(2026, 3, 20))
+    referral(report_project, referred=D(2026, 3, 5), gender="")       # waiting on 31/3
+    figures = march(report_project)
+    expected = genders(woman=1, **{"okänd": 2})
+    assert figures["participants"]["by_gender"] == figures["participants"]["starts_by_gender"] == expected
+    assert figures["exits"]["by_gender"] == expected
+    assert figures["referrals"]["by_gender"] == genders(woman=1, **{"okänd": 3})
+    assert figures["waiting_list"]["by_gender"] == genders(**{"okänd": 1})
+
+
 # --- referrals received ----------------------------------------------------------------------------------
 
 
@@ -99,6 +112,7 @@ def test_referrals_section_in_full(report_project):
     ([10, 21], 15.5, 15.5),
     ([1, 5, 31], 12.3, 5),           # mean 12.333…: one decimal
     ([1, 5, 30, 40], 19.0, 17.5),    # an even count: the mean of the middle two
+    ([1, 2, 3, 40, 50], 19.2, 3),    # the middle one of five
 ])
 def test_waiting_days_mean_and_median(report_project, days, mean, median):
     for n in days:
@@ -149,6 +163,7 @@ def test_exits_section_in_full(report_project):
     make_exit(referral(report_project, **started), D(2026, 2, 28), reason=work)
     make_exit(referral(report_project, **started), D(2026, 4, 1), reason=work)
     make_exit(referral(report_project, **started), D(2026, 3, 15), kind=ExitKind.REGISTERED_IN_ERROR, reason=work)
+    make_exit(ReferralFactory(referral_date=D(2026, 1, 1)), D(2026, 3, 15), reason=work)   # another project's
     assert march(report_project)["exits"] == {
         "total": 4,
         "by_kind": {"enligt plan": 3, "avbruten": 1},
