@@ -215,7 +215,7 @@ PARTICIPANT_MODEL = "participants.Participant"
 
 
 def names_a_participant(model, depth: int = 4) -> bool:
-    """True for the participant model and every model that reaches it through foreign keys (a start, a booking,
+    """True for the participant model and every model that reaches it through foreign keys (a start, an assignment,
     an exit …): its admin rows name a person. The system check core.E002 requires AuditedReadOnlyAdmin for them."""
     if model._meta.label == PARTICIPANT_MODEL:
         return True

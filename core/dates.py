@@ -1,4 +1,4 @@
-"""Calendar arithmetic shared by the booking rules, the forms, the imports and the reports."""
+"""Calendar arithmetic shared by the assignment rules, the forms, the imports and the reports."""
 
 import calendar
 import datetime as dt

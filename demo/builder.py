@@ -6,7 +6,7 @@ bulk_create in batches (no per-row saves, no history rows), so scale 100 (≈10 
 (organisations 0002, participants 0003); this module only reads them.
 
 The plan keeps the product's invariant with the product's own rule (placements.selectors.has_room, the
-arithmetic of the booking services): an assignment that takes a place (requested, confirmed, ongoing,
+arithmetic of the assignment services): an assignment that takes a place (requested, confirmed, ongoing,
 completed) is planned only where the placement has room for its whole period, so confirmed + ongoing
 assignments never overlap beyond the capacity.
 
@@ -1291,7 +1291,7 @@ def summary_lines(result: DemoResult) -> list[str]:
     labels = (
         ("organisations.Organisation", "organisationer"), ("organisations.Unit", "enheter"),
         ("organisations.Supervisor", "handledare"), ("placements.Placement", "arbetsträningsplatser"),
-        ("participants.Participant", "deltagare"), ("participants.Referral", "inskrivningar"),
+        ("participants.Participant", "deltagare"), ("participants.Referral", "starter"),
         ("placements.Assignment", "placeringar"), ("participants.Exit", "avslut"),
         ("participants.FollowUp90", "90-dagarsuppföljningar"),
         ("participants.FollowUp6Months", "6-månadersuppföljningar"), ("participants.SurveyAnswer", "enkätsvar"),

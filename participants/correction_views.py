@@ -90,14 +90,14 @@ def exit_correct(request, pk: int):
                     title=_("Rätta avslut"))
 
 
-@shows_participant("Rätta inskrivning, start {pk}", via="participants.Referral:participant")
+@shows_participant("Rätta start {pk}", via="participants.Referral:participant")
 @login_required
 @require_http_methods(["GET", "POST"])
 def referral_correct(request, pk: int):
     referral = _editable_referral(request, pk)
     return _correct(request, referral=referral, instance=referral, form_class=ReferralCorrectionForm,
                     names=corrections.REFERRAL_FIELDS, service=corrections.referral_correct, argument="referral",
-                    title=_("Rätta inskrivning"))
+                    title=_("Rätta start"))
 
 
 def _child(request, model, pk: int):

@@ -36,7 +36,7 @@ from participants.models import (
 from participants.services import participants_import_write
 from placements import services as placement_services
 from placements.models import Placement
-from placements.services import ImportBooking
+from placements.services import ImportedAssignment
 
 __all__ = ["ImportFileError", "participants_import", "read_table"]
 
@@ -383,17 +383,17 @@ def _validate_row(row: _Row, values: dict, lookups: _Lookups) -> None:
             row.error("referral_date", _("Starten finns redan i registret."))
 
 
-def _booking(line: int, values: dict) -> ImportBooking:
+def _assignment(line: int, values: dict) -> ImportedAssignment:
     start = values["start_date"]
-    return ImportBooking(row=line, placement=values["placement"], start_date=start,
-                         planned_end_date=values["end_date"] or add_months(start, DEFAULT_ASSIGNMENT_MONTHS),
-                         end_date=values["end_date"])
+    return ImportedAssignment(row=line, placement=values["placement"], start_date=start,
+                              planned_end_date=values["end_date"] or add_months(start, DEFAULT_ASSIGNMENT_MONTHS),
+                              end_date=values["end_date"])
 
 
 def participants_import_plan(*, user, project: Project, headers: list[str], rows: list[list[str]],
                              progress=None) -> ImportResult:
     """Parse and validate every row and count what an import would write, without writing anything (the
-    preview). Bookings are checked against the placements' capacity as the write will check them."""
+    preview). Assignments are checked against the placements' capacity as the write will check them."""
     if user is not None and not is_leader(user):
         raise PermissionDenied
     result = ImportResult(rows=len(rows), dry_run=True)
@@ -410,12 +410,12 @@ def participants_import_plan(*, user, project: Project, headers: list[str], rows
         result.errors.extend(row.errors)
         if not row.errors:
             values["line"] = row.line
-            values["booking"] = _booking(row.line, values) if values["placement"] is not None else None
+            values["assignment"] = _assignment(row.line, values) if values["placement"] is not None else None
             result.planned.append(values)
     if result.errors:
         return result
-    bookings = [values["booking"] for values in result.planned if values["booking"] is not None]
-    for line, message in placement_services.assignments_import_check(bookings=bookings):
+    assignments = [values["assignment"] for values in result.planned if values["assignment"] is not None]
+    for line, message in placement_services.assignments_import_check(rows=assignments):
         result.errors.append(RowError(line, COLUMN_LABELS["placement_code"], message))
     _count(result, lookups)
     return result

@@ -175,8 +175,8 @@ class Referral(TimeStampedModel):
     history = HistoricalRecords(m2m_fields=[interests, adaptation_needs], excluded_fields=["submission_key"])
 
     class Meta:
-        verbose_name = _("inskrivning")
-        verbose_name_plural = _("inskrivningar")
+        verbose_name = _("start")
+        verbose_name_plural = _("starter")
         ordering = ["-referral_date", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(start_date__isnull=True) | Q(start_date__gte=F("referral_date")),
@@ -190,7 +190,7 @@ class Referral(TimeStampedModel):
 class Assessment(TimeStampedModel):
     """Kartläggning: obstacles and resources, interests, wished municipality."""
 
-    referral = models.OneToOneField(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+    referral = models.OneToOneField(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
                                     related_name="assessment")
     obstacles = models.TextField(_("hinder"), blank=True)
     resources = models.TextField(_("resurser"), blank=True)
@@ -208,7 +208,7 @@ class Assessment(TimeStampedModel):
 class PlanStep(TimeStampedModel):
     """A step in the individual plan toward work."""
 
-    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+    referral = models.ForeignKey(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
                                  related_name="plan_steps")
     description = models.CharField(_("steg"), max_length=300)
     due_on = models.DateField(_("klart senast"), null=True, blank=True)
@@ -227,7 +227,7 @@ class PlanStep(TimeStampedModel):
 class Competence(TimeStampedModel):
     """A validated general competence on the participant's competence card."""
 
-    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+    referral = models.ForeignKey(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
                                  related_name="competences")
     name = models.CharField(_("kompetens"), max_length=200)
     description = models.TextField(_("beskrivning"), blank=True)
@@ -247,7 +247,7 @@ class Competence(TimeStampedModel):
 class FollowUp(TimeStampedModel):
     """A follow-up meeting during the work-training period, with notes."""
 
-    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+    referral = models.ForeignKey(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
                                  related_name="follow_ups")
     assignment = models.ForeignKey("placements.Assignment", verbose_name=_("placering"), null=True, blank=True,
                                    on_delete=models.SET_NULL, related_name="follow_ups")
@@ -275,7 +275,7 @@ class ExitKind(models.TextChoices):
 class Exit(TimeStampedModel):
     """Avslut of one start. Exits registered in error are excluded from every figure."""
 
-    referral = models.OneToOneField(Referral, verbose_name=_("inskrivning"), on_delete=models.CASCADE,
+    referral = models.OneToOneField(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
                                     related_name="exit")
     exit_date = models.DateField(_("avslutsdatum"), db_index=True)
     kind = models.CharField(_("typ av avslut"), max_length=20, choices=ExitKind.choices)
@@ -393,13 +393,13 @@ class Correction(models.Model):
 
     class Kind(models.TextChoices):
         EXIT = "exit", _("Avslut")
-        REFERRAL = "referral", _("Inskrivning")
+        REFERRAL = "referral", _("Start")
         FOLLOW_UP = "follow_up", _("Uppföljning")
         PLAN_STEP = "plan_step", _("Steg i individuell plan")
         COMPETENCE = "competence", _("Kompetens")
         IDENTITY = "identity", _("Samtycke och identifiering")
 
-    referral = models.ForeignKey(Referral, verbose_name=_("inskrivning"), null=True, blank=True,
+    referral = models.ForeignKey(Referral, verbose_name=_("start"), null=True, blank=True,
                                  on_delete=models.CASCADE, related_name="corrections")
     participant = models.ForeignKey(Participant, verbose_name=_("deltagare"), on_delete=models.CASCADE,
                                     related_name="corrections")

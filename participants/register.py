@@ -32,7 +32,7 @@ def _history(referral: Referral) -> list:
     """Who changed the start and when (simple_history), newest first; values are in the sections above."""
     rows = []
     for label, queryset in (
-        (_("Inskrivning"), Referral.history.filter(id=referral.pk)),
+        (_("Start"), Referral.history.filter(id=referral.pk)),
         (_("Kartläggning"), Assessment.history.filter(referral_id=referral.pk)),
         (_("Avslut"), Exit.history.filter(referral_id=referral.pk)),
         (_("Placering"), Assignment.history.filter(referral_id=referral.pk)),

@@ -1,6 +1,6 @@
 """Act where you are: a case worker on a placement's page asks for the place for one of their agency's
-participants who wait for a placement. The booking itself goes through participants.services.assignment_request
-(and from there placements.services, which owns capacity and the other booking rules)."""
+participants who wait for a placement. The request itself goes through participants.services.assignment_request
+(and from there placements.services, which owns capacity and the other assignment rules)."""
 
 import datetime as dt
 
@@ -25,7 +25,7 @@ from placements.models import Placement
 from placements.permissions import placements_visible_to
 
 
-class PlacementRequestForm(MatchingPeriodForm):
+class AssignmentRequestForm(MatchingPeriodForm):
     referral = forms.ChoiceField(label=gettext_lazy("Deltagare som väntar på plats"))
     field_order = ["referral", "start_date", "planned_end_date"]
 
@@ -56,7 +56,7 @@ def request_for_placement(request, pk: int):
     waiting = [r for r in waiting_list(user=request.user) if r.waiting_state == WaitingState.WAITING]
     request.participants_shown(r.participant_id for r in waiting)
     start, end = _default_period(placement)
-    form = PlacementRequestForm(request.POST or None, waiting=waiting,
+    form = AssignmentRequestForm(request.POST or None, waiting=waiting,
                                 initial={"start_date": start, "planned_end_date": end})
     is_open = placement.status == Placement.Status.OPEN
     if is_open and request.method == "POST" and form.is_valid():

@@ -90,7 +90,7 @@ def _counts(participant_ids: list[int]) -> dict[str, int]:
     referral_ids = Referral.objects.filter(participant_id__in=participant_ids).values("pk")
     counts = {
         "deltagare": len(participant_ids),
-        "inskrivningar (fritext rensas)": Referral.objects.filter(pk__in=referral_ids).count(),
+        "starter (fritext rensas)": Referral.objects.filter(pk__in=referral_ids).count(),
         "kartläggningar (fritext rensas)": Assessment.objects.filter(referral_id__in=referral_ids).count(),
         "uppföljningar (anteckningar rensas)": FollowUp.objects.filter(referral_id__in=referral_ids).count(),
         "steg i individuell plan (raderas)": PlanStep.objects.filter(referral_id__in=referral_ids).count(),

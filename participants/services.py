@@ -1,6 +1,6 @@
 """Writes about participants: referrals (starts), assessments, work training, exits, follow-ups, survey.
 
-Booking itself (request, confirm, start, complete, withdraw) lives in placements.services, which owns
+Assignments themselves (request, confirm, start, complete, withdraw) live in placements.services, which owns
 the no-overbooking guarantee; the functions here call it and add the participant side.
 """
 
@@ -547,7 +547,7 @@ def survey_answer(*, token: str, answers: dict[int, bool]) -> SurveyInvitation:
 def history_querysets(referral_ids) -> dict:
     """The simple_history rows of these starts: old copies of their free text."""
     return {
-        "historik: inskrivningar": Referral.history.filter(id__in=referral_ids),
+        "historik: starter": Referral.history.filter(id__in=referral_ids),
         "historik: kartläggningar": Assessment.history.filter(referral_id__in=referral_ids),
         "historik: avslut": Exit.history.filter(referral_id__in=referral_ids),
         "historik: placeringar": Assignment.history.filter(referral_id__in=referral_ids),
@@ -675,7 +675,7 @@ IMPORT_BATCH = 1000
 
 @transaction.atomic
 def participants_import_write(*, user, project: Project, rows: list[dict], existing: dict, progress=None) -> None:
-    """Write validated history rows in bulk: new participants, one referral per row, the bookings through the
+    """Write validated history rows in bulk: new participants, one referral per row, the assignments through the
     placement services (capacity checked for ongoing and future rows, past rows as history), exits and their
     follow-ups, with change history, a constant number of statements per thousand rows and no savepoint per
     row. Only the project leader (or a system import, `user=None`) imports."""
@@ -720,12 +720,12 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
     if progress is not None:
         progress(len(rows) // 2)
 
-    bookings = []
+    assignments = []
     for referral, values in zip(referrals, rows, strict=True):
-        if values["booking"] is not None:
-            values["booking"].referral = referral
-            bookings.append(values["booking"])
-    placement_services.assignments_import(user=user, bookings=bookings)
+        if values["assignment"] is not None:
+            values["assignment"].referral = referral
+            assignments.append(values["assignment"])
+    placement_services.assignments_import(user=user, rows=assignments)
     if progress is not None:
         progress(3 * len(rows) // 4)
 

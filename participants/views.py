@@ -335,7 +335,7 @@ def matching(request, pk: int):
     })
 
 
-@no_participant_data("POST-only, redirects; the booking service logs the request")
+@no_participant_data("POST-only, redirects; the assignment service logs the request")
 @login_required
 @require_POST
 def assignment_request(request, pk: int):
@@ -386,7 +386,7 @@ def _run_assignment_action(request, assignment, form, action) -> HttpResponse:
     return redirect(_detail_url(assignment.referral))
 
 
-@no_participant_data("POST-only, redirects; the booking service logs the change")
+@no_participant_data("POST-only, redirects; the assignment service logs the change")
 @login_required
 @require_POST
 def assignment_start(request, pk: int):
@@ -395,7 +395,7 @@ def assignment_start(request, pk: int):
         services.assignment_begin(user=request.user, assignment=assignment, start_date=d["start_date"])))
 
 
-@no_participant_data("POST-only, redirects; the booking service logs the change")
+@no_participant_data("POST-only, redirects; the assignment service logs the change")
 @login_required
 @require_POST
 def assignment_complete(request, pk: int):
@@ -404,7 +404,7 @@ def assignment_complete(request, pk: int):
         placement_services.assignment_complete(user=request.user, assignment=assignment, end_date=d["end_date"])))
 
 
-@no_participant_data("POST-only, redirects; the booking service logs the change")
+@no_participant_data("POST-only, redirects; the assignment service logs the change")
 @login_required
 @require_POST
 def assignment_withdraw(request, pk: int):

@@ -51,7 +51,7 @@ class PlacementAdmin(SimpleHistoryAdmin):
         return False
 
     def has_change_history_permission(self, request, obj=None):
-        return False  # no "revert": an old version could hold a capacity below today's bookings
+        return False  # no "revert": an old version could hold a capacity below today's booked assignments
 
     def save_model(self, request, obj, form, change):
         values = {name: form.cleaned_data[name] for name in services.PLACEMENT_FIELDS if name in form.cleaned_data}

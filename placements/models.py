@@ -81,14 +81,14 @@ class Assignment(TimeStampedModel):
     # A request the host declined or the case worker withdrew never brought the person to the unit: its
     # manager no longer sees it, nor the participant through it.
     HIDDEN_FROM_MANAGERS = (Status.DECLINED, Status.WITHDRAWN)
-    # A start's request or booking still in play: at most one at a time (assignment_one_open_per_referral).
+    # A start's assignment still in play: at most one at a time (assignment_one_open_per_referral).
     OPEN = (Status.REQUESTED, Status.CONFIRMED, Status.ONGOING)
     # Statuses of an assignment that has actually begun: its start_date is the actual first day.
     STARTED = (Status.ONGOING, Status.COMPLETED)
 
     placement = models.ForeignKey(Placement, verbose_name=_("plats"), on_delete=models.PROTECT,
                                   related_name="assignments")
-    referral = models.ForeignKey("participants.Referral", verbose_name=_("inskrivning"),
+    referral = models.ForeignKey("participants.Referral", verbose_name=_("start"),
                                  on_delete=models.CASCADE, related_name="assignments")
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.REQUESTED,
                               db_index=True)

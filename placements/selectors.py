@@ -1,7 +1,7 @@
 """Reads about placements: bookable capacity, who is on a placement on a day, organisation roll-ups.
 
 Two different questions, two definitions:
-- *booked* (for taking new bookings, matching and the no-overbooking rule): confirmed and ongoing
+- *booked* (for taking new requests, matching and the no-overbooking rule): confirmed and ongoing
   assignments whose period covers the date (end = actual end, else planned end); see with_occupancy.
 - *on placement on day D* (every figure: reports, dashboard, organisation pages): an assignment that
   has actually begun (ongoing or completed: its start_date is then the actual first day) with

@@ -1,4 +1,4 @@
-"""Writes about placements and their assignments (bookings).
+"""Writes about placements and their assignments (a participant's period at a placement).
 
 The invariant "no overbooking" is enforced here: confirming (or starting) an assignment locks the
 placement row (SELECT … FOR UPDATE on PostgreSQL) inside a transaction and re-counts the occupancy
@@ -70,7 +70,7 @@ def _notify(*, template: str, assignment: Assignment, recipients: list[str], **e
                    "unit": unit_contacts(assignment.placement.unit), **extra}
         subject = render_plain(f"placements/email/{template}_subject.txt", context).strip()
         body = render_plain(f"placements/email/{template}.txt", context)
-    # Only for a booking that was saved; core.mail sends it in the background and keeps failures visible.
+    # Only for an assignment that was saved; core.mail sends it in the background and keeps failures visible.
     transaction.on_commit(partial(email_queue, to=recipients, subject=subject, body=body))
 
 
@@ -92,7 +92,7 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     if placement.status != Placement.Status.OPEN:
         raise ValidationError(_("Platsen tar inte emot förfrågningar just nu."))
     _check_period(placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date)
-    # One open request or booking per start: the start's row is locked so that simultaneous requests (a double
+    # One open assignment per start: the start's row is locked so that simultaneous requests (a double
     # click, two tabs, two placements at once) queue here and all but the first find the open one. The partial
     # unique index assignment_one_open_per_referral is the last line if a writer ever skips this.
     type(referral).objects.select_for_update().filter(pk=referral.pk).first()
@@ -117,7 +117,7 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
 
 
 def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
-    """A booking is part of a participant's record: log it under the participant, so the leader's search for
+    """An assignment is part of a participant's record: log it under the participant, so the leader's search for
     one person shows every change to their placements too."""
     participant_id = assignment.referral.participant_id
     audit_log(user=user, action=action, object_type="participants.Participant", object_id=participant_id,
@@ -215,7 +215,7 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
 
 @transaction.atomic
 def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: dt.date | None = None) -> Assignment:
-    """The referring side takes back a request or ends a booking before it starts (`on`: default today)."""
+    """The referring side takes back a request or ends a confirmed assignment before it starts (`on`: default today)."""
     assignment = _get_for_update(assignments_visible_to(user), assignment)
     if not (is_leader(user) or _may_request_for(user, assignment.referral)):
         raise PermissionDenied
@@ -338,7 +338,7 @@ def _set_status(*, user, placement: Placement, status: str, allowed_from: tuple,
 
 @transaction.atomic
 def placement_pause(*, user, placement: Placement) -> Placement:
-    """Paused: takes no new requests for now, existing bookings stay."""
+    """Paused: takes no new requests for now, existing assignments stay."""
     return _set_status(user=user, placement=placement, status=Placement.Status.PAUSED,
                        allowed_from=(Placement.Status.OPEN,), message=_("Bara öppna platser kan pausas."))
 
@@ -508,11 +508,11 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
     return [p for p, _a in creates] + updates
 
 
-# --- History import: bookings of imported starts --------------------------------------------------
+# --- History import: assignments of imported starts -----------------------------------------------
 
 
 @dataclass
-class ImportBooking:
+class ImportedAssignment:
     """One imported start's period at a placement. With an end date it is history (completed, written as it
     happened); without one it is ongoing from its start, or booked (confirmed) if it starts after today."""
 
@@ -529,12 +529,13 @@ class ImportBooking:
         return Assignment.Status.ONGOING if self.start_date <= today else Assignment.Status.CONFIRMED
 
 
-def assignments_import_check(*, bookings, today: dt.date | None = None, lock: bool = False) -> list[tuple[int, str]]:
-    """(row, message) for each ongoing or future booking that the placement cannot take: closed, or full on some
-    day of the period counting the register's bookings and the earlier rows of the same file. Past rows are
-    history and are not checked. Reads only; with `lock` the placements are locked first (the write step)."""
+def assignments_import_check(*, rows, today: dt.date | None = None, lock: bool = False) -> list[tuple[int, str]]:
+    """(row, message) for each ongoing or future assignment that the placement cannot take: closed, or full on
+    some day of the period counting the register's booked assignments and the earlier rows of the same file.
+    Past rows are history and are not checked. Reads only; with `lock` the placements are locked first (the
+    write step)."""
     today = today or timezone.localdate()
-    current = [b for b in bookings if b.end_date is None]
+    current = [b for b in rows if b.end_date is None]
     if not current:
         return []
     ids = {b.placement.pk for b in current}
@@ -564,11 +565,11 @@ def assignments_import_check(*, bookings, today: dt.date | None = None, lock: bo
     return problems
 
 
-def assignments_import(*, user, bookings, today: dt.date | None = None) -> list[Assignment]:
-    """Write the bookings of imported starts in bulk, with their history: the placements are locked and their
+def assignments_import(*, user, rows, today: dt.date | None = None) -> list[Assignment]:
+    """Write the assignments of imported starts in bulk, with their history: the placements are locked and their
     capacity checked for ongoing and future rows (as a confirmation would), past rows written as history."""
     today = today or timezone.localdate()
-    problems = assignments_import_check(bookings=bookings, today=today, lock=True)
+    problems = assignments_import_check(rows=rows, today=today, lock=True)
     if problems:
         raise ImportRowError(*problems[0])
     assignments = [
@@ -576,7 +577,7 @@ def assignments_import(*, user, bookings, today: dt.date | None = None) -> list[
                    planned_end_date=b.planned_end_date, end_date=b.end_date, status=b.status(today),
                    supervisor=b.placement.supervisor, requested_by=user, decided_by=user,
                    decided_at=timezone.now())
-        for b in bookings
+        for b in rows
     ]
     return copy_insert_with_history(Assignment, assignments, user=user)
 

@@ -321,7 +321,7 @@ def _back(request, placement):
     return redirect("placements:detail", pk=placement.pk)
 
 
-@no_participant_data("POST-only, redirects; the booking service logs the decision")
+@no_participant_data("POST-only, redirects; the assignment service logs the decision")
 @login_required
 @require_POST
 def assignment_confirm(request, pk, assignment_pk):
@@ -336,7 +336,7 @@ def assignment_confirm(request, pk, assignment_pk):
     return _back(request, placement)
 
 
-@no_participant_data("POST-only, redirects; the booking service logs the decision")
+@no_participant_data("POST-only, redirects; the assignment service logs the decision")
 @login_required
 @require_POST
 def assignment_decline(request, pk, assignment_pk):

@@ -5,7 +5,7 @@ participants, referrals or placements); the Python code only reshapes a handful 
 The keys of the returned dicts are a contract documented in the README ("Rapporter").
 
 Every figure for a period is computed from the dates on which things happened (referral, start,
-booking confirmed, actual start and end of each assignment, exit, follow-up done), never from
+assignment confirmed, actual start and end of each assignment, exit, follow-up done), never from
 today's status, so a closed period's report is the same whenever it is built. Definitions (the
 README's key table says the same per key):
 - a *start* is a Referral whose start_date lies in the period; *unique* counts distinct participants

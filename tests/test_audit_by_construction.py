@@ -114,7 +114,7 @@ def test_admin_assignment_list_is_audited_and_its_detail_pages_refused(client, s
 
 
 @pytest.mark.django_db
-def test_admin_cannot_save_a_capacity_below_the_bookings_ahead(client, superuser):
+def test_admin_cannot_save_a_capacity_below_the_assignments_ahead(client, superuser):
     placement = PlacementFactory(capacity=3, available_from=dt.date(2020, 1, 1))
     today = dt.date.today()
     for _ in range(3):

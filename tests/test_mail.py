@@ -49,7 +49,7 @@ def flaky(settings):
     return FlakyBackend
 
 
-def test_a_booking_mail_is_plain_text_with_the_title_unescaped(unit_a, case_worker_af, manager_a, agency_af,
+def test_an_assignment_mail_is_plain_text_with_the_title_unescaped(unit_a, case_worker_af, manager_a, agency_af,
                                                                 django_capture_on_commit_callbacks):
     placement = PlacementFactory(unit=unit_a, title="Kök & servering", capacity=1,
                                  available_from=dt.date(2025, 1, 1))

@@ -35,11 +35,11 @@ def world(actors, unit_a, unit_b, agency_af, agency_fk):
     open_b = PlacementFactory(unit=unit_b, title="Öppen B")
     referral_af = ReferralFactory(agency=agency_af)
     referral_fk = ReferralFactory(agency=agency_fk)
-    booking_a = AssignmentFactory(placement=open_a, referral=referral_af)
+    assignment_a = AssignmentFactory(placement=open_a, referral=referral_af)
     return {
         "open_a": open_a, "paused_a": paused_a, "open_b": open_b,
         "p_af": referral_af.participant, "p_fk": referral_fk.participant,
-        "r_af": referral_af, "r_fk": referral_fk, "booking_a": booking_a,
+        "r_af": referral_af, "r_fk": referral_fk, "assignment_a": assignment_a,
         "sup_a": SupervisorFactory(unit=unit_a), "sup_b": SupervisorFactory(unit=unit_b),
     }
 
@@ -72,9 +72,9 @@ MATRIX = [
     ("steering", participants_visible_to, "p_fk", False),
     ("case_worker_fk", referrals_visible_to, "r_fk", True),
     ("case_worker_fk", referrals_visible_to, "r_af", False),
-    ("manager_a", assignments_decidable_by, "booking_a", True),
-    ("manager_b", assignments_decidable_by, "booking_a", False),
-    ("case_worker_af", assignments_decidable_by, "booking_a", False),
+    ("manager_a", assignments_decidable_by, "assignment_a", True),
+    ("manager_b", assignments_decidable_by, "assignment_a", False),
+    ("case_worker_af", assignments_decidable_by, "assignment_a", False),
     ("manager_a", supervisors_editable_by, "sup_a", True),
     ("manager_a", supervisors_editable_by, "sup_b", False),
     ("steering", supervisors_visible_to, "sup_a", False),

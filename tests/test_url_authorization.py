@@ -236,11 +236,11 @@ TABLE = [
     Row("participants:matching", pk("r_af"),    "login ok   403   404   ok    404   403"),
     Row("participants:matching", pk("r_fk"),    "login ok   404   403   404   ok    403",
         label="participants:matching@other"),
-    Row("participants:request", pk("r_af2"),    "login 405  405   405   405   405   405",
+    Row("participants:assignment_request", pk("r_af2"),    "login 405  405   405   405   405   405",
         post=lambda w: {"placement": w["open_a"].pk, "start_date": "2026-09-01", "planned_end_date": "2026-10-01"},
         post_expect="login ok 404 404 ok 404 403"),
-    Row("participants:request", pk("r_fk"),     "login 405  405   405   405   405   405",
-        label="participants:request@other",
+    Row("participants:assignment_request", pk("r_fk"),     "login 405  405   405   405   405   405",
+        label="participants:assignment_request@other",
         post=lambda w: {"placement": w["open_a"].pk, "start_date": "2026-09-01", "planned_end_date": "2026-10-01"},
         post_expect="login ok 404 403 404 ok 403"),
     Row("participants:follow_up_create", pk("r_af"), "login ok 403  404   ok    404   403",
@@ -266,16 +266,16 @@ TABLE = [
         post=lambda w: {}, post_expect="login ok 403 403 ok 404 403"),
     Row("participants:plan_step_done", pk("step_fk"), "login 405 405 405  405   405   405",
         label="participants:plan_step_done@other", post=lambda w: {}, post_expect="login ok 403 403 404 ok 403"),
-    Row("participants:assignment_start", pk("booking_af"), "login 405 405 405 405 405 405",
+    Row("participants:assignment_start", pk("assignment_af"), "login 405 405 405 405 405 405",
         post=lambda w: {"start_date": "2026-02-01"}, post_expect="login ok 403 403 ok 404 403"),
-    Row("participants:assignment_start", pk("booking_fk"), "login 405 405 405 405 405 405",
+    Row("participants:assignment_start", pk("assignment_fk"), "login 405 405 405 405 405 405",
         label="participants:assignment_start@other", post=lambda w: {"start_date": "2026-02-01"},
         post_expect="login ok 403 403 404 ok 403"),
-    Row("participants:assignment_complete", pk("booking_af"), "login 405 405 405 405 405 405",
+    Row("participants:assignment_complete", pk("assignment_af"), "login 405 405 405 405 405 405",
         post=lambda w: {"end_date": "2026-03-01"}, post_expect="login ok 403 403 ok 404 403"),
-    Row("participants:assignment_withdraw", pk("booking_af"), "login 405 405 405 405 405 405",
+    Row("participants:assignment_withdraw", pk("assignment_af"), "login 405 405 405 405 405 405",
         post=lambda w: {"reason": "x"}, post_expect="login ok 403 403 ok 404 403"),
-    Row("participants:assignment_withdraw", pk("booking_fk"), "login 405 405 405 405 405 405",
+    Row("participants:assignment_withdraw", pk("assignment_fk"), "login 405 405 405 405 405 405",
         label="participants:assignment_withdraw@other", post=lambda w: {"reason": "x"},
         post_expect="login ok 403 403 404 ok 403"),
     Row("participants:request_for_placement", pk("open_a"), "login ok 403 403  ok    ok    403",
@@ -349,12 +349,12 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
 
     r_af = start(agency_af, actors["case_worker_af"], "AF-URL-1")
     r_fk = start(agency_fk, actors["case_worker_fk"], "FK-URL-1")
-    r_af2 = start(agency_af, actors["case_worker_af"], "AF-URL-2")  # no booking yet: may request one
-    # Bookings: af's participant at A (confirmed; manager_a sees them), fk's at B; plus open requests.
-    booking_af = AssignmentFactory(placement=open_a, referral=r_af, status=Assignment.Status.CONFIRMED,
-                                   start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 5, 1))
-    booking_fk = AssignmentFactory(placement=open_b, referral=r_fk, status=Assignment.Status.CONFIRMED,
-                                   start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 5, 1))
+    r_af2 = start(agency_af, actors["case_worker_af"], "AF-URL-2")  # no assignment yet: may request one
+    # Assignments: af's participant at A (confirmed; manager_a sees them), fk's at B; plus open requests.
+    assignment_af = AssignmentFactory(placement=open_a, referral=r_af, status=Assignment.Status.CONFIRMED,
+                                      start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 5, 1))
+    assignment_fk = AssignmentFactory(placement=open_b, referral=r_fk, status=Assignment.Status.CONFIRMED,
+                                      start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 5, 1))
     request_a = AssignmentFactory(placement=open_a, referral=start(agency_af, None, "AF-URL-3"),
                                   status=Assignment.Status.REQUESTED, start_date=dt.date(2026, 6, 1),
                                   planned_end_date=dt.date(2026, 7, 1))
@@ -389,7 +389,8 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
         **actors, "org_a": org_a, "org_b": org_b, "unit_a": unit_a, "unit_b": unit_b, "project": project,
         "agency_af": agency_af, "area": area, "open_a": open_a, "paused_a": paused_a, "open_b": open_b,
         "sup_a": sup_a, "sup_b": sup_b, "r_af": r_af, "r_fk": r_fk, "r_af2": r_af2,
-        "p_af": r_af.participant, "p_fk": r_fk.participant, "booking_af": booking_af, "booking_fk": booking_fk,
+        "p_af": r_af.participant, "p_fk": r_fk.participant,
+        "assignment_af": assignment_af, "assignment_fk": assignment_fk,
         "request_a": request_a, "request_b": request_b, "exit_af": exits["af"], "exit_fk": exits["fk"],
         "fu90_af": exits["af"].followup_90, "fu90_fk": exits["fk"].followup_90,
         "fu6m_af": exits["af"].followup_6m, "fu6m_fk": exits["fk"].followup_6m, "step_af": step_af,

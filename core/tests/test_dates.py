@@ -1,4 +1,4 @@
-"""Month arithmetic: the one add_months the booking rules, the imports and the reports use."""
+"""Month arithmetic: the one add_months the assignment rules, the imports and the reports use."""
 
 import datetime as dt
 

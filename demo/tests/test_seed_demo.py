@@ -209,7 +209,7 @@ def test_overbooking_query_finds_an_overbooked_placement(seeded):
     ongoing = Assignment.objects.filter(status=Assignment.Status.ONGOING).first()
     start = ongoing.referral
     for _ in range(ongoing.placement.capacity):
-        # Another start each: one start holds at most one open booking (assignment_one_open_per_referral).
+        # Another start each: one start holds at most one open assignment (assignment_one_open_per_referral).
         referral = Referral.objects.create(participant=start.participant, project=start.project,
                                            agency=start.agency, referral_date=start.referral_date)
         Assignment.objects.create(placement=ongoing.placement, referral=referral,

@@ -83,7 +83,7 @@ def test_referral_page_logs_the_creation_once(client, case_worker_af, agency_af,
 
 
 @pytest.mark.parametrize("what", ["decline", "withdraw"])
-def test_booking_decisions_are_logged_under_the_participant(what, manager_a, case_worker_af, referral_af,
+def test_assignment_decisions_are_logged_under_the_participant(what, manager_a, case_worker_af, referral_af,
                                                               one_place_a):
     assignment = services.assignment_request(user=case_worker_af, referral=referral_af, placement=one_place_a,
                                             start_date=D, planned_end_date=D + dt.timedelta(days=30))

@@ -1,5 +1,5 @@
 """What each role sees of a request that was declined or withdrawn: the referring case worker keeps the row with
-its status (and the host's reason), the host's manager loses the person unless another booking at their unit
+its status (and the host's reason), the host's manager loses the person unless another assignment at their unit
 stands, and another unit's manager is not affected."""
 
 import datetime as dt
@@ -40,7 +40,7 @@ def test_the_case_worker_still_sees_the_request_with_its_status(client, case_wor
 
 
 @pytest.mark.parametrize("status", [Assignment.Status.DECLINED, Assignment.Status.WITHDRAWN])
-def test_a_standing_booking_at_the_same_unit_keeps_the_person_visible_once(client, manager_a, referral_af,
+def test_a_standing_assignment_at_the_same_unit_keeps_the_person_visible_once(client, manager_a, referral_af,
                                                                           one_place_a, unit_a, status):
     AssignmentFactory(referral=referral_af, placement=one_place_a, status=status, **SPRING)
     AssignmentFactory(referral=referral_af, placement=PlacementFactory(unit=unit_a, title="Reception"),

@@ -1,5 +1,5 @@
 """The whole flow through the pages: referral → assessment → match → request → confirm (manager, via the
-booking service) → start → follow-up → plan → competence card → exit → 90-day follow-up → survey."""
+assignment service) → start → follow-up → plan → competence card → exit → 90-day follow-up → survey."""
 
 import datetime as dt
 import re
@@ -53,7 +53,7 @@ def test_whole_flow(client, case_worker_af, manager_a, leader, agency_af, projec
 
     # 4. Request → the manager is e-mailed
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("participants:request", args=[referral.pk]), {
+        response = client.post(reverse("participants:assignment_request", args=[referral.pk]), {
             "placement": one_place_a.pk, "start_date": "2026-02-01", "planned_end_date": "2026-04-30"})
     assert response.status_code == 302
     assignment = Assignment.objects.get(referral=referral)

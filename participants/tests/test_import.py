@@ -224,7 +224,7 @@ def test_web_upload_for_the_leader(client, leader, project, agency_af, agency_fk
         response.content.decode()
 
 
-# --- bookings go through the placement rules; the preview writes nothing --------------------------
+# --- assignments go through the placement rules; the preview writes nothing -----------------------
 
 
 def _history(*lines) -> str:
@@ -232,7 +232,7 @@ def _history(*lines) -> str:
 
 
 def test_ongoing_row_on_a_full_placement_is_refused(project, agency_af, one_place_a, reasons, leader, referral_fk):
-    """one_place_a takes one participant at a time and already has one on it: no second ongoing booking."""
+    """one_place_a takes one participant at a time and already has one on it: no second ongoing assignment."""
     today = timezone.localdate()
     AssignmentFactory(placement=one_place_a, referral=referral_fk, status=Assignment.Status.ONGOING,
                       start_date=today - dt.timedelta(days=30), planned_end_date=today + dt.timedelta(days=60))

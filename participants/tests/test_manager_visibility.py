@@ -1,4 +1,4 @@
-"""A manager sees a participant only through a request or booking that stands (or stood) at their unit: once
+"""A manager sees a participant only through a request or assignment that stands (or stood) at their unit: once
 the case worker withdraws it, or the host declines it, the person disappears from the manager's pages."""
 
 import datetime as dt

@@ -89,7 +89,7 @@ def test_get_permission_matrix(page, role, world, client, request):
 def _post_url(name, world):
     a = world["assignment"].pk
     return {
-        "request": reverse("participants:request", args=[world["referral"].pk]),
+        "request": reverse("participants:assignment_request", args=[world["referral"].pk]),
         "start": reverse("participants:assignment_start", args=[a]),
         "complete": reverse("participants:assignment_complete", args=[a]),
         "withdraw": reverse("participants:assignment_withdraw", args=[a]),

@@ -109,7 +109,7 @@ def test_exit_completes_occupying_and_withdraws_requested(case_worker_af, referr
                                                           unit_a, agency_af):
     ongoing = AssignmentFactory(referral=referral_af, placement=one_place_a, status=Assignment.Status.ONGOING,
                                 start_date=dt.date(2026, 2, 1), planned_end_date=dt.date(2026, 7, 31))
-    # One start holds one open booking at a time: the pending request belongs to another start.
+    # One start holds one open assignment at a time: the pending request belongs to another start.
     other_start = ReferralFactory(agency=agency_af, referral_date=dt.date(2026, 1, 2))
     requested = AssignmentFactory(referral=other_start, status=Assignment.Status.REQUESTED,
                                   placement__unit=unit_a, start_date=dt.date(2026, 3, 1),

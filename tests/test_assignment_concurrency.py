@@ -1,4 +1,4 @@
-"""Simultaneous booking requests over HTTP (live_server: a threaded WSGI server, one database connection per
+"""Simultaneous assignment requests over HTTP (live_server: a threaded WSGI server, one database connection per
 request thread) on PostgreSQL: however many arrive at once, a start ends up with one open request."""
 
 import datetime as dt
@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from organisations.tests.factories import OccupationalAreaFactory
 from participants.tests.factories import ReferralFactory
@@ -44,7 +45,8 @@ def _post_all(live_server, sessionid, referral, placements) -> list[int]:
     def post(placement):
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "placement": placement.pk,
                                        "start_date": START, "planned_end_date": END}).encode()
-        request = urllib.request.Request(f"{live_server.url}/participants/starts/{referral.pk}/request/", data=body,  # noqa: S310
+        url = live_server.url + reverse("participants:assignment_request", args=[referral.pk])
+        request = urllib.request.Request(url, data=body,  # noqa: S310
                                          headers={"Cookie": f"sessionid={sessionid}; csrftoken={csrf_cookie}"})
         barrier.wait()
         try:

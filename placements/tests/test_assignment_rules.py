@@ -1,6 +1,6 @@
-"""The booking rules one by one, each on both sides of its edge and with the message the user reads: the period,
+"""The assignment rules one by one, each on both sides of its edge and with the message the user reads: the period,
 the availability window, the programme's longest time, capacity (an assignment never counts against itself,
-another placement's bookings never count), and who may ask for a place."""
+another placement's assignments never count), and who may ask for a place."""
 
 import datetime as dt
 
@@ -93,7 +93,7 @@ def test_an_assignment_never_counts_against_itself(manager_a, case_worker_af, re
     assert peak_occupancy(placement=window, start=D(2026, 4, 1), end=D(2026, 5, 31)) == 1
 
 
-def test_another_placements_bookings_do_not_count(manager_a, case_worker_af, referral, window, unit_a, agency_af,
+def test_another_placements_assignments_do_not_count(manager_a, case_worker_af, referral, window, unit_a, agency_af,
                                                   project):
     other = PlacementFactory(unit=unit_a, capacity=1, available_from=D(2026, 1, 1))
     AssignmentFactory(placement=other, referral=ReferralFactory(agency=agency_af, project=project),
@@ -134,7 +134,7 @@ def test_only_confirmed_and_ongoing_assignments_take_a_place(window, agency_af, 
 
 def test_a_booked_placement_paused_afterwards_still_starts_on_another_day(manager_a, case_worker_af, referral,
                                                                          window):
-    """Pausing stops new requests; the bookings it has keep going (and may start a few days late)."""
+    """Pausing stops new requests; the assignments it has keep going (and may start a few days late)."""
     asked = request(case_worker_af, referral, window, D(2026, 4, 1), D(2026, 5, 31))
     services.assignment_confirm(user=manager_a, assignment=asked)
     Placement.objects.filter(pk=window.pk).update(status=Placement.Status.PAUSED)
