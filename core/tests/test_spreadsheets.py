@@ -107,3 +107,84 @@ def test_the_table_a_job_stores_reads_back_the_same():
     assert table_from_bytes(table_to_bytes(header, rows, ["obs"])) == (["a", "b", "c"], [["-x", 2, "2026-03-12"]],
                                                                        ["obs"])
     assert parse_iso_date(table_from_bytes(table_to_bytes(header, rows))[1][0][2]) == dt.date(2026, 3, 12)
+
+
+# --- The XLSX reader (calamine) gives what openpyxl gave -------------------------------------------------
+
+MIXED = [
+    ["text", "heltal", "decimal", "datum", "midnatt", "tid på dagen", "klockslag", "sant", "tomt", "formel-text",
+     "stort", "personnummer"],
+    ["Lager", 3, 2.5, dt.date(2026, 3, 12), dt.datetime(2026, 3, 12), dt.datetime(2026, 3, 12, 13, 5),
+     dt.time(8, 30), True, None, "'=SUMMA(A1)", 1.5e20, 198001011234],
+    ["  mellanslag  ", -7, 0.1, dt.date(1999, 12, 31), None, None, None, False, None, "'-2", 2**53 + 0.0, 0],
+]
+
+
+def _openpyxl_values(data: bytes) -> tuple[list, list]:
+    """What the reader gave before calamine: openpyxl's values (read-only, cached values), unguarded."""
+    sheet = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+    table = [[spreadsheets._unguard(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    return [("" if v is None else str(v)) for v in table[0]], table[1:]
+
+
+def test_xlsx_cells_are_read_as_openpyxl_read_them():
+    data = _xlsx(MIXED)
+    header, rows, notices = read_table(data)
+    assert (header, rows) == _openpyxl_values(data) and notices == []
+    assert rows[0][:5] == ["Lager", 3, 2.5, dt.datetime(2026, 3, 12), dt.datetime(2026, 3, 12)]
+    assert type(rows[0][1]) is int and type(rows[0][2]) is float and rows[0][11] == 198001011234
+    assert rows[0][8] is None and rows[0][9] == "=SUMMA(A1)" and rows[1][9] == "-2"
+
+
+def test_xlsx_is_read_from_a1_even_when_the_first_rows_and_columns_are_empty():
+    workbook = openpyxl.Workbook()
+    workbook.active["B2"], workbook.active["B3"], workbook.active["C3"] = "benämning", "Lager", 4
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    header, rows, _notices = read_table(buffer.getvalue())
+    assert (header, rows) == _openpyxl_values(buffer.getvalue())
+    assert header == ["", "", ""] and rows == [[None, "benämning", None], [None, "Lager", 4]]
+
+
+def test_xlsx_reads_the_first_worksheet():
+    workbook = openpyxl.Workbook()
+    workbook.active.append(["första"])
+    workbook.create_sheet("Andra").append(["andra"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert read_table(buffer.getvalue())[0] == ["första"]
+
+
+SHEET_WITH_FORMULA = b"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1"><c r="A1" t="inlineStr"><is><t>antal</t></is></c></row>
+<row r="2"><c r="A2"><f>1+1</f><v>2</v></c></row>
+<row r="3"><c r="A3" t="str"><f>HYPERLINK("http://example.invalid","klicka")</f><v>klicka</v></c></row>
+</sheetData></worksheet>"""
+
+
+def test_a_formula_is_read_as_its_last_computed_value_never_as_the_formula():
+    source = zipfile.ZipFile(io.BytesIO(_xlsx([["x"]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            out.writestr(info, SHEET_WITH_FORMULA if info.filename == "xl/worksheets/sheet1.xml"
+                         else source.read(info.filename))
+    assert read_table(buffer.getvalue())[:2] == (["antal"], [[2], ["klicka"]])
+
+
+def test_xlsx_row_limit_is_the_setting(settings):
+    settings.IMPORT_MAX_ROWS = 3
+    assert len(read_table(_xlsx([["a"], [1], [2], [3]]))[1]) == 3
+    with pytest.raises(ImportFileError, match="högst 3"):
+        read_table(_xlsx([["a"], [1], [2], [3], [4]]))
+
+
+def test_a_zip_with_content_types_but_no_xlsx_workbook_is_refused():
+    """XLSB (binary Excel) has the same zip layout; calamine would read it, the register reads only XLSX."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as out:
+        out.writestr("[Content_Types].xml", "<Types/>")
+        out.writestr("xl/workbook.bin", b"\x83\x01\x00")
+    with pytest.raises(ImportFileError, match="inte en XLSX-fil"):
+        read_table(buffer.getvalue())

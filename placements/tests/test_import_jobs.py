@@ -7,15 +7,18 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core import importjobs
 from core.importjobs import import_job_progress, import_job_run, import_jobs_purge
-from core.models import ImportJob
+from core.models import AuditEvent, ImportJob
+from organisations.models import Unit
 from placements.models import Placement
-from placements.tests.test_import import csv_bytes, upload
+from placements.tests.test_import import csv_bytes, upload, xlsx_bytes
 
 
 @pytest.fixture
@@ -39,6 +42,22 @@ def test_preview_stores_a_job_and_writes_no_placement(leader_client, rows, leade
     assert (job.status, job.kind, job.user, job.rows_total) == ("preview", "placements", leader, 2)
     assert default_storage.exists(job.file.name)
     assert not Placement.objects.exists()
+
+
+def test_the_preview_writes_nothing_but_its_job(leader_client, rows):
+    """Reading, validating and showing the file (an XLSX whose rows add a unit and adaptations) writes one row:
+    the stored job. No placement, unit, history, adaptation link or audit event, not even rolled back."""
+    tables = (Placement, Placement.history.model, Placement.adaptations.through, Unit, Unit.history.model,
+              AuditEvent)
+    before = [model.objects.count() for model in tables]
+    with CaptureQueriesContext(connection) as queries:
+        response = upload(leader_client, xlsx_bytes(rows))
+    assert response.status_code == 200 and response.context["plan"].counts == {"create": 2, "update": 0,
+                                                                                "new_units": 1}
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "COPY"))]
+    assert len(writes) == 1 and 'INTO "core_importjob"' in writes[0]
+    assert [model.objects.count() for model in tables] == before
 
 
 def test_confirm_runs_the_job_and_the_page_shows_the_result(leader_client, rows):
