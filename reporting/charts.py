@@ -237,8 +237,9 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
             row.append(targets[i])
         rows.append(row)
 
+    target_word = _("mål")  # outside the f-string, where makemessages finds it
     parts = [f"{label}: " + ", ".join(f"{name} {_shown(values[i], percent)}" for name, values in series.items())
-             + (f", {_('mål')} {_shown(targets[i], percent)}" if targets else "") for i, label in enumerate(labels)]
+             + (f", {target_word} {_shown(targets[i], percent)}" if targets else "") for i, label in enumerate(labels)]
     alt = _("Stapeldiagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
     return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
 

@@ -89,7 +89,7 @@ def _at(figures, path: str):
 
 
 def _with_target(label: str, target: str) -> str:
-    return f"{label} ({_('mål')} {target})"
+    return _("%(label)s (mål %(target)s)") % {"label": label, "target": target}
 
 
 KEY_FIGURES = {
