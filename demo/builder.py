@@ -1028,8 +1028,10 @@ class DemoBuilder:
         """One participant per person, created at the first referral."""
         rng = self.rng
         first_plan: dict[int, Plan] = {}
+        latest: dict[int, dt.date] = {}
         for p in sorted(plans, key=lambda p: p.referral_date):
             first_plan.setdefault(p.participant, p)
+            latest[p.participant] = p.referral_date  # the sort key participants_refresh_latest_referral keeps
         participants: dict[int, Participant] = {}
         Ident = Participant.Identity
         for idx, p in sorted(first_plan.items()):
@@ -1046,7 +1048,7 @@ class DemoBuilder:
                 identity=identity, gender=gender,
                 code=None if identity == Ident.ANONYMOUS else f"{p.agency.upper()}-{p.referral_date:%y}-{idx + 1:05d}",
                 birth_year=None if identity == Ident.ANONYMOUS else p.referral_date.year - age,
-                created_at=created, updated_at=created, **kw,
+                latest_referral_date=latest[idx], created_at=created, updated_at=created, **kw,
             )
         self._bulk(Participant, list(participants.values()))
         return participants

@@ -30,7 +30,12 @@ from participants.models import (
     Referral,
 )
 from participants.permissions import participants_editable_by, referrals_editable_by
-from participants.services import FOLLOWUP_90_DAYS, followup6m_due_on, participant_code_suggestion
+from participants.services import (
+    FOLLOWUP_90_DAYS,
+    followup6m_due_on,
+    participant_code_suggestion,
+    participants_refresh_latest_referral,
+)
 
 EXIT_FIELDS = ("exit_date", "kind", "reason", "activity_after", "support_after")
 REFERRAL_FIELDS = ("referral_date", "start_date", "programme", "support_before", "activity_before",
@@ -158,6 +163,8 @@ def referral_correct(*, user, referral: Referral, correction_reason: str, **valu
     changed = _apply(referral, user=user, allowed=REFERRAL_FIELDS, values=values, reason=reason)
     if not changed:
         return []
+    if "referral_date" in changed:
+        participants_refresh_latest_referral(participant_ids=[referral.participant_id])
     figures = bool(REFERRAL_FIGURE_FIELDS & set(changed))
     _record(user=user, referral=referral, participant_id=referral.participant_id, kind=Correction.Kind.REFERRAL,
             instance=referral, changed=changed, reason=reason,

@@ -104,11 +104,21 @@ class Participant(TimeStampedModel):
     consent_recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("samtycke registrerat av"),
                                             null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     personal_data_purged_at = models.DateTimeField(_("personuppgifter gallrade"), null=True, blank=True)
+    # The date of the participant's latest start, stored so that the participant list sorts and cuts its page on
+    # an index instead of grouping every referral. Kept by the services that write a referral or its date
+    # (participants.services.participants_refresh_latest_referral); never set by hand.
+    latest_referral_date = models.DateField(_("senaste anvisningsdatum"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("deltagare")
         verbose_name_plural = _("deltagare")
         ordering = ["pk"]
+        indexes = [
+            # The participant list's order: newest start first, then pk (a participant without a start, which the
+            # services never leave behind, first: PostgreSQL's default for DESC, so this index serves it).
+            models.Index(F("latest_referral_date").desc(), F("id"),
+                         name="participant_latest_start_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(identity="identified") | (Q(first_name="") & Q(last_name="") & Q(personal_number="")),

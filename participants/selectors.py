@@ -62,7 +62,12 @@ def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant
     on day `on` (default today): `latest_referral` (its date), `current_agency`, `current_placement` (the
     place someone is on that day), `stage` (a Stage value) and `waiting_since` (its referral date while it
     is on the waiting list, waiting_list_on: the same rows and days as the waiting-list page). All in the one
-    query of the page."""
+    query of the page.
+
+    Sorted by the stored Participant.latest_referral_date (an index), so a page's keys are cut without looking
+    at every participant's referrals. For a case worker that is the latest start they may see: a participant's
+    starts are all from one agency (another agency's referral makes a new participant record,
+    participants.services._find_known, and the import keeps agencies apart the same way)."""
     on = on or timezone.localdate()
     latest = referrals_visible_to(user).filter(participant=OuterRef("pk")).order_by("-referral_date", "-pk")
     current = OuterRef("current_referral")
@@ -91,7 +96,7 @@ def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant
             ),
             waiting_since=Case(When(is_waiting=True, then=F("latest_referral")), default=None),
         )
-        .order_by(F("latest_referral").desc(nulls_last=True), "pk")
+        .order_by(F("latest_referral_date").desc(nulls_first=True), "pk")
     )
 
 

@@ -14,7 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -55,6 +55,14 @@ from placements.models import Assignment
 FOLLOWUP_90_DAYS = 90
 FOLLOWUP_LONG_MONTHS = 6
 SURVEY_VALID_DAYS = 60
+
+
+def participants_refresh_latest_referral(*, participant_ids) -> None:
+    """Store each participant's latest referral date (Participant.latest_referral_date, the participant list's
+    sort key) from their referrals, in one UPDATE. Every write of a referral or its date calls this: the referral
+    form, the history import, a correction of the date and the demo builder."""
+    latest = Referral.objects.filter(participant=OuterRef("pk")).order_by("-referral_date").values("referral_date")
+    Participant.objects.filter(pk__in=participant_ids).update(latest_referral_date=Subquery(latest[:1]))
 
 
 def _check_editable(user, referral: Referral) -> None:
@@ -249,6 +257,7 @@ def referral_create(
             )
     except IntegrityError:
         raise ValidationError(DUPLICATE_SUBMISSION) from None
+    participants_refresh_latest_referral(participant_ids=[participant.pk])
     referral.interests.set(interests)
     referral.adaptation_needs.set(adaptation_needs)
     _audit(user, AuditEvent.Action.CREATE, referral,
@@ -717,6 +726,7 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
         for participant, values in zip(owners, rows, strict=True)
     ]
     referrals = copy_insert_with_history(Referral, referrals, user=user)
+    participants_refresh_latest_referral(participant_ids={participant.pk for participant in owners})
     if progress is not None:
         progress(len(rows) // 2)
 

@@ -5,6 +5,7 @@ import factory
 from core.models import Gender
 from organisations.tests.factories import AgencyFactory, ProjectFactory
 from participants.models import Exit, ExitKind, Participant, Referral
+from participants.services import participants_refresh_latest_referral
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):
@@ -19,11 +20,18 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
 class ReferralFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Referral
+        skip_postgeneration_save = True
 
     participant = factory.SubFactory(ParticipantFactory)
     project = factory.SubFactory(ProjectFactory)
     agency = factory.SubFactory(AgencyFactory)
     referral_date = dt.date(2026, 1, 1)
+
+    @factory.post_generation
+    def latest_referral_date(referral, create, extracted, **kwargs):
+        # The stored sort key, as the referral services keep it.
+        if create:
+            participants_refresh_latest_referral(participant_ids=[referral.participant_id])
 
 
 class ExitFactory(factory.django.DjangoModelFactory):
