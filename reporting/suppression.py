@@ -174,10 +174,6 @@ def is_small(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < threshold()
 
 
-def is_hidden_label(value) -> bool:
-    return value in (suppressed_label(), SECONDARY)
-
-
 # --- paths ----------------------------------------------------------------------------------------
 
 
