@@ -6,9 +6,13 @@ import datetime as dt
 
 import pytest
 
+from reporting import suppression
 from reporting.suppression import (
     BIG,
     SECONDARY,
+    Counts,
+    Derived,
+    Sum,
     bounds_after_reasoning,
     expand,
     hidden_cells,
@@ -60,6 +64,9 @@ def test_whole_months_quarters_and_years_are_allowed(start, end):
     (D(2025, 7, 1), D(2026, 6, 30)),
     (D(2025, 12, 1), D(2026, 12, 31)),   # thirteen months
     (D(2025, 1, 1), D(2026, 12, 31)),    # two years
+    (D(2014, 2, 1), D(2026, 1, 31)),     # twelve years less a month
+    (D(2014, 1, 1), D(2026, 2, 28)),
+    (D(2014, 1, 1), D(2026, 11, 30)),
 ])
 def test_other_periods_are_refused(start, end):
     assert not is_whole_period(start, end)
@@ -188,6 +195,8 @@ def test_a_cell_that_is_not_in_the_other_figures_resolves_to_nothing():
     assert resolve({"trend": {"months": ["2026-01", "2026-02"], "starts": [1]}},
                    ["trend", "starts", "month=2026-02"]) is None
     assert resolve({}, ["trend", "starts", "month=2026-02"]) is None
+    assert resolve({"trend": {"starts": [1]}}, ["trend", "starts", "month=2026-02"]) is None
+    assert resolve({"trend": None, "rows": [1]}, ["rows", "month=2026-02"]) is None
     assert resolve(QUARTER, []) == ()
 
 
@@ -445,3 +454,11 @@ def test_a_cell_hidden_in_a_month_is_shown_as_two_dots_in_its_quarter():
     assert "_hidden_in_months" not in shown
     assert "placements" not in shown
     assert suppress_small_counts({"exits": {"by_reason": {"a": 11}}})["exits"]["by_reason"] == {"a": 11}
+
+
+def test_a_section_registers_its_own_rules(monkeypatch):
+    monkeypatch.setattr(suppression, "RULES", [])
+    suppression.register(Counts("groups.total"), Counts("groups.by_kind.*"), Sum("groups.total", ["groups.by_kind.*"]),
+                         Derived("groups.share", ["groups.by_kind.*"]))
+    raw = {"groups": {"total": 10, "by_kind": {"a": 3, "b": 7}, "share": 0.3}}
+    assert suppress(raw)["groups"] == {"total": 10, "by_kind": {"a": "<5", "b": SECONDARY}, "share": None}
