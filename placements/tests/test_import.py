@@ -73,6 +73,21 @@ def test_xlsx_preview_then_confirm_creates_everything(leader_client, rows, leade
     assert AuditEvent.objects.filter(action="import").count() == 1
 
 
+def test_the_import_writes_each_new_placement_and_unit_into_their_history(leader_client, rows, leader, wheelchair,
+                                                                            quiet):
+    preview = upload(leader_client, xlsx_bytes(rows))
+    leader_client.post(reverse("placements:import_confirm"), {"token": preview.context["token"]})
+    first = Placement.objects.get(code="P-1")
+    record = first.history.get()
+    assert (record.history_type, record.history_user, record.title, record.capacity, record.unit_id,
+            record.supervisor_id, record.code) == ("+", leader, "Lagerplats", 2, first.unit_id, first.supervisor_id,
+                                                   "P-1")
+    assert {row.adaptation_id for row in record.adaptations.all()} == {wheelchair.pk, quiet.pk}
+    assert Placement.objects.get(code="P-2").history.get().history_type == "+"
+    unit = Unit.objects.get(name="Nya köket").history.get()
+    assert (unit.history_type, unit.history_user, unit.municipality) == ("+", leader, "Visby")
+
+
 def test_reimport_with_code_updates(leader_client, rows, unit_a, area):
     existing = PlacementFactory(code="P-1", unit=unit_a, occupational_area=area, title="Gammal titel", capacity=1)
     preview = upload(leader_client, csv_bytes(rows[:1]), name="platser.csv")
