@@ -1,5 +1,8 @@
 """Charts: SVG with a title, a text alternative with the numbers, and suppressed values not drawn."""
 
+import importlib
+import re
+
 import pytest
 
 from reporting.charts import bar_chart, line_chart, monthly_charts
@@ -72,3 +75,29 @@ def test_charts_have_no_style_element_and_ids_of_their_own():
         assert "<style" not in chart.svg
         targets = set(re.findall(r'url\(#([^)]+)\)', chart.svg)) | set(re.findall(r'href="#([^"]+)"', chart.svg))
         assert targets <= set(re.findall(r' id="([^"]+)"', chart.svg))   # every reference still resolves
+
+
+def test_each_chart_is_drawn_once(monkeypatch):
+    """Margins are measured from the labels, not found by drawing the figure an extra time (constrained
+    layout and bbox_inches="tight" each cost one more full draw)."""
+    figure_class = importlib.import_module("matplotlib.figure").Figure
+    draws = []
+    original = figure_class.draw
+    monkeypatch.setattr(figure_class, "draw", lambda self, renderer: draws.append(self) or original(self, renderer))
+    bar_chart(key="a", title="Platser", labels=["Administration, ekonomi, juridik", "Data/IT"],
+              series={"Platser": [938, 170], "Belagda": [574, 104]}, horizontal=True)
+    line_chart(key="t", title="Starter", labels=["jan 26", "feb 26"], series={"Starter": [12, "<5"]})
+    assert len(draws) == 2
+
+
+def test_labels_and_legend_stay_inside_the_figure():
+    chart = bar_chart(key="a", title="Platser", labels=["Försäljning, inköp, marknadsföring", "Data/IT"],
+                      series={"Platser (kapacitet)": [2650, 170], "Belagda": [1676, 104]}, horizontal=True)
+    width = float(re.search(r'width="([\d.]+)pt"', chart.svg).group(1))
+    texts = re.findall(r'<text style="font-size: ([\d.]+)px;[^"]*text-anchor: (\w+)[^"]*" x="(-?[\d.]+)"[^>]*>([^<]*)<',
+                       chart.svg)
+    assert len(texts) > 10
+    for size, anchor, x, text in texts:
+        extent = 0.5 * float(size) * len(text)  # about the average letter of DejaVu Sans
+        left = {"start": float(x), "middle": float(x) - extent / 2, "end": float(x) - extent}[anchor]
+        assert left >= 0 and left + extent <= width, text
