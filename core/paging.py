@@ -20,8 +20,12 @@ def page_rows(queryset: QuerySet, keys) -> list:
     return [by_pk[pk] for pk in keys if pk in by_pk]
 
 
-def paginate(queryset: QuerySet, per_page: int, number) -> Page:
-    """Paginator.get_page over the keys, with the page's object_list replaced by its full rows."""
-    page = Paginator(page_keys(queryset), per_page).get_page(number)
+def paginate(queryset: QuerySet, per_page: int, number, *, count: int | None = None) -> Page:
+    """Paginator.get_page over the keys, with the page's object_list replaced by its full rows. `count`, when the
+    caller already knows how many rows the list has, saves the COUNT query."""
+    paginator = Paginator(page_keys(queryset), per_page)
+    if count is not None:
+        paginator.count = count  # Paginator.count is a cached_property: this is its value
+    page = paginator.get_page(number)
     page.object_list = page_rows(queryset, page.object_list)
     return page

@@ -24,6 +24,16 @@ class ParticipantFilter(django_filters.FilterSet):
         model = Participant
         fields = ["q", "agency", "project", "gender", "status"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Option lists from the placement filter's in-process cache, as on the waiting list; a chosen value is
+        # still validated against the database.
+        form = self.form
+        form.fields["agency"].widget.choices = [("", _("Alla"))] + choice_cache.get(
+            "agencies", lambda: [(a.pk, str(a)) for a in Agency.objects.all()])
+        form.fields["project"].widget.choices = [("", _("Alla"))] + choice_cache.get(
+            "projects", lambda: [(p.pk, str(p)) for p in Project.objects.all()])
+
     def filter_q(self, queryset, name, value):
         value = value.strip()
         if not value:

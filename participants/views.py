@@ -142,7 +142,9 @@ def waiting_list(request):
         raise PermissionDenied
     remember_list_query(request, "participants:waiting_list")
     filterset = WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user))
-    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"))
+    # The counts by state add up to the list's length: the paginator takes it from them, not from a second pass.
+    counts = selectors.waiting_list_counts(filterset.qs)
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()))
     today = timezone.localdate()
     labels = dict(selectors.WaitingState.choices)
     rows = []
@@ -150,7 +152,6 @@ def waiting_list(request):
         referral.waiting_state_label = labels[referral.waiting_state]
         rows.append((referral, selectors.days_waiting(referral, on=today)))
     request.participants_shown(referral.participant_id for referral, _days in rows)
-    counts = selectors.waiting_list_counts(filterset.qs)
     states = [(value, label, counts[value]) for value, label in selectors.WaitingState.choices]
     return render(request, "participants/waiting_list.html",
                   {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DateInput
-from organisations.models import Adaptation, Agency, OccupationalArea, Organisation, Unit
+from organisations.models import Adaptation, Agency, OccupationalArea, Organisation, Project, Unit
 from organisations.tree import OrganisationTree
 from placements.models import Placement
 from placements.selectors import idle_placements, with_free_slot
@@ -49,7 +49,7 @@ class _ChoiceCache:
 
 
 choice_cache = _ChoiceCache()
-for _model in (Organisation, Unit, OccupationalArea, Adaptation, Agency):
+for _model in (Organisation, Unit, OccupationalArea, Adaptation, Agency, Project):
     for _signal in (post_save, post_delete):
         _signal.connect(choice_cache.clear, sender=_model, dispatch_uid=f"placement-filter-choices-{_model.__name__}")
 

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from organisations.models import Project
 from participants.models import Assessment, ExitKind
 from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
@@ -77,9 +78,10 @@ def test_query_count_does_not_grow_with_rows(client, leader, flow, agency_af, pr
     client.get(reverse("participants:list"))   # warm the session and the option caches
     # session, user, count, the page's keys in order (core.paging), the page's rows (stage, agency, placement
     # in the same query), the audit events
-    # (one bulk insert in a savepoint: 3 more); the filter options are cached by the warm-up and the session is
+    # (one bulk insert in a savepoint: 1 more); the filter options (agencies, projects) are cached by the warm-up
+    # and the session is
     # not written again (its expiry was pushed forward less than SESSION_REFRESH_SECONDS ago).
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         response = client.get(reverse("participants:list"))
     assert len(response.context["rows"]) == 4 + extra
 
@@ -91,3 +93,11 @@ def test_rows_are_cards_and_filters_collapse_on_a_phone(client, leader, flow):
     assert '<td data-label="Dagar i väntan" class="text-end">9</td>' in html
     assert '<details class="filter-panel card mb-4" open data-collapse-narrow>' in html
     assert 'src="/static/js/filters.js"' in html
+
+
+def test_a_new_project_is_in_the_filter_options_at_once(client, leader, flow, org_a):
+    client.force_login(leader)
+    client.get(reverse("participants:list"))  # fills the option cache
+    Project.objects.create(name="Nytt projekt", slug="nytt", owner=org_a, start_date=dt.date(2026, 1, 1),
+                           end_date=dt.date(2027, 12, 31))
+    assert "Nytt projekt" in client.get(reverse("participants:list")).content.decode()
