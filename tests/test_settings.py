@@ -28,6 +28,7 @@ try:
         "cache_options": settings.CACHES["default"].get("OPTIONS", {}),
         "conn_max_age": settings.DATABASES["default"]["CONN_MAX_AGE"],
         "conn_health_checks": settings.DATABASES["default"]["CONN_HEALTH_CHECKS"],
+        "database_options": settings.DATABASES["default"].get("OPTIONS", {}),
     }
 except ImproperlyConfigured as exc:
     result = {"improperly_configured": str(exc)}
@@ -129,6 +130,7 @@ def test_production_with_postgres_and_redis_is_strict():
         "cache_options": {"socket_connect_timeout": 1, "socket_timeout": 1},
         "conn_max_age": 300,
         "conn_health_checks": True,
+        "database_options": {"connect_timeout": 5, "options": "-c jit=off"},
     }
 
 
@@ -157,6 +159,14 @@ def test_production_keeps_database_connections_with_health_checks():
     assert result["conn_max_age"] > 0
     assert result["conn_health_checks"] is True
     assert load_settings(**{**PRODUCTION, "CONN_MAX_AGE": "0"})["conn_max_age"] == 0
+
+
+def test_postgresql_connections_run_without_jit_compilation():
+    """JIT compiling the reports' grouped queries cost seconds per query at scale 100."""
+    assert load_settings(**PRODUCTION)["database_options"]["options"] == "-c jit=off"
+    local = load_settings(DJANGO_SETTINGS_MODULE="config.settings.local",
+                          DATABASE_URL="postgres://app:app@127.0.0.1:5433/app")
+    assert local["database_options"]["options"] == "-c jit=off"
 
 
 def test_development_opens_a_connection_per_request_by_default():
