@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Browse benchmark: the product's list pages against the Django admin's changelists, requested in turn.
+"""Browse benchmark: the product's list pages against the Django admin's changelists and the "floor", in turn.
 
 Needs a PostgreSQL database filled with `seed_demo --scale 100` (bench/seed_scale.sh leaves one
 behind) and a Redis (production settings refuse to start without a broker; the cache lives there).
@@ -14,8 +14,9 @@ What it does, all in one run:
    --workers 2 as on a 2-core machine) on 127.0.0.1 and logs in as the demo leader (is_staff) through a
    session row, so the product and the admin see the same user.
 3. Server time per page: median and p95 of sequential requests (measured at the client on 127.0.0.1), the
-   product and the admin page requested alternately, request by request, and their ratio.
-4. Requests per second per page: 4 client threads for a few seconds; product vs admin side by side.
+   product, the admin page and the floor (bench/floor.py: the same rows with one or two hand-written
+   queries and a bare template) requested in turn, request by request, and the ratios of their medians.
+4. Requests per second per page: 4 client threads for a few seconds; product, admin and floor side by side.
 5. Locust (bench/locustfile.py) with 4 and 8 users for --duration seconds: p95 and errors.
 
 Results: printed as Markdown and written to bench/results/pages-<timestamp>.json.
@@ -47,6 +48,7 @@ from common import machine, percentile  # noqa: E402
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 
+SIDES = ("product", "admin", "floor")
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -70,6 +72,9 @@ def setup_django():
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # response.context for the test client (page counts); no test database
+    from django.conf import settings
+
+    settings.ROOT_URLCONF = "floor"  # the product's URLs with the floor pages in front (bench/floor_wsgi.py)
 
 
 def login_session(email: str) -> str:
@@ -80,8 +85,8 @@ def login_session(email: str) -> str:
     from core.models import User
 
     user = User.objects.get(email=email)
-    if not user.is_staff:
-        raise SystemExit(f"{email} is not is_staff: the admin comparison needs it")
+    if not user.is_superuser:
+        raise SystemExit(f"{email} is not a superuser: the admin (superusers only) comparison needs it")
     store = SessionStore()
     store[SESSION_KEY] = str(user.pk)
     store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
@@ -114,12 +119,13 @@ def build_pages() -> list[dict]:
                 "name": f"placements, open in «{area.name}», {size}/page, {which} page ({number})",
                 "group": "placements", "size": size, "which": which,
                 "product": f"/placements/?{typical}&per_page={size}&page={number}",
+                "floor": f"/floor/placements/?{typical}&per_page={size}&page={number}",
                 # The admin always shows 100 per page: its deepest page is that of 100 per page.
                 "admin": f"/admin/placements/placement/?{admin_typical}&p={max(1, math.ceil(open_in_area / 100))}"
                 if which == "deepest" else f"/admin/placements/placement/?{admin_typical}",
             })
     pages.append({"name": f"placements, no filter, 25/page, first page (of {all_placements})", "group": "placements",
-                  "size": 25, "which": "first", "product": "/placements/",
+                  "size": 25, "which": "first", "product": "/placements/", "floor": "/floor/placements/",
                   "admin": "/admin/placements/placement/"})
     from core.models import User
     from participants.selectors import waiting_list
@@ -132,20 +138,25 @@ def build_pages() -> list[dict]:
             "name": f"waiting list, agency {agency.code}, 50/page, {which} page ({number})", "group": "waiting",
             "size": 50, "which": which,
             "product": f"/participants/waiting/?agency={agency.pk}&page={number}",
+            "floor": f"/floor/waiting/?agency={agency.pk}&page={number}",
             "admin": f"/admin/participants/referral/?agency__id__exact={agency.pk}"
                      + (f"&p={max(1, math.ceil(waiting / 100))}" if which == "deepest" else ""),
         })
     pages.append({"name": f"organisation overview ({Organisation.objects.count()} organisations)",
                   "group": "organisations", "size": None, "which": "first",
-                  "product": "/placements/organisations/", "admin": "/admin/organisations/organisation/"})
+                  "product": "/placements/organisations/", "admin": "/admin/organisations/organisation/",
+                  "floor": "/floor/organisations/"})
     pages.append({"name": "placements, idle > 60 days, 25/page", "group": "placements", "size": 25,
-                  "which": "first", "product": "/placements/?idle_days=60", "admin": None})
+                  "which": "first", "product": "/placements/?idle_days=60", "admin": None,
+                  "floor": "/floor/placements/?idle_days=60"})
     pages.append({"name": "placements, Ledig längst, 25/page", "group": "placements", "size": 25,
-                  "which": "first", "product": "/placements/?ordering=idle_since", "admin": None})
+                  "which": "first", "product": "/placements/?ordering=idle_since", "admin": None,
+                  "floor": "/floor/placements/?ordering=idle_since"})
     pages.append({"name": "participant list, 50/page, first page", "group": "participants", "size": 50,
-                  "which": "first", "product": "/participants/", "admin": "/admin/participants/referral/"})
+                  "which": "first", "product": "/participants/", "admin": "/admin/participants/participant/",
+                  "floor": "/floor/participants/"})
     pages.append({"name": "dashboard (warm cache)", "group": "dashboard", "size": None, "which": "first",
-                  "product": "/reports/", "admin": None})
+                  "product": "/reports/", "admin": None, "floor": None})
     return pages
 
 
@@ -157,8 +168,8 @@ def count_queries(pages, session_key):
     client = Client(HTTP_X_FORWARDED_PROTO="https")
     client.cookies["sessionid"] = session_key
     for page in pages:
-        for side in ("product", "admin"):
-            url = page[side]
+        for side in SIDES:
+            url = page.get(side)
             if not url:
                 page[f"{side}_queries"] = page[f"{side}_statements"] = None
                 continue
@@ -183,7 +194,8 @@ class Server:
         self.log = open(RESULTS / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop()
         env = {**os.environ, **{k: os.environ.get(k, v) for k, v in PROD_ENV.items()}}
         self.process = subprocess.Popen(
-            [str(VENV_BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}", "--workers", str(workers),
+            [str(VENV_BIN / "gunicorn"), "floor_wsgi", "--pythonpath", "bench", "-b", f"127.0.0.1:{port}",
+             "--workers", str(workers),
              "--timeout", "60"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
             start_new_session=True)
         deadline = time.monotonic() + 30
@@ -332,18 +344,19 @@ def main():
     server = Server(args.port, args.workers)
     try:
         for page in pages:
-            timed = time_pages_alternating(args.port, {"product": page["product"], "admin": page["admin"]},
+            timed = time_pages_alternating(args.port, {side: page.get(side) for side in SIDES},
                                            headers, args.samples)
-            for side in ("product", "admin"):
+            for side in SIDES:
                 page[f"{side}_time"] = timed.get(side, {"median_ms": None, "p95_ms": None, "bytes": None})
                 page[f"{side}_rps"] = throughput(args.port, page[side], headers, args.rps_seconds) \
-                    if page[side] else None
+                    if page.get(side) else None
             page["rps_ratio"] = round(page["product_rps"] / page["admin_rps"], 2) if page["admin_rps"] else None
-            page["time_ratio"] = round(page["product_time"]["median_ms"] / page["admin_time"]["median_ms"], 2) \
-                if page["admin_time"]["median_ms"] else None
-            print(f"{page['name']}: product {page['product_time']} {page['product_rps']} req/s "
-                  f"{page['product_queries']} q | admin {page['admin_time']} {page['admin_rps']} req/s "
-                  f"{page['admin_queries']} q", flush=True)
+            for other in ("admin", "floor"):
+                page[f"time_ratio_{other}"] = (
+                    round(page["product_time"]["median_ms"] / page[f"{other}_time"]["median_ms"], 2)
+                    if page[f"{other}_time"]["median_ms"] else None)
+            print(" | ".join(f"{side} {page[f'{side}_time']} {page[f'{side}_rps']} req/s {page[f'{side}_queries']} q"
+                             for side in SIDES) + f"  ← {page['name']}", flush=True)
         result["pages"] = pages
         result["locust"] = []
         if not args.skip_locust:
@@ -362,15 +375,19 @@ def main():
 
 
 def markdown(result) -> str:
-    lines = ["| page | product median / p95 ms | product queries | product req/s | admin median / p95 ms "
-             "| admin queries | admin req/s | product ÷ admin (req/s) | product ÷ admin (median time) |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| page | product median / p95 ms | queries | req/s | admin median / p95 ms | queries | req/s "
+             "| floor median / p95 ms | queries | req/s | ÷ admin (time) | ÷ floor (time) |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for p in result["pages"]:
-        lines.append(
-            f"| {p['name']} | {p['product_time']['median_ms']} / {p['product_time']['p95_ms']} | "
-            f"{p['product_queries']} | {p['product_rps']} | {p['admin_time']['median_ms']} / "
-            f"{p['admin_time']['p95_ms']} | {p['admin_queries']} | {p['admin_rps']} | {p['rps_ratio']}× | "
-            f"{p.get('time_ratio')}× |")
+        cells = [p["name"]]
+        for side in SIDES:
+            t = p[f"{side}_time"]
+            cells += [f"{t['median_ms']} / {t['p95_ms']}" if t["median_ms"] else "–",
+                      str(p[f"{side}_queries"] if p[f"{side}_queries"] is not None else "–"),
+                      str(p[f"{side}_rps"] or "–")]
+        cells += [f"{p['time_ratio_admin']}×" if p["time_ratio_admin"] else "–",
+                  f"{p['time_ratio_floor']}×" if p["time_ratio_floor"] else "–"]
+        lines.append("| " + " | ".join(cells) + " |")
     for run in result.get("locust", []):
         lines.append(f"\nlocust {run['users']} users, {run['seconds']} s: {run['requests']} requests, "
                      f"{run['failures']} failures, median {run['median_ms']} ms, p95 {run['p95_ms']} ms, "

@@ -73,7 +73,7 @@ from placements.selectors import has_room
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
-MAX_SCALE = 200
+MAX_SCALE = 1000  # national scale: about 100,000 placements and 500,000 participants
 PROJECT_SLUG = "sjalvklart"
 DEMO_EMAIL_DOMAIN = "demo.test"
 PLACEMENT_CODE_PREFIX = "DEMO-"
@@ -652,6 +652,13 @@ class DemoBuilder:
             template, areas = rng.choice(spec.unit_templates or KIND_TEMPLATES[spec.kind])
             add_unit(spec, f"{template} {locality}", locality,
                      f"{rng.choice(STREETS)} {rng.randint(1, 40)}, {locality}", areas)
+        # Placements are spread over the hosts by the same weights, so a small host the draw above passed
+        # over (likely at a large scale, with many hosts) still needs a unit to put them in.
+        for spec in hosts:
+            if not units[spec.name]:
+                locality = spec.municipality
+                template, areas = rng.choice(spec.unit_templates or KIND_TEMPLATES[spec.kind])
+                add_unit(spec, f"{template} {locality}", locality, f"{rng.choice(STREETS)} 1, {locality}", areas)
         self._bulk(Unit, [u for us in units.values() for u in us])
         self.units = units
 

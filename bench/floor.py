@@ -1,0 +1,182 @@
+"""The "floor" of bench/pages.py: each list page's rows fetched with one or two hand-written queries and
+shown with a bare template, served by the same gunicorn, settings and middleware as the product.
+
+Only the benchmark mounts these views (bench/floor_wsgi.py puts this module in front of config.urls);
+the product never imports it. They answer what the same rows cost at least, so that the product's time can
+be read as a ratio to it (target: product ≤ 1.5 × floor). The queries compute the same figures from the
+same tables as the product's selectors, in their simplest correct form for the columns shown; a
+placement's past pauses (read from its change history by the reports) are not needed for these columns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse
+from django.template import Context, Engine
+from django.urls import path
+from django.utils import timezone
+
+from config.urls import urlpatterns as product_urlpatterns
+
+ENGINE = Engine()
+TABLE = ENGINE.from_string(
+    "<!doctype html><html lang=sv><title>golv</title><p>{{ count }}</p><table>"
+    "{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell|default_if_none:'' }}</td>{% endfor %}</tr>"
+    "{% endfor %}</table>")
+
+OCCUPYING = "('confirmed', 'ongoing')"
+HAS_HOSTED = "('confirmed', 'ongoing', 'completed')"
+STARTED = "('ongoing', 'completed')"
+
+# One row per placement: the columns of the product's list (title, organisation, unit, area, free/capacity,
+# availability, supervisor and training, adaptations) and its figures on `today`.
+PLACEMENT_COLUMNS = """
+    p.id, p.title, o.name, u.name, u.municipality, a.name, p.capacity,
+    greatest(p.capacity - coalesce(occ.n, 0), 0) AS free, p.available_from, p.available_to,
+    s.name, s.training_completed_on,
+    greatest(p.available_from, coalesce(last.end_date, p.available_from)) AS idle_since,
+    (SELECT string_agg(ad.name, ', ') FROM placements_placement_adaptations pa
+       JOIN organisations_adaptation ad ON ad.id = pa.adaptation_id WHERE pa.placement_id = p.id) AS adaptations
+"""
+PLACEMENT_JOINS = f"""
+    JOIN organisations_unit u ON u.id = p.unit_id
+    JOIN organisations_organisation o ON o.id = u.organisation_id
+    JOIN organisations_occupationalarea a ON a.id = p.occupational_area_id
+    LEFT JOIN organisations_supervisor s ON s.id = p.supervisor_id
+    LEFT JOIN LATERAL (SELECT count(*) AS n FROM placements_assignment x
+        WHERE x.placement_id = p.id AND x.status IN {OCCUPYING} AND x.start_date <= %(today)s
+          AND coalesce(x.end_date, x.planned_end_date) >= %(today)s) occ ON true
+    LEFT JOIN LATERAL (SELECT max(coalesce(x.end_date, x.planned_end_date)) AS end_date FROM placements_assignment x
+        WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}
+          AND coalesce(x.end_date, x.planned_end_date) < %(today)s) last ON true
+"""
+
+
+def _rows(sql: str, params: dict) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _page(request, per_page: int) -> int:
+    try:
+        return max(int(request.GET.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+def _render(count: int, rows: list[tuple]) -> HttpResponse:
+    return HttpResponse(TABLE.render(Context({"count": count, "rows": rows})))
+
+
+@login_required
+def placements(request):
+    """The placement list, 25 (or per_page) a page, ordered by title; `idle_days` and `ordering=idle_since`
+    as in the product (open, available, nobody on it, free for more than N days / longest free first)."""
+    today = timezone.localdate()
+    per_page = int(request.GET.get("per_page", 25))
+    params = {"today": today, "limit": per_page, "offset": (_page(request, per_page) - 1) * per_page}
+    where, order = "true", "p.title, p.id"
+    if request.GET.get("status"):
+        where += " AND p.status = %(status)s"
+        params["status"] = request.GET["status"]
+    if request.GET.get("occupational_area"):
+        where += " AND p.occupational_area_id = %(area)s"
+        params["area"] = int(request.GET["occupational_area"])
+    if request.GET.get("idle_days"):
+        params["idle_before"] = today - dt.timedelta(days=int(request.GET["idle_days"]))
+        where += (" AND p.status = 'open' AND (p.available_to IS NULL OR p.available_to >= %(today)s)"
+                  " AND coalesce(occ.n, 0) = 0"
+                  " AND greatest(p.available_from, coalesce(last.end_date, p.available_from)) < %(idle_before)s")
+    if request.GET.get("ordering") == "idle_since":
+        order = "idle_since, p.id"
+    base = f"FROM placements_placement p {PLACEMENT_JOINS} WHERE {where}"
+    count = _rows(f"SELECT count(*) {base}", params)[0][0]
+    rows = _rows(f"SELECT {PLACEMENT_COLUMNS} {base} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s", params)
+    return _render(count, rows)
+
+
+WAITING = f"""
+    FROM participants_referral r
+    WHERE r.agency_id = %(agency)s AND r.referral_date <= %(today)s
+      AND NOT EXISTS (SELECT 1 FROM participants_exit e WHERE e.referral_id = r.id
+                      AND (e.exit_date <= %(today)s OR e.kind = 'felregistrering'))
+      AND NOT EXISTS (SELECT 1 FROM placements_assignment x WHERE x.referral_id = r.id AND x.status IN {STARTED}
+                      AND x.start_date <= %(today)s AND (x.end_date IS NULL OR x.end_date >= %(today)s))
+"""
+
+
+@login_required
+def waiting(request):
+    """One agency's waiting list, oldest referral first, 50 a page: the page's keys first, then its rows."""
+    today = timezone.localdate()
+    params = {"today": today, "agency": int(request.GET["agency"]), "limit": 50,
+              "offset": (_page(request, 50) - 1) * 50}
+    count = _rows(f"SELECT count(*) {WAITING}", params)[0][0]
+    rows = _rows(f"""
+        WITH page AS (SELECT r.id, r.participant_id, r.referral_date {WAITING}
+                      ORDER BY r.referral_date, r.id LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT coalesce(pt.code, pt.first_name || ' ' || pt.last_name), ag.name, pt.gender, page.referral_date,
+               %(today)s - page.referral_date,
+               (SELECT string_agg(oa.name, ', ') FROM participants_referral_interests ri
+                  JOIN organisations_occupationalarea oa ON oa.id = ri.occupationalarea_id
+                 WHERE ri.referral_id = page.id),
+               EXISTS (SELECT 1 FROM placements_assignment x WHERE x.referral_id = page.id
+                       AND x.status = 'requested')
+        FROM page JOIN participants_participant pt ON pt.id = page.participant_id
+        JOIN organisations_agency ag ON ag.id = %(agency)s
+        ORDER BY page.referral_date, page.id""", params)
+    return _render(count, rows)
+
+
+@login_required
+def participants(request):
+    """Every participant, latest referral first, 50 a page: the page's keys from the referrals first."""
+    today = timezone.localdate()
+    params = {"today": today, "limit": 50, "offset": (_page(request, 50) - 1) * 50}
+    count = _rows("SELECT count(*) FROM participants_participant", {})[0][0]
+    rows = _rows(f"""
+        WITH page AS (SELECT r.participant_id, max(r.referral_date) AS latest FROM participants_referral r
+                      GROUP BY r.participant_id ORDER BY latest DESC, r.participant_id
+                      LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT coalesce(pt.code, pt.first_name || ' ' || pt.last_name), pt.identity, pt.gender, page.latest,
+               (SELECT ag.name FROM participants_referral r JOIN organisations_agency ag ON ag.id = r.agency_id
+                 WHERE r.participant_id = page.participant_id ORDER BY r.referral_date DESC, r.id DESC LIMIT 1),
+               (SELECT pl.title FROM placements_assignment x JOIN participants_referral r ON r.id = x.referral_id
+                  JOIN placements_placement pl ON pl.id = x.placement_id
+                 WHERE r.participant_id = page.participant_id AND x.status IN {STARTED}
+                   AND x.start_date <= %(today)s AND (x.end_date IS NULL OR x.end_date >= %(today)s) LIMIT 1)
+        FROM page JOIN participants_participant pt ON pt.id = page.participant_id
+        ORDER BY page.latest DESC, page.participant_id""", params)
+    return _render(count, rows)
+
+
+@login_required
+def organisations(request):
+    """Every organisation with its places and occupied places today: one GROUP BY per organisation."""
+    today = timezone.localdate()
+    rows = _rows(f"""
+        SELECT o.name, o.parent_id, count(p.id), coalesce(sum(occ.n), 0), o.employee_count
+        FROM organisations_organisation o
+        LEFT JOIN organisations_unit u ON u.organisation_id = o.id
+        LEFT JOIN placements_placement p ON p.unit_id = u.id AND p.available_from <= %(today)s
+             AND (p.available_to IS NULL OR p.available_to >= %(today)s)
+             AND (p.closed_on > %(today)s OR (p.closed_on IS NULL AND p.status <> 'closed'))
+        LEFT JOIN (SELECT x.placement_id, count(*) AS n FROM placements_assignment x
+                   WHERE x.status IN {STARTED} AND x.start_date <= %(today)s
+                     AND (x.end_date IS NULL OR x.end_date >= %(today)s) GROUP BY x.placement_id) occ
+             ON occ.placement_id = p.id
+        GROUP BY o.id ORDER BY o.name""", {"today": today})
+    return _render(len(rows), rows)
+
+
+urlpatterns = [
+    path("floor/placements/", placements),
+    path("floor/waiting/", waiting),
+    path("floor/participants/", participants),
+    path("floor/organisations/", organisations),
+    *product_urlpatterns,
+]
