@@ -530,10 +530,12 @@ def test_final_report_project_facts_in_full(report_project):
     ProjectPartner.objects.create(project=report_project, name="Region A", role="partner", co_financing_amount=5)
     ProjectPartner.objects.create(project=report_project, name="Kommunen", role="co_financier",
                                   co_financing_amount=Decimal("250000"))
+    ProjectPartner.objects.create(project=report_project, name="Arbetsförmedlingen", role="partner")
     member = lambda group, name, **kw: ProjectGroupMember.objects.create(   # noqa: E731
         project=report_project, group=group, name=name, **kw)
     member("steering", "Stina", gender=WOMAN, represents="Regionen")
     member("steering", "Sam", gender="")
+    member("steering", "Siv", gender=WOMAN)
     member("reference", "Rut", gender=NON_BINARY, title="Handläggare")
     member("contact", "Lena", email="l@x.test", title="Projektledare", represents="Förbundet", gender=WOMAN)
     statement(1, "Bemötande", 50)
@@ -559,12 +561,14 @@ def test_final_report_project_facts_in_full(report_project):
     assert len(targets["survey"]) == len(figures["survey"]["statements"])
     assert figures["partners"] == [
         {"name": "Kommunen", "role": "co_financier", "contribution": "", "co_financing_amount": 250000},
+        {"name": "Arbetsförmedlingen", "role": "partner", "contribution": "", "co_financing_amount": 0},
         {"name": "Region A", "role": "partner", "contribution": "", "co_financing_amount": 5},
         {"name": "Region B", "role": "partner", "contribution": "Lokaler", "co_financing_amount": 0},
     ]
     assert figures["groups"] == {
-        "steering": {"total": 2, "by_gender": genders(woman=1, **{"okänd": 1}), "members": [
+        "steering": {"total": 3, "by_gender": genders(woman=2, **{"okänd": 1}), "members": [
             {"name": "Sam", "represents": "", "gender": ""},
+            {"name": "Siv", "represents": "", "gender": WOMAN},
             {"name": "Stina", "represents": "Regionen", "gender": WOMAN}]},
         "reference": {"total": 1, "by_gender": genders(non_binary=1), "members": [
             {"name": "Rut", "represents": "", "gender": NON_BINARY}]},
