@@ -335,7 +335,7 @@ def bounds_after_reasoning(relations: list[tuple[Path, list[Path]]], values: dic
     return bounds
 
 
-def _reader_bounds(kind: str, value: int) -> tuple[int, int]:
+def _reader_bounds(kind: str) -> tuple[int, int]:
     if kind == "primary":
         return (1, threshold() - 1)
     return (0, BIG)  # ".." says nothing: it may be 0, a small count or a large one
@@ -388,7 +388,7 @@ def hidden_cells(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict[Path,
 
     for _round in range(len(counts) + 1):
         bounds = bounds_after_reasoning(relations, counts,
-                                        {p: _reader_bounds(k, counts[p]) for p, k in hidden.items()})
+                                        {p: _reader_bounds(k) for p, k in hidden.items()})
         pinned = {p for p, (lo, hi) in bounds.items() if lo == hi}
         if not pinned:
             break

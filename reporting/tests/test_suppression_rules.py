@@ -245,6 +245,8 @@ def test_the_figures_given_are_left_untouched():
 def test_the_smallest_non_zero_part_is_hidden_with_a_small_one():
     raw = {"referrals": {"total": 20, "by_agency": {"a": 2, "b": 0, "c": 5, "d": 13}}}
     assert suppress(raw)["referrals"] == {"total": 20, "by_agency": {"a": "<5", "b": 0, "c": SECONDARY, "d": 13}}
+    assert hidden_cells(raw) == {("referrals", "by_agency", "a"): "primary",
+                                 ("referrals", "by_agency", "c"): "secondary"}
 
 
 def test_a_sum_that_does_not_hold_in_the_figures_hides_nothing_more():
@@ -450,6 +452,8 @@ def test_a_cell_hidden_in_a_month_is_shown_as_two_dots_in_its_quarter():
                                  ["placements", "by_area", "code=A1", "occupied"]]}
     shown = suppress_small_counts(raw)
     assert shown["exits"]["by_reason"] == {"a": SECONDARY, "b": SECONDARY}
+    assert hidden_cells(raw, also_hide=[("exits", "by_reason", "a")]) == {("exits", "by_reason", "a"): "carried",
+                                                                           ("exits", "by_reason", "b"): "primary"}
     assert shown["survey"]["statements"] == [{"number": 1, "yes": 9, "answers": 12, "share": 0.75}]
     assert "_hidden_in_months" not in shown
     assert "placements" not in shown
@@ -462,3 +466,40 @@ def test_a_section_registers_its_own_rules(monkeypatch):
                          Derived("groups.share", ["groups.by_kind.*"]))
     raw = {"groups": {"total": 10, "by_kind": {"a": 3, "b": 7}, "share": 0.3}}
     assert suppress(raw)["groups"] == {"total": 10, "by_kind": {"a": "<5", "b": SECONDARY}, "share": None}
+
+
+def test_of_two_equal_parts_the_same_one_is_hidden_whatever_the_order_of_the_rows():
+    one = {"referrals": {"total": 12, "by_agency": {"b": 5, "a": 5, "c": 2}}}
+    other = {"referrals": {"total": 12, "by_agency": {"a": 5, "c": 2, "b": 5}}}
+    assert suppress(one)["referrals"]["by_agency"] == {"b": 5, "a": SECONDARY, "c": "<5"}
+    assert suppress(other)["referrals"]["by_agency"] == {"a": SECONDARY, "c": "<5", "b": 5}
+
+
+def test_figures_for_a_period_without_a_trend_have_no_trend_sums():
+    raw = {"meta": {"period_start": "2026-01-01", "period_end": "2026-03-31"},
+           "participants": {"starts": 9, "by_agency": {"af": 3, "fk": 6}}}
+    assert suppress(raw)["participants"] == {"starts": 9, "by_agency": {"af": "<5", "fk": SECONDARY}}
+    raw = {"trend": {"months": ["2026-01"], "starts": [9]}, "participants": {"starts": 9}}
+    assert suppress(raw)["trend"]["starts"] == [9]
+
+
+def test_a_trend_months_exits_cannot_be_worked_out_from_the_periods_exits():
+    raw = {"meta": {"period_start": "2026-02-01", "period_end": "2026-03-31"},
+           "participants": {"starts": 0}, "exits": {"total": 10},
+           "trend": {"months": ["2026-01", "2026-02", "2026-03"], "starts": [0, 0, 0], "exits": [6, 3, 7]}}
+    shown = suppress(raw)
+    assert shown["exits"]["total"] == 10
+    assert shown["trend"]["exits"] == [6, "<5", SECONDARY]
+    raw["trend"] = {"starts": [0], "exits": [3]}      # stored without its months: no month is inside
+    assert suppress(raw)["trend"]["exits"] == ["<5"]
+
+
+def test_each_gender_of_the_placement_kind_table_is_its_own_sum():
+    raw = {"equality": {"placement_kind": {
+        "total_by_gender": {"kvinna": 7, "man": 9},
+        "by_area": [{"code": "A", "by_gender": {"kvinna": 3, "man": 4}},
+                    {"code": "B", "by_gender": {"kvinna": 4, "man": 5}}]}}}
+    shown = suppress(raw)["equality"]["placement_kind"]
+    assert shown["total_by_gender"] == {"kvinna": 7, "man": 9}
+    assert [area["by_gender"] for area in shown["by_area"]] == [{"kvinna": "<5", "man": "<5"},
+                                                                 {"kvinna": "<5", "man": SECONDARY}]
