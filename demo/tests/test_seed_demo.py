@@ -204,6 +204,15 @@ def test_volume_and_no_overbooking(seeded):
     assert not overbooked_assignments().exists()
 
 
+def test_each_participants_stored_latest_start_is_their_latest_referral(seeded):
+    latest = Referral.objects.filter(participant=OuterRef("pk")).order_by("-referral_date").values("referral_date")
+    wrong = Participant.objects.annotate(actual=Subquery(latest[:1])).exclude(latest_referral_date=F("actual"))
+    assert Participant.objects.filter(referrals__isnull=False).distinct().count() == Participant.objects.count()
+    assert not wrong.exists()
+    # re-enrolments are among them: a second start moved the date
+    assert Participant.objects.annotate(n=Count("referrals")).filter(n__gt=1).exists()
+
+
 def test_overbooking_query_finds_an_overbooked_placement(seeded):
     """The check above can fail: fill a placement that already has an ongoing assignment beyond capacity."""
     ongoing = Assignment.objects.filter(status=Assignment.Status.ONGOING).first()
