@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
-from core.bulkcopy import copy_history, copy_insert, copy_insert_with_history
+from core.bulkcopy import any_exists, copy_history, copy_insert, copy_insert_with_history
 from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Role, User
@@ -471,7 +471,7 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
             adaptations[placement.pk] = row.adaptations
 
     codes = [p.code for p, _a in creates if p.code]
-    if codes and Placement.objects.filter(code__in=codes).exists():
+    if any_exists(Placement, "code", codes):
         raise ValidationError(_("Platskoden används redan av en annan plats."))
 
     through = Placement.adaptations.through

@@ -168,6 +168,20 @@ def test_capacity_below_booked_refused(leader, unit_a, area, org_a):
     assert [(e.column) for e in plan.errors] == ["antal platser"]
 
 
+
+def test_code_taken_between_preview_and_write_refuses_the_whole_write(leader, rows, unit_a, area):
+    from django.core.exceptions import ValidationError
+
+    from placements.services import placements_import_write
+
+    plan = imports.plan_import(HEADER, rows, user=leader)
+    assert not plan.errors
+    PlacementFactory(code=rows[0][0], unit=unit_a, occupational_area=area)
+    before = Placement.objects.count(), Unit.objects.count()
+    with pytest.raises(ValidationError):
+        placements_import_write(user=leader, rows=plan.rows, attested=False)
+    assert (Placement.objects.count(), Unit.objects.count()) == before
+
 # --- hostile files -------------------------------------------------------------------------------
 
 
