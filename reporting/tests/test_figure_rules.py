@@ -139,6 +139,7 @@ def test_waiting_list_section_in_full(report_project):
     AssignmentFactory(referral=placed, status=Assignment.Status.ONGOING, start_date=D(2026, 3, 2))
     make_exit(referral(report_project, referred=D(2026, 3, 1)), on)                       # exited on 31/3: not
     referral(report_project, referred=D(2026, 4, 1))                                     # referred later: not
+    ReferralFactory(referral_date=D(2026, 3, 1))                                          # another project's: not
     # days waiting on 31/3: 30, 30, 30, 20, 10, 30 → mean 25.0, median 30
     assert march(report_project)["waiting_list"] == {
         "total": 6, "without_start": 2, "without_placement": 4,
