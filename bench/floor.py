@@ -20,6 +20,7 @@ from django.urls import path
 from django.utils import timezone
 
 from config.urls import urlpatterns as product_urlpatterns
+from core.audit import no_participant_data, shows_participants
 
 ENGINE = Engine()
 TABLE = ENGINE.from_string(
@@ -73,6 +74,7 @@ def _render(count: int, rows: list[tuple]) -> HttpResponse:
 
 
 @login_required
+@no_participant_data("Platser, inga deltagare.")
 def placements(request):
     """The placement list, 25 (or per_page) a page, ordered by title; `idle_days` and `ordering=idle_since`
     as in the product (open, available, nobody on it, free for more than N days / longest free first)."""
@@ -110,6 +112,7 @@ WAITING = f"""
 
 
 @login_required
+@shows_participants("Väntelistan (golvsida i prestandamätningen)")
 def waiting(request):
     """One agency's waiting list, oldest referral first, 50 a page: the page's keys first, then its rows."""
     today = timezone.localdate()
@@ -119,7 +122,8 @@ def waiting(request):
     rows = _rows(f"""
         WITH page AS (SELECT r.id, r.participant_id, r.referral_date {WAITING}
                       ORDER BY r.referral_date, r.id LIMIT %(limit)s OFFSET %(offset)s)
-        SELECT coalesce(pt.code, pt.first_name || ' ' || pt.last_name), ag.name, pt.gender, page.referral_date,
+        SELECT pt.id, coalesce(pt.code, pt.first_name || ' ' || pt.last_name), ag.name, pt.gender,
+               page.referral_date,
                %(today)s - page.referral_date,
                (SELECT string_agg(oa.name, ', ') FROM participants_referral_interests ri
                   JOIN organisations_occupationalarea oa ON oa.id = ri.occupationalarea_id
@@ -129,10 +133,12 @@ def waiting(request):
         FROM page JOIN participants_participant pt ON pt.id = page.participant_id
         JOIN organisations_agency ag ON ag.id = %(agency)s
         ORDER BY page.referral_date, page.id""", params)
+    request.participants_shown([row[0] for row in rows])  # audited like the product's list
     return _render(count, rows)
 
 
 @login_required
+@shows_participants("Deltagarlistan (golvsida i prestandamätningen)")
 def participants(request):
     """Every participant, latest referral first, 50 a page: the page's keys from the referrals first."""
     today = timezone.localdate()
@@ -142,7 +148,7 @@ def participants(request):
         WITH page AS (SELECT r.participant_id, max(r.referral_date) AS latest FROM participants_referral r
                       GROUP BY r.participant_id ORDER BY latest DESC, r.participant_id
                       LIMIT %(limit)s OFFSET %(offset)s)
-        SELECT coalesce(pt.code, pt.first_name || ' ' || pt.last_name), pt.identity, pt.gender, page.latest,
+        SELECT pt.id, coalesce(pt.code, pt.first_name || ' ' || pt.last_name), pt.identity, pt.gender, page.latest,
                (SELECT ag.name FROM participants_referral r JOIN organisations_agency ag ON ag.id = r.agency_id
                  WHERE r.participant_id = page.participant_id ORDER BY r.referral_date DESC, r.id DESC LIMIT 1),
                (SELECT pl.title FROM placements_assignment x JOIN participants_referral r ON r.id = x.referral_id
@@ -151,10 +157,12 @@ def participants(request):
                    AND x.start_date <= %(today)s AND (x.end_date IS NULL OR x.end_date >= %(today)s) LIMIT 1)
         FROM page JOIN participants_participant pt ON pt.id = page.participant_id
         ORDER BY page.latest DESC, page.participant_id""", params)
+    request.participants_shown([row[0] for row in rows])
     return _render(count, rows)
 
 
 @login_required
+@no_participant_data("Organisationer och antal, inga deltagare.")
 def organisations(request):
     """Every organisation with its places and occupied places today: one GROUP BY per organisation."""
     today = timezone.localdate()
