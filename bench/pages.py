@@ -153,7 +153,7 @@ def build_pages() -> list[dict]:
                   "which": "first", "product": "/placements/?ordering=idle_since", "admin": None,
                   "floor": "/floor/placements/?ordering=idle_since"})
     pages.append({"name": "participant list, 50/page, first page", "group": "participants", "size": 50,
-                  "which": "first", "product": "/participants/", "admin": "/admin/participants/participant/",
+                  "which": "first", "product": "/participants/", "admin": "/admin/participants/referral/",
                   "floor": "/floor/participants/"})
     pages.append({"name": "dashboard (warm cache)", "group": "dashboard", "size": None, "which": "first",
                   "product": "/reports/", "admin": None, "floor": None})
