@@ -88,16 +88,23 @@ def placements(request):
     if request.GET.get("occupational_area"):
         where += " AND p.occupational_area_id = %(area)s"
         params["area"] = int(request.GET["occupational_area"])
+    needs_figures = False  # the keys query joins the per-placement figures only when it filters or sorts on them
     if request.GET.get("idle_days"):
+        needs_figures = True
         params["idle_before"] = today - dt.timedelta(days=int(request.GET["idle_days"]))
         where += (" AND p.status = 'open' AND (p.available_to IS NULL OR p.available_to >= %(today)s)"
                   " AND coalesce(occ.n, 0) = 0"
                   " AND greatest(p.available_from, coalesce(last.end_date, p.available_from)) < %(idle_before)s")
     if request.GET.get("ordering") == "idle_since":
-        order = "idle_since, p.id"
-    base = f"FROM placements_placement p {PLACEMENT_JOINS} WHERE {where}"
-    count = _rows(f"SELECT count(*) {base}", params)[0][0]
-    rows = _rows(f"SELECT {PLACEMENT_COLUMNS} {base} ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s", params)
+        needs_figures = True
+        order = "greatest(p.available_from, coalesce(last.end_date, p.available_from)), p.id"
+    keys_from = f"FROM placements_placement p {PLACEMENT_JOINS if needs_figures else ''} WHERE {where}"
+    count = _rows(f"SELECT count(*) {keys_from}", params)[0][0]
+    rows = _rows(f"""
+        WITH page AS (SELECT p.id, row_number() OVER (ORDER BY {order}) AS n {keys_from}
+                      ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT {PLACEMENT_COLUMNS} FROM page JOIN placements_placement p ON p.id = page.id {PLACEMENT_JOINS}
+        ORDER BY page.n""", params)
     return _render(count, rows)
 
 
