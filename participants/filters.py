@@ -8,6 +8,12 @@ from participants.models import Participant, Referral
 from placements.filters import choice_cache
 
 
+def _cached_options(key: str, model) -> list[tuple]:
+    """The choice "Alla" and every row of `model`, from the placement filter's in-process option cache
+    (emptied when such a row is saved or deleted)."""
+    return [("", _("Alla"))] + choice_cache.get(key, lambda: [(o.pk, str(o)) for o in model.objects.all()])
+
+
 class ParticipantFilter(django_filters.FilterSet):
     STATUS_CHOICES = [("active", _("Pågående start")), ("exited", _("Avslutade"))]
 
@@ -28,11 +34,8 @@ class ParticipantFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Option lists from the placement filter's in-process cache, as on the waiting list; a chosen value is
         # still validated against the database.
-        form = self.form
-        form.fields["agency"].widget.choices = [("", _("Alla"))] + choice_cache.get(
-            "agencies", lambda: [(a.pk, str(a)) for a in Agency.objects.all()])
-        form.fields["project"].widget.choices = [("", _("Alla"))] + choice_cache.get(
-            "projects", lambda: [(p.pk, str(p)) for p in Project.objects.all()])
+        self.form.fields["agency"].widget.choices = _cached_options("agencies", Agency)
+        self.form.fields["project"].widget.choices = _cached_options("projects", Project)
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -74,11 +77,8 @@ class WaitingListFilter(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         # Option lists from the placement filter's in-process cache; a chosen value is still validated
         # against the database.
-        form = self.form
-        form.fields["agency"].widget.choices = [("", _("Alla"))] + choice_cache.get(
-            "agencies", lambda: [(a.pk, str(a)) for a in Agency.objects.all()])
-        form.fields["interest"].widget.choices = [("", _("Alla"))] + choice_cache.get(
-            "areas", lambda: [(a.pk, str(a)) for a in OccupationalArea.objects.all()])
+        self.form.fields["agency"].widget.choices = _cached_options("agencies", Agency)
+        self.form.fields["interest"].widget.choices = _cached_options("areas", OccupationalArea)
 
     def filter_interest(self, queryset, name, value):
         through = Referral.interests.through
