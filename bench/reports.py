@@ -10,14 +10,31 @@ process's peak RSS (ru_maxrss); times and RSS come from a run without tracemallo
 Targets: monthly at scale 100 < 5 s and < 300 MB.
 
     DATABASE_URL=postgres://app:app@127.0.0.1:5450/app .venv/bin/python bench/reports.py [--scales 1,10,100]
+
+With --worker: the reports as the product builds them. A real Celery worker (production settings, prefork,
+concurrency 1) is started against DATABASE_URL and REDIS_URL; the monthly and the final report are requested
+through reporting.services.report_run_request (what the run list's form calls) as the project leader, and
+each is timed from the request to the stored PDF (the run row done, its file on disk), --runs times each,
+alternating (the first monthly and final runs are the worker's first: imports done, nothing drawn or
+rendered yet). After every run the worker child's RSS and peak RSS (VmRSS, VmHWM in /proc) are read.
+The worker writes report runs: use a database of your own (a copy of a scale-100 database).
+Targets: monthly ≤ 1.5 s, final ≤ 1.0 s, worker memory ≤ 115 MB.
+
+    DATABASE_URL=postgres://me:me@127.0.0.1:5440/me REDIS_URL=redis://127.0.0.1:6400/5 \
+        .venv/bin/python bench/reports.py --worker [--runs 4] [--worker-args "--max-memory-per-child=…"]
 """
 
 import argparse
 import datetime as dt
 import json
 import os
+import secrets
+import shlex
+import signal
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -98,10 +115,139 @@ def ensure_seeded(url: str, scale: int, env: dict) -> None:
                    stdout=subprocess.DEVNULL)
 
 
+PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "SECURE_SSL_REDIRECT": "false",
+    "MFA_REQUIRED": "false",
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_DEBUG": "false",
+    # The bench requests more reports in an hour than one person may (the throttle is the submitter's).
+    "REPORT_MAX_PER_HOUR_PER_USER": "1000",
+}
+WORKER_NAME = "bench-reports@localhost"
+
+
+def _proc_status(pid: int) -> dict:
+    """VmRSS and VmHWM (peak RSS) of a process, in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _sep, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = round(int(value.split()[0]) / 1024, 1)
+    return fields
+
+
+def _pool_children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def _pdf_pages(path: str) -> int | None:
+    info = subprocess.run(["pdfinfo", path], capture_output=True, text=True).stdout
+    return next((int(line.split()[-1]) for line in info.splitlines() if line.startswith("Pages:")), None)
+
+
+def worker_runs(args) -> dict:
+    """Start a worker, request the reports through the service the UI uses, time them to the stored PDF."""
+    media = tempfile.mkdtemp(prefix="bench-reports-media-")
+    env = {**os.environ, **{k: os.environ.get(k, v) for k, v in PROD_ENV.items()}, "MEDIA_ROOT": media}
+    if not env.get("REDIS_URL"):
+        raise SystemExit("--worker needs REDIS_URL (the broker)")
+    os.environ.update(env)
+    import django  # noqa: PLC0415 - configured above, for this process and the worker alike
+
+    django.setup()
+    from django.utils import timezone  # noqa: PLC0415
+
+    from config.celery import app  # noqa: PLC0415
+    from core.dates import previous_month  # noqa: PLC0415
+    from core.models import User  # noqa: PLC0415
+    from organisations.models import Project  # noqa: PLC0415
+    from reporting.models import ReportRun  # noqa: PLC0415
+    from reporting.services import report_run_request  # noqa: PLC0415
+
+    leader = User.objects.get(email="ledare@demo.test")
+    project = Project.objects.get(slug="sjalvklart")
+    periods = {"monthly": previous_month(),
+               "final": (project.start_date, min(project.end_date, timezone.localdate()))}
+    command = [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-l", "warning",
+               "--pool=prefork", "--concurrency=1", "-n", WORKER_NAME, "--without-gossip", "--without-mingle",
+               "--purge", *shlex.split(args.worker_args)]
+    log_path = ROOT / "bench" / "results" / "reports-worker.log"
+    log_path.parent.mkdir(exist_ok=True)
+    result = {"worker_command": " ".join(command[1:]), "runs": []}
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,  # noqa: S603
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[WORKER_NAME], timeout=0.5):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the worker did not start: {log_path.read_text()[-2000:]}")
+        children = _pool_children(worker.pid)
+        result["worker_rss_mb"] = {"main": _proc_status(worker.pid),
+                                   "child_before_first_task": _proc_status(children[0]) if children else None}
+        print(json.dumps(result["worker_rss_mb"]), flush=True)
+        for index in range(args.runs):
+            for kind in ("monthly", "final"):
+                start, end = periods[kind]
+                submitted = time.perf_counter()
+                run = report_run_request(user=leader, kind=kind, project=project, period_start=start, period_end=end)
+                while True:
+                    run.refresh_from_db()
+                    if run.status in (ReportRun.Status.DONE, ReportRun.Status.FAILED):
+                        break
+                    if time.perf_counter() - submitted > 600:
+                        raise SystemExit(f"run {run.pk} not done in 600 s")
+                    time.sleep(0.02)
+                stored_s = time.perf_counter() - submitted
+                if run.status != ReportRun.Status.DONE:
+                    raise SystemExit(f"run {run.pk} failed: {run.error}")
+                children = _pool_children(worker.pid)
+                measured = {
+                    "kind": kind, "run": index + 1, "period": [str(start), str(end)],
+                    "request_to_stored_pdf_s": round(stored_s, 2),
+                    "worker_build_s": round((run.finished_at - run.started_at).total_seconds(), 2),
+                    "pdf_kb": run.file.size // 1024, "pages": _pdf_pages(run.file.path),
+                    "worker_child": children[0] if children else None,
+                    "child_rss_mb": _proc_status(children[0]) if children else None,
+                    "load_average": [round(x, 2) for x in os.getloadavg()],
+                }
+                result["runs"].append(measured)
+                print(json.dumps(measured), flush=True)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+    return result
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="1,10,100")
+    parser.add_argument("--worker", action="store_true", help="time the reports in a running Celery worker")
+    parser.add_argument("--runs", type=int, default=4, help="--worker: runs of each report")
+    parser.add_argument("--worker-args", default="", help="--worker: extra arguments of `celery worker`")
     args = parser.parse_args()
+    if args.worker:
+        result = {"started": dt.datetime.now().isoformat(timespec="seconds"), "machine": machine(),
+                  "command": " ".join([Path(sys.executable).name, *sys.argv]), **worker_runs(args),
+                  "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
+        path = ROOT / "bench" / "results" / f"reports-worker-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
+        path.write_text(json.dumps(result, indent=2))
+        print("| report | run | request → stored PDF s | worker build s | child RSS MB (peak) | pages | load |")
+        print("|---|---|---|---|---|---|---|")
+        for r in result["runs"]:
+            rss = r["child_rss_mb"] or {}
+            print(f"| {r['kind']} | {r['run']} | {r['request_to_stored_pdf_s']} | {r['worker_build_s']} | "
+                  f"{rss.get('VmRSS')} ({rss.get('VmHWM')}) | {r['pages']} | {r['load_average'][0]} |")
+        print(f"written: {path.relative_to(ROOT)}")
+        return
     base = os.environ.get("DATABASE_URL", "postgres://app:app@127.0.0.1:5450/app")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false",
            "REDIS_URL": "", "LOG_LEVEL": "WARNING"}
