@@ -16,7 +16,9 @@ What it does, all in one run:
 3. Server time per page: median and p95 of sequential requests (measured at the client on 127.0.0.1), the
    product, the admin page and the floor (bench/floor.py: the same rows with one or two hand-written
    queries and a bare template) requested in turn, request by request, and the ratios of their medians.
-4. Requests per second per page: 4 client threads for a few seconds; product, admin and floor side by side.
+4. Requests per second per page: 4 client threads for a few seconds; product, admin and floor side by side;
+   then the page mix: the same 4 threads cycling over every product page in turn (the "≥ 55 requests/s
+   on the page mix" target).
 5. Locust (bench/locustfile.py) with 4 and 8 users for --duration seconds: p95 and errors.
 
 Results: printed as Markdown and written to bench/results/pages-<timestamp>.json.
@@ -30,6 +32,7 @@ import http.client
 import json
 import math
 import os
+import re
 import secrets
 import signal
 import statistics
@@ -290,11 +293,50 @@ def throughput(port, url, headers, seconds, threads=4) -> float:
     return round(sum(done) / (time.perf_counter() - started), 1)
 
 
+def mix_throughput(port, urls, headers, seconds, threads=4) -> float:
+    """Requests/s of `threads` clients each cycling over every URL in turn, from a different start."""
+    done, errors = [0] * threads, [0] * threads
+    stop_at = time.perf_counter() + seconds
+
+    def run(i):
+        n = i
+        while time.perf_counter() < stop_at:
+            status, _ = get(port, urls[n % len(urls)], headers)
+            n += 1
+            if status == 200:
+                done[i] += 1
+            else:
+                errors[i] += 1
+
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
+    started = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    if sum(errors):
+        raise SystemExit(f"page mix: {sum(errors)} errors under load")
+    return round(sum(done) / (time.perf_counter() - started), 1)
+
+
+def locust_command() -> str:
+    """The venv's locust, else LOCUST (locust lives in the `bench` extra, or a venv of its own)."""
+    own = VENV_BIN / "locust"
+    return str(own) if own.exists() else os.environ.get("LOCUST", "locust")
+
+
+def page_key(name: str) -> str:
+    """The page's name without what depends on the data (counts, page numbers, the area's name), so that
+    runs at different scales can be compared page by page (bench/growth.py)."""
+    without_counts = re.sub(r"\([^)]*\)", "", re.sub(r"«[^»]*»", "one area", name))
+    return re.sub(r"\s+", " ", without_counts).strip(" ,")
+
+
 def run_locust(port, session_key, pages, users, duration) -> dict:
     prefix = RESULTS / f"locust-{users}u"
     env = {**os.environ, "BENCH_SESSION": session_key,
            "BENCH_URLS": json.dumps([p["product"] for p in pages])}
-    command = [str(VENV_BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
+    command = [locust_command(), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                "-u", str(users), "-r", str(users), "--run-time", f"{duration}s", "--host", f"http://127.0.0.1:{port}",
                "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", "--stop-timeout", "10"]
     subprocess.run(command, cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL)
@@ -322,6 +364,7 @@ def main():
     parser.add_argument("--duration", type=int, default=60, help="seconds per locust run (the target run is 300)")
     parser.add_argument("--samples", type=int, default=40, help="sequential requests per page for median/p95")
     parser.add_argument("--rps-seconds", type=float, default=5, help="seconds of 4-thread load per page for req/s")
+    parser.add_argument("--mix-seconds", type=float, default=20, help="seconds of 4-thread load on the page mix")
     parser.add_argument("--port", type=int, default=8790)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2 on a 2-core machine)")
     parser.add_argument("--users", default="4,8", help="locust user counts")
@@ -357,7 +400,11 @@ def main():
                     if page[f"{other}_time"]["median_ms"] else None)
             print(" | ".join(f"{side} {page[f'{side}_time']} {page[f'{side}_rps']} req/s {page[f'{side}_queries']} q"
                              for side in SIDES) + f"  ← {page['name']}", flush=True)
+        for page in pages:
+            page["key"] = page_key(page["name"])
         result["pages"] = pages
+        result["mix_rps"] = mix_throughput(args.port, [p["product"] for p in pages], headers, args.mix_seconds)
+        print(f"page mix (4 threads over {len(pages)} product pages): {result['mix_rps']} req/s", flush=True)
         result["locust"] = []
         if not args.skip_locust:
             for users in [int(u) for u in args.users.split(",")]:
@@ -368,6 +415,7 @@ def main():
     finally:
         server.stop()
     result["finished"] = dt.datetime.now().isoformat(timespec="seconds")
+    result["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out = RESULTS / f"pages-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(markdown(result))
@@ -388,6 +436,8 @@ def markdown(result) -> str:
         cells += [f"{p['time_ratio_admin']}×" if p["time_ratio_admin"] else "–",
                   f"{p['time_ratio_floor']}×" if p["time_ratio_floor"] else "–"]
         lines.append("| " + " | ".join(cells) + " |")
+    if "mix_rps" in result:
+        lines.append(f"\npage mix, 4 threads over every product page: {result['mix_rps']} req/s")
     for run in result.get("locust", []):
         lines.append(f"\nlocust {run['users']} users, {run['seconds']} s: {run['requests']} requests, "
                      f"{run['failures']} failures, median {run['median_ms']} ms, p95 {run['p95_ms']} ms, "
