@@ -48,7 +48,7 @@ from participants.models import (
 )
 from participants.selectors import WaitingState, waiting_list_on
 from placements.models import Assignment, Placement
-from placements.selectors import existing_on, placements_on
+from placements.selectors import existing_on
 from reporting import selectors
 from reporting.selectors import (
     AGE_BANDS,
@@ -162,7 +162,7 @@ def supervisors_section(project: Project, start: dt.date, end: dt.date, figures:
     trained = Q(training_completed_on__isnull=False, training_completed_on__lte=end)
     direct = {row["organisation"]: row for row in registered.order_by().values("organisation").annotate(
         trained=Count("pk", filter=trained), untrained=Count("pk", filter=~trained))}
-    days = [day for day in placements_on(on=end) if day.is_open]
+    days = [day for day in selectors.placement_days(end) if day.is_open]
     lacking = set(Placement.objects.filter(pk__in=[day.pk for day in days]).filter(
         Q(supervisor__isnull=True) | Q(supervisor__training_completed_on__isnull=True)
         | Q(supervisor__training_completed_on__gt=end)).values_list("pk", flat=True))
@@ -198,7 +198,7 @@ def need_supply_section(project: Project, start: dt.date, end: dt.date, figures:
     interested = {row["interests"]: row["n"] for row in waiting.annotate(n=Count("participant", distinct=True))
                   if row["waiting_state"] == WaitingState.WAITING.value and row["interests"] is not None}
     free: dict[int, int] = {}
-    for day in placements_on(on=end):
+    for day in selectors.placement_days(end):
         free[day.area_id] = free.get(day.area_id, 0) + day.free
     rows = []
     for area in OccupationalArea.objects.filter(Q(active=True) | Q(pk__in=[*interested, *free])):

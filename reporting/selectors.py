@@ -22,6 +22,8 @@ README's key table says the same per key):
 - shares are fractions 0–1 (None when the denominator is 0), targets are fractions 0–1 too.
 """
 
+import contextlib
+import contextvars
 import datetime as dt
 import math
 from decimal import Decimal
@@ -39,6 +41,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
 )
 from django.db.models.functions import Cast, ExtractYear, TruncMonth
@@ -164,6 +167,34 @@ def _median(queryset: QuerySet, expression, count: int):
     return (low + high) / 2
 
 
+# Within one build of a report's figures, the placements as they stood on a day are read once: the placement
+# section, the supervisors, need and supply (and the dashboard's same figures) all start from the period end's.
+_one_build_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("report_figures_memo", default=None)
+
+
+@contextlib.contextmanager
+def one_build():
+    """Share the day's placements between the sections of one build (nested builds share the outer one's)."""
+    if _one_build_memo.get() is not None:
+        yield
+        return
+    token = _one_build_memo.set({})
+    try:
+        yield
+    finally:
+        _one_build_memo.reset(token)
+
+
+def placement_days(on: dt.date) -> list:
+    """placements.selectors.placements_on for the day, read once per build (see one_build)."""
+    memo = _one_build_memo.get()
+    if memo is None:
+        return placements_on(on=on)
+    if on not in memo:
+        memo[on] = placements_on(on=on)
+    return memo[on]
+
+
 # --- sections -------------------------------------------------------------------------------------
 
 
@@ -228,26 +259,29 @@ def waiting_list_section(project: Project, on: dt.date) -> dict:
     """The waiting list on `on` (the period end) in its four states (participants.selectors.waiting_list_on)."""
     waiting = waiting_list_on(on, valid_referrals(project))
     waiting_days = days_between(on, "referral_date")
-    totals = waiting.aggregate(
-        total=Count("pk"),
+    # One grouped query gives the totals too (the waiting list is costly to evaluate: once, not twice).
+    rows = list(waiting.order_by().values("waiting_state", "participant__gender").annotate(
+        n=Count("pk"),
         without_start=Count("pk", filter=Q(start_date__isnull=True) | Q(start_date__gt=on)),
-        mean=Avg(waiting_days),
-    )
+        days=Sum(waiting_days),
+    ))
+    total = sum(row["n"] for row in rows)
+    without_start = sum(row["without_start"] for row in rows)
     by_state = dict.fromkeys(WaitingState.values, 0)
     by_gender = dict.fromkeys(GENDERS, 0)
-    for row in waiting.order_by().values("waiting_state", "participant__gender").annotate(n=Count("pk")):
+    for row in rows:
         by_state[row["waiting_state"]] += row["n"]
         by_gender[row["participant__gender"] or UNKNOWN] = by_gender.get(row["participant__gender"] or UNKNOWN,
                                                                          0) + row["n"]
     return {
-        "total": totals["total"],
-        "without_start": totals["without_start"],
-        "without_placement": totals["total"] - totals["without_start"],
+        "total": total,
+        "without_start": without_start,
+        "without_placement": total - without_start,
         "by_state": by_state,
         "waiting_for_placement": by_state[WaitingState.WAITING.value],
         "by_gender": by_gender,
-        "days_mean": round(float(totals["mean"]), 1) if totals["mean"] is not None else None,
-        "days_median": _median(waiting, waiting_days, totals["total"]),
+        "days_mean": round(sum(row["days"] for row in rows) / total, 1) if total else None,
+        "days_median": _median(waiting, waiting_days, total),
     }
 
 
@@ -349,7 +383,7 @@ def survey_section(project: Project, start: dt.date, end: dt.date) -> dict:
 def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
     """Placements are the region's (not one project's): total, occupancy and free slots at the period end,
     per organisation rolled up over its sub-organisations (the same selector as the organisation pages)."""
-    days = placements_on(on=end)
+    days = placement_days(end)
     flows = Placement.objects.aggregate(
         new=Count("pk", filter=Q(available_from__gte=start, available_from__lte=end)),
         closed=Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
@@ -541,6 +575,7 @@ def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.d
     return figures
 
 
+@one_build()
 def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """All figures of the monthly steering-group report (unsuppressed; see reporting.suppression)."""
     return _with_extra_sections("monthly", {
@@ -558,6 +593,7 @@ def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date
     }, project, period_start, period_end)
 
 
+@one_build()
 def monthly_report_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """The monthly report's figures; over a quarter or a year, also the cells each of its months hides
     from the steering group (`_hidden_in_months`), so the longer period hides them too."""
@@ -582,6 +618,7 @@ def placements_used_section(project: Project, start: dt.date, end: dt.date) -> d
     return totals
 
 
+@one_build()
 def final_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """The figures of the ESF-style final report for the whole period (normally the project's life)."""
     participants = participants_section(project, period_start, period_end)

@@ -2,9 +2,16 @@ import datetime as dt
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from participants.tests.factories import ReferralFactory
+from reporting import selectors
+from reporting.tests.conftest import build_march_dataset
+
+# Queries of a cold dashboard request (session, user, project choices, latest runs and the month's figures)
+COLD_DASHBOARD_QUERIES = 71
 
 
 @pytest.fixture
@@ -43,3 +50,38 @@ def test_steering_and_leader_get_separate_cache_entries(client, leader, steering
     response = client.get(url)
     assert response.context["meta"]["suppressed"] is True
 
+
+
+def _cold_dashboard_queries(client, url) -> tuple[int, object]:
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries), response
+
+
+def test_the_cold_dashboard_reads_each_day_once_and_its_queries_do_not_grow_with_the_data(
+    client, leader, report_project, dashboard_cache, monkeypatch
+):
+    """A cache miss computes the month's figures: a fixed number of queries whatever the data (no per-row
+    query), and the placements of a day read once, not by every section that uses them."""
+    build_march_dataset(report_project)
+    client.force_login(leader)
+    url = reverse("reporting:dashboard") + f"?project={report_project.pk}&month=2026-03"
+    small, _response = _cold_dashboard_queries(client, url)
+    for i in range(4):
+        build_march_dataset(report_project, suffix=f"-{i}")
+    days_read = []
+
+    def placements_on(*, on, **kwargs):
+        days_read.append(on)
+        return real_placements_on(on=on, **kwargs)
+
+    real_placements_on = selectors.placements_on
+    monkeypatch.setattr(selectors, "placements_on", placements_on)
+    large, response = _cold_dashboard_queries(client, url)
+    assert response.context["figures"]["participants"]["starts"] == 20
+    assert large == small
+    # The period's last day (placements, supervisors, need and supply) and the previous month's (first page).
+    assert sorted(days_read) == [dt.date(2026, 2, 28), dt.date(2026, 3, 31)]
+    assert small <= COLD_DASHBOARD_QUERIES
