@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
+from django.db import connection
+from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -77,18 +78,20 @@ class PlacementDay:
         return max(self.occupied - self.capacity, 0)
 
 
-def _paused_on(on: dt.date) -> set[int]:
+def paused_at_end_of(on: dt.date) -> Q:
     """Placements paused at the end of day `on`, from their change history (no pause date is stored).
 
     A placement without a recorded change before then (written in bulk) keeps its current status."""
     history = Placement.history.model.objects
     before = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
-    latest = (history.filter(history_date__lt=before).order_by().values("id")
-              .annotate(last=Max("history_id")).values("last"))
-    recorded = dict(history.filter(history_id__in=latest).values_list("id", "status"))
-    currently = Placement.objects.filter(status=Placement.Status.PAUSED).values_list("pk", flat=True)
-    paused = {pk for pk, status in recorded.items() if status == Placement.Status.PAUSED}
-    return paused | {pk for pk in currently if pk not in recorded}
+    recorded = history.filter(history_date__lt=before).order_by()
+    latest = recorded.values("id").annotate(last=Max("history_id")).values("last")
+    recorded_paused = history.filter(history_id__in=latest, status=Placement.Status.PAUSED).values("id")
+    return Q(pk__in=recorded_paused) | (Q(status=Placement.Status.PAUSED) & ~Q(pk__in=recorded.values("id")))
+
+
+def _paused_on(on: dt.date) -> set[int]:
+    return set(Placement.objects.filter(paused_at_end_of(on)).values_list("pk", flat=True))
 
 
 def placements_on(*, on: dt.date, occupancy: bool = True) -> list[PlacementDay]:
@@ -247,20 +250,65 @@ class OrganisationFigures:
         return Decimal(self.places) / Decimal(self.employees)
 
 
+ORGANISATION_TOTALS = ("placements", "places", "occupied", "free")
+
+
+def organisation_totals_of(days: list[PlacementDay]) -> dict[str, dict[int, int]]:
+    """Per organisation (its own units only, not rolled up): placements, places (their capacity), participants
+    on them and free slots, summed from the placements' days (the definition; organisation_totals_on sums
+    the same in the database)."""
+    direct: dict[str, dict[int, int]] = {key: {} for key in ORGANISATION_TOTALS}
+    for day in days:
+        org = day.organisation_id
+        for key, value in zip(ORGANISATION_TOTALS, (1, day.capacity, day.occupied, day.free), strict=True):
+            direct[key][org] = direct[key].get(org, 0) + value
+    return direct
+
+
+def _placements_existing(on: dt.date) -> QuerySet:
+    """One row per placement existing on `on`: its id, organisation, capacity and 1 if open that day, 0 if paused."""
+    return (Placement.objects.filter(existing_on(on)).order_by()
+            .values(placement=F("pk"), organisation=F("unit__organisation_id"), places=F("capacity"),
+                    is_open=Case(When(paused_at_end_of(on), then=Value(0)), default=Value(1))))
+
+
+def _occupied_per_placement(on: dt.date) -> QuerySet:
+    """One row per placement with somebody on it on `on`: the placement and how many (see on_placement)."""
+    return (on_placement(on=on).order_by().values(occupied_placement=F("placement_id"))
+            .annotate(n=Count("pk")).values("occupied_placement", "n"))
+
+
+def organisation_totals_on(*, on: dt.date, occupancy: bool = True) -> dict[str, dict[int, int]]:
+    """organisation_totals_of(placements_on(on=on, occupancy=occupancy)) in one GROUP BY query: one row per
+    organisation reaches Python instead of one per placement.
+
+    Django cannot join a grouped subquery, so the placements existing that day and the occupancy per placement
+    (both querysets, the definitions above) are joined and summed here in SQL that SQLite and PostgreSQL share."""
+    placements_sql, params = _placements_existing(on).query.sql_with_params()
+    occupied, join = "0", ""
+    if occupancy:
+        occupied_sql, occupied_params = _occupied_per_placement(on).query.sql_with_params()
+        occupied, join = "COALESCE(o.n, 0)", f"LEFT JOIN ({occupied_sql}) o ON o.occupied_placement = p.placement"
+        params = (*params, *occupied_params)
+    sql = (f"SELECT p.organisation, COUNT(*), SUM(p.places), SUM({occupied}), "  # noqa: S608 (compiled querysets)
+           f"SUM(CASE WHEN p.is_open = 1 AND p.places > {occupied} THEN p.places - {occupied} ELSE 0 END) "
+           f"FROM ({placements_sql}) p {join} GROUP BY p.organisation")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return {key: {row[0]: int(row[i]) for row in rows} for i, key in enumerate(ORGANISATION_TOTALS, start=1)}
+
+
 def organisation_roll_up(*, on: dt.date | None = None, days: list[PlacementDay] | None = None,
                          occupancy: bool = True) -> dict[int, OrganisationFigures]:
     """Every organisation's placements, places, occupancy, free slots and employees on `on` (default
-    today), each including all its sub-organisations. Three queries whatever the data: organisations,
-    placements existing that day, occupancy that day (see placements_on)."""
+    today), each including all its sub-organisations. Without `days`, two queries whatever the data:
+    organisations and one row of totals per organisation (organisation_totals_on); with the day's
+    placements already read (`days`, from placements_on), they are summed here."""
     on = on or timezone.localdate()
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
-    direct: dict[str, dict[int, int]] = {"placements": {}, "places": {}, "occupied": {}, "free": {}}
-    for day in placements_on(on=on, occupancy=occupancy) if days is None else days:
-        org = day.organisation_id
-        for key, value in (("placements", 1), ("places", day.capacity), ("occupied", day.occupied),
-                           ("free", day.free)):
-            direct[key][org] = direct[key].get(org, 0) + value
+    direct = organisation_totals_on(on=on, occupancy=occupancy) if days is None else organisation_totals_of(days)
     rolled = {key: tree.roll_up(values) for key, values in direct.items()}
     employees = tree.roll_up({org.pk: org.employee_count or 0 for org in organisations})
     known = tree.roll_up({org.pk: 1 for org in organisations if org.employee_count is not None})

@@ -1,0 +1,104 @@
+"""The organisation figures summed in the database (organisation_totals_on, one row per organisation) are the
+figures summed placement by placement (organisation_totals_of over placements_on), on data with
+sub-organisations, full, overbooked, paused, closed, future and expired placements."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from organisations.tests.factories import OrganisationFactory, UnitFactory
+from placements.models import Assignment, Placement
+from placements.selectors import (
+    organisation_roll_up,
+    organisation_totals_of,
+    organisation_totals_on,
+    placements_on,
+)
+from placements.tests.factories import AssignmentFactory, PlacementFactory
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+ON = D(2026, 4, 15)
+
+
+def _status_in_history_until_now(placement: Placement, *, then: str, since: dt.date) -> None:
+    """The placement's recorded status is `then` from `since` until it was changed to its current status now."""
+    current = placement.status
+    Placement.history.filter(id=placement.pk).update(
+        status=then, history_date=dt.datetime.combine(since, dt.time(12), tzinfo=dt.UTC))
+    placement.status = current
+    placement.save()  # a new history record, dated now, with the current status
+
+
+@pytest.fixture
+def organisations():
+    region = OrganisationFactory(name="Region", employee_count=None)
+    health = OrganisationFactory(name="Hälsa", parent=region, employee_count=400)
+    clinic = OrganisationFactory(name="Klinik", parent=health, employee_count=100)
+    other = OrganisationFactory(name="Kommunen", employee_count=300)
+    unit = {org: UnitFactory(organisation=org) for org in (region, health, clinic, other)}
+
+    def placement(org, capacity, **kwargs):
+        return PlacementFactory(unit=unit[org], capacity=capacity, available_from=kwargs.pop("since", D(2026, 1, 1)),
+                                **kwargs)
+
+    def on_it(target, **kwargs):
+        values = {"status": Assignment.Status.ONGOING, "start_date": D(2026, 3, 1),
+                  "planned_end_date": D(2026, 6, 30), **kwargs}
+        return AssignmentFactory(placement=target, **values)
+
+    full = placement(health, 1)
+    on_it(full)
+    overbooked = placement(health, 1)
+    on_it(overbooked)
+    on_it(overbooked)
+    half = placement(clinic, 3)
+    on_it(half)
+    on_it(half, status=Assignment.Status.COMPLETED, start_date=D(2026, 1, 5), planned_end_date=D(2026, 2, 1),
+          end_date=D(2026, 2, 1))                                       # ended before the day
+    on_it(half, status=Assignment.Status.COMPLETED, end_date=ON)        # its last day is the day
+    on_it(half, status=Assignment.Status.CONFIRMED, start_date=ON)      # booked, not started: not on it
+    on_it(half, status=Assignment.Status.REQUESTED)
+    paused = placement(clinic, 2, status=Placement.Status.PAUSED)       # counts in places, offers no slot
+    on_it(paused)
+    paused_then = placement(other, 4)                                   # paused on the day, reopened since
+    _status_in_history_until_now(paused_then, then=Placement.Status.PAUSED, since=D(2026, 4, 1))
+    open_then = placement(other, 5, status=Placement.Status.PAUSED)      # open on the day, paused since
+    _status_in_history_until_now(open_then, then=Placement.Status.OPEN, since=D(2026, 4, 1))
+    placement(other, 2, status=Placement.Status.CLOSED, closed_on=D(2026, 5, 1))   # closed after the day
+    placement(other, 9, status=Placement.Status.CLOSED, closed_on=D(2026, 4, 1))   # closed before: absent
+    placement(other, 9, since=ON + dt.timedelta(days=1))                           # future: absent
+    placement(region, 9, since=D(2025, 1, 1), available_to=ON - dt.timedelta(days=1))  # expired: absent
+    placement(region, 2, since=ON, available_to=ON)                                 # exactly the day
+    return {"region": region, "health": health, "clinic": clinic, "other": other}
+
+
+def test_the_database_sums_what_the_placements_sum_to(organisations):
+    for occupancy in (True, False):
+        expected = organisation_totals_of(placements_on(on=ON, occupancy=occupancy))
+        assert organisation_totals_on(on=ON, occupancy=occupancy) == expected
+
+
+def test_each_organisation_s_own_placements_on_the_day(organisations):
+    pk = {name: org.pk for name, org in organisations.items()}
+    totals = organisation_totals_on(on=ON)
+    assert totals["placements"] == {pk["region"]: 1, pk["health"]: 2, pk["clinic"]: 2, pk["other"]: 3}
+    assert totals["places"] == {pk["region"]: 2, pk["health"]: 2, pk["clinic"]: 5, pk["other"]: 11}
+    assert totals["occupied"] == {pk["region"]: 0, pk["health"]: 3, pk["clinic"]: 3, pk["other"]: 0}
+    # health: both full; clinic: 3 − 2 on the open one, none on the paused; other: 5 open then + 2 closed later.
+    assert totals["free"] == {pk["region"]: 2, pk["health"]: 0, pk["clinic"]: 1, pk["other"]: 7}
+    hidden = organisation_totals_on(on=ON, occupancy=False)
+    assert hidden["occupied"] == dict.fromkeys(pk.values(), 0)
+    assert hidden["free"] == {pk["region"]: 2, pk["health"]: 2, pk["clinic"]: 3, pk["other"]: 7}
+
+
+def test_the_roll_up_is_the_same_from_the_database_and_from_the_days(organisations):
+    from_days = organisation_roll_up(on=ON, days=placements_on(on=ON))
+    with CaptureQueriesContext(connection) as queries:
+        from_database = organisation_roll_up(on=ON)
+    assert len(queries) == 2  # organisations, and one row of totals per organisation
+    assert from_database == from_days
+    region = from_database[organisations["region"].pk]
+    assert (region.placements, region.places, region.occupied, region.free, region.employees) == (5, 9, 6, 3, 500)
