@@ -5,6 +5,9 @@
 (so it works before collectstatic and in a worker). data: URLs (the inline SVG charts) are allowed;
 every other URL — http(s), file, ftp — is blocked, so a report can never reach the network or
 read files outside the static folders.
+
+WeasyPrint and pikepdf (≈25 MB of a process's memory with the fontTools they pull in) are imported by the
+first render, not by importing this module: every web worker imports the report views, few render a PDF.
 """
 
 import functools
@@ -18,10 +21,6 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from fontTools.ttLib import woff2
-from weasyprint import HTML
-from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-from core.pdf_structure import repair_structure
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +75,8 @@ def _static_body(path: str) -> bytes:
 
 
 def make_url_fetcher():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415 - by the first render
+
     class StaticOnlyFetcher(URLFetcher):
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
@@ -99,5 +100,8 @@ def render_html(template_name: str, context: dict) -> str:
 def render_pdf(template_name: str, context: dict) -> bytes:
     """Render a Django template to PDF bytes (Swedish, Stockholm time, tagged, fonts embedded)."""
     html = render_html(template_name, context)
+    from weasyprint import HTML  # noqa: PLC0415 - by the first render (see the module's docstring)
+
+    from core.pdf_structure import repair_structure  # noqa: PLC0415 - pikepdf, likewise
     document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
     return repair_structure(document.write_pdf(**PDF_OPTIONS))

@@ -36,6 +36,27 @@ def test_importing_the_urlconf_and_views_does_not_import_matplotlib():
     assert completed.stdout.strip().splitlines()[-1] == "False"
 
 
+WORKER_PROBE = """
+import sys
+import django
+django.setup()
+import config.urls, config.wsgi, config.celery  # noqa: E401
+import reporting.views, reporting.tasks, participants.views, participants.register_views  # noqa: E401
+from django.urls import get_resolver
+get_resolver().url_patterns
+print(sorted(name for name in ("weasyprint", "pikepdf", "matplotlib") if name in sys.modules))
+"""
+
+
+def test_a_web_or_celery_worker_imports_the_pdf_renderer_only_when_it_renders():
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
+        [sys.executable, "-c", WORKER_PROBE], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
+        check=False, env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.django_db
 def test_the_monthly_pdf_draws_only_the_charts_it_shows_and_shows_the_same(report_project, march_data):
     figures = monthly_figures(report_project, *MARCH)
