@@ -1,5 +1,7 @@
 """Fast bulk inserts on PostgreSQL (seed_demo, the imports): COPY instead of multi-row INSERT … RETURNING.
 
+`copy_rows(model, columns, rows)` writes plain tuples (no model instance per row: building one costs more than
+writing it) and `copy_history_rows` their simple_history rows from the same tuples; the imports use them.
 `copy_insert(model, objs)` behaves like `bulk_create` for what the demo builder needs: it fills in
 primary keys (taken from the table's sequence in one query, so later objects can point at them),
 runs each field's `pre_save` (auto_now and defaults as bulk_create would) and marks the objects as
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 from django.db import connections, router
 from django.db.models.base import ModelState
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 
@@ -53,6 +56,96 @@ def copy_insert(model, objs: list, *, batch_size: int = 2000) -> list:
         obj._state.adding = False
         obj._state.db = using
     return objs
+
+
+def copy_rows(model, columns, rows: list, *, returning_pk: bool = False) -> list | None:
+    """Insert `rows` (tuples of values in the order of `columns`, field attnames such as "unit_id") into
+    `model`'s table without building a model instance per row. With `returning_pk` (the primary key not among
+    the columns) the keys are taken from the table's sequence in one query and returned in the rows' order.
+
+    Every concrete column not named gets what Django would write: its default (a callable default evaluated
+    per row), `now` for auto_now fields, NULL where the field is nullable, "" for text; a column with none of
+    these raises TypeError, so a field added to the model later cannot be left out silently. Values go to
+    psycopg as they are for plain field types and through the field's own preparation otherwise. No signals,
+    no history (see copy_history_rows), no validation: the caller has checked the values. On another database:
+    bulk_create."""
+    opts = model._meta
+    pk = opts.pk
+    columns = list(columns)
+    by_attname = {f.attname: f for f in opts.concrete_fields}
+    unknown = [name for name in columns if name not in by_attname]
+    if unknown:
+        raise TypeError(f"copy_rows: {model.__name__} has no columns {unknown}")
+    now = timezone.now()
+    fill = []  # (field, constant or None, callable or None) for the columns not given
+    for f in opts.concrete_fields:
+        if f.attname in columns or (f is pk and (returning_pk or isinstance(f, AutoFieldMixin))):
+            continue  # an automatic primary key not asked for comes from the table's own sequence
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            fill.append((f, now, None))
+        elif f.has_default():
+            fill.append((f, None, f.default) if callable(f.default) else (f, f.get_default(), None))
+        elif f.null:
+            fill.append((f, None, None))
+        elif f.empty_strings_allowed:
+            fill.append((f, "", None))  # text without a default: "", as Django writes it
+        else:
+            raise TypeError(f"copy_rows: no value for {model.__name__}.{f.attname}")
+    using = router.db_for_write(model)
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        objs = []
+        for row in rows:
+            obj = model(**dict(zip(columns, row, strict=True)))
+            for f, constant, make in fill:
+                setattr(obj, f.attname, make() if make else constant)
+            objs.append(obj)
+        model.objects.bulk_create(objs, batch_size=2000)
+        return [obj.pk for obj in objs] if returning_pk else None
+    if not rows:
+        return [] if returning_pk else None
+
+    fields = [by_attname[name] for name in columns] + [f for f, _c, _m in fill]
+    plain = [_is_plain(f) for f in fields]
+    constants = [constant for _f, constant, _m in fill]
+    makers = [make for _f, _c, make in fill]
+    dynamic = any(makers)
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        pks = None
+        if returning_pk:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [opts.db_table, pk.column, len(rows)])
+            pks = [value for (value,) in cursor.fetchall()]
+            fields.insert(0, pk)
+            plain.insert(0, True)
+        needs_prep = not all(plain)
+        names = ", ".join(quote(f.column) for f in fields)
+        raw = cursor.cursor  # psycopg 3 cursor under Django's wrapper
+        with raw.copy(f"COPY {quote(opts.db_table)} ({names}) FROM STDIN") as copy:
+            for index, row in enumerate(rows):
+                extra = [make() if make else constant for make, constant in zip(makers, constants, strict=True)] \
+                    if dynamic else constants
+                values = [*((pks[index],) if pks else ()), *row, *extra]
+                if needs_prep:
+                    values = [value if simple else f.get_db_prep_save(value, connection)
+                              for value, simple, f in zip(values, plain, fields, strict=True)]
+                copy.write_row(values)
+    return pks
+
+
+def copy_history_rows(model, columns, rows: list, *, user=None, date=None, history_type: str = "+") -> list:
+    """The django-simple-history rows of rows just written with copy_rows (`columns` must name the primary key,
+    as "id"), built from the same tuples: the tracked values as given, the history fields filled in. Returns
+    the history rows' primary keys in the rows' order (for the m2m history rows)."""
+    history = model.history.model
+    tracked = {field.attname for field in history.tracked_fields}
+    keep = [index for index, name in enumerate(columns) if name in tracked]
+    history_columns = [columns[index] for index in keep] + ["history_date", "history_user_id",
+                                                            "history_change_reason", "history_type"]
+    fixed = (date or timezone.now(), getattr(user, "pk", None), "", history_type)
+    history_rows = [(*(row[index] for index in keep), *fixed) for row in rows]
+    return copy_rows(history, history_columns, history_rows, returning_pk=True)
 
 
 def analyze(models) -> None:
@@ -116,6 +209,24 @@ def copy_insert_with_history(model, objs: list, *, user=None, date=None) -> list
     copy_insert(model, objs)
     copy_history(model, objs, user=user, date=date)
     return objs
+
+
+def existing_values(model, attname: str, values: list) -> set:
+    """Which of `values` a row of `model` has in column `attname`, in one query with a single array parameter on
+    PostgreSQL (as any_exists); elsewhere `__in`."""
+    if not values:
+        return set()
+    connection = connections[router.db_for_read(model)]
+    if connection.vendor != "postgresql":
+        return set(model.objects.filter(**{f"{attname}__in": values}).values_list(attname, flat=True))
+    opts = model._meta
+    quote = connection.ops.quote_name
+    column = quote(opts.get_field(attname).column)
+    with connection.cursor() as cursor:
+        # Only the model's own table and column names, quoted, go into the text; the values are a parameter.
+        sql = f"SELECT DISTINCT {column} FROM {quote(opts.db_table)} WHERE {column} = ANY(%s)"  # noqa: S608
+        cursor.execute(sql, [list(values)])
+        return {value for (value,) in cursor.fetchall()}
 
 
 def any_exists(model, attname: str, values: list) -> bool:

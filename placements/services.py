@@ -14,9 +14,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit_log
-from core.bulkcopy import any_exists, copy_history, copy_insert, copy_insert_with_history
+from core.bulkcopy import (
+    copy_history,
+    copy_history_rows,
+    copy_insert,
+    copy_insert_with_history,
+    copy_rows,
+    existing_values,
+)
 from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Role, User
@@ -236,14 +244,27 @@ PLACEMENT_FIELDS = ("code", "title", "unit", "occupational_area", "tasks", "capa
                     "available_to", "supervisor")
 
 
-def _check_placement(*, user, placement: Placement | None, values: dict, adaptations) -> None:
-    """Scope and domain checks shared by create, update and import. Raises ValidationError in Swedish."""
-    unit = values.get("unit")
-    if unit is None or not units_managed_by(user).filter(pk=unit.pk).exists():
-        raise PermissionDenied(_("Du kan bara registrera platser vid dina egna enheter."))
-    supervisor = values.get("supervisor")
-    if supervisor is not None and not supervisors_editable_by(user).filter(pk=supervisor.pk).exists():
-        raise PermissionDenied(_("Du kan bara välja handledare i din egen organisation."))
+UNIT_OUT_OF_SCOPE = _lazy("Du kan bara registrera platser vid dina egna enheter.")
+SUPERVISOR_OUT_OF_SCOPE = _lazy("Du kan bara välja handledare i din egen organisation.")
+CODE_TAKEN = _lazy("Platskoden används redan av en annan plats.")
+
+
+def placements_out_of_scope(user, *, unit_ids, supervisor_ids) -> tuple[set, set]:
+    """The unit ids and supervisor ids among these that `user` may not give a placement (one query each, none
+    for an empty list). The one scope rule of create, update and import."""
+    unit_ids, supervisor_ids = set(unit_ids), {pk for pk in supervisor_ids if pk is not None}
+    allowed_units = set(units_managed_by(user).filter(pk__in=unit_ids).values_list("pk", flat=True)) \
+        if unit_ids else set()
+    allowed_supervisors = set(supervisors_editable_by(user).filter(pk__in=supervisor_ids)
+                              .values_list("pk", flat=True)) if supervisor_ids else set()
+    return unit_ids - allowed_units, supervisor_ids - allowed_supervisors
+
+
+def placement_value_errors(*, values: dict, current_capacity: int | None, booked) -> dict[str, str]:
+    """The domain rules of a placement's values, by field: the period's order, at least one slot, and a
+    capacity that does not drop below the largest number booked from today on (`booked()`, asked only when the
+    capacity drops; `current_capacity` None for a new placement). The one place of these rules: the form
+    services and the import call it."""
     errors = {}
     start, end = values.get("available_from"), values.get("available_to")
     if start and end and end < start:
@@ -251,15 +272,39 @@ def _check_placement(*, user, placement: Placement | None, values: dict, adaptat
     capacity = values.get("capacity")
     if capacity is None or capacity < 1:
         errors["capacity"] = _("Antal platser måste vara minst 1.")
-    elif placement is not None and placement.pk and capacity < placement.capacity:
-        booked = future_peak_occupancy(placement=placement)
-        if capacity < booked:
+    elif current_capacity is not None and capacity < current_capacity:
+        peak = booked()
+        if capacity < peak:
             errors["capacity"] = _(
                 "Antal platser kan inte vara lägre än det största antalet bokade deltagare framöver (%(n)s)."
-            ) % {"n": booked}
-    code = values.get("code")
-    if code and Placement.objects.filter(code=code).exclude(pk=getattr(placement, "pk", None)).exists():
-        errors["code"] = _("Platskoden används redan av en annan plats.")
+            ) % {"n": peak}
+    return errors
+
+
+def placement_codes_taken(codes, *, except_pk=None) -> set[str]:
+    """Those of `codes` that another placement already has (one query, none without a code)."""
+    codes = [code for code in codes if code]
+    if except_pk is None or not codes:
+        return existing_values(Placement, "code", codes)
+    return set(Placement.objects.filter(code__in=codes).exclude(pk=except_pk).values_list("code", flat=True))
+
+
+def _check_placement(*, user, placement: Placement | None, values: dict, adaptations) -> None:
+    """Scope and domain checks of create and update (the import applies the same functions in bulk). Raises
+    ValidationError in Swedish."""
+    unit, supervisor = values.get("unit"), values.get("supervisor")
+    bad_units, bad_supervisors = placements_out_of_scope(
+        user, unit_ids=[unit.pk] if unit is not None else [],
+        supervisor_ids=[supervisor.pk] if supervisor is not None else [])
+    if unit is None or bad_units:
+        raise PermissionDenied(UNIT_OUT_OF_SCOPE)
+    if bad_supervisors:
+        raise PermissionDenied(SUPERVISOR_OUT_OF_SCOPE)
+    existing = placement is not None and placement.pk
+    errors = placement_value_errors(values=values, current_capacity=placement.capacity if existing else None,
+                                    booked=partial(future_peak_occupancy, placement=placement))
+    if placement_codes_taken([values.get("code")], except_pk=placement.pk if existing else None):
+        errors["code"] = str(CODE_TAKEN)
     if errors:
         raise ValidationError(errors)
 
@@ -388,6 +433,12 @@ class ImportRowError(ValidationError):
         self.row = row
 
 
+# The columns of a new placement as the import writes them (copy_rows): every other column gets its default.
+_IMPORT_COLUMNS = ("created_at", "updated_at", "code", "title", "unit_id", "occupational_area_id", "tasks",
+                   "capacity", "status", "available_from", "available_to", "supervisor_id",
+                   "attested_no_displacement", "attested_by_id", "attested_at", "created_by_id")
+
+
 def _history_m2m_rows(historical, placements, links_by_placement) -> list:
     """The m2m part of each historical placement row, as simple_history writes it after a save()."""
     m2m_model = Placement.history.model.adaptations.model
@@ -396,25 +447,59 @@ def _history_m2m_rows(historical, placements, links_by_placement) -> list:
             for link in links_by_placement.get(placement.pk, ())]
 
 
+def _write_new_placements(creates: list, *, user, attested: bool, now, progress=None) -> list[int]:
+    """The new placements of an import as tuples (COPY, no model instance per row), their adaptation links, the
+    history row of each and its m2m part, in batches. Returns the new primary keys in the rows' order."""
+    through = Placement.adaptations.through
+    m2m_history = Placement.history.model.adaptations.model
+    user_id = getattr(user, "pk", None)
+    attested_by, attested_at = (user_id, now) if attested else (None, None)
+    columns = ("id", *_IMPORT_COLUMNS)
+    pks: list[int] = []
+    for start in range(0, len(creates), IMPORT_BATCH):
+        batch = creates[start:start + IMPORT_BATCH]
+        rows = [(now, now, values["code"], values["title"], values["unit"].pk, values["occupational_area"].pk,
+                 values["tasks"], values["capacity"], Placement.Status.OPEN, values["available_from"],
+                 values["available_to"], getattr(values["supervisor"], "pk", None), attested, attested_by,
+                 attested_at, user_id) for values, _adaptations in batch]
+        batch_pks = copy_rows(Placement, _IMPORT_COLUMNS, rows, returning_pk=True)
+        rows = [(pk, *row) for pk, row in zip(batch_pks, rows, strict=True)]
+        link_keys = [(pk, adaptation.pk) for pk, (_values, adaptations) in zip(batch_pks, batch, strict=True)
+                     for adaptation in adaptations]
+        link_pks = copy_rows(through, ("placement_id", "adaptation_id"), link_keys, returning_pk=True)
+        history_pks = copy_history_rows(Placement, columns, rows, user=user, date=now)
+        history_of = dict(zip(batch_pks, history_pks, strict=True))
+        copy_rows(m2m_history, ("history_id", "id", "placement_id", "adaptation_id"),
+                  [(history_of[placement_id], link_pk, placement_id, adaptation_id)
+                   for link_pk, (placement_id, adaptation_id) in zip(link_pks, link_keys, strict=True)])
+        pks.extend(batch_pks)
+        if progress is not None:
+            progress(len(pks))
+    return pks
+
+
+def _refuse_row(row: int, errors: dict) -> None:
+    if errors:
+        raise ImportRowError(row, next(iter(errors.values())))
+
+
 @transaction.atomic
-def placements_import_write(*, user, rows, attested: bool, progress=None) -> list[Placement]:
+def placements_import_write(*, user, rows, attested: bool, progress=None) -> list[int]:
     """Write validated import rows in bulk: new units, new placements, changed placements, their adaptations and
     the change history of each, a constant number of statements per thousand rows and no savepoint per row.
+    Returns the primary keys of the placements written (the new ones first).
 
-    The rows' values were parsed and checked by placements.imports (lengths, ranges, references), so no per-row
-    model validation runs here (it would query every foreign key); the database constraints stand behind it.
-    `user=None` is a system import (management command) with full rights. The scope is checked again here
-    (the rows were planned by placements.imports), placements that change are locked, and a capacity may not
-    drop below what is booked from today on; any refusal raises and the caller's transaction writes nothing.
+    The rows' values were parsed and checked by placements.imports (lengths, references), so no per-row model
+    validation runs here (it would query every foreign key); the database constraints stand behind it. The
+    placement rules of create and update apply here as well, through the same functions
+    (`placements_out_of_scope`, `placement_value_errors`, `placement_codes_taken`); placements that change
+    are locked first. `user=None` is a system import (management command) with full rights. Any refusal raises
+    (an ImportRowError names the row) and the caller's transaction writes nothing.
     """
     if user is not None and not attested:
         raise ValidationError(_("Du måste intyga att arbetsuppgifterna inte tränger undan ordinarie anställningar."))
     now = timezone.now()
-    managed_units = editable = supervisors = None
-    if user is not None:
-        managed_units = set(units_managed_by(user).values_list("pk", flat=True))
-        editable = set(placements_editable_by(user).values_list("pk", flat=True))
-        supervisors = set(supervisors_editable_by(user).values_list("pk", flat=True))
+    editable = set(placements_editable_by(user).values_list("pk", flat=True)) if user is not None else None
 
     new_units: dict[tuple[int, str], Unit] = {}
     for row in rows:
@@ -426,40 +511,38 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         for unit in new_units.values():
             unit.clean_fields()
         copy_insert_with_history(Unit, list(new_units.values()), user=user, date=now)
-        if user is not None:
-            created = {unit.pk for unit in new_units.values()}
-            if set(units_managed_by(user).filter(pk__in=created).values_list("pk", flat=True)) != created:
-                raise PermissionDenied(_("Du får inte skapa enheter i den här organisationen."))
-            managed_units |= created
+
+    planned = []
+    for row in rows:
+        values = {key: value for key, value in row.values.items() if not key.startswith("_")}
+        if "unit" not in values:
+            values["unit"] = new_units[(row.values["_organisation"].pk, row.values["_unit_name"].lower())]
+        values.setdefault("supervisor", None)
+        planned.append((row, values))
+    if user is not None:
+        bad_units, bad_supervisors = placements_out_of_scope(
+            user, unit_ids=[values["unit"].pk for _row, values in planned],
+            supervisor_ids=[getattr(values["supervisor"], "pk", None) for _row, values in planned])
+        for row, values in planned:
+            if values["unit"].pk in bad_units:
+                raise ImportRowError(row.row, str(UNIT_OUT_OF_SCOPE))
+            if getattr(values["supervisor"], "pk", None) in bad_supervisors:
+                raise ImportRowError(row.row, str(SUPERVISOR_OUT_OF_SCOPE))
 
     locked = {p.pk: p for p in Placement.objects.select_for_update().filter(
         pk__in=[row.placement.pk for row in rows if row.placement is not None])}
     creates, updates, changed_fields = [], [], set()
     adaptations: dict[int | None, list] = {}
-    for row in rows:
-        values = {key: value for key, value in row.values.items() if not key.startswith("_")}
-        if "unit" not in values:
-            values["unit"] = new_units[(row.values["_organisation"].pk, row.values["_unit_name"].lower())]
-        if managed_units is not None and values["unit"].pk not in managed_units:
-            raise ImportRowError(row.row, _("Du kan bara registrera platser vid dina egna enheter."))
-        supervisor = values.get("supervisor")
-        if supervisors is not None and supervisor is not None and supervisor.pk not in supervisors:
-            raise ImportRowError(row.row, _("Du kan bara välja handledare i din egen organisation."))
+    for row, values in planned:
         if row.placement is None:
-            placement = Placement(**values, status=Placement.Status.OPEN, created_by=user,
-                                  attested_no_displacement=attested, attested_by=user if attested else None,
-                                  attested_at=now if attested else None, created_at=now, updated_at=now)
-            creates.append((placement, row.adaptations))
+            _refuse_row(row.row, placement_value_errors(values=values, current_capacity=None, booked=None))
+            creates.append((values, row.adaptations))
             continue
         placement = locked.get(row.placement.pk)
         if placement is None or (editable is not None and placement.pk not in editable):
             raise ImportRowError(row.row, _("Du har inte behörighet att ändra platsen med den här koden."))
-        if values["capacity"] < placement.capacity:
-            booked = future_peak_occupancy(placement=placement)
-            if values["capacity"] < booked:
-                raise ImportRowError(row.row, _(
-                    "Antal platser kan inte vara lägre än det största antalet bokade deltagare framöver (%(n)s)."
-                ) % {"n": booked})
+        _refuse_row(row.row, placement_value_errors(values=values, current_capacity=placement.capacity,
+                                                    booked=partial(future_peak_occupancy, placement=placement)))
         for name, value in values.items():
             setattr(placement, name, value)
         changed_fields |= set(values)
@@ -470,27 +553,15 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         if row.adaptations:
             adaptations[placement.pk] = row.adaptations
 
-    codes = [p.code for p, _a in creates if p.code]
-    if any_exists(Placement, "code", codes):
-        raise ValidationError(_("Platskoden används redan av en annan plats."))
+    taken = placement_codes_taken([values["code"] for values, _a in creates])
+    if taken:
+        row = next(row for row, values in planned if row.placement is None and values["code"] in taken)
+        raise ImportRowError(row.row, str(CODE_TAKEN))
 
-    through = Placement.adaptations.through
-    m2m_history = Placement.history.model.adaptations.model
-    done = 0
-    for start in range(0, len(creates), IMPORT_BATCH):
-        batch = creates[start:start + IMPORT_BATCH]
-        placements = copy_insert(Placement, [p for p, _a in batch])
-        links = copy_insert(through, [through(placement_id=p.pk, adaptation_id=a.pk)
-                                      for p, (_p, items) in zip(placements, batch, strict=True) for a in items])
-        by_placement: dict[int, list] = {}
-        for link in links:
-            by_placement.setdefault(link.placement_id, []).append(link)
-        historical = copy_history(Placement, placements, user=user, date=now)
-        copy_insert(m2m_history, _history_m2m_rows(historical, placements, by_placement))
-        done += len(batch)
-        if progress is not None:
-            progress(done)
+    created = _write_new_placements(creates, user=user, attested=attested, now=now, progress=progress)
     if updates:
+        through = Placement.adaptations.through
+        m2m_history = Placement.history.model.adaptations.model
         fields = sorted(changed_fields | {"updated_at"} | ({"attested_no_displacement", "attested_by",
                                                              "attested_at"} if attested else set()))
         Placement.objects.bulk_update(updates, fields, batch_size=IMPORT_BATCH)
@@ -504,8 +575,8 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         historical = copy_history(Placement, updates, user=user, date=now, history_type="~")
         copy_insert(m2m_history, _history_m2m_rows(historical, updates, current))
         if progress is not None:
-            progress(done + len(updates))
-    return [p for p, _a in creates] + updates
+            progress(len(created) + len(updates))
+    return created + [p.pk for p in updates]
 
 
 # --- History import: assignments of imported starts -----------------------------------------------
