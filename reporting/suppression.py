@@ -406,8 +406,9 @@ def hidden_cells(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict[Path,
 
 
 def _next_to_hide(pinned: set, relations, counts, hidden) -> Path | None:
-    """The cell to hide next: from a sum that holds a pinned cell, the smallest non-zero part; then a
-    zero part (".." may be 0), then a total; a protected total only when nothing else would do."""
+    """The cell to hide next, among the cells of the sums that hold a pinned cell: the smallest non-zero
+    part; then a zero part (".." may be 0, and hiding a 0 costs the reader least); a total (the figure
+    readers use most) only when no part is left; a protected total only when nothing else would do."""
     best = None
     for total, parts in relations:
         cells = [total, *parts]
@@ -416,7 +417,7 @@ def _next_to_hide(pinned: set, relations, counts, hidden) -> Path | None:
         for cell in cells:
             if cell in hidden:
                 continue
-            rank = (cell in PROTECTED, counts[cell] == 0, cell == total, counts[cell], str(cell))
+            rank = (cell in PROTECTED, cell == total, counts[cell] == 0, counts[cell], str(cell))
             if best is None or rank < best[0]:
                 best = (rank, cell)
     return best[1] if best else None

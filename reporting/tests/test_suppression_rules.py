@@ -261,6 +261,17 @@ def test_a_total_is_hidden_when_its_parts_are_all_hidden():
     assert suppress(raw)["referrals"] == {"total": SECONDARY, "by_agency": {"a": "<5", "b": "<5"}}
 
 
+def test_a_zero_part_is_hidden_before_a_total_and_a_total_only_when_no_part_is_left():
+    raw = {"referrals": {"total": 8, "by_agency": {"a": 4, "b": 4, "c": 0}}}     # 8 − (1..4) pins both at 4
+    assert hidden_cells(raw) == {("referrals", "by_agency", "a"): "primary", ("referrals", "by_agency", "b"): "primary",
+                                 ("referrals", "by_agency", "c"): "secondary"}
+    assert suppress(raw)["referrals"] == {"total": 8, "by_agency": {"a": "<5", "b": "<5", "c": SECONDARY}}
+    # Five parts of 1 under a total of 5: a hidden 0 beside them still leaves each at 1, so the total goes too.
+    raw = {"referrals": {"total": 5, "by_agency": {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "f": 0}}}
+    assert suppress(raw)["referrals"] == {"total": SECONDARY, "by_agency": {
+        "a": "<5", "b": "<5", "c": "<5", "d": "<5", "e": "<5", "f": SECONDARY}}
+
+
 def test_a_total_shown_month_by_month_is_kept_and_a_zero_part_hidden_instead():
     raw = {"exits": {"total": 8, "by_reason": {"r1": 4, "r2": 4, "r3": 0}}}
     assert suppress(raw)["exits"] == {"total": 8, "by_reason": {"r1": "<5", "r2": "<5", "r3": SECONDARY}}
