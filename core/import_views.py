@@ -6,15 +6,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core.audit import no_participant_data
-from core.importjobs import import_job_progress
+from core.importjobs import ImportPreview, import_job_progress
 from core.models import ImportJob
 
 
 def _context(request, token) -> dict:
-    job = get_object_or_404(ImportJob.objects.exclude(status=ImportJob.Status.PREVIEW), token=token,
-                            user=request.user)
+    """The job, its progress and, once checked, its preview (shown by the template its app names in
+    `params["preview_template"]`; a preview the upload page showed itself has none and is not shown here)."""
+    job = get_object_or_404(ImportJob, token=token, user=request.user)
     done, total = import_job_progress(job)
-    return {"job": job, "done": done, "total": total}
+    return {"job": job, "done": done, "total": total, "plan": ImportPreview.of(job), "token": job.token,
+            "preview_template": job.params.get("preview_template") if job.status == ImportJob.Status.PREVIEW
+            else None}
 
 
 REASON = "the uploader's own file: counts, row numbers and error messages; the import logs what it wrote"

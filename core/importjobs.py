@@ -1,6 +1,10 @@
 """Import jobs: the preview stores the file, confirming queues a Celery task, the page polls for progress.
 
-- `import_job_create` stores a validated upload as a PREVIEW job (nothing else is written).
+- `import_job_create` stores an upload that was read (its file checks passed). With `check=True` the job is
+  CHECKING and a Celery task (`import_job_check`) validates every row with the checker its app registered,
+  reporting progress, then leaves the job PREVIEW with what the preview page shows (`ImportPreview`) or FAILED
+  with the per-row errors; the check writes nothing but the job's row. Without `check` the caller has validated
+  and the job is PREVIEW at once.
 - `import_job_confirm` moves PREVIEW → QUEUED with a conditional update (a second click does nothing) and
   publishes the task; if the broker cannot be reached the job runs in the request instead, so an import
   never waits for Redis.
@@ -18,6 +22,7 @@ import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 from celery import shared_task
 from django.conf import settings
@@ -37,6 +42,7 @@ from core.models import ImportJob
 logger = logging.getLogger(__name__)
 
 RUNNERS = {}
+CHECKERS = {}
 
 
 @dataclass
@@ -53,6 +59,44 @@ def register_import_runner(kind: str, runner) -> None:
     RUNNERS[kind] = runner
 
 
+def register_import_checker(kind: str, checker) -> None:
+    """`checker(job=…, data=…, progress=…) -> ImportOutcome`: validate without writing; `summary` is the preview
+    (JSON: counts, notices, warnings as [row, column, message], rows as dicts, row_count)."""
+    CHECKERS[kind] = checker
+
+
+@dataclass(frozen=True)
+class PreviewLine:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportPreview:
+    """What a checked job's preview shows, read back from the job: the same attributes the templates read."""
+
+    errors: list = field(default_factory=list)
+    notices: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+    rows: list = field(default_factory=list)
+    counts: dict = field(default_factory=dict)
+    row_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @classmethod
+    def of(cls, job: ImportJob) -> "ImportPreview":
+        stored = (job.summary or {}).get("preview") or {}
+        return cls(errors=[PreviewLine(*line) for line in job.errors or []],
+                   notices=list(stored.get("notices", [])),
+                   warnings=[PreviewLine(*line) for line in stored.get("warnings", [])],
+                   rows=[SimpleNamespace(**row) for row in stored.get("rows", [])],
+                   counts=dict(stored.get("counts", {})), row_count=stored.get("row_count", 0))
+
+
 def _hard_limit() -> dt.timedelta:
     return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 
@@ -63,10 +107,22 @@ def preview_expired(job: ImportJob, *, now: dt.datetime | None = None) -> bool:
         job.created_at < now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
 
 
-def import_job_create(*, user, kind: str, data: bytes, name: str, rows_total: int, params=None) -> ImportJob:
-    job = ImportJob(kind=kind, user=user, file_name=name[:100], rows_total=rows_total, params=params or {})
+def import_job_create(*, user, kind: str, data: bytes, name: str, rows_total: int, params=None,
+                      check: bool = False) -> ImportJob:
+    """Store the upload as a job; with `check` queue its check (run in the request if the broker is down, and
+    then the returned job is already PREVIEW or FAILED)."""
+    job = ImportJob(kind=kind, user=user, file_name=name[:100], rows_total=rows_total, params=params or {},
+                    status=ImportJob.Status.CHECKING if check else ImportJob.Status.PREVIEW)
     job.file.save(f"{kind}-{job.token.hex}.bin", ContentFile(data), save=False)
     job.save()
+    if check:
+        try:
+            check_import_job.apply_async(args=[job.pk])
+        except (BrokerError, RedisError, OSError) as exc:
+            logger.warning("Import check %s runs in the request: broker unreachable (%s)", job.pk,
+                           exc.__class__.__name__)
+            import_job_check(job_id=job.pk)
+        job.refresh_from_db()
     return job
 
 
@@ -125,7 +181,7 @@ def import_job_progress(job: ImportJob) -> tuple[int, int]:
     """(rows done, rows in all) for the progress bar."""
     if job.status == ImportJob.Status.DONE:
         return job.rows_total, job.rows_total
-    if job.status == ImportJob.Status.RUNNING:
+    if job.status in (ImportJob.Status.CHECKING, ImportJob.Status.RUNNING):
         try:
             cached = cache.get(_progress_key(job.pk))
         except Exception:  # the cache is down: show what the row knows
@@ -133,6 +189,54 @@ def import_job_progress(job: ImportJob) -> tuple[int, int]:
         if cached:
             return min(cached[0], cached[1]), cached[1]
     return min(job.rows_done, job.rows_total), job.rows_total
+
+
+def _technical_error() -> ImportOutcome:
+    return ImportOutcome(errors=[(0, "", _("Importen kunde inte göras på grund av ett tekniskt fel. Ingenting "
+                                           "har sparats. Försök igen eller kontakta förvaltningen."))])
+
+
+def import_job_check(*, job_id: int, redelivered: bool = False) -> ImportJob | None:
+    """Claim and check one CHECKING job (None when another worker has it or it is checked): its kind's checker
+    validates every row; the job becomes PREVIEW with the preview in `summary`, or FAILED with the errors (and
+    its file deleted). Writes only the job's row. Claimed like import_job_run: a check whose worker died is
+    claimable again after the hard time limit, or at once on redelivery."""
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.CHECKING) & (Q(started_at__isnull=True)
+                                                        | Q(started_at__lt=now - _hard_limit()))
+    if redelivered:
+        claimable = Q(status=ImportJob.Status.CHECKING)
+    if ImportJob.objects.filter(pk=job_id).filter(claimable).update(started_at=now, rows_done=0) != 1:
+        return None
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        outcome = CHECKERS[job.kind](job=job, data=data, progress=_Progress(job))
+    except Exception:
+        logger.exception("Import check %s failed", job_id)
+        outcome = _technical_error()
+    checking = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING)
+    if outcome.errors:
+        checking.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), file="", rows_done=0,
+                        errors=[list(e) for e in outcome.errors], summary={"message": outcome.message})
+        if job.file:
+            default_storage.delete(job.file.name)
+    else:
+        checking.update(status=ImportJob.Status.PREVIEW, started_at=None, rows_done=0,
+                        summary={"preview": outcome.summary})
+    with contextlib.suppress(Exception):  # a stale progress entry expires by itself
+        cache.delete(_progress_key(job_id))
+    job.refresh_from_db()
+    return job
+
+
+@shared_task(bind=True, name="core.importjobs.check_import_job", acks_late=True, reject_on_worker_lost=True,
+             ignore_result=True)
+def check_import_job(self, job_id: int) -> str:
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    job = import_job_check(job_id=job_id, redelivered=redelivered)
+    return job.status if job is not None else "skipped"
 
 
 def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | None:
@@ -154,8 +258,7 @@ def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | Non
         outcome = RUNNERS[job.kind](job=job, data=data, progress=_Progress(job))
     except Exception:
         logger.exception("Import job %s failed", job_id)
-        outcome = ImportOutcome(errors=[(0, "", _("Importen kunde inte göras på grund av ett tekniskt fel. Ingenting "
-                                                  "har sparats. Försök igen eller kontakta förvaltningen."))])
+        outcome = _technical_error()
     status = ImportJob.Status.FAILED if outcome.errors else ImportJob.Status.DONE
     ImportJob.objects.filter(pk=job_id).update(
         status=status, finished_at=timezone.now(), errors=[list(e) for e in outcome.errors],
@@ -182,7 +285,8 @@ def import_jobs_purge(*, now: dt.datetime | None = None) -> int:
     their files, and any stray file under imports/ as old as an expired preview. Returns jobs deleted."""
     now = now or timezone.now()
     old = ImportJob.objects.filter(
-        Q(status=ImportJob.Status.PREVIEW, created_at__lt=now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES))
+        Q(status__in=(ImportJob.Status.CHECKING, ImportJob.Status.PREVIEW),
+          created_at__lt=now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES))
         | Q(status__in=(ImportJob.Status.DONE, ImportJob.Status.FAILED),
             finished_at__lt=now - dt.timedelta(days=settings.IMPORT_JOB_KEEP_DAYS))
     )
@@ -208,5 +312,6 @@ def purge_import_jobs() -> int:
     return import_jobs_purge()
 
 
-__all__ = ["ImportOutcome", "import_job_confirm", "import_job_create", "import_job_progress", "import_job_run",
-           "import_jobs_purge", "register_import_runner"]
+__all__ = ["ImportOutcome", "ImportPreview", "import_job_check", "import_job_confirm", "import_job_create",
+           "import_job_progress", "import_job_run", "import_jobs_purge", "register_import_checker",
+           "register_import_runner"]

@@ -174,10 +174,12 @@ class OutgoingEmail(models.Model):
 
 
 class ImportJob(models.Model):
-    """One uploaded import file from preview to result. The preview validates and writes nothing; confirming
-    queues the job, a Celery worker writes it (all rows or none) and the page polls the row for progress."""
+    """One uploaded import file from preview to result. The check (a Celery task when the kind registers one)
+    validates every row and writes nothing but this row; the preview shows its result; confirming queues the job,
+    a Celery worker writes it (all rows or none) and the page polls for progress."""
 
     class Status(models.TextChoices):
+        CHECKING = "checking", _("Granskas")
         PREVIEW = "preview", _("Förhandsgranskad")
         QUEUED = "queued", _("I kö")
         RUNNING = "running", _("Pågår")
@@ -212,3 +214,8 @@ class ImportJob(models.Model):
     @property
     def is_final_state(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def is_polled(self) -> bool:
+        """Whether the page asks again: while a worker checks or writes (not while the preview waits)."""
+        return self.status in (self.Status.CHECKING, self.Status.QUEUED, self.Status.RUNNING)

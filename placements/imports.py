@@ -8,7 +8,8 @@ three steps:
   adaptations, an existing code) and the user's rights, against lookups loaded once per import;
 - write (`placements.services.placements_import_write`): every planned row in bulk, in one transaction.
 
-`plan_import` runs parse and validate for all rows and writes nothing (the preview); `apply_import`
+`plan_import` runs parse and validate for all rows and writes nothing: the preview, which the upload queues as
+the job's check (`check_job`, a Celery task with progress; the page shows `preview_of(plan)`); `apply_import`
 plans again inside the transaction and writes only if no row has an error.
 """
 
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_log
-from core.importjobs import ImportOutcome, register_import_runner
+from core.importjobs import ImportOutcome, register_import_checker, register_import_runner
 from core.models import AuditEvent
 from core.roles import is_leader
 from core.spreadsheets import ImportFileError, parse_iso_date, read_table, table_from_bytes
@@ -444,6 +445,28 @@ def summary_message(counts: dict) -> str:
     return _("%(create)s nya platser, %(update)s ändrade och %(new_units)s nya enheter.") % counts
 
 
+PREVIEW_ROWS = 100  # rows the preview table shows; the counts cover all
+
+
+def preview_of(plan: ImportPlan) -> dict:
+    """What the preview page shows of a plan, as JSON for the job (core.importjobs.ImportPreview reads it)."""
+    return {"counts": plan.counts, "notices": list(plan.notices), "row_count": len(plan.rows),
+            "warnings": [[w.row, w.column, w.message] for w in plan.warnings],
+            "rows": [{"row": r.row, "action": r.action, "title": r.title, "organisation": r.organisation,
+                      "unit": r.unit, "new_unit": r.new_unit} for r in plan.rows[:PREVIEW_ROWS]]}
+
+
+def check_job(*, job, data: bytes, progress) -> ImportOutcome:
+    """The uploaded file's check (core.importjobs.import_job_check): every row validated, nothing written."""
+    if job.user is None:
+        return ImportOutcome(errors=[(0, "", _("Kontot som laddade upp filen finns inte längre."))])
+    header, rows, notices = table_from_bytes(data)
+    plan = plan_import(header, rows, user=job.user, notices=notices, progress=lambda done: progress(done, len(rows)))
+    if not plan.ok:
+        return ImportOutcome(errors=[(e.row, e.column, e.message) for e in plan.errors])
+    return ImportOutcome(summary=preview_of(plan))
+
+
 def run_job(*, job, data: bytes, progress) -> ImportOutcome:
     """The confirmed upload, written by a Celery worker (core.importjobs): validated again, then all or nothing."""
     if job.user is None:
@@ -461,4 +484,5 @@ def run_job(*, job, data: bytes, progress) -> ImportOutcome:
     return ImportOutcome(message=summary_message(counts), summary=counts)
 
 
+register_import_checker("placements", check_job)
 register_import_runner("placements", run_job)

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.audit import audit_log, no_participant_data, shows_participants
 from core.forms import apply_errors
-from core.importjobs import import_job_confirm, import_job_create
+from core.importjobs import ImportPreview, import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import ImportJob
 from core.paging import paginate
@@ -467,7 +467,8 @@ IMPORT_KIND = "placements"
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
-    """Step 1: upload → read and validate everything → preview. Nothing is written but the stored file."""
+    """Step 1: upload → read the file → its check (every row validated by a worker) → preview. Nothing is
+    written but the stored file and its job."""
     if not may_create_placements(request.user):
         raise PermissionDenied
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -485,15 +486,18 @@ def import_upload(request):
         except imports.ImportFileError as exc:
             form.add_error("file", str(exc))
             return render(request, "placements/import_upload.html", context, status=400)
-        plan = imports.plan_import(header, rows, user=request.user, notices=notices)
-        context["plan"] = plan
-        if plan.ok:
-            job = import_job_create(user=request.user, kind=IMPORT_KIND, data=table_to_bytes(header, rows, notices),
-                                    name=upload.name,
-                                    rows_total=len(rows), params={
-                                        "attested": True, "back_url": reverse("placements:import"),
-                                        "back_label": _("Importera platser"), "done_url": reverse("placements:list"),
-                                        "done_label": _("Till platserna")})
+        # Every row is validated by a worker (the job's check, with progress on the job's page); the request
+        # only reads the file. If the check is done already (no broker: it ran here), the preview shows here.
+        job = import_job_create(user=request.user, kind=IMPORT_KIND, data=table_to_bytes(header, rows, notices),
+                                name=upload.name, rows_total=len(rows), check=True, params={
+                                    "attested": True, "back_url": reverse("placements:import"),
+                                    "back_label": _("Importera platser"), "done_url": reverse("placements:list"),
+                                    "done_label": _("Till platserna"),
+                                    "preview_template": "placements/_import_preview.html"})
+        if job.status == ImportJob.Status.CHECKING:
+            return redirect("core:import_job", token=job.token)
+        context["plan"] = plan = ImportPreview.of(job)
+        if job.status == ImportJob.Status.PREVIEW:
             context["token"] = job.token
         return render(request, "placements/import_upload.html", context, status=200 if plan.ok else 400)
     return render(request, "placements/import_upload.html", context)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core import importjobs
-from core.importjobs import import_job_progress, import_job_run, import_jobs_purge
+from core.importjobs import import_job_check, import_job_progress, import_job_run, import_jobs_purge
 from core.models import AuditEvent, ImportJob
 from organisations.models import Unit
 from placements.models import Placement
@@ -45,8 +45,9 @@ def test_preview_stores_a_job_and_writes_no_placement(leader_client, rows, leade
 
 
 def test_the_preview_writes_nothing_but_its_job(leader_client, rows):
-    """Reading, validating and showing the file (an XLSX whose rows add a unit and adaptations) writes one row:
-    the stored job. No placement, unit, history, adaptation link or audit event, not even rolled back."""
+    """Reading, validating (the job's check) and showing the file (an XLSX whose rows add a unit and adaptations)
+    writes one row: the stored job (inserted, then the check's claim and result). No placement, unit, history,
+    adaptation link or audit event, not even rolled back."""
     tables = (Placement, Placement.history.model, Placement.adaptations.through, Unit, Unit.history.model,
               AuditEvent)
     before = [model.objects.count() for model in tables]
@@ -56,7 +57,8 @@ def test_the_preview_writes_nothing_but_its_job(leader_client, rows):
                                                                                 "new_units": 1}
     writes = [q["sql"] for q in queries.captured_queries
               if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "COPY"))]
-    assert len(writes) == 1 and 'INTO "core_importjob"' in writes[0]
+    assert 'INSERT INTO "core_importjob"' in writes[0]
+    assert all(sql.startswith(('INSERT INTO "core_importjob"', 'UPDATE "core_importjob"')) for sql in writes), writes
     assert [model.objects.count() for model in tables] == before
 
 
@@ -167,3 +169,89 @@ def test_a_job_left_running_by_a_dead_worker_is_taken_over_on_redelivery(leader_
     assert import_job_run(job_id=job.pk) is None  # an ordinary duplicate delivery leaves it to its worker
     assert import_job_run(job_id=job.pk, redelivered=True).status == "done"
     assert Placement.objects.count() == 2
+
+
+# --- the check (validation) as a job of its own -----------------------------------------------------
+
+
+@pytest.fixture
+def worker_later(monkeypatch):
+    """The broker takes the check's task, and no worker has run it yet."""
+    queued = []
+    monkeypatch.setattr(importjobs.check_import_job, "apply_async", lambda args: queued.append(args[0]))
+    return queued
+
+
+def test_the_upload_only_reads_and_the_check_runs_as_a_job_with_progress(leader_client, rows, worker_later):
+    response = upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("core:import_job", args=[job.token])
+    assert (job.status, worker_later) == ("checking", [job.pk])
+    cache.set(importjobs._progress_key(job.pk), [1, 2])
+    html = leader_client.get(reverse("core:import_job_status", args=[job.token])).content.decode()
+    assert "Granskar filen: 1 av 2 rader. Ingenting sparas." in html and 'data-hx-trigger="every 1s"' in html
+    assert 'name="token"' not in html  # nothing to confirm before the check is done
+
+    assert import_job_check(job_id=job.pk).status == "preview"
+    assert import_job_check(job_id=job.pk) is None  # a duplicate delivery does nothing
+    html = leader_client.get(reverse("core:import_job", args=[job.token])).content.decode()
+    assert "Förhandsgranskning – ingenting är sparat än" in html and f'value="{job.token}"' in html
+    assert "2 nya platser, 0 ändrade platser och 1 nya enheter." in html and "Nya köket" in html
+    assert "data-hx-trigger" not in html  # the preview waits for the user
+    assert not Placement.objects.exists()
+    assert confirm(leader_client, job).status_code == 302
+    assert Placement.objects.count() == 2
+
+
+def test_a_job_cannot_be_confirmed_while_it_is_checked(leader_client, rows, worker_later):
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    response = confirm(leader_client, job)
+    assert response["Location"] == reverse("core:import_job", args=[job.token])
+    job.refresh_from_db()
+    assert job.status == "checking" and not Placement.objects.exists()
+
+
+def test_a_failed_check_shows_the_row_errors_on_the_job_page_and_deletes_the_file(leader_client, rows, org_a,
+                                                                                  worker_later):
+    rows[1][7] = "många"
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    name = job.file.name
+    assert import_job_check(job_id=job.pk).status == "failed"
+    job.refresh_from_db()
+    assert [(row, column) for row, column, _message in job.errors] == [(3, "antal platser")]
+    assert not job.file and not default_storage.exists(name)
+    html = leader_client.get(reverse("core:import_job", args=[job.token])).content.decode()
+    assert "Importen stoppades – ingenting har sparats" in html and "<td>3</td><td>antal platser</td>" in html
+    assert confirm(leader_client, job)["Location"] == reverse("core:import_job", args=[job.token])
+    assert not Placement.objects.exists()
+
+
+def test_the_check_reports_its_progress(leader_client, leader, org_a, unit_a, area, worker_later, monkeypatch):
+    lines = [[f"K-{i}", f"Plats {i}", org_a.name, unit_a.name, "", area.name, "", "1", "", "", "", ""]
+             for i in range(1200)]
+    upload(leader_client, csv_bytes(lines), name="platser.csv")
+    job = ImportJob.objects.get()
+    seen = []
+    monkeypatch.setattr(importjobs.cache, "set", lambda key, value, timeout: seen.append(value))
+    import_job_check(job_id=job.pk)
+    assert seen == [[500, 1200], [1000, 1200]]
+
+
+def test_the_check_runs_in_the_request_when_the_broker_is_down(leader_client, rows, monkeypatch):
+    def unreachable(*args, **kwargs):
+        raise OperationalError("Error 111 connecting to redis")
+
+    monkeypatch.setattr(importjobs.check_import_job, "apply_async", unreachable)
+    response = upload(leader_client, xlsx_bytes(rows))
+    assert response.status_code == 200 and response.context["plan"].counts["create"] == 2
+    assert ImportJob.objects.get().status == "preview"
+
+
+def test_an_unchecked_job_past_the_preview_time_is_purged(leader_client, rows, worker_later, settings):
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    later = timezone.now() + dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES + 1)
+    assert import_jobs_purge(now=later) == 1
+    assert not ImportJob.objects.exists() and not default_storage.exists(job.file.name)
