@@ -106,7 +106,7 @@ def copy_rows(model, columns, rows: list, *, returning_pk: bool = False) -> list
         return [] if returning_pk else None
 
     fields = [by_attname[name] for name in columns] + [f for f, _c, _m in fill]
-    plain = [_is_plain(f) for f in fields]
+    plain = [_is_plain_type(f) for f in fields]  # values as given: no pre_save, so auto_now fields are plain too
     constants = [constant for _f, constant, _m in fill]
     makers = [make for _f, _c, make in fill]
     dynamic = any(makers)
@@ -172,10 +172,14 @@ _PLAIN_TYPES = {
 }
 
 
+def _is_plain_type(field) -> bool:
+    return type(field).__name__ in _PLAIN_TYPES  # exact Django classes only, no custom subclasses
+
+
 def _is_plain(field) -> bool:
     if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
         return False
-    return type(field).__name__ in _PLAIN_TYPES  # exact Django classes only, no custom subclasses
+    return _is_plain_type(field)
 
 
 def copy_history(model, objs: list, *, user=None, date=None, history_type: str = "+") -> list:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit_log
-from core.bulkcopy import copy_insert, copy_insert_with_history
+from core.bulkcopy import copy_history_rows, copy_insert, copy_insert_with_history, copy_rows
 from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Gender, Role, User
@@ -690,60 +690,72 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
     row. Only the project leader (or a system import, `user=None`) imports."""
     if user is not None and not is_leader(user):
         raise PermissionDenied
-    people: dict[str, Participant] = {}
-    new_people: list[Participant] = []
+    now = timezone.now()
+    # New participants as lists [identity, code, gender, birth_year] (tuples for COPY, no model instance per row);
+    # each row's owner is ("new", index) or ("known", participant).
+    people: dict[str, tuple] = {}
+    new_people: list[list] = []
     birth_years: list[Participant] = []
-    owners: list[Participant] = []
+    owners: list[tuple] = []
     for values in rows:
         ref = values["ref"].lower()
         if not ref:
-            participant = Participant(identity=Participant.Identity.ANONYMOUS, gender=values["gender"])
-            new_people.append(participant)
+            new_people.append([Participant.Identity.ANONYMOUS, None, values["gender"], None])
+            owner = ("new", len(new_people) - 1)
         elif ref in people:
-            participant = people[ref]
+            owner = people[ref]
         elif ref in existing:
-            participant = people[ref] = existing[ref]
+            owner = people[ref] = ("known", existing[ref])
         else:
-            participant = people[ref] = Participant(identity=Participant.Identity.PSEUDONYMOUS, code=values["ref"],
-                                                    gender=values["gender"], birth_year=values["birth_year"])
-            new_people.append(participant)
-        if values["birth_year"] and not participant.birth_year:
-            participant.birth_year = values["birth_year"]
-            if participant.pk:
-                birth_years.append(participant)
-        owners.append(participant)
-    copy_insert(Participant, new_people)
+            new_people.append([Participant.Identity.PSEUDONYMOUS, values["ref"], values["gender"], None])
+            owner = people[ref] = ("new", len(new_people) - 1)
+        if values["birth_year"]:
+            kind, who = owner
+            if kind == "new" and not new_people[who][3]:
+                new_people[who][3] = values["birth_year"]
+            elif kind == "known" and not who.birth_year:
+                who.birth_year = values["birth_year"]
+                birth_years.append(who)
+        owners.append(owner)
+    new_pks = copy_rows(Participant, ("created_at", "updated_at", "identity", "code", "gender", "birth_year"),
+                        [(now, now, *person) for person in new_people], returning_pk=True)
+    owner_ids = [new_pks[who] if kind == "new" else who.pk for kind, who in owners]
     if birth_years:
         Participant.objects.bulk_update(birth_years, ["birth_year"], batch_size=IMPORT_BATCH)
     if progress is not None:
         progress(len(rows) // 4)
 
-    referrals = [
-        Referral(participant=participant, project=project, agency=values["agency"],
-                 referral_date=values["referral_date"], start_date=values["start_date"],
-                 support_before=values["support"], activity_before=values["activity_before"],
-                 education_level=values["education_level"], labour_market_status=values["labour_market_status"])
-        for participant, values in zip(owners, rows, strict=True)
+    columns = ("created_at", "updated_at", "participant_id", "project_id", "agency_id", "referral_date", "start_date",
+               "support_before_id", "activity_before_id", "education_level", "labour_market_status")
+    referral_rows = [
+        (now, now, participant_id, project.pk, values["agency"].pk, values["referral_date"], values["start_date"],
+         getattr(values["support"], "pk", None), getattr(values["activity_before"], "pk", None),
+         values["education_level"], values["labour_market_status"])
+        for participant_id, values in zip(owner_ids, rows, strict=True)
     ]
-    referrals = copy_insert_with_history(Referral, referrals, user=user)
-    participants_refresh_latest_referral(participant_ids={participant.pk for participant in owners})
+    referral_ids = copy_rows(Referral, columns, referral_rows, returning_pk=True)
+    copy_history_rows(Referral, ("id", *columns), [(pk, *row) for pk, row in zip(referral_ids, referral_rows,
+                                                                                  strict=True)],
+                      user=user, date=now)
+    participants_refresh_latest_referral(participant_ids=set(owner_ids))
     if progress is not None:
         progress(len(rows) // 2)
 
     assignments = []
-    for referral, values in zip(referrals, rows, strict=True):
+    for referral_id, values in zip(referral_ids, rows, strict=True):
         if values["assignment"] is not None:
-            values["assignment"].referral = referral
+            values["assignment"].referral_id = referral_id
             assignments.append(values["assignment"])
     placement_services.assignments_import(user=user, rows=assignments)
     if progress is not None:
         progress(3 * len(rows) // 4)
 
-    ended = [(referral, values) for referral, values in zip(referrals, rows, strict=True) if values["end_date"]]
+    ended = [(referral_id, values) for referral_id, values in zip(referral_ids, rows, strict=True)
+             if values["end_date"]]
     exits = copy_insert_with_history(Exit, [
-        Exit(referral=referral, exit_date=values["end_date"], kind=values["kind"], reason=values["reason"],
+        Exit(referral_id=referral_id, exit_date=values["end_date"], kind=values["kind"], reason=values["reason"],
              activity_after=values["activity_after"], recorded_by=user)
-        for referral, values in ended
+        for referral_id, values in ended
     ], user=user)
     followed = [(exit, values) for exit, (_referral, values) in zip(exits, ended, strict=True)
                 if values["kind"] != ExitKind.REGISTERED_IN_ERROR]

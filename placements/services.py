@@ -592,7 +592,7 @@ class ImportedAssignment:
     start_date: dt.date
     planned_end_date: dt.date
     end_date: dt.date | None = None
-    referral: object = None
+    referral_id: int | None = None
 
     def status(self, today: dt.date) -> str:
         if self.end_date is not None:
@@ -644,7 +644,7 @@ def assignments_import(*, user, rows, today: dt.date | None = None) -> list[Assi
     if problems:
         raise ImportRowError(*problems[0])
     assignments = [
-        Assignment(placement=b.placement, referral=b.referral, start_date=b.start_date,
+        Assignment(placement=b.placement, referral_id=b.referral_id, start_date=b.start_date,
                    planned_end_date=b.planned_end_date, end_date=b.end_date, status=b.status(today),
                    supervisor=b.placement.supervisor, requested_by=user, decided_by=user,
                    decided_at=timezone.now())

@@ -296,3 +296,42 @@ def test_import_writes_in_bulk(project, agency_af, reasons, leader, django_asser
     with django_assert_max_num_queries(40):
         result = run(project, _history(*lines), user=leader)
     assert result.saved and Referral.objects.count() == 300
+
+
+def test_the_bulk_write_fills_every_row_and_its_history(project, agency_af, one_place_a, reasons, leader):
+    """The participants and referrals are written as tuples (core.bulkcopy.copy_rows): each referral with its
+    "+" history row holding the same values, the participant's birth year from their first row that has one, the
+    stored latest referral date, and the assignment pointing at its row's referral."""
+    future = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
+    result = run(project, _history("T1,man,,af,2025-01-10,2025-01-20,,,,a-kassa,arbetssökande,,,",
+                                   f"T1,man,1991,af,{future},{future},,,,,,,PLATS-A,",
+                                   ",kvinna,1970,af,2025-03-01,2025-03-02,,,,,,,,"), user=leader)
+    assert result.errors == [] and result.saved
+    person = Participant.objects.get(code="T1")
+    assert (person.identity, person.gender, person.birth_year, person.latest_referral_date) == (
+        "pseudonymous", "man", 1991, dt.date.fromisoformat(future))
+    anonymous = Participant.objects.get(identity=Participant.Identity.ANONYMOUS)
+    assert (anonymous.code, anonymous.birth_year, anonymous.first_name) == (None, 1970, "")
+    compared = ("participant_id", "project_id", "agency_id", "referral_date", "start_date", "support_before_id",
+                "activity_before_id", "education_level", "labour_market_status", "programme_id", "notes")
+    for referral in Referral.objects.all():
+        (record,) = referral.history.all()
+        assert (record.history_type, record.history_user) == ("+", leader)
+        assert {n: getattr(record, n) for n in compared} == {n: getattr(referral, n) for n in compared}
+    first = Referral.objects.get(participant=person, referral_date=dt.date(2025, 1, 10))
+    assert (first.support_before.code, first.activity_before.code) == ("a-kassa", "arbetssökande")
+    booked = Assignment.objects.get()
+    assert (booked.referral.participant, booked.referral.referral_date, booked.status) == (
+        person, dt.date.fromisoformat(future), "confirmed")
+
+
+def test_one_row_over_capacity_among_ten_thousand_writes_nothing_and_is_named(project, agency_af, one_place_a,
+                                                                              reasons, leader):
+    future = (timezone.localdate() + dt.timedelta(days=7)).isoformat()
+    lines = [f"M{i},man,1990,af,2025-0{1 + i % 9}-01,,,,,,,,," for i in range(10_000)]
+    lines[4_000] = f"M4000,man,1990,af,{future},{future},,,,,,,PLATS-A,"
+    lines[7_000] = f"M7000,man,1990,af,{future},{future},,,,,,,PLATS-A,"  # the one place is taken by row 4,002
+    result = run(project, _history(*lines), user=leader)
+    assert [(e.row, e.column) for e in result.errors] == [(7_002, "placement_code")]
+    assert not result.saved
+    assert (Participant.objects.count(), Referral.objects.count(), Assignment.objects.count()) == (0, 0, 0)
