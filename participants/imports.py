@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.audit import audit_log
 from core.dates import add_months
-from core.importjobs import ImportOutcome, register_import_runner
+from core.importjobs import ImportOutcome, register_import_checker, register_import_runner
 from core.models import AuditEvent, Gender
 from core.roles import is_leader
 from core.spreadsheets import ImportFileError, parse_iso_date, table_from_bytes
@@ -480,6 +480,29 @@ def summary_message(result: ImportResult) -> str:
         "anonymous": result.anonymous_participants, "exits": result.exits, "assignments": result.assignments}
 
 
+def preview_of(result: ImportResult, notices=()) -> dict:
+    """What the preview page shows of a planned import, as JSON for the job (core.importjobs.ImportPreview)."""
+    return {"notices": list(notices), "row_count": result.starts, "counts": {
+        "starts": result.starts, "new_participants": result.new_participants,
+        "known_participants": result.known_participants, "anonymous_participants": result.anonymous_participants,
+        "exits": result.exits, "assignments": result.assignments}}
+
+
+def check_job(*, job, data: bytes, progress) -> ImportOutcome:
+    """The uploaded file's check (core.importjobs.import_job_check): every row validated, nothing written."""
+    if job.user is None:
+        return ImportOutcome(errors=[(0, "", _("Kontot som laddade upp filen finns inte längre."))])
+    project = Project.objects.filter(pk=job.params.get("project")).first()
+    if project is None:
+        return ImportOutcome(errors=[(0, "", _("Projektet finns inte längre."))])
+    headers, rows, notices = table_from_bytes(data)
+    result = participants_import_plan(user=job.user, project=project, headers=headers, rows=rows,
+                                      progress=lambda done: progress(done, len(rows)))
+    if result.errors:
+        return ImportOutcome(errors=[(e.row, e.column, e.message) for e in result.errors])
+    return ImportOutcome(summary=preview_of(result, notices))
+
+
 def run_job(*, job, data: bytes, progress) -> ImportOutcome:
     """The confirmed upload, written by a Celery worker (core.importjobs): validated again, then all or nothing."""
     if job.user is None:
@@ -494,4 +517,5 @@ def run_job(*, job, data: bytes, progress) -> ImportOutcome:
     return ImportOutcome(message=summary_message(result), summary={"starts": result.starts})
 
 
+register_import_checker("participants", check_job)
 register_import_runner("participants", run_job)

@@ -7,6 +7,7 @@ Every view declares whether it shows participant data (core.audit): the declarat
 
 import datetime as dt
 import uuid
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.audit import audit_log, no_participant_data, shows_participant, shows_participants
 from core.forms import apply_errors
-from core.importjobs import import_job_confirm, import_job_create
+from core.importjobs import ImportPreview, import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import AuditEvent, ImportJob
 from core.paging import paginate
@@ -49,7 +50,7 @@ from participants.forms import (
     SurveyForm,
     default_period,
 )
-from participants.imports import COLUMNS, ImportFileError, participants_import, read_table
+from participants.imports import COLUMNS, ImportFileError, read_table
 from participants.models import Exit, FollowUp6Months, FollowUp90, PlanStep, Referral, SurveyStatement
 from participants.permissions import (
     may_see_full_personal_data,
@@ -665,7 +666,8 @@ IMPORT_KIND = "participants"
 @login_required
 @require_http_methods(["GET", "POST"])
 def import_upload(request):
-    """Upload → read and validate every row → preview with the counts. Nothing is written but the stored file."""
+    """Upload → read the file → its check (every row validated by a worker) → preview with the counts. Nothing is
+    written but the stored file and its job."""
     if not is_leader(request.user):
         raise PermissionDenied
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -683,18 +685,22 @@ def import_upload(request):
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
+            # Every row is validated by a worker (the job's check, with progress on the job's page); the request
+            # only reads the file. If the check is done already (no broker: it ran here), the preview shows here.
             project = form.cleaned_data["project"]
-            result = participants_import(user=request.user, project=project, headers=headers, rows=rows,
-                                         dry_run=True)
-            context.update(result=result, notices=notices)
-            if result.ok:
-                job = import_job_create(user=request.user, kind=IMPORT_KIND,
-                                        data=table_to_bytes(headers, rows, notices), name=upload.name,
-                                        rows_total=len(rows), params={
-                                            "project": project.pk, "back_url": reverse("participants:import"),
-                                            "back_label": _("Importera deltagarhistorik"),
-                                            "done_url": reverse("participants:list"),
-                                            "done_label": _("Till deltagarna")})
+            job = import_job_create(user=request.user, kind=IMPORT_KIND, data=table_to_bytes(headers, rows, notices),
+                                    name=upload.name, rows_total=len(rows), check=True, params={
+                                        "project": project.pk, "back_url": reverse("participants:import"),
+                                        "back_label": _("Importera deltagarhistorik"),
+                                        "done_url": reverse("participants:list"),
+                                        "done_label": _("Till deltagarna"),
+                                        "preview_template": "participants/_import_preview.html"})
+            if job.status == ImportJob.Status.CHECKING:
+                return redirect("core:import_job", token=job.token)
+            plan = ImportPreview.of(job)
+            context.update(plan=plan, notices=notices,
+                           result=SimpleNamespace(errors=plan.errors, ok=plan.ok, **plan.counts))
+            if job.status == ImportJob.Status.PREVIEW:
                 context["token"] = job.token
     if form.errors or (context["result"] is not None and context["result"].errors):
         status = 400

@@ -335,3 +335,26 @@ def test_one_row_over_capacity_among_ten_thousand_writes_nothing_and_is_named(pr
     assert [(e.row, e.column) for e in result.errors] == [(7_002, "placement_code")]
     assert not result.saved
     assert (Participant.objects.count(), Referral.objects.count(), Assignment.objects.count()) == (0, 0, 0)
+
+
+def test_the_upload_only_reads_and_a_worker_checks_the_rows(client, leader, project, agency_af, agency_fk,
+                                                            one_place_a, reasons, monkeypatch):
+    from core import importjobs
+
+    queued = []
+    monkeypatch.setattr(importjobs.check_import_job, "apply_async", lambda args: queued.append(args[0]))
+    client.force_login(leader)
+    upload = SimpleUploadedFile("history.csv", GOOD.encode(), content_type="text/csv")
+    response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
+    job = ImportJob.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("core:import_job", args=[job.token])
+    assert (job.status, queued) == ("checking", [job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert "Granskar filen: 0 av 10 rader. Ingenting sparas." in page
+    assert importjobs.import_job_check(job_id=job.pk).status == "preview"
+    page = client.get(response["Location"]).content.decode()
+    assert "Förhandsgranskning – inget har sparats än" in page and f'value="{job.token}"' in page
+    assert "Starter: 10" in page and "Anonyma deltagare: 3" in page and "data-hx-trigger" not in page
+    assert not Referral.objects.exists()
+    client.post(reverse("participants:import_confirm"), {"token": str(job.token)})
+    assert Referral.objects.count() == 10
