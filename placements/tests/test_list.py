@@ -96,6 +96,28 @@ def test_idle_filter_and_badge(leader_client, placement_a, placement_b):
     assert settings.IDLE_PLACEMENT_DAYS > 0
 
 
+def row_badges(response, title: str) -> list[str]:
+    """The badges of the list row whose placement is `title`: class and text of each."""
+    html = response.content.decode()
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if f">{title}</a>" in r)
+    return [f"{css}: {text}" for css, text in re.findall(r'<span class="badge ([^"]+)">([^<]*)</span>', row)]
+
+
+def test_each_row_shows_its_status_and_idle_badges(leader_client, placement_a, placement_b, wheelchair):
+    today = timezone.localdate()
+    limit = settings.IDLE_PLACEMENT_DAYS
+    placement_a.available_from = today - dt.timedelta(days=limit + 1)
+    placement_a.save()
+    placement_a.adaptations.add(wheelchair)
+    placement_b.available_from = today - dt.timedelta(days=limit)  # exactly at the limit: not idle yet
+    placement_b.status = placement_b.Status.PAUSED
+    placement_b.save()
+    response = leader_client.get(LIST)
+    assert row_badges(response, "Lagerarbete") == [
+        "text-bg-success: Öppen", f"badge-idle: ledig i {limit + 1} dagar", f"text-bg-light border: {wheelchair.name}"]
+    assert row_badges(response, "Kök och servering") == ["text-bg-warning: Pausad"]
+
+
 def test_rows_show_free_and_total(leader_client, placement_a):
     AssignmentFactory(placement=placement_a, status=Assignment.Status.ONGOING,
                       start_date=timezone.localdate() - dt.timedelta(days=3),
