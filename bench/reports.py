@@ -130,12 +130,17 @@ WORKER_NAME = "bench-reports@localhost"
 
 
 def _proc_status(pid: int) -> dict:
-    """VmRSS and VmHWM (peak RSS) of a process, in MB."""
+    """VmRSS, VmHWM (peak RSS) and Pss (shared pages divided among the processes sharing them) in MB."""
     fields = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _sep, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            fields[key] = round(int(value.split()[0]) / 1024, 1)
+    for name in ("status", "smaps_rollup"):
+        try:
+            text = Path(f"/proc/{pid}/{name}").read_text()
+        except (FileNotFoundError, ProcessLookupError):  # a pool child replaced meanwhile
+            return {}
+        for line in text.splitlines():
+            key, _sep, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "Pss"):
+                fields[key] = round(int(value.split()[0]) / 1024, 1)
     return fields
 
 
@@ -205,6 +210,7 @@ def worker_runs(args) -> dict:
                 stored_s = time.perf_counter() - submitted
                 if run.status != ReportRun.Status.DONE:
                     raise SystemExit(f"run {run.pk} failed: {run.error}")
+                time.sleep(0.5)  # a child replaced after the task (--max-memory-per-child) is forked again
                 children = _pool_children(worker.pid)
                 measured = {
                     "kind": kind, "run": index + 1, "period": [str(start), str(end)],
