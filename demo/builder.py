@@ -1078,7 +1078,7 @@ class DemoBuilder:
                 support_before=self.support[support], activity_before=self.activities[activity_before],
                 education_level=_weighted(self.esf_rng, EDUCATION_LEVELS),
                 labour_market_status=_weighted(self.esf_rng, STATUS_BY_AGENCY[p.agency]),
-                wished_municipality=wished, created_at=created, updated_at=created,
+                wished_municipality=wished, closed_on=p.exit_date, created_at=created, updated_at=created,
             ))
         self._bulk(Referral, referrals)
         return referrals

@@ -35,6 +35,7 @@ from participants.services import (
     followup6m_due_on,
     participant_code_suggestion,
     participants_refresh_latest_referral,
+    referrals_refresh_closed_on,
 )
 
 EXIT_FIELDS = ("exit_date", "kind", "reason", "activity_after", "support_after")
@@ -123,6 +124,8 @@ def exit_correct(*, user, exit: Exit, correction_reason: str, **values) -> list[
     changed = _apply(exit, user=user, allowed=EXIT_FIELDS, values=values, reason=reason)
     if not changed:
         return []
+    if "exit_date" in changed:
+        referrals_refresh_closed_on(referral_ids=[referral.pk])
     due = exit.exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS)
     for model, due_on in ((FollowUp90, due), (FollowUp6Months, followup6m_due_on(exit.exit_date))):
         followup = model.objects.filter(exit=exit).first()

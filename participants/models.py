@@ -182,12 +182,23 @@ class Referral(TimeStampedModel):
     notes = models.TextField(_("anteckningar"), blank=True)
     # The referral form's one-time key: the same form sent twice (double click, reload) makes one referral.
     submission_key = models.UUIDField(_("formulärnyckel"), null=True, blank=True, unique=True, editable=False)
-    history = HistoricalRecords(m2m_fields=[interests, adaptation_needs], excluded_fields=["submission_key"])
+    # The date of this start's exit (its Exit.exit_date, whatever the exit's kind), null while it has none: stored
+    # so that the waiting list and the participant list find the starts open on a day on an index instead of
+    # looking up every exit. Kept by the services that write an exit or its date
+    # (participants.services.referrals_refresh_closed_on); never set by hand. Not in the change history: the
+    # exit's own history has the date.
+    closed_on = models.DateField(_("avslutsdatum"), null=True, blank=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[interests, adaptation_needs],
+                                excluded_fields=["submission_key", "closed_on"])
 
     class Meta:
         verbose_name = _("start")
         verbose_name_plural = _("starter")
         ordering = ["-referral_date", "pk"]
+        indexes = [
+            # The starts open on a day (closed_on IS NULL OR closed_on > day), for everyone or one agency.
+            models.Index(fields=["closed_on", "agency"], name="referral_closed_on_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(start_date__isnull=True) | Q(start_date__gte=F("referral_date")),
                                    name="referral_start_not_before_referral"),
@@ -303,6 +314,11 @@ class Exit(TimeStampedModel):
         verbose_name = _("avslut")
         verbose_name_plural = _("avslut")
         ordering = ["-exit_date"]
+        indexes = [
+            # "Registered in error counts nowhere": the few such exits, looked up by every waiting-list query.
+            models.Index(fields=["referral"], condition=Q(kind=ExitKind.REGISTERED_IN_ERROR),
+                         name="exit_in_error_idx"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.exit_date:%Y-%m-%d}"

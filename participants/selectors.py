@@ -24,7 +24,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -119,16 +119,19 @@ class WaitingState(models.TextChoices):
     FINISHED = "finished", _("Placering avslutad, väntar på avslut")
 
 
-def _local_date(field: str):
-    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+def _after_day(on: dt.date) -> dt.datetime:
+    """The first instant after local day `on`. A timestamp's local date is on or before `on` exactly when the
+    timestamp is before this instant: the comparisons below need no time-zone conversion of every row."""
+    return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
 
 
 def _booked_not_started(on: dt.date) -> QuerySet[Assignment]:
-    """Confirmed by `on`, neither withdrawn nor begun by then (its start_date is the actual start once begun)."""
+    """Confirmed by `on` (the local date it was decided, or asked for when written without a decision), neither
+    withdrawn nor begun by then (its start_date is the actual start once begun)."""
     S = Assignment.Status
+    after = _after_day(on)
     return (
-        Assignment.objects.annotate(booked_on=Coalesce(_local_date("decided_at"), _local_date("created_at")))
-        .filter(booked_on__lte=on)
+        Assignment.objects.filter(Q(decided_at__lt=after) | Q(decided_at__isnull=True, created_at__lt=after))
         .filter(Q(status__in=(S.CONFIRMED, S.WITHDRAWN)) | Q(status__in=Assignment.STARTED, start_date__gt=on))
         .exclude(status=S.WITHDRAWN, decided_at__isnull=True)
         .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on))
@@ -136,12 +139,12 @@ def _booked_not_started(on: dt.date) -> QuerySet[Assignment]:
 
 
 def _request_pending(on: dt.date) -> QuerySet[Assignment]:
-    """Asked for by `on` and neither answered nor withdrawn by then."""
+    """Asked for by `on` and neither answered nor withdrawn by then (local dates)."""
     S = Assignment.Status
+    after = _after_day(on)
     return (
-        Assignment.objects.annotate(requested_on=_local_date("created_at"), decided_on=_local_date("decided_at"))
-        .filter(requested_on__lte=on)
-        .filter(Q(decided_on__isnull=True) | Q(decided_on__gt=on))
+        Assignment.objects.filter(created_at__lt=after)
+        .filter(Q(decided_at__isnull=True) | Q(decided_at__gte=after))
         .filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=on))
         # written directly as history (imports): never a request
         .exclude(status__in=(S.CONFIRMED, *Assignment.STARTED), decided_at__isnull=True)
@@ -161,8 +164,9 @@ def waiting_list_on(on: dt.date, referrals: QuerySet[Referral] | None = None) ->
     mine = {"referral": OuterRef("pk")}
     return (
         referrals.filter(referral_date__lte=on)
+        # no exit by then: closed_on is the stored date of its exit (Referral.closed_on), on an index
+        .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on))
         .exclude(Exists(Exit.objects.filter(**mine, kind=ExitKind.REGISTERED_IN_ERROR)))
-        .exclude(Exists(Exit.objects.filter(**mine, exit_date__lte=on)))
         .exclude(Exists(on_placement(on=on).filter(**mine)))
         .annotate(waiting_state=Case(
             When(Exists(_booked_not_started(on).filter(**mine)), then=Value(WaitingState.BOOKED.value)),

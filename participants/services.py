@@ -65,6 +65,14 @@ def participants_refresh_latest_referral(*, participant_ids) -> None:
     Participant.objects.filter(pk__in=participant_ids).update(latest_referral_date=Subquery(latest[:1]))
 
 
+def referrals_refresh_closed_on(*, referral_ids) -> None:
+    """Store each start's exit date (Referral.closed_on, what the waiting list and the participant list filter on)
+    from its exit, in one UPDATE; null when it has none. Every write of an exit or its date calls this: recording
+    an exit and correcting it; the history import and the demo builder write the same date in their COPY rows."""
+    exit_date = Exit.objects.filter(referral=OuterRef("pk")).values("exit_date")[:1]
+    Referral.objects.filter(pk__in=referral_ids).update(closed_on=Subquery(exit_date))
+
+
 def _check_editable(user, referral: Referral) -> None:
     if not referrals_editable_by(user).filter(pk=referral.pk).exists():
         raise PermissionDenied
@@ -417,6 +425,7 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
 
     exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
                                activity_after=activity_after, support_after=support_after, recorded_by=user)
+    referrals_refresh_closed_on(referral_ids=[referral.pk])
     _audit(user, AuditEvent.Action.CREATE, referral, _("Avslut"))
     token = None
     if kind != ExitKind.REGISTERED_IN_ERROR:
@@ -733,7 +742,10 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
          values["education_level"], values["labour_market_status"])
         for participant_id, values in zip(owner_ids, rows, strict=True)
     ]
-    referral_ids = copy_rows(Referral, columns, referral_rows, returning_pk=True)
+    # closed_on: the date of the exit written below (Referral.closed_on), in the same COPY row; not in the history.
+    referral_ids = copy_rows(Referral, (*columns, "closed_on"),
+                             [(*row, values["end_date"]) for row, values in zip(referral_rows, rows, strict=True)],
+                             returning_pk=True)
     copy_history_rows(Referral, ("id", *columns), [(pk, *row) for pk, row in zip(referral_ids, referral_rows,
                                                                                   strict=True)],
                       user=user, date=now)

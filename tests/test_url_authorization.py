@@ -38,7 +38,7 @@ from participants.models import (
     SurveyInvitation,
 )
 from participants.services import _token_hash
-from participants.tests.factories import ReferralFactory
+from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.filters import choice_cache
 from placements.models import Assignment, Placement
 from placements.tests.factories import AssignmentFactory, PlacementFactory
@@ -366,7 +366,7 @@ def world(actors, org_a, org_b, unit_a, unit_b, project, agency_af, agency_fk, c
     done_fk = start(agency_fk, actors["case_worker_fk"], "FK-URL-4")
     exits = {}
     for key, referral in (("af", done_af), ("fk", done_fk)):
-        exit = Exit.objects.create(referral=referral, exit_date=dt.date(2026, 3, 1), kind=ExitKind.AS_PLANNED,
+        exit = ExitFactory(referral=referral, exit_date=dt.date(2026, 3, 1), kind=ExitKind.AS_PLANNED,
                                    reason=categories["reasons"]["arbete"])
         exits[key] = exit
         FollowUp90.objects.create(exit=exit, due_on=dt.date(2026, 5, 30))

@@ -213,6 +213,14 @@ def test_each_participants_stored_latest_start_is_their_latest_referral(seeded):
     assert Participant.objects.annotate(n=Count("referrals")).filter(n__gt=1).exists()
 
 
+def test_each_starts_stored_exit_date_is_its_exits(seeded):
+    exit_date = Exit.objects.filter(referral=OuterRef("pk")).values("exit_date")
+    wrong = Referral.objects.annotate(actual=Subquery(exit_date[:1])).exclude(
+        Q(closed_on=F("actual")) | Q(closed_on__isnull=True, actual__isnull=True))
+    assert Referral.objects.filter(closed_on__isnull=False).count() == Exit.objects.count() > 0
+    assert not wrong.exists()
+
+
 def test_overbooking_query_finds_an_overbooked_placement(seeded):
     """The check above can fail: fill a placement that already has an ongoing assignment beyond capacity."""
     ongoing = Assignment.objects.filter(status=Assignment.Status.ONGOING).first()

@@ -5,7 +5,7 @@ import factory
 from core.models import Gender
 from organisations.tests.factories import AgencyFactory, ProjectFactory
 from participants.models import Exit, ExitKind, Participant, Referral
-from participants.services import participants_refresh_latest_referral
+from participants.services import participants_refresh_latest_referral, referrals_refresh_closed_on
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):
@@ -37,7 +37,14 @@ class ReferralFactory(factory.django.DjangoModelFactory):
 class ExitFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Exit
+        skip_postgeneration_save = True
 
     referral = factory.SubFactory(ReferralFactory)
     exit_date = dt.date(2026, 6, 30)
     kind = ExitKind.AS_PLANNED
+
+    @factory.post_generation
+    def closed_on(exit, create, extracted, **kwargs):
+        # The start's stored exit date, as the exit services keep it.
+        if create:
+            referrals_refresh_closed_on(referral_ids=[exit.referral_id])

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent, Gender
-from participants.models import Exit, ExitKind, FollowUp90
-from participants.tests.factories import ReferralFactory
+from participants.models import ExitKind, FollowUp90
+from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory
 
@@ -89,7 +89,7 @@ def test_waiting_list_export_has_the_pages_columns_and_rows(client, case_worker_
 
 def test_followup90_export(client, leader, referral_af):
     today = timezone.localdate()
-    exit = Exit.objects.create(referral=referral_af, exit_date=today - dt.timedelta(days=95), kind=ExitKind.AS_PLANNED)
+    exit = ExitFactory(referral=referral_af, exit_date=today - dt.timedelta(days=95), kind=ExitKind.AS_PLANNED)
     FollowUp90.objects.create(exit=exit, due_on=today - dt.timedelta(days=5))
     client.force_login(leader)
     rows = xlsx_rows(client.get(reverse("participants:followup90_list_export", args=["xlsx"])))

@@ -5,15 +5,16 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from participants.models import Activity, Exit, ExitKind, FollowUp90
+from participants.models import Activity, ExitKind, FollowUp90
 from participants.services import FOLLOWUP_EARLY_DAYS
+from participants.tests.factories import ExitFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def followup(referral_af, categories):
-    exit_ = Exit.objects.create(referral=referral_af, exit_date=dt.date(2026, 4, 15), kind=ExitKind.AS_PLANNED,
+    exit_ = ExitFactory(referral=referral_af, exit_date=dt.date(2026, 4, 15), kind=ExitKind.AS_PLANNED,
                                 reason=categories["reasons"]["arbete"])
     return FollowUp90.objects.create(exit=exit_, due_on=dt.date(2026, 7, 14))
 

@@ -38,3 +38,13 @@ def test_the_waiting_list_page_is_sorted_and_cut_before_the_joins(client, case_w
     assert re.search(r"ORDER BY .* LIMIT \d+$", keys[0]) and "JOIN" not in keys[0]
     rows = [q for q in queries if q.startswith('SELECT "participants_referral"."id", ')]
     assert len(rows) == 1 and "participants_participant" in rows[0] and not re.search(r"LIMIT \d+$", rows[0])
+
+
+def test_the_waiting_list_finds_open_starts_by_their_stored_exit_date(client, case_worker_af, agency_af, project):
+    """The page's keys and counts filter on Referral.closed_on (an index) rather than looking up every exit's
+    date; only the few exits registered in error are looked up."""
+    ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
+    queries = _waiting_list_queries(client, case_worker_af)
+    listing = [q for q in queries if "participants_referral" in q and '"closed_on"' in q]
+    assert len(listing) >= 2  # the counts by state and the page's keys
+    assert not [q for q in queries if '"exit_date"' in q]

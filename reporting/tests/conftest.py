@@ -17,7 +17,6 @@ from organisations.tests.factories import (
 )
 from participants.models import (
     Activity,
-    Exit,
     ExitKind,
     ExitReason,
     FollowUp90,
@@ -26,7 +25,7 @@ from participants.models import (
     SurveyInvitation,
     SurveyStatement,
 )
-from participants.tests.factories import ParticipantFactory, ReferralFactory
+from participants.tests.factories import ExitFactory, ParticipantFactory, ReferralFactory
 from placements.models import Assignment, Placement
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
@@ -52,7 +51,7 @@ def statement(number, text, target):
 
 
 def make_exit(referral, date, kind=ExitKind.AS_PLANNED, reason=None):
-    return Exit.objects.create(referral=referral, exit_date=date, kind=kind, reason=reason)
+    return ExitFactory(referral=referral, exit_date=date, kind=kind, reason=reason)
 
 
 def survey(exit_, answers: dict):

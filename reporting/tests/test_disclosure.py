@@ -21,8 +21,8 @@ from core.dates import month_end
 from core.models import Gender
 from organisations.models import Agency
 from organisations.tests.factories import OccupationalAreaFactory, OrganisationFactory, ProjectFactory, UnitFactory
-from participants.models import Exit, ExitKind, ExitReason, FollowUp90
-from participants.tests.factories import ParticipantFactory, ReferralFactory
+from participants.models import ExitKind, ExitReason, FollowUp90
+from participants.tests.factories import ExitFactory, ParticipantFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 from reporting import suppression
@@ -276,7 +276,7 @@ def build_random_region(seed: int):
                               status=Assignment.Status.COMPLETED if end else Assignment.Status.ONGOING,
                               start_date=start, planned_end_date=start + dt.timedelta(days=90), end_date=end)
             if end and rng.random() < 0.7:
-                exit_ = Exit.objects.create(referral=referral, exit_date=end, reason=rng.choice(reasons),
+                exit_ = ExitFactory(referral=referral, exit_date=end, reason=rng.choice(reasons),
                                             kind=rng.choice([ExitKind.AS_PLANNED, ExitKind.INTERRUPTED]))
                 FollowUp90.objects.create(exit=exit_, due_on=end + dt.timedelta(days=90))
     return project

@@ -29,7 +29,6 @@ from organisations.tests.factories import (
 )
 from participants.models import (
     Activity,
-    Exit,
     ExitKind,
     ExitReason,
     FollowUp6Months,
@@ -38,7 +37,7 @@ from participants.models import (
     SupportKind,
     SurveyInvitation,
 )
-from participants.tests.factories import ParticipantFactory, ReferralFactory
+from participants.tests.factories import ExitFactory, ParticipantFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 from reporting.selectors import final_figures, monthly_figures
@@ -96,7 +95,7 @@ def world(db):
                  activity_before=act["arbetssökande"], support_before=a_kassa)
     AssignmentFactory(placement=p1, referral=a, status=Assignment.Status.COMPLETED, start_date=D(2026, 2, 10),
                       planned_end_date=D(2026, 3, 15), end_date=D(2026, 3, 15))
-    a_exit = Exit.objects.create(referral=a, exit_date=D(2026, 3, 20), kind=ExitKind.AS_PLANNED, reason=work,
+    a_exit = ExitFactory(referral=a, exit_date=D(2026, 3, 20), kind=ExitKind.AS_PLANNED, reason=work,
                                  activity_after=act["arbete"], support_after=none)
     FollowUp90.objects.create(exit=a_exit, due_on=D(2026, 6, 18))
     b = referral(ParticipantFactory(gender=Gender.MAN, birth_year=1970), D(2026, 3, 1), D(2026, 3, 2),
@@ -104,13 +103,13 @@ def world(db):
                  support_before=sick)
     AssignmentFactory(placement=p3, referral=b, status=Assignment.Status.COMPLETED, start_date=D(2026, 3, 10),
                       planned_end_date=D(2026, 3, 25), end_date=D(2026, 3, 25))
-    b_exit = Exit.objects.create(referral=b, exit_date=D(2026, 3, 28), kind=ExitKind.INTERRUPTED, reason=ill,
+    b_exit = ExitFactory(referral=b, exit_date=D(2026, 3, 28), kind=ExitKind.INTERRUPTED, reason=ill,
                                  activity_after=act["annat"], support_after=sick)
     c = referral(Participant.objects.create(identity=Participant.Identity.ANONYMOUS, gender=Gender.WOMAN),
                  D(2026, 3, 5), D(2026, 3, 5))
     c.interests.set([industry])
     d = referral(ParticipantFactory(gender=Gender.MAN, birth_year=1960), D(2025, 8, 1), D(2025, 8, 5))
-    d_exit = Exit.objects.create(referral=d, exit_date=D(2025, 9, 30), kind=ExitKind.AS_PLANNED, reason=studies,
+    d_exit = ExitFactory(referral=d, exit_date=D(2025, 9, 30), kind=ExitKind.AS_PLANNED, reason=studies,
                                  activity_after=act["studier"])
     FollowUp6Months.objects.create(exit=d_exit, due_on=D(2026, 3, 30), done_on=D(2026, 3, 31),
                                    activity=act["studier"], support=none)

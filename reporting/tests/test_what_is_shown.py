@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from organisations.tests.factories import OccupationalAreaFactory, OrganisationFactory, UnitFactory
-from participants.models import Exit, ExitKind, FollowUp90
-from participants.tests.factories import ReferralFactory
+from participants.models import ExitKind, FollowUp90
+from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
 from placements.selectors import organisation_progress
 from placements.tests.factories import AssignmentFactory, PlacementFactory
@@ -166,7 +166,7 @@ def test_a_past_month_is_the_same_after_later_activity(report_project, march_dat
     g_referral.save()
     AssignmentFactory(referral=g_referral, placement=b_assignment.placement, status=Assignment.Status.COMPLETED,
                       start_date=D(2026, 4, 2), planned_end_date=D(2026, 5, 2), end_date=D(2026, 5, 2))
-    exit_ = Exit.objects.create(referral=g_referral, exit_date=D(2026, 5, 2), kind=ExitKind.AS_PLANNED)
+    exit_ = ExitFactory(referral=g_referral, exit_date=D(2026, 5, 2), kind=ExitKind.AS_PLANNED)
     FollowUp90.objects.create(exit=exit_, due_on=D(2026, 7, 31), done_on=D(2026, 8, 1),
                               activity=activity("arbete", "Arbete", True))
     f_followup = FollowUp90.objects.filter(exit__referral__participant=march_data.f).first()
