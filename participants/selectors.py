@@ -8,12 +8,10 @@ from dataclasses import dataclass, field
 
 from django.db import models
 from django.db.models import (
-    BooleanField,
     Case,
     CharField,
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -189,13 +187,11 @@ def waiting_list_counts(queryset: QuerySet[Referral]) -> dict[str, int]:
 def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:
     """The waiting list the user may see on `on` (default today), oldest referral first.
 
-    `waiting_state` tells the state (WaitingState); `pending_request` whether it is a request
-    waiting for the host's answer."""
+    `waiting_state` tells the state (WaitingState; REQUESTED: a request waiting for the host's answer). Nothing
+    else is computed from it in SQL: each such expression repeats the state's subqueries in the page's rows."""
     on = on or timezone.localdate()
     return (
         waiting_list_on(on, referrals_visible_to(user))
-        .annotate(pending_request=ExpressionWrapper(Q(waiting_state=WaitingState.REQUESTED.value),
-                                                    output_field=BooleanField()))
         .select_related("participant", "agency", "project")
         .prefetch_related("interests")
         .order_by("referral_date", "pk")
