@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from core.models import Gender
 from organisations.models import ProjectGroupMember, ProjectPartner
-from organisations.tests.factories import AgencyFactory, OccupationalAreaFactory, OrganisationFactory, UnitFactory
+from organisations.tests.factories import (
+    AgencyFactory,
+    OccupationalAreaFactory,
+    OrganisationFactory,
+    ProjectFactory,
+    UnitFactory,
+)
 from participants.models import Correction, ExitKind, FollowUp90, Participant, SurveyStatement
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from placements.models import Assignment, Placement
@@ -65,6 +71,14 @@ def test_participants_section_in_full(report_project):
         "by_age_band": {"18–29": 1, "30–54": 1, "55+": 1, "okänd": 1},
         "by_agency": {"af": 2, "fk": 2, "ifo": 1},
     }
+
+
+def test_an_anonymous_person_with_two_starts_is_one_anonymous_participant(report_project):
+    anonymous = Participant.objects.create(identity=Participant.Identity.ANONYMOUS, gender=MAN)
+    for day in (D(2026, 3, 2), D(2026, 3, 20)):
+        ReferralFactory(project=report_project, participant=anonymous, referral_date=day, start_date=day)
+    figures = march(report_project)["participants"]
+    assert (figures["starts"], figures["unique"], figures["anonymous"]) == (2, 1, 1)
 
 
 def test_age_is_taken_at_the_first_start_of_a_period_over_new_year(report_project):
@@ -246,6 +260,14 @@ def test_followup_90_due_and_done_by_the_period_end(report_project):
     }
 
 
+def test_followup_90_of_another_project_counts_nowhere(report_project):
+    other = make_exit(ReferralFactory(referral_date=D(2025, 11, 1), start_date=D(2025, 11, 1)), D(2025, 12, 1))
+    FollowUp90.objects.create(exit=other, due_on=D(2026, 3, 1), done_on=D(2026, 3, 2),
+                              activity=activity("arbete", "Arbete", True))
+    assert march(report_project)["followup_90"] == {
+        "total": 0, "done": 0, "done_share": None, "work_or_studies": {"count": 0, "share": None}}
+
+
 def test_survey_section_in_full(report_project):
     s1, s2 = statement(1, "Bra bemötande", 66.67), statement(2, "Närmare arbete", 67)
     statement(3, "Tom", 50)                                       # nobody answered it
@@ -328,6 +350,26 @@ def test_placements_section_in_full(report_project):
         {"code": "kok", "name": "Kök", "placements": 2, "capacity": 5, "occupied": 0},
         {"code": "vard", "name": "Vård", "placements": 1, "capacity": 2, "occupied": 2},
     ]
+
+
+def test_an_organisation_with_places_equal_to_its_target_has_met_it(report_project):
+    exact = OrganisationFactory(name="Exakt", employee_count=100, placement_target_percent=Decimal("3"))
+    short = OrganisationFactory(name="Under", employee_count=101, placement_target_percent=Decimal("3"))
+    for org in (exact, short):
+        PlacementFactory(unit=UnitFactory(organisation=org), capacity=3, available_from=D(2026, 1, 1))
+    rows = {row["name"]: row for row in march(report_project)["placements"]["by_organisation"]}
+    assert (rows["Exakt"]["share"], rows["Exakt"]["met"]) == (0.03, True)       # 3 of 100: the target
+    assert (rows["Under"]["share"], rows["Under"]["met"]) == (0.0297, False)    # 3 of 101: just under
+
+
+def test_a_person_on_two_placements_on_the_day_is_one_person_on_placement(report_project):
+    woman = ParticipantFactory(gender=WOMAN)
+    for day in (D(2026, 3, 2), D(2026, 3, 9)):                  # two starts, one placement each, both ongoing
+        start = ReferralFactory(project=report_project, participant=woman, referral_date=day, start_date=day)
+        AssignmentFactory(placement=PlacementFactory(capacity=1, available_from=D(2026, 1, 1)), referral=start,
+                          status=Assignment.Status.ONGOING, start_date=day)
+    figures = march(report_project)["placements"]
+    assert (figures["occupied"], figures["occupied_by_gender"]) == (2, genders(woman=1))
 
 
 def test_target_in_places_is_whole_places(report_project):
@@ -497,6 +539,21 @@ def test_a_report_says_how_many_records_were_corrected_since_the_period_was_firs
     assert march(report_project)["meta"]["corrected_since_earlier_report"] == 2
     final = final_figures(report_project, *MARCH)["meta"]["corrected_since_earlier_report"]
     assert final == 3                                      # the final report's first build was 2/4
+
+
+def test_only_an_earlier_report_of_this_project_and_this_period_counts_for_corrections(report_project):
+    at = lambda day: timezone.make_aware(dt.datetime(2026, 4, day, 12))   # noqa: E731
+    exit_ = make_exit(referral(report_project, started=D(2026, 3, 2)), D(2026, 3, 20))
+    _run(ProjectFactory(), ReportRun.Kind.MONTHLY, at(1))                                # another project's March
+    _run(report_project, ReportRun.Kind.MONTHLY, at(1), period=(D(2026, 1, 1), D(2026, 3, 31)))   # the quarter
+    made = Correction.objects.create(referral=exit_.referral, participant=exit_.referral.participant,
+                                     kind=Correction.Kind.EXIT, object_id=exit_.pk, fields="exit_date",
+                                     reason="fel datum", affects_from=D(2026, 3, 20), affects_to=D(2026, 3, 20),
+                                     affects_figures=True)
+    Correction.objects.filter(pk=made.pk).update(corrected_at=at(5))
+    assert march(report_project)["meta"]["corrected_since_earlier_report"] == 0
+    _run(report_project, ReportRun.Kind.MONTHLY, at(2))                                  # this March, first built
+    assert march(report_project)["meta"]["corrected_since_earlier_report"] == 1
 
 
 def test_placements_used_during_the_period(report_project):
