@@ -184,5 +184,4 @@ class PlacementFilter(django_filters.FilterSet):
         return queryset.filter(trained) if value == "trained" else queryset.exclude(trained)
 
     def filter_idle(self, queryset, name, value):
-        # Needs the annotations of selectors.placement_list (occupied, idle_since).
         return idle_placements(queryset, days=int(value), on=timezone.localdate())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -192,11 +192,23 @@ def with_idle_since(queryset: QuerySet[Placement], *, on: dt.date | None = None)
 
 
 def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | None = None) -> QuerySet[Placement]:
-    """Open placements, available now, nobody on them, free for more than `days` days."""
+    """Open placements, available on `on` (default today), nobody on them that day, free for more than
+    `days` days: `idle_since` (see with_idle_since) before `on - days`.
+
+    Written as two NOT EXISTS rather than a filter on the annotations, so that PostgreSQL answers it with
+    two anti joins instead of running the per-placement subqueries for every candidate: `idle_since` is
+    before the cut-off exactly when `available_from` is and no hosted period ended between the cut-off
+    and `on`; nobody on it is no occupying assignment that day.
+    """
     on = on or timezone.localdate()
+    cut_off = on - dt.timedelta(days=days)
+    hosted_since_cut_off = Assignment.objects.annotate(period_end=_assignment_end()).filter(
+        placement=OuterRef("pk"), status__in=HAS_HOSTED, period_end__gte=cut_off, period_end__lt=on)
     return (
-        queryset.filter(status=Placement.Status.OPEN, occupied=0, idle_since__lt=on - dt.timedelta(days=days))
+        queryset.filter(status=Placement.Status.OPEN, available_from__lt=cut_off)
         .filter(Q(available_to__isnull=True) | Q(available_to__gte=on))
+        .exclude(Exists(hosted_since_cut_off))
+        .exclude(Exists(occupying_assignments(on=on).filter(placement=OuterRef("pk"))))
     )
 
 

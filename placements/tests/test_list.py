@@ -96,6 +96,22 @@ def test_idle_filter_and_badge(leader_client, placement_a, placement_b):
     assert settings.IDLE_PLACEMENT_DAYS > 0
 
 
+def test_idle_filter_counts_who_is_on_the_placement_today_whatever_day_free_places_are_asked_for(
+        leader_client, placement_a):
+    """Someone on the placement today: not idle, even when the list asks for free places on a later day
+    (when the placement will be free again)."""
+    today = timezone.localdate()
+    placement_a.available_from = today - dt.timedelta(days=200)
+    placement_a.capacity = 1
+    placement_a.save()
+    AssignmentFactory(placement=placement_a, status=Assignment.Status.ONGOING,
+                      start_date=today - dt.timedelta(days=5), planned_end_date=today + dt.timedelta(days=10))
+    later = (today + dt.timedelta(days=30)).isoformat()
+    assert titles(leader_client.get(LIST, {"free_on": later})) == ["Lagerarbete"]
+    assert titles(leader_client.get(LIST, {"free_on": later, "idle_days": 30})) == []
+    assert titles(leader_client.get(LIST, {"idle_days": 30})) == []
+
+
 def row_badges(response, title: str) -> list[str]:
     """The badges of the list row whose placement is `title`: class and text of each."""
     html = response.content.decode()
