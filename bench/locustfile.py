@@ -7,6 +7,7 @@ Run by hand:  BENCH_SESSION=… BENCH_URLS='["/placements/"]' .venv/bin/locust -
 
 import json
 import os
+import random
 
 from locust import HttpUser, between, task
 
@@ -14,15 +15,19 @@ URLS = json.loads(os.environ.get("BENCH_URLS", '["/placements/"]'))
 
 
 class Leader(HttpUser):
-    wait_time = between(0.5, 1.5)  # a person reading a page, then the next click
+    """One page, then a pause to read it (the think time), then the next page of the mix, in turn."""
+
+    wait_time = between(0.5, 1.5)
 
     def on_start(self):
         self.client.headers.update({"X-Forwarded-Proto": "https"})
         self.client.cookies.set("sessionid", os.environ["BENCH_SESSION"])
+        self.next_page = random.randrange(len(URLS))
 
     @task
     def browse(self):
-        for url in URLS:
-            with self.client.get(url, name=url, catch_response=True, allow_redirects=False) as response:
-                if response.status_code != 200:
-                    response.failure(f"HTTP {response.status_code}")
+        url = URLS[self.next_page % len(URLS)]
+        self.next_page += 1
+        with self.client.get(url, name=url, catch_response=True, allow_redirects=False) as response:
+            if response.status_code != 200:
+                response.failure(f"HTTP {response.status_code}")
