@@ -75,9 +75,13 @@ def dashboard(request):
     period_start, period_end = form.selected_period()
     context = {"form": form, "project": project, "period_start": period_start, "period_end": period_end}
     if project is not None:
-        context.update(_dashboard_figures(project, period_start, period_end,
-                                          suppress=sees_suppressed_figures(request.user)))
+        suppress = sees_suppressed_figures(request.user)
+        context.update(_dashboard_figures(project, period_start, period_end, suppress=suppress))
         context["period_start"], context["period_end"] = period_start, period_end
+        # The figures' HTML is cached beside them, under the same key parts and the time they were computed.
+        context["figures_html_key"] = (project.pk, period_start, period_end, int(suppress), get_language(),
+                                       context["computed_at"].isoformat())
+        context["figures_html_seconds"] = settings.DASHBOARD_CACHE_SECONDS
     context["latest_runs"] = runs_visible_to(request.user).select_related("project")[:5]
     return render(request, "reporting/dashboard.html", context)
 

@@ -1,10 +1,12 @@
 import datetime as dt
+import re
 
 import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from participants.tests.factories import ReferralFactory
 from reporting import selectors
@@ -50,6 +52,38 @@ def test_steering_and_leader_get_separate_cache_entries(client, leader, steering
     response = client.get(url)
     assert response.context["meta"]["suppressed"] is True
 
+
+
+def _figures_html(response) -> str:
+    """The dashboard's figures part (the project heading to the last chart), without the per-request tokens."""
+    html = response.content.decode()
+    start = html.index('<h2 class="h3">')
+    end = html.index("Senaste rapporterna") if "Senaste rapporterna" in html else html.index("</main>")
+    return re.sub(r'value="[A-Za-z0-9]{32,}"', "", html[start:end])
+
+
+def test_the_figures_html_is_cached_apart_for_steering_and_leader_and_follows_new_figures(
+        client, leader, steering, report_project, march_data, dashboard_cache, monkeypatch):
+    # Both computed "at the same moment": only the rest of the key keeps their HTML apart.
+    moment = timezone.now()
+    monkeypatch.setattr("reporting.views.timezone.now", lambda: moment)
+    url = reverse("reporting:dashboard") + f"?project={report_project.pk}&month=2026-03"
+    client.force_login(steering)
+    steering_cold = _figures_html(client.get(url))
+    cache.clear()
+    client.force_login(leader)
+    leader_html = _figures_html(client.get(url))
+    assert _figures_html(client.get(url)) == leader_html  # served from the cache: the same HTML
+    client.force_login(steering)
+    # The steering group never gets the leader's exact figures from the cache, nor the leader theirs.
+    assert _figures_html(client.get(url)) == steering_cold != leader_html
+    assert "&lt;5" in steering_cold
+    # New figures (the cache expired, computed later) are drawn anew, not served from the old HTML.
+    monkeypatch.setattr("reporting.views.timezone.now", lambda: moment + dt.timedelta(minutes=6))
+    ReferralFactory(project=report_project, referral_date=dt.date(2026, 3, 15), start_date=dt.date(2026, 3, 15))
+    client.force_login(leader)
+    cache.delete(f"reporting:dashboard:{report_project.pk}:2026-03-01:2026-03-31:0:sv")  # the leader's figures
+    assert _figures_html(client.get(url)) != leader_html
 
 
 def _cold_dashboard_queries(client, url) -> tuple[int, object]:
