@@ -1,10 +1,9 @@
 """Import jobs: the preview stores the file, confirming queues a Celery task, the page polls for progress.
 
-- `import_job_create` stores an upload that was read (its file checks passed). With `check=True` the job is
-  CHECKING and a Celery task (`import_job_check`) validates every row with the checker its app registered,
-  reporting progress, then leaves the job PREVIEW with what the preview page shows (`ImportPreview`) or FAILED
-  with the per-row errors; the check writes nothing but the job's row. Without `check` the caller has validated
-  and the job is PREVIEW at once.
+- `import_job_create` stores an upload that was read (its file checks passed). The job is CHECKING and a
+  Celery task (`import_job_check`) validates every row with the checker its app registered, reporting
+  progress, then leaves the job PREVIEW with what the preview page shows (`ImportPreview`) or FAILED with the
+  per-row errors; the check writes nothing but the job's row.
 - `import_job_confirm` moves PREVIEW → QUEUED with a conditional update (a second click does nothing) and
   publishes the task; if the broker cannot be reached the job runs in the request instead, so an import
   never waits for Redis.
@@ -107,22 +106,20 @@ def preview_expired(job: ImportJob, *, now: dt.datetime | None = None) -> bool:
         job.created_at < now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
 
 
-def import_job_create(*, user, kind: str, data: bytes, name: str, rows_total: int, params=None,
-                      check: bool = False) -> ImportJob:
-    """Store the upload as a job; with `check` queue its check (run in the request if the broker is down, and
-    then the returned job is already PREVIEW or FAILED)."""
+def import_job_create(*, user, kind: str, data: bytes, name: str, rows_total: int, params=None) -> ImportJob:
+    """Store the upload as a job and queue its check (run in the request if the broker is down, and then the
+    returned job is already PREVIEW or FAILED)."""
     job = ImportJob(kind=kind, user=user, file_name=name[:100], rows_total=rows_total, params=params or {},
-                    status=ImportJob.Status.CHECKING if check else ImportJob.Status.PREVIEW)
+                    status=ImportJob.Status.CHECKING)
     job.file.save(f"{kind}-{job.token.hex}.bin", ContentFile(data), save=False)
     job.save()
-    if check:
-        try:
-            check_import_job.apply_async(args=[job.pk])
-        except (BrokerError, RedisError, OSError) as exc:
-            logger.warning("Import check %s runs in the request: broker unreachable (%s)", job.pk,
-                           exc.__class__.__name__)
-            import_job_check(job_id=job.pk)
-        job.refresh_from_db()
+    try:
+        check_import_job.apply_async(args=[job.pk])
+    except (BrokerError, RedisError, OSError) as exc:
+        logger.warning("Import check %s runs in the request: broker unreachable (%s)", job.pk,
+                       exc.__class__.__name__)
+        import_job_check(job_id=job.pk)
+    job.refresh_from_db()
     return job
 
 

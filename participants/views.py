@@ -689,7 +689,7 @@ def import_upload(request):
             # only reads the file. If the check is done already (no broker: it ran here), the preview shows here.
             project = form.cleaned_data["project"]
             job = import_job_create(user=request.user, kind=IMPORT_KIND, data=table_to_bytes(headers, rows, notices),
-                                    name=upload.name, rows_total=len(rows), check=True, params={
+                                    name=upload.name, rows_total=len(rows), params={
                                         "project": project.pk, "back_url": reverse("participants:import"),
                                         "back_label": _("Importera deltagarhistorik"),
                                         "done_url": reverse("participants:list"),

@@ -489,7 +489,7 @@ def import_upload(request):
         # Every row is validated by a worker (the job's check, with progress on the job's page); the request
         # only reads the file. If the check is done already (no broker: it ran here), the preview shows here.
         job = import_job_create(user=request.user, kind=IMPORT_KIND, data=table_to_bytes(header, rows, notices),
-                                name=upload.name, rows_total=len(rows), check=True, params={
+                                name=upload.name, rows_total=len(rows), params={
                                     "attested": True, "back_url": reverse("placements:import"),
                                     "back_label": _("Importera platser"), "done_url": reverse("placements:list"),
                                     "done_label": _("Till platserna"),
