@@ -14,6 +14,7 @@ plans again inside the transaction and writes only if no row has an error.
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from organisations.permissions import organisation_with_descendant_ids, organisa
 from placements.models import Placement
 from placements.permissions import placements_editable_by
 from placements.selectors import future_peak_occupancy
-from placements.services import placements_import_write
+from placements.services import placement_value_errors, placements_import_write
 
 __all__ = ["COLUMNS", "LABELS", "ImportFileError", "ImportPlan", "ImportRefused", "apply_import", "plan_import",
            "read_table"]
@@ -363,8 +364,14 @@ def _validate_row(parsed: _Parsed, lookups: _Lookups, error, warn) -> RowPlan | 
         error("occupational_area", _("Yrkesområde krävs för en ny plats."))
 
     start = parsed.available_from or (existing.available_from if existing else timezone.localdate())
-    if parsed.available_to and parsed.available_to < start:
-        error("available_to", _("Tillgänglig till kan inte vara före tillgänglig från."))
+    value_errors = placement_value_errors(
+        values={"available_from": start, "available_to": parsed.available_to, "capacity": parsed.capacity},
+        current_capacity=existing.capacity if existing is not None else None,
+        booked=functools.partial(future_peak_occupancy, placement=existing))
+    if parsed.capacity is None:
+        value_errors.pop("capacity", None)  # the parse step has said what is wrong with the cell
+    for column, message in value_errors.items():
+        error(column, message)
 
     supervisor = None
     if parsed.supervisor_email:
@@ -383,12 +390,6 @@ def _validate_row(parsed: _Parsed, lookups: _Lookups, error, warn) -> RowPlan | 
             error("adaptations", _("Okänd anpassning ”%(name)s”.") % {"name": name})
         else:
             adaptations.append(adaptation)
-
-    if existing is not None and parsed.capacity is not None and parsed.capacity < existing.capacity:
-        booked = future_peak_occupancy(placement=existing)
-        if parsed.capacity < booked:
-            error("capacity", _("Antal platser kan inte vara lägre än antalet bokade deltagare framöver (%(n)s).")
-                  % {"n": booked})
 
     if organisation is None or parsed.capacity is None or (unit is None and not new_unit):
         return None

@@ -165,8 +165,39 @@ def test_capacity_below_booked_refused(leader, unit_a, area, org_a):
                           start_date=dt.date(2031, 1, 1), planned_end_date=dt.date(2031, 2, 1))
     row = ["C-1", "X", org_a.name, unit_a.name, "", "", "", "1", "", "", "", ""]
     plan = imports.plan_import(HEADER, [row], user=leader)
-    assert [(e.column) for e in plan.errors] == ["antal platser"]
+    assert [(e.column, e.message) for e in plan.errors] == [
+        ("antal platser", "Antal platser kan inte vara lägre än det största antalet bokade deltagare framöver (2).")]
 
+
+def test_import_and_form_say_the_same_about_the_same_bad_values(client, leader, unit_a, area, org_a):
+    """The value rules are the service's (placement_value_errors): the import's row error and the edit form's
+    field error are one and the same message."""
+    from placements.models import Assignment
+    from placements.tests.factories import AssignmentFactory
+    from placements.tests.test_placement_pages import form_data
+
+    placement = PlacementFactory(code="C-1", unit=unit_a, occupational_area=area, capacity=2, title="X",
+                                 available_from=dt.date(2025, 1, 1))
+    for _ in range(2):
+        AssignmentFactory(placement=placement, status=Assignment.Status.CONFIRMED,
+                          start_date=dt.date(2031, 1, 1), planned_end_date=dt.date(2031, 2, 1))
+    client.force_login(leader)
+    edit = reverse("placements:edit", args=[placement.pk])
+    for column, field, cells, values in [
+        ("antal platser", "capacity", {7: "1"}, {"capacity": 1, "available_from": "2025-01-01"}),
+        ("tillgänglig till", "available_to", {8: "2031-03-01", 9: "2031-02-01"},
+         {"available_from": "2031-03-01", "available_to": "2031-02-01"}),
+    ]:
+        row = ["C-1", "X", org_a.name, unit_a.name, "", "", "", "2", "", "", "", ""]
+        for index, text in cells.items():
+            row[index] = text
+        plan = imports.plan_import(HEADER, [row], user=leader)
+        response = client.post(edit, form_data(unit_a, area, title="X", code="C-1", **values))
+        assert response.status_code == 200
+        assert [(e.column, e.message) for e in plan.errors] == [
+            (column, response.context["form"].errors[field][0])], field
+    placement.refresh_from_db()
+    assert placement.capacity == 2
 
 
 def test_code_taken_between_preview_and_write_refuses_the_whole_write(leader, rows, unit_a, area):
