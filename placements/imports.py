@@ -446,7 +446,7 @@ def summary_message(counts: dict) -> str:
     return _("%(create)s nya platser, %(update)s ändrade och %(new_units)s nya enheter.") % counts
 
 
-PREVIEW_ROWS = 100  # rows the preview table shows; the counts cover all
+PREVIEW_ROWS = 100  # rows the preview table shows (its note counts them); the counts cover all
 
 
 def preview_of(plan: ImportPlan) -> dict:

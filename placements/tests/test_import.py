@@ -200,6 +200,17 @@ def test_import_and_form_say_the_same_about_the_same_bad_values(client, leader, 
     assert placement.capacity == 2
 
 
+def test_the_preview_note_names_as_many_rows_as_the_table_shows(leader_client, org_a, unit_a, area, monkeypatch):
+    monkeypatch.setattr(imports, "PREVIEW_ROWS", 3)
+    rows = [[f"P-{n}", f"Plats {n}", org_a.name, unit_a.name, "", area.name, "", "1", "", "", "", ""]
+            for n in range(5)]
+    preview = upload(leader_client, xlsx_bytes(rows))
+    assert len(preview.context["plan"].rows) == 3
+    assert "Tabellen visar de 3 första raderna av 5." in preview.content.decode()
+    preview = upload(leader_client, xlsx_bytes(rows[:3]))
+    assert "Tabellen visar" not in preview.content.decode()
+
+
 def test_code_taken_between_preview_and_write_refuses_the_whole_write(leader, rows, unit_a, area):
     from django.core.exceptions import ValidationError
 
