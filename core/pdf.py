@@ -6,8 +6,9 @@
 every other URL — http(s), file, ftp — is blocked, so a report can never reach the network or
 read files outside the static folders.
 
-WeasyPrint and pikepdf (≈25 MB of a process's memory with the fontTools they pull in) are imported by the
-first render, not by importing this module: every web worker imports the report views, few render a PDF.
+WeasyPrint and pikepdf (≈25 MB of a process's memory with the fontTools they pull in) and fontTools' WOFF2
+decoder are imported by the first render, not by importing this module: every web worker imports the report
+views, few render a PDF (tested by `reporting/tests/test_report_overhead.py`).
 """
 
 import functools
@@ -20,7 +21,6 @@ from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from fontTools.ttLib import woff2
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ def _font_body(path: str) -> bytes:
     with open(path, "rb") as handle:
         body = handle.read()
     if body[:4] == b"wOF2":
+        from fontTools.ttLib import woff2  # noqa: PLC0415 - by the first render, like WeasyPrint
+
         out = io.BytesIO()
         woff2.decompress(io.BytesIO(body), out)
         body = out.getvalue()

@@ -44,7 +44,7 @@ import config.urls, config.wsgi, config.celery  # noqa: E401
 import reporting.views, reporting.tasks, participants.views, participants.register_views  # noqa: E401
 from django.urls import get_resolver
 get_resolver().url_patterns
-print(sorted(name for name in ("weasyprint", "pikepdf", "matplotlib") if name in sys.modules))
+print(sorted(name for name in ("weasyprint", "pikepdf", "fontTools", "matplotlib") if name in sys.modules))
 """
 
 
@@ -78,9 +78,11 @@ def test_the_final_pdf_draws_only_the_charts_it_shows(report_project, march_data
 
 
 def test_web_fonts_are_decompressed_once_per_process(monkeypatch):
+    from fontTools.ttLib import woff2
+
     calls = []
-    real = pdf.woff2.decompress
-    monkeypatch.setattr(pdf.woff2, "decompress", lambda *args: calls.append(1) or real(*args))
+    real = woff2.decompress
+    monkeypatch.setattr(woff2, "decompress", lambda *args: calls.append(1) or real(*args))
     pdf._font_body.cache_clear()
     font = str(settings.BASE_DIR / "static" / "fonts" / "source-sans-3-latin-400-normal.woff2")
     first = pdf._static_body(font)
