@@ -14,7 +14,10 @@
   runner's progress goes to the cache (and to the row whenever no transaction is open).
 - `import_jobs_purge` (hourly beat job) deletes previews nobody confirmed within IMPORT_PREVIEW_MINUTES
   and finished jobs after IMPORT_JOB_KEEP_DAYS, with their files; an expired preview is also refused
-  and deleted when someone tries to confirm it.
+  and deleted when someone tries to confirm it. The preview's minutes count from `checked_at`, when the
+  preview became ready (the check finished), not from the upload: time the check waited in the queue is not
+  the user's. A job still CHECKING is purged only once it is older than the preview time plus the hard time
+  limit (its check never ran or its worker died).
 """
 
 import contextlib
@@ -100,10 +103,15 @@ def _hard_limit() -> dt.timedelta:
     return dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
 
 
+def _preview_time() -> dt.timedelta:
+    return dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+
+
 def preview_expired(job: ImportJob, *, now: dt.datetime | None = None) -> bool:
+    """Whether the preview was ready longer ago than IMPORT_PREVIEW_MINUTES (counted from the end of its check)."""
     now = now or timezone.now()
-    return job.status == ImportJob.Status.PREVIEW and \
-        job.created_at < now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+    ready_at = job.checked_at or job.created_at
+    return job.status == ImportJob.Status.PREVIEW and ready_at < now - _preview_time()
 
 
 def import_job_create(*, user, kind: str, data: bytes, name: str, rows_total: int, params=None) -> ImportJob:
@@ -205,7 +213,9 @@ def import_job_check(*, job_id: int, redelivered: bool = False) -> ImportJob | N
         claimable = Q(status=ImportJob.Status.CHECKING)
     if ImportJob.objects.filter(pk=job_id).filter(claimable).update(started_at=now, rows_done=0) != 1:
         return None
-    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
+    if job is None:  # purged between the claim and now
+        return None
     try:
         with job.file.open("rb") as handle:
             data = handle.read()
@@ -215,17 +225,16 @@ def import_job_check(*, job_id: int, redelivered: bool = False) -> ImportJob | N
         outcome = _technical_error()
     checking = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING)
     if outcome.errors:
-        checking.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), file="", rows_done=0,
-                        errors=[list(e) for e in outcome.errors], summary={"message": outcome.message})
-        if job.file:
+        failed = checking.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), file="", rows_done=0,
+                                 errors=[list(e) for e in outcome.errors], summary={"message": outcome.message})
+        if failed == 1 and job.file:  # else another delivery finished the check and the file is its job's
             default_storage.delete(job.file.name)
     else:
-        checking.update(status=ImportJob.Status.PREVIEW, started_at=None, rows_done=0,
+        checking.update(status=ImportJob.Status.PREVIEW, started_at=None, rows_done=0, checked_at=timezone.now(),
                         summary={"preview": outcome.summary})
     with contextlib.suppress(Exception):  # a stale progress entry expires by itself
         cache.delete(_progress_key(job_id))
-    job.refresh_from_db()
-    return job
+    return ImportJob.objects.filter(pk=job_id).first()
 
 
 @shared_task(bind=True, name="core.importjobs.check_import_job", acks_late=True, reject_on_worker_lost=True,
@@ -278,12 +287,17 @@ def run_import_job(self, job_id: int) -> str:
 
 
 def import_jobs_purge(*, now: dt.datetime | None = None) -> int:
-    """Delete unconfirmed previews past IMPORT_PREVIEW_MINUTES and finished jobs past IMPORT_JOB_KEEP_DAYS, with
-    their files, and any stray file under imports/ as old as an expired preview. Returns jobs deleted."""
+    """Delete unconfirmed previews ready longer than IMPORT_PREVIEW_MINUTES ago, checks that cannot be running
+    any more (uploaded longer ago than the preview time plus the hard time limit), and finished jobs past
+    IMPORT_JOB_KEEP_DAYS, with their files, and any stray file under imports/ as old as an expired preview.
+    Returns jobs deleted."""
     now = now or timezone.now()
+    expired = now - _preview_time()
     old = ImportJob.objects.filter(
-        Q(status__in=(ImportJob.Status.CHECKING, ImportJob.Status.PREVIEW),
-          created_at__lt=now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES))
+        Q(status=ImportJob.Status.PREVIEW, checked_at__lt=expired)
+        | Q(status=ImportJob.Status.PREVIEW, checked_at__isnull=True, created_at__lt=expired)
+        | (Q(status=ImportJob.Status.CHECKING, created_at__lt=expired - _hard_limit())
+           & (Q(started_at__isnull=True) | Q(started_at__lt=now - _hard_limit())))
         | Q(status__in=(ImportJob.Status.DONE, ImportJob.Status.FAILED),
             finished_at__lt=now - dt.timedelta(days=settings.IMPORT_JOB_KEEP_DAYS))
     )
@@ -292,7 +306,7 @@ def import_jobs_purge(*, now: dt.datetime | None = None) -> int:
         _delete(job)
         deleted += 1
     kept = set(ImportJob.objects.exclude(file="").values_list("file", flat=True))
-    cutoff = now - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+    cutoff = expired
     try:
         _dirs, files = default_storage.listdir("imports")
     except FileNotFoundError:

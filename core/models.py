@@ -202,6 +202,7 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(_("uppladdad"), auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(_("startad"), null=True, blank=True)
     finished_at = models.DateTimeField(_("klar"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("granskad"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("import")

@@ -290,6 +290,26 @@ def test_preview_writes_nothing_at_all(project, agency_af, agency_fk, one_place_
     assert writes == []
 
 
+def test_the_web_preview_writes_nothing_but_its_job(client, project, agency_af, agency_fk, one_place_a, reasons,
+                                                    leader):
+    """Uploading, checking (the job's check) and showing the file writes one row: the stored job (inserted, then
+    the check's claim and result). No participant, referral, exit, follow-up, assignment, history or audit event,
+    not even rolled back."""
+    client.force_login(leader)
+    tables = (Participant, Referral, Referral.history.model, Exit, Exit.history.model, FollowUp90, Assignment,
+              Assignment.history.model, AuditEvent)
+    before = [model.objects.count() for model in tables]
+    upload = SimpleUploadedFile("history.csv", GOOD.encode(), content_type="text/csv")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("participants:import"), {"project": project.pk, "file": upload})
+    assert response.status_code == 200 and response.context["result"].starts == 10
+    writes = [q["sql"] for q in queries.captured_queries
+              if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT", "COPY"))]
+    assert 'INSERT INTO "core_importjob"' in writes[0]
+    assert all(sql.startswith(('INSERT INTO "core_importjob"', 'UPDATE "core_importjob"')) for sql in writes), writes
+    assert [model.objects.count() for model in tables] == before
+
+
 def test_import_writes_in_bulk(project, agency_af, reasons, leader, django_assert_max_num_queries):
     """The statement count does not grow with the rows: bulk inserts, no savepoint per row."""
     lines = [f"B{i},man,1990,af,2025-0{1 + i % 9}-01,,,,,,,,," for i in range(300)]

@@ -126,8 +126,8 @@ def test_someone_elses_preview_cannot_be_confirmed(client, leader_client, rows, 
 
 def test_an_expired_preview_is_refused_and_deleted(leader_client, rows, settings):
     job = preview(leader_client, rows)
-    ImportJob.objects.filter(pk=job.pk).update(
-        created_at=timezone.now() - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES + 1))
+    ready_long_ago = timezone.now() - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES + 1)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=ready_long_ago, checked_at=ready_long_ago)
     response = confirm(leader_client, job)
     assert response.status_code == 302
     messages = [str(m) for m in response.wsgi_request._messages]
@@ -142,10 +142,12 @@ def test_purge_deletes_unconfirmed_previews_and_old_jobs_with_their_files(leader
     confirm(leader_client, finished)
     stray = default_storage.save("imports/placements-old.bin", ContentFile(b"x"))
     now, minutes, days = timezone.now(), settings.IMPORT_PREVIEW_MINUTES, settings.IMPORT_JOB_KEEP_DAYS
-    ImportJob.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(minutes=minutes + 1))
+    ImportJob.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(minutes=minutes + 1),
+                                               checked_at=now - dt.timedelta(minutes=minutes + 1))
     ImportJob.objects.filter(pk=finished.pk).update(finished_at=now - dt.timedelta(days=days + 1))
     later = now + dt.timedelta(minutes=minutes + 1)
-    ImportJob.objects.filter(pk=fresh.pk).update(created_at=later - dt.timedelta(minutes=1))
+    ImportJob.objects.filter(pk=fresh.pk).update(created_at=later - dt.timedelta(minutes=1),
+                                                 checked_at=later - dt.timedelta(minutes=1))
     assert import_jobs_purge(now=later) == 2
     assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
     assert not default_storage.exists(old.file.name) and default_storage.exists(fresh.file.name)
@@ -249,9 +251,79 @@ def test_the_check_runs_in_the_request_when_the_broker_is_down(leader_client, ro
     assert ImportJob.objects.get().status == "preview"
 
 
-def test_an_unchecked_job_past_the_preview_time_is_purged(leader_client, rows, worker_later, settings):
+def test_a_job_waiting_for_its_check_is_purged_only_when_its_check_cannot_be_running(leader_client, rows,
+                                                                                       worker_later, settings):
+    """The check may wait in the queue and then run up to the hard time limit: the purge leaves it alone until
+    the preview time plus that limit has passed since the upload."""
     upload(leader_client, xlsx_bytes(rows))
     job = ImportJob.objects.get()
-    later = timezone.now() + dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES + 1)
-    assert import_jobs_purge(now=later) == 1
+    preview_time = dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+    hard_limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    assert import_jobs_purge(now=timezone.now() + preview_time + dt.timedelta(minutes=1)) == 0
+    assert ImportJob.objects.get().status == "checking" and default_storage.exists(job.file.name)
+    assert import_jobs_purge(now=timezone.now() + preview_time + hard_limit + dt.timedelta(minutes=1)) == 1
     assert not ImportJob.objects.exists() and not default_storage.exists(job.file.name)
+
+
+def test_a_check_claimed_late_is_not_purged_while_it_runs(leader_client, rows, worker_later, settings):
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    long_ago = timezone.now() - dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES,
+                                             seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=long_ago, started_at=timezone.now())
+    assert import_jobs_purge() == 0 and default_storage.exists(job.file.name)
+
+
+def test_a_check_that_finishes_late_leaves_the_whole_preview_time_to_confirm(leader_client, rows, worker_later,
+                                                                              settings):
+    """The check waited in the queue (behind report builds) until the preview time since the upload had passed:
+    the preview's minutes count from when it became ready, so it can still be confirmed, and the purge keeps it."""
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    preview_time = dt.timedelta(minutes=settings.IMPORT_PREVIEW_MINUTES)
+    ImportJob.objects.filter(pk=job.pk).update(created_at=timezone.now() - preview_time - dt.timedelta(minutes=1))
+    job = import_job_check(job_id=job.pk)
+    assert job.status == "preview" and job.checked_at is not None
+    assert not importjobs.preview_expired(job, now=job.checked_at + preview_time - dt.timedelta(minutes=1))
+    assert importjobs.preview_expired(job, now=job.checked_at + preview_time + dt.timedelta(minutes=1))
+    assert import_jobs_purge() == 0 and default_storage.exists(job.file.name)
+    assert confirm(leader_client, job)["Location"] == reverse("core:import_job", args=[job.token])
+    job.refresh_from_db()
+    assert job.status == "done" and Placement.objects.count() == 2
+
+
+def test_a_redelivered_check_that_fails_after_the_first_set_the_preview_keeps_the_file(leader_client, rows,
+                                                                                       worker_later, monkeypatch):
+    """Two deliveries of one check: the first leaves the preview while the second is still reading; the second
+    then fails. Its FAILED update does not apply, so the file the user can confirm stays."""
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    check_placements = importjobs.CHECKERS["placements"]
+
+    def first_delivery_finishes_meanwhile(*, job, data, progress):
+        ImportJob.objects.filter(pk=job.pk).update(
+            status="preview", checked_at=timezone.now(),
+            summary={"preview": check_placements(job=job, data=data, progress=progress).summary})
+        raise OSError("the second delivery's worker lost its disk")
+
+    monkeypatch.setitem(importjobs.CHECKERS, "placements", first_delivery_finishes_meanwhile)
+    assert import_job_check(job_id=job.pk, redelivered=True).status == "preview"
+    assert default_storage.exists(job.file.name)
+    monkeypatch.setitem(importjobs.CHECKERS, "placements", check_placements)
+    confirm(leader_client, job)
+    job.refresh_from_db()
+    assert job.status == "done" and Placement.objects.count() == 2
+
+
+def test_a_check_whose_job_was_deleted_meanwhile_ends_quietly(leader_client, rows, worker_later, monkeypatch):
+    upload(leader_client, xlsx_bytes(rows))
+    job = ImportJob.objects.get()
+    check_placements = importjobs.CHECKERS["placements"]
+
+    def deleted_while_checking(*, job, data, progress):
+        importjobs._delete(ImportJob.objects.get(pk=job.pk))
+        return check_placements(job=job, data=data, progress=progress)
+
+    monkeypatch.setitem(importjobs.CHECKERS, "placements", deleted_while_checking)
+    assert importjobs.check_import_job.apply(args=[job.pk]).get() == "skipped"
+    assert not ImportJob.objects.exists()
