@@ -110,7 +110,7 @@ def _preview_time() -> dt.timedelta:
 def preview_expired(job: ImportJob, *, now: dt.datetime | None = None) -> bool:
     """Whether the preview was ready longer ago than IMPORT_PREVIEW_MINUTES (counted from the end of its check)."""
     now = now or timezone.now()
-    ready_at = job.checked_at or job.created_at
+    ready_at = job.checked_at or job.created_at  # a preview stored before checked_at was recorded
     return job.status == ImportJob.Status.PREVIEW and ready_at < now - _preview_time()
 
 
@@ -202,10 +202,11 @@ def _technical_error() -> ImportOutcome:
 
 
 def import_job_check(*, job_id: int, redelivered: bool = False) -> ImportJob | None:
-    """Claim and check one CHECKING job (None when another worker has it or it is checked): its kind's checker
-    validates every row; the job becomes PREVIEW with the preview in `summary`, or FAILED with the errors (and
-    its file deleted). Writes only the job's row. Claimed like import_job_run: a check whose worker died is
-    claimable again after the hard time limit, or at once on redelivery."""
+    """Claim and check one CHECKING job (None when another worker has it, it is checked or it was purged): its
+    kind's checker validates every row; the job becomes PREVIEW with the preview in `summary` and `checked_at`,
+    or FAILED with the errors (and its file deleted, by the delivery whose FAILED update applied). Writes only
+    the job's row. Claimed like import_job_run: a check whose worker died is claimable again after the hard
+    time limit, or at once on redelivery."""
     now = timezone.now()
     claimable = Q(status=ImportJob.Status.CHECKING) & (Q(started_at__isnull=True)
                                                         | Q(started_at__lt=now - _hard_limit()))
