@@ -450,11 +450,13 @@ def equality_section(project: Project, start: dt.date, end: dt.date) -> dict:
         .annotate(n=Count("pk"), mean=Avg(days_between("start_date", "referral_date")))
     )
     days_by_gender = {gender: {"count": 0, "mean_days": None} for gender in GENDERS}
+    # A record stored without gender (old data) is counted under "okänd", but equality compares genders only.
     for row in day_rows:
-        days_by_gender[row["participant__gender"]] = {
+        days_by_gender[row["participant__gender"] or UNKNOWN] = {
             "count": row["n"], "mean_days": round(float(row["mean"]), 1) if row["mean"] is not None else None,
         }
-    means = [value["mean_days"] for value in days_by_gender.values() if value["mean_days"] is not None]
+    means = [value["mean_days"] for gender, value in days_by_gender.items()
+             if gender != UNKNOWN and value["mean_days"] is not None]
     difference = round(max(means) - min(means), 1) if len(means) >= 2 else None
 
     placed = Assignment.objects.filter(
@@ -468,14 +470,14 @@ def equality_section(project: Project, start: dt.date, end: dt.date) -> dict:
     gender_totals = dict.fromkeys(GENDERS, 0)
     areas: dict[str, dict] = {}
     for row in area_rows:
-        gender = row["referral__participant__gender"]
+        gender = row["referral__participant__gender"] or UNKNOWN
         gender_totals[gender] = gender_totals.get(gender, 0) + row["n"]
         area = areas.setdefault(row["placement__occupational_area__code"], {
             "code": row["placement__occupational_area__code"], "name": row["placement__occupational_area__name"],
             "by_gender": dict.fromkeys(GENDERS, 0),
         })
-        area["by_gender"][gender] += row["n"]
-    present = [gender for gender, total in gender_totals.items() if total]
+        area["by_gender"][gender] = area["by_gender"].get(gender, 0) + row["n"]
+    present = [gender for gender, total in gender_totals.items() if total and gender != UNKNOWN]
     for area in areas.values():
         shares = {gender: _share(area["by_gender"][gender], gender_totals[gender]) for gender in present}
         area["share_by_gender"] = shares

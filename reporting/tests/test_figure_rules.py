@@ -436,6 +436,28 @@ def test_equality_placement_kind_in_full(report_project, settings):
     assert [area["flagged"] for area in kind["by_area"]] == [True, True] and kind["flagged"] is True
 
 
+def test_equality_counts_a_record_without_gender_under_unknown_and_compares_genders_only(report_project, settings):
+    """Gender is required on entry; a start stored without one (old data) is counted under "okänd" in the
+    equality section as everywhere, and is no gender to compare: neither in the difference nor in the shares."""
+    settings.REPORT_EQUALITY_THRESHOLD_DAYS = 3
+    care = OccupationalAreaFactory(code="vard", name="Vård")
+    placement = PlacementFactory(occupational_area=care, capacity=3)
+    for gender, referred in [(WOMAN, D(2026, 3, 9)), (MAN, D(2026, 3, 8)), ("", D(2026, 2, 1))]:
+        AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING, start_date=D(2026, 3, 10),
+                          referral=referral(report_project, referred=referred, started=D(2026, 3, 10), gender=gender))
+    equality = march(report_project)["equality"]
+    assert equality["days_to_start"] == {
+        "threshold_days": 3,
+        "by_gender": {WOMAN: {"count": 1, "mean_days": 1.0}, MAN: {"count": 1, "mean_days": 2.0},
+                      NON_BINARY: {"count": 0, "mean_days": None}, "okänd": {"count": 1, "mean_days": 37.0}},
+        "max_difference": 1.0, "flagged": False,
+    }
+    kind = equality["placement_kind"]
+    assert kind["total_by_gender"] == genders(woman=1, man=1, **{"okänd": 1})
+    assert kind["by_area"] == [{"code": "vard", "name": "Vård", "by_gender": genders(woman=1, man=1, **{"okänd": 1}),
+                                "share_by_gender": {WOMAN: 1.0, MAN: 1.0}, "flagged": False}]
+
+
 def test_placement_kind_with_one_gender_is_never_flagged(report_project, settings):
     settings.REPORT_EQUALITY_THRESHOLD_SHARE = 0.0
     AssignmentFactory(referral=referral(report_project, started=D(2026, 3, 5)), status=Assignment.Status.ONGOING,
