@@ -271,29 +271,11 @@ def time_page(port, url, headers, samples) -> dict:
 
 
 def throughput(port, url, headers, seconds, threads=4) -> float:
-    done, errors = [0] * threads, [0] * threads
-    stop_at = time.perf_counter() + seconds
-
-    def run(i):
-        while time.perf_counter() < stop_at:
-            status, _ = get(port, url, headers)
-            if status == 200:
-                done[i] += 1
-            else:
-                errors[i] += 1
-
-    workers = [threading.Thread(target=run, args=(i,)) for i in range(threads)]
-    started = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    if sum(errors):
-        raise SystemExit(f"{url}: {sum(errors)} errors under load")
-    return round(sum(done) / (time.perf_counter() - started), 1)
+    """Requests/s of `threads` clients requesting one URL as fast as they can."""
+    return mix_throughput(port, [url], headers, seconds, threads, name=url)
 
 
-def mix_throughput(port, urls, headers, seconds, threads=4) -> float:
+def mix_throughput(port, urls, headers, seconds, threads=4, name="page mix") -> float:
     """Requests/s of `threads` clients each cycling over every URL in turn, from a different start."""
     done, errors = [0] * threads, [0] * threads
     stop_at = time.perf_counter() + seconds
@@ -315,7 +297,7 @@ def mix_throughput(port, urls, headers, seconds, threads=4) -> float:
     for w in workers:
         w.join()
     if sum(errors):
-        raise SystemExit(f"page mix: {sum(errors)} errors under load")
+        raise SystemExit(f"{name}: {sum(errors)} errors under load")
     return round(sum(done) / (time.perf_counter() - started), 1)
 
 
