@@ -217,13 +217,7 @@ def import_job_check(*, job_id: int, redelivered: bool = False) -> ImportJob | N
     job = ImportJob.objects.select_related("user").filter(pk=job_id).first()
     if job is None:  # purged between the claim and now
         return None
-    try:
-        with job.file.open("rb") as handle:
-            data = handle.read()
-        outcome = CHECKERS[job.kind](job=job, data=data, progress=_Progress(job))
-    except Exception:
-        logger.exception("Import check %s failed", job_id)
-        outcome = _technical_error()
+    outcome = _outcome_of(job, CHECKERS, "Import check")
     checking = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.CHECKING)
     if outcome.errors:
         failed = checking.update(status=ImportJob.Status.FAILED, finished_at=timezone.now(), file="", rows_done=0,
@@ -236,6 +230,17 @@ def import_job_check(*, job_id: int, redelivered: bool = False) -> ImportJob | N
     with contextlib.suppress(Exception):  # a stale progress entry expires by itself
         cache.delete(_progress_key(job_id))
     return ImportJob.objects.filter(pk=job_id).first()
+
+
+def _outcome_of(job: ImportJob, handlers: dict, what: str):
+    """The job's file through its kind's checker or runner; anything it raises is a technical error (logged)."""
+    try:
+        with job.file.open("rb") as handle:
+            data = handle.read()
+        return handlers[job.kind](job=job, data=data, progress=_Progress(job))
+    except Exception:
+        logger.exception("%s %s failed", what, job.pk)
+        return _technical_error()
 
 
 @shared_task(bind=True, name="core.importjobs.check_import_job", acks_late=True, reject_on_worker_lost=True,
@@ -259,13 +264,7 @@ def import_job_run(*, job_id: int, redelivered: bool = False) -> ImportJob | Non
             status=ImportJob.Status.RUNNING, started_at=now, rows_done=0) != 1:
         return None
     job = ImportJob.objects.select_related("user").get(pk=job_id)
-    try:
-        with job.file.open("rb") as handle:
-            data = handle.read()
-        outcome = RUNNERS[job.kind](job=job, data=data, progress=_Progress(job))
-    except Exception:
-        logger.exception("Import job %s failed", job_id)
-        outcome = _technical_error()
+    outcome = _outcome_of(job, RUNNERS, "Import job")
     status = ImportJob.Status.FAILED if outcome.errors else ImportJob.Status.DONE
     ImportJob.objects.filter(pk=job_id).update(
         status=status, finished_at=timezone.now(), errors=[list(e) for e in outcome.errors],
