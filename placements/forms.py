@@ -57,13 +57,7 @@ class PlacementForm(forms.ModelForm):
             self.fields["attested"].label = _("Jag intygar på nytt att arbetsuppgifterna inte tränger undan "
                                               "ordinarie anställningar.")
 
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("available_from"), cleaned.get("available_to")
-        if start and end and end < start:
-            self.add_error("available_to", _("Tillgänglig till kan inte vara före tillgänglig från."))
-        return cleaned
-
+    # The rules of the values (period order, capacity) live in placements.services.placement_value_errors.
     def _post_clean(self):
         # Model validation (constraints) runs in the service; skip the ModelForm's instance construction.
         pass

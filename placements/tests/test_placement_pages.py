@@ -55,7 +55,8 @@ def test_swedish_validation_end_before_start(client, manager_a, unit_a, area):
     client.force_login(manager_a)
     response = client.post(reverse("placements:create"),
                            form_data(unit_a, area, available_from="2026-12-01", available_to="2026-11-01"))
-    assert "Tillgänglig till kan inte vara före tillgänglig från." in response.content.decode()
+    # The service's rule (placement_value_errors), shown on its field.
+    assert response.context["form"].errors["available_to"] == ["Tillgänglig till kan inte vara före tillgänglig från."]
     assert not Placement.objects.exists()
 
 
