@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from core.dates import add_months
 from core.models import Role
-from organisations.tests.factories import AgencyProgrammeFactory, UserFactory
+from organisations.tests.factories import AgencyProgrammeFactory, SupervisorFactory, UserFactory
 from participants.tests.factories import ReferralFactory
 from placements import services
 from placements.models import Assignment, Placement
@@ -161,3 +161,92 @@ def test_peak_of_periods_counts_days_inside_the_window_only(periods, peak):
 def test_a_manager_without_a_scope_may_not_register_placements(manager_a, unit_a):
     assert may_create_placements(manager_a) is True
     assert may_create_placements(UserFactory(role=Role.MANAGER)) is False   # a manager bound to nothing
+
+
+# --- A placement's values (placement_value_errors): the rules of create, update and the import ------------------
+
+PERIOD_ORDER = "Tillgänglig till kan inte vara före tillgänglig från."
+AT_LEAST_ONE = "Antal platser måste vara minst 1."
+
+
+def value_errors(*, current=None, peak=None, **values):
+    """The errors for these values, and how often the booked peak was asked for."""
+    asked = []
+
+    def booked():
+        asked.append(peak)
+        return peak
+
+    return services.placement_value_errors(values=values, current_capacity=current, booked=booked), len(asked)
+
+
+def test_the_period_may_end_on_its_first_day_but_not_before():
+    start = D(2026, 3, 10)
+    assert value_errors(capacity=1, available_from=start, available_to=start - dt.timedelta(days=1)) == (
+        {"available_to": PERIOD_ORDER}, 0)
+    assert value_errors(capacity=1, available_from=start, available_to=start) == ({}, 0)
+    assert value_errors(capacity=1, available_from=start, available_to=start + dt.timedelta(days=1)) == ({}, 0)
+    assert value_errors(capacity=1, available_from=start, available_to=None) == ({}, 0)
+    assert value_errors(capacity=1, available_from=None, available_to=start) == ({}, 0)
+
+
+def test_a_placement_has_at_least_one_slot():
+    assert value_errors(capacity=0) == ({"capacity": AT_LEAST_ONE}, 0)
+    assert value_errors(capacity=-1) == ({"capacity": AT_LEAST_ONE}, 0)
+    assert value_errors(capacity=None) == ({"capacity": AT_LEAST_ONE}, 0)
+    assert value_errors() == ({"capacity": AT_LEAST_ONE}, 0)
+    assert value_errors(capacity=1) == ({}, 0)
+    assert value_errors(capacity=0, current=3, peak=0) == ({"capacity": AT_LEAST_ONE}, 0)
+
+
+def test_both_errors_are_given_together():
+    assert value_errors(capacity=0, available_from=D(2026, 3, 2), available_to=D(2026, 3, 1)) == (
+        {"available_to": PERIOD_ORDER, "capacity": AT_LEAST_ONE}, 0)
+
+
+def test_the_capacity_may_drop_to_the_booked_peak_and_not_below_and_the_peak_is_asked_only_when_it_drops():
+    below = "Antal platser kan inte vara lägre än det största antalet bokade deltagare framöver (3)."
+    assert value_errors(capacity=2, current=4, peak=3) == ({"capacity": below}, 1)
+    assert value_errors(capacity=3, current=4, peak=3) == ({}, 1)
+    assert value_errors(capacity=4, current=4, peak=9) == ({}, 0)  # unchanged: not asked
+    assert value_errors(capacity=5, current=4, peak=9) == ({}, 0)
+    assert value_errors(capacity=1, current=None, peak=9) == ({}, 0)  # a new placement has nothing booked
+
+
+# --- Scope and codes of a placement (placements_out_of_scope, placement_codes_taken) ----------------------------
+
+
+def test_out_of_scope_are_the_units_and_supervisors_outside_the_managers_organisation(
+        manager_a, leader, unit_a, unit_b, django_assert_num_queries):
+    mine, theirs = SupervisorFactory(unit=unit_a), SupervisorFactory(unit=unit_b)
+    out = services.placements_out_of_scope(manager_a, unit_ids=[unit_a.pk, unit_b.pk],
+                                           supervisor_ids=[mine.pk, theirs.pk, None])  # reads the scope once
+    assert out == ({unit_b.pk}, {theirs.pk})
+    with django_assert_num_queries(2):
+        assert services.placements_out_of_scope(manager_a, unit_ids=[unit_a.pk], supervisor_ids=[mine.pk]) == (
+            set(), set())
+    with django_assert_num_queries(2):
+        assert services.placements_out_of_scope(leader, unit_ids=[unit_a.pk, unit_b.pk],
+                                                supervisor_ids=[mine.pk, theirs.pk]) == (set(), set())
+    with django_assert_num_queries(0):
+        assert services.placements_out_of_scope(manager_a, unit_ids=[], supervisor_ids=[None]) == (set(), set())
+    with django_assert_num_queries(1):
+        assert services.placements_out_of_scope(manager_a, unit_ids=[unit_b.pk], supervisor_ids=[]) == (
+            {unit_b.pk}, set())
+    with django_assert_num_queries(1):
+        assert services.placements_out_of_scope(manager_a, unit_ids=[], supervisor_ids=[theirs.pk]) == (
+            set(), {theirs.pk})
+
+
+def test_codes_taken_are_those_another_placement_has(unit_a, django_assert_num_queries):
+    one, _other = PlacementFactory(unit=unit_a, code="K-1"), PlacementFactory(unit=unit_a, code="K-2")
+    with django_assert_num_queries(1):
+        assert services.placement_codes_taken(["K-1", "K-2", "K-3", "", None]) == {"K-1", "K-2"}
+    with django_assert_num_queries(1):
+        assert services.placement_codes_taken(["K-1", "K-2", "K-3"], except_pk=one.pk) == {"K-2"}
+    with django_assert_num_queries(1):
+        assert services.placement_codes_taken(["K-1"], except_pk=one.pk) == set()
+    with django_assert_num_queries(0):
+        assert services.placement_codes_taken(["", None]) == set()
+    with django_assert_num_queries(0):
+        assert services.placement_codes_taken([None], except_pk=one.pk) == set()
