@@ -250,3 +250,19 @@ def test_codes_taken_are_those_another_placement_has(unit_a, django_assert_num_q
         assert services.placement_codes_taken(["", None]) == set()
     with django_assert_num_queries(0):
         assert services.placement_codes_taken([None], except_pk=one.pk) == set()
+
+
+def test_validating_a_placement_applies_the_rules_of_create_and_update_and_writes_nothing(leader, manager_b, unit_a):
+    placement = PlacementFactory(unit=unit_a, code="V-1", capacity=2)
+    values = {name: getattr(placement, name) for name in services.PLACEMENT_FIELDS}
+    services.placement_validate(user=leader, placement=placement, values=values)  # its own code is not taken
+    with pytest.raises(PermissionDenied):
+        services.placement_validate(user=manager_b, placement=placement, values=values)
+    with pytest.raises(ValidationError) as caught:
+        services.placement_validate(user=leader, placement=None, values=values)  # a new one with that code
+    assert caught.value.message_dict == {"code": ["Platskoden används redan av en annan plats."]}
+    with pytest.raises(ValidationError) as caught:
+        services.placement_validate(user=leader, placement=placement, values=values | {"capacity": 0})
+    assert caught.value.message_dict == {"capacity": [AT_LEAST_ONE]}
+    placement.refresh_from_db()
+    assert (Placement.objects.count(), placement.capacity) == (1, 2)

@@ -167,3 +167,63 @@ def test_twenty_concurrent_confirmations_of_the_last_slot_give_exactly_one(unit_
 
     assert sorted(outcomes) == ["full"] * 19 + ["ok"]
     assert Assignment.objects.filter(placement=placement, status=Assignment.Status.CONFIRMED).count() == 1
+
+
+def test_a_request_to_a_host_without_a_manager_goes_to_the_active_leaders_with_an_address(
+        unit_b, case_worker_af, agency_af, leader, django_capture_on_commit_callbacks):
+    from core.models import Role
+    from organisations.tests.factories import UserFactory
+
+    UserFactory(role=Role.LEADER, email="former-leader@example.test", is_active=False)
+    UserFactory(role=Role.LEADER, email="")
+    UserFactory(role=Role.STEERING, email="steering-only@example.test")
+    host = PlacementFactory(unit=unit_b, capacity=1, available_from=dt.date(2025, 1, 1))  # no manager account
+    with django_capture_on_commit_callbacks(execute=True):
+        services.assignment_request(user=case_worker_af, referral=ReferralFactory(agency=agency_af), placement=host,
+                                    start_date=JAN, planned_end_date=JUN)
+    assert [m.to for m in mail.outbox] == [[leader.email]]
+    assert mail.outbox[0].subject == f"Förfrågan om arbetsträningsplats: {host.title}"
+
+
+def test_pause_close_and_reopen_from_where_each_is_allowed(placement, manager_a):
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from placements.models import Placement
+
+    with CaptureQueriesContext(connection) as queries:
+        paused = services.placement_pause(user=manager_a, placement=placement)
+    (update,) = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('UPDATE "placements_placement"')]
+    assert '"title"' not in update and '"capacity"' not in update  # only the status, its day and the time
+    assert (paused.status, paused.closed_on) == (Placement.Status.PAUSED, None)
+    assert placement.history.first().history_user == manager_a
+    with pytest.raises(ValidationError) as caught:
+        services.placement_pause(user=manager_a, placement=placement)
+    assert caught.value.messages == ["Bara öppna platser kan pausas."]
+    closed = services.placement_close(user=manager_a, placement=placement)
+    assert (closed.status, closed.closed_on) == (Placement.Status.CLOSED, timezone.localdate())
+    with pytest.raises(ValidationError) as caught:
+        services.placement_close(user=manager_a, placement=placement)
+    assert caught.value.messages == ["Platsen är redan stängd."]
+    reopened = services.placement_reopen(user=manager_a, placement=placement)
+    assert (reopened.status, reopened.closed_on) == (Placement.Status.OPEN, None)
+    with pytest.raises(ValidationError) as caught:
+        services.placement_reopen(user=manager_a, placement=placement)
+    assert caught.value.messages == ["Platsen är redan öppen."]
+    placement.refresh_from_db()
+    assert (placement.status, placement.closed_on) == (Placement.Status.OPEN, None)
+
+
+def test_an_imported_period_is_ongoing_from_its_first_day_booked_before_and_history_with_an_end():
+    from placements.services import ImportedAssignment
+
+    today = dt.date(2026, 5, 10)
+
+    def status(start, end=None):
+        return ImportedAssignment(row=2, placement=None, start_date=start, planned_end_date=JUN,
+                                  end_date=end).status(today)
+
+    assert status(today) == Assignment.Status.ONGOING
+    assert status(today - dt.timedelta(days=1)) == Assignment.Status.ONGOING
+    assert status(today + dt.timedelta(days=1)) == Assignment.Status.CONFIRMED
+    assert status(today - dt.timedelta(days=30), today - dt.timedelta(days=1)) == Assignment.Status.COMPLETED

@@ -155,3 +155,38 @@ def test_digest_goes_to_case_workers_in_their_area(placement_a, placement_b, age
     everything = by_recipient[case_worker_af.email].body
     assert "Lagerarbete" in everything and "Kök och servering" in everything and "Full plats" not in everything
     assert "i Visby" in by_recipient["visby@example.test"].subject
+
+
+def test_digest_recipients_order_and_day(unit_a, unit_b, area, agency_af, leader, django_assert_max_num_queries):
+    """Only active case workers with an e-mail address get it; one without an agency membership reads the whole
+    region, one whose area has nothing gets nothing (and the others still get theirs); the placements are those
+    free on the given day, by municipality then title, each with its link."""
+    from django.conf import settings
+
+    from core.models import Role
+    from organisations.tests.factories import UserFactory
+    from placements.services import free_placements_digest_send
+
+    day = timezone.localdate() + dt.timedelta(days=30)
+    nothing_here = make_case_worker(agency=agency_af, email="faro@example.test")  # the first one asked
+    AgencyMembership.objects.filter(user=nothing_here).update(municipality="Fårö")
+    make_case_worker(agency=agency_af, email="")
+    make_case_worker(agency=agency_af, email="gone@example.test", is_active=False)
+    visby = make_case_worker(agency=agency_af, email="visby@example.test")
+    AgencyMembership.objects.filter(user=visby).update(municipality=" visby ")
+    UserFactory(role=Role.CASE_WORKER, email="nomembership@example.test")
+    later = PlacementFactory(unit=unit_a, occupational_area=area, title="B-plats", available_from=day)
+    first = PlacementFactory(unit=unit_a, occupational_area=area, title="A-plats", available_from=day)
+    slite = PlacementFactory(unit=unit_b, occupational_area=area, title="Ö-plats", available_from=day)
+    PlacementFactory(unit=unit_a, occupational_area=area, title="Slutat", available_to=day - dt.timedelta(days=1))
+    with django_assert_max_num_queries(13):  # as measured; the memberships come with the case workers
+        assert free_placements_digest_send(on=day) == 2
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    assert sorted(by_recipient) == ["nomembership@example.test", "visby@example.test"]
+    links = [f"{settings.SITE_URL}/placements/{p.pk}/" for p in (slite, first, later)]
+    region = by_recipient["nomembership@example.test"].body
+    assert [region.index(link) for link in links] == sorted(region.index(link) for link in links)
+    assert "Slutat" not in region and "veckans lediga arbetsträningsplatser i regionen." in region
+    assert by_recipient["nomembership@example.test"].subject == "3 lediga arbetsträningsplatser"
+    assert by_recipient["visby@example.test"].subject == "2 lediga arbetsträningsplatser i visby"
+    assert "Ö-plats" not in by_recipient["visby@example.test"].body
