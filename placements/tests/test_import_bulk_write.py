@@ -149,3 +149,32 @@ def test_copy_rows_fills_defaults_and_refuses_a_column_without_one(db, unit_a, a
     with pytest.raises(TypeError, match="no value for Placement.unit_id"):
         copy_rows(Placement, ("title", "occupational_area_id", "available_from"),
                   [("Utan enhet", area.pk, dt.date(2026, 1, 1))])
+
+
+def test_a_changed_placement_gets_a_history_row_holding_its_adaptations(leader, org_a, unit_a, area, wheelchair,
+                                                                        quiet):
+    with_links = PlacementFactory(code="CH-1", unit=unit_a, occupational_area=area, available_from=dt.date(2025, 1, 1))
+    without = PlacementFactory(code="CH-2", unit=unit_a, occupational_area=area, available_from=dt.date(2025, 1, 1))
+    lines = [["CH-1", "Ny titel", org_a.name, unit_a.name, "", area.name, "", "2", "2025-01-01", "", "",
+              "Tillgänglig för rullstol; lugn-miljo"],
+             ["CH-2", "Annan titel", org_a.name, unit_a.name, "", area.name, "", "2", "2025-01-01", "", "", ""]]
+    plan = imports.plan_import(HEADER, lines, user=leader)
+    assert plan.ok
+    placements_import_write(user=leader, rows=plan.rows, attested=True)
+    links = sorted((link.pk, link.adaptation_id) for link in
+                   with_links.adaptations.through.objects.filter(placement=with_links))
+    assert [adaptation for _pk, adaptation in links] == sorted([wheelchair.pk, quiet.pk])
+    record = with_links.history.order_by("history_id").last()
+    assert (record.history_type, record.title) == ("~", "Ny titel")
+    assert sorted((link.id, link.placement_id, link.adaptation_id) for link in record.adaptations.all()) == [
+        (pk, with_links.pk, adaptation) for pk, adaptation in links]
+    record = without.history.order_by("history_id").last()
+    assert (record.history_type, record.title, record.adaptations.count()) == ("~", "Annan titel", 0)
+
+
+def test_a_system_import_without_attestation_leaves_the_attestation_empty(rows):
+    plan = imports.plan_import(HEADER, rows[1:], user=None)
+    assert plan.ok
+    (pk,) = placements_import_write(user=None, rows=plan.rows, attested=False)
+    placement = Placement.objects.get(pk=pk)
+    assert (placement.attested_no_displacement, placement.attested_by, placement.attested_at) == (False, None, None)
