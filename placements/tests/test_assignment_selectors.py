@@ -80,6 +80,8 @@ def test_idle_placements_are_those_free_longer_than_the_days_by_the_definition(u
         "booked_long_ago_never_begun": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1)),
         "someone_on_it_today": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1), capacity=2),
         "request_only": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1)),
+        "request_ending_yesterday": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1)),
+        "booked_for_later": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1)),
         "paused": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1), status=Placement.Status.PAUSED),
         "expired_yesterday": PlacementFactory(unit=unit_a, available_from=D(2025, 1, 1),
                                               available_to=ON - dt.timedelta(days=1)),
@@ -91,6 +93,10 @@ def test_idle_placements_are_those_free_longer_than_the_days_by_the_definition(u
     hosted(cases["booked_long_ago_never_begun"], before, status=S.CONFIRMED, start=D(2025, 6, 1))
     hosted(cases["someone_on_it_today"], ON, status=S.ONGOING, start=after)
     AssignmentFactory(placement=cases["request_only"], status=S.REQUESTED, start_date=after, planned_end_date=ON)
+    AssignmentFactory(placement=cases["request_ending_yesterday"], status=S.REQUESTED, start_date=after,
+                      planned_end_date=ON - dt.timedelta(days=1))
+    AssignmentFactory(placement=cases["booked_for_later"], start_date=ON + dt.timedelta(days=1),
+                      planned_end_date=ON + dt.timedelta(days=30))
     by_pk = {p.pk: key for key, p in cases.items()}
 
     listed = placement_list(Placement.objects.all(), on=ON)
@@ -99,4 +105,4 @@ def test_idle_placements_are_those_free_longer_than_the_days_by_the_definition(u
     got = {by_pk[pk] for pk in idle_placements(listed, days=days, on=ON).values_list("pk", flat=True)}
     assert got == by_definition == {
         "available_before_the_cut_off", "hosted_until_the_day_before_the_cut_off", "booked_long_ago_never_begun",
-        "request_only", "available_until_today"}
+        "request_only", "request_ending_yesterday", "booked_for_later", "available_until_today"}
