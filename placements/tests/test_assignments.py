@@ -227,3 +227,77 @@ def test_an_imported_period_is_ongoing_from_its_first_day_booked_before_and_hist
     assert status(today - dt.timedelta(days=1)) == Assignment.Status.ONGOING
     assert status(today + dt.timedelta(days=1)) == Assignment.Status.CONFIRMED
     assert status(today - dt.timedelta(days=30), today - dt.timedelta(days=1)) == Assignment.Status.COMPLETED
+
+
+def test_the_history_imports_check_names_each_row_a_placement_cannot_take(placement, unit_a, agency_af):
+    """Closed, or full on a day of the period counting the register's occupying assignments (not requested ones,
+    not another placement's) and the earlier rows of the file; a refused row does not take the slot."""
+    from django.utils import timezone
+
+    from placements.models import Placement
+    from placements.services import ImportedAssignment, assignments_import_check
+
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+    AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING, start_date=today - 10 * day,
+                      planned_end_date=today + 10 * day)
+    AssignmentFactory(placement=placement, status=Assignment.Status.REQUESTED, start_date=today + 20 * day,
+                      planned_end_date=today + 30 * day)
+    other = PlacementFactory(unit=unit_a, capacity=1, code="ANNAN")
+    AssignmentFactory(placement=other, status=Assignment.Status.ONGOING, start_date=today + 40 * day,
+                      planned_end_date=today + 50 * day)
+    closed = PlacementFactory(unit=unit_a, code="STANGD", status=Placement.Status.CLOSED)
+    placement.code = "EN"
+    placement.save()
+
+    def row(number, where, start, end):
+        return ImportedAssignment(row=number, placement=where, start_date=today + start * day,
+                                  planned_end_date=today + end * day)
+
+    rows = [row(2, closed, 1, 2), row(3, placement, 5, 15), row(4, placement, 20, 30), row(5, placement, 25, 26),
+            row(6, other, 1, 39), row(7, other, 50, 60), ImportedAssignment(
+                row=8, placement=closed, start_date=today - 90 * day, planned_end_date=today - 80 * day,
+                end_date=today - 80 * day)]
+    full = "Platsen {} är fullbokad under perioden {}–{} (1 platser)."
+    assert assignments_import_check(rows=rows) == [
+        (2, "Platsen STANGD är stängd och kan inte ta en pågående eller kommande placering."),
+        (3, full.format("EN", today + 5 * day, today + 15 * day)),
+        (5, full.format("EN", today + 25 * day, today + 26 * day)),
+        (7, full.format("ANNAN", today + 50 * day, today + 60 * day)),
+    ]
+    assert assignments_import_check(rows=rows[-1:]) == []
+
+
+def test_the_history_imports_write_checks_again_and_writes_each_period_as_it_was(placement, unit_a, leader,
+                                                                                 agency_af):
+    from django.utils import timezone
+
+    from organisations.tests.factories import SupervisorFactory
+    from placements.services import ImportedAssignment, ImportRowError, assignments_import
+
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+    placement.supervisor = SupervisorFactory(unit=unit_a)
+    placement.save()
+    referrals = [ReferralFactory(agency=agency_af) for _ in range(3)]
+    past = ImportedAssignment(row=2, placement=placement, start_date=today - 90 * day,
+                              planned_end_date=today - 60 * day, end_date=today - 70 * day, referral_id=referrals[0].pk)
+    now = ImportedAssignment(row=3, placement=placement, start_date=today, planned_end_date=today + 9 * day,
+                             referral_id=referrals[1].pk)
+    AssignmentFactory(placement=placement, status=Assignment.Status.CONFIRMED, start_date=today + 5 * day,
+                      planned_end_date=today + 6 * day)  # booked since the file was checked
+    later = ImportedAssignment(row=4, placement=placement, start_date=today + 6 * day,
+                               planned_end_date=today + 7 * day, referral_id=referrals[2].pk)
+    with pytest.raises(ImportRowError) as refused:
+        assignments_import(user=leader, rows=[past, now, later], today=today)
+    assert refused.value.row == 3
+    assert Assignment.objects.filter(referral__in=referrals).count() == 0
+    Assignment.objects.exclude(referral__in=referrals).delete()
+    written = assignments_import(user=leader, rows=[past, now], today=today)
+    got = {a.referral_id: (a.status, a.start_date, a.planned_end_date, a.end_date, a.supervisor, a.decided_by)
+           for a in Assignment.objects.filter(pk__in=[a.pk for a in written])}
+    assert got == {
+        referrals[0].pk: ("completed", today - 90 * day, today - 60 * day, today - 70 * day, placement.supervisor,
+                          leader),
+        referrals[1].pk: ("ongoing", today, today + 9 * day, None, placement.supervisor, leader)}
+    assert all(a.decided_at is not None for a in Assignment.objects.filter(pk__in=[a.pk for a in written]))
