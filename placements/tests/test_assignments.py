@@ -246,6 +246,8 @@ def test_the_history_imports_check_names_each_row_a_placement_cannot_take(placem
     other = PlacementFactory(unit=unit_a, capacity=1, code="ANNAN")
     AssignmentFactory(placement=other, status=Assignment.Status.ONGOING, start_date=today + 40 * day,
                       planned_end_date=today + 50 * day)
+    AssignmentFactory(placement=PlacementFactory(unit=unit_a, capacity=1), status=Assignment.Status.ONGOING,
+                      start_date=today, planned_end_date=today + 60 * day)  # a placement outside the file
     closed = PlacementFactory(unit=unit_a, code="STANGD", status=Placement.Status.CLOSED)
     placement.code = "EN"
     placement.save()
