@@ -252,12 +252,19 @@ def test_codes_taken_are_those_another_placement_has(unit_a, django_assert_num_q
         assert services.placement_codes_taken([None], except_pk=one.pk) == set()
 
 
-def test_validating_a_placement_applies_the_rules_of_create_and_update_and_writes_nothing(leader, manager_b, unit_a):
+def test_validating_a_placement_applies_the_rules_of_create_and_update_and_writes_nothing(leader, manager_b, unit_a,
+                                                                                          unit_b):
     placement = PlacementFactory(unit=unit_a, code="V-1", capacity=2)
     values = {name: getattr(placement, name) for name in services.PLACEMENT_FIELDS}
     services.placement_validate(user=leader, placement=placement, values=values)  # its own code is not taken
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied) as denied:
         services.placement_validate(user=manager_b, placement=placement, values=values)
+    assert str(denied.value) == "Du kan bara registrera platser vid dina egna enheter."
+    with pytest.raises(PermissionDenied) as denied:
+        services.placement_validate(user=manager_b, placement=None, values=values | {
+            "unit": unit_b, "code": None,
+            "supervisor": SupervisorFactory(unit=unit_a)})
+    assert str(denied.value) == "Du kan bara välja handledare i din egen organisation."
     with pytest.raises(ValidationError) as caught:
         services.placement_validate(user=leader, placement=None, values=values)  # a new one with that code
     assert caught.value.message_dict == {"code": ["Platskoden används redan av en annan plats."]}
