@@ -303,3 +303,15 @@ def test_the_history_imports_write_checks_again_and_writes_each_period_as_it_was
                           leader),
         referrals[1].pk: ("ongoing", today, today + 9 * day, None, placement.supervisor, leader)}
     assert all(a.decided_at is not None for a in Assignment.objects.filter(pk__in=[a.pk for a in written]))
+
+
+def test_a_request_is_logged_under_the_participant(placement, case_worker_af, agency_af):
+    from core.models import AuditEvent
+
+    referral = ReferralFactory(agency=agency_af)
+    asked = services.assignment_request(user=case_worker_af, referral=referral, placement=placement, start_date=JAN,
+                                        planned_end_date=JUN)
+    event = AuditEvent.objects.filter(detail__startswith="Placering").get()
+    assert (event.user, event.action, event.object_type, event.object_id, event.object_repr, event.detail) == (
+        case_worker_af, AuditEvent.Action.CREATE, "participants.Participant", str(referral.participant_id),
+        str(asked)[:200], f"Placering {asked.pk}: förfrågad")
