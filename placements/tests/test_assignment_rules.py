@@ -265,6 +265,9 @@ def test_validating_a_placement_applies_the_rules_of_create_and_update_and_write
             "unit": unit_b, "code": None,
             "supervisor": SupervisorFactory(unit=unit_a)})
     assert str(denied.value) == "Du kan bara välja handledare i din egen organisation."
+    with pytest.raises(PermissionDenied) as denied:
+        services.placement_validate(user=leader, placement=None, values=values | {"unit": None, "code": None})
+    assert str(denied.value) == "Du kan bara registrera platser vid dina egna enheter."  # a placement needs a unit
     with pytest.raises(ValidationError) as caught:
         services.placement_validate(user=leader, placement=None, values=values)  # a new one with that code
     assert caught.value.message_dict == {"code": ["Platskoden används redan av en annan plats."]}
