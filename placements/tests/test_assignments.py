@@ -296,12 +296,13 @@ def test_the_history_imports_write_checks_again_and_writes_each_period_as_it_was
     assert Assignment.objects.filter(referral__in=referrals).count() == 0
     Assignment.objects.exclude(referral__in=referrals).delete()
     written = assignments_import(user=leader, rows=[past, now], today=today)
-    got = {a.referral_id: (a.status, a.start_date, a.planned_end_date, a.end_date, a.supervisor, a.decided_by)
+    got = {a.referral_id: (a.status, a.start_date, a.planned_end_date, a.end_date, a.supervisor, a.requested_by,
+                           a.decided_by)
            for a in Assignment.objects.filter(pk__in=[a.pk for a in written])}
     assert got == {
         referrals[0].pk: ("completed", today - 90 * day, today - 60 * day, today - 70 * day, placement.supervisor,
-                          leader),
-        referrals[1].pk: ("ongoing", today, today + 9 * day, None, placement.supervisor, leader)}
+                          leader, leader),
+        referrals[1].pk: ("ongoing", today, today + 9 * day, None, placement.supervisor, leader, leader)}
     assert all(a.decided_at is not None for a in Assignment.objects.filter(pk__in=[a.pk for a in written]))
 
 
