@@ -197,7 +197,7 @@ def test_the_upload_only_reads_and_the_check_runs_as_a_job_with_progress(leader_
     assert import_job_check(job_id=job.pk).status == "preview"
     assert import_job_check(job_id=job.pk) is None  # a duplicate delivery does nothing
     html = leader_client.get(reverse("core:import_job", args=[job.token])).content.decode()
-    assert "Förhandsgranskning – ingenting är sparat än" in html and f'value="{job.token}"' in html
+    assert "Förhandsgranskning – inget har sparats än" in html and f'value="{job.token}"' in html
     assert "2 nya platser, 0 ändrade platser och 1 nya enheter." in html and "Nya köket" in html
     assert "data-hx-trigger" not in html  # the preview waits for the user
     assert not Placement.objects.exists()
