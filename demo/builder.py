@@ -70,6 +70,7 @@ from participants.models import (
 )
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
+from placements.services import placements_refresh_idle
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
@@ -1156,6 +1157,7 @@ class DemoBuilder:
             assignments.append(obj)
             pairs.append((p, ref, obj))
         self._bulk(Assignment, assignments)
+        placements_refresh_idle(placement_ids=[placement.pk for placement in self.placements], on=T)
         return pairs
 
     def _write_follow_ups_plans_and_competences(self, pairs: list[tuple]) -> None:

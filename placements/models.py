@@ -8,6 +8,9 @@ from simple_history.models import HistoricalRecords
 from core.models import TimeStampedModel
 from organisations.models import Adaptation, OccupationalArea, Supervisor, Unit
 
+# Derived from the placement's assignments (see Placement.idle_last_end): not part of a placement's own record.
+IDLE_STATE_FIELDS = ["idle_last_end", "idle_next_end", "idle_occupied_from"]
+
 
 class Placement(TimeStampedModel):
     """An arbetsträningsplats a host unit offers: how many participants at once, when, doing what."""
@@ -42,7 +45,16 @@ class Placement(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("skapad av"), null=True,
                                    blank=True, on_delete=models.SET_NULL, related_name="+")
     closed_on = models.DateField(_("stängd datum"), null=True, blank=True)
-    history = HistoricalRecords(m2m_fields=[adaptations])
+    # "Idle since" and "nobody on it" for the days in (idle_last_end, idle_next_end], stored so that the list's
+    # idle filter and "Ledig längst" read columns instead of the assignments: the last hosted period end before
+    # the day the values were computed, the first one on or after it, and the first day of an occupying period
+    # ending on or after it. Kept by placements.services.placements_refresh_idle (every writer of assignments
+    # calls it), never set by hand; placements.selectors falls back to the assignments outside that range.
+    idle_last_end = models.DateField(_("senaste avslutade period (lagrad)"), null=True, blank=True,
+                                     editable=False)
+    idle_next_end = models.DateField(_("nästa periodslut (lagrat)"), null=True, blank=True, editable=False)
+    idle_occupied_from = models.DateField(_("upptagen från (lagrat)"), null=True, blank=True, editable=False)
+    history = HistoricalRecords(m2m_fields=[adaptations], excluded_fields=IDLE_STATE_FIELDS)
 
     class Meta:
         verbose_name = _("arbetsträningsplats")
@@ -59,6 +71,14 @@ class Placement(TimeStampedModel):
 
     def __str__(self):
         return f"{self.title} – {self.unit.name}"
+
+    def save(self, *args, **kwargs):
+        """A save of the placement's own fields never writes the stored idle values: the copy in memory may be
+        older than the assignments written since (placements_refresh_idle writes them with an UPDATE)."""
+        if self.pk and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [f.attname for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.attname not in IDLE_STATE_FIELDS]
+        super().save(*args, **kwargs)
 
 
 class Assignment(TimeStampedModel):

@@ -173,43 +173,112 @@ def has_room(*, capacity: int, periods, start: dt.date, end: dt.date) -> bool:
 HAS_HOSTED = (Assignment.Status.CONFIRMED, Assignment.Status.ONGOING, Assignment.Status.COMPLETED)
 
 
-def with_idle_since(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
-    """Annotate `idle_since`: the day since which the placement has stood without any participant.
-
-    That is the later of `available_from` and the end of the last assignment that ended before `on`.
-    Only meaningful when nobody occupies it on `on` (`occupied == 0`, see with_occupancy).
-    """
-    on = on or timezone.localdate()
-    last_end = (
+def _last_hosted_end_before(on: dt.date) -> Subquery:
+    return Subquery(
         Assignment.objects.annotate(period_end=_assignment_end())
         .filter(placement=OuterRef("pk"), status__in=HAS_HOSTED, period_end__lt=on)
         .order_by("-period_end")
         .values("period_end")[:1]
     )
+
+
+def with_idle_since_from_history(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
+    """The definition of `idle_since`: the day since which the placement has stood without any participant.
+
+    That is the later of `available_from` and the end of the last assignment that ended before `on`.
+    Only meaningful when nobody occupies it on `on` (`occupied == 0`, see with_occupancy). One subquery per
+    placement; with_idle_since gives the same from the stored values.
+    """
+    on = on or timezone.localdate()
     return queryset.annotate(
-        last_hosted_end=Subquery(last_end),
+        last_hosted_end=_last_hosted_end_before(on),
     ).annotate(idle_since=Greatest("available_from", Coalesce("last_hosted_end", "available_from")))
 
 
-def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | None = None) -> QuerySet[Placement]:
-    """Open placements, available on `on` (default today), nobody on them that day, free for more than
-    `days` days: `idle_since` (see with_idle_since) before `on - days`.
+def idle_placements_from_history(queryset: QuerySet[Placement], *, days: int,
+                                 on: dt.date | None = None) -> QuerySet[Placement]:
+    """The definition of the idle filter: open placements, available on `on` (default today), nobody on them
+    that day, free for more than `days` days: `idle_since` (see with_idle_since_from_history) before `on - days`.
 
-    Written as two NOT EXISTS rather than a filter on the annotations, so that PostgreSQL answers it with
-    two anti joins instead of running the per-placement subqueries for every candidate: `idle_since` is
-    before the cut-off exactly when `available_from` is and no hosted period ended between the cut-off
-    and `on`; nobody on it is no occupying assignment that day.
+    `idle_since` is before the cut-off exactly when `available_from` is and no hosted period ended between the
+    cut-off and `on`; nobody on it is no occupying assignment that day (two NOT EXISTS over the assignments).
+    idle_placements gives the same from the stored values.
     """
     on = on or timezone.localdate()
+    return _available_for_idle(queryset, days=days, on=on).exclude(_hosted_since_cut_off(days=days, on=on)).exclude(
+        Exists(occupying_assignments(on=on).filter(placement=OuterRef("pk"))))
+
+
+def _available_for_idle(queryset: QuerySet[Placement], *, days: int, on: dt.date) -> QuerySet[Placement]:
     cut_off = on - dt.timedelta(days=days)
-    hosted_since_cut_off = Assignment.objects.annotate(period_end=_assignment_end()).filter(
-        placement=OuterRef("pk"), status__in=HAS_HOSTED, period_end__gte=cut_off, period_end__lt=on)
-    return (
-        queryset.filter(status=Placement.Status.OPEN, available_from__lt=cut_off)
-        .filter(Q(available_to__isnull=True) | Q(available_to__gte=on))
-        .exclude(Exists(hosted_since_cut_off))
-        .exclude(Exists(occupying_assignments(on=on).filter(placement=OuterRef("pk"))))
-    )
+    return queryset.filter(status=Placement.Status.OPEN, available_from__lt=cut_off).filter(
+        Q(available_to__isnull=True) | Q(available_to__gte=on))
+
+
+def _hosted_since_cut_off(*, days: int, on: dt.date) -> Exists:
+    cut_off = on - dt.timedelta(days=days)
+    return Exists(Assignment.objects.annotate(period_end=_assignment_end()).filter(
+        placement=OuterRef("pk"), status__in=HAS_HOSTED, period_end__gte=cut_off, period_end__lt=on))
+
+
+# --- The stored idle values (Placement.idle_last_end, idle_next_end, idle_occupied_from) --------------------
+#
+# "Idle since" changes only on the day after a hosted period ends, and "someone on it" only where an occupying
+# period starts or ends. For a day D, let L be the last hosted period end before D, N the first one on or after D
+# and M the first day of an occupying period that ends on or after D. For every day T with L < T <= N:
+# - the last hosted end before T is L (no hosted period ends in (L, N)), so idle_since(T) = max(available_from, L);
+# - the occupying periods that run on T are those ending after L (they all end on or after N >= T) that have
+#   started by T: someone is on it on T exactly when M <= T.
+# The three values do not depend on D beyond which of the gaps between period ends they describe, so they stay
+# exact as the days pass until N; after N (or for a day up to L) the selectors ask the assignments.
+
+
+def idle_state_values(assignment_model, *, on: dt.date) -> dict:
+    """The stored idle values of each placement as of day `on`, as subqueries for an UPDATE of the placements
+    (placements.services.placements_refresh_idle and the migration that back-filled them)."""
+    hosted = (assignment_model.objects.filter(placement=OuterRef("pk"), status__in=HAS_HOSTED)
+              .annotate(period_end=Coalesce("end_date", "planned_end_date")).order_by())
+
+    def first(queryset, field: str, *, descending: bool = False) -> Subquery:
+        return Subquery(queryset.order_by(f"-{field}" if descending else field).values(field)[:1])
+
+    return {
+        "idle_last_end": first(hosted.filter(period_end__lt=on), "period_end", descending=True),
+        "idle_next_end": first(hosted.filter(period_end__gte=on), "period_end"),
+        "idle_occupied_from": first(hosted.filter(status__in=Assignment.OCCUPYING, period_end__gte=on),
+                                    "start_date"),
+    }
+
+
+def _stored_idle_answers(on: dt.date) -> Q:
+    """Placements whose stored idle values describe day `on` (see above)."""
+    return ((Q(idle_last_end__isnull=True) | Q(idle_last_end__lt=on))
+            & (Q(idle_next_end__isnull=True) | Q(idle_next_end__gte=on)))
+
+
+def _stored_idle_does_not_answer(on: dt.date) -> Q:
+    return Q(idle_last_end__gte=on) | Q(idle_next_end__lt=on)
+
+
+def with_idle_since(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
+    """Annotate `idle_since` (the definition: with_idle_since_from_history) from the stored values, and from the
+    assignments for the placements those do not answer for `on`."""
+    on = on or timezone.localdate()
+    stored = Greatest("available_from", Coalesce("idle_last_end", "available_from"))
+    from_history = Greatest("available_from", Coalesce(_last_hosted_end_before(on), "available_from"))
+    return queryset.annotate(idle_since=Case(When(_stored_idle_answers(on), then=stored), default=from_history))
+
+
+def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | None = None) -> QuerySet[Placement]:
+    """The idle filter (the definition: idle_placements_from_history) from the stored values, and from the
+    assignments for the placements those do not answer for `on`."""
+    on = on or timezone.localdate()
+    cut_off = on - dt.timedelta(days=days)
+    stored = (_stored_idle_answers(on) & (Q(idle_last_end__isnull=True) | Q(idle_last_end__lt=cut_off))
+              & (Q(idle_occupied_from__isnull=True) | Q(idle_occupied_from__gt=on)))
+    from_history = (_stored_idle_does_not_answer(on) & ~_hosted_since_cut_off(days=days, on=on)
+                    & ~Exists(occupying_assignments(on=on).filter(placement=OuterRef("pk"))))
+    return _available_for_idle(queryset, days=days, on=on).filter(stored | from_history)
 
 
 def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None,

@@ -37,10 +37,36 @@ from placements.permissions import assignments_decidable_by, assignments_visible
 from placements.selectors import (
     future_peak_occupancy,
     has_room,
+    idle_state_values,
     peak_occupancy,
     placement_list,
     with_free_slot,
 )
+
+IDLE_REFRESH_BATCH = 2000
+
+
+def placements_refresh_idle(*, placement_ids=None, on: dt.date | None = None) -> int:
+    """Store each placement's idle values (Placement.idle_last_end, idle_next_end, idle_occupied_from) from its
+    assignments as of `on` (default today), in one UPDATE; all placements when `placement_ids` is None. Every write
+    of an assignment calls this for the placements it touched: the booking steps here, closing a placement,
+    the history import, and the demo builder; placements_refresh_stale_idle keeps them current as the days pass.
+    Returns the number of placements updated."""
+    on = on or timezone.localdate()
+    values = idle_state_values(Assignment, on=on)
+    if placement_ids is None:
+        return Placement.objects.update(**values)
+    ids = sorted(set(placement_ids))
+    return sum(Placement.objects.filter(pk__in=ids[i:i + IDLE_REFRESH_BATCH]).update(**values)
+               for i in range(0, len(ids), IDLE_REFRESH_BATCH))
+
+
+def placements_refresh_stale_idle(*, on: dt.date | None = None) -> int:
+    """Refresh the placements whose stored idle values no longer describe `on` (a hosted period has ended since
+    they were stored): the selectors answer those from the assignments, which is exact but slower. Run daily."""
+    on = on or timezone.localdate()
+    stale = Placement.objects.filter(idle_next_end__lt=on).values("pk")
+    return Placement.objects.filter(pk__in=stale).update(**idle_state_values(Assignment, on=on))
 
 
 def _may_request_for(user, referral) -> bool:
@@ -114,6 +140,7 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
             )
     except IntegrityError:
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering.")) from None
+    placements_refresh_idle(placement_ids=[placement.pk])
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     managers = _manager_emails(placement)
     if managers:
@@ -160,6 +187,7 @@ def assignment_confirm(*, user, assignment: Assignment) -> Assignment:
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    placements_refresh_idle(placement_ids=[assignment.placement_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "bekräftad")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="confirmed", assignment=assignment, recipients=recipients)
@@ -178,6 +206,7 @@ def assignment_decline(*, user, assignment: Assignment, reason: str) -> Assignme
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
+    placements_refresh_idle(placement_ids=[assignment.placement_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avböjd")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="declined", assignment=assignment, recipients=recipients)
@@ -200,6 +229,7 @@ def assignment_start(*, user, assignment: Assignment, start_date: dt.date | None
         _lock_and_check_capacity(assignment)
     assignment.status = Assignment.Status.ONGOING
     assignment.save(update_fields=["status", "start_date", "updated_at"])
+    placements_refresh_idle(placement_ids=[assignment.placement_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "startad")
     return assignment
 
@@ -217,6 +247,7 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
     assignment.status = Assignment.Status.COMPLETED
     assignment.end_date = end_date
     assignment.save(update_fields=["status", "end_date", "updated_at"])
+    placements_refresh_idle(placement_ids=[assignment.placement_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avslutad")
     return assignment
 
@@ -233,6 +264,7 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: d
     assignment.decline_reason = reason.strip()
     assignment.withdrawn_on = on or timezone.localdate()
     assignment.save(update_fields=["status", "decline_reason", "withdrawn_on", "updated_at"])
+    placements_refresh_idle(placement_ids=[assignment.placement_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen")
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment
@@ -417,6 +449,7 @@ def placement_close(*, user, placement: Placement) -> Placement:
         _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen (platsen stängdes)")
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])
+    placements_refresh_idle(placement_ids=[placement.pk])
     return placement
 
 
@@ -650,7 +683,9 @@ def assignments_import(*, user, rows, today: dt.date | None = None) -> list[Assi
                    decided_at=timezone.now())
         for b in rows
     ]
-    return copy_insert_with_history(Assignment, assignments, user=user)
+    written = copy_insert_with_history(Assignment, assignments, user=user)
+    placements_refresh_idle(placement_ids={b.placement.pk for b in rows})
+    return written
 
 
 # --- Weekly digest of free placements to case workers ----------------------------------------------

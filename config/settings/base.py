@@ -258,6 +258,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "placements.tasks.send_free_placements_digest",
         "schedule": crontab(minute=0, hour=7, day_of_week="mon"),
     },
+    "daily-refresh-stale-idle-placements": {
+        "task": "placements.tasks.refresh_stale_idle",
+        "schedule": crontab(minute=10, hour=0),
+    },
     "daily-followup90-reminders": {
         "task": "participants.tasks.send_followup90_reminders",
         "schedule": crontab(minute=30, hour=7),

@@ -47,6 +47,7 @@ from participants.models import (
 )
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, placements_editable_by
+from placements.services import placements_refresh_idle
 
 pytestmark = pytest.mark.django_db
 
@@ -219,6 +220,15 @@ def test_each_starts_stored_exit_date_is_its_exits(seeded):
         Q(closed_on=F("actual")) | Q(closed_on__isnull=True, actual__isnull=True))
     assert Referral.objects.filter(closed_on__isnull=False).count() == Exit.objects.count() > 0
     assert not wrong.exists()
+
+
+def test_each_placements_stored_idle_values_are_its_assignments(seeded):
+    fields = ("pk", "idle_last_end", "idle_next_end", "idle_occupied_from")
+    stored = set(Placement.objects.values_list(*fields))
+    placements_refresh_idle()
+    assert set(Placement.objects.values_list(*fields)) == stored
+    assert Placement.objects.filter(idle_next_end__isnull=False).exists()
+    assert Placement.objects.filter(idle_last_end__isnull=False).exists()
 
 
 def test_overbooking_query_finds_an_overbooked_placement(seeded):

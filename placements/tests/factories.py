@@ -28,3 +28,12 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
     status = Assignment.Status.CONFIRMED
     start_date = dt.date(2026, 1, 1)
     planned_end_date = dt.date(2026, 6, 30)
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Written as the services write an assignment: the placement's stored idle values follow."""
+        from placements.services import placements_refresh_idle
+
+        assignment = super()._create(model_class, *args, **kwargs)
+        placements_refresh_idle(placement_ids=[assignment.placement_id])
+        return assignment
