@@ -257,7 +257,9 @@ def _stored_idle_answers(on: dt.date) -> Q:
 
 
 def _stored_idle_does_not_answer(on: dt.date) -> Q:
-    return Q(idle_last_end__gte=on) | Q(idle_next_end__lt=on)
+    """The rest; false (not unknown) where a column is empty, so that SQL's AND stops before the subqueries."""
+    return (Q(idle_last_end__isnull=False, idle_last_end__gte=on)
+            | Q(idle_next_end__isnull=False, idle_next_end__lt=on))
 
 
 def with_idle_since(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
@@ -276,9 +278,15 @@ def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | N
     cut_off = on - dt.timedelta(days=days)
     stored = (_stored_idle_answers(on) & (Q(idle_last_end__isnull=True) | Q(idle_last_end__lt=cut_off))
               & (Q(idle_occupied_from__isnull=True) | Q(idle_occupied_from__gt=on)))
-    from_history = (_stored_idle_does_not_answer(on) & ~_hosted_since_cut_off(days=days, on=on)
-                    & ~Exists(occupying_assignments(on=on).filter(placement=OuterRef("pk"))))
-    return _available_for_idle(queryset, days=days, on=on).filter(stored | from_history)
+    # The definition's two NOT EXISTS as "the last hosted end before `on` is before the cut-off" and "no occupying
+    # assignment's key": scalar subqueries with LIMIT 1, which PostgreSQL runs for the rows that reach them (a
+    # NOT EXISTS inside an OR becomes a hashed subplan built from every assignment, whether any row needs it).
+    someone_on_it = Subquery(occupying_assignments(on=on).filter(placement=OuterRef("pk")).order_by().values("pk")[:1])
+    from_history = _stored_idle_does_not_answer(on) & (
+        Q(idle_last_hosted_end__isnull=True) | Q(idle_last_hosted_end__lt=cut_off)) & Q(idle_someone_on_it__isnull=True)
+    return (_available_for_idle(queryset, days=days, on=on)
+            .alias(idle_last_hosted_end=_last_hosted_end_before(on), idle_someone_on_it=someone_on_it)
+            .filter(stored | from_history))
 
 
 def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None,
