@@ -1,6 +1,8 @@
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -81,6 +83,12 @@ class Placement(TimeStampedModel):
         super().save(*args, **kwargs)
 
 
+def actual_last_day():
+    """An assignment's actual last day: its actual end, or the last date there is while it is still running.
+    One range on it ("≥ D") is "actual end empty or ≥ D" (placements.selectors.on_placement)."""
+    return Coalesce("end_date", Value(dt.date.max), output_field=models.DateField())
+
+
 class Assignment(TimeStampedModel):
     """A participant's period (placering) at a placement: requested → confirmed → ongoing → completed.
 
@@ -144,6 +152,10 @@ class Assignment(TimeStampedModel):
             # (placements.selectors.with_idle_since), not a sort of all its assignments.
             models.Index(F("placement"), Coalesce("end_date", "planned_end_date").desc(), F("status"),
                          name="assignment_placement_end_idx"),
+            # Who is on a placement on a day (placements.selectors.on_placement): only the started assignments
+            # (STARTED) still running that day are read, their start and placement from the index alone.
+            models.Index(actual_last_day(), F("start_date"), F("placement"), F("end_date"),
+                         condition=Q(status__in=["ongoing", "completed"]), name="assignment_on_placement_idx"),
         ]
 
     def __str__(self):

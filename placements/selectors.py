@@ -21,7 +21,7 @@ from django.utils import timezone
 from core.history import history_entries
 from organisations.models import Organisation
 from organisations.tree import OrganisationTree
-from placements.models import Assignment, Placement
+from placements.models import Assignment, Placement, actual_last_day
 
 
 def _assignment_end():
@@ -35,9 +35,12 @@ def occupying_assignments(*, on: dt.date) -> QuerySet[Assignment]:
 
 
 def on_placement(*, on: dt.date) -> QuerySet[Assignment]:
-    """Assignments with a participant on the placement on day `on` (from the dates, not today's status)."""
-    return Assignment.objects.filter(status__in=Assignment.STARTED, start_date__lte=on).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=on))
+    """Assignments with a participant on the placement on day `on` (from the dates, not today's status).
+
+    "Actual end empty or ≥ `on`" is written as one range on actual_last_day() so that the index
+    assignment_on_placement_idx reads only the assignments still running on `on`, not every assignment."""
+    return Assignment.objects.alias(last_day=actual_last_day()).filter(
+        status__in=Assignment.STARTED, start_date__lte=on, last_day__gte=on)
 
 
 def existing_on(on: dt.date, prefix: str = "") -> Q:
@@ -53,7 +56,7 @@ def existing_on(on: dt.date, prefix: str = "") -> Q:
 def occupied_on(*, on: dt.date) -> dict[int, int]:
     """Participants on each placement on day `on`: one GROUP BY query (placements with nobody are absent)."""
     return dict(
-        on_placement(on=on).order_by().values("placement_id").annotate(n=Count("pk"))
+        on_placement(on=on).order_by().values("placement_id").annotate(n=Count("*"))
         .values_list("placement_id", "n")
     )
 
@@ -364,7 +367,7 @@ def _placements_existing(on: dt.date) -> QuerySet:
 def _occupied_per_placement(on: dt.date) -> QuerySet:
     """One row per placement with somebody on it on `on`: the placement and how many (see on_placement)."""
     return (on_placement(on=on).order_by().values(occupied_placement=F("placement_id"))
-            .annotate(n=Count("pk")).values("occupied_placement", "n"))
+            .annotate(n=Count("*")).values("occupied_placement", "n"))
 
 
 def organisation_totals_on(*, on: dt.date, occupancy: bool = True) -> dict[str, dict[int, int]]:

@@ -102,3 +102,24 @@ def test_the_roll_up_is_the_same_from_the_database_and_from_the_days(organisatio
     assert from_database == from_days
     region = from_database[organisations["region"].pk]
     assert (region.placements, region.places, region.occupied, region.free, region.employees) == (5, 9, 6, 3, 500)
+
+
+def test_on_the_placement_up_to_its_actual_last_day_and_while_no_end_is_recorded():
+    """Only the actual end decides (not the planned one): empty means still there, whatever the planned end."""
+    organisation = OrganisationFactory(employee_count=10)
+    placement = PlacementFactory(unit=UnitFactory(organisation=organisation), capacity=6, available_from=D(2026, 1, 1))
+    S = Assignment.Status
+    day_before, day_after = ON - dt.timedelta(days=1), ON + dt.timedelta(days=1)
+    for status, start, planned_end, end in (
+        (S.COMPLETED, D(2026, 3, 1), day_before, day_before),    # its last day was the day before: not on it
+        (S.COMPLETED, D(2026, 3, 1), ON, ON),                     # its last day is the day
+        (S.COMPLETED, D(2026, 3, 1), D(2026, 3, 31), day_after),  # ended after the day (late, as recorded)
+        (S.ONGOING, D(2026, 3, 1), D(2026, 3, 31), None),         # past its planned end, no end recorded: still on it
+        (S.ONGOING, ON, D(2026, 6, 30), None),                    # begins on the day
+        (S.ONGOING, day_after, D(2026, 6, 30), None),             # begins the day after: not on it
+    ):
+        AssignmentFactory(placement=placement, status=status, start_date=start, planned_end_date=planned_end,
+                          end_date=end)
+    totals = organisation_totals_on(on=ON)
+    assert totals == organisation_totals_of(placements_on(on=ON))
+    assert (totals["occupied"][organisation.pk], totals["free"][organisation.pk]) == (4, 2)
