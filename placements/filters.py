@@ -14,7 +14,7 @@ from core.forms import DateInput
 from organisations.models import Adaptation, Agency, OccupationalArea, Organisation, Project, Unit
 from organisations.tree import OrganisationTree
 from placements.models import Placement
-from placements.selectors import idle_placements, with_free_slot
+from placements.selectors import idle_placements, order_by_idle_since, with_free_slot
 
 UNIT_CHOICE_LIMIT = 300
 CHOICE_CACHE_SECONDS = 60
@@ -65,6 +65,15 @@ def _with_descendants(root_id: int) -> set[int]:
     return tree.with_descendants({root_id})
 
 
+class PlacementOrderingFilter(django_filters.OrderingFilter):
+    """The list's orderings; "Ledig längst" (idle_since) through placements.selectors.order_by_idle_since."""
+
+    def filter(self, qs, value):
+        if value and len(value) == 1 and value[0] in ("idle_since", "-idle_since"):
+            return order_by_idle_since(qs, descending=value[0].startswith("-"), on=timezone.localdate())
+        return super().filter(qs, value)
+
+
 class PlacementFilter(django_filters.FilterSet):
     """Filters of the placement list and its exports; every value lives in the URL (GET)."""
 
@@ -90,7 +99,7 @@ class PlacementFilter(django_filters.FilterSet):
         choices=(("trained", _("Utbildad handledare")), ("untrained", _("Saknar utbildad handledare"))))
     idle_days = django_filters.NumberFilter(label=_("Ledig i mer än (dagar)"), method="filter_idle",
                                             widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}))
-    ordering = django_filters.OrderingFilter(
+    ordering = PlacementOrderingFilter(
         label=_("Sortera"), empty_label=_("Benämning"),
         fields=(("title", "title"), ("unit__organisation__name", "organisation"), ("unit__municipality",
                 "municipality"), ("available_from", "available_from"), ("free", "free"),

@@ -3,7 +3,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -69,7 +69,15 @@ class Placement(TimeStampedModel):
                 name="placement_availability_ordered",
             ),
         ]
-        indexes = [models.Index(fields=["status", "available_from"])]
+        indexes = [
+            models.Index(fields=["status", "available_from"]),
+            # "Ledig längst": idle_since from the stored values (placements.selectors.order_by_idle_since).
+            models.Index(Greatest(F("available_from"), Coalesce(F("idle_last_end"), F("available_from"))), F("id"),
+                         name="placement_idle_since_idx"),
+            # The placements whose stored values are stale (placements.services.placements_refresh_stale_idle).
+            models.Index(fields=["idle_next_end"], name="placement_idle_next_end_idx"),
+            models.Index(fields=["idle_last_end"], name="placement_idle_last_end_idx"),
+        ]
 
     def __str__(self):
         return f"{self.title} – {self.unit.name}"

@@ -269,9 +269,27 @@ def with_idle_since(queryset: QuerySet[Placement], *, on: dt.date | None = None)
     """Annotate `idle_since` (the definition: with_idle_since_from_history) from the stored values, and from the
     assignments for the placements those do not answer for `on`."""
     on = on or timezone.localdate()
-    stored = Greatest("available_from", Coalesce("idle_last_end", "available_from"))
     from_history = Greatest("available_from", Coalesce(_last_hosted_end_before(on), "available_from"))
-    return queryset.annotate(idle_since=Case(When(_stored_idle_answers(on), then=stored), default=from_history))
+    return queryset.annotate(idle_since=Case(When(_stored_idle_answers(on), then=stored_idle_since()),
+                                             default=from_history))
+
+
+def stored_idle_since():
+    """`idle_since` from the stored values alone (Placement's "placement_idle_since_idx" index is on it)."""
+    return Greatest("available_from", Coalesce("idle_last_end", "available_from"))
+
+
+def order_by_idle_since(queryset: QuerySet[Placement], *, descending: bool = False,
+                        on: dt.date | None = None) -> QuerySet[Placement]:
+    """Order an idle_since-annotated list (with_idle_since) by `idle_since`, then pk. While no placement's stored
+    values are stale on `on`, the stored key is `idle_since` for every placement and the order comes from its
+    index (the page's rows, not every placement); otherwise by the annotation, placement by placement."""
+    on = on or timezone.localdate()
+    any_stale = Placement.objects.filter(_stored_idle_does_not_answer(on)).exists()
+    key = F("idle_since") if any_stale else stored_idle_since()
+    if descending:
+        return queryset.order_by(key.desc(), "-pk")
+    return queryset.order_by(key.asc(), "pk")
 
 
 def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | None = None) -> QuerySet[Placement]:

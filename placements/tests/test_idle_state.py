@@ -14,6 +14,7 @@ from placements.models import Assignment, Placement
 from placements.selectors import (
     idle_placements,
     idle_placements_from_history,
+    order_by_idle_since,
     with_idle_since,
     with_idle_since_from_history,
 )
@@ -85,6 +86,37 @@ def test_idle_since_and_the_idle_filter_from_the_stored_values_equal_the_definit
         assert _idle_since(with_idle_since, on) == _idle_since(with_idle_since_from_history, on), on
         for days in IDLE_DAYS:
             assert _idle(idle_placements, days, on) == _idle(idle_placements_from_history, days, on), (on, days)
+
+
+def _order_by_definition(on, *, descending=False):
+    rows = _idle_since(with_idle_since_from_history, on).items()
+    ordered = sorted(rows, key=lambda row: (row[1], row[0]), reverse=descending)
+    return [pk for pk, _since in ordered]
+
+
+def _ordered(on, *, descending=False):
+    listed = with_idle_since(Placement.objects.all(), on=on)
+    return list(order_by_idle_since(listed, descending=descending, on=on).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize("stored_on", [-7, 0, 12])
+def test_ledig_langst_orders_as_the_definition_on_every_day_with_and_without_stale_values(cases, stored_on):
+    services.placements_refresh_idle(on=B + stored_on * DAY)
+    for on in _days(-12, 45):
+        for descending in (False, True):
+            assert _ordered(on, descending=descending) == _order_by_definition(on, descending=descending), on
+
+
+def test_ledig_langst_orders_by_the_stored_key_while_nothing_is_stale(cases):
+    services.placements_refresh_idle(on=B)
+    moved, long_ago = cases["ended_the_day_before"].pk, cases["hosted_long_ago"].pk
+    assert _ordered(B).index(moved) > _ordered(B).index(long_ago)
+    Placement.objects.filter(pk=moved).update(idle_last_end=B - 150 * DAY)  # not what the assignments say
+    assert _ordered(B).index(moved) < _ordered(B).index(long_ago)
+    services.placements_refresh_idle(on=B)
+    # One stale placement, whose stored key would put it elsewhere: the order comes from the annotation.
+    Placement.objects.filter(pk=cases["never_hosted"].pk).update(idle_last_end=B - 150 * DAY, idle_next_end=B - DAY)
+    assert _ordered(B) == _order_by_definition(B)
 
 
 def test_the_stored_values_answer_the_day_they_were_stored_on_and_are_what_the_filter_reads(cases):
