@@ -446,8 +446,8 @@ def _progress_row(figures: OrganisationFigures, *, occupancy: bool = True) -> di
     org = figures.organisation
     target = org.placement_target_percent
     of_target = None
-    if share is not None and target:
-        of_target = min(int(share * 100 / target), 100)
+    if share is not None:  # a target of 0 % is reached by any share
+        of_target = min(int(share * 100 / target), 100) if target else 100
     row = {"organisation": org, "places": figures.places,
            "employees": figures.employees, "share": share, "target": target,
            "of_target": of_target, "reached": share is not None and share >= target}

@@ -136,6 +136,18 @@ def test_organisation_pages_render_bar_with_text(client, steering, org_a, placem
     assert "Vårdavdelning 1" in detail and supervisor_a.name not in detail
 
 
+def test_a_target_of_zero_is_reached_and_drawn_full(client, steering):
+    """Any share reaches a target of 0 %: the bar is full and says so (it said "None %")."""
+    organisation = OrganisationFactory(name="Nollmål AB", employee_count=100, placement_target_percent=Decimal("0"))
+    PlacementFactory(unit=UnitFactory(organisation=organisation), capacity=2, available_from=dt.date(2025, 1, 1))
+    progress = organisation_progress(organisation)
+    assert (progress["share"], progress["of_target"], progress["reached"]) == (Decimal("2.00"), 100, True)
+    client.force_login(steering)
+    overview = client.get(reverse("placements:organisation_overview")).content.decode()
+    assert 'value="100" aria-label="Andel av målet för Nollmål AB">100 %</progress>' in overview
+    assert "None" not in overview
+
+
 # --- weekly digest -------------------------------------------------------------------------------
 
 
