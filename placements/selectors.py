@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
@@ -88,9 +88,12 @@ def paused_at_end_of(on: dt.date) -> Q:
     history = Placement.history.model.objects
     before = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
     recorded = history.filter(history_date__lt=before).order_by()
-    latest = recorded.values("id").annotate(last=Max("history_id")).values("last")
-    recorded_paused = history.filter(history_id__in=latest, status=Placement.Status.PAUSED).values("id")
-    return Q(pk__in=recorded_paused) | (Q(status=Placement.Status.PAUSED) & ~Q(pk__in=recorded.values("id")))
+    # The latest record is the one with no later record (a higher history_id) before then. Asked from the paused
+    # records and the placements paused now, not by grouping the whole history: it grows with every change.
+    later = recorded.filter(id=OuterRef("id"), history_id__gt=OuterRef("history_id"))
+    recorded_paused = recorded.filter(status=Placement.Status.PAUSED).exclude(Exists(later)).values("id")
+    unrecorded = ~Exists(recorded.filter(id=OuterRef("pk")))
+    return Q(pk__in=recorded_paused) | (Q(status=Placement.Status.PAUSED) & unrecorded)
 
 
 def _paused_on(on: dt.date) -> set[int]:

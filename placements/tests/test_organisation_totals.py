@@ -14,6 +14,7 @@ from placements.selectors import (
     organisation_roll_up,
     organisation_totals_of,
     organisation_totals_on,
+    paused_at_end_of,
     placements_on,
 )
 from placements.tests.factories import AssignmentFactory, PlacementFactory
@@ -123,3 +124,31 @@ def test_on_the_placement_up_to_its_actual_last_day_and_while_no_end_is_recorded
     totals = organisation_totals_on(on=ON)
     assert totals == organisation_totals_of(placements_on(on=ON))
     assert (totals["occupied"][organisation.pk], totals["free"][organisation.pk]) == (4, 2)
+
+
+def _changed(placement: Placement, *changes: tuple[dt.date, str]) -> None:
+    """Record each (day, status) as a change saved at noon that day, after the placement's creation."""
+    Placement.history.filter(id=placement.pk).update(history_date=dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC))
+    for day, status in changes:
+        placement.status = status
+        placement.save()
+        Placement.history.filter(history_id=placement.history.latest("history_id").history_id).update(
+            history_date=dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC))
+
+
+def test_paused_on_the_day_is_decided_by_the_last_change_before_its_end():
+    """Paused and reopened before the day: open; paused again since: paused; a change after the day does not count."""
+    organisation = OrganisationFactory(employee_count=10)
+    unit = UnitFactory(organisation=organisation)
+    P = Placement.Status
+    reopened = PlacementFactory(unit=unit, capacity=1, available_from=D(2026, 1, 1))
+    _changed(reopened, (D(2026, 4, 1), P.PAUSED), (D(2026, 4, 10), P.OPEN))
+    paused_again = PlacementFactory(unit=unit, capacity=2, available_from=D(2026, 1, 1))
+    _changed(paused_again, (D(2026, 4, 1), P.PAUSED), (D(2026, 4, 10), P.OPEN), (ON, P.PAUSED))
+    reopened_after = PlacementFactory(unit=unit, capacity=4, available_from=D(2026, 1, 1))
+    _changed(reopened_after, (D(2026, 4, 1), P.PAUSED), (ON + dt.timedelta(days=1), P.OPEN))
+    assert set(Placement.objects.filter(paused_at_end_of(ON)).values_list("pk", flat=True)) == {
+        paused_again.pk, reopened_after.pk}
+    totals = organisation_totals_on(on=ON)
+    assert totals == organisation_totals_of(placements_on(on=ON))
+    assert (totals["places"][organisation.pk], totals["free"][organisation.pk]) == (7, 1)
