@@ -9,12 +9,25 @@ read files outside the static folders.
 WeasyPrint and pikepdf (≈25 MB of a process's memory with the fontTools they pull in) and fontTools' WOFF2
 decoder are imported by the first render, not by importing this module: every web worker imports the report
 views, few render a PDF (tested by `reporting/tests/test_report_overhead.py`).
+
+What a render does once per process instead of every time (docs/benchmarks.md § 3):
+- one WeasyPrint `FontConfiguration` per thread: the @font-face fonts are registered with fontconfig and
+  Pango once, and Pango's font and metrics caches outlive the render (WeasyPrint makes a new one per render
+  unless given one; one per thread because Pango's font map is not shared across threads);
+- the user-agent stylesheet without the footnote and note pseudo-element rules, which WeasyPrint's default
+  applies to every element (`::footnote-call`, `::note-call`, …), and with `::marker` only on list items:
+  the cascade then computes one style per element instead of three. No template uses footnotes or notes
+  (`float: footnote`); lists keep their markers.
 """
 
+import atexit
 import functools
 import io
 import logging
 import mimetypes
+import re
+import threading
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
@@ -94,6 +107,58 @@ def make_url_fetcher():
     return StaticOnlyFetcher(allowed_protocols={"data", "file"})
 
 
+# Rules of WeasyPrint's html5_ua.css that match every element and only matter to footnotes and notes.
+_UNUSED_UA_RULES = re.compile(r"^::(?:footnote|note)-[a-z]+ \{[^}]*\}\n", flags=re.MULTILINE)
+
+
+def user_agent_css(original: str) -> str:
+    """WeasyPrint's HTML user-agent stylesheet without the rules every element would pay for in the cascade
+    though no PDF uses them (see the module's docstring)."""
+    trimmed = _UNUSED_UA_RULES.sub("", original)
+    return trimmed.replace("\n::marker {", "\nli::marker, summary::marker {", 1)
+
+
+@functools.cache
+def _user_agent_stylesheet():
+    """The trimmed user-agent stylesheet, parsed once per process."""
+    import weasyprint  # noqa: PLC0415 - by the first render
+    from weasyprint import CSS  # noqa: PLC0415
+
+    original = (Path(weasyprint.__file__).parent / "css" / "html5_ua.css").read_text(encoding="utf-8")
+    return CSS(string=user_agent_css(original))
+
+
+@functools.cache
+def _html_class():
+    from weasyprint import HTML  # noqa: PLC0415 - by the first render
+
+    class ReportHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            # WeasyPrint's own hook for its UA stylesheet (HTML._ua_stylesheets); forms are not rendered.
+            return [_user_agent_stylesheet()]
+
+    return ReportHTML
+
+
+_thread_state = threading.local()
+
+
+def font_configuration():
+    """This thread's WeasyPrint font configuration, made by its first render and kept."""
+    config = getattr(_thread_state, "font_config", None)
+    if config is None:
+        from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - by the first render
+
+        config = _thread_state.font_config = FontConfiguration()
+        atexit.register(_drop_font_configuration, _thread_state)
+    return config
+
+
+def _drop_font_configuration(state) -> None:
+    """At exit, while the modules still exist: the configuration's finaliser removes its folder of fonts."""
+    state.__dict__.pop("font_config", None)
+
+
 def render_html(template_name: str, context: dict) -> str:
     with translation.override("sv"), timezone.override("Europe/Stockholm"):
         return render_to_string(template_name, context)
@@ -101,9 +166,12 @@ def render_html(template_name: str, context: dict) -> str:
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """Render a Django template to PDF bytes (Swedish, Stockholm time, tagged, fonts embedded)."""
-    html = render_html(template_name, context)
-    from weasyprint import HTML  # noqa: PLC0415 - by the first render (see the module's docstring)
+    return html_to_pdf(render_html(template_name, context))
 
-    from core.pdf_structure import repair_structure  # noqa: PLC0415 - pikepdf, likewise
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
-    return repair_structure(document.write_pdf(**PDF_OPTIONS))
+
+def html_to_pdf(html: str) -> bytes:
+    """PDF bytes of an HTML document (tagged, fonts embedded), through the static-only URL fetcher."""
+    from core.pdf_structure import repair_structure  # noqa: PLC0415 - pikepdf, by the first render
+
+    document = _html_class()(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
+    return repair_structure(document.write_pdf(font_config=font_configuration(), **PDF_OPTIONS))

@@ -1,6 +1,7 @@
 """Checks of built report PDFs: structure tree (tables, captions, header scopes) and page layout."""
 
 import io
+import re
 import shutil
 import subprocess
 
@@ -96,3 +97,22 @@ def sparse_pages(data: bytes, tmp_path, chapter_titles: list[str]) -> list[int]:
         if body < MIN_BODY_LINES and not next_starts_chapter:
             sparse.append(index)
     return sparse
+
+
+# print.css: A4 (595.3 pt wide) with an 18 mm (51.0 pt) right margin; half a point for rounding.
+PAGE_TEXT_RIGHT_EDGE_PT = 595.3 - 51.0 + 0.5
+BBOX_WORD = re.compile(r'<word xMin="[^"]+" yMin="[^"]+" xMax="([^"]+)" yMax="[^"]+">([^<]*)</word>')
+
+
+def words_past_the_right_margin(data: bytes, tmp_path) -> list[tuple[int, str]]:
+    """(page, word) of every word that ends right of the text area (a table wider than the page)."""
+    path = tmp_path / "bbox.pdf"
+    path.write_bytes(data)
+    html = subprocess.run([shutil.which("pdftotext"), "-bbox", str(path), "-"], check=True,  # noqa: S603
+                          capture_output=True, text=True).stdout
+    found = []
+    for number, page in enumerate(html.split("<page ")[1:], start=1):
+        for x_max, word in re.findall(BBOX_WORD, page):
+            if float(x_max) > PAGE_TEXT_RIGHT_EDGE_PT:
+                found.append((number, word))
+    return found

@@ -19,7 +19,7 @@ from reporting.selectors import final_figures, monthly_figures
 from reporting.services import build_report
 
 from .conftest import MARCH
-from .pdf_checks import sparse_pages, table_problems
+from .pdf_checks import sparse_pages, table_problems, words_past_the_right_margin
 
 pytestmark = [pytest.mark.django_db, pytest.mark.poppler]
 
@@ -79,6 +79,9 @@ def test_demo_reports_hold_the_layout_rules(demo_project, tmp_path):
     _figures, final = build_report(kind="final", project=demo_project, period_start=demo_project.start_date,
                                    period_end=end)
     assert table_problems(final) == []
+    # The goal table's long column heads wrap instead of pushing the table past the margin.
+    assert words_past_the_right_margin(monthly, tmp_path) == []
+    assert words_past_the_right_margin(final, tmp_path) == []
 
 
 def test_a_long_organisation_table_breaks_over_pages_and_never_strands_its_caption(report_project, march_data,

@@ -1,8 +1,11 @@
 """What a web worker and a report build pay besides the figures: matplotlib only where a chart is drawn, the
 PDFs draw only the charts they show, web fonts decompressed once per process."""
 
+import shutil
 import subprocess
 import sys
+import threading
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -90,3 +93,65 @@ def test_web_fonts_are_decompressed_once_per_process(monkeypatch):
     assert calls == [1]
     assert first is second
     assert first[:4] in (b"\x00\x01\x00\x00", b"OTTO", b"true")  # plain sfnt, which WeasyPrint embeds as it is
+
+
+def _pseudo_element_styles_computed(monkeypatch) -> list:
+    from weasyprint.css import StyleFor
+
+    computed = []
+    real = StyleFor.set_computed_styles
+
+    def record(self, element, parent, root=None, pseudo_type=None, **kwargs):
+        computed.append(pseudo_type)
+        return real(self, element, parent, root=root, pseudo_type=pseudo_type, **kwargs)
+
+    monkeypatch.setattr(StyleFor, "set_computed_styles", record)
+    return computed
+
+
+PLAIN_HTML = ("<html lang='sv'><head><title>t</title></head><body>"
+              + "".join(f"<p>Stycke {i}</p>" for i in range(50))
+              + "<ul><li>Första punkten</li></ul></body></html>")
+
+
+@pytest.mark.poppler
+def test_the_cascade_computes_no_footnote_or_note_styles_and_lists_keep_their_markers(monkeypatch, tmp_path):
+    computed = _pseudo_element_styles_computed(monkeypatch)
+    data = pdf.html_to_pdf(PLAIN_HTML)
+    # WeasyPrint's own stylesheet gives every element ::marker, ::footnote-call, ::footnote-marker and three
+    # ::note-* styles; only the list item's marker is needed.
+    assert [kind for kind in computed if kind and not kind.startswith("@")] == ["marker"]  # "@top-left"…: pages
+    path = tmp_path / "list.pdf"
+    path.write_bytes(data)
+    text = subprocess.run([shutil.which("pdftotext"), str(path), "-"],  # noqa: S603 - fixed program and file
+                          capture_output=True, text=True, check=True).stdout
+    assert "•" in text and "Första punkten" in text and "Stycke 49" in text
+
+
+def test_the_user_agent_stylesheet_loses_only_the_footnote_and_note_rules():
+    import weasyprint
+
+    original = (Path(weasyprint.__file__).parent / "css" / "html5_ua.css").read_text(encoding="utf-8")
+    trimmed = pdf.user_agent_css(original)
+    removed = set(original.splitlines()) - set(trimmed.splitlines())
+    assert {line.split(" ", 1)[0] for line in removed} == {
+        "::marker", "::footnote-call", "::footnote-marker", "::note-call", "::note-marker", "::note-callback"}
+    assert "li::marker, summary::marker {" in trimmed
+
+
+def test_a_thread_keeps_one_font_configuration_across_renders(monkeypatch):
+    from weasyprint.text import fonts
+
+    made = []
+    real = fonts.FontConfiguration
+    monkeypatch.setattr(fonts, "FontConfiguration", lambda: made.append(1) or real())
+    monkeypatch.setattr(pdf, "_thread_state", threading.local())
+    first = pdf.font_configuration()
+    pdf.html_to_pdf(PLAIN_HTML)
+    pdf.html_to_pdf(PLAIN_HTML)
+    assert made == [1] and pdf.font_configuration() is first
+    other = []
+    thread = threading.Thread(target=lambda: other.append(pdf.font_configuration()))
+    thread.start()
+    thread.join()
+    assert other[0] is not first and made == [1, 1]
