@@ -211,6 +211,21 @@ def test_query_count_does_not_grow_with_page_size(client, leader, unit_a, area, 
     assert len(response.context["page"].object_list) == rows
 
 
+@pytest.mark.parametrize("rows", [1, 50])
+@pytest.mark.parametrize(("query", "queries"), [({"idle_days": 30}, 6), ({"ordering": "idle_since"}, 7),
+                                                ({"ordering": "-idle_since"}, 7)])
+def test_idle_filter_and_ledig_langst_query_counts_do_not_grow_with_rows(
+        client, leader, unit_a, area, wheelchair, supervisor_a, rows, query, queries, django_assert_num_queries):
+    """As the plain list (above); ordering by "Ledig längst" asks once more, whether any placement's stored idle
+    values are stale (placements.selectors.order_by_idle_since)."""
+    _make_rows(rows, unit_a, area, wheelchair, supervisor_a)
+    client.force_login(leader)
+    client.get(LIST, {"per_page": 50, **query})
+    with django_assert_num_queries(queries):
+        response = client.get(LIST, {"per_page": 50, **query})
+    assert len(response.context["page"].object_list) == rows
+
+
 def test_unit_choices_follow_organisation_when_there_are_many(leader_client, org_a, org_b, unit_a, unit_b,
                                                               placement_a, monkeypatch):
     from placements import filters
