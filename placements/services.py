@@ -445,7 +445,11 @@ def placement_close(*, user, placement: Placement) -> Placement:
         assignment.decline_reason = _("Platsen stängdes.")
         assignment.decided_by = user
         assignment.decided_at = timezone.now()
-        assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
+        # withdrawn that day, as assignment_withdraw records it: the waiting list reads the request as pending
+        # until then and as nothing after (never as booked)
+        assignment.withdrawn_on = timezone.localdate()
+        assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "withdrawn_on",
+                                       "updated_at"])
         _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen (platsen stängdes)")
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])

@@ -17,7 +17,9 @@ from participants.models import (
     SurveyAnswer,
     SurveyInvitation,
 )
+from participants.selectors import WaitingState, waiting_list_on
 from participants.tests.factories import ExitFactory, ReferralFactory
+from placements import services as placement_services
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory
 
@@ -207,3 +209,18 @@ def test_new_survey_link_replaces_the_old(case_worker_af, referral_af, categorie
     with pytest.raises(services.SurveyUnavailable):
         services.survey_invitation_for_token(result.survey_token)
     assert services.survey_invitation_for_token(new_token).exit == result.exit
+
+
+def test_a_request_withdrawn_by_closing_the_placement_leaves_the_start_waiting(case_worker_af, leader, referral_af,
+                                                                               one_place_a):
+    """Closing a placement withdraws its pending requests on that day: the waiting list then shows the start as
+    waiting for a placement, not as booked (a withdrawal with a decision but no withdrawal day read as booked)."""
+    today = timezone.localdate()
+    request = services.assignment_request(user=case_worker_af, referral=referral_af, placement=one_place_a,
+                                          start_date=today + dt.timedelta(days=5),
+                                          planned_end_date=today + dt.timedelta(days=30))
+    assert waiting_list_on(today).get(pk=referral_af.pk).waiting_state == WaitingState.REQUESTED
+    placement_services.placement_close(user=leader, placement=one_place_a)
+    request.refresh_from_db()
+    assert request.status == Assignment.Status.WITHDRAWN and request.withdrawn_on == today
+    assert waiting_list_on(today).get(pk=referral_af.pk).waiting_state == WaitingState.WAITING
