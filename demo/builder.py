@@ -67,7 +67,9 @@ from participants.models import (
     SurveyAnswer,
     SurveyInvitation,
     SurveyStatement,
+    WaitingPeriod,
 )
+from participants.services import waiting_periods_refresh
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
 from placements.services import placements_refresh_idle
@@ -1024,6 +1026,9 @@ class DemoBuilder:
         self._write_follow_ups_plans_and_competences(booked)
         exit_plans, exits = self._write_exits(plans, referrals)
         self._write_after_exit(exit_plans, exits)
+        # The stored waiting periods of every start, from the definition (the services' own refresh).
+        waiting_periods_refresh(referral_ids=[referral.pk for referral in referrals])
+        self.written.add(WaitingPeriod)
 
     def _assign_case_workers(self, plans: list[Plan]) -> None:
         rng = self.rng

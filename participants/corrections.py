@@ -36,6 +36,7 @@ from participants.services import (
     participant_code_suggestion,
     participants_refresh_latest_referral,
     referrals_refresh_closed_on,
+    waiting_periods_refresh,
 )
 
 EXIT_FIELDS = ("exit_date", "kind", "reason", "activity_after", "support_after")
@@ -126,6 +127,8 @@ def exit_correct(*, user, exit: Exit, correction_reason: str, **values) -> list[
         return []
     if "exit_date" in changed:
         referrals_refresh_closed_on(referral_ids=[referral.pk])
+    if {"exit_date", "kind"} & set(changed):
+        waiting_periods_refresh(referral_ids=[referral.pk])
     due = exit.exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS)
     for model, due_on in ((FollowUp90, due), (FollowUp6Months, followup6m_due_on(exit.exit_date))):
         followup = model.objects.filter(exit=exit).first()
@@ -168,6 +171,7 @@ def referral_correct(*, user, referral: Referral, correction_reason: str, **valu
         return []
     if "referral_date" in changed:
         participants_refresh_latest_referral(participant_ids=[referral.participant_id])
+        waiting_periods_refresh(referral_ids=[referral.pk])
     figures = bool(REFERRAL_FIGURE_FIELDS & set(changed))
     _record(user=user, referral=referral, participant_id=referral.participant_id, kind=Correction.Kind.REFERRAL,
             instance=referral, changed=changed, reason=reason,

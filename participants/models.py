@@ -1,3 +1,4 @@
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -206,6 +207,40 @@ class Referral(TimeStampedModel):
 
     def __str__(self):
         return f"{self.participant}, {self.agency.code} {self.referral_date:%Y-%m-%d}"
+
+
+class WaitingPeriod(models.Model):
+    """A run of days on which a start is on the waiting list in one state: participants.selectors.waiting_list_on
+    stored, so that the waiting-list page counts its starts by state from one index instead of working out every
+    open start's state on every request. Written only by participants.services.waiting_periods_refresh, which
+    asks waiting_list_on itself on each day a start's answer can change; every writer of a start, its
+    assignments or its exit calls it (the services, the imports, the demo builder), and the tests hold the
+    stored periods equal to the definition after each of them. The definition stays waiting_list_on."""
+
+    # `until` of a period that nothing has ended yet (its start still waits, as far as anything written says).
+    OPEN_END = dt.date.max
+
+    referral = models.ForeignKey(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
+                                 related_name="waiting_periods")
+    # The start's agency, copied (a start's agency never changes): the case worker's and the filter's scope.
+    agency = models.ForeignKey(Agency, verbose_name=_("anvisande myndighet"), on_delete=models.PROTECT,
+                               related_name="+")
+    state = models.CharField(_("läge"), max_length=10)  # a participants.selectors.WaitingState value
+    first_day = models.DateField(_("första dag"))
+    until = models.DateField(_("till (inte med)"))  # the first day it no longer holds; OPEN_END if none yet
+
+    class Meta:
+        verbose_name = _("period på väntelistan")
+        verbose_name_plural = _("perioder på väntelistan")
+        indexes = [
+            # The periods holding on a day (first_day <= day < until), per agency and for all: the page's counts
+            # read the index alone (until, then first_day and state from the index's own columns).
+            models.Index(fields=["agency", "until"], include=["first_day", "state"], name="waiting_period_agency_idx"),
+            models.Index(fields=["until"], include=["first_day", "state"], name="waiting_period_until_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.referral_id} {self.state} {self.first_day}–{self.until}"
 
 
 class Assessment(TimeStampedModel):

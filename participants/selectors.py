@@ -39,6 +39,7 @@ from participants.models import (
     FollowUp90,
     Participant,
     Referral,
+    WaitingPeriod,
 )
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
@@ -213,6 +214,41 @@ def waiting_list_counts(queryset: QuerySet[Referral]) -> dict[str, int]:
     for row in queryset.order_by().values("waiting_state").annotate(n=Count("pk")):
         counts[row["waiting_state"]] = row["n"]
     return counts
+
+
+def waiting_counts_stored(*, user, on: dt.date | None = None, agency=None) -> dict[str, int]:
+    """{state: count} of the waiting list the user may see on `on` (default today), of one agency or all, from the
+    stored periods (WaitingPeriod: waiting_list_on as kept by participants.services.waiting_periods_refresh; the
+    tests hold the two equal). One query that reads an index and none of the starts: what the waiting-list page
+    shows when it is not narrowed by more than the agency. A case worker counts their own agency's starts only
+    (as referrals_visible_to), whatever agency is asked for."""
+    on = on or timezone.localdate()
+    counts = dict.fromkeys(WaitingState.values, 0)
+    if is_leader(user):
+        periods = WaitingPeriod.objects.all()
+    elif is_case_worker(user) and agency_of(user) is not None:
+        own = agency_of(user)
+        if agency is not None and agency != own:
+            return counts
+        periods, agency = WaitingPeriod.objects.filter(agency=own), None
+    else:
+        return counts
+    if agency is not None:
+        periods = periods.filter(agency=agency)
+    periods = periods.filter(until__gt=on, first_day__lte=on)
+    for state, n in periods.order_by().values_list("state").annotate(n=Count("*")):
+        counts[state] = n
+    return counts
+
+
+def waiting_list_page_counts(*, user, queryset: QuerySet[Referral], filters: dict | None) -> dict[str, int]:
+    """The waiting-list page's counts by state for its filtered list `queryset` (waiting_list, today). `filters`:
+    the filter's values ({} when not filtered, None when they did not validate). Narrowed by nothing but the
+    agency, the counts are the stored periods' (waiting_counts_stored); by gender or interest, counted over the
+    list itself (waiting_list_counts)."""
+    if filters is not None and not (filters.get("gender") or filters.get("interest")):
+        return waiting_counts_stored(user=user, agency=filters.get("agency"))
+    return waiting_list_counts(queryset)
 
 
 def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:

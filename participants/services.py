@@ -14,7 +14,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -47,6 +47,7 @@ from participants.models import (
     SurveyAnswer,
     SurveyInvitation,
     SurveyStatement,
+    WaitingPeriod,
 )
 from participants.permissions import referrals_editable_by
 from placements import services as placement_services
@@ -71,6 +72,80 @@ def referrals_refresh_closed_on(*, referral_ids) -> None:
     an exit and correcting it; the history import and the demo builder write the same date in their COPY rows."""
     exit_date = Exit.objects.filter(referral=OuterRef("pk")).values("exit_date")[:1]
     Referral.objects.filter(pk__in=referral_ids).update(closed_on=Subquery(exit_date))
+
+
+# Starts whose waiting periods are worked out together, and days asked of waiting_list_on in one query.
+WAITING_REFRESH_BATCH = 50_000
+WAITING_DAYS_PER_QUERY = 40
+
+
+def _waiting_change_days(referral_ids) -> tuple[dict[int, set[dt.date]], dict[int, int]]:
+    """Each start's days on which waiting_list_on's answer for it can change: the only dates its rules compare
+    `on` with are the start's referral and exit dates and its assignments' start, end (the day after), withdrawal
+    and the local days they were asked for and decided; between two such days every comparison gives the same
+    answer. A rule added to waiting_list_on that reads another date must add that date here. Also returns each
+    start's agency."""
+    days: dict[int, set[dt.date]] = {}
+    agencies: dict[int, int] = {}
+    for pk, referral_date, closed_on, agency_id in Referral.objects.filter(pk__in=referral_ids).values_list(
+            "pk", "referral_date", "closed_on", "agency_id"):
+        days[pk] = {referral_date} | ({closed_on} if closed_on else set())
+        agencies[pk] = agency_id
+    assignments = Assignment.objects.filter(referral_id__in=referral_ids).values_list(
+        "referral_id", "start_date", "end_date", "withdrawn_on", "created_at", "decided_at")
+    for referral_id, start, end, withdrawn_on, created_at, decided_at in assignments:
+        found = days[referral_id]
+        found.update(day for day in (start, withdrawn_on) if day)
+        if end:
+            found.add(end + dt.timedelta(days=1))
+        found.update(timezone.localtime(instant).date() for instant in (created_at, decided_at) if instant)
+    return days, agencies
+
+
+def waiting_periods_refresh(*, referral_ids) -> None:
+    """Rewrite the stored waiting periods (WaitingPeriod) of these starts from the definition: waiting_list_on is
+    asked about each start on each day its answer can change (_waiting_change_days), and the days with the same
+    answer make one period. Every writer of a start, its assignments or its exit calls this after writing: the
+    referral form, recording and correcting an exit, the assignment services (through
+    placements.signals.assignments_changed), the history import and the demo builder."""
+    from participants.selectors import waiting_list_on  # noqa: PLC0415 - the definition reads these models
+
+    ids = sorted(set(referral_ids))
+    for offset in range(0, len(ids), WAITING_REFRESH_BATCH):
+        batch = ids[offset:offset + WAITING_REFRESH_BATCH]
+        days, agencies = _waiting_change_days(batch)
+        asked: dict[dt.date, list[int]] = {}
+        for pk, found in days.items():
+            for day in found:
+                asked.setdefault(day, []).append(pk)
+        answers: dict[tuple[int, dt.date], str] = {}
+        ordered = sorted(asked)
+        for start in range(0, len(ordered), WAITING_DAYS_PER_QUERY):
+            chunk = ordered[start:start + WAITING_DAYS_PER_QUERY]
+            queries = [waiting_list_on(day, Referral.objects.filter(pk__in=asked[day]))
+                       .annotate(asked_day=Value(number, output_field=IntegerField()))
+                       .order_by().values_list("pk", "asked_day", "waiting_state")
+                       for number, day in enumerate(chunk)]
+            combined = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+            for pk, number, state in combined:
+                answers[pk, chunk[number]] = state
+        periods = []
+        for pk, found in days.items():
+            current = None
+            for day in sorted(found):
+                state = answers.get((pk, day))
+                if current is not None and current.state == state:
+                    continue
+                if current is not None:
+                    current.until = day
+                    periods.append(current)
+                current = None if state is None else WaitingPeriod(referral_id=pk, agency_id=agencies[pk],
+                                                                   state=state, first_day=day)
+            if current is not None:
+                current.until = WaitingPeriod.OPEN_END
+                periods.append(current)
+        WaitingPeriod.objects.filter(referral_id__in=batch).delete()
+        copy_insert(WaitingPeriod, periods)
 
 
 def _check_editable(user, referral: Referral) -> None:
@@ -266,6 +341,7 @@ def referral_create(
     except IntegrityError:
         raise ValidationError(DUPLICATE_SUBMISSION) from None
     participants_refresh_latest_referral(participant_ids=[participant.pk])
+    waiting_periods_refresh(referral_ids=[referral.pk])
     referral.interests.set(interests)
     referral.adaptation_needs.set(adaptation_needs)
     _audit(user, AuditEvent.Action.CREATE, referral,
@@ -426,6 +502,7 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
     exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
                                activity_after=activity_after, support_after=support_after, recorded_by=user)
     referrals_refresh_closed_on(referral_ids=[referral.pk])
+    waiting_periods_refresh(referral_ids=[referral.pk])
     _audit(user, AuditEvent.Action.CREATE, referral, _("Avslut"))
     token = None
     if kind != ExitKind.REGISTERED_IN_ERROR:
@@ -778,5 +855,11 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
     ])
     copy_insert(FollowUp6Months, [FollowUp6Months(exit=exit, due_on=followup6m_due_on(exit.exit_date))
                                   for exit, _values in followed])
+    # The stored waiting periods: the assignment import refreshed the starts it wrote assignments for (their exit
+    # date was already in their rows); an exit registered in error, written since, takes its start off the list.
+    assigned = {assignment.referral_id for assignment in assignments}
+    waiting_periods_refresh(referral_ids=[
+        referral_id for referral_id, values in zip(referral_ids, rows, strict=True)
+        if referral_id not in assigned or (values["end_date"] and values["kind"] == ExitKind.REGISTERED_IN_ERROR)])
     if progress is not None:
         progress(len(rows))

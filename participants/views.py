@@ -144,7 +144,8 @@ def waiting_list(request):
     remember_list_query(request, "participants:waiting_list")
     filterset = WaitingListFilter(request.GET or None, queryset=selectors.waiting_list(user=user))
     # The counts by state add up to the list's length: the paginator takes it from them, not from a second pass.
-    counts = selectors.waiting_list_counts(filterset.qs)
+    filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
+    counts = selectors.waiting_list_page_counts(user=user, queryset=filterset.qs, filters=filters)
     page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()))
     today = timezone.localdate()
     labels = dict(selectors.WaitingState.choices)

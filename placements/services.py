@@ -42,6 +42,7 @@ from placements.selectors import (
     placement_list,
     with_free_slot,
 )
+from placements.signals import assignments_changed
 
 IDLE_REFRESH_BATCH = 2000
 
@@ -141,6 +142,7 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     except IntegrityError:
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering.")) from None
     placements_refresh_idle(placement_ids=[placement.pk])
+    _assignments_written([assignment.referral_id])
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     managers = _manager_emails(placement)
     if managers:
@@ -149,6 +151,11 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
         # A host without a manager account (e.g. a state agency): the project leader answers in its place.
         _notify(template="requested", assignment=assignment, recipients=_leader_emails(), to_leader=True)
     return assignment
+
+
+def _assignments_written(referral_ids) -> None:
+    """Tell the layers above that these starts' assignments changed (placements.signals.assignments_changed)."""
+    assignments_changed.send(sender=Assignment, referral_ids=list(referral_ids))
 
 
 def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
@@ -188,6 +195,7 @@ def assignment_confirm(*, user, assignment: Assignment) -> Assignment:
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     placements_refresh_idle(placement_ids=[assignment.placement_id])
+    _assignments_written([assignment.referral_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "bekräftad")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="confirmed", assignment=assignment, recipients=recipients)
@@ -207,6 +215,7 @@ def assignment_decline(*, user, assignment: Assignment, reason: str) -> Assignme
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
     placements_refresh_idle(placement_ids=[assignment.placement_id])
+    _assignments_written([assignment.referral_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avböjd")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="declined", assignment=assignment, recipients=recipients)
@@ -230,6 +239,7 @@ def assignment_start(*, user, assignment: Assignment, start_date: dt.date | None
     assignment.status = Assignment.Status.ONGOING
     assignment.save(update_fields=["status", "start_date", "updated_at"])
     placements_refresh_idle(placement_ids=[assignment.placement_id])
+    _assignments_written([assignment.referral_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "startad")
     return assignment
 
@@ -248,6 +258,7 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
     assignment.end_date = end_date
     assignment.save(update_fields=["status", "end_date", "updated_at"])
     placements_refresh_idle(placement_ids=[assignment.placement_id])
+    _assignments_written([assignment.referral_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avslutad")
     return assignment
 
@@ -265,6 +276,7 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: d
     assignment.withdrawn_on = on or timezone.localdate()
     assignment.save(update_fields=["status", "decline_reason", "withdrawn_on", "updated_at"])
     placements_refresh_idle(placement_ids=[assignment.placement_id])
+    _assignments_written([assignment.referral_id])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen")
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment
@@ -450,6 +462,7 @@ def placement_close(*, user, placement: Placement) -> Placement:
         assignment.withdrawn_on = timezone.localdate()
         assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "withdrawn_on",
                                        "updated_at"])
+        _assignments_written([assignment.referral_id])
         _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen (platsen stängdes)")
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])
@@ -689,6 +702,7 @@ def assignments_import(*, user, rows, today: dt.date | None = None) -> list[Assi
     ]
     written = copy_insert_with_history(Assignment, assignments, user=user)
     placements_refresh_idle(placement_ids={b.placement.pk for b in rows})
+    _assignments_written({a.referral_id for a in written})
     return written
 
 

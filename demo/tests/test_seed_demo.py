@@ -44,7 +44,9 @@ from participants.models import (
     SurveyAnswer,
     SurveyInvitation,
     SurveyStatement,
+    WaitingPeriod,
 )
+from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, placements_editable_by
 from placements.services import placements_refresh_idle
@@ -229,6 +231,11 @@ def test_each_placements_stored_idle_values_are_its_assignments(seeded):
     assert set(Placement.objects.values_list(*fields)) == stored
     assert Placement.objects.filter(idle_next_end__isnull=False).exists()
     assert Placement.objects.filter(idle_last_end__isnull=False).exists()
+
+
+def test_each_starts_stored_waiting_periods_are_the_definition(seeded):
+    assert WaitingPeriod.objects.filter(until=WaitingPeriod.OPEN_END).exists()
+    assert_stored_waiting_periods_are_the_definition()
 
 
 def test_overbooking_query_finds_an_overbooked_placement(seeded):

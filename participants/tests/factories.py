@@ -5,7 +5,11 @@ import factory
 from core.models import Gender
 from organisations.tests.factories import AgencyFactory, ProjectFactory
 from participants.models import Exit, ExitKind, Participant, Referral
-from participants.services import participants_refresh_latest_referral, referrals_refresh_closed_on
+from participants.services import (
+    participants_refresh_latest_referral,
+    referrals_refresh_closed_on,
+    waiting_periods_refresh,
+)
 
 
 class ParticipantFactory(factory.django.DjangoModelFactory):
@@ -32,6 +36,7 @@ class ReferralFactory(factory.django.DjangoModelFactory):
         # The stored sort key, as the referral services keep it.
         if create:
             participants_refresh_latest_referral(participant_ids=[referral.participant_id])
+            waiting_periods_refresh(referral_ids=[referral.pk])  # the stored waiting periods, likewise
 
 
 class ExitFactory(factory.django.DjangoModelFactory):
@@ -48,3 +53,4 @@ class ExitFactory(factory.django.DjangoModelFactory):
         # The start's stored exit date, as the exit services keep it.
         if create:
             referrals_refresh_closed_on(referral_ids=[exit.referral_id])
+            waiting_periods_refresh(referral_ids=[exit.referral_id])

@@ -4,6 +4,7 @@ import factory
 
 from organisations.tests.factories import OccupationalAreaFactory, UnitFactory
 from placements.models import Assignment, Placement
+from placements.signals import assignments_changed
 
 
 class PlacementFactory(factory.django.DjangoModelFactory):
@@ -22,6 +23,7 @@ class PlacementFactory(factory.django.DjangoModelFactory):
 class AssignmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Assignment
+        skip_postgeneration_save = True
 
     placement = factory.SubFactory(PlacementFactory)
     referral = factory.SubFactory("participants.tests.factories.ReferralFactory")
@@ -37,3 +39,9 @@ class AssignmentFactory(factory.django.DjangoModelFactory):
         assignment = super()._create(model_class, *args, **kwargs)
         placements_refresh_idle(placement_ids=[assignment.placement_id])
         return assignment
+
+    @factory.post_generation
+    def waiting_periods(assignment, create, extracted, **kwargs):
+        # What the assignment services send after a write (the participants' stored waiting periods follow).
+        if create:
+            assignments_changed.send(sender=Assignment, referral_ids=[assignment.referral_id])

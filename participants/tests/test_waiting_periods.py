@@ -1,0 +1,192 @@
+"""The stored waiting periods (WaitingPeriod) are the waiting list's definition (waiting_list_on) after every
+writer of a start, its assignments or its exit; the waiting-list page's counts by state come from them, a case
+worker's from their own agency's starts only."""
+
+import datetime as dt
+import importlib
+
+import pytest
+from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from core.models import Gender
+from participants import corrections, services
+from participants.imports import participants_import, read_table
+from participants.models import ExitKind, Participant, Referral, WaitingPeriod
+from participants.selectors import WaitingState, waiting_counts_stored, waiting_list, waiting_list_counts
+from participants.tests.factories import ParticipantFactory, ReferralFactory
+from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
+from placements import services as placement_services
+
+TODAY = timezone.localdate()
+DAY = dt.timedelta(days=1)
+
+
+def _referral(user, project, agency, referral_date):
+    return services.referral_create(user=user, project=project, agency=agency, identity=Participant.Identity.ANONYMOUS,
+                                    gender=Gender.WOMAN, referral_date=referral_date).referral
+
+
+@pytest.fixture
+def start(case_worker_af, project, agency_af):
+    return _referral(case_worker_af, project, agency_af, TODAY - 40 * DAY)
+
+
+def test_a_new_start_is_waiting_from_its_referral_date(start):
+    assert list(WaitingPeriod.objects.values_list("state", "first_day", "until")) == [
+        (WaitingState.WAITING, TODAY - 40 * DAY, WaitingPeriod.OPEN_END)]
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_the_assignment_services_keep_them(start, case_worker_af, manager_a, one_place_a, categories):
+    """Request, decline, request again, confirm, start, complete, exit, and the corrections of the exit and the
+    referral date: after each, the stored periods are the definition on every day the data names."""
+    check = assert_stored_waiting_periods_are_the_definition
+    first = services.assignment_request(user=case_worker_af, referral=start, placement=one_place_a,
+                                        start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 60 * DAY)
+    check()
+    assert WaitingPeriod.objects.get(until=WaitingPeriod.OPEN_END).state == WaitingState.REQUESTED
+    placement_services.assignment_decline(user=manager_a, assignment=first, reason="Full")
+    check()
+    second = services.assignment_request(user=case_worker_af, referral=start, placement=one_place_a,
+                                         start_date=TODAY - 3 * DAY, planned_end_date=TODAY + 60 * DAY)
+    check()
+    placement_services.assignment_confirm(user=manager_a, assignment=second)
+    check()
+    assert WaitingPeriod.objects.get(until=WaitingPeriod.OPEN_END).state == WaitingState.BOOKED
+    services.assignment_begin(user=case_worker_af, assignment=second, start_date=TODAY - 2 * DAY)
+    check()
+    assert not WaitingPeriod.objects.filter(until=WaitingPeriod.OPEN_END).exists()  # on the placement
+    placement_services.assignment_complete(user=case_worker_af, assignment=second, end_date=TODAY - DAY)
+    check()
+    assert WaitingPeriod.objects.get(until=WaitingPeriod.OPEN_END).state == WaitingState.FINISHED
+    exit_ = services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY, kind=ExitKind.AS_PLANNED,
+                                 reason=categories["reasons"]["arbete"]).exit
+    check()
+    assert not WaitingPeriod.objects.filter(until__gt=TODAY).exists()
+    corrections.exit_correct(user=case_worker_af, exit=exit_, correction_reason="Fel datum", exit_date=TODAY - DAY)
+    check()
+    corrections.exit_correct(user=case_worker_af, exit=exit_, correction_reason="Fel",
+                             kind=ExitKind.REGISTERED_IN_ERROR)
+    check()
+    assert not WaitingPeriod.objects.exists()  # registered in error: on no day's list
+    corrections.exit_correct(user=case_worker_af, exit=exit_, correction_reason="Ändå ett avslut",
+                             kind=ExitKind.AS_PLANNED, reason=categories["reasons"]["arbete"])
+    check()
+    start.refresh_from_db()
+    corrections.referral_correct(user=case_worker_af, referral=start, correction_reason="Fel datum",
+                                 referral_date=TODAY - 50 * DAY)
+    check()
+    assert WaitingPeriod.objects.order_by("first_day").first().first_day == TODAY - 50 * DAY
+
+
+def test_withdrawing_and_closing_the_placement_keep_them(start, case_worker_af, leader, project, agency_af,
+                                                        one_place_a, unit_a, area_testvard):
+    booked = services.assignment_request(user=case_worker_af, referral=start, placement=one_place_a,
+                                         start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 30 * DAY)
+    placement_services.assignment_withdraw(user=case_worker_af, assignment=booked, reason="Ändrade planer")
+    assert_stored_waiting_periods_are_the_definition()
+    other = _referral(case_worker_af, project, agency_af, TODAY - 10 * DAY)
+    services.assignment_request(user=case_worker_af, referral=other, placement=one_place_a,
+                                start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 30 * DAY)
+    assert WaitingPeriod.objects.get(referral=other, until=WaitingPeriod.OPEN_END).state == WaitingState.REQUESTED
+    placement_services.placement_close(user=leader, placement=one_place_a)  # withdraws the pending request
+    assert_stored_waiting_periods_are_the_definition()
+    assert WaitingPeriod.objects.get(referral=other, until=WaitingPeriod.OPEN_END).state == WaitingState.WAITING
+
+
+def test_the_history_import_keeps_them(project, agency_af, agency_fk, one_place_a, categories):
+    text = "\n".join([
+        "participant_ref,gender,birth_year,agency,referral_date,start_date,end_date,exit_kind,exit_reason,"
+        "support_before,activity_before,activity_after,placement_code,followup_90_status",
+        "P1,kvinna,1985,af,2025-01-10,2025-01-20,2025-04-30,enligt plan,Arbete,,,arbete,PLATS-A,",
+        "P1,kvinna,1985,af,2025-09-01,,,,,,,,,",
+        "P2,man,1990,af,2025-02-01,2025-02-10,2025-03-15,felregistrering,,,,,PLATS-A,",
+        "P3,man,1990,fk,2025-02-01,,2025-03-15,felregistrering,,,,,,",
+        "P4,kvinna,1980,fk,2025-10-01,2025-10-05,,,,,,,PLATS-A,",
+    ])
+    headers, rows, _notices = read_table(text.encode())
+    result = participants_import(user=None, project=project, headers=headers, rows=rows, dry_run=False)
+    assert result.ok, result.errors
+    assert Referral.objects.count() == 5
+    assert_stored_waiting_periods_are_the_definition(dt.date(2025, 3, 1), dt.date(2025, 5, 1))
+    in_error = Referral.objects.filter(participant__code__in=["P2", "P3"])
+    assert not WaitingPeriod.objects.filter(referral__in=in_error).exists()
+
+
+def test_the_migration_fills_them_for_existing_starts(start, case_worker_af, one_place_a, agency_fk, project,
+                                                      case_worker_fk):
+    services.assignment_request(user=case_worker_af, referral=start, placement=one_place_a,
+                                start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 30 * DAY)
+    _referral(case_worker_fk, project, agency_fk, TODAY - 3 * DAY)
+    WaitingPeriod.objects.all().delete()
+    migration = importlib.import_module("participants.migrations.0010_waiting_period")
+    migration.fill_waiting_periods(apps, None)
+    assert WaitingPeriod.objects.count() == 3  # waiting, then requested; the FK start waiting
+    assert_stored_waiting_periods_are_the_definition()
+
+
+# --- The page's counts -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def two_agencies(case_worker_af, case_worker_fk, project, agency_af, agency_fk, one_place_a):
+    for days in (5, 8, 13):
+        _referral(case_worker_af, project, agency_af, TODAY - days * DAY)
+    requested = _referral(case_worker_af, project, agency_af, TODAY - 20 * DAY)
+    services.assignment_request(user=case_worker_af, referral=requested, placement=one_place_a,
+                                start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 30 * DAY)
+    for days in (2, 4):
+        _referral(case_worker_fk, project, agency_fk, TODAY - days * DAY)
+
+
+def test_stored_counts_are_the_definitions_for_each_user_and_agency(two_agencies, leader, case_worker_af,
+                                                                     case_worker_fk, agency_af, agency_fk):
+    for user in (leader, case_worker_af, case_worker_fk):
+        assert waiting_counts_stored(user=user) == waiting_list_counts(waiting_list(user=user))
+        for agency in (agency_af, agency_fk):
+            assert (waiting_counts_stored(user=user, agency=agency)
+                    == waiting_list_counts(waiting_list(user=user).filter(agency=agency)))
+    assert waiting_counts_stored(user=case_worker_af) == {"waiting": 3, "requested": 1, "booked": 0, "finished": 0}
+
+
+def test_a_case_worker_counts_only_their_own_agency(two_agencies, case_worker_fk, agency_af, manager_a, steering):
+    assert sum(waiting_counts_stored(user=case_worker_fk).values()) == 2
+    assert sum(waiting_counts_stored(user=case_worker_fk, agency=agency_af).values()) == 0
+    for user in (manager_a, steering):
+        assert sum(waiting_counts_stored(user=user).values()) == 0
+
+
+def _page(client, user, **params):
+    client.force_login(user)
+    client.get(reverse("participants:waiting_list"), params)  # warm the option-list cache
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("participants:waiting_list"), params)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+def test_the_page_counts_from_the_stored_periods(client, two_agencies, case_worker_af, leader, agency_fk):
+    response, queries = _page(client, case_worker_af)
+    assert [count for _value, _label, count in response.context["states"]] == [3, 1, 0, 0]
+    assert response.context["total"] == 4 and len(response.context["rows"]) == 4
+    counting = [q for q in queries if "participants_waitingperiod" in q]
+    assert len(counting) == 1 and "participants_referral" not in counting[0]
+    response, _queries = _page(client, leader, agency=agency_fk.pk)
+    assert response.context["total"] == 2
+
+
+def test_narrowed_by_gender_the_page_counts_the_list(client, two_agencies, case_worker_af):
+    man = Referral.objects.filter(agency__code="af").order_by("pk").first()
+    Participant.objects.filter(pk=man.participant_id).update(gender=Gender.MAN)
+    response, queries = _page(client, case_worker_af, gender=Gender.MAN)
+    assert response.context["total"] == 1
+    assert not [q for q in queries if "participants_waitingperiod" in q]
+
+
+def test_a_factory_start_is_stored_like_a_service_one(agency_af, project):
+    ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
+    assert_stored_waiting_periods_are_the_definition()

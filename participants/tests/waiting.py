@@ -1,0 +1,35 @@
+"""The check that the stored waiting periods are the definition: shared by the tests of every writer."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from participants.models import Referral, WaitingPeriod
+from participants.selectors import waiting_list_on
+from placements.models import Assignment
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def _dates_in_the_data() -> set[dt.date]:
+    days = set()
+    for referral_date, closed_on in Referral.objects.values_list("referral_date", "closed_on"):
+        days.update(day for day in (referral_date, closed_on) if day)
+    for *dates, created_at, decided_at in Assignment.objects.values_list(
+            "start_date", "end_date", "planned_end_date", "withdrawn_on", "created_at", "decided_at"):
+        days.update(day for day in dates if day)
+        days.update(timezone.localtime(instant).date() for instant in (created_at, decided_at) if instant)
+    return days
+
+
+def assert_stored_waiting_periods_are_the_definition(*days: dt.date) -> None:
+    """On each date the data holds (and the day before and after it), on today and on `days`: the stored periods
+    holding that day give exactly the starts and states waiting_list_on gives."""
+    asked = {timezone.localdate(), *days}
+    for day in _dates_in_the_data():
+        asked.update((day - ONE_DAY, day, day + ONE_DAY))
+    for day in sorted(asked):
+        defined = set(waiting_list_on(day).values_list("pk", "waiting_state"))
+        stored = set(WaitingPeriod.objects.filter(first_day__lte=day, until__gt=day)
+                     .values_list("referral_id", "state"))
+        assert stored == defined, (day, sorted(stored - defined), sorted(defined - stored))
