@@ -199,6 +199,12 @@ class Referral(TimeStampedModel):
         indexes = [
             # The starts open on a day (closed_on IS NULL OR closed_on > day), for everyone or one agency.
             models.Index(fields=["closed_on", "agency"], name="referral_closed_on_idx"),
+            # The waiting list's page keys, oldest first, of one agency or all: the exit date (and agency) in the
+            # index, so the starts closed by then are passed over in the index without reading their rows.
+            models.Index(fields=["agency", "referral_date", "id"], include=["closed_on"],
+                         name="referral_open_keys_idx"),
+            models.Index(fields=["referral_date", "id"], include=["closed_on", "agency"],
+                         name="referral_open_keys_all_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(start_date__isnull=True) | Q(start_date__gte=F("referral_date")),
