@@ -77,6 +77,8 @@ class Placement(TimeStampedModel):
             # The placements whose stored values are stale (placements.services.placements_refresh_stale_idle).
             models.Index(fields=["idle_next_end"], name="placement_idle_next_end_idx"),
             models.Index(fields=["idle_last_end"], name="placement_idle_last_end_idx"),
+            # The idle filter: nobody on it (idle_occupied_from empty or later), beside the last end's index.
+            models.Index(fields=["idle_occupied_from"], name="placement_idle_occupied_idx"),
         ]
 
     def __str__(self):
