@@ -10,7 +10,9 @@ from django.utils import timezone
 
 from organisations.tests.factories import OrganisationFactory, SupervisorFactory, UnitFactory
 from placements import views
-from placements.models import Assignment
+from placements.models import Assignment, Placement
+from placements.selectors import placement_list
+from placements.templatetags.placements_tags import placement_rows
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
 LIST = reverse("placements:list")
@@ -277,3 +279,40 @@ def test_the_page_is_sorted_and_cut_before_the_relations_are_joined(client, lead
     assert "organisations_supervisor" in rows and not re.search(r"LIMIT \d+$", rows)
     shown = response.context["page"].object_list
     assert [p.idle_since for p in shown] == sorted(p.idle_since for p in shown)
+
+
+def test_each_row_shows_its_cells_escaped(leader_client, placement_a, placement_b, unit_b):
+    """The rows' cells as the page shows them (placements_tags.placement_rows): every value escaped, the
+    availability's end date, the supervisor's name and training, a placement without a supervisor."""
+    placement_a.title = "Lager & <b>plock</b>"
+    placement_a.available_to = dt.date(2026, 6, 30)
+    placement_a.save()
+    placement_b.supervisor = SupervisorFactory(unit=unit_b, name="Olle <Otränad>", training_completed_on=None)
+    placement_b.save()
+    lone = PlacementFactory(unit=unit_b, occupational_area=placement_b.occupational_area, title="Utan handledare")
+    html = leader_client.get(LIST).content.decode()
+    row_a = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if "Lager &amp; &lt;b&gt;plock" in r)
+    assert f'<a class="fw-semibold" href="/placements/{placement_a.pk}/">Lager &amp; &lt;b&gt;plock&lt;/b&gt;</a>' \
+        in row_a
+    assert ('<td data-label="Organisation och enhet">Region Testland – Hälso- och sjukvårdsförvaltningen<br>'
+            '<span class="text-muted">Vårdavdelning 1, Visby</span></td>') in row_a
+    assert '<td data-label="Yrkesområde">Transport, distribution, lager</td>' in row_a
+    assert ('<td data-label="Lediga / totalt" class="text-end text-nowrap"><span class="visually-hidden">Lediga '
+            '</span>2 / 2</td>') in row_a
+    assert ('<td data-label="Tillgänglig" class="text-nowrap">2025-01-01<br>'
+            '<span class="text-muted">till 2026-06-30</span></td>') in row_a
+    assert ('<td data-label="Handledare">Hanna Handledare<br><span class="text-success-emphasis">utbildad</span>'
+            '</td>') in row_a
+    assert ('<td data-label="Handledare">Olle &lt;Otränad&gt;<br><span class="text-danger-emphasis">ej utbildad'
+            '</span></td>') in html
+    assert '<td data-label="Tillgänglig" class="text-nowrap">2025-01-01</td>' in html
+    row_lone = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if ">Utan handledare</a>" in r)
+    assert '<td data-label="Handledare"><span class="text-danger-emphasis">saknas</span></td>' in row_lone
+    assert f'href="/placements/{lone.pk}/"' in row_lone
+
+
+def test_a_row_without_supervisor_contacts_shows_only_the_training(leader, placement_a):
+    rows = placement_rows([placement_list(Placement.objects.all()).get(pk=placement_a.pk)],
+                          label_free="Lediga / totalt", show_supervisors=False)
+    assert '<td data-label="Handledare"><span class="text-success-emphasis">utbildad</span></td>' in rows
+    assert "Hanna Handledare" not in rows
