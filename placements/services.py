@@ -12,6 +12,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -32,7 +33,7 @@ from core.roles import is_case_worker, is_leader
 from organisations.models import Unit
 from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
 from organisations.selectors import contact_of, managers_of_unit, unit_contacts
-from placements.models import Assignment, Placement
+from placements.models import IDLE_STATE_FIELDS, Assignment, Placement
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
 from placements.selectors import (
     future_peak_occupancy,
@@ -63,11 +64,20 @@ def placements_refresh_idle(*, placement_ids=None, on: dt.date | None = None) ->
 
 
 def placements_refresh_stale_idle(*, on: dt.date | None = None) -> int:
-    """Refresh the placements whose stored idle values no longer describe `on` (a hosted period has ended since
-    they were stored): the selectors answer those from the assignments, which is exact but slower. Run daily."""
+    """Refresh the placements whose stored idle values are not what their assignments give for `on`: those a
+    passed period end has made stale (the selectors answer them from the assignments, exact but slower) and any a
+    writer outside the services left wrong. Reads every placement's values once (seconds at national scale),
+    writes only those that differ. Run daily; returns the number refreshed."""
     on = on or timezone.localdate()
-    stale = Placement.objects.filter(idle_next_end__lt=on).values("pk")
-    return Placement.objects.filter(pk__in=stale).update(**idle_state_values(Assignment, on=on))
+    fresh = {f"fresh_{name}": value for name, value in idle_state_values(Assignment, on=on).items()}
+    differs = Q()
+    for name in IDLE_STATE_FIELDS:
+        stored, computed = name, f"fresh_{name}"
+        differs |= (Q(**{f"{stored}__isnull": True, f"{computed}__isnull": False})
+                    | Q(**{f"{stored}__isnull": False, f"{computed}__isnull": True})
+                    | Q(**{f"{stored}__lt": F(computed)}) | Q(**{f"{stored}__gt": F(computed)}))
+    ids = list(Placement.objects.annotate(**fresh).filter(differs).values_list("pk", flat=True))
+    return placements_refresh_idle(placement_ids=ids, on=on) if ids else 0
 
 
 def _may_request_for(user, referral) -> bool:

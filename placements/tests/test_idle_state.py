@@ -147,6 +147,17 @@ def test_stale_values_are_answered_from_the_assignments_and_the_daily_refresh_re
     assert services.placements_refresh_stale_idle(on=B) == 0
 
 
+def test_the_daily_refresh_also_puts_right_values_a_writer_outside_the_services_left_wrong(cases):
+    services.placements_refresh_idle(on=B)
+    right = _stored()
+    wrong = {"hosted_long_ago": {"idle_last_end": B - 10 * DAY}, "never_hosted": {"idle_occupied_from": B},
+             "starts_the_day_after": {"idle_next_end": None}, "ends_on_the_day": {"idle_occupied_from": None}}
+    for key, values in wrong.items():
+        Placement.objects.filter(pk=cases[key].pk).update(**values)
+    assert services.placements_refresh_stale_idle(on=B) == len(wrong)
+    assert _stored() == right
+
+
 def _stored():
     return {
         p: (last, nxt, occupied)
