@@ -16,7 +16,8 @@ concurrency 1) is started against DATABASE_URL and REDIS_URL; the monthly and th
 through reporting.services.report_run_request (what the run list's form calls) as the project leader, and
 each is timed from the request to the stored PDF (the run row done, its file on disk), --runs times each,
 alternating (the first monthly and final runs are the worker's first: imports done, nothing drawn or
-rendered yet). After every run the worker child's RSS and peak RSS (VmRSS, VmHWM in /proc) are read.
+rendered yet). After every run the worker child's RSS and peak RSS (VmRSS, VmHWM in /proc) and the CPU seconds
+it spent on the run (utime + stime, which the machine's load hardly changes) are read.
 The worker writes report runs: use a database of your own (a copy of a scale-100 database).
 Targets: monthly ≤ 1.5 s, final ≤ 1.0 s, worker memory ≤ 115 MB.
 
@@ -144,6 +145,17 @@ def _proc_status(pid: int) -> dict:
     return fields
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU time of a process so far (/proc/<pid>/stat), or None if it is gone."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def _pool_children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
@@ -198,6 +210,8 @@ def worker_runs(args) -> dict:
         for index in range(args.runs):
             for kind in ("monthly", "final"):
                 start, end = periods[kind]
+                before = _pool_children(worker.pid)
+                cpu_before = _cpu_seconds(before[0] if before else None)
                 submitted = time.perf_counter()
                 run = report_run_request(user=leader, kind=kind, project=project, period_start=start, period_end=end)
                 while True:
@@ -208,6 +222,7 @@ def worker_runs(args) -> dict:
                         raise SystemExit(f"run {run.pk} not done in 600 s")
                     time.sleep(0.02)
                 stored_s = time.perf_counter() - submitted
+                cpu_after = _cpu_seconds(before[0] if before else None)
                 if run.status != ReportRun.Status.DONE:
                     raise SystemExit(f"run {run.pk} failed: {run.error}")
                 time.sleep(0.5)  # a child replaced after the task (--max-memory-per-child) is forked again
@@ -216,6 +231,9 @@ def worker_runs(args) -> dict:
                     "kind": kind, "run": index + 1, "period": [str(start), str(end)],
                     "request_to_stored_pdf_s": round(stored_s, 2),
                     "worker_build_s": round((run.finished_at - run.started_at).total_seconds(), 2),
+                    # CPU of the pool child during the run: what the build costs, whatever the machine's load.
+                    "worker_cpu_s": (round(cpu_after - cpu_before, 2)
+                                     if cpu_before is not None and cpu_after is not None else None),
                     "pdf_kb": run.file.size // 1024, "pages": _pdf_pages(run.file.path),
                     "worker_child": children[0] if children else None,
                     "child_rss_mb": _proc_status(children[0]) if children else None,
@@ -246,12 +264,14 @@ def main():
                   "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
         path = ROOT / "bench" / "results" / f"reports-worker-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
         path.write_text(json.dumps(result, indent=2))
-        print("| report | run | request → stored PDF s | worker build s | child RSS MB (peak) | pages | load |")
-        print("|---|---|---|---|---|---|---|")
+        print("| report | run | request → stored PDF s | worker build s | worker CPU s | child RSS MB (peak) | pages "
+              "| load |")
+        print("|---|---|---|---|---|---|---|---|")
         for r in result["runs"]:
             rss = r["child_rss_mb"] or {}
             print(f"| {r['kind']} | {r['run']} | {r['request_to_stored_pdf_s']} | {r['worker_build_s']} | "
-                  f"{rss.get('VmRSS')} ({rss.get('VmHWM')}) | {r['pages']} | {r['load_average'][0]} |")
+                  f"{r['worker_cpu_s']} | {rss.get('VmRSS')} ({rss.get('VmHWM')}) | {r['pages']} | "
+                  f"{r['load_average'][0]} |")
         print(f"written: {path.relative_to(ROOT)}")
         return
     base = os.environ.get("DATABASE_URL", "postgres://app:app@127.0.0.1:5450/app")
