@@ -58,6 +58,23 @@ class Stage(models.TextChoices):
     EXITED = "exited", _("Avslutad")
 
 
+# The participant list's annotated queryset (unevaluated), built once per process for each scope and day:
+# building its subqueries costs the ORM several ms per request, the same for every request of that scope.
+_PARTICIPANT_LISTS: dict[tuple, QuerySet[Participant]] = {}
+_PARTICIPANT_LISTS_KEPT = 64
+
+
+def _participant_list_scope(user) -> tuple | None:
+    """What participant_list's rows depend on besides the day: the role, and a case worker's agency. None for
+    the other roles (a manager's scope is their units: built each time)."""
+    if is_leader(user):
+        return ("leader",)
+    if is_case_worker(user):
+        agency = agency_of(user)
+        return ("case_worker", agency.pk if agency else None)
+    return None
+
+
 def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant]:
     """Participants the user may see, newest start first. Annotated from the latest start the user may see,
     on day `on` (default today): `latest_referral` (its date), `current_agency`, `current_placement` (the
@@ -70,6 +87,18 @@ def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant
     starts are all from one agency (another agency's referral makes a new participant record,
     participants.services._find_known, and the import keeps agencies apart the same way)."""
     on = on or timezone.localdate()
+    scope = _participant_list_scope(user)
+    if scope is None:
+        return _build_participant_list(user=user, on=on)
+    key = (*scope, on)
+    if key not in _PARTICIPANT_LISTS:
+        if len(_PARTICIPANT_LISTS) >= _PARTICIPANT_LISTS_KEPT:
+            _PARTICIPANT_LISTS.clear()
+        _PARTICIPANT_LISTS[key] = _build_participant_list(user=user, on=on)
+    return _PARTICIPANT_LISTS[key].all()  # a copy: the kept queryset itself is never evaluated
+
+
+def _build_participant_list(*, user, on: dt.date) -> QuerySet[Participant]:
     latest = referrals_visible_to(user).filter(participant=OuterRef("pk")).order_by("-referral_date", "-pk")
     current = OuterRef("current_referral")
     at_placement = on_placement(on=on).filter(referral=current).order_by("-start_date", "-pk")

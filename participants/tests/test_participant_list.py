@@ -101,3 +101,23 @@ def test_a_new_project_is_in_the_filter_options_at_once(client, leader, flow, or
     Project.objects.create(name="Nytt projekt", slug="nytt", owner=org_a, start_date=dt.date(2026, 1, 1),
                            end_date=dt.date(2027, 12, 31))
     assert "Nytt projekt" in client.get(reverse("participants:list")).content.decode()
+
+
+def test_the_list_kept_for_one_scope_and_day_is_not_another_ones(client, case_worker_af, case_worker_fk, leader,
+                                                                  flow):
+    """participant_list keeps its built query per scope and day (selectors._PARTICIPANT_LISTS): each case
+    worker still sees only their agency's, the leader everyone, and another day's stage is that day's."""
+    from participants import selectors
+
+    def codes(user, on=None):
+        return {p.code: p.stage for p in selectors.participant_list(user=user, on=on)}
+
+    today = timezone.localdate()
+    assert set(codes(case_worker_af)) == {"NY-1", "KART-1", "PLATS-1"}
+    assert set(codes(case_worker_fk)) == {"KLAR-1"}
+    assert set(codes(leader)) == {"NY-1", "KART-1", "PLATS-1", "KLAR-1"}
+    assert set(codes(case_worker_af)) == {"NY-1", "KART-1", "PLATS-1"}
+    # Before the exit (5 days ago) the Fk start was still open; a kept query of today must not answer for then.
+    assert codes(case_worker_fk)["KLAR-1"] == "exited"
+    assert codes(case_worker_fk, on=today - dt.timedelta(days=6))["KLAR-1"] != "exited"
+    assert codes(case_worker_fk)["KLAR-1"] == "exited"
