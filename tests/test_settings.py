@@ -172,3 +172,10 @@ def test_postgresql_connections_run_without_jit_compilation():
 def test_development_opens_a_connection_per_request_by_default():
     result = load_settings(DJANGO_SETTINGS_MODULE="config.settings.base")
     assert result["conn_max_age"] == 0
+
+
+def test_a_celery_pool_child_is_replaced_above_what_a_warm_report_build_leaves():
+    from config.celery import app
+
+    assert app.conf.worker_max_memory_per_child == settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD
+    assert settings.CELERY_WORKER_MAX_MEMORY_PER_CHILD >= 300_000  # kB: a warm child holds 230–260 MB

@@ -235,6 +235,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A pool child is replaced after a task that leaves it above this resident size (kB). A warm child that has built
+# reports holds 230–260 MB (WeasyPrint, matplotlib and the heap of a render stay: docs/benchmarks.md § 3); the
+# ceiling catches growth beyond that. Near the idle size (≈110 MB) every report would pay a fresh child instead.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", default=400_000)
 CELERY_TASK_TIME_LIMIT = 15 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_IGNORE_RESULT = True
