@@ -7,7 +7,9 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import DateInput
@@ -18,6 +20,8 @@ from placements.selectors import idle_placements, order_by_idle_since, with_free
 
 UNIT_CHOICE_LIMIT = 300
 CHOICE_CACHE_SECONDS = 60
+# Drawn filter forms kept at most (one per language and query string): a bound on the cache's memory.
+RENDERED_FORMS_KEPT = 200
 
 
 class _ChoiceCache:
@@ -33,13 +37,21 @@ class _ChoiceCache:
         self._values: dict[str, tuple[float, object]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: str, compute):
+    def get(self, key: str, compute, *, kept: int | None = None):
+        """The value under `key`, computed when missing or older than CHOICE_CACHE_SECONDS. `kept`: at most that
+        many entries whose key begins like this one's (up to its first ":"); the oldest are dropped."""
         now = time.monotonic()
         hit = self._values.get(key)
         if hit and hit[0] > now:
             return hit[1]
         value = compute()
         with self._lock:
+            if kept is not None:
+                prefix = key.split(":", 1)[0] + ":"
+                alike = [k for k in self._values if k.startswith(prefix)]
+                for old in alike[: max(0, len(alike) - kept + 1)]:
+                    del self._values[old]
+            self._values.pop(key, None)
             self._values[key] = (now + CHOICE_CACHE_SECONDS, value)
         return value
 
@@ -123,7 +135,7 @@ class PlacementFilter(django_filters.FilterSet):
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
         # Every user but a manager filters among all units: those option lists are shared and cached.
-        shared = units is None
+        shared = self._shared_choices = units is None
         units = Unit.objects.all() if shared else units
         self.filters["unit"].queryset = units
         if shared:
@@ -143,6 +155,18 @@ class PlacementFilter(django_filters.FilterSet):
             "areas", lambda: [(a.pk, str(a)) for a in OccupationalArea.objects.all()])
         form.fields["adaptations"].widget.choices = choice_cache.get(
             "adaptations", lambda: [(a.pk, str(a)) for a in Adaptation.objects.filter(active=True)])
+
+    def rendered_fields(self) -> str:
+        """The filter's fields as placements/_filter_fields.html draws them (labels, help texts, errors, the
+        chosen values). With the shared option lists (every user but a manager) the same query draws the same
+        fields in a language: kept in choice_cache beside the option lists, so emptied with them."""
+        def draw():
+            return render_to_string("placements/_filter_fields.html", {"form": self.form})
+
+        if not self._shared_choices:
+            return draw()
+        query = self.data.urlencode() if self.data else ""
+        return choice_cache.get(f"filter-form:{get_language()}:{query}", draw, kept=RENDERED_FORMS_KEPT)
 
     def _limit_unit_choices(self, units, *, shared: bool) -> None:
         """Offer the units of the chosen organisation; all units only while they are few.

@@ -138,6 +138,8 @@ def placement_list_view(request):
     if partial:
         # The unit choices follow the organisation filter: swap the unit <select> out of band.
         context["unit_select_oob"] = placement_filter.form["unit"].as_widget(attrs={"data-hx-swap-oob": "true"})
+    else:
+        context["filter_fields"] = placement_filter.rendered_fields()
     template = "placements/_results.html" if partial else "placements/placement_list.html"
     response = render(request, template, context)
     patch_vary_headers(response, ["HX-Request"])

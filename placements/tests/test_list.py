@@ -316,3 +316,38 @@ def test_a_row_without_supervisor_contacts_shows_only_the_training(leader, place
                           label_free="Lediga / totalt", show_supervisors=False)
     assert '<td data-label="Handledare"><span class="text-success-emphasis">utbildad</span></td>' in rows
     assert "Hanna Handledare" not in rows
+
+
+def _filter_panel(response) -> str:
+    html = response.content.decode()
+    return html[html.index('<form id="filter-form"'):html.index("</form>", html.index('<form id="filter-form"'))]
+
+
+def test_the_kept_filter_form_follows_the_query_the_language_and_the_user(client, leader, manager_a, org_a,
+                                                                           unit_a, unit_b, placement_a):
+    """The drawn filter fields are kept per language and query (PlacementFilter.rendered_fields): another
+    query shows its own chosen values and errors, English its own labels, a manager their own units."""
+    client.force_login(leader)
+    opened = _filter_panel(client.get(LIST, {"status": "open"}))
+    paused = _filter_panel(client.get(LIST, {"status": "paused"}))
+    assert '<option value="open" selected>' in opened and '<option value="paused" selected>' not in opened
+    assert '<option value="paused" selected>' in paused and '<option value="open" selected>' not in paused
+    assert _filter_panel(client.get(LIST, {"status": "open"})) == opened
+    invalid = _filter_panel(client.get(LIST, {"idle_days": "abc"}))
+    assert 'aria-invalid="true"' in invalid and 'aria-invalid="true"' not in opened
+    assert unit_b.name in _filter_panel(client.get(LIST))
+    client.post(reverse("set_language"), {"language": "en", "next": LIST})
+    assert 'Status</label>' in _filter_panel(client.get(LIST, {"status": "open"}))
+    assert "Sortera" not in _filter_panel(client.get(LIST, {"status": "open"}))
+    client.force_login(manager_a)
+    own = _filter_panel(client.get(LIST))
+    assert unit_a.name in own and unit_b.name not in own
+
+
+def test_the_kept_filter_forms_are_bounded(leader_client, placement_a, monkeypatch):
+    from placements import filters
+
+    monkeypatch.setattr(filters, "RENDERED_FORMS_KEPT", 3)
+    for days in range(10):
+        leader_client.get(LIST, {"idle_days": days})
+    assert len([k for k in filters.choice_cache._values if k.startswith("filter-form:")]) == 3
