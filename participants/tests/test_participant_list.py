@@ -121,3 +121,26 @@ def test_the_list_kept_for_one_scope_and_day_is_not_another_ones(client, case_wo
     assert codes(case_worker_fk)["KLAR-1"] == "exited"
     assert codes(case_worker_fk, on=today - dt.timedelta(days=6))["KLAR-1"] != "exited"
     assert codes(case_worker_fk)["KLAR-1"] == "exited"
+
+
+def test_each_row_shows_its_cells_escaped(client, leader, flow, agency_af, project):
+    """The rows as the page draws them (participants_tags.participant_rows): a name escaped, "–" where there is
+    nothing, registration and gender by their labels; a filter that matches nobody says so in one row."""
+    named = ReferralFactory(agency=agency_af, project=project, participant__identity="identified",
+                            participant__first_name="Åsa <b>", participant__last_name="O'Neil",
+                            participant__gender="man", participant__consent_recorded_at=timezone.now(),
+                            referral_date=timezone.localdate())
+    client.force_login(leader)
+    html = client.get(reverse("participants:list")).content.decode()
+    row = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if "Åsa" in r)
+    assert (f'<th scope="row"><a href="/participants/{named.participant_id}/">Åsa &lt;b&gt; O&#x27;Neil</a></th>'
+            in row)
+    assert '<td data-label="Aktuell plats">–</td>' in row
+    assert '<td data-label="Registrering">Med namn (samtycke)</td>' in row
+    assert '<td data-label="Kön">Man</td>' in row
+    assert f'<td data-label="Senaste anvisning" class="text-nowrap">{timezone.localdate().isoformat()}</td>' in row
+    klar = next(r for r in re.findall(r"<tr>.*?</tr>", html, flags=re.S) if ">KLAR-1<" in r)
+    assert '<td data-label="Dagar i väntan" class="text-end">–</td>' in klar
+    assert '<td data-label="Registrering">Pseudonym (kod)</td>' in klar and '<td data-label="Kön">Kvinna</td>' in klar
+    empty = client.get(reverse("participants:list"), {"q": "ingen-sådan"}).content.decode()
+    assert '<tr><td colspan="8">Inga deltagare matchar filtret.</td></tr>' in empty
