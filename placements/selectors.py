@@ -378,29 +378,39 @@ def organisation_totals_of(days: list[PlacementDay]) -> dict[str, dict[int, int]
     return direct
 
 
-def _placements_existing(on: dt.date) -> QuerySet:
-    """One row per placement existing on `on`: its id, organisation, capacity and 1 if open that day, 0 if paused."""
-    return (Placement.objects.filter(existing_on(on)).order_by()
+def _placements_existing(on: dt.date, within: set[int] | None = None) -> QuerySet:
+    """One row per placement existing on `on` (of the organisations `within`, default all): its id, organisation,
+    capacity and 1 if open that day, 0 if paused."""
+    placements = Placement.objects.filter(existing_on(on))
+    if within is not None:
+        placements = placements.filter(unit__organisation_id__in=within)
+    return (placements.order_by()
             .values(placement=F("pk"), organisation=F("unit__organisation_id"), places=F("capacity"),
                     is_open=Case(When(paused_at_end_of(on), then=Value(0)), default=Value(1))))
 
 
-def _occupied_per_placement(on: dt.date) -> QuerySet:
-    """One row per placement with somebody on it on `on`: the placement and how many (see on_placement)."""
-    return (on_placement(on=on).order_by().values(occupied_placement=F("placement_id"))
+def _occupied_per_placement(on: dt.date, within: set[int] | None = None) -> QuerySet:
+    """One row per placement (of the organisations `within`, default all) with somebody on it on `on`: the
+    placement and how many (see on_placement)."""
+    assignments = on_placement(on=on)
+    if within is not None:
+        assignments = assignments.filter(placement__unit__organisation_id__in=within)
+    return (assignments.order_by().values(occupied_placement=F("placement_id"))
             .annotate(n=Count("*")).values("occupied_placement", "n"))
 
 
-def organisation_totals_on(*, on: dt.date, occupancy: bool = True) -> dict[str, dict[int, int]]:
+def organisation_totals_on(*, on: dt.date, occupancy: bool = True,
+                           within: set[int] | None = None) -> dict[str, dict[int, int]]:
     """organisation_totals_of(placements_on(on=on, occupancy=occupancy)) in one GROUP BY query: one row per
-    organisation reaches Python instead of one per placement.
+    organisation reaches Python instead of one per placement. With `within` (organisation ids), only those
+    organisations' rows, and only their placements and assignments are read.
 
     Django cannot join a grouped subquery, so the placements existing that day and the occupancy per placement
     (both querysets, the definitions above) are joined and summed here in SQL that SQLite and PostgreSQL share."""
-    placements_sql, params = _placements_existing(on).query.sql_with_params()
+    placements_sql, params = _placements_existing(on, within).query.sql_with_params()
     occupied, join = "0", ""
     if occupancy:
-        occupied_sql, occupied_params = _occupied_per_placement(on).query.sql_with_params()
+        occupied_sql, occupied_params = _occupied_per_placement(on, within).query.sql_with_params()
         occupied, join = "COALESCE(o.n, 0)", f"LEFT JOIN ({occupied_sql}) o ON o.occupied_placement = p.placement"
         params = (*params, *occupied_params)
     sql = (f"SELECT p.organisation, COUNT(*), SUM(p.places), SUM({occupied}), "  # noqa: S608 (compiled querysets)
@@ -422,6 +432,23 @@ def organisation_roll_up(*, on: dt.date | None = None, days: list[PlacementDay] 
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
     direct = organisation_totals_on(on=on, occupancy=occupancy) if days is None else organisation_totals_of(days)
+    return _rolled_up(organisations, tree, direct)
+
+
+def organisation_figures(organisation: Organisation, *, on: dt.date | None = None,
+                         occupancy: bool = True) -> OrganisationFigures:
+    """organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk], summing only the placements of the
+    organisation and its sub-organisations: an organisation's page reads its part of the data, not the country's."""
+    on = on or timezone.localdate()
+    organisations = list(Organisation.objects.order_by("name"))
+    tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
+    within = tree.with_descendants({organisation.pk})
+    return _rolled_up(organisations, tree, organisation_totals_on(on=on, occupancy=occupancy, within=within))[
+        organisation.pk]
+
+
+def _rolled_up(organisations: list[Organisation], tree: OrganisationTree,
+               direct: dict[str, dict[int, int]]) -> dict[int, OrganisationFigures]:
     rolled = {key: tree.roll_up(values) for key, values in direct.items()}
     employees = tree.roll_up({org.pk: org.employee_count or 0 for org in organisations})
     known = tree.roll_up({org.pk: 1 for org in organisations if org.employee_count is not None})
@@ -461,7 +488,7 @@ def _progress_row(figures: OrganisationFigures, *, occupancy: bool = True) -> di
 
 def organisation_progress(organisation, *, on: dt.date | None = None, occupancy: bool = True) -> dict:
     """Places of the organisation and all its sub-organisations against its target."""
-    return _progress_row(organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk], occupancy=occupancy)
+    return _progress_row(organisation_figures(organisation, on=on, occupancy=occupancy), occupancy=occupancy)
 
 
 def placements_lacking_trained_supervisor(queryset: QuerySet[Placement]) -> QuerySet[Placement]:

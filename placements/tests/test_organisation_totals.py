@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from organisations.tests.factories import OrganisationFactory, UnitFactory
 from placements.models import Assignment, Placement
 from placements.selectors import (
+    organisation_figures,
     organisation_roll_up,
     organisation_totals_of,
     organisation_totals_on,
@@ -103,6 +104,19 @@ def test_the_roll_up_is_the_same_from_the_database_and_from_the_days(organisatio
     assert from_database == from_days
     region = from_database[organisations["region"].pk]
     assert (region.placements, region.places, region.occupied, region.free, region.employees) == (5, 9, 6, 3, 500)
+
+
+def test_one_organisation_s_figures_are_its_row_of_the_roll_up_from_its_own_placements(organisations):
+    """Read from the organisation's and its sub-organisations' placements only, in two queries whatever the data."""
+    for occupancy in (True, False):
+        roll_up = organisation_roll_up(on=ON, occupancy=occupancy)
+        for organisation in organisations.values():
+            with CaptureQueriesContext(connection) as queries:
+                figures = organisation_figures(organisation, on=ON, occupancy=occupancy)
+            assert len(queries) == 2  # organisations, and the totals of its part of the tree
+            assert figures == roll_up[organisation.pk]
+    health = organisation_figures(organisations["health"], on=ON)
+    assert (health.placements, health.places, health.occupied, health.free) == (4, 7, 6, 1)
 
 
 def test_on_the_placement_up_to_its_actual_last_day_and_while_no_end_is_recorded():
