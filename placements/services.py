@@ -106,8 +106,9 @@ def _check_period(*, placement: Placement, referral, start_date: dt.date, planne
 
 
 def _notify(*, template: str, assignment: Assignment, recipients: list[str], **extra) -> None:
-    if not any(recipients):
-        return  # nobody with an address: nothing to render (email_queue drops empty and repeated addresses)
+    recipients = sorted({r for r in recipients if r})
+    if not recipients:
+        return
     with translation.override(settings.LANGUAGE_CODE):
         context = {"assignment": assignment, "site_url": settings.SITE_URL,
                    "requester": contact_of(assignment.requested_by), "decider": contact_of(assignment.decided_by),
