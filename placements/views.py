@@ -64,6 +64,11 @@ from placements.selectors import (
 )
 
 DEFAULT_PAGE_SIZE = 25
+# The columns the list's rows show (placements_tags.placement_rows and idle_badge read these and the occupancy
+# and idle annotations, nothing else): the page's rows leave out the rest (tasks, timestamps, contacts).
+LIST_ROW_FIELDS = ("title", "status", "capacity", "available_from", "available_to", "unit__name",
+                   "unit__municipality", "unit__organisation__name", "occupational_area__name", "supervisor__name",
+                   "supervisor__training_completed_on")
 ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, Assignment.Status.ONGOING)
 
 
@@ -120,7 +125,7 @@ def placement_list_view(request):
     queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
         placement_filter.queryset
     per_page = _page_size(request)
-    page = paginate(queryset, per_page, request.GET.get("page"))
+    page = paginate(queryset.only(*LIST_ROW_FIELDS), per_page, request.GET.get("page"))
     context = {
         "filter": placement_filter,
         "page": page,
