@@ -249,6 +249,29 @@ class WaitingPeriod(models.Model):
         return f"{self.referral_id} {self.state} {self.first_day}–{self.until}"
 
 
+class WaitingCountChange(models.Model):
+    """How many more (or fewer) of one agency's starts are on the waiting list in one state from a day on: +1 for
+    each stored period (WaitingPeriod) that begins that day, -1 for each that ends. The count in a state on a day
+    is the sum of the changes up to it, so the page's counts read a few rows per day of history whatever the
+    number of starts. Kept with the periods by participants.services.waiting_periods_refresh alone."""
+
+    agency = models.ForeignKey(Agency, verbose_name=_("anvisande myndighet"), on_delete=models.PROTECT,
+                               related_name="+")
+    state = models.CharField(_("läge"), max_length=10)
+    day = models.DateField(_("dag"))
+    delta = models.IntegerField(_("förändring"))
+
+    class Meta:
+        verbose_name = _("förändring på väntelistan")
+        verbose_name_plural = _("förändringar på väntelistan")
+        constraints = [
+            models.UniqueConstraint(fields=["agency", "state", "day"], name="waiting_count_change_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.agency_id} {self.state} {self.day}: {self.delta:+d}"
+
+
 class Assessment(TimeStampedModel):
     """Kartläggning: obstacles and resources, interests, wished municipality."""
 

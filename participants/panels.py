@@ -23,7 +23,7 @@ def leader_followups(request):
         return None
     return "participants/panels/leader.html", {
         "followups_due": selectors.followups90_due(user=request.user, on=timezone.localdate()).count(),
-        "states": _states(selectors.waiting_list_counts(selectors.waiting_list(user=request.user))),
+        "states": _states(selectors.waiting_counts_stored(user=request.user)),  # the whole list: stored
     }
 
 

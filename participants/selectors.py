@@ -21,6 +21,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -39,7 +40,7 @@ from participants.models import (
     FollowUp90,
     Participant,
     Referral,
-    WaitingPeriod,
+    WaitingCountChange,
 )
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
@@ -248,24 +249,24 @@ def waiting_list_counts(queryset: QuerySet[Referral]) -> dict[str, int]:
 def waiting_counts_stored(*, user, on: dt.date | None = None, agency=None) -> dict[str, int]:
     """{state: count} of the waiting list the user may see on `on` (default today), of one agency or all, from the
     stored periods (WaitingPeriod: waiting_list_on as kept by participants.services.waiting_periods_refresh; the
-    tests hold the two equal). One query that reads an index and none of the starts: what the waiting-list page
-    shows when it is not narrowed by more than the agency. A case worker counts their own agency's starts only
-    (as referrals_visible_to), whatever agency is asked for."""
+    tests hold the two equal), summed as their changes per day (WaitingCountChange): one query over a few rows per
+    day of history, none per start. What the waiting-list page shows when it is not narrowed by more than the
+    agency. A case worker counts their own agency's starts only (as referrals_visible_to), whatever agency is
+    asked for."""
     on = on or timezone.localdate()
     counts = dict.fromkeys(WaitingState.values, 0)
     if is_leader(user):
-        periods = WaitingPeriod.objects.all()
+        changes = WaitingCountChange.objects.all()
     elif is_case_worker(user) and agency_of(user) is not None:
         own = agency_of(user)
         if agency is not None and agency != own:
             return counts
-        periods, agency = WaitingPeriod.objects.filter(agency=own), None
+        changes, agency = WaitingCountChange.objects.filter(agency=own), None
     else:
         return counts
     if agency is not None:
-        periods = periods.filter(agency=agency)
-    periods = periods.filter(until__gt=on, first_day__lte=on)
-    for state, n in periods.order_by().values_list("state").annotate(n=Count("*")):
+        changes = changes.filter(agency=agency)
+    for state, n in changes.filter(day__lte=on).order_by().values_list("state").annotate(n=Sum("delta")):
         counts[state] = n
     return counts
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -47,6 +47,7 @@ from participants.models import (
     SurveyAnswer,
     SurveyInvitation,
     SurveyStatement,
+    WaitingCountChange,
     WaitingPeriod,
 )
 from participants.permissions import referrals_editable_by
@@ -102,12 +103,14 @@ def _waiting_change_days(referral_ids) -> tuple[dict[int, set[dt.date]], dict[in
     return days, agencies
 
 
-def waiting_periods_refresh(*, referral_ids) -> None:
+def waiting_periods_refresh(*, referral_ids, count_changes: bool = True) -> None:
     """Rewrite the stored waiting periods (WaitingPeriod) of these starts from the definition: waiting_list_on is
     asked about each start on each day its answer can change (_waiting_change_days), and the days with the same
     answer make one period. Every writer of a start, its assignments or its exit calls this after writing: the
     referral form, recording and correcting an exit, the assignment services (through
-    placements.signals.assignments_changed), the history import and the demo builder."""
+    placements.signals.assignments_changed), the history import and the demo builder. The changes of the counts
+    per day (WaitingCountChange) follow, unless `count_changes` is false (the migration that fills the periods
+    runs before that table exists; the next one fills it from the periods)."""
     from participants.selectors import waiting_list_on  # noqa: PLC0415 - the definition reads these models
 
     ids = sorted(set(referral_ids))
@@ -144,8 +147,36 @@ def waiting_periods_refresh(*, referral_ids) -> None:
             if current is not None:
                 current.until = WaitingPeriod.OPEN_END
                 periods.append(current)
-        WaitingPeriod.objects.filter(referral_id__in=batch).delete()
+        old = WaitingPeriod.objects.filter(referral_id__in=batch)
+        changes: dict[tuple[int, str, dt.date], int] = {}
+        for sign, rows in ((-1, old.values_list("agency_id", "state", "first_day", "until")),
+                           (1, [(p.agency_id, p.state, p.first_day, p.until) for p in periods])):
+            for agency_id, state, first_day, until in rows:
+                changes[agency_id, state, first_day] = changes.get((agency_id, state, first_day), 0) + sign
+                if until != WaitingPeriod.OPEN_END:
+                    changes[agency_id, state, until] = changes.get((agency_id, state, until), 0) - sign
+        old.delete()
         copy_insert(WaitingPeriod, periods)
+        if count_changes:
+            _waiting_counts_change(changes)
+
+
+def _waiting_counts_change(changes: dict[tuple[int, str, dt.date], int]) -> None:
+    """Add `changes` ({(agency, state, day): delta}) to the stored WaitingCountChange rows, in one statement (an
+    upsert, in key order so that two writers at once wait for each other instead of deadlocking)."""
+    rows = sorted((key, delta) for key, delta in changes.items() if delta)
+    if not rows:
+        return
+    table = connection.ops.quote_name(WaitingCountChange._meta.db_table)
+    for offset in range(0, len(rows), 5000):
+        chunk = rows[offset:offset + 5000]
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+        params = [value for (agency_id, state, day), delta in chunk
+                  for value in (agency_id, state, connection.ops.adapt_datefield_value(day), delta)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (agency_id, state, day, delta) VALUES {values} "  # noqa: S608 - no user input
+                f"ON CONFLICT (agency_id, state, day) DO UPDATE SET delta = {table}.delta + excluded.delta", params)
 
 
 def _check_editable(user, referral: Referral) -> None:

@@ -13,7 +13,7 @@ def fill_waiting_periods(apps, schema_editor):
     from participants.models import Referral  # noqa: PLC0415
     from participants.services import waiting_periods_refresh  # noqa: PLC0415
 
-    waiting_periods_refresh(referral_ids=list(Referral.objects.values_list("pk", flat=True)))
+    waiting_periods_refresh(referral_ids=list(Referral.objects.values_list("pk", flat=True)), count_changes=False)
 
 
 class Migration(migrations.Migration):

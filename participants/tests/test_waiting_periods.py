@@ -1,9 +1,10 @@
-"""The stored waiting periods (WaitingPeriod) are the waiting list's definition (waiting_list_on) after every
-writer of a start, its assignments or its exit; the waiting-list page's counts by state come from them, a case
-worker's from their own agency's starts only."""
+"""The stored waiting periods (WaitingPeriod) and their count changes (WaitingCountChange) are the waiting list's
+definition (waiting_list_on) after every writer of a start, its assignments or its exit; the waiting-list page's and
+the leader's start page's counts by state come from them, a case worker's from their own agency's starts only."""
 
 import datetime as dt
 import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.apps import apps
@@ -15,7 +16,7 @@ from django.utils import timezone
 from core.models import Gender
 from participants import corrections, services
 from participants.imports import participants_import, read_table
-from participants.models import ExitKind, Participant, Referral, WaitingPeriod
+from participants.models import ExitKind, Participant, Referral, WaitingCountChange, WaitingPeriod
 from participants.selectors import WaitingState, waiting_counts_stored, waiting_list, waiting_list_counts
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
@@ -127,6 +128,13 @@ def test_the_migration_fills_them_for_existing_starts(start, case_worker_af, one
     migration.fill_waiting_periods(apps, None)
     assert WaitingPeriod.objects.count() == 3  # waiting, then requested; the FK start waiting
     assert_stored_waiting_periods_are_the_definition()
+    stored = set(WaitingCountChange.objects.values_list("agency_id", "state", "day", "delta"))
+    WaitingCountChange.objects.all().delete()
+    with connection.cursor() as cursor:
+        importlib.import_module("participants.migrations.0012_waiting_count_change").fill_waiting_count_changes(
+            apps, SimpleNamespace(execute=cursor.execute))
+    assert set(WaitingCountChange.objects.values_list("agency_id", "state", "day", "delta")) == stored
+    assert_stored_waiting_periods_are_the_definition()
 
 
 # --- The page's counts -------------------------------------------------------------------------------------
@@ -173,7 +181,7 @@ def test_the_page_counts_from_the_stored_periods(client, two_agencies, case_work
     response, queries = _page(client, case_worker_af)
     assert [count for _value, _label, count in response.context["states"]] == [3, 1, 0, 0]
     assert response.context["total"] == 4 and len(response.context["rows"]) == 4
-    counting = [q for q in queries if "participants_waitingperiod" in q]
+    counting = [q for q in queries if "participants_waitingcountchange" in q]
     assert len(counting) == 1 and "participants_referral" not in counting[0]
     response, _queries = _page(client, leader, agency=agency_fk.pk)
     assert response.context["total"] == 2
@@ -184,9 +192,22 @@ def test_narrowed_by_gender_the_page_counts_the_list(client, two_agencies, case_
     Participant.objects.filter(pk=man.participant_id).update(gender=Gender.MAN)
     response, queries = _page(client, case_worker_af, gender=Gender.MAN)
     assert response.context["total"] == 1
-    assert not [q for q in queries if "participants_waitingperiod" in q]
+    assert not [q for q in queries if "participants_waitingcountchange" in q]
 
 
 def test_a_factory_start_is_stored_like_a_service_one(agency_af, project):
     ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
     assert_stored_waiting_periods_are_the_definition()
+
+
+def test_the_leaders_start_page_counts_from_the_stored_periods(client, two_agencies, leader):
+    client.force_login(leader)
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(reverse("home"))
+    assert response.status_code == 200
+    definition = waiting_list_counts(waiting_list(user=leader))
+    assert definition == {"waiting": 5, "requested": 1, "booked": 0, "finished": 0}
+    html = response.content.decode()
+    for label, n in (("Väntar på plats", 5), ("Förfrågan väntar på svar", 1)):
+        assert f'<th scope="row" class="fw-normal">{label}</th><td class="text-end fw-bold">{n}</td>' in html
+    assert [q for q in captured.captured_queries if "participants_waitingcountchange" in q["sql"]]

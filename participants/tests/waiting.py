@@ -1,10 +1,12 @@
 """The check that the stored waiting periods are the definition: shared by the tests of every writer."""
 
 import datetime as dt
+from collections import Counter
 
+from django.db.models import Sum
 from django.utils import timezone
 
-from participants.models import Referral, WaitingPeriod
+from participants.models import Referral, WaitingCountChange, WaitingPeriod
 from participants.selectors import waiting_list_on
 from placements.models import Assignment
 
@@ -24,7 +26,8 @@ def _dates_in_the_data() -> set[dt.date]:
 
 def assert_stored_waiting_periods_are_the_definition(*days: dt.date) -> None:
     """On each date the data holds (and the day before and after it), on today and on `days`: the stored periods
-    holding that day give exactly the starts and states waiting_list_on gives."""
+    holding that day give exactly the starts and states waiting_list_on gives, and the stored count changes summed
+    up to that day give its count per agency and state."""
     asked = {timezone.localdate(), *days}
     for day in _dates_in_the_data():
         asked.update((day - ONE_DAY, day, day + ONE_DAY))
@@ -33,3 +36,7 @@ def assert_stored_waiting_periods_are_the_definition(*days: dt.date) -> None:
         stored = set(WaitingPeriod.objects.filter(first_day__lte=day, until__gt=day)
                      .values_list("referral_id", "state"))
         assert stored == defined, (day, sorted(stored - defined), sorted(defined - stored))
+        counted = Counter(waiting_list_on(day).values_list("agency_id", "waiting_state"))
+        summed = {(agency_id, state): n for agency_id, state, n in WaitingCountChange.objects.filter(day__lte=day)
+                  .order_by().values_list("agency_id", "state").annotate(n=Sum("delta")) if n}
+        assert summed == dict(counted), day
