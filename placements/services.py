@@ -106,14 +106,15 @@ def _check_period(*, placement: Placement, referral, start_date: dt.date, planne
 
 
 def _notify(*, template: str, assignment: Assignment, recipients: list[str], **extra) -> None:
-    recipients = sorted({r for r in recipients if r})
-    if not recipients:
+    """E-mail a booking step in the site's language. core.mail.email_queue keeps each address once, drops the
+    empty ones and strips the subject; with no address at all nothing is read or rendered."""
+    if not any(recipients):
         return
     with translation.override(settings.LANGUAGE_CODE):
         context = {"assignment": assignment, "site_url": settings.SITE_URL,
                    "requester": contact_of(assignment.requested_by), "decider": contact_of(assignment.decided_by),
                    "unit": unit_contacts(assignment.placement.unit), **extra}
-        subject = render_plain(f"placements/email/{template}_subject.txt", context).strip()
+        subject = render_plain(f"placements/email/{template}_subject.txt", context)
         body = render_plain(f"placements/email/{template}.txt", context)
     # Only for an assignment that was saved; core.mail sends it in the background and keeps failures visible.
     transaction.on_commit(partial(email_queue, to=recipients, subject=subject, body=body))
@@ -124,8 +125,7 @@ def _manager_emails(placement: Placement) -> list[str]:
 
 
 def _leader_emails() -> list[str]:
-    return list(User.objects.filter(role=Role.LEADER, is_active=True).exclude(email="")
-                .values_list("email", flat=True))
+    return list(User.objects.filter(role=Role.LEADER, is_active=True).values_list("email", flat=True))
 
 
 @transaction.atomic
