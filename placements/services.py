@@ -660,12 +660,11 @@ class ImportedAssignment:
         return Assignment.Status.ONGOING if self.start_date <= today else Assignment.Status.CONFIRMED
 
 
-def assignments_import_check(*, rows, today: dt.date | None = None, lock: bool = False) -> list[tuple[int, str]]:
+def assignments_import_check(*, rows, lock: bool = False) -> list[tuple[int, str]]:
     """(row, message) for each ongoing or future assignment that the placement cannot take: closed, or full on
     some day of the period counting the register's booked assignments and the earlier rows of the same file.
     Past rows are history and are not checked. Reads only; with `lock` the placements are locked first (the
     write step)."""
-    today = today or timezone.localdate()
     current = [b for b in rows if b.end_date is None]
     if not current:
         return []
@@ -700,7 +699,7 @@ def assignments_import(*, user, rows, today: dt.date | None = None) -> list[Assi
     """Write the assignments of imported starts in bulk, with their history: the placements are locked and their
     capacity checked for ongoing and future rows (as a confirmation would), past rows written as history."""
     today = today or timezone.localdate()
-    problems = assignments_import_check(rows=rows, today=today, lock=True)
+    problems = assignments_import_check(rows=rows, lock=True)
     if problems:
         raise ImportRowError(*problems[0])
     assignments = [
