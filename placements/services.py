@@ -51,9 +51,9 @@ IDLE_REFRESH_BATCH = 2000
 def placements_refresh_idle(*, placement_ids=None, on: dt.date | None = None) -> int:
     """Store each placement's idle values (Placement.idle_last_end, idle_next_end, idle_occupied_from) from its
     assignments as of `on` (default today), in one UPDATE; all placements when `placement_ids` is None. Every write
-    of an assignment calls this for the placements it touched: the booking steps here, closing a placement,
-    the history import, and the demo builder; placements_refresh_stale_idle keeps them current as the days pass.
-    Returns the number of placements updated."""
+    of an assignment calls this for the placements it touched (here through _assignments_written: the booking
+    steps, closing a placement, the history import; and the demo builder); placements_refresh_stale_idle keeps
+    them current as the days pass. Returns the number of placements updated."""
     on = on or timezone.localdate()
     values = idle_state_values(Assignment, on=on)
     if placement_ids is None:
@@ -151,8 +151,7 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
             )
     except IntegrityError:
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering.")) from None
-    placements_refresh_idle(placement_ids=[placement.pk])
-    _assignments_written([assignment.referral_id])
+    _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     managers = _manager_emails(placement)
     if managers:
@@ -163,9 +162,15 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     return assignment
 
 
-def _assignments_written(referral_ids) -> None:
-    """Tell the layers above that these starts' assignments changed (placements.signals.assignments_changed)."""
-    assignments_changed.send(sender=Assignment, referral_ids=list(referral_ids))
+def _assignments_written(assignments) -> None:
+    """Every write of assignments ends here, inside its transaction: their placements' stored idle values
+    (placements_refresh_idle), then the layers above told which starts changed (placements.signals.
+    assignments_changed)."""
+    assignments = list(assignments)
+    if not assignments:
+        return
+    placements_refresh_idle(placement_ids={a.placement_id for a in assignments})
+    assignments_changed.send(sender=Assignment, referral_ids=[a.referral_id for a in assignments])
 
 
 def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
@@ -204,8 +209,7 @@ def assignment_confirm(*, user, assignment: Assignment) -> Assignment:
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-    placements_refresh_idle(placement_ids=[assignment.placement_id])
-    _assignments_written([assignment.referral_id])
+    _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "bekräftad")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="confirmed", assignment=assignment, recipients=recipients)
@@ -224,8 +228,7 @@ def assignment_decline(*, user, assignment: Assignment, reason: str) -> Assignme
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
-    placements_refresh_idle(placement_ids=[assignment.placement_id])
-    _assignments_written([assignment.referral_id])
+    _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avböjd")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="declined", assignment=assignment, recipients=recipients)
@@ -248,8 +251,7 @@ def assignment_start(*, user, assignment: Assignment, start_date: dt.date | None
         _lock_and_check_capacity(assignment)
     assignment.status = Assignment.Status.ONGOING
     assignment.save(update_fields=["status", "start_date", "updated_at"])
-    placements_refresh_idle(placement_ids=[assignment.placement_id])
-    _assignments_written([assignment.referral_id])
+    _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "startad")
     return assignment
 
@@ -267,8 +269,7 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
     assignment.status = Assignment.Status.COMPLETED
     assignment.end_date = end_date
     assignment.save(update_fields=["status", "end_date", "updated_at"])
-    placements_refresh_idle(placement_ids=[assignment.placement_id])
-    _assignments_written([assignment.referral_id])
+    _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avslutad")
     return assignment
 
@@ -285,8 +286,7 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: d
     assignment.decline_reason = reason.strip()
     assignment.withdrawn_on = on or timezone.localdate()
     assignment.save(update_fields=["status", "decline_reason", "withdrawn_on", "updated_at"])
-    placements_refresh_idle(placement_ids=[assignment.placement_id])
-    _assignments_written([assignment.referral_id])
+    _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen")
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment
@@ -462,6 +462,7 @@ def placement_close(*, user, placement: Placement) -> Placement:
     pending = (Assignment.objects.select_for_update(of=("self",)).filter(placement=placement,
                                                                          status=Assignment.Status.REQUESTED)
                .select_related("referral", "requested_by", "placement__unit"))
+    withdrawn = []
     for assignment in pending:
         assignment.status = Assignment.Status.WITHDRAWN
         assignment.decline_reason = _("Platsen stängdes.")
@@ -472,11 +473,11 @@ def placement_close(*, user, placement: Placement) -> Placement:
         assignment.withdrawn_on = timezone.localdate()
         assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "withdrawn_on",
                                        "updated_at"])
-        _assignments_written([assignment.referral_id])
+        withdrawn.append(assignment)
         _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen (platsen stängdes)")
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])
-    placements_refresh_idle(placement_ids=[placement.pk])
+    _assignments_written(withdrawn)
     return placement
 
 
@@ -710,8 +711,7 @@ def assignments_import(*, user, rows, today: dt.date | None = None) -> list[Assi
         for b in rows
     ]
     written = copy_insert_with_history(Assignment, assignments, user=user)
-    placements_refresh_idle(placement_ids={b.placement.pk for b in rows})
-    _assignments_written({a.referral_id for a in written})
+    _assignments_written(written)
     return written
 
 
