@@ -30,7 +30,7 @@ in the README ("JSON keys"); they are added, never renamed.
 
 import datetime as dt
 
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, F, Q
 from django.db.models import Sum as SumOf
 from django.db.models.functions import Coalesce, ExtractYear
 
@@ -46,7 +46,7 @@ from participants.models import (
     Participant,
     SupportKind,
 )
-from participants.selectors import WaitingState, waiting_list_on
+from participants.selectors import WaitingState, waiting_list_counts, waiting_list_on
 from placements.models import Assignment, Placement
 from placements.selectors import existing_on
 from reporting import selectors
@@ -57,6 +57,7 @@ from reporting.selectors import (
     _by_gender,
     _fraction,
     _share,
+    of_valid_exits,
     starts_in,
     valid_exits,
     valid_referrals,
@@ -64,12 +65,6 @@ from reporting.selectors import (
 from reporting.suppression import Counts, Derived, Sum, register
 
 NOT_FOLLOWED_UP = "ej uppföljd"
-STUDIES = "studier"
-
-
-def _began_placement():
-    return Exists(Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
-                                            start_date__lte=OuterRef("exit_date")))
 
 
 # --- the project plan ----------------------------------------------------------------------------
@@ -163,7 +158,10 @@ def supervisors_section(project: Project, start: dt.date, end: dt.date, figures:
     direct = {row["organisation"]: row for row in registered.order_by().values("organisation").annotate(
         trained=Count("pk", filter=trained), untrained=Count("pk", filter=~trained))}
     days = [day for day in selectors.placement_days(end) if day.is_open]
-    lacking = set(Placement.objects.filter(pk__in=[day.pk for day in days]).filter(
+    # Among the placements existing that day (not a list of thousands of ids sent back to the database),
+    # then kept to the open ones.
+    open_days = {day.pk for day in days}
+    lacking = open_days & set(Placement.objects.filter(existing_on(end)).filter(
         Q(supervisor__isnull=True) | Q(supervisor__training_completed_on__isnull=True)
         | Q(supervisor__training_completed_on__gt=end)).values_list("pk", flat=True))
     lacking_direct: dict[int, int] = {}
@@ -212,44 +210,35 @@ def need_supply_section(project: Project, start: dt.date, end: dt.date, figures:
 # --- Finsam: before and after, anonymous participants, outcomes by gender ------------------------
 
 
-def _column(rows, key: str, keys: list[str]) -> dict:
-    column = dict.fromkeys(keys, 0)
-    for row in rows:
-        value = row[key] or UNKNOWN
-        column[value] = column.get(value, 0) + row["n"]
-    return column
-
-
 def before_after_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     exits = valid_exits(project, start, end)
     done = Q(followup_90__done_on__isnull=False, followup_90__done_on__lte=end)
     activities = [*Activity.objects.order_by("sort_order", "name").values_list("code", flat=True), UNKNOWN]
     groups = [*SupportKind.Group.values, UNKNOWN]
 
-    def count(field, filter_=None):
-        queryset = exits.filter(filter_) if filter_ is not None else exits
-        return list(queryset.order_by().values(field).annotate(n=Count("pk")))
-
-    total = exits.count()
-    followed = exits.filter(done).count()
-    after_activity = _column(count("followup_90__activity__code", done), "followup_90__activity__code", activities)
-    after_support = _column(count("followup_90__support__group", done), "followup_90__support__group", groups)
-    after_activity[NOT_FOLLOWED_UP] = total - followed
-    after_support[NOT_FOLLOWED_UP] = total - followed
-    return {
-        "total": total,
-        "followed_up_90": followed,
-        "activity": {
-            "before": _column(count("referral__activity_before__code"), "referral__activity_before__code", activities),
-            "at_exit": _column(count("activity_after__code"), "activity_after__code", activities),
-            "after_90": after_activity,
-        },
-        "support": {
-            "before": _column(count("referral__support_before__group"), "referral__support_before__group", groups),
-            "at_exit": _column(count("support_after__group"), "support_after__group", groups),
-            "after_90": after_support,
-        },
+    columns = {  # (table, column): (the value's field, the exits counted, the values)
+        ("activity", "before"): ("referral__activity_before__code", Q(), activities),
+        ("activity", "at_exit"): ("activity_after__code", Q(), activities),
+        ("activity", "after_90"): ("followup_90__activity__code", done, activities),
+        ("support", "before"): ("referral__support_before__group", Q(), groups),
+        ("support", "at_exit"): ("support_after__group", Q(), groups),
+        ("support", "after_90"): ("followup_90__support__group", done, groups),
     }
+    # Every cell is one filtered count of the same exits: one query, not one per column.
+    cells = {}
+    for (table, column), (field, counted, values) in columns.items():
+        for value in values:
+            matches = Q(**{f"{field}__isnull": True}) if value == UNKNOWN else Q(**{field: value})
+            cells[f"c{len(cells)}"] = (table, column, value, Count("pk", filter=counted & matches))
+    counts = exits.aggregate(total=Count("pk"), followed=Count("pk", filter=done),
+                             **{alias: cell[3] for alias, cell in cells.items()})
+    total, followed = counts["total"], counts["followed"]
+    result = {table: {column: {} for (kind, column) in columns if kind == table} for table in ("activity", "support")}
+    for alias, (table, column, value, _count) in cells.items():
+        result[table][column][value] = counts[alias]
+    result["activity"]["after_90"][NOT_FOLLOWED_UP] = total - followed
+    result["support"]["after_90"][NOT_FOLLOWED_UP] = total - followed
+    return {"total": total, "followed_up_90": followed, **result}
 
 
 def anonymous_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
@@ -268,20 +257,13 @@ def anonymous_section(project: Project, start: dt.date, end: dt.date, figures: d
 
 
 def outcomes_by_gender_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
-    person = "referral__participant"
-    reasons = Q(reason__is_work_or_studies=True)
-    rows = (valid_exits(project, start, end).filter(_began_placement()).order_by()
-            .values("referral__participant__gender").annotate(
-                placed=Count(person, distinct=True),
-                work=Count(person, distinct=True, filter=reasons & ~Q(reason__code=STUDIES)),
-                studies=Count(person, distinct=True, filter=Q(reason__code=STUDIES)),
-                work_or_studies=Count(person, distinct=True, filter=reasons)))
     result = {gender: {"placed": 0, "work": 0, "studies": 0, "work_or_studies": 0, "share": None}
               for gender in GENDERS}
-    for row in rows:
-        gender = row["referral__participant__gender"] or UNKNOWN
-        result[gender] = {key: row[key] for key in ("placed", "work", "studies", "work_or_studies")}
-        result[gender]["share"] = _share(row["work_or_studies"], row["placed"])
+    for row in selectors.outcome_rows(project, start, end):
+        if not row["placed"]:  # nobody of that gender had begun a placement: no row, as for every gender
+            continue
+        result[row["gender"]] = {"placed": row["placed"], "work": row["work"], "studies": row["studies"],
+                                 "work_or_studies": row["count"], "share": _share(row["count"], row["placed"])}
     return result
 
 
@@ -356,7 +338,7 @@ def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -
 
 def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     completed = Assignment.objects.filter(
-        status=Assignment.Status.COMPLETED, referral__exit__in=valid_exits(project, start, end),
+        of_valid_exits(project, start, end, "referral__exit"), status=Assignment.Status.COMPLETED,
         end_date__lte=F("referral__exit__exit_date"),
     )
     person = "referral__participant"
@@ -396,8 +378,9 @@ def survey_response_rate(project: Project, start: dt.date, end: dt.date, figures
 def summary_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     previous_end = month_start(start) - dt.timedelta(days=1)
     previous_start = month_start(previous_end)
-    places = selectors.placements_section(project, previous_start, previous_end)
-    waiting = selectors.waiting_list_section(project, previous_end)
+    # Only the previous month's totals are shown: not its whole sections (per organisation, median waiting days).
+    places = selectors.placement_totals(selectors.placement_days(previous_end))
+    waiting = waiting_list_counts(waiting_list_on(previous_end, valid_referrals(project)))
     exits = selectors.exits_section(project, previous_start, previous_end)
     outcome = selectors.outcomes_section(project, previous_start, previous_end)["work_or_studies"]
     goals = figures.get("goals") or {}
@@ -415,9 +398,8 @@ def summary_section(project: Project, start: dt.date, end: dt.date, figures: dic
         "capacity": item(figures["placements"]["capacity"], places["capacity"]),
         "free": item(figures["placements"]["free"], places["free"]),
         "occupied": item(figures["placements"]["occupied"], places["occupied"]),
-        "waiting": item(figures["waiting_list"]["waiting_for_placement"], waiting["waiting_for_placement"]),
-        "placed": item(selectors.began_placement_count(project, start, end),
-                       selectors.began_placement_count(project, previous_start, previous_end)),
+        "waiting": item(figures["waiting_list"]["waiting_for_placement"], waiting[WaitingState.WAITING.value]),
+        "placed": item(*selectors.began_placement_counts(project, [(start, end), (previous_start, previous_end)])),
         "exited": item(figures["exits"]["total"], exits["total"]),
         "work_or_studies": {**item(now["share"], outcome["share"], now["target"]),
                             "previous_count": outcome["count"], "previous_placed": outcome["placed"]},

@@ -57,6 +57,7 @@ from participants.models import (
     FollowUp90,
     Participant,
     Referral,
+    SurveyAnswer,
     SurveyInvitation,
     SurveyStatement,
 )
@@ -113,6 +114,21 @@ def valid_referrals(project: Project) -> QuerySet[Referral]:
     return Referral.objects.filter(project=project).filter(~Exists(in_error))
 
 
+def of_valid_referrals(project: Project, referral: str = "referral") -> Q:
+    """Rows whose referral (the relation `referral`) is one of valid_referrals(project), as a condition on the
+    row's own join: the same rows as `referral__in=valid_referrals(project)`, which PostgreSQL evaluates by
+    hashing every referral of the project before it looks at the period's few."""
+    in_error = Exit.objects.filter(referral=OuterRef(referral), kind=ExitKind.REGISTERED_IN_ERROR)
+    return Q(**{f"{referral}__project": project}) & ~Exists(in_error)
+
+
+def of_valid_exits(project: Project, start: dt.date, end: dt.date, exit: str) -> Q:  # noqa: A002
+    """Rows whose exit (the relation `exit`) is one of valid_exits(project, start, end), as a condition on the
+    row's own join (not `exit__in=` a subquery): PostgreSQL then starts from the period's exits."""
+    return Q(**{f"{exit}__exit_date__gte": start, f"{exit}__exit_date__lte": end,
+                f"{exit}__referral__project": project}) & ~Q(**{f"{exit}__kind": ExitKind.REGISTERED_IN_ERROR})
+
+
 def valid_exits(project: Project, start: dt.date, end: dt.date) -> QuerySet[Exit]:
     return (
         Exit.objects.filter(referral__project=project, exit_date__gte=start, exit_date__lte=end)
@@ -127,9 +143,18 @@ def starts_in(project: Project, start: dt.date, end: dt.date) -> QuerySet[Referr
 def began_placement_count(project: Project, start: dt.date, end: dt.date) -> int:
     """Unique participants of the project who began a work-training placement in the period (an assignment
     that has actually started, with its start date in the period): the flow beside the stock "occupied"."""
-    return (Assignment.objects.filter(referral__in=valid_referrals(project), status__in=Assignment.STARTED,
-                                      start_date__gte=start, start_date__lte=end)
-            .aggregate(n=Count("referral__participant", distinct=True))["n"])
+    return began_placement_counts(project, [(start, end)])[0]
+
+
+def began_placement_counts(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
+    """began_placement_count for each period, in one query."""
+    started = Assignment.objects.filter(of_valid_referrals(project), status__in=Assignment.STARTED,
+                                        start_date__gte=min(start for start, _end in periods),
+                                        start_date__lte=max(end for _start, end in periods))
+    counts = started.aggregate(**{
+        f"p{i}": Count("referral__participant", distinct=True, filter=Q(start_date__gte=start, start_date__lte=end))
+        for i, (start, end) in enumerate(periods)})
+    return [counts[f"p{i}"] for i in range(len(periods))]
 
 
 class DaysBetween(Func):
@@ -185,14 +210,29 @@ def one_build():
         _one_build_memo.reset(token)
 
 
-def placement_days(on: dt.date) -> list:
-    """placements.selectors.placements_on for the day, read once per build (see one_build)."""
+def _once_per_build(key, compute):
     memo = _one_build_memo.get()
     if memo is None:
-        return placements_on(on=on)
-    if on not in memo:
-        memo[on] = placements_on(on=on)
-    return memo[on]
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
+
+
+def placement_days(on: dt.date) -> list:
+    """placements.selectors.placements_on for the day, read once per build (see one_build)."""
+    return _once_per_build(on, lambda: placements_on(on=on))
+
+
+def placement_totals(days: list) -> dict:
+    """Placements, capacity, occupied, free and overbooked slots summed over a day's placements (placement_days)."""
+    return {
+        "total": len(days),
+        "capacity": sum(day.capacity for day in days),
+        "occupied": sum(day.occupied for day in days),
+        "free": sum(day.free for day in days),
+        "overbooked": sum(day.overbooked for day in days),
+    }
 
 
 # --- sections -------------------------------------------------------------------------------------
@@ -307,18 +347,8 @@ def exits_section(project: Project, start: dt.date, end: dt.date) -> dict:
 def outcomes_section(project: Project, start: dt.date, end: dt.date) -> dict:
     """Work or studies after exit, over unique individuals: among those who had begun a work-training
     placement (the base of `share`), and among everyone who exited (`share_all_exited`)."""
-    person = "referral__participant"
-    began = Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
-                                      start_date__lte=OuterRef("exit_date"))
-    exits = valid_exits(project, start, end)
-    work = Q(reason__is_work_or_studies=True)
-    placed = Q(Exists(began))
-    totals = exits.aggregate(
-        exited=Count(person, distinct=True),
-        count_all=Count(person, distinct=True, filter=work),
-        placed=Count(person, distinct=True, filter=placed),
-        count=Count(person, distinct=True, filter=work & placed),
-    )
+    rows = outcome_rows(project, start, end)
+    totals = {key: sum(row[key] for row in rows) for key in ("exited", "count_all", "placed", "count")}
     return {
         "work_or_studies": {
             "count": totals["count"],
@@ -330,6 +360,37 @@ def outcomes_section(project: Project, start: dt.date, end: dt.date) -> dict:
             "target": _fraction(project.target_work_or_studies_percent),
         }
     }
+
+
+STUDIES = "studier"  # the exit reason (and activity) for studies
+
+
+def outcome_rows(project: Project, start: dt.date, end: dt.date) -> list[dict]:
+    """Unique individuals among the period's exits, per gender: `exited` (everyone who exited), `count_all`
+    (of them to work or studies), `placed` (had begun a work-training placement by the exit), `count` (placed,
+    to work or studies), `work` and `studies` (placed, to work / to studies). One query, read once per build:
+    a person has one gender, so the groups add up to the totals (outcomes_section) and give them per gender
+    (reporting.indicators.outcomes_by_gender_section)."""
+    def compute():
+        person = "referral__participant"
+        began = Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
+                                          start_date__lte=OuterRef("exit_date"))
+        work = Q(reason__is_work_or_studies=True)
+        placed = Q(Exists(began))
+        studies = Q(reason__code=STUDIES)
+        return [
+            {**row, "gender": row.pop("referral__participant__gender") or UNKNOWN}
+            for row in valid_exits(project, start, end).order_by().values("referral__participant__gender").annotate(
+                exited=Count(person, distinct=True),
+                count_all=Count(person, distinct=True, filter=work),
+                placed=Count(person, distinct=True, filter=placed),
+                count=Count(person, distinct=True, filter=work & placed),
+                work=Count(person, distinct=True, filter=work & placed & ~studies),
+                studies=Count(person, distinct=True, filter=placed & studies),
+            )
+        ]
+
+    return _once_per_build(("outcomes", project.pk, start, end), compute)
 
 
 def followup_section(project: Project, start: dt.date, end: dt.date) -> dict:
@@ -355,24 +416,22 @@ def followup_section(project: Project, start: dt.date, end: dt.date) -> dict:
 
 
 def survey_section(project: Project, start: dt.date, end: dt.date) -> dict:
-    exits = valid_exits(project, start, end)
-    in_period = Q(answers__invitation__exit__in=exits)
-    statements = SurveyStatement.objects.filter(active=True).annotate(
-        answer_count=Count("answers", filter=in_period),
-        yes_count=Count("answers", filter=in_period & Q(answers__agrees=True)),
-    ).order_by("number")
-    invitations = SurveyInvitation.objects.filter(exit__in=exits).aggregate(
+    invitations = SurveyInvitation.objects.filter(of_valid_exits(project, start, end, "exit")).aggregate(
         invited=Count("pk"), answered=Count("pk", filter=Q(answered_at__isnull=False))
     )
+    answers = {row["statement"]: row for row in SurveyAnswer.objects.filter(
+        of_valid_exits(project, start, end, "invitation__exit")).order_by().values("statement").annotate(
+        answers=Count("pk"), yes=Count("pk", filter=Q(agrees=True)))}
     rows = []
-    for statement in statements:
-        share = _share(statement.yes_count, statement.answer_count)
+    for statement in SurveyStatement.objects.filter(active=True).order_by("number"):
+        counted = answers.get(statement.pk, {"answers": 0, "yes": 0})
+        share = _share(counted["yes"], counted["answers"])
         target = _fraction(statement.target_percent)
         rows.append({
             "number": statement.number,
             "text": statement.text,
-            "answers": statement.answer_count,
-            "yes": statement.yes_count,
+            "answers": counted["answers"],
+            "yes": counted["yes"],
             "share": share,
             "target": target,
             "met": None if share is None else share >= target,
@@ -424,15 +483,11 @@ def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
                                                                       areas[item[0]].name))
     ]
     gender_rows = (
-        on_placement(on=end).filter(referral__in=valid_referrals(project)).order_by()
+        on_placement(on=end).filter(of_valid_referrals(project)).order_by()
         .values("referral__participant__gender").annotate(n=Count("referral__participant", distinct=True))
     )
     return {
-        "total": len(days),
-        "capacity": sum(day.capacity for day in days),
-        "occupied": sum(day.occupied for day in days),
-        "free": sum(day.free for day in days),
-        "overbooked": sum(day.overbooked for day in days),
+        **placement_totals(days),
         "new": flows["new"],
         "closed": flows["closed"],
         "by_organisation": by_organisation,
@@ -460,7 +515,7 @@ def equality_section(project: Project, start: dt.date, end: dt.date) -> dict:
     difference = round(max(means) - min(means), 1) if len(means) >= 2 else None
 
     placed = Assignment.objects.filter(
-        referral__in=valid_referrals(project), start_date__gte=start, start_date__lte=end,
+        of_valid_referrals(project), start_date__gte=start, start_date__lte=end,
         status__in=Assignment.STARTED,
     )
     area_rows = list(
@@ -610,7 +665,7 @@ def monthly_report_figures(project: Project, period_start: dt.date, period_end: 
 def placements_used_section(project: Project, start: dt.date, end: dt.date) -> dict:
     """Placements and host organisations that had a participant of the project during the period."""
     used = Assignment.objects.filter(
-        referral__in=valid_referrals(project), status__in=Assignment.STARTED, start_date__lte=end,
+        of_valid_referrals(project), status__in=Assignment.STARTED, start_date__lte=end,
     ).filter(Q(end_date__isnull=True) | Q(end_date__gte=start))
     totals = used.aggregate(
         assignments=Count("pk"),
