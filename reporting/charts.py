@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import importlib
 import io
 import math
@@ -17,6 +18,9 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from reporting import formats
@@ -226,8 +230,42 @@ def _fixed_margins(fig: Figure) -> None:
                         bottom=min(bottom / height, 0.6), top=max(1 - top / height, 0.7))
 
 
+# Part of every drawn chart's cache key: change it when the drawing changes, so no old drawing is served.
+DRAWING_VERSION = 1
+
+
+def _drawn(kind: str, arguments: dict, draw) -> str:
+    """The chart's SVG from the cache when the same chart (kind, arguments, language) was drawn before, else
+    drawn now and kept for settings.CHART_CACHE_SECONDS. Drawing is what costs (matplotlib, 20–50 ms a chart);
+    the figures change far less often than the dashboard's cache of them expires, so most rebuilds and report
+    builds find their charts drawn already. Suppressed figures are other arguments than the unsuppressed ones,
+    so the steering group never gets a drawing of the leader's figures."""
+    seconds = settings.CHART_CACHE_SECONDS
+    if not seconds:
+        return draw()
+    digest = hashlib.sha256(repr((DRAWING_VERSION, kind, get_language(), sorted(arguments.items()))).encode())
+    cache_key = f"reporting:chart:{digest.hexdigest()}"
+    svg = cache.get(cache_key)
+    if svg is None:
+        svg = draw()
+        cache.set(cache_key, svg, seconds)
+    return svg
+
+
 def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], y_label: str = "",
                height: float = 2.8, integers: bool = True) -> Chart:
+    arguments = {"key": key, "title": title, "labels": list(labels), "series": list(series.items()),
+                 "y_label": y_label, "height": height, "integers": integers}
+    svg = _drawn("line", arguments, lambda: _line_svg(**{**arguments, "series": series}))
+    headers = [_("Månad"), *series.keys()]
+    rows = [[label, *[values[i] for values in series.values()]] for i, label in enumerate(labels)]
+    parts = [f"{name}: " + ", ".join(f"{labels[i]} {_fmt(v)}" for i, v in enumerate(values))
+             for name, values in series.items()]
+    alt = _("Linjediagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
+    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+
+
+def _line_svg(*, key, title, labels, series, y_label, height, integers) -> str:
     with _matplotlib().rc_context(RC):
         fig = _figure(height=height)
         ax = fig.add_subplot()
@@ -258,18 +296,32 @@ def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, lis
         if y_label:
             ax.set_ylabel(y_label)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        svg = _svg(fig, title, key)
-    headers = [_("Månad"), *series.keys()]
-    rows = [[label, *[values[i] for values in series.values()]] for i, label in enumerate(labels)]
-    parts = [f"{name}: " + ", ".join(f"{labels[i]} {_fmt(v)}" for i, v in enumerate(values))
-             for name, values in series.items()]
-    alt = _("Linjediagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
-    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+        return _svg(fig, title, key)
 
 
 def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list], horizontal: bool = False,
               percent: bool = False, targets: list | None = None, value_label: str = "") -> Chart:
     """Grouped bars; `targets` (same length as labels) draws a target mark per bar group."""
+    arguments = {"key": key, "title": title, "labels": list(labels), "series": list(series.items()),
+                 "horizontal": horizontal, "percent": percent, "targets": None if targets is None else list(targets),
+                 "value_label": value_label}
+    svg = _drawn("bar", arguments, lambda: _bar_svg(**{**arguments, "series": series}))
+    headers = [_("Kategori"), *series.keys()] + ([_("Mål")] if targets else [])
+    rows = []
+    for i, label in enumerate(labels):
+        row = [label, *[values[i] for values in series.values()]]
+        if targets:
+            row.append(targets[i])
+        rows.append(row)
+
+    target_word = _("mål")  # outside the f-string, where makemessages finds it
+    parts = [f"{label}: " + ", ".join(f"{name} {_shown(values[i], percent)}" for name, values in series.items())
+             + (f", {target_word} {_shown(targets[i], percent)}" if targets else "") for i, label in enumerate(labels)]
+    alt = _("Stapeldiagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
+    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+
+
+def _bar_svg(*, key, title, labels, series, horizontal, percent, targets, value_label) -> str:
     with _matplotlib().rc_context(RC):
         rows = len(labels) * max(1, len(series))
         height = min(max(2.4, 0.2 * rows + 1.0), 8.5) if horizontal else 2.8
@@ -316,20 +368,7 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
             (ax.set_xlim if horizontal else ax.set_ylim)(0, 110)
         if len(series) > 1 or targets:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
-        svg = _svg(fig, title, key)
-    headers = [_("Kategori"), *series.keys()] + ([_("Mål")] if targets else [])
-    rows = []
-    for i, label in enumerate(labels):
-        row = [label, *[values[i] for values in series.values()]]
-        if targets:
-            row.append(targets[i])
-        rows.append(row)
-
-    target_word = _("mål")  # outside the f-string, where makemessages finds it
-    parts = [f"{label}: " + ", ".join(f"{name} {_shown(values[i], percent)}" for name, values in series.items())
-             + (f", {target_word} {_shown(targets[i], percent)}" if targets else "") for i, label in enumerate(labels)]
-    alt = _("Stapeldiagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
-    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+        return _svg(fig, title, key)
 
 
 # --- the report's charts --------------------------------------------------------------------------

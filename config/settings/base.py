@@ -294,6 +294,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # Domain settings
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+# A chart drawn for the same figures is kept this long (reporting.charts): drawing is the costly part of a build.
+CHART_CACHE_SECONDS = env.int("CHART_CACHE_SECONDS", default=24 * 60 * 60)
 SMALL_COUNT_THRESHOLD = env.int("SMALL_COUNT_THRESHOLD", default=5)  # counts 1..4 shown as "<5"
 REPORT_EQUALITY_THRESHOLD_DAYS = env.int("REPORT_EQUALITY_THRESHOLD_DAYS", default=14)
 # An occupational area is flagged when women's and men's shares of their placements there differ by more.

@@ -27,3 +27,4 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Tests see fresh figures; reporting/tests/test_dashboard_cache.py turns the cache on explicitly.
 DASHBOARD_CACHE_SECONDS = 0
+CHART_CACHE_SECONDS = 0  # every test draws its charts; reporting/tests/test_charts.py turns the cache on

@@ -4,6 +4,8 @@ import importlib
 import re
 
 import pytest
+from django.core.cache import cache
+from django.utils import translation
 
 from reporting.charts import bar_chart, line_chart, monthly_charts
 from reporting.selectors import monthly_figures
@@ -101,3 +103,32 @@ def test_labels_and_legend_stay_inside_the_figure():
         extent = 0.5 * float(size) * len(text)  # about the average letter of DejaVu Sans
         left = {"start": float(x), "middle": float(x) - extent / 2, "end": float(x) - extent}[anchor]
         assert left >= 0 and left + extent <= width, text
+
+
+def test_a_chart_drawn_for_the_same_figures_is_taken_from_the_cache(settings, monkeypatch):
+    """Drawing is the costly part of a cold dashboard: the same chart (same figures, same language) is drawn once
+    while it is cached; other figures, a suppressed value or another language are drawn anew."""
+    settings.CHART_CACHE_SECONDS = 60
+    cache.clear()
+    figure_class = importlib.import_module("matplotlib.figure").Figure
+    draws = []
+    original = figure_class.draw
+    monkeypatch.setattr(figure_class, "draw", lambda self, renderer: draws.append(self) or original(self, renderer))
+
+    def starts(values, **kwargs):
+        return line_chart(key="t", title="Starter", labels=["jan 26", "feb 26"], series={"Starter": values}, **kwargs)
+
+    first = starts([12, 7])
+    again = starts([12, 7])
+    assert len(draws) == 1 and again.svg == first.svg
+    assert starts([12, "<5"]).svg != first.svg          # the steering group's figures: their own drawing
+    assert len(draws) == 2
+    starts([12, 8])
+    starts([12, 7], height=2.1)
+    with translation.override("en"):
+        starts([12, 7])
+    assert len(draws) == 5
+    bar = bar_chart(key="b", title="Platser", labels=["Data/IT"], series={"Platser": [3]})
+    assert bar_chart(key="b", title="Platser", labels=["Data/IT"], series={"Platser": [3]}).svg == bar.svg
+    assert len(draws) == 6
+    cache.clear()
