@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
+from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
 from core.history import history_entries
@@ -88,12 +89,13 @@ def paused_at_end_of(on: dt.date) -> Q:
     history = Placement.history.model.objects
     before = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
     recorded = history.filter(history_date__lt=before).order_by()
-    # The latest record is the one with no later record (a higher history_id) before then. Asked from the paused
-    # records and the placements paused now, not by grouping the whole history: it grows with every change.
-    later = recorded.filter(id=OuterRef("id"), history_id__gt=OuterRef("history_id"))
-    recorded_paused = recorded.filter(status=Placement.Status.PAUSED).exclude(Exists(later)).values("id")
-    unrecorded = ~Exists(recorded.filter(id=OuterRef("pk")))
-    return Q(pk__in=recorded_paused) | (Q(status=Placement.Status.PAUSED) & unrecorded)
+    # The latest record (highest history_id) before then, looked up by its own records only for the placements
+    # that have a paused record or are paused now: the whole history, which grows with every change of every
+    # placement, is neither grouped nor scanned, and an organisation's page looks up only its placements'.
+    last_status = Subquery(recorded.filter(id=OuterRef("pk")).order_by("-history_id").values("status")[:1])
+    ever_paused = Q(pk__in=recorded.filter(status=Placement.Status.PAUSED).values("id"))
+    return ((ever_paused & Exact(last_status, Placement.Status.PAUSED))
+            | (Q(status=Placement.Status.PAUSED) & IsNull(last_status, True)))
 
 
 def _paused_on(on: dt.date) -> set[int]:
