@@ -240,16 +240,14 @@ def placement_totals(days: list) -> dict:
 
 def participants_section(project: Project, start: dt.date, end: dt.date) -> dict:
     starts = starts_in(project, start, end)
-    totals = starts.aggregate(
-        starts=Count("pk"),
-        unique=Count("participant", distinct=True),
-        anonymous=Count("participant", distinct=True,
-                        filter=Q(participant__identity=Participant.Identity.ANONYMOUS)),
-    )
+    # A person has one gender: the unique people per gender add up to the unique people (one query, not two).
     gender_rows = list(
         starts.order_by().values("participant__gender")
-        .annotate(unique=Count("participant", distinct=True), starts=Count("pk"))
+        .annotate(unique=Count("participant", distinct=True), starts=Count("pk"),
+                  anonymous=Count("participant", distinct=True,
+                                  filter=Q(participant__identity=Participant.Identity.ANONYMOUS)))
     )
+    totals = {key: sum(row[key] for row in gender_rows) for key in ("starts", "unique", "anonymous")}
     agency_rows = starts.order_by().values("agency__code").annotate(n=Count("pk"))
 
     # Age at the first start in the period (start year − birth year), one row per person in a

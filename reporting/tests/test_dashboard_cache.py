@@ -14,7 +14,7 @@ from reporting.tests.conftest import build_march_dataset
 
 # Queries of a cold dashboard request (session, user, project choices, latest runs and the month's figures);
 # figures over the same rows are one query (before and after, outcomes with outcomes by gender, the first page).
-COLD_DASHBOARD_QUERIES = 56
+COLD_DASHBOARD_QUERIES = 55
 
 
 @pytest.fixture
