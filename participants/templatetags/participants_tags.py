@@ -69,3 +69,66 @@ def participant_rows(rows):
         )
     # Safe: every value put into the rows above went through _escape or is a number or an ISO date.
     return mark_safe("".join(drawn))  # noqa: S308
+
+
+_WAITING_ROW = (
+    '\n    <tr>\n      <th scope="row"><a href="{url}">{name}</a></th>\n'
+    '      <td data-label="{label_agency}">{agency}</td>\n'
+    '      <td data-label="{label_gender}">{gender}</td>\n'
+    '      <td data-label="{label_interests}">{interests}</td>\n'
+    '      <td data-label="{label_referred}" class="text-nowrap">{referred}</td>\n'
+    '      <td data-label="{label_days}" class="text-end">{days}</td>\n'
+    '      <td data-label="{label_state}">{state}</td>\n'
+    '      <td><a class="btn btn-sm btn-outline-primary" href="{matching_url}">{match}'
+    '<span class="visually-hidden"> {name}</span></a></td>\n'
+    "    </tr>\n  "
+)
+
+
+@register.simple_tag
+def waiting_rows(rows):
+    """The waiting list's table rows (participants/waiting_list.html) from the view's (referral, days waiting)
+    rows: the participant, agency, gender, interests ("–" when none), referral date, days, state and the
+    matching link named after the participant; one row saying so when nobody waits."""
+    if not rows:
+        return mark_safe(  # noqa: S308 (the text is escaped)
+            f'\n    <tr><td colspan="8">{_escape(_("Ingen väntar just nu."))}</td></tr>\n  '
+        )
+    labels = {
+        name: _escape(text)
+        for name, text in {
+            "label_agency": _("Myndighet"),
+            "label_gender": _("Kön"),
+            "label_interests": _("Yrkesintressen"),
+            "label_referred": _("Anvisad"),
+            "label_days": _("Dagar i väntan"),
+            "label_state": _("Läge"),
+            "match": _("Matcha"),
+        }.items()
+    }
+    genders, states = {}, {}  # one label per value, not one translation per row
+    drawn = []
+    for referral, days in rows:
+        participant = referral.participant
+        if participant.gender not in genders:
+            genders[participant.gender] = _escape(participant.get_gender_display())
+        state = str(referral.waiting_state_label)
+        if state not in states:
+            states[state] = _escape(state)
+        interests = ", ".join(_escape(area.name) for area in referral.interests.all())
+        drawn.append(
+            _WAITING_ROW.format(
+                **labels,
+                url=_escape(reverse("participants:detail", args=[referral.participant_id])),
+                name=_escape(participant.display_name),
+                agency=_escape(referral.agency.name),
+                gender=genders[participant.gender],
+                interests=interests or NONE,
+                referred=referral.referral_date.isoformat() if referral.referral_date else "",
+                days=days,
+                state=states[state],
+                matching_url=_escape(reverse("participants:matching", args=[referral.pk])),
+            )
+        )
+    # Safe: every value put into the rows above went through _escape or is a number or an ISO date.
+    return mark_safe("".join(drawn))  # noqa: S308

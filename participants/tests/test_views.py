@@ -155,3 +155,35 @@ def test_home_panels(client, leader, case_worker_af, referral_af):
     html = client.get(reverse("home")).content.decode()
     assert "90-dagarsuppföljningar att göra" in html
     assert _state_cells(html)["Väntar på plats"] == "1"
+
+
+def test_each_waiting_list_row_shows_its_cells_escaped(client, case_worker_af, agency_af, project, area_testvard):
+    """The waiting list's rows as the page draws them (participants_tags.waiting_rows): the name escaped in the
+    link and in the matching button's hidden text, interests joined by ", " or "–"; nobody waiting says so."""
+    from organisations.tests.factories import OccupationalAreaFactory
+
+    client.force_login(case_worker_af)
+    empty = client.get(reverse("participants:waiting_list")).content.decode()
+    assert '<tr><td colspan="8">Ingen väntar just nu.</td></tr>' in empty
+    today = timezone.localdate()
+    two = ReferralFactory(agency=agency_af, project=project, participant__code="W<&>1",
+                          referral_date=today - dt.timedelta(days=3))
+    two.interests.add(area_testvard, OccupationalAreaFactory(code="kok", name="Kök & servering"))
+    none = ReferralFactory(agency=agency_af, project=project, participant__code="W-2", participant__gender=Gender.MAN,
+                           referral_date=today - dt.timedelta(days=1))
+    html = client.get(reverse("participants:waiting_list")).content.decode()
+    row = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>W&lt;&amp;&gt;1</a></th>(.*?)</tr>", html, re.S)
+    assert f'<a href="/participants/{two.participant_id}/">W&lt;&amp;&gt;1</a>' in html
+    cells = row.group(1)
+    assert f'<td data-label="Myndighet">{agency_af.name}</td>' in cells
+    assert '<td data-label="Kön">Kvinna</td>' in cells
+    interests = ", ".join(a.name.replace("&", "&amp;") for a in two.interests.all())  # in the areas' order
+    assert "Kök &amp; servering" in interests and f'<td data-label="Yrkesintressen">{interests}</td>' in cells
+    assert f'<td data-label="Anvisad" class="text-nowrap">{two.referral_date.isoformat()}</td>' in cells
+    assert '<td data-label="Dagar i väntan" class="text-end">3</td>' in cells
+    assert '<td data-label="Läge">Väntar på plats</td>' in cells
+    assert (f'<td><a class="btn btn-sm btn-outline-primary" href="{reverse("participants:matching", args=[two.pk])}">'
+            'Matcha<span class="visually-hidden"> W&lt;&amp;&gt;1</span></a></td>') in cells
+    other = re.search(r"<tr>\s*<th scope=\"row\"><a [^>]*>W-2</a></th>(.*?)</tr>", html, re.S).group(1)
+    assert '<td data-label="Yrkesintressen">–</td>' in other and '<td data-label="Kön">Man</td>' in other
+    assert none.participant.code in html
