@@ -38,6 +38,8 @@ from participants.services import (
     referrals_refresh_closed_on,
     waiting_periods_refresh,
 )
+from placements import services as placement_services
+from placements.models import Assignment
 
 EXIT_FIELDS = ("exit_date", "kind", "reason", "activity_after", "support_after")
 REFERRAL_FIELDS = ("referral_date", "start_date", "programme", "support_before", "activity_before",
@@ -126,6 +128,7 @@ def exit_correct(*, user, exit: Exit, correction_reason: str, **values) -> list[
     if not changed:
         return []
     if "exit_date" in changed:
+        _exit_assignments_follow(user=user, referral=referral, old_date=old_date, exit_date=exit.exit_date)
         referrals_refresh_closed_on(referral_ids=[referral.pk])
     if {"exit_date", "kind"} & set(changed):
         waiting_periods_refresh(referral_ids=[referral.pk])
@@ -142,6 +145,20 @@ def exit_correct(*, user, exit: Exit, correction_reason: str, **values) -> list[
     _record(user=user, referral=referral, participant_id=referral.participant_id, kind=Correction.Kind.EXIT,
             instance=exit, changed=changed, reason=reason, dates=dates, affects_figures=True)
     return changed
+
+
+def _exit_assignments_follow(*, user, referral: Referral, old_date: dt.date, exit_date: dt.date) -> None:
+    """The assignment the exit completed (exit_record: ended on the exit date, or on its first day if that came
+    later) ends on the corrected date instead; one completed earlier on its own, or withdrawn, stays as it is. A
+    refusal (no room at the placement for the longer period) is the exit date's."""
+    for assignment in referral.assignments.filter(status=Assignment.Status.COMPLETED):
+        if assignment.end_date != max(old_date, assignment.start_date):
+            continue
+        try:
+            placement_services.assignment_end_correct(user=user, assignment=assignment,
+                                                      end_date=max(exit_date, assignment.start_date))
+        except ValidationError as error:
+            raise ValidationError({"exit_date": error.messages}) from None
 
 
 # --- Referral -------------------------------------------------------------------------------------------

@@ -145,14 +145,14 @@ def with_free_slot(queryset: QuerySet[Placement], *, on: dt.date | None = None) 
 
 
 def peak_occupancy(*, placement: Placement, start: dt.date, end: dt.date,
-                   exclude_assignment_id: int | None = None) -> int:
-    """The largest number of occupying assignments on any one day within [start, end].
+                   exclude_assignment_id: int | None = None, statuses=Assignment.OCCUPYING) -> int:
+    """The largest number of occupying assignments (of `statuses`) on any one day within [start, end].
 
     Concurrency only changes where an assignment starts, so checking those days (and `start`) suffices.
     """
     overlapping = (
         Assignment.objects.annotate(period_end=_assignment_end())
-        .filter(placement=placement, status__in=Assignment.OCCUPYING, start_date__lte=end, period_end__gte=start)
+        .filter(placement=placement, status__in=statuses, start_date__lte=end, period_end__gte=start)
         .exclude(pk=exclude_assignment_id)
         .values_list("start_date", "period_end")
     )

@@ -36,6 +36,7 @@ from organisations.selectors import contact_of, managers_of_unit, unit_contacts
 from placements.models import IDLE_STATE_FIELDS, Assignment, Placement
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
 from placements.selectors import (
+    HAS_HOSTED,
     future_peak_occupancy,
     has_room,
     idle_state_values,
@@ -256,12 +257,19 @@ def assignment_start(*, user, assignment: Assignment, start_date: dt.date | None
     return assignment
 
 
-@transaction.atomic
-def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> Assignment:
+def _get_endable_for_update(user, assignment: Assignment) -> Assignment:
+    """The assignment locked, if the user may end it (or correct its end): the project leader, the referring
+    agency's case worker, or the host who decides on it."""
     assignment = _get_for_update(assignments_visible_to(user), assignment)
     if not (is_leader(user) or _may_request_for(user, assignment.referral)
             or assignments_decidable_by(user).filter(pk=assignment.pk).exists()):
         raise PermissionDenied
+    return assignment
+
+
+@transaction.atomic
+def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> Assignment:
+    assignment = _get_endable_for_update(user, assignment)
     if assignment.status not in Assignment.OCCUPYING:
         raise ValidationError(_("Bara bekräftade eller pågående placeringar kan avslutas."))
     if end_date < assignment.start_date:
@@ -271,6 +279,36 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
     assignment.save(update_fields=["status", "end_date", "updated_at"])
     _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avslutad")
+    return assignment
+
+
+@transaction.atomic
+def assignment_end_correct(*, user, assignment: Assignment, end_date: dt.date) -> Assignment:
+    """Move a completed assignment's actual end (its start's exit date was corrected). Moved later, the placement
+    needs room on the days it adds, counting everyone who was there then (those completed since too)."""
+    assignment = _get_endable_for_update(user, assignment)
+    if assignment.status != Assignment.Status.COMPLETED:
+        raise ValidationError(_("Bara avslutade placeringar kan få ett rättat slutdatum."))
+    if end_date < assignment.start_date:
+        raise ValidationError({"end_date": _("Slutdatum kan inte vara före startdatum.")})
+    old_end = assignment.end_date
+    if end_date == old_end:
+        return assignment
+    if end_date > old_end:
+        placement = Placement.objects.select_for_update().get(pk=assignment.placement_id)
+        first_added = old_end + dt.timedelta(days=1)
+        if peak_occupancy(placement=placement, start=first_added, end=end_date,
+                          statuses=HAS_HOSTED) >= placement.capacity:
+            raise ValidationError({"end_date": _(
+                "Platsen %(placement)s har ingen ledig plats %(first)s–%(last)s, så placeringen kan inte pågå till "
+                "det nya slutdatumet.") % {"placement": placement.title, "first": first_added.isoformat(),
+                                           "last": end_date.isoformat()}})
+    assignment.end_date = end_date
+    assignment._history_user = user
+    assignment.save(update_fields=["end_date", "updated_at"])
+    _assignments_written([assignment])
+    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE,
+                      f"slutdatum rättat {old_end.isoformat()} → {end_date.isoformat()}")
     return assignment
 
 
