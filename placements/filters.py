@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
+from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -165,8 +166,13 @@ class PlacementFilter(django_filters.FilterSet):
 
         if not self._shared_choices:
             return draw()
-        query = self.data.urlencode() if self.data else ""
-        return choice_cache.get(f"filter-form:{get_language()}:{query}", draw, kept=RENDERED_FORMS_KEPT)
+        # The fields read only their own parameters: the page number and page size do not make another form.
+        own = QueryDict(mutable=True)
+        for name in self.form.fields:
+            if name in self.data:
+                own.setlist(name, self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]])
+        key = f"filter-form:{get_language()}:{'bound' if self.is_bound else 'unbound'}:{own.urlencode()}"
+        return choice_cache.get(key, draw, kept=RENDERED_FORMS_KEPT)
 
     def _limit_unit_choices(self, units, *, shared: bool) -> None:
         """Offer the units of the chosen organisation; all units only while they are few.
