@@ -21,6 +21,6 @@ class ParticipantsConfig(AppConfig):
 
 def _refresh_waiting_periods(sender, referral_ids, **kwargs):
     """A start's assignments changed: its stored waiting periods follow (participants.models.WaitingPeriod)."""
-    from participants.services import waiting_periods_refresh  # noqa: PLC0415
+    from participants.services import assignments_changed_received  # noqa: PLC0415
 
-    waiting_periods_refresh(referral_ids=referral_ids)
+    assignments_changed_received(referral_ids=referral_ids)

@@ -217,11 +217,12 @@ class Referral(TimeStampedModel):
 
 class WaitingPeriod(models.Model):
     """A run of days on which a start is on the waiting list in one state: participants.selectors.waiting_list_on
-    stored, so that the waiting-list page counts its starts by state from one index instead of working out every
-    open start's state on every request. Written only by participants.services.waiting_periods_refresh, which
-    asks waiting_list_on itself on each day a start's answer can change; every writer of a start, its
-    assignments or its exit calls it (the services, the imports, the demo builder), and the tests hold the
-    stored periods equal to the definition after each of them. The definition stays waiting_list_on."""
+    stored from the day it was written on (days before that are not kept), so that the waiting-list page counts
+    its starts by state without working out every open start's state on every request. Written only by
+    participants.services.waiting_periods_refresh, which asks waiting_list_on itself on each day a start's answer
+    can change; every writer of a start, its assignments or its exit calls it (the services, the imports, the
+    demo builder), and the tests hold the stored periods equal to the definition after each of them. The
+    definition stays waiting_list_on."""
 
     # `until` of a period that nothing has ended yet (its start still waits, as far as anything written says).
     OPEN_END = dt.date.max

@@ -246,14 +246,14 @@ def waiting_list_counts(queryset: QuerySet[Referral]) -> dict[str, int]:
     return counts
 
 
-def waiting_counts_stored(*, user, on: dt.date | None = None, agency=None) -> dict[str, int]:
-    """{state: count} of the waiting list the user may see on `on` (default today), of one agency or all, from the
+def waiting_counts_stored(*, user, agency=None) -> dict[str, int]:
+    """{state: count} of the waiting list the user may see today, of one agency or all, from the
     stored periods (WaitingPeriod: waiting_list_on as kept by participants.services.waiting_periods_refresh; the
     tests hold the two equal), summed as their changes per day (WaitingCountChange): one query over a few rows per
     day of history, none per start. What the waiting-list page shows when it is not narrowed by more than the
     agency. A case worker counts their own agency's starts only (as referrals_visible_to), whatever agency is
     asked for."""
-    on = on or timezone.localdate()
+    on = timezone.localdate()  # the periods are stored from the day they are written on: today, not before
     counts = dict.fromkeys(WaitingState.values, 0)
     if is_leader(user):
         changes = WaitingCountChange.objects.all()

@@ -7,6 +7,8 @@ the no-overbooking guarantee; the functions here call it and add the participant
 import datetime as dt
 import hashlib
 import secrets
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -80,43 +82,69 @@ WAITING_REFRESH_BATCH = 50_000
 WAITING_DAYS_PER_QUERY = 40
 
 
-def _waiting_change_days(referral_ids) -> tuple[dict[int, set[dt.date]], dict[int, int]]:
-    """Each start's days on which waiting_list_on's answer for it can change: the only dates its rules compare
-    `on` with are the start's referral and exit dates and its assignments' start, end (the day after), withdrawal
-    and the local days they were asked for and decided; between two such days every comparison gives the same
-    answer. A rule added to waiting_list_on that reads another date must add that date here. Also returns each
-    start's agency."""
+def _waiting_change_days(referral_ids, since: dt.date) -> tuple[dict[int, set[dt.date]], dict[int, int]]:
+    """Each start's days from `since` on on which waiting_list_on's answer for it can change: `since` itself, and
+    every later date its rules compare `on` with: the start's referral and exit dates and its assignments' start,
+    end (the day after), withdrawal and the local days they were asked for and decided; between two such days
+    every comparison gives the same answer. A rule added to waiting_list_on that reads another date must add
+    that date here. Also returns each start's agency."""
     days: dict[int, set[dt.date]] = {}
     agencies: dict[int, int] = {}
     for pk, referral_date, closed_on, agency_id in Referral.objects.filter(pk__in=referral_ids).values_list(
             "pk", "referral_date", "closed_on", "agency_id"):
-        days[pk] = {referral_date} | ({closed_on} if closed_on else set())
+        days[pk] = {since, referral_date, closed_on}
         agencies[pk] = agency_id
     assignments = Assignment.objects.filter(referral_id__in=referral_ids).values_list(
         "referral_id", "start_date", "end_date", "withdrawn_on", "created_at", "decided_at")
     for referral_id, start, end, withdrawn_on, created_at, decided_at in assignments:
         found = days[referral_id]
-        found.update(day for day in (start, withdrawn_on) if day)
-        if end:
-            found.add(end + dt.timedelta(days=1))
+        found.update((start, withdrawn_on, end + dt.timedelta(days=1) if end else None))
         found.update(timezone.localtime(instant).date() for instant in (created_at, decided_at) if instant)
+    for found in days.values():
+        found.difference_update({day for day in found if day is None or day < since})
     return days, agencies
 
 
+_collecting = threading.local()
+
+
+@contextmanager
+def waiting_periods_collected():
+    """Inside, the assignment services' assignments_changed only collects the starts it names (a set, yielded);
+    the caller refreshes them once (the history import: with its own starts, after its exits)."""
+    _collecting.ids = collected = set()
+    try:
+        yield collected
+    finally:
+        del _collecting.ids
+
+
+def assignments_changed_received(*, referral_ids) -> None:
+    """placements.signals.assignments_changed: refresh these starts' waiting periods (or collect them)."""
+    collected = getattr(_collecting, "ids", None)
+    if collected is not None:
+        collected.update(referral_ids)
+    else:
+        waiting_periods_refresh(referral_ids=referral_ids)
+
+
 def waiting_periods_refresh(*, referral_ids, count_changes: bool = True) -> None:
-    """Rewrite the stored waiting periods (WaitingPeriod) of these starts from the definition: waiting_list_on is
-    asked about each start on each day its answer can change (_waiting_change_days), and the days with the same
-    answer make one period. Every writer of a start, its assignments or its exit calls this after writing: the
-    referral form, recording and correcting an exit, the assignment services (through
+    """Rewrite the stored waiting periods (WaitingPeriod) of these starts from the definition, from today on:
+    waiting_list_on is asked about each start today and on each later day its answer can change
+    (_waiting_change_days), and the days with the same answer make one period. Days before today are not stored
+    (nothing reads them: the stored counts are today's; a report asks the definition), so a start closed by
+    today costs one question and leaves no period. Every writer of a start, its assignments or its exit calls
+    this after writing: the referral form, recording and correcting an exit, the assignment services (through
     placements.signals.assignments_changed), the history import and the demo builder. The changes of the counts
     per day (WaitingCountChange) follow, unless `count_changes` is false (the migration that fills the periods
     runs before that table exists; the next one fills it from the periods)."""
     from participants.selectors import waiting_list_on  # noqa: PLC0415 - the definition reads these models
 
     ids = sorted(set(referral_ids))
+    since = timezone.localdate()
     for offset in range(0, len(ids), WAITING_REFRESH_BATCH):
         batch = ids[offset:offset + WAITING_REFRESH_BATCH]
-        days, agencies = _waiting_change_days(batch)
+        days, agencies = _waiting_change_days(batch, since)
         asked: dict[dt.date, list[int]] = {}
         for pk, found in days.items():
             for day in found:
@@ -134,29 +162,27 @@ def waiting_periods_refresh(*, referral_ids, count_changes: bool = True) -> None
                 answers[pk, chunk[number]] = state
         periods = []
         for pk, found in days.items():
-            current = None
+            current = None  # [referral_id, agency_id, state, first_day, until] of the period being built
             for day in sorted(found):
                 state = answers.get((pk, day))
-                if current is not None and current.state == state:
+                if current is not None and current[2] == state:
                     continue
                 if current is not None:
-                    current.until = day
+                    current[4] = day
                     periods.append(current)
-                current = None if state is None else WaitingPeriod(referral_id=pk, agency_id=agencies[pk],
-                                                                   state=state, first_day=day)
+                current = None if state is None else [pk, agencies[pk], state, day, WaitingPeriod.OPEN_END]
             if current is not None:
-                current.until = WaitingPeriod.OPEN_END
                 periods.append(current)
         old = WaitingPeriod.objects.filter(referral_id__in=batch)
         changes: dict[tuple[int, str, dt.date], int] = {}
         for sign, rows in ((-1, old.values_list("agency_id", "state", "first_day", "until")),
-                           (1, [(p.agency_id, p.state, p.first_day, p.until) for p in periods])):
+                           (1, [period[1:] for period in periods])):
             for agency_id, state, first_day, until in rows:
                 changes[agency_id, state, first_day] = changes.get((agency_id, state, first_day), 0) + sign
                 if until != WaitingPeriod.OPEN_END:
                     changes[agency_id, state, until] = changes.get((agency_id, state, until), 0) - sign
         old.delete()
-        copy_insert(WaitingPeriod, periods)
+        copy_rows(WaitingPeriod, ("referral_id", "agency_id", "state", "first_day", "until"), periods)
         if count_changes:
             _waiting_counts_change(changes)
 
@@ -866,7 +892,8 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
         if values["assignment"] is not None:
             values["assignment"].referral_id = referral_id
             assignments.append(values["assignment"])
-    placement_services.assignments_import(user=user, rows=assignments)
+    with waiting_periods_collected():  # refreshed once below, with the exits
+        placement_services.assignments_import(user=user, rows=assignments)
     if progress is not None:
         progress(3 * len(rows) // 4)
 
@@ -886,11 +913,7 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
     ])
     copy_insert(FollowUp6Months, [FollowUp6Months(exit=exit, due_on=followup6m_due_on(exit.exit_date))
                                   for exit, _values in followed])
-    # The stored waiting periods: the assignment import refreshed the starts it wrote assignments for (their exit
-    # date was already in their rows); an exit registered in error, written since, takes its start off the list.
-    assigned = {assignment.referral_id for assignment in assignments}
-    waiting_periods_refresh(referral_ids=[
-        referral_id for referral_id, values in zip(referral_ids, rows, strict=True)
-        if referral_id not in assigned or (values["end_date"] and values["kind"] == ExitKind.REGISTERED_IN_ERROR)])
+    # The stored waiting periods of every start written, once, now that their assignments and exits are in.
+    waiting_periods_refresh(referral_ids=referral_ids)
     if progress is not None:
         progress(len(rows))

@@ -25,13 +25,14 @@ def _dates_in_the_data() -> set[dt.date]:
 
 
 def assert_stored_waiting_periods_are_the_definition(*days: dt.date) -> None:
-    """On each date the data holds (and the day before and after it), on today and on `days`: the stored periods
-    holding that day give exactly the starts and states waiting_list_on gives, and the stored count changes summed
-    up to that day give its count per agency and state."""
-    asked = {timezone.localdate(), *days}
+    """On today, on `days` and on each later date the data holds (and the day before and after it): the stored
+    periods holding that day give exactly the starts and states waiting_list_on gives, and the stored count changes
+    summed up to that day give its count per agency and state. (Days before today are not stored.)"""
+    today = timezone.localdate()
+    asked = {today, *days}
     for day in _dates_in_the_data():
         asked.update((day - ONE_DAY, day, day + ONE_DAY))
-    for day in sorted(asked):
+    for day in sorted(day for day in asked if day >= today):
         defined = set(waiting_list_on(day).values_list("pk", "waiting_state"))
         stored = set(WaitingPeriod.objects.filter(first_day__lte=day, until__gt=day)
                      .values_list("referral_id", "state"))
