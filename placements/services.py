@@ -282,34 +282,35 @@ def assignment_complete(*, user, assignment: Assignment, end_date: dt.date) -> A
     return assignment
 
 
-@transaction.atomic
 def assignment_end_correct(*, user, assignment: Assignment, end_date: dt.date) -> Assignment:
     """Move a completed assignment's actual end (its start's exit date was corrected). Moved later, the placement
-    needs room on the days it adds, counting everyone who was there then (those completed since too)."""
-    assignment = _get_endable_for_update(user, assignment)
-    if assignment.status != Assignment.Status.COMPLETED:
-        raise ValidationError(_("Bara avslutade placeringar kan få ett rättat slutdatum."))
-    if end_date < assignment.start_date:
-        raise ValidationError({"end_date": _("Slutdatum kan inte vara före startdatum.")})
-    old_end = assignment.end_date
-    if end_date == old_end:
+    needs room on the days it adds, counting everyone who was there then (those completed since too). The
+    transaction is a `with` block, not the decorator, so that mutation testing reaches the function."""
+    with transaction.atomic():
+        assignment = _get_endable_for_update(user, assignment)
+        if assignment.status != Assignment.Status.COMPLETED:
+            raise ValidationError(_("Bara avslutade placeringar kan få ett rättat slutdatum."))
+        if end_date < assignment.start_date:
+            raise ValidationError({"end_date": _("Slutdatum kan inte vara före startdatum.")})
+        old_end = assignment.end_date
+        if end_date == old_end:
+            return assignment
+        if end_date > old_end:
+            placement = Placement.objects.select_for_update().get(pk=assignment.placement_id)
+            first_added = old_end + dt.timedelta(days=1)
+            if peak_occupancy(placement=placement, start=first_added, end=end_date,
+                              statuses=HAS_HOSTED) >= placement.capacity:
+                raise ValidationError({"end_date": _(
+                    "Platsen %(placement)s har ingen ledig plats %(first)s–%(last)s, så placeringen kan inte pågå "
+                    "till det nya slutdatumet.") % {"placement": placement.title, "first": first_added.isoformat(),
+                                                    "last": end_date.isoformat()}})
+        assignment.end_date = end_date
+        assignment._history_user = user
+        assignment.save(update_fields=["end_date", "updated_at"])
+        _assignments_written([assignment])
+        _audit_assignment(user, assignment, AuditEvent.Action.UPDATE,
+                          f"slutdatum rättat {old_end.isoformat()} → {end_date.isoformat()}")
         return assignment
-    if end_date > old_end:
-        placement = Placement.objects.select_for_update().get(pk=assignment.placement_id)
-        first_added = old_end + dt.timedelta(days=1)
-        if peak_occupancy(placement=placement, start=first_added, end=end_date,
-                          statuses=HAS_HOSTED) >= placement.capacity:
-            raise ValidationError({"end_date": _(
-                "Platsen %(placement)s har ingen ledig plats %(first)s–%(last)s, så placeringen kan inte pågå till "
-                "det nya slutdatumet.") % {"placement": placement.title, "first": first_added.isoformat(),
-                                           "last": end_date.isoformat()}})
-    assignment.end_date = end_date
-    assignment._history_user = user
-    assignment.save(update_fields=["end_date", "updated_at"])
-    _assignments_written([assignment])
-    _audit_assignment(user, assignment, AuditEvent.Action.UPDATE,
-                      f"slutdatum rättat {old_end.isoformat()} → {end_date.isoformat()}")
-    return assignment
 
 
 @transaction.atomic

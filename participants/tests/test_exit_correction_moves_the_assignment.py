@@ -183,10 +183,11 @@ def test_the_service_checks_who_asks_and_what(case_worker_af, case_worker_fk, ma
         moved = assignment_end_correct(user=user, assignment=assignment, end_date=TODAY + day * DAY)
         assert moved.end_date == TODAY + day * DAY
         assert assignment.history.first().history_user == user
-    assert list(AuditEvent.objects.order_by("pk").values_list("detail", flat=True)) == [
-        f"Placering {assignment.pk}: slutdatum rättat {a.isoformat()} → {b.isoformat()}"
-        for a, b in ((TODAY - 10 * DAY, TODAY - 20 * DAY), (TODAY - 20 * DAY, TODAY - 15 * DAY),
-                     (TODAY - 15 * DAY, TODAY - 12 * DAY))]
+    assert list(AuditEvent.objects.order_by("pk").values_list("user", "detail")) == [
+        (user.pk, f"Placering {assignment.pk}: slutdatum rättat {a.isoformat()} → {b.isoformat()}")
+        for user, a, b in ((case_worker_af, TODAY - 10 * DAY, TODAY - 20 * DAY),
+                           (manager_a, TODAY - 20 * DAY, TODAY - 15 * DAY),
+                           (leader, TODAY - 15 * DAY, TODAY - 12 * DAY))]
     _assert_current()
 
     ongoing = AssignmentFactory(placement=place, status=S.ONGOING, start_date=TODAY - 5 * DAY,
@@ -196,3 +197,8 @@ def test_the_service_checks_who_asks_and_what(case_worker_af, case_worker_fk, ma
     assert not_completed.value.messages == ["Bara avslutade placeringar kan få ett rättat slutdatum."]
     ongoing.refresh_from_db()
     assert ongoing.end_date is None
+    with pytest.raises(ValidationError) as no_room:
+        assignment_end_correct(user=leader, assignment=assignment, end_date=TODAY - 5 * DAY)
+    assert list(no_room.value.message_dict) == ["end_date"]
+    assignment.refresh_from_db()
+    assert assignment.end_date == TODAY - 12 * DAY
