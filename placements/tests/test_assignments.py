@@ -316,3 +316,41 @@ def test_a_request_is_logged_under_the_participant(placement, case_worker_af, ag
     assert (event.user, event.action, event.object_type, event.object_id, event.object_repr, event.detail) == (
         case_worker_af, AuditEvent.Action.CREATE, "participants.Participant", str(referral.participant_id),
         str(asked)[:200], f"Placering {asked.pk}: förfrågad")
+
+
+def test_the_history_import_refreshes_the_idle_values_of_its_own_placements_only(placement, unit_a, leader,
+                                                                                 agency_af):
+    from django.utils import timezone
+
+    from placements.models import Placement
+    from placements.services import ImportedAssignment, assignments_import
+
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+    other = PlacementFactory(unit=unit_a, capacity=1)
+    left_wrong = dt.date(2020, 1, 1)
+    Placement.objects.filter(pk__in=[placement.pk, other.pk]).update(idle_last_end=left_wrong)  # by another writer
+    past = ImportedAssignment(row=2, placement=placement, start_date=today - 90 * day,
+                              planned_end_date=today - 60 * day, end_date=today - 70 * day,
+                              referral_id=ReferralFactory(agency=agency_af).pk)
+    assignments_import(user=leader, rows=[past])
+    stored = dict(Placement.objects.filter(pk__in=[placement.pk, other.pk]).values_list("pk", "idle_last_end"))
+    assert stored == {placement.pk: today - 70 * day, other.pk: left_wrong}
+
+
+def test_a_booking_step_tells_the_layers_above_as_the_assignment_model(placement, case_worker_af, agency_af):
+    from placements.signals import assignments_changed
+
+    received = []
+
+    def receiver(sender, referral_ids, **kwargs):
+        received.append(referral_ids)
+
+    assignments_changed.connect(receiver, sender=Assignment, weak=False, dispatch_uid="test-booking-step")
+    try:
+        referral = ReferralFactory(agency=agency_af)
+        services.assignment_request(user=case_worker_af, referral=referral, placement=placement, start_date=JAN,
+                                    planned_end_date=JUN)
+    finally:
+        assignments_changed.disconnect(sender=Assignment, dispatch_uid="test-booking-step")
+    assert received == [[referral.pk]]
