@@ -155,10 +155,11 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     _assignments_written([assignment])
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     managers = _manager_emails(placement)
-    if managers:
+    if any(managers):
         _notify(template="requested", assignment=assignment, recipients=managers)
     else:
-        # A host without a manager account (e.g. a state agency): the project leader answers in its place.
+        # A host without a manager to write to (no account, e.g. a state agency, or none with an address): the
+        # project leader answers in its place.
         _notify(template="requested", assignment=assignment, recipients=_leader_emails(), to_leader=True)
     return assignment
 

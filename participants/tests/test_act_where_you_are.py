@@ -112,7 +112,7 @@ def test_request_to_a_host_without_manager_account_goes_to_the_leader(client, le
         _request(client, place, referral_af)
     message = mail.outbox[-1]
     assert message.to == ["leader@example.test", "ledare2@example.test"]
-    assert "Polismyndigheten har ingen chef med konto i Självklart" in message.body
+    assert "Polismyndigheten har ingen chef med konto och e-postadress i Självklart" in message.body
     client.force_login(leader)
     home = client.get("/").content.decode()
     assert "Ingen chef i systemet – du svarar" in home and "Reception" in home

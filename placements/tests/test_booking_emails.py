@@ -116,8 +116,8 @@ def test_a_request_to_a_host_without_a_manager_account_tells_the_leader_why_and_
             'Hej!\n\nKarin Berg, Arbetsförmedlingen har frågat efter platsen "Förråd" (Förrådet)\n'
             "för en deltagare, 1 januari 2026–30 juni 2026.\n"
             "Frågor om deltagaren: karin@example.test\n\n"
-            "Testby kommun har ingen chef med konto i Självklart, så förfrågan har kommit till dig som "
-            "projektledare. Stäm av med värden och bekräfta eller avböj i deras ställe.\n"
+            "Testby kommun har ingen chef med konto och e-postadress i Självklart, så förfrågan har kommit till "
+            "dig som projektledare. Stäm av med värden och bekräfta eller avböj i deras ställe.\n"
             "Kontakt hos värden: Sven Värd sven@example.test\n\n"
             "Bekräfta eller avböj förfrågan här:\n"
             f"{SITE}/placements/{assignment.placement_id}/\n\n"
@@ -249,3 +249,15 @@ def test_the_email_waits_for_the_commit_and_a_rollback_sends_none(
     assert Assignment.objects.get().status == Assignment.Status.REQUESTED
     assert not OutgoingEmail.objects.exists()
     assert mail.outbox == []
+
+
+def test_a_request_to_a_host_whose_managers_have_no_address_goes_to_the_leader(
+    host, leader, case_worker, agency_af, org_b, django_capture_on_commit_callbacks
+):
+    """A manager account without an e-mail address reaches nobody: the leader is asked, as for a host without one."""
+    make_manager(organisation=org_b, email="")
+    _request(case_worker, host, agency_af, django_capture_on_commit_callbacks)
+
+    [(to, subject, body)] = _sent()
+    assert (to, subject) == (["leader@example.test"], "Förfrågan om arbetsträningsplats: Förråd")
+    assert "Testby kommun har ingen chef med konto och e-postadress i Självklart" in body
