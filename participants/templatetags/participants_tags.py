@@ -24,27 +24,31 @@ _PARTICIPANT_ROW = (
 NONE = "–"
 
 
+def _empty_row(text: str) -> str:
+    """The one row a list shows when it has none (both tables have eight columns)."""
+    return mark_safe(f'\n    <tr><td colspan="8">{_escape(text)}</td></tr>\n  ')  # noqa: S308 (escaped)
+
+
+def _escaped(labels: dict[str, str]) -> dict[str, str]:
+    return {name: _escape(text) for name, text in labels.items()}
+
+
 @register.simple_tag
 def participant_rows(rows):
     """The participant list's table rows (participants/list.html) from the view's (participant, stage label,
     days waiting) rows: name or code, stage, agency, current placement, days waiting, registration, gender and
     latest start, "–" where there is none; one row saying so when there are no rows."""
     if not rows:
-        return mark_safe(  # noqa: S308 (the text is escaped)
-            f'\n    <tr><td colspan="8">{_escape(_("Inga deltagare matchar filtret."))}</td></tr>\n  '
-        )
-    labels = {
-        name: _escape(text)
-        for name, text in {
-            "label_stage": _("Skede"),
-            "label_agency": _("Myndighet"),
-            "label_placement": _("Aktuell plats"),
-            "label_days": _("Dagar i väntan"),
-            "label_identity": _("Registrering"),
-            "label_gender": _("Kön"),
-            "label_latest": _("Senaste anvisning"),
-        }.items()
-    }
+        return _empty_row(_("Inga deltagare matchar filtret."))
+    labels = _escaped({
+        "label_stage": _("Skede"),
+        "label_agency": _("Myndighet"),
+        "label_placement": _("Aktuell plats"),
+        "label_days": _("Dagar i väntan"),
+        "label_identity": _("Registrering"),
+        "label_gender": _("Kön"),
+        "label_latest": _("Senaste anvisning"),
+    })
     identities, genders = {}, {}  # one label per value, not one translation per row
     drawn = []
     for participant, stage, days in rows:
@@ -91,21 +95,16 @@ def waiting_rows(rows):
     rows: the participant, agency, gender, interests ("–" when none), referral date, days, state and the
     matching link named after the participant; one row saying so when nobody waits."""
     if not rows:
-        return mark_safe(  # noqa: S308 (the text is escaped)
-            f'\n    <tr><td colspan="8">{_escape(_("Ingen väntar just nu."))}</td></tr>\n  '
-        )
-    labels = {
-        name: _escape(text)
-        for name, text in {
-            "label_agency": _("Myndighet"),
-            "label_gender": _("Kön"),
-            "label_interests": _("Yrkesintressen"),
-            "label_referred": _("Anvisad"),
-            "label_days": _("Dagar i väntan"),
-            "label_state": _("Läge"),
-            "match": _("Matcha"),
-        }.items()
-    }
+        return _empty_row(_("Ingen väntar just nu."))
+    labels = _escaped({
+        "label_agency": _("Myndighet"),
+        "label_gender": _("Kön"),
+        "label_interests": _("Yrkesintressen"),
+        "label_referred": _("Anvisad"),
+        "label_days": _("Dagar i väntan"),
+        "label_state": _("Läge"),
+        "match": _("Matcha"),
+    })
     genders, states = {}, {}  # one label per value, not one translation per row
     drawn = []
     for referral, days in rows:
