@@ -767,7 +767,7 @@ def free_placements_digest_send(*, on: dt.date | None = None) -> int:
 
     on = on or timezone.localdate()
     free = list(
-        placement_list(with_free_slot(Placement.objects.all(), on=on)).order_by("unit__municipality", "title")
+        placement_list(with_free_slot(Placement.objects.all(), on=on), on=on).order_by("unit__municipality", "title")
     )
     case_workers = User.objects.filter(role=Role.CASE_WORKER, is_active=True).exclude(email="").select_related(
         "agency_membership")

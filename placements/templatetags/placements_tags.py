@@ -14,14 +14,14 @@ register = template.Library()
 
 
 @register.filter
-def idle_days(placement):
-    """Days a placement has stood free, or None (see placements.selectors.idle_days)."""
-    return _idle_days(placement)
+def idle_days(placement, on=None):
+    """Days a placement has stood free on `on` (default today), or None (see placements.selectors.idle_days)."""
+    return _idle_days(placement, on=on)
 
 
 @register.filter
-def is_idle(placement) -> bool:
-    days = _idle_days(placement)
+def is_idle(placement, on=None) -> bool:
+    days = _idle_days(placement, on=on)
     return days is not None and days > settings.IDLE_PLACEMENT_DAYS
 
 

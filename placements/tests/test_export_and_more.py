@@ -202,3 +202,25 @@ def test_digest_recipients_order_and_day(unit_a, unit_b, area, agency_af, leader
     assert by_recipient["nomembership@example.test"].subject == "3 lediga arbetsträningsplatser"
     assert by_recipient["visby@example.test"].subject == "2 lediga arbetsträningsplatser i visby"
     assert "Ö-plats" not in by_recipient["visby@example.test"].body
+
+
+def test_digest_counts_free_places_and_idle_days_on_its_own_day(unit_a, area, agency_af):
+    """The digest for a later day says how many places are free and how long the placement has stood free
+    on that day, not today: someone is on one of its two places now and leaves before that day."""
+    from placements.services import free_placements_digest_send
+
+    today = timezone.localdate()
+    make_case_worker(agency=agency_af, email="region@example.test")
+    placement = PlacementFactory(unit=unit_a, occupational_area=area, title="Två platser", capacity=2,
+                                 available_from=today - dt.timedelta(days=10))
+    AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING, start_date=today - dt.timedelta(days=5),
+                      planned_end_date=today + dt.timedelta(days=9))
+    day = today + dt.timedelta(days=100)
+    assert free_placements_digest_send(on=day) == 1
+    line = next(row for row in mail.outbox[0].body.splitlines() if "lediga" in row and "·" in row)
+    assert line.strip() == f"{area.name} · 2 av 2 lediga · ledig i 91 dagar"
+    mail.outbox.clear()
+
+    assert free_placements_digest_send(on=today) == 1
+    line = next(row for row in mail.outbox[0].body.splitlines() if "lediga" in row and "·" in row)
+    assert line.strip() == f"{area.name} · 1 av 2 lediga"
