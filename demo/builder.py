@@ -69,7 +69,7 @@ from participants.models import (
     SurveyStatement,
     WaitingPeriod,
 )
-from participants.services import waiting_periods_refresh
+from participants.services import waiting_periods_delete, waiting_periods_refresh
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
 from placements.services import placements_refresh_idle
@@ -459,6 +459,8 @@ def reset_demo_data() -> None:
     names = demo_organisation_names()
     with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
         try:
+            # The demo starts' stored waiting periods first, with the counts they add (participants.services).
+            waiting_periods_delete(referrals=Referral.objects.filter(project__slug=PROJECT_SLUG))
             # Participants with starts in the demo project only (subqueries: no huge IN lists on SQLite).
             elsewhere = Referral.objects.exclude(project__slug=PROJECT_SLUG).values("participant_id")
             Participant.objects.filter(

@@ -227,7 +227,9 @@ class WaitingPeriod(models.Model):
     # `until` of a period that nothing has ended yet (its start still waits, as far as anything written says).
     OPEN_END = dt.date.max
 
-    referral = models.ForeignKey(Referral, verbose_name=_("start"), on_delete=models.CASCADE,
+    # PROTECT: a start is deleted only after participants.services.waiting_periods_delete has taken its periods
+    # out of the stored counts (WaitingCountChange), which a cascade would leave counting it.
+    referral = models.ForeignKey(Referral, verbose_name=_("start"), on_delete=models.PROTECT,
                                  related_name="waiting_periods")
     # The start's agency, copied (a start's agency never changes): the case worker's and the filter's scope.
     agency = models.ForeignKey(Agency, verbose_name=_("anvisande myndighet"), on_delete=models.PROTECT,

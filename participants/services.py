@@ -16,7 +16,7 @@ from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Exists, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -175,16 +175,33 @@ def waiting_periods_refresh(*, referral_ids, count_changes: bool = True) -> None
                 periods.append(current)
         old = WaitingPeriod.objects.filter(referral_id__in=batch)
         changes: dict[tuple[int, str, dt.date], int] = {}
-        for sign, rows in ((-1, old.values_list("agency_id", "state", "first_day", "until")),
-                           (1, [period[1:] for period in periods])):
-            for agency_id, state, first_day, until in rows:
-                changes[agency_id, state, first_day] = changes.get((agency_id, state, first_day), 0) + sign
-                if until != WaitingPeriod.OPEN_END:
-                    changes[agency_id, state, until] = changes.get((agency_id, state, until), 0) - sign
+        _add_period_changes(changes, -1, old.values_list("agency_id", "state", "first_day", "until"))
+        _add_period_changes(changes, 1, [period[1:] for period in periods])
         old.delete()
         copy_rows(WaitingPeriod, ("referral_id", "agency_id", "state", "first_day", "until"), periods)
         if count_changes:
             _waiting_counts_change(changes)
+
+
+def waiting_periods_delete(*, referrals: QuerySet[Referral]) -> None:
+    """Delete the stored waiting periods of these starts, which are about to be deleted, and take the count
+    changes they added back out (a deleted start is on no waiting list). Whoever deletes starts calls this first
+    (the demo data's reset); WaitingPeriod.referral is PROTECT, so a deletion that does not fails instead of
+    leaving the counts with starts that no longer exist."""
+    old = WaitingPeriod.objects.filter(referral__in=referrals)
+    changes: dict[tuple[int, str, dt.date], int] = {}
+    _add_period_changes(changes, -1, old.values_list("agency_id", "state", "first_day", "until"))
+    old.delete()
+    _waiting_counts_change(changes)
+
+
+def _add_period_changes(changes: dict[tuple[int, str, dt.date], int], sign: int, periods) -> None:
+    """Add `sign` × each period ((agency, state, first_day, until)) to `changes`: +sign on its first day, -sign on
+    its `until` (none for an open end)."""
+    for agency_id, state, first_day, until in periods:
+        changes[agency_id, state, first_day] = changes.get((agency_id, state, first_day), 0) + sign
+        if until != WaitingPeriod.OPEN_END:
+            changes[agency_id, state, until] = changes.get((agency_id, state, until), 0) - sign
 
 
 def _waiting_counts_change(changes: dict[tuple[int, str, dt.date], int]) -> None:

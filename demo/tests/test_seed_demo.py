@@ -356,3 +356,11 @@ def test_refuses_in_production(settings):
     with pytest.raises(CommandError, match="ALLOW_DEMO_SEED"):
         seed()
     assert not User.objects.filter(email__in=ACCOUNT_EMAILS).exists()
+
+
+def test_after_a_reset_the_stored_waiting_counts_are_the_definition():
+    """The reset deletes the demo starts (and with them their stored waiting periods): the count changes those
+    periods added go too, so the new seed's counts are not added to the old ones."""
+    seed("--scale", "0.2")
+    seed("--scale", "0.2", "--reset", "--seed", "7")
+    assert_stored_waiting_periods_are_the_definition()

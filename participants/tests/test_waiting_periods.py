@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -211,3 +212,14 @@ def test_the_leaders_start_page_counts_from_the_stored_periods(client, two_agenc
     for label, n in (("Väntar på plats", 5), ("Förfrågan väntar på svar", 1)):
         assert f'<th scope="row" class="fw-normal">{label}</th><td class="text-end fw-bold">{n}</td>' in html
     assert [q for q in captured.captured_queries if "participants_waitingcountchange" in q["sql"]]
+
+
+def test_a_start_is_deleted_only_after_its_periods_leave_the_counts(start, two_agencies, leader):
+    """A cascade would delete the start's periods and leave the counts they added: the deletion is refused until
+    waiting_periods_delete has taken them out."""
+    with pytest.raises(ProtectedError):
+        start.participant.delete()
+    services.waiting_periods_delete(referrals=Referral.objects.filter(pk=start.pk))
+    start.participant.delete()
+    assert_stored_waiting_periods_are_the_definition()
+    assert waiting_counts_stored(user=leader) == waiting_list_counts(waiting_list(user=leader))
