@@ -1,11 +1,14 @@
 import django_filters
 from django.db.models import Exists, OuterRef, Q
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Gender
 from organisations.models import Agency, OccupationalArea, Project
 from participants.models import Participant, Referral
-from placements.filters import choice_cache
+from placements.filters import RENDERED_FORMS_KEPT, choice_cache
 
 
 def _cached_options(key: str, model) -> list[tuple]:
@@ -14,7 +17,26 @@ def _cached_options(key: str, model) -> list[tuple]:
     return [("", _("Alla"))] + choice_cache.get(key, lambda: [(o.pk, str(o)) for o in model.objects.all()])
 
 
-class ParticipantFilter(django_filters.FilterSet):
+class _KeptFields:
+    """The filter's fields drawn once per language and query: every user gets the same option lists (the cache
+    above), so the same parameters draw the same fields. Kept in choice_cache beside the option lists, so emptied
+    with them when an agency, project or occupational area is saved."""
+
+    def rendered_fields(self) -> str:
+        def draw():
+            return render_to_string("participants/_filter_fields.html", {"form": self.form})
+
+        # The fields read only their own parameters: the page number does not make another form.
+        own = QueryDict(mutable=True)
+        for name in self.form.fields:
+            if name in self.data:
+                own.setlist(name, self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]])
+        key = (f"filter-form:{type(self).__name__}:{get_language()}:{'bound' if self.is_bound else 'unbound'}:"
+               f"{own.urlencode()}")
+        return choice_cache.get(key, draw, kept=RENDERED_FORMS_KEPT)
+
+
+class ParticipantFilter(_KeptFields, django_filters.FilterSet):
     STATUS_CHOICES = [("active", _("Pågående start")), ("exited", _("Avslutade"))]
 
     q = django_filters.CharFilter(label=_("Sök kod eller namn"), method="filter_q")
@@ -61,7 +83,7 @@ class ParticipantFilter(django_filters.FilterSet):
         return queryset
 
 
-class WaitingListFilter(django_filters.FilterSet):
+class WaitingListFilter(_KeptFields, django_filters.FilterSet):
     agency = django_filters.ModelChoiceFilter(label=_("Myndighet"), queryset=Agency.objects.all(),
                                               empty_label=_("Alla"))
     gender = django_filters.ChoiceFilter(label=_("Kön"), field_name="participant__gender", choices=Gender.choices,

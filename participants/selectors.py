@@ -281,12 +281,29 @@ def waiting_list_page_counts(*, user, queryset: QuerySet[Referral], filters: dic
     return waiting_list_counts(queryset)
 
 
+# The waiting list's queryset (unevaluated), built once per process for each scope and day, as the participant
+# list's: building the state's subqueries costs the ORM about as much as the page's queries themselves.
+_WAITING_LISTS: dict[tuple, QuerySet[Referral]] = {}
+
+
 def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:
     """The waiting list the user may see on `on` (default today), oldest referral first.
 
     `waiting_state` tells the state (WaitingState; REQUESTED: a request waiting for the host's answer). Nothing
     else is computed from it in SQL: each such expression repeats the state's subqueries in the page's rows."""
     on = on or timezone.localdate()
+    scope = _participant_list_scope(user)
+    if scope is None:
+        return _build_waiting_list(user=user, on=on)
+    key = (*scope, on)
+    if key not in _WAITING_LISTS:
+        if len(_WAITING_LISTS) >= _PARTICIPANT_LISTS_KEPT:
+            _WAITING_LISTS.clear()
+        _WAITING_LISTS[key] = _build_waiting_list(user=user, on=on)
+    return _WAITING_LISTS[key].all()  # a copy: the kept queryset itself is never evaluated
+
+
+def _build_waiting_list(*, user, on: dt.date) -> QuerySet[Referral]:
     return (
         waiting_list_on(on, referrals_visible_to(user))
         .select_related("participant", "agency", "project")

@@ -63,6 +63,10 @@ from placements.models import Assignment
 from placements.permissions import assignments_visible_to, placements_visible_to
 
 PAGE_SIZE = 50
+# The columns the waiting list's rows show (participants_tags.waiting_rows reads these, the state and the interests,
+# nothing else): the page's rows leave out the rest of the start, its participant and its project.
+WAITING_ROW_FIELDS = ("referral_date", "participant__code", "participant__identity", "participant__first_name",
+                      "participant__last_name", "participant__gender", "agency__name")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -146,7 +150,8 @@ def waiting_list(request):
     # The counts by state add up to the list's length: the paginator takes it from them, not from a second pass.
     filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
     counts = selectors.waiting_list_page_counts(user=user, queryset=filterset.qs, filters=filters)
-    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()))
+    shown = filterset.qs.select_related(None).select_related("participant", "agency").only(*WAITING_ROW_FIELDS)
+    page = paginate(shown, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()))
     today = timezone.localdate()
     labels = dict(selectors.WaitingState.choices)
     rows = []
