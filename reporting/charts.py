@@ -59,17 +59,43 @@ def _matplotlib():
 
 @dataclass
 class Chart:
+    """One chart: its text alternative and numbers at once, its drawing (`svg`) when first asked for. The page
+    shows the table and loads the drawing from its own URL (reporting.views.dashboard_chart), so building the
+    figures never waits for matplotlib; the PDF asks for `data_uri`. Pickled into the dashboard's cache as the
+    arguments of the drawing, not the drawing."""
+
     key: str
     title: str
-    svg: str
     alt: str
     headers: list[str] = field(default_factory=list)
     rows: list[list] = field(default_factory=list)
+    kind: str = ""  # how it is drawn: "line" or "bar" (_DRAWERS)
+    arguments: dict = field(default_factory=dict)
+    width: float = 0.0   # of the drawing, in points (for <img width height>: no jump when it arrives)
+    height: float = 0.0
+    _svg: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            self._svg = _drawn(self.kind, self.arguments, lambda: _DRAWERS[self.kind](**self.arguments))
+        return self._svg
 
     @property
     def data_uri(self) -> str:
         """For <img src> in the PDF (WeasyPrint tags <img alt> as a figure with alternative text)."""
         return "data:image/svg+xml;base64," + base64.b64encode(self.svg.encode("utf-8")).decode("ascii")
+
+    @property
+    def width_px(self) -> int:
+        return round(self.width * 4 / 3)  # CSS pixels: 96 per inch, 72 points
+
+    @property
+    def height_px(self) -> int:
+        return round(self.height * 4 / 3)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_svg": None}  # the drawing lives in the chart cache, not in the figures'
 
 
 def _number(value) -> float | None:
@@ -139,7 +165,10 @@ def _suppressed_top(label: str) -> float:
         return 4.0
 
 
-def _figure(width=6.4, height=2.8) -> Figure:
+WIDTH = 6.4  # inches, every chart
+
+
+def _figure(width=WIDTH, height=2.8) -> Figure:
     _matplotlib()
     return importlib.import_module("matplotlib.figure").Figure(figsize=(width, height), dpi=72)
 
@@ -256,16 +285,17 @@ def line_chart(*, key: str, title: str, labels: list[str], series: dict[str, lis
                height: float = 2.8, integers: bool = True) -> Chart:
     arguments = {"key": key, "title": title, "labels": list(labels), "series": list(series.items()),
                  "y_label": y_label, "height": height, "integers": integers}
-    svg = _drawn("line", arguments, lambda: _line_svg(**{**arguments, "series": series}))
     headers = [_("Månad"), *series.keys()]
     rows = [[label, *[values[i] for values in series.values()]] for i, label in enumerate(labels)]
     parts = [f"{name}: " + ", ".join(f"{labels[i]} {_fmt(v)}" for i, v in enumerate(values))
              for name, values in series.items()]
     alt = _("Linjediagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
-    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+    return Chart(key=key, title=title, alt=alt, headers=headers, rows=rows, kind="line", arguments=arguments,
+                 width=WIDTH * 72, height=height * 72)
 
 
 def _line_svg(*, key, title, labels, series, y_label, height, integers) -> str:
+    series = dict(series)
     with _matplotlib().rc_context(RC):
         fig = _figure(height=height)
         ax = fig.add_subplot()
@@ -305,7 +335,6 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
     arguments = {"key": key, "title": title, "labels": list(labels), "series": list(series.items()),
                  "horizontal": horizontal, "percent": percent, "targets": None if targets is None else list(targets),
                  "value_label": value_label}
-    svg = _drawn("bar", arguments, lambda: _bar_svg(**{**arguments, "series": series}))
     headers = [_("Kategori"), *series.keys()] + ([_("Mål")] if targets else [])
     rows = []
     for i, label in enumerate(labels):
@@ -318,14 +347,20 @@ def bar_chart(*, key: str, title: str, labels: list[str], series: dict[str, list
     parts = [f"{label}: " + ", ".join(f"{name} {_shown(values[i], percent)}" for name, values in series.items())
              + (f", {target_word} {_shown(targets[i], percent)}" if targets else "") for i, label in enumerate(labels)]
     alt = _("Stapeldiagram: %(title)s.") % {"title": title} + " " + "; ".join(parts) + "."
-    return Chart(key=key, title=title, svg=svg, alt=alt, headers=headers, rows=rows)
+    return Chart(key=key, title=title, alt=alt, headers=headers, rows=rows, kind="bar", arguments=arguments,
+                 width=WIDTH * 72, height=_bar_height(labels, series, horizontal) * 72)
+
+
+def _bar_height(labels, series, horizontal: bool) -> float:
+    """The bar chart's height in inches: horizontal bars get room for every bar."""
+    rows = len(labels) * max(1, len(series))
+    return min(max(2.4, 0.2 * rows + 1.0), 8.5) if horizontal else 2.8
 
 
 def _bar_svg(*, key, title, labels, series, horizontal, percent, targets, value_label) -> str:
+    series = dict(series)
     with _matplotlib().rc_context(RC):
-        rows = len(labels) * max(1, len(series))
-        height = min(max(2.4, 0.2 * rows + 1.0), 8.5) if horizontal else 2.8
-        fig = _figure(height=height)
+        fig = _figure(height=_bar_height(labels, series, horizontal))
         ax = fig.add_subplot()
         count = max(len(series), 1)
         width = 0.8 / count
@@ -369,6 +404,9 @@ def _bar_svg(*, key, title, labels, series, horizontal, percent, targets, value_
         if len(series) > 1 or targets:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         return _svg(fig, title, key)
+
+
+_DRAWERS = {"line": _line_svg, "bar": _bar_svg}
 
 
 # --- the report's charts --------------------------------------------------------------------------

@@ -6,6 +6,7 @@ app_name = "reporting"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("charts/<slug:key>.svg", views.dashboard_chart, name="dashboard_chart"),
     path("runs/", views.run_list, name="run_list"),
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),

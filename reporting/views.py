@@ -4,7 +4,7 @@ Leader and steering group only: every other role gets 403, anonymous users the l
 fetched through reporting.permissions.runs_visible_to (the steering group sees monthly runs only).
 """
 
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -82,8 +83,35 @@ def dashboard(request):
         context["figures_html_key"] = (project.pk, period_start, period_end, int(suppress), get_language(),
                                        context["computed_at"].isoformat())
         context["figures_html_seconds"] = settings.DASHBOARD_CACHE_SECONDS
+        # Each chart is drawn in its own request (dashboard_chart), from the figures this one just cached: the
+        # page's cold build is the figures only. The time they were computed makes new figures a new URL.
+        context["chart_query"] = urlencode({"project": project.pk, "month": f"{period_start:%Y-%m}",
+                                            "v": int(context["computed_at"].timestamp())})
     context["latest_runs"] = runs_visible_to(request.user).select_related("project")[:5]
     return render(request, "reporting/dashboard.html", context)
+
+
+@no_participant_data("a chart of the dashboard's aggregates")
+@login_required
+@require_GET
+def dashboard_chart(request, key):
+    """One of the dashboard's charts as an SVG image, drawn from the same cached figures as the page (suppressed
+    for the steering group like the page) and kept drawn in the chart cache. The page shows the chart's numbers as
+    a table beside it, so nothing is lost while it loads or if it fails."""
+    _require_reports(request.user)
+    form = DashboardForm(request.GET)
+    project = form.selected_project()
+    if project is None:
+        raise Http404(_("Det finns inget projekt ännu."))
+    period_start, period_end = form.selected_period()
+    figures = _dashboard_figures(project, period_start, period_end, suppress=sees_suppressed_figures(request.user))
+    chart = figures["charts"].get(key)
+    if chart is None:
+        raise Http404(_("Diagrammet finns inte."))
+    response = HttpResponse(chart.svg, content_type="image/svg+xml; charset=utf-8")
+    # Private: the steering group's and the leader's drawings differ; the URL changes with new figures.
+    patch_cache_control(response, private=True, max_age=settings.DASHBOARD_CACHE_SECONDS)
+    return response
 
 
 @no_participant_data("report runs: aggregates only")

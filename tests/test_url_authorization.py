@@ -307,6 +307,7 @@ TABLE = [
         post=lambda w: {"correction_reason": "Kapad", "confirm": "on"}),
     # --- reports ---
     Row("reporting:dashboard", None,            "login ok   403   403   403   403   ok"),
+    Row("reporting:dashboard_chart", lambda w: {"key": "trend"}, "login ok 403 403 403 403 ok"),
     Row("reporting:run_list", None,             "login ok   403   403   403   403   ok",
         post=lambda w: {"kind": "monthly", "project": w["project"].pk, "period_start": "2026-03-01",
                         "period_end": "2026-03-31"}),

@@ -1,6 +1,7 @@
 """Charts: SVG with a title, a text alternative with the numbers, and suppressed values not drawn."""
 
 import importlib
+import pickle
 import re
 
 import pytest
@@ -86,9 +87,11 @@ def test_each_chart_is_drawn_once(monkeypatch):
     draws = []
     original = figure_class.draw
     monkeypatch.setattr(figure_class, "draw", lambda self, renderer: draws.append(self) or original(self, renderer))
-    bar_chart(key="a", title="Platser", labels=["Administration, ekonomi, juridik", "Data/IT"],
-              series={"Platser": [938, 170], "Belagda": [574, 104]}, horizontal=True)
-    line_chart(key="t", title="Starter", labels=["jan 26", "feb 26"], series={"Starter": [12, "<5"]})
+    bar = bar_chart(key="a", title="Platser", labels=["Administration, ekonomi, juridik", "Data/IT"],
+                    series={"Platser": [938, 170], "Belagda": [574, 104]}, horizontal=True)
+    line = line_chart(key="t", title="Starter", labels=["jan 26", "feb 26"], series={"Starter": [12, "<5"]})
+    assert draws == []  # the numbers and the text alternative need no drawing: it is made when asked for
+    assert bar.svg and line.svg and bar.svg and line.svg
     assert len(draws) == 2
 
 
@@ -116,7 +119,10 @@ def test_a_chart_drawn_for_the_same_figures_is_taken_from_the_cache(settings, mo
     monkeypatch.setattr(figure_class, "draw", lambda self, renderer: draws.append(self) or original(self, renderer))
 
     def starts(values, **kwargs):
-        return line_chart(key="t", title="Starter", labels=["jan 26", "feb 26"], series={"Starter": values}, **kwargs)
+        chart = line_chart(key="t", title="Starter", labels=["jan 26", "feb 26"], series={"Starter": values},
+                           **kwargs)
+        assert chart.svg
+        return chart
 
     first = starts([12, 7])
     again = starts([12, 7])
@@ -129,6 +135,20 @@ def test_a_chart_drawn_for_the_same_figures_is_taken_from_the_cache(settings, mo
         starts([12, 7])
     assert len(draws) == 5
     bar = bar_chart(key="b", title="Platser", labels=["Data/IT"], series={"Platser": [3]})
-    assert bar_chart(key="b", title="Platser", labels=["Data/IT"], series={"Platser": [3]}).svg == bar.svg
+    assert bar.svg and bar_chart(key="b", title="Platser", labels=["Data/IT"], series={"Platser": [3]}).svg == bar.svg
     assert len(draws) == 6
     cache.clear()
+
+
+def test_a_pickled_chart_carries_its_numbers_and_how_to_draw_it_not_the_drawing(settings):
+    """The dashboard caches its charts with the figures: the drawing stays out of that entry (it has its own) and is
+    the same when the unpickled chart draws it."""
+    settings.CHART_CACHE_SECONDS = 0
+    chart = bar_chart(key="b", title="Avslut", labels=["Arbete", "Studier"], series={"Avslut": [12, "<5"]})
+    drawn = chart.svg
+    copy = pickle.loads(pickle.dumps(chart))
+    assert copy._svg is None and drawn not in pickle.dumps(chart).decode("latin-1")
+    assert (copy.alt, copy.rows, copy.width_px, copy.height_px) == (chart.alt, chart.rows, 614, 269)
+    assert copy.svg == drawn
+    width, height = map(float, re.search(r'width="([\d.]+)pt" height="([\d.]+)pt"', drawn).groups())
+    assert (round(width, 1), round(height, 1)) == (round(chart.width, 1), round(chart.height, 1))

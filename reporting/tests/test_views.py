@@ -1,7 +1,10 @@
 """The reporting views: permission matrix (role × URL → status) and what each page does."""
 
+import importlib
 import io
 import json
+import re
+from html import unescape as html_unescape
 
 import pytest
 from django.core.files.base import ContentFile
@@ -258,16 +261,49 @@ def test_report_requests_are_throttled_per_person_with_a_clear_message(client, l
     assert ReportRun.objects.filter(requested_by=leader).count() == 3
 
 
+def _chart_images(html: str) -> list[dict]:
+    return [{name: html_unescape(value) for name, value in re.findall(r'(\w+)="([^"]*)"', tag)}
+            for tag in re.findall(r"<img [^>]*>", html) if "/charts/" in tag]
+
+
 def test_dashboard_shows_charts_with_tables_suppressed_for_steering(client, steering, report_project,
-                                                                    march_data):
+                                                                    march_data, monkeypatch):
+    figure_class = importlib.import_module("matplotlib.figure").Figure
+    draws = []
+    monkeypatch.setattr(figure_class, "draw", lambda self, renderer: draws.append(self))
     client.force_login(steering)
     response = client.get(reverse("reporting:dashboard"), {"project": report_project.pk, "month": "2026-03"})
     html = response.content.decode()
     assert response.status_code == 200
-    assert html.count("<svg") >= 5
-    assert "Siffrorna i diagrammet" in html and '<th scope="col"' in html
+    # The page draws no chart: each is an image of its own URL, with its numbers in the text alternative and in
+    # the table beside it.
+    assert draws == [] and "<svg" not in html
+    images = _chart_images(html)
+    charts = response.context["charts"]
+    assert [image["alt"] for image in images] == [chart.alt for chart in charts.values()]
+    assert len(images) >= 5 and all(int(image["width"]) > 0 and int(image["height"]) > 0 for image in images)
+    assert html.count("Siffrorna i diagrammet") == len(images) and '<th scope="col"' in html
     assert "&lt;5" in html
     assert response.context["figures"]["participants"]["unique"] == "<5"
+
+
+def test_each_dashboard_chart_is_its_own_image_suppressed_like_the_page(client, steering, leader, report_project,
+                                                                       march_data):
+    query = {"project": report_project.pk, "month": "2026-03"}
+    client.force_login(steering)
+    page = client.get(reverse("reporting:dashboard"), query)
+    [gender] = [image for image in _chart_images(page.content.decode()) if "/gender.svg" in image["src"]]
+    image = client.get(gender["src"])
+    assert image.status_code == 200 and image["Content-Type"] == "image/svg+xml; charset=utf-8"
+    assert "private" in image["Cache-Control"]
+    svg = image.content.decode()
+    assert svg.startswith("<svg") and 'xmlns="http://www.w3.org/2000/svg"' in svg
+    assert svg == page.context["charts"]["gender"].svg      # the page's figures, suppressed: "<5" drawn as a label
+    assert "&lt;5" in svg
+    client.force_login(leader)
+    raw = client.get(gender["src"]).content.decode()
+    assert raw != svg and "&lt;5" not in raw
+    assert client.get(reverse("reporting:dashboard_chart", args=["no-such-chart"]), query).status_code == 404
 
 
 def test_dashboard_is_raw_for_the_leader(client, leader, report_project, march_data):
