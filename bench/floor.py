@@ -3,8 +3,11 @@ shown with a bare template, served by the same gunicorn, settings and middleware
 
 Only the benchmark mounts these views (bench/floor_wsgi.py puts this module in front of config.urls);
 the product never imports it. They answer what the same rows cost at least, so that the product's time can
-be read as a ratio to it (target: product ≤ 1.5 × floor). The queries compute the same figures from the
-same tables as the product's selectors, in their simplest correct form for the columns shown; a
+be read as a ratio to it (target: product ≤ 1.5 × floor). The queries read the same tables and the same stored
+values as the product's selectors (a placement's stored idle values, the stored waiting periods and their count
+changes, a participant's stored latest referral date), in their simplest correct form for the columns shown:
+a floor computing from the raw rows what the product reads stored would be no floor. Where the product falls
+back to the assignments (a placement whose stored idle values do not describe today), so do these. A
 placement's past pauses (read from its change history by the reports) are not needed for these columns.
 """
 
@@ -32,13 +35,38 @@ OCCUPYING = "('confirmed', 'ongoing')"
 HAS_HOSTED = "('confirmed', 'ongoing', 'completed')"
 STARTED = "('ongoing', 'completed')"
 
+# The stored idle values (Placement.idle_last_end L, idle_next_end N, idle_occupied_from M; placements.selectors)
+# describe today when L < today <= N: then "idle since" is max(available_from, L) and someone is on the placement
+# today exactly when M <= today. The other placements are asked from their assignments, as the product does.
+STORED_ANSWERS = ("((p.idle_last_end IS NULL OR p.idle_last_end < %(today)s)"
+                  " AND (p.idle_next_end IS NULL OR p.idle_next_end >= %(today)s))")
+STORED_STALE = "(p.idle_last_end >= %(today)s OR p.idle_next_end < %(today)s)"
+STORED_IDLE_SINCE = "greatest(p.available_from, coalesce(p.idle_last_end, p.available_from))"
+IDLE_FILTER = f"""
+    p.status = 'open' AND p.available_from < %(idle_before)s AND (p.available_to IS NULL OR p.available_to >= %(today)s)
+    AND (({STORED_ANSWERS} AND (p.idle_last_end IS NULL OR p.idle_last_end < %(idle_before)s)
+          AND (p.idle_occupied_from IS NULL OR p.idle_occupied_from > %(today)s))
+         OR ({STORED_STALE}
+             AND NOT EXISTS (SELECT 1 FROM placements_assignment x
+                             WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}
+                             AND coalesce(x.end_date, x.planned_end_date) >= %(idle_before)s
+                             AND coalesce(x.end_date, x.planned_end_date) < %(today)s)
+             AND NOT EXISTS (SELECT 1 FROM placements_assignment x
+                             WHERE x.placement_id = p.id AND x.status IN {OCCUPYING}
+                             AND x.start_date <= %(today)s AND coalesce(x.end_date, x.planned_end_date) >= %(today)s)))
+"""
+
 # One row per placement: the columns of the product's list (title, organisation, unit, area, free/capacity,
 # availability, supervisor and training, adaptations) and its figures on `today`.
-PLACEMENT_COLUMNS = """
+PLACEMENT_COLUMNS = f"""
     p.id, p.title, o.name, u.name, u.municipality, a.name, p.capacity,
     greatest(p.capacity - coalesce(occ.n, 0), 0) AS free, p.available_from, p.available_to,
     s.name, s.training_completed_on,
-    greatest(p.available_from, coalesce(last.end_date, p.available_from)) AS idle_since,
+    CASE WHEN {STORED_ANSWERS} THEN {STORED_IDLE_SINCE}
+         ELSE greatest(p.available_from, coalesce(
+             (SELECT max(coalesce(x.end_date, x.planned_end_date)) FROM placements_assignment x
+               WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}
+                 AND coalesce(x.end_date, x.planned_end_date) < %(today)s), p.available_from)) END AS idle_since,
     (SELECT string_agg(ad.name, ', ') FROM placements_placement_adaptations pa
        JOIN organisations_adaptation ad ON ad.id = pa.adaptation_id WHERE pa.placement_id = p.id) AS adaptations
 """
@@ -50,9 +78,6 @@ PLACEMENT_JOINS = f"""
     LEFT JOIN LATERAL (SELECT count(*) AS n FROM placements_assignment x
         WHERE x.placement_id = p.id AND x.status IN {OCCUPYING} AND x.start_date <= %(today)s
           AND coalesce(x.end_date, x.planned_end_date) >= %(today)s) occ ON true
-    LEFT JOIN LATERAL (SELECT max(coalesce(x.end_date, x.planned_end_date)) AS end_date FROM placements_assignment x
-        WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}
-          AND coalesce(x.end_date, x.planned_end_date) < %(today)s) last ON true
 """
 
 
@@ -88,17 +113,20 @@ def placements(request):
     if request.GET.get("occupational_area"):
         where += " AND p.occupational_area_id = %(area)s"
         params["area"] = int(request.GET["occupational_area"])
-    needs_figures = False  # the keys query joins the per-placement figures only when it filters or sorts on them
     if request.GET.get("idle_days"):
-        needs_figures = True
         params["idle_before"] = today - dt.timedelta(days=int(request.GET["idle_days"]))
-        where += (" AND p.status = 'open' AND (p.available_to IS NULL OR p.available_to >= %(today)s)"
-                  " AND coalesce(occ.n, 0) = 0"
-                  " AND greatest(p.available_from, coalesce(last.end_date, p.available_from)) < %(idle_before)s")
+        where += f" AND {IDLE_FILTER}"
     if request.GET.get("ordering") == "idle_since":
-        needs_figures = True
-        order = "greatest(p.available_from, coalesce(last.end_date, p.available_from)), p.id"
-    keys_from = f"FROM placements_placement p {PLACEMENT_JOINS if needs_figures else ''} WHERE {where}"
+        # The stored key's index while every placement's stored values describe today (the product checks the
+        # same); otherwise each stale placement's key from its assignments.
+        if _rows(f"SELECT EXISTS (SELECT 1 FROM placements_placement p WHERE {STORED_STALE})", params)[0][0]:
+            order = ("CASE WHEN " + STORED_ANSWERS + " THEN " + STORED_IDLE_SINCE + " ELSE greatest(p.available_from,"
+                     " coalesce((SELECT max(coalesce(x.end_date, x.planned_end_date)) FROM placements_assignment x"
+                     f" WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}"
+                     " AND coalesce(x.end_date, x.planned_end_date) < %(today)s), p.available_from)) END, p.id")
+        else:
+            order = f"{STORED_IDLE_SINCE}, p.id"
+    keys_from = f"FROM placements_placement p WHERE {where}"
     count = _rows(f"SELECT count(*) {keys_from}", params)[0][0]
     rows = _rows(f"""
         WITH page AS (SELECT p.id, row_number() OVER (ORDER BY {order}) AS n {keys_from}
@@ -108,26 +136,21 @@ def placements(request):
     return _render(count, rows)
 
 
-WAITING = f"""
-    FROM participants_referral r
-    WHERE r.agency_id = %(agency)s AND r.referral_date <= %(today)s
-      AND NOT EXISTS (SELECT 1 FROM participants_exit e WHERE e.referral_id = r.id
-                      AND (e.exit_date <= %(today)s OR e.kind = 'felregistrering'))
-      AND NOT EXISTS (SELECT 1 FROM placements_assignment x WHERE x.referral_id = r.id AND x.status IN {STARTED}
-                      AND x.start_date <= %(today)s AND (x.end_date IS NULL OR x.end_date >= %(today)s))
-"""
-
-
 @login_required
 @shows_participants("Väntelistan (golvsida i prestandamätningen)")
 def waiting(request):
-    """One agency's waiting list, oldest referral first, 50 a page: the page's keys first, then its rows."""
+    """One agency's waiting list, oldest referral first, 50 a page, from the stored waiting periods (the product's
+    participants.models.WaitingPeriod, kept equal to its definition): the count from the stored count changes, the
+    page's keys from the periods holding today, then its rows with each start's state from its period."""
     today = timezone.localdate()
     params = {"today": today, "agency": int(request.GET["agency"]), "limit": 50,
               "offset": (_page(request, 50) - 1) * 50}
-    count = _rows(f"SELECT count(*) {WAITING}", params)[0][0]
-    rows = _rows(f"""
-        WITH page AS (SELECT r.id, r.participant_id, r.referral_date {WAITING}
+    count = _rows("SELECT coalesce(sum(delta), 0) FROM participants_waitingcountchange"
+                  " WHERE agency_id = %(agency)s AND day <= %(today)s", params)[0][0]
+    rows = _rows("""
+        WITH page AS (SELECT r.id, r.participant_id, r.referral_date, wp.state
+                      FROM participants_waitingperiod wp JOIN participants_referral r ON r.id = wp.referral_id
+                      WHERE wp.agency_id = %(agency)s AND wp.until > %(today)s AND wp.first_day <= %(today)s
                       ORDER BY r.referral_date, r.id LIMIT %(limit)s OFFSET %(offset)s)
         SELECT pt.id, coalesce(pt.code, pt.first_name || ' ' || pt.last_name), ag.name, pt.gender,
                page.referral_date,
@@ -135,8 +158,7 @@ def waiting(request):
                (SELECT string_agg(oa.name, ', ') FROM participants_referral_interests ri
                   JOIN organisations_occupationalarea oa ON oa.id = ri.occupationalarea_id
                  WHERE ri.referral_id = page.id),
-               EXISTS (SELECT 1 FROM placements_assignment x WHERE x.referral_id = page.id
-                       AND x.status = 'requested')
+               page.state
         FROM page JOIN participants_participant pt ON pt.id = page.participant_id
         JOIN organisations_agency ag ON ag.id = %(agency)s
         ORDER BY page.referral_date, page.id""", params)
@@ -147,23 +169,26 @@ def waiting(request):
 @login_required
 @shows_participants("Deltagarlistan (golvsida i prestandamätningen)")
 def participants(request):
-    """Every participant, latest referral first, 50 a page: the page's keys from the referrals first."""
+    """Every participant, latest referral first (the stored Participant.latest_referral_date and its index, as
+    the product sorts), 50 a page: the page's keys first, then its rows."""
     today = timezone.localdate()
     params = {"today": today, "limit": 50, "offset": (_page(request, 50) - 1) * 50}
     count = _rows("SELECT count(*) FROM participants_participant", {})[0][0]
     rows = _rows(f"""
-        WITH page AS (SELECT r.participant_id, max(r.referral_date) AS latest FROM participants_referral r
-                      GROUP BY r.participant_id ORDER BY latest DESC, r.participant_id
-                      LIMIT %(limit)s OFFSET %(offset)s)
-        SELECT pt.id, coalesce(pt.code, pt.first_name || ' ' || pt.last_name), pt.identity, pt.gender, page.latest,
+        WITH page AS (SELECT pt.id, pt.latest_referral_date, row_number() OVER (
+                          ORDER BY pt.latest_referral_date DESC NULLS FIRST, pt.id) AS n
+                      FROM participants_participant pt
+                      ORDER BY pt.latest_referral_date DESC NULLS FIRST, pt.id LIMIT %(limit)s OFFSET %(offset)s)
+        SELECT pt.id, coalesce(pt.code, pt.first_name || ' ' || pt.last_name), pt.identity, pt.gender,
+               page.latest_referral_date,
                (SELECT ag.name FROM participants_referral r JOIN organisations_agency ag ON ag.id = r.agency_id
-                 WHERE r.participant_id = page.participant_id ORDER BY r.referral_date DESC, r.id DESC LIMIT 1),
+                 WHERE r.participant_id = page.id ORDER BY r.referral_date DESC, r.id DESC LIMIT 1),
                (SELECT pl.title FROM placements_assignment x JOIN participants_referral r ON r.id = x.referral_id
                   JOIN placements_placement pl ON pl.id = x.placement_id
-                 WHERE r.participant_id = page.participant_id AND x.status IN {STARTED}
+                 WHERE r.participant_id = page.id AND x.status IN {STARTED}
                    AND x.start_date <= %(today)s AND (x.end_date IS NULL OR x.end_date >= %(today)s) LIMIT 1)
-        FROM page JOIN participants_participant pt ON pt.id = page.participant_id
-        ORDER BY page.latest DESC, page.participant_id""", params)
+        FROM page JOIN participants_participant pt ON pt.id = page.id
+        ORDER BY page.n""", params)
     request.participants_shown([row[0] for row in rows])
     return _render(count, rows)
 
