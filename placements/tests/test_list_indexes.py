@@ -1,0 +1,51 @@
+"""The placement list's default order and its most common filter (open placements in an occupational area) are
+read from indexes: a page's keys and the hit count do not sort or scan every placement (PostgreSQL plans)."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from placements.models import Placement
+from placements.tests.factories import PlacementFactory
+
+
+def _plans(client, url: str) -> dict[str, str]:
+    """The plans of the page's COUNT and keys queries, with sorting and sequential scans priced out, so that an
+    index that can serve them is the one chosen whatever the few test rows."""
+    client.get(url)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    plans = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_sort = off")
+        cursor.execute("SET enable_seqscan = off")
+        try:
+            for query in captured.captured_queries:
+                sql = query["sql"]
+                kind = ("count" if sql.startswith('SELECT COUNT(*) AS "__count" FROM "placements_placement"') else
+                        "keys" if sql.startswith('SELECT "placements_placement"."id" AS "pk"') else None)
+                if kind:
+                    cursor.execute("EXPLAIN " + sql)
+                    plans[kind] = "\n".join(row[0] for row in cursor.fetchall())
+        finally:
+            cursor.execute("RESET enable_sort")
+            cursor.execute("RESET enable_seqscan")
+    return plans
+
+
+@pytest.mark.postgres
+def test_the_default_order_and_the_area_filter_read_their_page_and_count_from_an_index(client, leader, unit_a, area,
+                                                                                        area_care):
+    for n in range(30):
+        PlacementFactory(unit=unit_a, occupational_area=area if n % 2 else area_care, title=f"Plats {n:02d}",
+                         status=Placement.Status.OPEN if n % 3 else Placement.Status.PAUSED)
+    client.force_login(leader)
+    unfiltered = _plans(client, reverse("placements:list"))
+    assert "placement_title_idx" in unfiltered["keys"] and "Sort" not in unfiltered["keys"]
+    filtered = _plans(client, reverse("placements:list") + f"?status=open&occupational_area={area.pk}&per_page=10")
+    assert "placement_area_title_idx" in filtered["keys"] and "Sort" not in filtered["keys"]
+    assert "Index Only Scan using placement_area_title_idx" in filtered["count"]
+    page = client.get(reverse("placements:list") + f"?status=open&occupational_area={area.pk}&per_page=10")
+    shown = [p.title for p in page.context["page"].object_list]
+    assert shown == sorted(p.title for p in Placement.objects.filter(status="open", occupational_area=area))
