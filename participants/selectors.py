@@ -238,6 +238,18 @@ def waiting_list_on(on: dt.date, referrals: QuerySet[Referral] | None = None) ->
     )
 
 
+def waiting_for_placement_on(on: dt.date, referrals: QuerySet[Referral] | None = None) -> QuerySet[Referral]:
+    """The starts of waiting_list_on(on, referrals) in the state WAITING, without working out each one's state:
+    WAITING is the state of a start none of whose assignments gives another (_RANKED_STATES), so it is one NOT
+    EXISTS over the assignments that give one (PostgreSQL hashes them once) instead of a lookup per start. For the
+    figures that need that state only (the reports' need and supply, the first page's previous month)."""
+    gives_a_state = Q()
+    for _rank, _state, condition in _RANKED_STATES:
+        gives_a_state |= condition(on)
+    return waiting_list_on(on, referrals).exclude(
+        Exists(Assignment.objects.filter(gives_a_state, referral=OuterRef("pk"))))
+
+
 def waiting_list_counts(queryset: QuerySet[Referral]) -> dict[str, int]:
     """{state: count} over a waiting_list_on queryset (every state present, 0 when empty), in one query."""
     counts = dict.fromkeys(WaitingState.values, 0)

@@ -46,7 +46,7 @@ from participants.models import (
     Participant,
     SupportKind,
 )
-from participants.selectors import WaitingState, waiting_list_counts, waiting_list_on
+from participants.selectors import waiting_for_placement_on
 from placements.models import Assignment, Placement
 from placements.selectors import existing_on
 from reporting import selectors
@@ -190,11 +190,11 @@ def supervisors_section(project: Project, start: dt.date, end: dt.date, figures:
 
 
 def need_supply_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
-    # Grouped by the waiting state rather than filtered on it: PostgreSQL estimates a filter on that CASE
-    # at a few rows and joins by nested loops (2.4 s at scale 100); grouped, it hashes (0.4 s).
-    waiting = waiting_list_on(end, valid_referrals(project)).order_by().values("waiting_state", "interests")
+    # The starts waiting for a placement found by one anti join over the assignments, not by each start's state
+    # (a lookup per start and interest; filtered on that state, PostgreSQL even chose nested loops).
+    waiting = waiting_for_placement_on(end, valid_referrals(project)).order_by().values("interests")
     interested = {row["interests"]: row["n"] for row in waiting.annotate(n=Count("participant", distinct=True))
-                  if row["waiting_state"] == WaitingState.WAITING.value and row["interests"] is not None}
+                  if row["interests"] is not None}
     free: dict[int, int] = {}
     for day in selectors.placement_days(end):
         free[day.area_id] = free.get(day.area_id, 0) + day.free
@@ -380,7 +380,7 @@ def summary_section(project: Project, start: dt.date, end: dt.date, figures: dic
     previous_start = month_start(previous_end)
     # Only the previous month's totals are shown: not its whole sections (per organisation, median waiting days).
     places = selectors.placement_totals(selectors.placement_days(previous_end))
-    waiting = waiting_list_counts(waiting_list_on(previous_end, valid_referrals(project)))
+    waiting = waiting_for_placement_on(previous_end, valid_referrals(project)).count()
     exits = selectors.exits_section(project, previous_start, previous_end)
     outcome = selectors.outcomes_section(project, previous_start, previous_end)["work_or_studies"]
     goals = figures.get("goals") or {}
@@ -398,7 +398,7 @@ def summary_section(project: Project, start: dt.date, end: dt.date, figures: dic
         "capacity": item(figures["placements"]["capacity"], places["capacity"]),
         "free": item(figures["placements"]["free"], places["free"]),
         "occupied": item(figures["placements"]["occupied"], places["occupied"]),
-        "waiting": item(figures["waiting_list"]["waiting_for_placement"], waiting[WaitingState.WAITING.value]),
+        "waiting": item(figures["waiting_list"]["waiting_for_placement"], waiting),
         "placed": item(*selectors.began_placement_counts(project, [(start, end), (previous_start, previous_end)])),
         "exited": item(figures["exits"]["total"], exits["total"]),
         "work_or_studies": {**item(now["share"], outcome["share"], now["target"]),
