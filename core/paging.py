@@ -5,7 +5,10 @@ joined relations, the prefetches and the columns only a shown row needs), so Pos
 before any join; its row estimates for NOT EXISTS filters and per-row subqueries are far off, and it would
 otherwise join every candidate row. The second query fetches just the page's rows in full."""
 
+from collections.abc import Callable
+
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import QuerySet
 
 
@@ -20,12 +23,52 @@ def page_rows(queryset: QuerySet, keys) -> list:
     return [by_pk[pk] for pk in keys if pk in by_pk]
 
 
-def paginate(queryset: QuerySet, per_page: int, number, *, count: int | None = None) -> Page:
-    """Paginator.get_page over the keys, with the page's object_list replaced by its full rows. `count`, when the
-    caller already knows how many rows the list has, saves the COUNT query."""
+# Rows queries compiled once: (the caller's name for the query, its keys query, number of keys) -> (SQL, params,
+# where the keys are in the params). At most _COMPILED_ROWS_KEPT, then emptied.
+_COMPILED_ROWS: dict[tuple, tuple[str, list, list[int]]] = {}
+_COMPILED_ROWS_KEPT = 256
+_KEY_MARK = -(2**62)  # no primary key is negative: the n-th key's place in the compiled params is _KEY_MARK + n
+
+
+def page_rows_compiled(queryset: QuerySet, keys, *, compiled_as: tuple) -> list:
+    """page_rows for a heavily annotated queryset, whose ORM compilation costs more than running it: its rows query
+    compiled once and then run as SQL with each page's keys. `compiled_as` names what, besides the filters (its keys
+    query, compared as SQL and parameters), decides the SQL: the caller's promise that two querysets with the same
+    name and keys query compile alike (e.g. the scope and day of a list kept per scope and day). Only for a query
+    that joins and prefetches nothing, and only on PostgreSQL (whose driver gives the annotations' dates as dates,
+    as the ORM does); otherwise page_rows."""
+    keys = list(keys)
+    connection = connections[queryset.db]
+    if (connection.vendor != "postgresql" or not keys or queryset.query.select_related
+            or queryset._prefetch_related_lookups):
+        return page_rows(queryset, keys)
+    keys_sql, keys_params = page_keys(queryset).query.sql_with_params()
+    entry_key = (compiled_as, keys_sql, tuple(keys_params), len(keys))
+    entry = _COMPILED_ROWS.get(entry_key)
+    if entry is None:
+        marks = [_KEY_MARK + n for n in range(len(keys))]
+        sql, params = queryset.filter(pk__in=marks).query.sql_with_params()
+        params = list(params)
+        entry = (sql, params, [params.index(mark) for mark in marks])
+        if len(_COMPILED_ROWS) >= _COMPILED_ROWS_KEPT:
+            _COMPILED_ROWS.clear()
+        _COMPILED_ROWS[entry_key] = entry
+    sql, params, places = entry
+    params = list(params)
+    for place, key in zip(places, keys, strict=True):
+        params[place] = key
+    by_pk = {row.pk: row for row in queryset.model._default_manager.db_manager(queryset.db).raw(sql, params)}
+    return [by_pk[pk] for pk in keys if pk in by_pk]
+
+
+def paginate(queryset: QuerySet, per_page: int, number, *, count: int | None = None,
+             rows: Callable[[QuerySet, list], list] = page_rows) -> Page:
+    """Paginator.get_page over the keys, with the page's object_list replaced by its full rows (`rows`: page_rows or
+    a function like it). `count`, when the caller already knows how many rows the list has, saves the COUNT
+    query."""
     paginator = Paginator(page_keys(queryset), per_page)
     if count is not None:
         paginator.count = count  # Paginator.count is a cached_property: this is its value
     page = paginator.get_page(number)
-    page.object_list = page_rows(queryset, page.object_list)
+    page.object_list = rows(queryset, list(page.object_list))
     return page

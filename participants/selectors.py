@@ -29,6 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.paging import page_rows, page_rows_compiled
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
 from participants.models import (
@@ -97,6 +98,16 @@ def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant
             _PARTICIPANT_LISTS.clear()
         _PARTICIPANT_LISTS[key] = _build_participant_list(user=user, on=on)
     return _PARTICIPANT_LISTS[key].all()  # a copy: the kept queryset itself is never evaluated
+
+
+def participant_list_rows(*, user, queryset: QuerySet[Participant], keys, on: dt.date | None = None) -> list:
+    """The rows of `keys` from a participant_list(user=user, on=on) queryset (filtered or not), in the keys' order.
+    Its annotations cost the ORM more to compile than PostgreSQL to run: compiled once per scope, day and filter
+    (core.paging.page_rows_compiled; the scope and day decide the annotations, as for the kept query)."""
+    scope = _participant_list_scope(user)
+    if scope is None:
+        return page_rows(queryset, keys)
+    return page_rows_compiled(queryset, keys, compiled_as=("participant_list", *scope, on or timezone.localdate()))
 
 
 def _build_participant_list(*, user, on: dt.date) -> QuerySet[Participant]:

@@ -128,7 +128,10 @@ def participant_list(request):
         return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
     remember_list_query(request, "participants:list")
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
-    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"))
+    def rows_of(queryset, keys):
+        return selectors.participant_list_rows(user=user, queryset=queryset, keys=keys)
+
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of)
     request.participants_shown(p.pk for p in page.object_list)
     today = timezone.localdate()
     rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",

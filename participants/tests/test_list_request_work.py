@@ -5,6 +5,7 @@ sees stays the same: these tests read the page."""
 import datetime as dt
 import re
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -91,3 +92,43 @@ def test_the_waiting_lists_rows_fetch_only_what_they_show(client, case_worker_af
     assert f'<a href="/participants/{referral.participant_id}/">AF-ROW</a>' in html
     assert f'<td data-label="Myndighet">{agency_af.name}</td>' in html
     assert f'<td data-label="Anvisad" class="text-nowrap">{referral.referral_date.isoformat()}</td>' in html
+
+
+def _shown(participant) -> tuple:
+    """What a participant-list row shows of a participant (participants_tags.participant_rows and the view)."""
+    return (participant.pk, participant.display_name, participant.identity, participant.gender, participant.stage,
+            participant.current_agency, participant.current_placement, participant.latest_referral,
+            participant.waiting_since)
+
+
+@pytest.mark.postgres
+def test_participant_rows_compiled_once_are_the_orms_rows(leader, case_worker_af, agency_af, agency_fk, project,
+                                                           one_place_a):
+    """participant_list_rows runs the rows query compiled once per scope, day and filter (core.paging): the same
+    rows, attributes and order as the ORM's for the leader and a case worker, filtered or not, today and another
+    day; a page's keys in any order and a key that is not in the list are handled as page_rows does."""
+    from core import paging
+
+    today = timezone.localdate()
+    waiting = ReferralFactory(agency=agency_af, project=project, participant__code="AF-1",
+                              referral_date=today - dt.timedelta(days=9))
+    placed = ReferralFactory(agency=agency_af, project=project, participant__code="AF-2",
+                             referral_date=today - dt.timedelta(days=30))
+    AssignmentFactory(referral=placed, placement=one_place_a, status=Assignment.Status.ONGOING,
+                      start_date=today - dt.timedelta(days=10), planned_end_date=today + dt.timedelta(days=50))
+    gone = ReferralFactory(agency=agency_fk, project=project, participant__code="FK-1",
+                           referral_date=today - dt.timedelta(days=200))
+    ExitFactory(referral=gone, kind=ExitKind.AS_PLANNED, exit_date=today - dt.timedelta(days=5))
+    paging._COMPILED_ROWS.clear()
+    for user in (leader, case_worker_af):
+        for on in (today, today - dt.timedelta(days=20)):
+            for filtered in (lambda qs: qs, lambda qs: qs.filter(gender="kvinna"), lambda qs: qs.filter(code="AF-2")):
+                queryset = filtered(selectors.participant_list(user=user, on=on))
+                keys = list(paging.page_keys(queryset))[::-1] + [waiting.participant_id + 10_000]
+                expected = [_shown(p) for p in paging.page_rows(queryset, keys)]
+                for _ in range(2):
+                    got = selectors.participant_list_rows(user=user, queryset=queryset, keys=keys, on=on)
+                    assert [_shown(p) for p in got] == expected
+    assert {p[0] for p in expected} <= {waiting.participant_id, placed.participant_id}
+    # one entry per scope, day and filter (each asked twice)
+    assert len(paging._COMPILED_ROWS) == 2 * 2 * 3
