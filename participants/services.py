@@ -138,49 +138,57 @@ def waiting_periods_refresh(*, referral_ids, count_changes: bool = True) -> None
     placements.signals.assignments_changed), the history import and the demo builder. The changes of the counts
     per day (WaitingCountChange) follow, unless `count_changes` is false (the migration that fills the periods
     runs before that table exists; the next one fills it from the periods)."""
+    ids = sorted(set(referral_ids))
+    with transaction.atomic(savepoint=False):
+        for offset in range(0, len(ids), WAITING_REFRESH_BATCH):
+            _waiting_periods_write(ids[offset:offset + WAITING_REFRESH_BATCH], count_changes=count_changes)
+
+
+def _waiting_periods_write(batch: list[int], *, count_changes: bool) -> None:
+    """waiting_periods_refresh for one batch of starts (sorted keys). Their rows are locked first, in key order, so
+    that two writers of one start (a host's answer and a correction of the start, say) take turns: each reads the
+    periods the other wrote, where both would otherwise delete the same old periods and both add their own."""
     from participants.selectors import waiting_list_on  # noqa: PLC0415 - the definition reads these models
 
-    ids = sorted(set(referral_ids))
+    list(Referral.objects.select_for_update().filter(pk__in=batch).order_by("pk").values_list("pk"))
     since = timezone.localdate()
-    for offset in range(0, len(ids), WAITING_REFRESH_BATCH):
-        batch = ids[offset:offset + WAITING_REFRESH_BATCH]
-        days, agencies = _waiting_change_days(batch, since)
-        asked: dict[dt.date, list[int]] = {}
-        for pk, found in days.items():
-            for day in found:
-                asked.setdefault(day, []).append(pk)
-        answers: dict[tuple[int, dt.date], str] = {}
-        ordered = sorted(asked)
-        for start in range(0, len(ordered), WAITING_DAYS_PER_QUERY):
-            chunk = ordered[start:start + WAITING_DAYS_PER_QUERY]
-            queries = [waiting_list_on(day, Referral.objects.filter(pk__in=asked[day]))
-                       .annotate(asked_day=Value(number, output_field=IntegerField()))
-                       .order_by().values_list("pk", "asked_day", "waiting_state")
-                       for number, day in enumerate(chunk)]
-            combined = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
-            for pk, number, state in combined:
-                answers[pk, chunk[number]] = state
-        periods = []
-        for pk, found in days.items():
-            current = None  # [referral_id, agency_id, state, first_day, until] of the period being built
-            for day in sorted(found):
-                state = answers.get((pk, day))
-                if current is not None and current[2] == state:
-                    continue
-                if current is not None:
-                    current[4] = day
-                    periods.append(current)
-                current = None if state is None else [pk, agencies[pk], state, day, WaitingPeriod.OPEN_END]
+    days, agencies = _waiting_change_days(batch, since)
+    asked: dict[dt.date, list[int]] = {}
+    for pk, found in days.items():
+        for day in found:
+            asked.setdefault(day, []).append(pk)
+    answers: dict[tuple[int, dt.date], str] = {}
+    ordered = sorted(asked)
+    for start in range(0, len(ordered), WAITING_DAYS_PER_QUERY):
+        chunk = ordered[start:start + WAITING_DAYS_PER_QUERY]
+        queries = [waiting_list_on(day, Referral.objects.filter(pk__in=asked[day]))
+                   .annotate(asked_day=Value(number, output_field=IntegerField()))
+                   .order_by().values_list("pk", "asked_day", "waiting_state")
+                   for number, day in enumerate(chunk)]
+        combined = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+        for pk, number, state in combined:
+            answers[pk, chunk[number]] = state
+    periods = []
+    for pk, found in days.items():
+        current = None  # [referral_id, agency_id, state, first_day, until] of the period being built
+        for day in sorted(found):
+            state = answers.get((pk, day))
+            if current is not None and current[2] == state:
+                continue
             if current is not None:
+                current[4] = day
                 periods.append(current)
-        old = WaitingPeriod.objects.filter(referral_id__in=batch)
-        changes: dict[tuple[int, str, dt.date], int] = {}
-        _add_period_changes(changes, -1, old.values_list("agency_id", "state", "first_day", "until"))
-        _add_period_changes(changes, 1, [period[1:] for period in periods])
-        old.delete()
-        copy_rows(WaitingPeriod, ("referral_id", "agency_id", "state", "first_day", "until"), periods)
-        if count_changes:
-            _waiting_counts_change(changes)
+            current = None if state is None else [pk, agencies[pk], state, day, WaitingPeriod.OPEN_END]
+        if current is not None:
+            periods.append(current)
+    old = WaitingPeriod.objects.filter(referral_id__in=batch)
+    changes: dict[tuple[int, str, dt.date], int] = {}
+    _add_period_changes(changes, -1, old.values_list("agency_id", "state", "first_day", "until"))
+    _add_period_changes(changes, 1, [period[1:] for period in periods])
+    old.delete()
+    copy_rows(WaitingPeriod, ("referral_id", "agency_id", "state", "first_day", "until"), periods)
+    if count_changes:
+        _waiting_counts_change(changes)
 
 
 def waiting_periods_delete(*, referrals: QuerySet[Referral]) -> None:

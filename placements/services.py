@@ -54,14 +54,25 @@ def placements_refresh_idle(*, placement_ids=None, on: dt.date | None = None) ->
     assignments as of `on` (default today), in one UPDATE; all placements when `placement_ids` is None. Every write
     of an assignment calls this for the placements it touched (here through _assignments_written: the booking
     steps, closing a placement, the history import; and the demo builder); placements_refresh_stale_idle keeps
-    them current as the days pass. Returns the number of placements updated."""
+    them current as the days pass. Returns the number of placements updated.
+
+    The placements are locked first, in key order: a writer of the same placement that got there first has then
+    committed, and the UPDATE (whose subqueries read the assignments as they stood when it began) sees its
+    assignments. Without the lock it waits for that writer's row only inside the UPDATE, and writes values that
+    leave its assignments out."""
     on = on or timezone.localdate()
     values = idle_state_values(Assignment, on=on)
-    if placement_ids is None:
-        return Placement.objects.update(**values)
-    ids = sorted(set(placement_ids))
-    return sum(Placement.objects.filter(pk__in=ids[i:i + IDLE_REFRESH_BATCH]).update(**values)
-               for i in range(0, len(ids), IDLE_REFRESH_BATCH))
+    with transaction.atomic(savepoint=False):
+        if placement_ids is None:
+            list(Placement.objects.select_for_update().order_by("pk").values_list("pk"))
+            return Placement.objects.update(**values)
+        ids = sorted(set(placement_ids))
+        updated = 0
+        for i in range(0, len(ids), IDLE_REFRESH_BATCH):
+            batch = Placement.objects.filter(pk__in=ids[i:i + IDLE_REFRESH_BATCH])
+            list(batch.select_for_update().order_by("pk").values_list("pk"))
+            updated += batch.update(**values)
+        return updated
 
 
 def placements_refresh_stale_idle(*, on: dt.date | None = None) -> int:
@@ -496,12 +507,14 @@ def placement_close(*, user, placement: Placement) -> Placement:
     if future_peak_occupancy(placement=placement) > 0:
         raise ValidationError(_(
             "Platsen har bokade eller pågående placeringar. Avsluta eller flytta dem innan platsen stängs."))
+    # The pending requests are locked before the placement, as every assignment service locks its assignment
+    # before the placement (placements_refresh_idle): the other order deadlocks with a host answering one of them.
+    pending = list(Assignment.objects.select_for_update(of=("self",))
+                   .filter(placement=placement, status=Assignment.Status.REQUESTED).order_by("pk")
+                   .select_related("referral", "requested_by", "placement__unit"))
     placement = _set_status(user=user, placement=placement, status=Placement.Status.CLOSED,
                             allowed_from=(Placement.Status.OPEN, Placement.Status.PAUSED),
                             message=_("Platsen är redan stängd."))
-    pending = (Assignment.objects.select_for_update(of=("self",)).filter(placement=placement,
-                                                                         status=Assignment.Status.REQUESTED)
-               .select_related("referral", "requested_by", "placement__unit"))
     withdrawn = []
     for assignment in pending:
         assignment.status = Assignment.Status.WITHDRAWN
@@ -630,8 +643,9 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
             if getattr(values["supervisor"], "pk", None) in bad_supervisors:
                 raise ImportRowError(row.row, str(SUPERVISOR_OUT_OF_SCOPE))
 
+    # In key order, as placements_refresh_idle locks them: two writers of several placements wait, never deadlock.
     locked = {p.pk: p for p in Placement.objects.select_for_update().filter(
-        pk__in=[row.placement.pk for row in rows if row.placement is not None])}
+        pk__in=[row.placement.pk for row in rows if row.placement is not None]).order_by("pk")}
     creates, updates, changed_fields = [], [], set()
     adaptations: dict[int | None, list] = {}
     for row, values in planned:
@@ -712,7 +726,7 @@ def assignments_import_check(*, rows, lock: bool = False) -> list[tuple[int, str
     ids = {b.placement.pk for b in current}
     placements = Placement.objects.filter(pk__in=ids)
     if lock:
-        placements = placements.select_for_update()
+        placements = placements.select_for_update().order_by("pk")  # the order placements_refresh_idle locks in
     by_pk = {p.pk: p for p in placements}
     periods: dict[int, list] = {pk: [] for pk in ids}
     occupying = (Assignment.objects.filter(placement_id__in=ids, status__in=Assignment.OCCUPYING)
