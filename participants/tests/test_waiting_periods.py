@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,6 +23,7 @@ from participants.selectors import WaitingState, waiting_counts_stored, waiting_
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements import services as placement_services
+from placements.tests.factories import PlacementFactory
 
 TODAY = timezone.localdate()
 DAY = dt.timedelta(days=1)
@@ -119,22 +121,51 @@ def test_the_history_import_keeps_them(project, agency_af, agency_fk, one_place_
     assert set(WaitingPeriod.objects.values_list("referral__participant__code", flat=True)) == {"P1"}
 
 
-def test_the_migration_fills_them_for_existing_starts(start, case_worker_af, one_place_a, agency_fk, project,
-                                                      case_worker_fk):
-    services.assignment_request(user=case_worker_af, referral=start, placement=one_place_a,
-                                start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 30 * DAY)
-    _referral(case_worker_fk, project, agency_fk, TODAY - 3 * DAY)
+def test_the_migration_fills_them_for_existing_starts(start, case_worker_af, manager_a, leader, project, agency_af,
+                                                      agency_fk, case_worker_fk, unit_a, categories):
+    """The migration's copy of the refresh, run with the models as they stood at that migration, stores what the
+    services stored for starts in every state: the definition on every day the data names."""
+    place = PlacementFactory(unit=unit_a, capacity=9, available_from=TODAY - 400 * DAY)
+    services.assignment_request(user=case_worker_af, referral=start, placement=place,
+                                start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 30 * DAY)  # requested
+    booked = _referral(case_worker_af, project, agency_af, TODAY - 20 * DAY)
+    placement_services.assignment_confirm(user=manager_a, assignment=services.assignment_request(
+        user=case_worker_af, referral=booked, placement=place, start_date=TODAY + 3 * DAY,
+        planned_end_date=TODAY + 40 * DAY))
+    finished = _referral(case_worker_af, project, agency_af, TODAY - 60 * DAY)
+    done = services.assignment_request(user=case_worker_af, referral=finished, placement=place,
+                                       start_date=TODAY - 30 * DAY, planned_end_date=TODAY + 30 * DAY)
+    placement_services.assignment_confirm(user=manager_a, assignment=done)
+    services.assignment_begin(user=case_worker_af, assignment=done)
+    placement_services.assignment_complete(user=case_worker_af, assignment=done, end_date=TODAY - DAY)
+    placed = _referral(case_worker_af, project, agency_af, TODAY - 50 * DAY)
+    ongoing = services.assignment_request(user=case_worker_af, referral=placed, placement=place,
+                                          start_date=TODAY - 10 * DAY, planned_end_date=TODAY + 10 * DAY)
+    placement_services.assignment_confirm(user=manager_a, assignment=ongoing)
+    services.assignment_begin(user=case_worker_af, assignment=ongoing)
+    in_error = _referral(case_worker_fk, project, agency_fk, TODAY - 9 * DAY)
+    services.exit_record(user=case_worker_fk, referral=in_error, exit_date=TODAY - 2 * DAY,
+                         kind=ExitKind.REGISTERED_IN_ERROR)
+    withdrawn = _referral(case_worker_fk, project, agency_fk, TODAY - 3 * DAY)
+    placement_services.assignment_withdraw(user=case_worker_fk, assignment=services.assignment_request(
+        user=case_worker_fk, referral=withdrawn, placement=place, start_date=TODAY + 9 * DAY,
+        planned_end_date=TODAY + 20 * DAY), reason="Ändrade planer")
+    _referral(case_worker_fk, project, agency_fk, TODAY - 3 * DAY)  # waiting
+    columns = ("referral_id", "agency_id", "state", "first_day", "until")
+    stored = set(WaitingPeriod.objects.values_list(*columns))
+    assert {state for _r, _a, state, _f, _u in stored} == set(WaitingState.values)
     WaitingPeriod.objects.all().delete()
-    migration = importlib.import_module("participants.migrations.0010_waiting_period")
-    migration.fill_waiting_periods(apps, None)
-    assert WaitingPeriod.objects.count() == 2  # from today: the AF start requested (asked today), the FK start waiting
+
+    historical = MigrationLoader(connection).project_state(("participants", "0010_waiting_period")).apps
+    importlib.import_module("participants.migrations.0010_waiting_period").fill_waiting_periods(historical, None)
+    assert set(WaitingPeriod.objects.values_list(*columns)) == stored
     assert_stored_waiting_periods_are_the_definition()
-    stored = set(WaitingCountChange.objects.exclude(delta=0).values_list("agency_id", "state", "day", "delta"))
+    changes = set(WaitingCountChange.objects.exclude(delta=0).values_list("agency_id", "state", "day", "delta"))
     WaitingCountChange.objects.all().delete()
     with connection.cursor() as cursor:
         importlib.import_module("participants.migrations.0012_waiting_count_change").fill_waiting_count_changes(
             apps, SimpleNamespace(execute=cursor.execute))
-    assert set(WaitingCountChange.objects.values_list("agency_id", "state", "day", "delta")) == stored
+    assert set(WaitingCountChange.objects.values_list("agency_id", "state", "day", "delta")) == changes
     assert_stored_waiting_periods_are_the_definition()
 
 

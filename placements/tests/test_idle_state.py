@@ -4,8 +4,11 @@ day, on both sides of each edge, whichever day the values were stored on; and ev
 them current."""
 
 import datetime as dt
+import importlib
 
 import pytest
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
 from participants.tests.factories import ReferralFactory
@@ -34,7 +37,10 @@ def _days(first: int, last: int) -> list[dt.date]:
 @pytest.fixture
 def cases(unit_a):
     """Placements whose periods end, start and overlap on either side of B (in days from B)."""
+    return _cases(unit_a, B)
 
+
+def _cases(unit_a, B):  # noqa: N803 - the day the cases are laid around, B in every test
     def placement(*periods, **fields):
         target = PlacementFactory(unit=unit_a, capacity=4, **({"available_from": B - 200 * DAY} | fields))
         for status, start, end in periods:
@@ -260,13 +266,18 @@ def test_saving_a_placement_read_before_a_booking_keeps_the_booking_s_stored_val
     assert Placement.objects.get(pk=placement.pk).title == "Ny benämning"
 
 
-def test_the_migration_back_fills_the_stored_values(cases):
-    import importlib
-
-    from django.apps import apps
-
+def test_the_migration_back_fills_the_definition_with_its_own_models(unit_a):
+    """The migration's copy of the refresh, run with the models as they stood at that migration: on the day it
+    runs every placement is answered from the columns, and they give the definition's answers."""
+    today = timezone.localdate()
+    _cases(unit_a, today)
     Placement.objects.update(idle_last_end=None, idle_next_end=None, idle_occupied_from=None)
-    migration = importlib.import_module("placements.migrations.0006_placement_idle_state")
-    migration.back_fill_idle_state(apps, None)
+    historical = MigrationLoader(connection).project_state(("placements", "0006_placement_idle_state")).apps
+    importlib.import_module("placements.migrations.0006_placement_idle_state").back_fill_idle_state(historical, None)
+    answered = Placement.objects.exclude(idle_last_end__gte=today).exclude(idle_next_end__lt=today)
+    assert answered.count() == Placement.objects.count()
+    assert Placement.objects.filter(idle_next_end__isnull=False).count() > 5
+    assert _idle_since(with_idle_since, today) == _idle_since(with_idle_since_from_history, today)
+    for days in IDLE_DAYS:
+        assert _idle(idle_placements, days, today) == _idle(idle_placements_from_history, days, today), days
     _assert_current()
-    assert Placement.objects.filter(idle_last_end__isnull=False).count() > 10
