@@ -64,6 +64,28 @@ MONTHLY_PDF_CHARTS = frozenset({"trend", "trend_stock", "goal", "areas", "survey
 FINAL_CHARTS = frozenset({"survey", "gender"})
 
 
+ORGANISATION_TABLES = ("placements", "goals", "supervisors", "outcomes_by_host")
+
+
+def organisation_tables(figures: dict, *, summarised: bool) -> dict:
+    """Each per-organisation table's rows as the document shows them: in a PDF, a long table's summary
+    (reporting.selectors.top_organisations: the largest organisations and a row for the others, every row in
+    the XLSX); otherwise every row. Section → {"rows", "rest" (None when whole), "organisations"}."""
+    tables = {}
+    for section in ORGANISATION_TABLES:
+        data = figures.get(section)
+        if not isinstance(data, dict):
+            continue
+        rows = data.get("by_organisation") or []
+        summary = data.get("top_organisations") if summarised else None
+        if summary:
+            tables[section] = {"rows": [rows[i] for i in summary["shown"]], "rest": summary["rest"],
+                               "organisations": summary["organisations"]}
+        else:
+            tables[section] = {"rows": rows, "rest": None, "organisations": len(rows)}
+    return tables
+
+
 def monthly_context(figures: dict, *, suppress: bool = True, pdf: bool = False) -> dict:
     """Template context of the monthly report. The steering-group version is suppressed."""
     shown = suppress_small_counts(figures) if suppress else figures
@@ -77,6 +99,7 @@ def monthly_context(figures: dict, *, suppress: bool = True, pdf: bool = False) 
     ] if "trend" in charts else []
     return {
         "figures": shown,
+        "organisation_tables": organisation_tables(shown, summarised=pdf),
         "trend_rows": trend_rows,
         "meta": meta,
         "charts": charts,
@@ -104,6 +127,7 @@ def final_context(figures: dict, texts: dict) -> dict:
                if section["key"] not in SECTIONS_WITHOUT_TEXT and not (section["text"] and section["text"].body)]
     return {
         "figures": figures,
+        "organisation_tables": organisation_tables(figures, summarised=True),
         "meta": meta,
         "sections": sections,
         "charts": {chart.key: chart for chart in monthly_charts(figures, only=FINAL_CHARTS)},

@@ -85,7 +85,8 @@ LABELS = {
     "new": "Nya under perioden", "closed": "Stängda under perioden", "placements": "Platser",
     "employee_count": "Anställda", "target_placements": "Mål i platser", "parent": "Ingår i",
     "occupied_by_gender": "På plats per kön", "used": "Använda under perioden", "assignments": "Placeringar",
-    "organisations": "Organisationer",
+    "organisations": "Organisationer", "top_organisations": "I PDF:en", "rest": "övriga organisationer",
+    "on_track": "I fas", "behind": "Efter",
     # equality
     "days_to_start": "Tid till start", "threshold_days": "Gräns (dagar)", "max_difference": "Största skillnad",
     "flagged": "Flaggad", "placement_kind": "Typ av plats", "threshold_share": "Gräns (andel)",
@@ -218,11 +219,22 @@ def _section_sheet(sheet, section, key: str = "") -> None:
             _append(sheet, [_get(record, column) for column in columns], percent_columns=shares)
 
 
+def _for_readers(section):
+    """A section as the sheet shows it: the PDF summary's row numbers (`shown`, `rest_rows`) are for the
+    program, the sheet lists every row itself; the summary's row for the other organisations stays."""
+    if not isinstance(section, dict) or not isinstance(section.get("top_organisations"), dict):
+        return section
+    summary = section["top_organisations"]
+    return {**section, "top_organisations": {key: value for key, value in summary.items()
+                                             if key not in ("shown", "rest_rows")}}
+
+
 def figures_xlsx(figures: dict) -> bytes:
     workbook = Workbook()
     workbook.remove(workbook.active)
     used = set()
     for key, section in public(figures).items():
+        section = _for_readers(section)
         title = SHEETS.get(key, key)[:31]
         while title in used:
             title = (title[:28] + "_" + str(len(used)))[:31]

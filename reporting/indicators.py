@@ -143,13 +143,32 @@ def goals_section(project: Project, start: dt.date, end: dt.date, figures: dict)
     target_all = round(weighted / sum(staff[org.pk] for org in targeted), 4) if targeted else None
     trend_all = [overall(i) for i in range(1, len(days))]
     baseline_all = overall(0)
-    return {
+    section = {
         "months": [day.strftime("%Y-%m") for day in months],
         "baseline_date": baseline_day.isoformat(),
         "overall": {"baseline": baseline_all, "share": trend_all[-1], "target": target_all,
                     "status": _status(trend_all[-1], baseline_all, target_all, elapsed), "trend": trend_all},
         "by_organisation": rows,
     }
+    summary = selectors.top_organisations(rows, size="employees", sums=("employees", "places", "target_places"),
+                                          shown_in_full=lambda row: bool(row["employees"]))
+    if summary is not None:
+        # The other organisations together, as the region's row is computed: places over employees on the
+        # first day, 12 months ago and at period end; the target weighted by employees.
+        rest = [organisations[i] for i in summary["rest_rows"]]
+        staff_rest = sum(staff[org.pk] for org in rest)
+        targeted_rest = [org for org in rest if org.placement_target_percent is not None]
+        summary["rest"].update({
+            "baseline": _share(sum(places[0][org.pk] for org in rest), staff_rest),
+            "share_12_months_ago": _share(sum(places[1][org.pk] for org in rest), staff_rest),
+            "share": _share(sum(places[-1][org.pk] for org in rest), staff_rest),
+            "target": (round(sum(staff[org.pk] * _fraction(org.placement_target_percent) for org in targeted_rest)
+                             / sum(staff[org.pk] for org in targeted_rest), 4) if targeted_rest else None),
+            **{status: sum(1 for i in summary["rest_rows"] if rows[i]["status"] == status)
+               for status in ("met", "on_track", "behind")},
+        })
+        section["top_organisations"] = summary
+    return section
 
 
 def supervisors_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
@@ -181,11 +200,15 @@ def supervisors_section(project: Project, start: dt.date, end: dt.date, figures:
     ]
     total_trained = sum(row["trained"] for row in direct.values())
     total_untrained = sum(row["untrained"] for row in direct.values())
+    summary = selectors.top_organisations(
+        rows, size="open_without_trained", sums=("trained", "untrained", "open_without_trained"),
+        shown_in_full=lambda row: bool(row["trained"] or row["untrained"] or row["open_without_trained"]))
     return {
         "total": total_trained + total_untrained, "trained": total_trained, "untrained": total_untrained,
         "trained_share": _share(total_trained, total_trained + total_untrained),
         "open_placements": len(days), "open_without_trained": len(lacking),
         "by_organisation": rows,
+        **({"top_organisations": summary} if summary is not None else {}),
     }
 
 
@@ -357,8 +380,15 @@ def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, fig
     by_organisation = rows("placement__unit__organisation__name", "placement__unit__organisation")
     for row in by_organisation:
         row.pop("code")
+    # Per host organisation as it is (the placement's unit's, not rolled up): the other hosts' row sums theirs,
+    # so a person who completed placements with two of them counts with each, as in the rows.
+    summary = selectors.top_organisations(by_organisation, size="completed", sums=("completed", "work_or_studies"),
+                                          roots_only=False)
+    if summary is not None:
+        summary["rest"]["share"] = _share(summary["rest"]["work_or_studies"], summary["rest"]["completed"])
     return {
         "by_organisation": by_organisation,
+        **({"top_organisations": summary} if summary is not None else {}),
         "by_area": rows("placement__occupational_area__name", "placement__occupational_area__code"),
     }
 
@@ -465,6 +495,10 @@ RULES = [
     *[Derived(f"outcomes_by_host.{kind}.{{i}}.share", [f"outcomes_by_host.{kind}.{{i}}.work_or_studies",
                                                        f"outcomes_by_host.{kind}.{{i}}.completed"])
       for kind in ("by_organisation", "by_area")],
+    Counts("outcomes_by_host.top_organisations.rest.completed"),
+    Counts("outcomes_by_host.top_organisations.rest.work_or_studies"),
+    Derived("outcomes_by_host.top_organisations.rest.share", ["outcomes_by_host.top_organisations.rest.work_or_studies",
+                                                              "outcomes_by_host.top_organisations.rest.completed"]),
     # survey
     Derived("survey.response_rate", ["survey.answered", "survey.invited"]),
 ]

@@ -235,6 +235,38 @@ def placement_totals(days: list) -> dict:
     }
 
 
+# --- the PDF's per-organisation tables --------------------------------------------------------------
+
+# A per-organisation table of more rows than this is summarised in the PDF: the PDF_TOP_ORGANISATIONS largest
+# top-level organisations (each with its sub-organisations' figures) and one row for all the other ones; every
+# row is in the report's XLSX. Laying out a table costs the PDF per cell (docs/benchmarks.md § 3): four tables of
+# a region's 60 organisations were most of a monthly report's pages and time.
+PDF_ORGANISATION_ROWS = 20
+PDF_TOP_ORGANISATIONS = 10
+
+
+def top_organisations(rows: list[dict], *, size: str, sums: tuple[str, ...], shown_in_full=None,
+                      roots_only: bool = True) -> dict | None:
+    """The PDF's summary of a per-organisation table (`rows`, as the section returns them), or None when the
+    table is short enough to be shown whole (at most PDF_ORGANISATION_ROWS of the rows `shown_in_full` keeps).
+
+    `shown`: the indices of the rows to show, the largest by `size` first (ties by name); `rest_rows`: the
+    other rows the summary stands for, summed in `rest` (`organisations` = how many, and each key of `sums`).
+    With `roots_only` only top-level organisations (`parent` None) take part: a sub-organisation's figures
+    are in its parent's, so the shown rows and the rest add up to the region without counting anyone twice.
+    `rest` is a figure like any other: its counts of persons are suppressed with the rows it sums
+    (reporting.suppression, `_top_organisations_sums`)."""
+    full = [row for row in rows if shown_in_full is None or shown_in_full(row)]
+    if len(full) <= PDF_ORGANISATION_ROWS:
+        return None
+    candidates = [i for i, row in enumerate(rows)
+                  if (not roots_only or row.get("parent") is None) and (shown_in_full is None or shown_in_full(row))]
+    ranked = sorted(candidates, key=lambda i: (-(rows[i][size] or 0), rows[i]["name"]))
+    shown, rest_rows = ranked[:PDF_TOP_ORGANISATIONS], sorted(ranked[PDF_TOP_ORGANISATIONS:])
+    rest = {"organisations": len(rest_rows), **{key: sum(rows[i][key] or 0 for i in rest_rows) for key in sums}}
+    return {"organisations": len(candidates), "shown": shown, "rest_rows": rest_rows, "rest": rest}
+
+
 # --- sections -------------------------------------------------------------------------------------
 
 
@@ -484,11 +516,25 @@ def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
         on_placement(on=end).filter(of_valid_referrals(project)).order_by()
         .values("referral__participant__gender").annotate(n=Count("referral__participant", distinct=True))
     )
+    summary = top_organisations(by_organisation, size="capacity",
+                                sums=("placements", "capacity", "occupied", "employee_count", "target_placements"))
+    if summary is not None:
+        rest = [by_organisation[i] for i in summary["rest_rows"]]
+        with_staff = [row for row in rest if row["employee_count"]]
+        staff = sum(row["employee_count"] for row in with_staff)
+        targeted = [row for row in with_staff if row["target"] is not None]
+        summary["rest"].update({
+            "share": _share(sum(row["capacity"] for row in with_staff), staff),
+            "target": (round(sum(row["employee_count"] * row["target"] for row in targeted)
+                             / sum(row["employee_count"] for row in targeted), 4) if targeted else None),
+            "met": sum(1 for row in rest if row["met"]),
+        })
     return {
         **placement_totals(days),
         "new": flows["new"],
         "closed": flows["closed"],
         "by_organisation": by_organisation,
+        **({"top_organisations": summary} if summary is not None else {}),
         "by_area": by_area,
         "occupied_by_gender": _by_gender(gender_rows, "referral__participant__gender"),
     }

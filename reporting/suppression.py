@@ -126,6 +126,7 @@ RULES: list = [
     Counts("placements.overbooked"),
     Sum("placements.occupied", ["placements.by_area.*.occupied"]),
     Sum("placements.occupied", ["placements.occupied_by_gender.*"]),
+    Counts("placements.top_organisations.rest.occupied"),
     Derived("placements.free", ["placements.occupied", "placements.overbooked"]),
     # equality
     Counts("equality.days_to_start.by_gender.*.count"),
@@ -276,7 +277,28 @@ def _work_or_studies_sums(figures) -> list[tuple[Path, list[Path]]]:
     return [(("outcomes", "work_or_studies", key), parts) for key in ("count_all_exited", "count")]
 
 
-RELATION_BUILDERS: list[Callable] = [_organisation_sums, _trend_sums, _work_or_studies_sums]
+# The PDF's summaries of per-organisation tables (reporting.selectors.top_organisations): the row for the other
+# organisations sums counts of persons of rows shown elsewhere (every row is in the XLSX), section → counts.
+TOP_ORGANISATION_COUNTS = {"placements": ("occupied",), "outcomes_by_host": ("completed", "work_or_studies")}
+
+
+def _top_organisations_sums(figures) -> list[tuple[Path, list[Path]]]:
+    """The other organisations' row = the sum of the rows it stands for; and, for the rolled-up placements,
+    the region = the shown organisations + the other ones."""
+    relations = []
+    for section, keys in TOP_ORGANISATION_COUNTS.items():
+        summary = (figures.get(section) or {}).get("top_organisations")
+        if not summary:
+            continue
+        rest, rows = (section, "top_organisations", "rest"), (section, "by_organisation")
+        for key in keys:
+            relations.append(((*rest, key), [(*rows, i, key) for i in summary["rest_rows"]]))
+            if section == "placements":
+                relations.append(((section, key), [(*rows, i, key) for i in summary["shown"]] + [(*rest, key)]))
+    return relations
+
+
+RELATION_BUILDERS: list[Callable] = [_organisation_sums, _trend_sums, _work_or_studies_sums, _top_organisations_sums]
 
 
 def _free_places_derived(figures) -> list[tuple[Path, list[Path]]]:

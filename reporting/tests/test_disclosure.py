@@ -218,6 +218,18 @@ def _known_sums(raw: dict):
         if row.get("code") in areas and "free" in row:
             area = ("placements", "by_area", areas[row["code"]])
             yield (*area, "occupied"), [((*area, "capacity"), 1), (("need_supply", "by_area", i, "free"), -1)]
+    # The PDF's row for the other organisations of a summarised table: the rows of the XLSX that the PDF does
+    # not show (top-level ones where the table is rolled up), summed.
+    for section, keys in (("placements", ("occupied",)), ("outcomes_by_host", ("completed", "work_or_studies"))):
+        summary = (raw.get(section) or {}).get("top_organisations")
+        if not summary:
+            continue
+        rows = raw[section]["by_organisation"]
+        others = [i for i, row in enumerate(rows) if i not in summary["shown"]
+                  and (section != "placements" or row.get("parent") is None)]
+        for key in keys:
+            yield (section, "top_organisations", "rest", key), [((section, "by_organisation", i, key), 1)
+                                                               for i in others]
     reasons = [("exits", "by_reason", code) for code, reason in (raw.get("meta") or {}).get("exit_reasons", {}).items()
                if reason in WORK_OR_STUDIES_NAMES and code in (raw.get("exits") or {}).get("by_reason", {})]
     for key in ("count_all_exited", "count"):
