@@ -556,6 +556,10 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
     6-month follow-ups and issue the survey link (not for registrations in error, which are excluded from all
     figures)."""
     _check_editable(user, referral)
+    # Its open assignments are locked before the start, as the assignment services lock an assignment before its
+    # start (waiting_periods_refresh): the other order deadlocks with a host answering the request.
+    list(Assignment.objects.select_for_update().filter(referral=referral, status__in=Assignment.OPEN)
+         .order_by("pk").values_list("pk"))
     referral = Referral.objects.select_for_update().get(pk=referral.pk)
     if Exit.objects.filter(referral=referral).exists():
         raise ValidationError(_("Starten är redan avslutad."))

@@ -14,7 +14,7 @@ from django.utils import timezone
 from core.models import Gender
 from participants import corrections
 from participants import services as participant_services
-from participants.models import Participant, WaitingPeriod
+from participants.models import ExitKind, ExitReason, Participant, WaitingPeriod
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements import services
 from placements.models import Assignment, Placement
@@ -164,6 +164,59 @@ def test_a_host_declining_a_request_while_the_placement_is_closed_waits_instead_
     for thread in threads:
         thread.join(timeout=60)
     assert outcome == {"close": "closed", "decline": "ValidationError"}  # already withdrawn when its turn came
+    assert Assignment.objects.get(pk=request.pk).status == Assignment.Status.WITHDRAWN
+    assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_an_exit_recorded_while_the_host_confirms_the_request_waits_instead_of_deadlocking(
+        monkeypatch, manager_a, case_worker_af, project, agency_af, unit_a):
+    """Recording an exit locks the start, then withdraws its pending request; confirming the request locks it, then
+    (for the stored waiting periods) the start. The exit takes the request first too, so the second waits."""
+    placement = PlacementFactory(unit=unit_a, capacity=1, available_from=TODAY - 400 * DAY)
+    start = participant_services.referral_create(
+        user=case_worker_af, project=project, agency=agency_af, identity=Participant.Identity.ANONYMOUS,
+        gender=Gender.WOMAN, referral_date=TODAY - 40 * DAY).referral
+    request = participant_services.assignment_request(user=case_worker_af, referral=start, placement=placement,
+                                                      start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 60 * DAY)
+    reason = ExitReason.objects.get_or_create(code="arbete", defaults={"name": "Arbete", "is_work_or_studies": True})[0]
+    exiting, withdraw = threading.Event(), participant_services.placement_services.assignment_withdraw
+
+    def pause_then_withdraw(**kwargs):  # the start locked: the host answers now
+        exiting.set()
+        time.sleep(SECOND_WRITER_WAITS)
+        return withdraw(**kwargs)
+
+    monkeypatch.setattr(participant_services.placement_services, "assignment_withdraw", pause_then_withdraw)
+    outcome = {}
+
+    def record_exit():
+        try:
+            participant_services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY,
+                                             kind=ExitKind.INTERRUPTED, reason=reason)
+            outcome["exit"] = "recorded"
+        except Exception as exc:  # noqa: BLE001
+            outcome["exit"] = type(exc).__name__
+        finally:
+            exiting.set()
+            connection.close()
+
+    def confirm():
+        exiting.wait()
+        try:
+            services.assignment_confirm(user=manager_a, assignment=request)
+            outcome["confirm"] = "confirmed"
+        except Exception as exc:  # noqa: BLE001 - what the host is told
+            outcome["confirm"] = type(exc).__name__
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record_exit), threading.Thread(target=confirm)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcome == {"exit": "recorded", "confirm": "ValidationError"}  # withdrawn by the exit when its turn came
     assert Assignment.objects.get(pk=request.pk).status == Assignment.Status.WITHDRAWN
     assert _stored(placement) == _defined(placement)
     assert_stored_waiting_periods_are_the_definition()
