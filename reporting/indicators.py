@@ -409,7 +409,7 @@ def summary_section(project: Project, start: dt.date, end: dt.date, figures: dic
     previous_end = month_start(start) - dt.timedelta(days=1)
     previous_start = month_start(previous_end)
     # Only the previous month's totals are shown: not its whole sections (per organisation, median waiting days).
-    places = selectors.placement_totals(selectors.placement_days(previous_end))
+    places = selectors.placement_totals_on(previous_end)
     waiting = waiting_for_placement_on(previous_end, valid_referrals(project)).count()
     exits = selectors.exits_section(project, previous_start, previous_end)
     outcome = selectors.outcomes_section(project, previous_start, previous_end)["work_or_studies"]

@@ -63,7 +63,13 @@ from participants.models import (
 )
 from participants.selectors import WaitingState, corrections_since, waiting_list_on
 from placements.models import Assignment, Placement
-from placements.selectors import existing_on, on_placement, organisation_roll_up, placements_on
+from placements.selectors import (
+    existing_on,
+    on_placement,
+    organisation_roll_up,
+    organisation_totals_on,
+    placements_on,
+)
 from reporting.models import ReportRun
 from reporting.suppression import hidden_in_months, is_whole_period, months_of
 
@@ -233,6 +239,16 @@ def placement_totals(days: list) -> dict:
         "free": sum(day.free for day in days),
         "overbooked": sum(day.overbooked for day in days),
     }
+
+
+def placement_totals_on(on: dt.date) -> dict:
+    """placement_totals(placement_days(on)) without the overbooked slots, summed in the database from one row per
+    organisation (placements.selectors.organisation_totals_on: the same placements and occupancy, held equal by the
+    tests): for a day whose placements are not needed one by one (the first page's previous month)."""
+    totals = organisation_totals_on(on=on)
+    return {key: sum(totals[name].values())
+            for key, name in (("total", "placements"), ("capacity", "places"), ("occupied", "occupied"),
+                              ("free", "free"))}
 
 
 # --- the PDF's per-organisation tables --------------------------------------------------------------
