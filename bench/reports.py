@@ -17,7 +17,8 @@ through reporting.services.report_run_request (what the run list's form calls) a
 each is timed from the request to the stored PDF (the run row done, its file on disk), --runs times each,
 alternating (the first monthly and final runs are the worker's first: imports done, nothing drawn or
 rendered yet). After every run the worker child's RSS and peak RSS (VmRSS, VmHWM in /proc) and the CPU seconds
-it spent on the run (utime + stime, which the machine's load hardly changes) are read.
+it spent on the run (utime + stime, with those of the children it waited for: a PDF rendered in a forked child;
+the machine's load hardly changes them) are read.
 The worker writes report runs: use a database of your own (a copy of a scale-100 database).
 Targets: monthly ≤ 1.5 s, final ≤ 1.0 s, worker memory ≤ 115 MB.
 
@@ -153,7 +154,8 @@ def _cpu_seconds(pid: int | None) -> float | None:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (FileNotFoundError, ProcessLookupError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    # utime, stime, and cutime, cstime: the children it has waited for (a PDF rendered in a forked child)
+    return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
 def _pool_children(pid: int) -> list[int]:

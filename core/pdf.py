@@ -22,9 +22,11 @@ What a render does once per process instead of every time (docs/benchmarks.md §
 
 import atexit
 import functools
+import gc
 import io
 import logging
 import mimetypes
+import os
 import re
 import threading
 from pathlib import Path
@@ -170,8 +172,76 @@ def render_pdf(template_name: str, context: dict) -> bytes:
 
 
 def html_to_pdf(html: str) -> bytes:
-    """PDF bytes of an HTML document (tagged, fonts embedded), through the static-only URL fetcher."""
+    """PDF bytes of an HTML document (tagged, fonts embedded), through the static-only URL fetcher; in a
+    forked child of this process where settings.PDF_RENDER_IN_CHILD says so (see `render_in_child`)."""
+    if getattr(settings, "PDF_RENDER_IN_CHILD", False) and hasattr(os, "fork"):
+        return render_in_child(html)
+    return _render(html)
+
+
+def _render(html: str) -> bytes:
     from core.pdf_structure import repair_structure  # noqa: PLC0415 - pikepdf, by the first render
 
     document = _html_class()(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
     return repair_structure(document.write_pdf(font_config=font_configuration(), **PDF_OPTIONS))
+
+
+# --- rendering in a forked child ------------------------------------------------------------------
+
+# A render's memory is not given back to the system when it is done (Python's and Pango's heaps: ≈ 100 MB
+# after a monthly report, of which gc + malloc_trim return 10–20 MB), so a long-lived worker grows by it. A child
+# forked for the render takes that memory with it when it exits. The child starts warm: this process has
+# imported the renderer and laid out one small page in the report fonts first (`warm_renderer`), and the
+# child inherits its font configuration and Pango's caches; it only renders and writes the bytes back.
+WARM_UP_HTML = (
+    '<!DOCTYPE html><html lang="sv"><head><meta charset="utf-8"><title>-</title>'
+    '<link rel="stylesheet" href="{css}"></head><body><h2>Åå Ää Öö</h2><p>Sida 1 av 1 <strong>1 234</strong>'
+    ' <em>–</em></p><table><caption>-</caption><thead><tr><th scope="col">-</th></tr></thead>'
+    '<tbody><tr><th scope="row">-</th><td class="num">12,5 %</td></tr></tbody></table></body></html>'
+)
+_warmed = threading.Event()
+
+
+def warm_renderer(stylesheet: str = "reporting/print.css") -> None:
+    """Import WeasyPrint and pikepdf and render one small page with `stylesheet` (once per process)."""
+    if _warmed.is_set():
+        return
+    prefix = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
+    _render(WARM_UP_HTML.format(css=prefix + stylesheet))
+    _warmed.set()
+
+
+def render_in_child(html: str) -> bytes:
+    """_render(html) in a child forked from this (warm) process; its PDF bytes come back through a pipe and
+    an error in the child is raised here as a RuntimeError with the child's message."""
+    warm_renderer()
+    read_end, write_end = os.pipe()
+    # The objects alive now are left out of the child's garbage collection (which would write to every page it
+    # shares with this process); the child collects nothing at all: it exits when the PDF is written.
+    gc.freeze()
+    pid = os.fork()
+    if pid == 0:  # the child: render, write, and leave without running this process's exit handlers
+        status = 0
+        try:
+            gc.disable()
+            os.close(read_end)
+            try:
+                payload = b"0" + _render(html)
+            except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
+                status, payload = 1, b"1" + f"{exc.__class__.__name__}: {exc}".encode()
+            with os.fdopen(write_end, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(status)
+    gc.unfreeze()
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as source:
+        payload = source.read()
+    _pid, wait_status, usage = os.wait4(pid, 0)
+    code = os.waitstatus_to_exitcode(wait_status)
+    logger.info("PDF rendered in child %s: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,
+                usage.ru_maxrss / 1024)
+    if payload[:1] == b"0" and code == 0:
+        return payload[1:]
+    message = payload[1:].decode(errors="replace") if payload[:1] == b"1" else f"exit status {code}"
+    raise RuntimeError(f"PDF rendering failed in the child process: {message}")

@@ -240,6 +240,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # ceiling catches growth beyond that. Near the idle size (≈110 MB) every report would pay a fresh child instead.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", default=400_000)
 CELERY_TASK_TIME_LIMIT = 15 * 60
+# Render each PDF in a child forked from the (warm) process, so the render's memory goes with the child
+# (core.pdf.render_in_child; docs/benchmarks.md § 3).
+PDF_RENDER_IN_CHILD = env.bool("PDF_RENDER_IN_CHILD", default=True)
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -28,3 +28,6 @@ WHITENOISE_AUTOREFRESH = True
 # Tests see fresh figures; reporting/tests/test_dashboard_cache.py turns the cache on explicitly.
 DASHBOARD_CACHE_SECONDS = 0
 CHART_CACHE_SECONDS = 0  # every test draws its charts; reporting/tests/test_charts.py turns the cache on
+# Renders stay in the test process: tests look inside a render (a patched WeasyPrint records what it computes);
+# reporting/tests/test_pdf_child.py renders in a forked child as production does.
+PDF_RENDER_IN_CHILD = False
