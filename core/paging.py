@@ -62,11 +62,12 @@ def page_rows_compiled(queryset: QuerySet, keys, *, compiled_as: tuple) -> list:
 
 
 def paginate(queryset: QuerySet, per_page: int, number, *, count: int | None = None,
-             rows: Callable[[QuerySet, list], list] = page_rows) -> Page:
+             rows: Callable[[QuerySet, list], list] = page_rows, keys: QuerySet | None = None) -> Page:
     """Paginator.get_page over the keys, with the page's object_list replaced by its full rows (`rows`: page_rows or
     a function like it). `count`, when the caller already knows how many rows the list has, saves the COUNT
-    query."""
-    paginator = Paginator(page_keys(queryset), per_page)
+    query. `keys`: the list's keys in its order when the caller has them from elsewhere (stored rows with their
+    own index), instead of page_keys(queryset)."""
+    paginator = Paginator(page_keys(queryset) if keys is None else keys, per_page)
     if count is not None:
         paginator.count = count  # Paginator.count is a cached_property: this is its value
     page = paginator.get_page(number)

@@ -234,6 +234,10 @@ class WaitingPeriod(models.Model):
     # The start's agency, copied (a start's agency never changes): the case worker's and the filter's scope.
     agency = models.ForeignKey(Agency, verbose_name=_("anvisande myndighet"), on_delete=models.PROTECT,
                                related_name="+")
+    # The start's referral date, copied (written with the periods, which a correction of the date rewrites): the
+    # waiting list's order, so that a page's keys are read from the periods' index in that order. Empty only in a
+    # period written before the column existed (migration 0010's copy of the refresh), until 0014 fills it.
+    referral_date = models.DateField(_("anvisningsdatum"), null=True)
     state = models.CharField(_("läge"), max_length=10)  # a participants.selectors.WaitingState value
     first_day = models.DateField(_("första dag"))
     until = models.DateField(_("till (inte med)"))  # the first day it no longer holds; OPEN_END if none yet
@@ -242,6 +246,13 @@ class WaitingPeriod(models.Model):
         verbose_name = _("period på väntelistan")
         verbose_name_plural = _("perioder på väntelistan")
         indexes = [
+            # A page of the waiting list today (participants.selectors.waiting_keys_stored), per agency and for all:
+            # the periods in the list's order (referral date, start), the ones not holding today passed over inside
+            # the index (first_day and until are its own columns), so that a deep page skips index entries only.
+            models.Index(fields=["agency", "referral_date", "referral"], include=["first_day", "until"],
+                         name="waiting_period_agency_key_idx"),
+            models.Index(fields=["referral_date", "referral"], include=["first_day", "until", "agency"],
+                         name="waiting_period_key_idx"),
             # The periods holding on a day (first_day <= day < until), per agency and for all: the page's counts
             # read the index alone (until, then first_day and state from the index's own columns).
             models.Index(fields=["agency", "until"], include=["first_day", "state"], name="waiting_period_agency_idx"),

@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.paging import page_rows, page_rows_compiled
+from core.paging import page_keys, page_rows, page_rows_compiled
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
 from participants.models import (
@@ -42,6 +42,7 @@ from participants.models import (
     Participant,
     Referral,
     WaitingCountChange,
+    WaitingPeriod,
 )
 from participants.permissions import participants_visible_to, referrals_visible_to
 from placements.models import Assignment, Placement
@@ -292,6 +293,36 @@ def waiting_counts_stored(*, user, agency=None) -> dict[str, int]:
     for state, n in changes.filter(day__lte=on).order_by().values_list("state").annotate(n=Sum("delta")):
         counts[state] = n
     return counts
+
+
+def waiting_keys_stored(*, user, agency=None) -> QuerySet:
+    """The keys (start ids) of the waiting list the user may see today, of one agency or all, in the list's order
+    (referral date, then start), from the stored periods holding today (WaitingPeriod, kept equal to waiting_list_on
+    by participants.services.waiting_periods_refresh): the periods' own index in that order, so that a page, however
+    deep, reads index entries and no start. The same scope as waiting_counts_stored."""
+    on = timezone.localdate()  # the periods are stored from the day they are written on: today, not before
+    if is_leader(user):
+        periods = WaitingPeriod.objects.all()
+    elif is_case_worker(user) and agency_of(user) is not None:
+        own = agency_of(user)
+        if agency is not None and agency != own:
+            return WaitingPeriod.objects.none().values_list("referral_id", flat=True)
+        periods, agency = WaitingPeriod.objects.filter(agency=own), None
+    else:
+        return WaitingPeriod.objects.none().values_list("referral_id", flat=True)
+    if agency is not None:
+        periods = periods.filter(agency=agency)
+    return (periods.filter(first_day__lte=on, until__gt=on).order_by("referral_date", "referral_id")
+            .values_list("referral_id", flat=True))
+
+
+def waiting_list_page_keys(*, user, queryset: QuerySet[Referral], filters: dict | None) -> QuerySet:
+    """The waiting-list page's keys in order for its filtered list `queryset` (waiting_list, today), as
+    waiting_list_page_counts takes its counts: narrowed by nothing but the agency, from the stored periods
+    (waiting_keys_stored); by gender or interest, from the list itself (core.paging.page_keys)."""
+    if filters is not None and not (filters.get("gender") or filters.get("interest")):
+        return waiting_keys_stored(user=user, agency=filters.get("agency"))
+    return page_keys(queryset)
 
 
 def waiting_list_page_counts(*, user, queryset: QuerySet[Referral], filters: dict | None) -> dict[str, int]:

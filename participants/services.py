@@ -82,18 +82,19 @@ WAITING_REFRESH_BATCH = 50_000
 WAITING_DAYS_PER_QUERY = 40
 
 
-def _waiting_change_days(referral_ids, since: dt.date) -> tuple[dict[int, set[dt.date]], dict[int, int]]:
+def _waiting_change_days(referral_ids,
+                         since: dt.date) -> tuple[dict[int, set[dt.date]], dict[int, tuple[int, dt.date]]]:
     """Each start's days from `since` on on which waiting_list_on's answer for it can change: `since` itself, and
     every later date its rules compare `on` with: the start's referral and exit dates and its assignments' start,
     end (the day after), withdrawal and the local days they were asked for and decided; between two such days
     every comparison gives the same answer. A rule added to waiting_list_on that reads another date must add
-    that date here. Also returns each start's agency."""
+    that date here. Also returns each start's agency and referral date."""
     days: dict[int, set[dt.date]] = {}
-    agencies: dict[int, int] = {}
+    agencies: dict[int, tuple[int, dt.date]] = {}
     for pk, referral_date, closed_on, agency_id in Referral.objects.filter(pk__in=referral_ids).values_list(
             "pk", "referral_date", "closed_on", "agency_id"):
         days[pk] = {since, referral_date, closed_on}
-        agencies[pk] = agency_id
+        agencies[pk] = (agency_id, referral_date)
     assignments = Assignment.objects.filter(referral_id__in=referral_ids).values_list(
         "referral_id", "start_date", "end_date", "withdrawn_on", "created_at", "decided_at")
     for referral_id, start, end, withdrawn_on, created_at, decided_at in assignments:
@@ -178,7 +179,7 @@ def _waiting_periods_write(batch: list[int], *, count_changes: bool) -> None:
             if current is not None:
                 current[4] = day
                 periods.append(current)
-            current = None if state is None else [pk, agencies[pk], state, day, WaitingPeriod.OPEN_END]
+            current = None if state is None else [pk, agencies[pk][0], state, day, WaitingPeriod.OPEN_END]
         if current is not None:
             periods.append(current)
     old = WaitingPeriod.objects.filter(referral_id__in=batch)
@@ -186,7 +187,8 @@ def _waiting_periods_write(batch: list[int], *, count_changes: bool) -> None:
     _add_period_changes(changes, -1, old.values_list("agency_id", "state", "first_day", "until"))
     _add_period_changes(changes, 1, [period[1:] for period in periods])
     old.delete()
-    copy_rows(WaitingPeriod, ("referral_id", "agency_id", "state", "first_day", "until"), periods)
+    copy_rows(WaitingPeriod, ("referral_id", "agency_id", "referral_date", "state", "first_day", "until"),
+              [(pk, agency_id, agencies[pk][1], *rest) for pk, agency_id, *rest in periods])
     if count_changes:
         _waiting_counts_change(changes)
 

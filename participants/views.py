@@ -153,8 +153,9 @@ def waiting_list(request):
     # The counts by state add up to the list's length: the paginator takes it from them, not from a second pass.
     filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
     counts = selectors.waiting_list_page_counts(user=user, queryset=filterset.qs, filters=filters)
+    keys = selectors.waiting_list_page_keys(user=user, queryset=filterset.qs, filters=filters)
     shown = filterset.qs.select_related(None).select_related("participant", "agency").only(*WAITING_ROW_FIELDS)
-    page = paginate(shown, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()))
+    page = paginate(shown, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()), keys=keys)
     today = timezone.localdate()
     labels = dict(selectors.WaitingState.choices)
     rows = []

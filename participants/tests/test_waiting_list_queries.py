@@ -1,18 +1,20 @@
+import datetime as dt
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 
 
-def _waiting_list_queries(client, user) -> list[str]:
+def _waiting_list_queries(client, user, query: str = "") -> list[str]:
     client.force_login(user)
-    client.get(reverse("participants:waiting_list"))  # warm the option-list cache, as in a running server
+    client.get(reverse("participants:waiting_list") + query)  # warm the option-list cache, as in a running server
     with CaptureQueriesContext(connection) as captured:
-        assert client.get(reverse("participants:waiting_list")).status_code == 200
+        assert client.get(reverse("participants:waiting_list") + query).status_code == 200
     return [q["sql"] for q in captured.captured_queries]
 
 
@@ -22,31 +24,49 @@ def test_waiting_list_query_count_does_not_grow_with_rows(client, case_worker_af
         ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
     queries = _waiting_list_queries(client, case_worker_af)
     # session, user, agency membership, counts per state (one GROUP BY over the stored count changes, which also
-    # gives the paginator its count), the page's keys in order (core.paging), page of referrals (participant,
-    # agency, interests joined or prefetched), the audit insert; no session write: no per-row query.
+    # gives the paginator its count), the page's keys in order (from the stored periods), page of referrals
+    # (participant, agency, interests joined or prefetched), the audit insert; no session write: no per-row query.
     non_transaction = [q for q in queries if not q.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
     assert len(non_transaction) <= 8, "\n".join(non_transaction)
     assert not [q for q in queries if q.startswith('SELECT COUNT(*) AS "__count"')]
 
 
 def test_the_waiting_list_page_is_sorted_and_cut_before_the_joins(client, case_worker_af, agency_af, project):
+    """Narrowed by no more than the agency, the page's keys are read in order from the stored periods' index (no
+    start is read for them); by gender, from the starts, cut before any join. The rows follow for the keys alone."""
     for _ in range(3):
         ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
     queries = _waiting_list_queries(client, case_worker_af)
-    keys = [q for q in queries if q.startswith('SELECT "participants_referral"."id" AS "pk"')]
-    assert len(keys) == 1
-    assert re.search(r"ORDER BY .* LIMIT \d+$", keys[0]) and "JOIN" not in keys[0]
+    keys = [q for q in queries if q.startswith('SELECT "participants_waitingperiod"."referral_id"')]
+    assert len(keys) == 1 and "participants_referral" not in keys[0]
+    assert re.search(r'ORDER BY "participants_waitingperiod"."referral_date" ASC, 1 ASC LIMIT \d+$', keys[0])
     rows = [q for q in queries if q.startswith('SELECT "participants_referral"."id", ')]
     assert len(rows) == 1 and "participants_participant" in rows[0] and not re.search(r"LIMIT \d+$", rows[0])
+    filtered = _waiting_list_queries(client, case_worker_af, "?gender=kvinna")
+    keys = [q for q in filtered if q.startswith('SELECT "participants_referral"."id" AS "pk"')]
+    assert len(keys) == 1
+    assert re.search(r"ORDER BY .* LIMIT \d+$", keys[0]) and '"closed_on"' in keys[0]
+    assert "organisations_agency" not in keys[0] and "participants_referral_interests" not in keys[0]
 
 
-def test_the_waiting_list_finds_open_starts_by_their_stored_exit_date(client, case_worker_af, agency_af, project):
-    """The page's keys filter on Referral.closed_on (an index) rather than looking up every exit's date; only the
-    few exits registered in error are looked up. The counts by state read the stored count changes alone."""
+def test_the_waiting_list_counts_and_pages_from_the_stored_periods(client, case_worker_af, agency_af, project):
+    """The counts by state read the stored count changes alone and the keys the stored periods alone; no exit's
+    date is looked up."""
     ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
     queries = _waiting_list_queries(client, case_worker_af)
-    keys = [q for q in queries if q.startswith('SELECT "participants_referral"."id" AS "pk"')]
-    assert len(keys) == 1 and '"closed_on"' in keys[0]
     counts = [q for q in queries if "participants_waitingcountchange" in q]
     assert len(counts) == 1 and "participants_referral" not in counts[0]
     assert not [q for q in queries if '"exit_date"' in q]
+
+
+def test_a_deep_page_shows_its_starts_in_order(client, case_worker_af, agency_af, project):
+    """Page 2 of 53 waiting starts: the three newest, oldest first, and the hit count of all of them."""
+    today = timezone.localdate()
+    starts = [ReferralFactory(participant=ParticipantFactory(code=f"AF-{n:02d}"), agency=agency_af, project=project,
+                              referral_date=today - dt.timedelta(days=60 - n)) for n in range(53)]
+    client.force_login(case_worker_af)
+    response = client.get(reverse("participants:waiting_list"), {"page": 2})
+    assert [r.participant.code for r, _days in response.context["rows"]] == ["AF-50", "AF-51", "AF-52"]
+    assert response.context["total"] == 53 and response.context["page"].paginator.num_pages == 2
+    html = response.content.decode()
+    assert f'<a href="/participants/{starts[50].participant_id}/">AF-50</a>' in html

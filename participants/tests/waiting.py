@@ -3,7 +3,7 @@
 import datetime as dt
 from collections import Counter
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
 from participants.models import Referral, WaitingCountChange, WaitingPeriod
@@ -41,3 +41,9 @@ def assert_stored_waiting_periods_are_the_definition(*days: dt.date) -> None:
         summed = {(agency_id, state): n for agency_id, state, n in WaitingCountChange.objects.filter(day__lte=day)
                   .order_by().values_list("agency_id", "state").annotate(n=Sum("delta")) if n}
         assert summed == dict(counted), day
+    # Each period carries its start's referral date, so today's periods in (referral date, start) order are the
+    # waiting list's keys in its order (the page's keys, participants.selectors.waiting_keys_stored).
+    assert not WaitingPeriod.objects.exclude(referral_date=F("referral__referral_date")).exists()
+    keys = list(WaitingPeriod.objects.filter(first_day__lte=today, until__gt=today)
+                .order_by("referral_date", "referral_id").values_list("referral_id", flat=True))
+    assert keys == list(waiting_list_on(today).order_by("referral_date", "pk").values_list("pk", flat=True))
