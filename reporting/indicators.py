@@ -406,8 +406,7 @@ def survey_response_rate(project: Project, start: dt.date, end: dt.date, figures
 
 
 def summary_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
-    previous_end = month_start(start) - dt.timedelta(days=1)
-    previous_start = month_start(previous_end)
+    previous_start, previous_end = selectors.previous_month_of(start)
     # Only the previous month's totals are shown: not its whole sections (per organisation, median waiting days).
     places = selectors.placement_totals_on(previous_end)
     waiting = waiting_for_placement_on(previous_end, valid_referrals(project)).count()

@@ -31,6 +31,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateField,
     Exists,
@@ -43,6 +44,7 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Cast, ExtractYear, TruncMonth
 from django.utils import timezone
@@ -371,11 +373,58 @@ def waiting_list_section(project: Project, on: dt.date) -> dict:
     }
 
 
+def previous_month_of(start: dt.date) -> tuple[dt.date, dt.date]:
+    """The month before the one `start` lies in: what the monthly report's first page compares with."""
+    previous_end = month_start(start) - dt.timedelta(days=1)
+    return month_start(previous_end), previous_end
+
+
+def _per_period(field: str, periods: list[tuple[dt.date, dt.date]]) -> tuple[Q, Case]:
+    """For rows counted in several disjoint periods by one query: the condition "`field` in one of them" and the
+    index of the period it is in (for values(), so that each period's rows are grouped apart)."""
+    inside = Q()
+    for start, end in periods:
+        inside |= Q(**{f"{field}__gte": start, f"{field}__lte": end})
+    which = Case(*(When(**{f"{field}__gte": start, f"{field}__lte": end}, then=Value(i))
+                   for i, (start, end) in enumerate(periods)), output_field=IntegerField())
+    return inside, which
+
+
+def _disjoint(periods: list[tuple[dt.date, dt.date]]) -> bool:
+    ordered = sorted(periods)
+    return all(earlier[1] < later[0] for earlier, later in zip(ordered, ordered[1:], strict=False))
+
+
+def _rows_per_period(key: str, project: Project, periods: list[tuple[dt.date, dt.date]], compute) -> list[list]:
+    """Each period's rows of a grouped query over the project's exits, read once per build: the periods not read
+    yet in one query (`compute(periods)` → rows with their period's index in `period`) when they are disjoint,
+    else one query each."""
+    memo = _one_build_memo.get()
+    memo = {} if memo is None else memo
+    missing = [period for period in dict.fromkeys(periods) if (key, project.pk, *period) not in memo]
+    groups = [missing] if missing and _disjoint(missing) else [[period] for period in missing]
+    for group in groups:
+        found: list[list] = [[] for _ in group]
+        for row in compute(group):
+            found[row.pop("period")].append(row)
+        for period, rows in zip(group, found, strict=True):
+            memo[key, project.pk, *period] = rows
+    return [memo[key, project.pk, *period] for period in periods]
+
+
+def _exit_rows(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[list]:
+    """Each period's exits grouped by kind, reason and gender (exits_section), read once per build."""
+    def compute(group):
+        inside, which = _per_period("exit_date", group)
+        return (Exit.objects.filter(inside, referral__project=project).exclude(kind=ExitKind.REGISTERED_IN_ERROR)
+                .order_by().annotate(period=which)
+                .values("period", "kind", "reason__code", "referral__participant__gender").annotate(n=Count("pk")))
+
+    return _rows_per_period("exits", project, periods, compute)
+
+
 def exits_section(project: Project, start: dt.date, end: dt.date) -> dict:
-    exits = valid_exits(project, start, end)
-    rows = list(
-        exits.order_by().values("kind", "reason__code", "referral__participant__gender").annotate(n=Count("pk"))
-    )
+    [rows] = _exit_rows(project, [(start, end)])
     by_kind = {ExitKind.AS_PLANNED.value: 0, ExitKind.INTERRUPTED.value: 0}
     by_reason: dict[str, int] = {}
     for row in rows:
@@ -417,16 +466,25 @@ def outcome_rows(project: Project, start: dt.date, end: dt.date) -> list[dict]:
     to work or studies), `work` and `studies` (placed, to work / to studies). One query, read once per build:
     a person has one gender, so the groups add up to the totals (outcomes_section) and give them per gender
     (reporting.indicators.outcomes_by_gender_section)."""
-    def compute():
+    return outcome_rows_of(project, [(start, end)])[0]
+
+
+def outcome_rows_of(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[list[dict]]:
+    """outcome_rows for each period, the disjoint ones not read yet in one query (a person is counted once per
+    period: each period's rows are grouped apart)."""
+    def compute(group):
         person = "referral__participant"
         began = Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
                                           start_date__lte=OuterRef("exit_date"))
         work = Q(reason__is_work_or_studies=True)
         placed = Q(Exists(began))
         studies = Q(reason__code=STUDIES)
+        inside, which = _per_period("exit_date", group)
         return [
             {**row, "gender": row.pop("referral__participant__gender") or UNKNOWN}
-            for row in valid_exits(project, start, end).order_by().values("referral__participant__gender").annotate(
+            for row in Exit.objects.filter(inside, referral__project=project)
+            .exclude(kind=ExitKind.REGISTERED_IN_ERROR).order_by().annotate(period=which)
+            .values("period", "referral__participant__gender").annotate(
                 exited=Count(person, distinct=True),
                 count_all=Count(person, distinct=True, filter=work),
                 placed=Count(person, distinct=True, filter=placed),
@@ -436,7 +494,7 @@ def outcome_rows(project: Project, start: dt.date, end: dt.date) -> list[dict]:
             )
         ]
 
-    return _once_per_build(("outcomes", project.pk, start, end), compute)
+    return _rows_per_period("outcomes", project, periods, compute)
 
 
 def followup_section(project: Project, start: dt.date, end: dt.date) -> dict:
@@ -695,6 +753,10 @@ def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.d
 @one_build()
 def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """All figures of the monthly steering-group report (unsuppressed; see reporting.suppression)."""
+    # The first page compares with the previous month: its exits and outcomes are read with the period's.
+    both = [(period_start, period_end), previous_month_of(period_start)]
+    _exit_rows(project, both)
+    outcome_rows_of(project, both)
     return _with_extra_sections("monthly", {
         "meta": {**_meta("monthly", project, period_start, period_end), **_category_names()},
         "participants": participants_section(project, period_start, period_end),
