@@ -47,14 +47,17 @@ IDLE_FILTER = f"""
     AND (({STORED_ANSWERS} AND (p.idle_last_end IS NULL OR p.idle_last_end < %(idle_before)s)
           AND (p.idle_occupied_from IS NULL OR p.idle_occupied_from > %(today)s))
          OR ({STORED_STALE}
-             AND NOT EXISTS (SELECT 1 FROM placements_assignment x
-                             WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}
-                             AND coalesce(x.end_date, x.planned_end_date) >= %(idle_before)s
-                             AND coalesce(x.end_date, x.planned_end_date) < %(today)s)
-             AND NOT EXISTS (SELECT 1 FROM placements_assignment x
-                             WHERE x.placement_id = p.id AND x.status IN {OCCUPYING}
-                             AND x.start_date <= %(today)s AND coalesce(x.end_date, x.planned_end_date) >= %(today)s)))
+             AND (SELECT 1 FROM placements_assignment x
+                   WHERE x.placement_id = p.id AND x.status IN {HAS_HOSTED}
+                     AND coalesce(x.end_date, x.planned_end_date) >= %(idle_before)s
+                     AND coalesce(x.end_date, x.planned_end_date) < %(today)s LIMIT 1) IS NULL
+             AND (SELECT 1 FROM placements_assignment x
+                   WHERE x.placement_id = p.id AND x.status IN {OCCUPYING}
+                     AND x.start_date <= %(today)s AND coalesce(x.end_date, x.planned_end_date) >= %(today)s
+                   LIMIT 1) IS NULL))
 """
+# (scalar subqueries with LIMIT 1, as the product's: a NOT EXISTS inside an OR becomes a hashed subplan built from
+# every assignment, whether any row needs it)
 
 # One row per placement: the columns of the product's list (title, organisation, unit, area, free/capacity,
 # availability, supervisor and training, adaptations) and its figures on `today`.
@@ -141,17 +144,17 @@ def placements(request):
 def waiting(request):
     """One agency's waiting list, oldest referral first, 50 a page, from the stored waiting periods (the product's
     participants.models.WaitingPeriod, kept equal to its definition): the count from the stored count changes, the
-    page's keys from the periods holding today, then its rows with each start's state from its period."""
+    page's keys from the periods holding today in their index's order (referral date, start), then its rows with
+    each start's state from its period."""
     today = timezone.localdate()
     params = {"today": today, "agency": int(request.GET["agency"]), "limit": 50,
               "offset": (_page(request, 50) - 1) * 50}
     count = _rows("SELECT coalesce(sum(delta), 0) FROM participants_waitingcountchange"
                   " WHERE agency_id = %(agency)s AND day <= %(today)s", params)[0][0]
     rows = _rows("""
-        WITH page AS (SELECT r.id, r.participant_id, r.referral_date, wp.state
-                      FROM participants_waitingperiod wp JOIN participants_referral r ON r.id = wp.referral_id
+        WITH page AS (SELECT wp.referral_id AS id, wp.referral_date, wp.state FROM participants_waitingperiod wp
                       WHERE wp.agency_id = %(agency)s AND wp.until > %(today)s AND wp.first_day <= %(today)s
-                      ORDER BY r.referral_date, r.id LIMIT %(limit)s OFFSET %(offset)s)
+                      ORDER BY wp.referral_date, wp.referral_id LIMIT %(limit)s OFFSET %(offset)s)
         SELECT pt.id, coalesce(pt.code, pt.first_name || ' ' || pt.last_name), ag.name, pt.gender,
                page.referral_date,
                %(today)s - page.referral_date,
@@ -159,7 +162,8 @@ def waiting(request):
                   JOIN organisations_occupationalarea oa ON oa.id = ri.occupationalarea_id
                  WHERE ri.referral_id = page.id),
                page.state
-        FROM page JOIN participants_participant pt ON pt.id = page.participant_id
+        FROM page JOIN participants_referral r ON r.id = page.id
+        JOIN participants_participant pt ON pt.id = r.participant_id
         JOIN organisations_agency ag ON ag.id = %(agency)s
         ORDER BY page.referral_date, page.id""", params)
     request.participants_shown([row[0] for row in rows])  # audited like the product's list
