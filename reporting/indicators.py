@@ -364,20 +364,30 @@ def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, fig
         of_valid_exits(project, start, end, "referral__exit"), status=Assignment.Status.COMPLETED,
         end_date__lte=F("referral__exit__exit_date"),
     )
-    person = "referral__participant"
-    work = Q(referral__exit__reason__is_work_or_studies=True)
+    # One query for both tables: each person once per host organisation and area, with whether their exit was to
+    # work or studies; unique persons counted per organisation and per area here (a few thousand rows at most).
+    people = list(completed.order_by().values_list(
+        "placement__unit__organisation__name", "placement__unit__organisation", "placement__occupational_area__name",
+        "placement__occupational_area__code", "referral__participant", "referral__exit__reason__is_work_or_studies",
+    ).distinct())
 
-    def rows(name_field, code_field):
+    def rows(name_at, code_at):
+        persons: dict[tuple, set] = {}
+        to_work: dict[tuple, set] = {}
+        for row in people:
+            key = (row[name_at], row[code_at])
+            persons.setdefault(key, set()).add(row[4])
+            if row[5]:
+                to_work.setdefault(key, set()).add(row[4])
         found = []
-        for row in completed.order_by().values(name_field, code_field).annotate(
-                completed=Count(person, distinct=True), work_or_studies=Count(person, distinct=True, filter=work)):
-            found.append({"name": row[name_field], "code": row[code_field], "completed": row["completed"],
-                          "work_or_studies": row["work_or_studies"],
-                          "share": _share(row["work_or_studies"], row["completed"])})
+        for (name, code), completed_by in persons.items():
+            work_or_studies = len(to_work.get((name, code), ()))
+            found.append({"name": name, "code": code, "completed": len(completed_by),
+                          "work_or_studies": work_or_studies, "share": _share(work_or_studies, len(completed_by))})
         found.sort(key=lambda row: (-row["completed"], row["name"]))
         return found
 
-    by_organisation = rows("placement__unit__organisation__name", "placement__unit__organisation")
+    by_organisation = rows(0, 1)
     for row in by_organisation:
         row.pop("code")
     # Per host organisation as it is (the placement's unit's, not rolled up): the other hosts' row sums theirs,
@@ -389,7 +399,7 @@ def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, fig
     return {
         "by_organisation": by_organisation,
         **({"top_organisations": summary} if summary is not None else {}),
-        "by_area": rows("placement__occupational_area__name", "placement__occupational_area__code"),
+        "by_area": rows(2, 3),
     }
 
 

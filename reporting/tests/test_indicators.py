@@ -200,6 +200,41 @@ def test_outcomes_per_host_organisation_and_area(world):
         ("IT", 1, 0.0), ("Vård", 1, 1.0)]
 
 
+def test_outcomes_per_host_count_each_person_once_per_host_and_area(db):
+    """One person who completed placements in two areas of one host and exited twice in the period (once to work):
+    once in the host's row (to work: one of its exits), once in each area's (to work as the exit of the start it
+    belonged to); a person whose exit has no reason is not to work."""
+    project = ProjectFactory(start_date=D(2025, 1, 1), end_date=D(2026, 12, 31))
+    host, other = OrganisationFactory(name="Värd V"), OrganisationFactory(name="Värd W")
+    care, it = OccupationalAreaFactory(name="Vård", code="vard"), OccupationalAreaFactory(name="IT", code="it")
+    work = _category(ExitReason, "arbete", is_work_or_studies=True)
+    idle = _category(ExitReason, "annat", is_work_or_studies=False)
+    person = ParticipantFactory()
+
+    def completed(placement, referral, ended):
+        AssignmentFactory(placement=placement, referral=referral, status=Assignment.Status.COMPLETED,
+                          start_date=ended - dt.timedelta(days=30), planned_end_date=ended, end_date=ended)
+
+    first, second = (ReferralFactory(project=project, participant=person, referral_date=D(2026, 1, 1))
+                     for _ in range(2))
+    completed(PlacementFactory(unit=UnitFactory(organisation=host), occupational_area=care), first, D(2026, 3, 5))
+    completed(PlacementFactory(unit=UnitFactory(organisation=host), occupational_area=it), second, D(2026, 3, 6))
+    ExitFactory(referral=first, exit_date=D(2026, 3, 10), reason=work)
+    ExitFactory(referral=second, exit_date=D(2026, 3, 12), reason=idle)
+    alone = ReferralFactory(project=project, referral_date=D(2026, 1, 1))
+    completed(PlacementFactory(unit=UnitFactory(organisation=other), occupational_area=it), alone, D(2026, 3, 7))
+    ExitFactory(referral=alone, exit_date=D(2026, 3, 20), reason=None)
+    hosts = monthly_figures(project, *MARCH)["outcomes_by_host"]
+    assert hosts["by_organisation"] == [
+        {"name": "Värd V", "completed": 1, "work_or_studies": 1, "share": 1.0},
+        {"name": "Värd W", "completed": 1, "work_or_studies": 0, "share": 0.0},
+    ]
+    assert hosts["by_area"] == [
+        {"name": "IT", "code": "it", "completed": 2, "work_or_studies": 0, "share": 0.0},
+        {"name": "Vård", "code": "vard", "completed": 1, "work_or_studies": 1, "share": 1.0},
+    ]
+
+
 def test_survey_response_rate(world):
     assert monthly_figures(world, *MARCH)["survey"]["response_rate"] == 0.5
 
