@@ -112,7 +112,14 @@ _collecting = threading.local()
 @contextmanager
 def waiting_periods_collected():
     """Inside, the assignment services' assignments_changed only collects the starts it names (a set, yielded);
-    the caller refreshes them once (the history import: with its own starts, after its exits)."""
+    the caller refreshes them once (the history import: with its own starts, after its exits; recording or
+    correcting an exit: after the exit). One refresh per transaction writes the count changes in one statement, in
+    key order, so two such transactions wait for each other instead of each holding rows the other needs. Inside
+    another such block it collects into that block's set."""
+    outer = getattr(_collecting, "ids", None)
+    if outer is not None:
+        yield outer
+        return
     _collecting.ids = collected = set()
     try:
         yield collected
@@ -575,17 +582,18 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
     if errors:
         raise ValidationError(errors)
 
-    for assignment in referral.assignments.filter(
-        status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)
-    ).select_related("placement"):
-        if assignment.status == Assignment.Status.REQUESTED or (
-            assignment.status == Assignment.Status.CONFIRMED and assignment.start_date > exit_date
-        ):
-            placement_services.assignment_withdraw(user=user, assignment=assignment,
-                                                   reason=_("Deltagaren har avslutats."), on=exit_date)
-        else:
-            placement_services.assignment_complete(user=user, assignment=assignment,
-                                                   end_date=max(exit_date, assignment.start_date))
+    with waiting_periods_collected():  # refreshed once below, with the exit
+        for assignment in referral.assignments.filter(
+            status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)
+        ).select_related("placement"):
+            if assignment.status == Assignment.Status.REQUESTED or (
+                assignment.status == Assignment.Status.CONFIRMED and assignment.start_date > exit_date
+            ):
+                placement_services.assignment_withdraw(user=user, assignment=assignment,
+                                                       reason=_("Deltagaren har avslutats."), on=exit_date)
+            else:
+                placement_services.assignment_complete(user=user, assignment=assignment,
+                                                       end_date=max(exit_date, assignment.start_date))
 
     exit = Exit.objects.create(referral=referral, exit_date=exit_date, kind=kind, reason=reason,
                                activity_after=activity_after, support_after=support_after, recorded_by=user)

@@ -257,3 +257,31 @@ def test_a_start_is_deleted_only_after_its_periods_leave_the_counts(start, two_a
     start.participant.delete()
     assert_stored_waiting_periods_are_the_definition()
     assert waiting_counts_stored(user=leader) == waiting_list_counts(waiting_list(user=leader))
+
+
+def _count_upserts(captured) -> int:
+    return sum(1 for q in captured.captured_queries
+               if q["sql"].startswith("INSERT") and "participants_waitingcountchange" in q["sql"])
+
+
+def test_an_exit_writes_the_count_changes_once(start, case_worker_af, one_place_a, categories):
+    """The request the exit withdraws is refreshed with the exit, once: one statement writes the count changes,
+    in key order (two statements each could hold rows the other waits for)."""
+    services.assignment_request(user=case_worker_af, referral=start, placement=one_place_a,
+                                start_date=TODAY + 10 * DAY, planned_end_date=TODAY + 60 * DAY)
+    assert WaitingPeriod.objects.get().state == WaitingState.REQUESTED
+    with CaptureQueriesContext(connection) as captured:  # withdraws the request
+        services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY, kind=ExitKind.INTERRUPTED,
+                             reason=categories["reasons"]["arbete"])
+    assert _count_upserts(captured) == 1
+    assert not WaitingPeriod.objects.exists()
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_a_collecting_block_inside_another_collects_into_the_outer_one(db):
+    with services.waiting_periods_collected() as outer:
+        with services.waiting_periods_collected() as inner:
+            services.assignments_changed_received(referral_ids=[1])
+        services.assignments_changed_received(referral_ids=[2])
+    assert inner is outer and outer == {1, 2}
+    assert not WaitingPeriod.objects.exists()  # collected, not refreshed
