@@ -25,10 +25,13 @@ README's key table says the same per key):
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import math
+import threading
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import (
     Avg,
     Case,
@@ -47,7 +50,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, ExtractYear, TruncMonth
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.dates import add_months, month_end, month_start
 from core.models import Gender
@@ -741,35 +744,110 @@ EXTRA_SECTIONS: dict[str, list] = {"monthly": [], "final": []}
 EXTRA_FIELDS: list = []  # (section key, field key, fn(project, start, end, figures))
 
 
+# Extra sections that read other sections' figures: computed when all the others are.
+READS_OTHER_SECTIONS = {"summary"}
+# Sections computed on a second database connection while this one computes the rest (`_computed`): none of them
+# shares a once-per-build read (placement_days, outcome_rows) with a section on the first, and together they take
+# about half of the figures' SQL at scale 100.
+SECOND_CONNECTION = {"exits", "followup_90", "survey", "equality", "trend", "before_after", "followup_6m", "esf",
+                     "outcomes_by_host", "anonymous", "used"}
+
+
+def _computed(calls: dict) -> dict:
+    """{key: call()} for `calls` (key → a function of nothing). On PostgreSQL, outside a transaction and with
+    settings.REPORT_FIGURE_CONNECTIONS ≥ 2, the calls
+    named in SECOND_CONNECTION run in a thread of their own, on a database connection of their own, while this
+    thread runs the others: both connections read one snapshot of the data (REPEATABLE READ, the snapshot this
+    connection exports), so the figures are those of one moment, as when computed one after the other; the
+    report's SQL then runs on two server processes at once. Elsewhere (SQLite, inside a transaction whose
+    uncommitted rows another connection would not see) one after the other."""
+    second = {key: call for key, call in calls.items() if key in SECOND_CONNECTION}
+    if (not second or settings.REPORT_FIGURE_CONNECTIONS < 2 or connection.vendor != "postgresql"
+            or connection.in_atomic_block):
+        return {key: call() for key, call in calls.items()}
+    first = {key: call for key, call in calls.items() if key not in second}
+    results: dict = {}
+    failures: list[BaseException] = []
+    language, zone = translation.get_language(), timezone.get_current_timezone()
+
+    def on_the_second_connection():
+        try:
+            with translation.override(language), timezone.override(zone), transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                for key, call in second.items():
+                    results[key] = call()
+        except BaseException as exc:  # noqa: BLE001 - raised in the calling thread below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+        # The thread sees this build's once-per-build reads (the context variable of one_build).
+        thread = threading.Thread(target=contextvars.copy_context().run, args=(on_the_second_connection,),
+                                  name="report-figures", daemon=True)
+        thread.start()
+        try:
+            for key, call in first.items():
+                results[key] = call()
+        finally:
+            thread.join()
+    if failures:
+        raise failures[0]
+    return {key: results[key] for key in calls}
+
+
 def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date) -> dict:
+    """`figures` (key → a function of nothing, or a value) with the extra sections of `kind` and the extra
+    fields, computed by `_computed`: the sections that read other sections (READS_OTHER_SECTIONS) last."""
+    calls = {key: value if callable(value) else (lambda value=value: value) for key, value in figures.items()}
+    for key, compute in EXTRA_SECTIONS[kind]:
+        if key not in READS_OTHER_SECTIONS:
+            calls[key] = functools.partial(compute, project, start, end, None)
+    figures = _computed(calls)
     for section, key, compute in EXTRA_FIELDS:
         if isinstance(figures.get(section), dict):
             figures[section][key] = compute(project, start, end, figures)
-    for key, compute in EXTRA_SECTIONS[kind]:
-        figures[key] = compute(project, start, end, figures)
-    return figures
+    later = {key: compute(project, start, end, figures) for key, compute in EXTRA_SECTIONS[kind]
+             if key in READS_OTHER_SECTIONS}
+    order = [*calls, *(key for key, _compute in EXTRA_SECTIONS[kind])]
+    return {key: figures[key] if key in figures else later[key] for key in dict.fromkeys(order)}
 
 
 @one_build()
 def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """All figures of the monthly steering-group report (unsuppressed; see reporting.suppression)."""
-    # The first page compares with the previous month: its exits and outcomes are read with the period's.
+    period = (project, period_start, period_end)
+    # The first page compares with the previous month: its exits and outcomes are read with the period's (each
+    # on the connection of its section).
     both = [(period_start, period_end), previous_month_of(period_start)]
-    _exit_rows(project, both)
-    outcome_rows_of(project, both)
+
+    def exits():
+        _exit_rows(project, both)
+        return exits_section(*period)
+
+    def outcomes():
+        outcome_rows_of(project, both)
+        return outcomes_section(*period)
+
     return _with_extra_sections("monthly", {
-        "meta": {**_meta("monthly", project, period_start, period_end), **_category_names()},
-        "participants": participants_section(project, period_start, period_end),
-        "referrals": referrals_section(project, period_start, period_end),
-        "waiting_list": waiting_list_section(project, period_end),
-        "exits": exits_section(project, period_start, period_end),
-        "outcomes": outcomes_section(project, period_start, period_end),
-        "followup_90": followup_section(project, period_start, period_end),
-        "survey": survey_section(project, period_start, period_end),
-        "placements": placements_section(project, period_start, period_end),
-        "equality": equality_section(project, period_start, period_end),
-        "trend": trend_section(project, period_end),
-    }, project, period_start, period_end)
+        "meta": lambda: {**_meta("monthly", *period), **_category_names()},
+        "participants": functools.partial(participants_section, *period),
+        "referrals": functools.partial(referrals_section, *period),
+        "waiting_list": functools.partial(waiting_list_section, project, period_end),
+        "exits": exits,
+        "outcomes": outcomes,
+        "followup_90": functools.partial(followup_section, *period),
+        "survey": functools.partial(survey_section, *period),
+        "placements": functools.partial(placements_section, *period),
+        "equality": functools.partial(equality_section, *period),
+        "trend": functools.partial(trend_section, project, period_end),
+    }, *period)
 
 
 @one_build()
@@ -800,11 +878,22 @@ def placements_used_section(project: Project, start: dt.date, end: dt.date) -> d
 @one_build()
 def final_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """The figures of the ESF-style final report for the whole period (normally the project's life)."""
-    participants = participants_section(project, period_start, period_end)
-    outcomes = outcomes_section(project, period_start, period_end)
-    survey = survey_section(project, period_start, period_end)
-    placements = placements_section(project, period_start, period_end)
-    placements["used"] = placements_used_section(project, period_start, period_end)
+    period = (project, period_start, period_end)
+    base = _computed({
+        "participants": functools.partial(participants_section, *period),
+        "outcomes": functools.partial(outcomes_section, *period),
+        "survey": functools.partial(survey_section, *period),
+        "placements": functools.partial(placements_section, *period),
+        "used": functools.partial(placements_used_section, *period),
+        "referrals": functools.partial(referrals_section, *period),
+        "waiting_list": functools.partial(waiting_list_section, project, period_end),
+        "exits": functools.partial(exits_section, *period),
+        "followup_90": functools.partial(followup_section, *period),
+        "equality": functools.partial(equality_section, *period),
+    })
+    participants, outcomes, survey, placements = (base["participants"], base["outcomes"], base["survey"],
+                                                  base["placements"])
+    placements["used"] = base["used"]
 
     members = list(ProjectGroupMember.objects.filter(project=project)
                    .values("group", "name", "represents", "title", "email", "gender"))
@@ -834,14 +923,14 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
                  "funder": project.funder, "owner": project.owner.name,
                  "project_start": project.start_date.isoformat(), "project_end": project.end_date.isoformat()},
         "participants": participants,
-        "referrals": referrals_section(project, period_start, period_end),
-        "waiting_list": waiting_list_section(project, period_end),
-        "exits": exits_section(project, period_start, period_end),
+        "referrals": base["referrals"],
+        "waiting_list": base["waiting_list"],
+        "exits": base["exits"],
         "outcomes": outcomes,
-        "followup_90": followup_section(project, period_start, period_end),
+        "followup_90": base["followup_90"],
         "survey": survey,
         "placements": placements,
-        "equality": equality_section(project, period_start, period_end),
+        "equality": base["equality"],
         "targets": {
             "participants": {"target": project.target_participants, "outcome": participants["unique"],
                              "share": _share(participants["unique"], project.target_participants)},

@@ -243,6 +243,9 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 # Render each PDF in a child forked from the (warm) process, so the render's memory goes with the child
 # (core.pdf.render_in_child; docs/benchmarks.md § 3).
 PDF_RENDER_IN_CHILD = env.bool("PDF_RENDER_IN_CHILD", default=True)
+# Database connections a report's figures are computed on at once, reading one snapshot (PostgreSQL;
+# reporting.selectors._computed); 1 = one after the other.
+REPORT_FIGURE_CONNECTIONS = env.int("REPORT_FIGURE_CONNECTIONS", default=2)
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None

@@ -1,0 +1,80 @@
+"""The report's figures computed on two database connections reading one snapshot (reporting.selectors._computed)
+are the figures computed one after the other, and a write committed meanwhile is seen by neither connection."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from organisations.tests.factories import OrganisationFactory, ProjectFactory
+from participants.tests.factories import ReferralFactory
+from reporting import selectors
+from reporting.selectors import final_figures, monthly_report_figures
+
+from .conftest import MARCH, build_march_dataset
+
+
+def _without_time(figures: dict) -> dict:
+    return {**figures, "meta": {key: value for key, value in figures["meta"].items() if key != "generated_at"}}
+
+
+@pytest.fixture
+def committed_march(transactional_db):
+    """The March data set committed (a second connection sees only committed rows)."""
+    owner = OrganisationFactory(name="Samordningsförbundet", employee_count=None)
+    project = ProjectFactory(slug="sjalvklart-rapport", name="Självklart – rapportprojekt", owner=owner,
+                             target_participants=10)
+    build_march_dataset(project)
+    return project
+
+
+@pytest.mark.postgres
+def test_two_connections_give_the_figures_of_one_after_the_other(committed_march, monkeypatch, settings):
+    threads = []
+    real = selectors.exits_section
+
+    def recording(project, start, end):
+        if (start, end) == MARCH:  # not the first page's previous month, computed last
+            threads.append((threading.current_thread().name, id(connection.connection)))
+        return real(project, start, end)
+
+    monkeypatch.setattr(selectors, "exits_section", recording)
+    settings.REPORT_FIGURE_CONNECTIONS = 1
+    monthly_one, final_one = monthly_report_figures(committed_march, *MARCH), final_figures(committed_march, *MARCH)
+    settings.REPORT_FIGURE_CONNECTIONS = 2
+    monthly_two, final_two = monthly_report_figures(committed_march, *MARCH), final_figures(committed_march, *MARCH)
+    assert _without_time(monthly_two) == _without_time(monthly_one)
+    assert list(monthly_two) == list(monthly_one)
+    assert _without_time(final_two) == _without_time(final_one)
+    assert list(final_two) == list(final_one)
+    # One after the other in this thread, then in the second thread.
+    assert [name for name, _connection in threads] == ["MainThread", "MainThread", "report-figures", "report-figures"]
+
+
+@pytest.mark.postgres
+def test_both_connections_read_the_snapshot_of_the_start(committed_march, monkeypatch, settings):
+    """A start committed while the second connection works is in neither connection's figures."""
+    settings.REPORT_FIGURE_CONNECTIONS = 2
+    before = monthly_report_figures(committed_march, *MARCH)
+    real = selectors.exits_section
+
+    def commit_a_start():
+        try:
+            ReferralFactory(project=committed_march, referral_date=MARCH[0], start_date=MARCH[0])
+        finally:
+            connection.close()
+
+    def exits_after_a_new_start(project, start, end):
+        if (start, end) == MARCH:
+            writer = threading.Thread(target=commit_a_start)  # a connection of its own, committed at once
+            writer.start()
+            writer.join()
+        return real(project, start, end)
+
+    monkeypatch.setattr(selectors, "exits_section", exits_after_a_new_start)
+    during = monthly_report_figures(committed_march, *MARCH)
+    assert during["participants"]["starts"] == before["participants"]["starts"]
+    assert during["trend"]["starts"] == before["trend"]["starts"]
+    monkeypatch.setattr(selectors, "exits_section", real)
+    assert monthly_report_figures(committed_march, *MARCH)["participants"]["starts"] == \
+        before["participants"]["starts"] + 1
