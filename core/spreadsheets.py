@@ -32,10 +32,8 @@ import re
 import zipfile
 import zlib
 
-import openpyxl
 from django.conf import settings
 from django.utils.translation import gettext as _
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
@@ -292,6 +290,10 @@ def _csv_value(value):
 def xlsx_cells(sheet, values) -> list:
     """One row of cells for `sheet.append`: text as a string cell, so "=…" is never a formula and "-…" stays
     as written; characters XML cannot hold are dropped."""
+    # openpyxl (with numpy, which it imports when it is installed: ≈ 33 MB) by the first workbook written, not by
+    # every web and Celery worker that imports the exports.
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell  # noqa: PLC0415
+
     cells = []
     for value in values:
         if isinstance(value, str):
@@ -314,6 +316,8 @@ def csv_bytes(header, rows) -> bytes:
 
 
 def xlsx_bytes(title: str, header, rows) -> bytes:
+    import openpyxl  # noqa: PLC0415 - by the first workbook written (see xlsx_cells)
+
     workbook = openpyxl.Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
     sheet.append(xlsx_cells(sheet, header))

@@ -10,10 +10,6 @@ Counts are number cells, shares are number cells formatted as whole percentages,
 import io
 import json
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from core.spreadsheets import xlsx_cells
 
 
@@ -131,6 +127,8 @@ def _value(value):
 
 
 def _append(sheet, values, *, bold=False, percent_columns=()):
+    from openpyxl.styles import Font  # noqa: PLC0415 - openpyxl by the first workbook written (core.spreadsheets)
+
     sheet.append(xlsx_cells(sheet, [_value(v) for v in values]))
     row = sheet.max_row
     for index, cell in enumerate(sheet[row], start=0):
@@ -230,6 +228,9 @@ def _for_readers(section):
 
 
 def figures_xlsx(figures: dict) -> bytes:
+    from openpyxl import Workbook  # noqa: PLC0415 - by the first workbook written (core.spreadsheets)
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     used = set()
