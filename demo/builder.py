@@ -72,7 +72,7 @@ from participants.models import (
 from participants.services import waiting_periods_delete, waiting_periods_refresh
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
-from placements.services import placements_refresh_idle
+from placements.services import organisation_totals_changed, placements_refresh_idle
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
@@ -483,6 +483,7 @@ def reset_demo_data() -> None:
                 Organisation.objects.filter(pk__in=leaves).delete()
                 org_ids -= leaves
             User.objects.filter(email__iendswith="@" + DEMO_EMAIL_DOMAIN).delete()
+            organisation_totals_changed()
         except ProtectedError as exc:
             raise DemoDataError(
                 "Demodata kunde inte tas bort eftersom andra uppgifter pekar på dem: "
@@ -567,6 +568,7 @@ class DemoBuilder:
             self._placements()
             self._project()
             self._flow()
+            organisation_totals_changed()  # written in bulk: no service replaced the cached totals' token
             analyze(list(self.written))
         return DemoResult(counts=dict(self.counts), seconds=time.perf_counter() - started)
 

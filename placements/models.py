@@ -1,4 +1,5 @@
 import datetime as dt
+import uuid
 
 from django.conf import settings
 from django.db import models
@@ -175,3 +176,22 @@ class Assignment(TimeStampedModel):
 
     def __str__(self):
         return f"{self.placement.title}, {self.start_date:%Y-%m-%d}–{self.planned_end_date:%Y-%m-%d}"
+
+
+class OrganisationTotalsVersion(models.Model):
+    """One row (pk ORGANISATION_TOTALS_VERSION): a token that every writer of placements, their assignments, their
+    pauses and units replaces inside its transaction (placements.services.organisation_totals_changed). The
+    organisation totals of a day are cached under the token and the day (placements.selectors.
+    organisation_totals_cached): a new token leaves every cached total behind. A random token, not a counter, so
+    that a restored backup or a rolled-back test cannot bring back a value that named other data."""
+
+    token = models.UUIDField(default=uuid.uuid4)
+
+    class Meta:
+        verbose_name = _("version av organisationssummor")
+
+    def __str__(self):
+        return str(self.token)
+
+
+ORGANISATION_TOTALS_VERSION = 1

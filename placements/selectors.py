@@ -13,6 +13,8 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
@@ -22,7 +24,13 @@ from django.utils import timezone
 from core.history import history_entries
 from organisations.models import Organisation
 from organisations.tree import OrganisationTree
-from placements.models import Assignment, Placement, actual_last_day
+from placements.models import (
+    ORGANISATION_TOTALS_VERSION,
+    Assignment,
+    OrganisationTotalsVersion,
+    Placement,
+    actual_last_day,
+)
 
 
 def _assignment_end():
@@ -424,16 +432,45 @@ def organisation_totals_on(*, on: dt.date, occupancy: bool = True,
     return {key: {row[0]: int(row[i]) for row in rows} for i, key in enumerate(ORGANISATION_TOTALS, start=1)}
 
 
+def _organisation_totals_key(*, on: dt.date, occupancy: bool) -> str | None:
+    """The cache key of the organisation totals of day `on` under the current token (None without the version
+    row: nothing is cached). Read before the totals: see placements.services.organisation_totals_changed."""
+    if not settings.ORGANISATION_TOTALS_CACHE_SECONDS:
+        return None
+    token = (OrganisationTotalsVersion.objects.filter(pk=ORGANISATION_TOTALS_VERSION)
+             .values_list("token", flat=True).first())
+    if token is None:
+        return None
+    return f"organisation-totals:{token.hex}:{on.isoformat()}:{int(occupancy)}"
+
+
+def organisation_totals_cached(*, on: dt.date, occupancy: bool = True) -> dict[str, dict[int, int]]:
+    """organisation_totals_on(on=on, occupancy=occupancy), taken from the cache while no writer of placements,
+    assignments or units has changed anything since it was summed: it is kept under the token those writers
+    replace (placements.services.organisation_totals_changed) and the day, so the next day is summed anew and a
+    past day stays cached until the next write. A cold request (after any write, or a new day) costs the totals
+    query as before plus the token's query; a warm one the token's query and one cache read."""
+    key = _organisation_totals_key(on=on, occupancy=occupancy)
+    totals = cache.get(key) if key else None
+    if totals is None:
+        totals = organisation_totals_on(on=on, occupancy=occupancy)
+        if key:
+            cache.set(key, totals, settings.ORGANISATION_TOTALS_CACHE_SECONDS)
+    return totals
+
+
 def organisation_roll_up(*, on: dt.date | None = None, days: list[PlacementDay] | None = None,
                          occupancy: bool = True) -> dict[int, OrganisationFigures]:
     """Every organisation's placements, places, occupancy, free slots and employees on `on` (default
-    today), each including all its sub-organisations. Without `days`, two queries whatever the data:
-    organisations and one row of totals per organisation (organisation_totals_on); with the day's
-    placements already read (`days`, from placements_on), they are summed here."""
+    today), each including all its sub-organisations. Without `days`, three queries whatever the data, two
+    while the totals are cached: organisations, the cache's token and one row of totals per organisation
+    (organisation_totals_cached); with the day's placements already read (`days`, from placements_on), they
+    are summed here."""
     on = on or timezone.localdate()
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
-    direct = organisation_totals_on(on=on, occupancy=occupancy) if days is None else organisation_totals_of(days)
+    direct = (organisation_totals_cached(on=on, occupancy=occupancy) if days is None
+              else organisation_totals_of(days))
     return _rolled_up(organisations, tree, direct)
 
 

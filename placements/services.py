@@ -6,13 +6,15 @@ of the period before it writes, so two people confirming the last free slot at o
 """
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
+from django.db.models.signals import post_save
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -33,7 +35,13 @@ from core.roles import is_case_worker, is_leader
 from organisations.models import Unit
 from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
 from organisations.selectors import contact_of, managers_of_unit, unit_contacts
-from placements.models import IDLE_STATE_FIELDS, Assignment, Placement
+from placements.models import (
+    IDLE_STATE_FIELDS,
+    ORGANISATION_TOTALS_VERSION,
+    Assignment,
+    OrganisationTotalsVersion,
+    Placement,
+)
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
 from placements.selectors import (
     HAS_HOSTED,
@@ -47,6 +55,40 @@ from placements.selectors import (
 from placements.signals import assignments_changed
 
 IDLE_REFRESH_BATCH = 2000
+
+
+def organisation_totals_changed(*, using: str = "default") -> None:
+    """Leave every cached organisation total behind (placements.selectors.organisation_totals_cached): a new token
+    in the one OrganisationTotalsVersion row, written (or created) in one statement.
+
+    Every writer of what the totals are summed from calls it inside its transaction: placements (create, edit,
+    pause, reopen, close, the import), their assignments (every booking step, end corrections and the history
+    import, through _assignments_written), units (every save, _unit_saved below: a unit moved to another
+    organisation moves its placements' figures), the demo builder and its reset, and a migration run. The row
+    stays locked until the writer commits, so each writer calls it as its last write: it then takes no other
+    lock while holding this one. A reader reads the token before the totals, so totals cached under a token
+    were summed after it was committed."""
+    OrganisationTotalsVersion.objects.using(using).bulk_create(
+        [OrganisationTotalsVersion(pk=ORGANISATION_TOTALS_VERSION, token=uuid.uuid4())],
+        update_conflicts=True, unique_fields=["id"], update_fields=["token"])
+
+
+def _unit_saved(sender, *, raw: bool = False, using: str = "default", **kwargs) -> None:
+    """Every save of a unit (unit_save, the admin and its history revert, the factories of the tests) may move its
+    placements to another organisation. A unit is deleted only without placements (PROTECT): nothing moves."""
+    if not raw:
+        organisation_totals_changed(using=using)
+
+
+def organisation_totals_migrated(sender, *, using: str = "default", **kwargs) -> None:
+    """After `migrate` (connected in PlacementsConfig.ready): a migration may rewrite placements in bulk, and a
+    database just restored from a backup is migrated before it serves. One migrated back to before the version
+    row has none to write."""
+    if OrganisationTotalsVersion._meta.db_table in connections[using].introspection.table_names():
+        organisation_totals_changed(using=using)
+
+
+post_save.connect(_unit_saved, sender=Unit, dispatch_uid="organisation-totals-unit-saved")
 
 
 def placements_refresh_idle(*, placement_ids=None, on: dt.date | None = None) -> int:
@@ -178,12 +220,13 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
 def _assignments_written(assignments) -> None:
     """Every write of assignments ends here, inside its transaction: their placements' stored idle values
     (placements_refresh_idle), then the layers above told which starts changed (placements.signals.
-    assignments_changed)."""
+    assignments_changed), then the cached organisation totals left behind (organisation_totals_changed)."""
     assignments = list(assignments)
     if not assignments:
         return
     placements_refresh_idle(placement_ids={a.placement_id for a in assignments})
     assignments_changed.send(sender=Assignment, referral_ids=[a.referral_id for a in assignments])
+    organisation_totals_changed()
 
 
 def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
@@ -438,6 +481,7 @@ def placement_create(*, user, title: str, unit, occupational_area, capacity: int
     placement.full_clean(exclude=["unit", "occupational_area", "supervisor"])
     placement.save()
     placement.adaptations.set(adaptations)
+    organisation_totals_changed()
     return placement
 
 
@@ -465,6 +509,7 @@ def placement_update(*, user, placement: Placement, adaptations=None, attested: 
     placement.save()
     if adaptations is not None:
         placement.adaptations.set(adaptations)
+    organisation_totals_changed()
     return placement
 
 
@@ -489,15 +534,19 @@ def _set_status(*, user, placement: Placement, status: str, allowed_from: tuple,
 @transaction.atomic
 def placement_pause(*, user, placement: Placement) -> Placement:
     """Paused: takes no new requests for now, existing assignments stay."""
-    return _set_status(user=user, placement=placement, status=Placement.Status.PAUSED,
-                       allowed_from=(Placement.Status.OPEN,), message=_("Bara öppna platser kan pausas."))
+    placement = _set_status(user=user, placement=placement, status=Placement.Status.PAUSED,
+                            allowed_from=(Placement.Status.OPEN,), message=_("Bara öppna platser kan pausas."))
+    organisation_totals_changed()
+    return placement
 
 
 @transaction.atomic
 def placement_reopen(*, user, placement: Placement) -> Placement:
-    return _set_status(user=user, placement=placement, status=Placement.Status.OPEN,
-                       allowed_from=(Placement.Status.PAUSED, Placement.Status.CLOSED),
-                       message=_("Platsen är redan öppen."))
+    placement = _set_status(user=user, placement=placement, status=Placement.Status.OPEN,
+                            allowed_from=(Placement.Status.PAUSED, Placement.Status.CLOSED),
+                            message=_("Platsen är redan öppen."))
+    organisation_totals_changed()
+    return placement
 
 
 @transaction.atomic
@@ -531,6 +580,7 @@ def placement_close(*, user, placement: Placement) -> Placement:
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])
     _assignments_written(withdrawn)
+    organisation_totals_changed()
     return placement
 
 
@@ -691,6 +741,7 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         copy_insert(m2m_history, _history_m2m_rows(historical, updates, current))
         if progress is not None:
             progress(len(created) + len(updates))
+    organisation_totals_changed()
     return created + [p.pk for p in updates]
 
 

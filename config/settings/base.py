@@ -302,6 +302,9 @@ CELERY_BEAT_SCHEDULE = {
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
 # A chart drawn for the same figures is kept this long (reporting.charts): drawing is the costly part of a build.
 CHART_CACHE_SECONDS = env.int("CHART_CACHE_SECONDS", default=24 * 60 * 60)
+# The organisation totals of a day are cached under a token every writer replaces (placements.selectors.
+# organisation_totals_cached): exact at any age, so this only bounds how long a past day's totals are kept. 0: off.
+ORGANISATION_TOTALS_CACHE_SECONDS = env.int("ORGANISATION_TOTALS_CACHE_SECONDS", default=24 * 60 * 60)
 SMALL_COUNT_THRESHOLD = env.int("SMALL_COUNT_THRESHOLD", default=5)  # counts 1..4 shown as "<5"
 REPORT_EQUALITY_THRESHOLD_DAYS = env.int("REPORT_EQUALITY_THRESHOLD_DAYS", default=14)
 # An occupational area is flagged when women's and men's shares of their placements there differ by more.

@@ -31,3 +31,6 @@ CHART_CACHE_SECONDS = 0  # every test draws its charts; reporting/tests/test_cha
 # Renders stay in the test process: tests look inside a render (a patched WeasyPrint records what it computes);
 # reporting/tests/test_pdf_child.py renders in a forked child as production does.
 PDF_RENDER_IN_CHILD = False
+# Tests write placements with factories, which replace no token (placements.services.organisation_totals_changed):
+# placements/tests/test_organisation_totals_cache.py turns the cache on and writes through the services.
+ORGANISATION_TOTALS_CACHE_SECONDS = 0
