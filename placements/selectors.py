@@ -476,14 +476,18 @@ def organisation_roll_up(*, on: dt.date | None = None, days: list[PlacementDay] 
 
 def organisation_figures(organisation: Organisation, *, on: dt.date | None = None,
                          occupancy: bool = True) -> OrganisationFigures:
-    """organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk], summing only the placements of the
-    organisation and its sub-organisations: an organisation's page reads its part of the data, not the country's."""
+    """organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk]: from the cached totals of the day when
+    they are there (organisation_totals_cached), else summing only the placements of the organisation and its
+    sub-organisations: an organisation's page reads its part of the data, not the country's."""
     on = on or timezone.localdate()
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
-    within = tree.with_descendants({organisation.pk})
-    return _rolled_up(organisations, tree, organisation_totals_on(on=on, occupancy=occupancy, within=within))[
-        organisation.pk]
+    key = _organisation_totals_key(on=on, occupancy=occupancy)
+    direct = cache.get(key) if key else None
+    if direct is None:
+        within = tree.with_descendants({organisation.pk})
+        direct = organisation_totals_on(on=on, occupancy=occupancy, within=within)
+    return _rolled_up(organisations, tree, direct)[organisation.pk]
 
 
 def _rolled_up(organisations: list[Organisation], tree: OrganisationTree,

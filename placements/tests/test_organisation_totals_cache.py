@@ -17,7 +17,12 @@ from organisations.tests.factories import OrganisationFactory, UnitFactory
 from participants.tests.factories import ReferralFactory
 from placements import imports, services
 from placements.models import ORGANISATION_TOTALS_VERSION, Assignment, OrganisationTotalsVersion, Placement
-from placements.selectors import organisation_roll_up, organisation_totals_cached, placements_on
+from placements.selectors import (
+    organisation_figures,
+    organisation_roll_up,
+    organisation_totals_cached,
+    placements_on,
+)
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 from placements.tests.test_import import HEADER
 from placements.tests.test_occupancy_hidden import _org_row, _parse
@@ -50,6 +55,9 @@ def assert_cached_is_definition(on: dt.date | None = None) -> dict:
         expected = definition(on, occupancy)
         assert organisation_roll_up(on=on, occupancy=occupancy) == expected
         assert organisation_roll_up(on=on, occupancy=occupancy) == expected
+        # An organisation's page, from the cached totals once the overview has been read.
+        for figures_of in expected.values():
+            assert organisation_figures(figures_of.organisation, on=on, occupancy=occupancy) == figures_of
     return organisation_roll_up(on=on)
 
 
@@ -300,3 +308,15 @@ def test_a_unit_moved_in_the_admin(client, world, leader, org_b, settings):
     changes(move)
     unit.refresh_from_db()
     assert unit.organisation_id == org_b.pk
+
+
+def test_an_organisations_page_reads_the_cached_totals_when_they_are_there(world, org_a):
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as cold:
+        cold_figures = organisation_figures(org_a, on=today)
+    assert len(cold) == 3  # organisations, the token, the totals of org_a and those below it
+    organisation_roll_up(on=today)  # the overview: caches the day's totals
+    with CaptureQueriesContext(connection) as warm:
+        warm_figures = organisation_figures(org_a, on=today)
+    assert len(warm) == 2  # organisations, the token
+    assert warm_figures == cold_figures == definition(today)[org_a.pk]
