@@ -1,11 +1,13 @@
+from decimal import Decimal
 from html import escape as _escape
 
 from django import template
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, numberformat
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from placements.selectors import idle_days as _idle_days
@@ -139,7 +141,12 @@ def target_progress(progress):
     """An organisation's progress towards its placement target (a row of placements.selectors._progress_row):
     the bar and the sentence under it. Drawn here rather than in an included template because the organisation
     overview draws one per organisation: two blocktranslates and an include cost several times as much a row."""
-    places = formats.localize(progress["places"])
+    return _target_progress(progress, formats.localize)
+
+
+def _target_progress(progress, local) -> str:
+    """target_progress with `local` formatting the numbers (formats.localize, or _localizer's for many rows)."""
+    places = local(progress["places"])
     if progress["share"] is None:
         return format_html(
             '<p class="small mb-0">{}</p>',
@@ -151,11 +158,70 @@ def target_progress(progress):
         " reached" if progress["reached"] else "",
         progress["of_target"],
         _("Andel av målet för %(name)s") % {"name": progress["organisation"].name},
-        formats.localize(progress["of_target"]),
+        local(progress["of_target"]),
         _("%(places)s platser = %(share)s %% av anställda (mål %(target)s %%)")
         % {
             "places": places,
-            "share": formats.localize(progress["share"]),
-            "target": formats.localize(progress["target"]),
+            "share": local(progress["share"]),
+            "target": local(progress["target"]),
         },
     )
+
+
+def _localizer():
+    """formats.localize for the numbers of many rows: what it returns, with the language's number formats looked
+    up once instead of three times a number."""
+    language = get_language()
+    decimal_separator, grouping, thousand_separator = (
+        formats.get_format(name, language, use_l10n=True)
+        for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR"))
+
+    def local(value):
+        if isinstance(value, bool) or not isinstance(value, (Decimal, float, int)):
+            return formats.localize(value)
+        return numberformat.format(value, decimal_separator, None, grouping, thousand_separator, use_l10n=True)
+
+    return local
+
+
+# A number no page's key is: the URL reversed once with it is split around it, so that each row's link is the two
+# parts around its own key (reverse() per row cost more than the rest of the row).
+_KEY_MARK = 918273645546372819
+
+# One row of the organisation overview (placements/organisation_overview.html), as the template loop drew it.
+_ORGANISATION_ROW = (
+    "\n    <tr>\n      <td>{rank}</td>\n"
+    '      <th scope="row" class="fw-normal"><a href="{url_head}{pk}{url_tail}">{name}</a>{below}</th>\n'
+    '      <td class="text-end">{places}</td>\n'
+    "      {occupied}\n"
+    '      <td class="text-end">{employees}</td>\n'
+    "      <td>{progress}</td>\n"
+    "    </tr>\n  "
+)
+
+
+@register.simple_tag
+def organisation_rows(table, *, show_occupancy: bool):
+    """The organisation overview's table rows from placements.selectors.organisation_progress_table: rank (by
+    share; "–" without employees), the organisation with its link and whether it is a sub-organisation, places,
+    participants on them today (`show_occupancy`), employees and the target bar. Built with str.format, every value
+    escaped, the numbers formatted as the template's {{ }} formats them: the rows are the page's cost."""
+    local = _localizer()
+    url_head, _mark, url_tail = reverse("placements:organisation_detail", args=[_KEY_MARK]).partition(str(_KEY_MARK))
+    url_head, url_tail = _escape(url_head), _escape(url_tail)
+    below = f'<br><span class="small text-muted">{_escape(_("underorganisation"))}</span>'
+    rows = []
+    for rank, progress in enumerate(table, start=1):
+        organisation = progress["organisation"]
+        rows.append(_ORGANISATION_ROW.format(
+            rank=local(rank) if progress["share"] is not None else "–",
+            url_head=url_head, pk=organisation.pk, url_tail=url_tail,
+            name=_escape(organisation.name),
+            below=below if organisation.parent_id else "",
+            places=_escape(local(progress["places"])),
+            occupied=f'<td class="text-end">{_escape(local(progress["occupied"]))}</td>' if show_occupancy else "",
+            employees=_escape(local(progress["employees"])) if progress["employees"] else "–",
+            progress=_target_progress(progress, local),
+        ))
+    # Safe: every value put into the rows above went through _escape or is the bar built by format_html.
+    return mark_safe("".join(rows))  # noqa: S308
