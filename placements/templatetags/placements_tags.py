@@ -141,44 +141,45 @@ def target_progress(progress):
     """An organisation's progress towards its placement target (a row of placements.selectors._progress_row):
     the bar and the sentence under it. Drawn here rather than in an included template because the organisation
     overview draws one per organisation: two blocktranslates and an include cost several times as much a row."""
-    return _target_progress(progress, formats.localize)
+    return _target_progress(progress, formats.localize, _progress_texts())
 
 
-def _target_progress(progress, local) -> str:
-    """target_progress with `local` formatting the numbers (formats.localize, or _localizer's for many rows)."""
+def _progress_texts() -> tuple[str, str, str]:
+    """The three sentences of target_progress in the current language (looked up once for many rows)."""
+    return (_("%(places)s platser; antal anställda saknas, så andelen kan inte räknas ut."),
+            _("Andel av målet för %(name)s"),
+            _("%(places)s platser = %(share)s %% av anställda (mål %(target)s %%)"))
+
+
+def _target_progress(progress, local, texts: tuple[str, str, str]) -> str:
+    """target_progress with `local` formatting the numbers (formats.localize, or _localizer's for many rows) and
+    `texts` from _progress_texts. What format_html would return: every value escaped, the whole marked safe."""
+    no_employees, bar_label, sentence = texts
     places = local(progress["places"])
     if progress["share"] is None:
-        return format_html(
-            '<p class="small mb-0">{}</p>',
-            _("%(places)s platser; antal anställda saknas, så andelen kan inte räknas ut.") % {"places": places},
-        )
-    return format_html(
-        '<progress class="target-progress{}" max="100" value="{}" aria-label="{}">{} %</progress>\n'
-        '<p class="small mb-0">{}</p>',
-        " reached" if progress["reached"] else "",
-        progress["of_target"],
-        _("Andel av målet för %(name)s") % {"name": progress["organisation"].name},
-        local(progress["of_target"]),
-        _("%(places)s platser = %(share)s %% av anställda (mål %(target)s %%)")
-        % {
-            "places": places,
-            "share": local(progress["share"]),
-            "target": local(progress["target"]),
-        },
-    )
+        return mark_safe(f'<p class="small mb-0">{_escape(no_employees % {"places": places})}</p>')  # noqa: S308
+    text = sentence % {"places": places, "share": local(progress["share"]), "target": local(progress["target"])}
+    return mark_safe(  # noqa: S308 (every value escaped)
+        f'<progress class="target-progress{" reached" if progress["reached"] else ""}" max="100" '
+        f'value="{_escape(str(progress["of_target"]))}" '
+        f'aria-label="{_escape(bar_label % {"name": progress["organisation"].name})}">'
+        f'{_escape(local(progress["of_target"]))} %</progress>\n<p class="small mb-0">{_escape(text)}</p>')
 
 
 def _localizer():
     """formats.localize for the numbers of many rows: what it returns, with the language's number formats looked
-    up once instead of three times a number."""
+    up once instead of three times a number (and an int without grouping as str() gives it)."""
     language = get_language()
     decimal_separator, grouping, thousand_separator = (
         formats.get_format(name, language, use_l10n=True)
         for name in ("DECIMAL_SEPARATOR", "NUMBER_GROUPING", "THOUSAND_SEPARATOR"))
+    grouped = settings.USE_THOUSAND_SEPARATOR
 
     def local(value):
         if isinstance(value, bool) or not isinstance(value, (Decimal, float, int)):
             return formats.localize(value)
+        if isinstance(value, int) and not grouped:
+            return str(value)
         return numberformat.format(value, decimal_separator, None, grouping, thousand_separator, use_l10n=True)
 
     return local
@@ -206,7 +207,7 @@ def organisation_rows(table, *, show_occupancy: bool):
     share; "–" without employees), the organisation with its link and whether it is a sub-organisation, places,
     participants on them today (`show_occupancy`), employees and the target bar. Built with str.format, every value
     escaped, the numbers formatted as the template's {{ }} formats them: the rows are the page's cost."""
-    local = _localizer()
+    local, texts = _localizer(), _progress_texts()
     url_head, _mark, url_tail = reverse("placements:organisation_detail", args=[_KEY_MARK]).partition(str(_KEY_MARK))
     url_head, url_tail = _escape(url_head), _escape(url_tail)
     below = f'<br><span class="small text-muted">{_escape(_("underorganisation"))}</span>'
@@ -221,7 +222,7 @@ def organisation_rows(table, *, show_occupancy: bool):
             places=_escape(local(progress["places"])),
             occupied=f'<td class="text-end">{_escape(local(progress["occupied"]))}</td>' if show_occupancy else "",
             employees=_escape(local(progress["employees"])) if progress["employees"] else "–",
-            progress=_target_progress(progress, local),
+            progress=_target_progress(progress, local, texts),
         ))
-    # Safe: every value put into the rows above went through _escape or is the bar built by format_html.
+    # Safe: every value put into the rows above went through _escape or is the bar built by _target_progress.
     return mark_safe("".join(rows))  # noqa: S308
