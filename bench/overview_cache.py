@@ -1,0 +1,121 @@
+"""The organisation overview in-process: the view through Django's test client under production settings, the
+demo leader logged in, against a checkout given by --code (so that the code before and after a change can be run
+in turn on the same database, in separate processes).
+
+    cd CHECKOUT && DATABASE_URL=postgres://… REDIS_URL=redis://… /path/to/.venv/bin/python \
+        /path/to/bench/overview_cache.py --code . --requests 15 [--cold]
+
+(Run it from the checkout: Celery puts the working directory first on sys.path.)
+
+Prints one JSON line: the code's commit, the page's median and min wall and process CPU ms over --requests
+requests after one warm-up, its queries, and with --cold (code that caches the totals: placements.services.
+organisation_totals_changed) the same for requests each made after a new token, i.e. with nothing cached, and with
+--compare the medians of the overview, the admin's organisation changelist and the floor's page (bench/floor.py)
+requested in turn (the ratios bench/pages.py takes through gunicorn, here in one process). The cold variant writes
+the token row: use a copy of the database, not a shared read-only one.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+PROD_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECURE_SSL_REDIRECT": "false",
+    "MFA_REQUIRED": "false",
+    "LOG_LEVEL": "WARNING",
+    "DJANGO_DEBUG": "false",
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--code", required=True, help="root of the checkout whose code is run")
+    parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--cold", action="store_true", help="also time requests made right after a new token")
+    parser.add_argument("--compare", action="store_true",
+                        help="also the admin's organisation changelist and the floor's page (bench/floor.py), "
+                             "requested in turn with the overview")
+    args = parser.parse_args()
+    root = Path(args.code).resolve()
+    sys.path.insert(0, str(root))
+    sys.path.insert(1, str(Path(__file__).resolve().parent))  # bench/floor.py for --compare
+    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # No collectstatic for an in-process run: static URLs from the finders (the page's own work is unchanged).
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    if args.compare:
+        settings.ROOT_URLCONF = "floor"  # the product's URLs with the floor pages in front, as bench/pages.py
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    import placements
+    from core.models import User
+
+    assert Path(placements.__file__).resolve().is_relative_to(root), placements.__file__
+    client = Client()
+    client.force_login(User.objects.get(email="ledare@demo.test"))
+    url = reverse("placements:organisation_overview")
+
+    def timed(before=None) -> tuple[list[float], list[float], int]:
+        walls, cpus, queries = [], [], 0
+        client.get(url)  # warm-up: connection, templates, and (warm variant) the cache
+        for _ in range(args.requests):
+            if before:
+                before()
+            with CaptureQueriesContext(connection) as captured:
+                wall, cpu = time.perf_counter(), time.process_time()
+                response = client.get(url)
+                wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+            assert response.status_code == 200
+            walls.append(wall * 1000)
+            cpus.append(cpu * 1000)
+            queries = len(captured)
+        return walls, cpus, queries
+
+    def summary(walls, cpus, queries) -> dict:
+        return {"median_ms": round(statistics.median(walls), 1), "min_ms": round(min(walls), 1),
+                "cpu_median_ms": round(statistics.median(cpus), 1), "queries": queries}
+
+    commit = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip() or root.name
+    result = {"code": str(root), "commit": commit, "database": connection.settings_dict["NAME"],
+              "load": [round(x, 2) for x in os.getloadavg()], "requests": args.requests,
+              "page": summary(*timed())}
+    if args.cold:
+        from placements.services import organisation_totals_changed
+
+        result["cold"] = summary(*timed(before=organisation_totals_changed))
+    if args.compare:  # the three pages in turn, request by request, after one warm-up each
+        urls = {"product": url, "admin": "/admin/organisations/organisation/", "floor": "/floor/organisations/"}
+        times = {name: [] for name in urls}
+        for name, page in urls.items():
+            assert client.get(page).status_code == 200, name
+        for _ in range(args.requests):
+            for name, page in urls.items():
+                wall = time.perf_counter()
+                client.get(page)
+                times[name].append((time.perf_counter() - wall) * 1000)
+        medians = {name: round(statistics.median(values), 1) for name, values in times.items()}
+        result["compare"] = {**medians, "product_per_admin": round(medians["product"] / medians["admin"], 2),
+                             "product_per_floor": round(medians["product"] / medians["floor"], 2)}
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
