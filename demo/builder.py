@@ -69,7 +69,7 @@ from participants.models import (
     SurveyStatement,
     WaitingPeriod,
 )
-from participants.services import waiting_periods_delete, waiting_periods_refresh
+from participants.services import participants_count_change, waiting_periods_delete, waiting_periods_refresh
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
 from placements.services import organisation_totals_changed, placements_refresh_idle
@@ -463,9 +463,10 @@ def reset_demo_data() -> None:
             waiting_periods_delete(referrals=Referral.objects.filter(project__slug=PROJECT_SLUG))
             # Participants with starts in the demo project only (subqueries: no huge IN lists on SQLite).
             elsewhere = Referral.objects.exclude(project__slug=PROJECT_SLUG).values("participant_id")
-            Participant.objects.filter(
+            _deleted, by_model = Participant.objects.filter(
                 pk__in=Referral.objects.filter(project__slug=PROJECT_SLUG).values("participant_id")
             ).exclude(pk__in=elsewhere).delete()
+            participants_count_change(-by_model.get(Participant._meta.label, 0))  # the stored number follows
             Referral.objects.filter(project__slug=PROJECT_SLUG).delete()
             org_ids = set(Organisation.objects.filter(name__in=names).values_list("pk", flat=True))
             Assignment.objects.filter(placement__unit__organisation__in=org_ids).delete()
@@ -1068,6 +1069,7 @@ class DemoBuilder:
                 latest_referral_date=latest[idx], created_at=created, updated_at=created, **kw,
             )
         self._bulk(Participant, list(participants.values()))
+        participants_count_change(len(participants))
         return participants
 
     def _write_referrals(self, plans: list[Plan], participants: dict[int, Participant]) -> list[Referral]:

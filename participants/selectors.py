@@ -40,6 +40,7 @@ from participants.models import (
     FollowUp6Months,
     FollowUp90,
     Participant,
+    ParticipantCountChange,
     Referral,
     WaitingCountChange,
     WaitingPeriod,
@@ -99,6 +100,21 @@ def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant
             _PARTICIPANT_LISTS.clear()
         _PARTICIPANT_LISTS[key] = _build_participant_list(user=user, on=on)
     return _PARTICIPANT_LISTS[key].all()  # a copy: the kept queryset itself is never evaluated
+
+
+def participants_count_stored() -> int:
+    """The number of participants, from the stored per-day changes (ParticipantCountChange, kept by every writer of
+    participants; the tests hold it equal to Participant.objects.count()): a few rows per day of writing."""
+    return ParticipantCountChange.objects.aggregate(n=Sum("delta"))["n"] or 0
+
+
+def participant_list_count(*, user, filters: dict | None) -> int | None:
+    """The participant list's length when it is known without counting its rows: the leader's list narrowed by
+    nothing (`filters`: the filter's values, {} when not filtered, None when they did not validate) is every
+    participant, the stored number. None otherwise (the paginator counts)."""
+    if filters is not None and not any(filters.values()) and is_leader(user):
+        return participants_count_stored()
+    return None
 
 
 def participant_list_rows(*, user, queryset: QuerySet[Participant], keys, on: dt.date | None = None) -> list:

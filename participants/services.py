@@ -43,6 +43,7 @@ from participants.models import (
     FollowUp90,
     LabourMarketStatus,
     Participant,
+    ParticipantCountChange,
     PlanStep,
     Referral,
     SupportKind,
@@ -239,6 +240,19 @@ def _waiting_counts_change(changes: dict[tuple[int, str, dt.date], int]) -> None
                 f"ON CONFLICT (agency_id, state, day) DO UPDATE SET delta = {table}.delta + excluded.delta", params)
 
 
+def participants_count_change(delta: int) -> None:
+    """Add `delta` participants (negative: removed) to the stored number of participants (ParticipantCountChange,
+    today's row; one upsert). Every writer that adds or deletes participants calls it in the same transaction."""
+    if not delta:
+        return
+    table = connection.ops.quote_name(ParticipantCountChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, delta) VALUES (%s, %s) "  # noqa: S608 - no user input
+            f"ON CONFLICT (day) DO UPDATE SET delta = {table}.delta + excluded.delta",
+            [connection.ops.adapt_datefield_value(timezone.localdate()), delta])
+
+
 def _check_editable(user, referral: Referral) -> None:
     if not referrals_editable_by(user).filter(pk=referral.pk).exists():
         raise PermissionDenied
@@ -419,6 +433,7 @@ def referral_create(
                 participant.save()
         except IntegrityError:
             raise ValidationError({"code": _("Deltagarkoden används redan.")}) from None
+        participants_count_change(1)
 
     try:
         with transaction.atomic():
@@ -901,6 +916,7 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
         owners.append(owner)
     new_pks = copy_rows(Participant, ("created_at", "updated_at", "identity", "code", "gender", "birth_year"),
                         [(now, now, *person) for person in new_people], returning_pk=True)
+    participants_count_change(len(new_pks))
     owner_ids = [new_pks[who] if kind == "new" else who.pk for kind, who in owners]
     if birth_years:
         Participant.objects.bulk_update(birth_years, ["birth_year"], batch_size=IMPORT_BATCH)

@@ -131,7 +131,9 @@ def participant_list(request):
     def rows_of(queryset, keys):
         return selectors.participant_list_rows(user=user, queryset=queryset, keys=keys)
 
-    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of)
+    filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
+    count = selectors.participant_list_count(user=user, filters=filters)
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of, count=count)
     request.participants_shown(p.pk for p in page.object_list)
     today = timezone.localdate()
     rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",

@@ -46,6 +46,7 @@ from participants.models import (
     SurveyStatement,
     WaitingPeriod,
 )
+from participants.selectors import participants_count_stored
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, placements_editable_by
@@ -335,9 +336,12 @@ def test_second_run_refuses_and_reset_recreates_the_same_data():
         seed("--scale", "0.2")
     assert (User.objects.count(), Organisation.objects.count(), Participant.objects.count()) == counts
 
+    assert participants_count_stored() == Participant.objects.count()  # the stored number, after a seed
+
     seed("--scale", "0.2", "--reset")
     assert _fingerprint() == before  # same seed, same data
     assert (User.objects.count(), Organisation.objects.count(), Participant.objects.count()) == counts
+    assert participants_count_stored() == Participant.objects.count()  # and after its reset
     assert ExitReason.objects.count() == 8  # category lists survive the reset
 
     seed("--scale", "0.2", "--reset", "--seed", "7")

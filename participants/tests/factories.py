@@ -6,6 +6,7 @@ from core.models import Gender
 from organisations.tests.factories import AgencyFactory, ProjectFactory
 from participants.models import Exit, ExitKind, Participant, Referral
 from participants.services import (
+    participants_count_change,
     participants_refresh_latest_referral,
     referrals_refresh_closed_on,
     waiting_periods_refresh,
@@ -19,6 +20,12 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     code = factory.Sequence(lambda n: f"D-{n:05d}")
     gender = Gender.WOMAN
     birth_year = 1990
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        participant = super()._create(model_class, *args, **kwargs)
+        participants_count_change(1)  # as the services do (the stored number of participants)
+        return participant
 
 
 class ReferralFactory(factory.django.DjangoModelFactory):
