@@ -5,10 +5,11 @@ Only the benchmark mounts these views (bench/floor_wsgi.py puts this module in f
 the product never imports it. They answer what the same rows cost at least, so that the product's time can
 be read as a ratio to it (target: product ≤ 1.5 × floor). The queries read the same tables and the same stored
 values as the product's selectors (a placement's stored idle values, the stored waiting periods and their count
-changes, a participant's stored latest referral date), in their simplest correct form for the columns shown:
-a floor computing from the raw rows what the product reads stored would be no floor. Where the product falls
-back to the assignments (a placement whose stored idle values do not describe today), so do these. A
-placement's past pauses (read from its change history by the reports) are not needed for these columns.
+changes, a participant's stored latest referral date, the stored number of participants), in their simplest
+correct form for the columns shown: a floor computing from the raw rows what the product reads stored would be no
+floor. Where the product falls back to the assignments (a placement whose stored idle values do not describe
+today), so do these. A placement's past pauses (read from its change history by the reports) are not needed for
+these columns.
 """
 
 from __future__ import annotations
@@ -174,10 +175,11 @@ def waiting(request):
 @shows_participants("Deltagarlistan (golvsida i prestandamätningen)")
 def participants(request):
     """Every participant, latest referral first (the stored Participant.latest_referral_date and its index, as
-    the product sorts), 50 a page: the page's keys first, then its rows."""
+    the product sorts), 50 a page, counted from the stored number of participants as the product's list: the
+    page's keys first, then its rows."""
     today = timezone.localdate()
     params = {"today": today, "limit": 50, "offset": (_page(request, 50) - 1) * 50}
-    count = _rows("SELECT count(*) FROM participants_participant", {})[0][0]
+    count = _rows("SELECT coalesce(sum(delta), 0) FROM participants_participantcountchange", {})[0][0]
     rows = _rows(f"""
         WITH page AS (SELECT pt.id, pt.latest_referral_date, row_number() OVER (
                           ORDER BY pt.latest_referral_date DESC NULLS FIRST, pt.id) AS n
