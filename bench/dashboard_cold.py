@@ -95,13 +95,42 @@ def main():
         return views.dashboard.__wrapped__(request) if hasattr(views.dashboard, "__wrapped__") else \
             views.dashboard(request)
 
+    def charts_after_the_page(user, *, drawn_before: bool):
+        """The page's cold view, then each chart's own request (when the view has them), the drawings cached
+        or not: the wall and CPU of the chart requests alone."""
+        clear()
+        view(user)
+        if not hasattr(views, "dashboard_chart"):
+            return None
+        keys = list(views._dashboard_figures(project, start, end, suppress=False)["charts"])
+        query = {"project": project.pk, "month": f"{start:%Y-%m}"}
+
+        def each():
+            for key in keys:
+                request = factory.get(f"/reports/charts/{key}.svg", query)
+                request.user = user
+                assert views.dashboard_chart(request, key=key).status_code == 200
+
+        if drawn_before:
+            each()
+        with CaptureQueriesContext(connection) as queries:
+            wall, cpu = time.perf_counter(), time.process_time()
+            each()
+            wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return {"wall": round(wall, 3), "cpu": round(cpu, 3), "queries": len(queries), "charts": len(keys)}
+
     timed(lambda: build(False))  # warm-up
-    results = {"leader": [], "steering": [], "view_leader": []}
+    results = {"leader": [], "steering": [], "view_leader": [], "chart_requests_drawn": [],
+               "chart_requests_from_cache": []}
     for _i in range(args.builds):
         results["leader"].append(timed(lambda: build(False)))
         results["steering"].append(timed(lambda: build(True)))
         if args.view:
             results["view_leader"].append(timed(lambda: view(leader)))
+    if args.view:
+        for _i in range(2):
+            results["chart_requests_drawn"].append(charts_after_the_page(leader, drawn_before=False))
+            results["chart_requests_from_cache"].append(charts_after_the_page(leader, drawn_before=True))
     summary = {"label": args.label, "db": connection.settings_dict["NAME"], "period": [str(start), str(end)],
                "load": os.getloadavg(), "machine": machine(), **results}
     print(json.dumps(summary))
