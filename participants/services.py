@@ -65,9 +65,14 @@ SURVEY_VALID_DAYS = 60
 def participants_refresh_latest_referral(*, participant_ids) -> None:
     """Store each participant's latest referral date (Participant.latest_referral_date, the participant list's
     sort key) from their referrals, in one UPDATE. Every write of a referral or its date calls this: the referral
-    form, the history import, a correction of the date and the demo builder."""
+    form, the history import, a correction of the date and the demo builder. The participants are locked first, in
+    key order, as placements_refresh_idle locks its placements: two writers of one participant's starts take turns,
+    and the later UPDATE's subquery sees the earlier one's referral."""
     latest = Referral.objects.filter(participant=OuterRef("pk")).order_by("-referral_date").values("referral_date")
-    Participant.objects.filter(pk__in=participant_ids).update(latest_referral_date=Subquery(latest[:1]))
+    participants = Participant.objects.filter(pk__in=participant_ids)
+    with transaction.atomic(savepoint=False):
+        list(participants.select_for_update().order_by("pk").values_list("pk"))
+        participants.update(latest_referral_date=Subquery(latest[:1]))
 
 
 def referrals_refresh_closed_on(*, referral_ids) -> None:

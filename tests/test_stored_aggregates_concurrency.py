@@ -220,3 +220,20 @@ def test_an_exit_recorded_while_the_host_confirms_the_request_waits_instead_of_d
     assert Assignment.objects.get(pk=request.pk).status == Assignment.Status.WITHDRAWN
     assert _stored(placement) == _defined(placement)
     assert_stored_waiting_periods_are_the_definition()
+
+
+def test_two_starts_of_one_participant_corrected_at_once_leave_the_latest_referral_date_right(
+        leader, case_worker_af, project, agency_af):
+    first = participant_services.referral_create(
+        user=case_worker_af, project=project, agency=agency_af, identity=Participant.Identity.PSEUDONYMOUS,
+        code="AF-2026-TVAAT", gender=Gender.WOMAN, referral_date=TODAY - 100 * DAY).referral
+    second = participant_services.referral_create(
+        user=case_worker_af, project=project, agency=agency_af, identity=Participant.Identity.PSEUDONYMOUS,
+        code="AF-2026-TVAAT", gender=Gender.WOMAN, referral_date=TODAY - 50 * DAY).referral
+    assert first.participant_id == second.participant_id
+    _one_after_the_other(
+        lambda: corrections.referral_correct(user=leader, referral=first, correction_reason="Fel datum",
+                                             referral_date=TODAY - 10 * DAY),
+        lambda: corrections.referral_correct(user=leader, referral=second, correction_reason="Fel datum",
+                                             referral_date=TODAY - 40 * DAY))
+    assert Participant.objects.get(pk=first.participant_id).latest_referral_date == TODAY - 10 * DAY
