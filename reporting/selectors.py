@@ -45,7 +45,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Sum,
     Value,
     When,
 )
@@ -190,17 +189,6 @@ def days_between(later, earlier) -> DaysBetween:
         return F(value)
 
     return DaysBetween(as_date(later), as_date(earlier))
-
-
-def _median(queryset: QuerySet, expression, count: int):
-    """Median of an integer expression over `queryset` in SQL: one query (the middle one or two rows)."""
-    if not count:
-        return None
-    ordered = queryset.annotate(_v=expression).order_by("_v").values_list("_v", flat=True)
-    if count % 2:
-        return float(ordered[count // 2: count // 2 + 1][0])
-    low, high = list(ordered[count // 2 - 1: count // 2 + 1])
-    return (low + high) / 2
 
 
 # Within one build of a report's figures, the placements as they stood on a day are read once: the placement
@@ -349,21 +337,22 @@ def referrals_section(project: Project, start: dt.date, end: dt.date) -> dict:
 def waiting_list_section(project: Project, on: dt.date) -> dict:
     """The waiting list on `on` (the period end) in its four states (participants.selectors.waiting_list_on)."""
     waiting = waiting_list_on(on, valid_referrals(project))
-    waiting_days = days_between(on, "referral_date")
-    # One grouped query gives the totals too (the waiting list is costly to evaluate: once, not twice).
-    rows = list(waiting.order_by().values("waiting_state", "participant__gender").annotate(
-        n=Count("pk"),
-        without_start=Count("pk", filter=Q(start_date__isnull=True) | Q(start_date__gt=on)),
-        days=Sum(waiting_days),
+    # One grouped query gives the totals, the days waited (on − referral date, one group per referral date) and
+    # so their mean and median too: the waiting list is costly to evaluate, once and not twice.
+    rows = list(waiting.order_by().values("waiting_state", "participant__gender", "referral_date").annotate(
+        n=Count("pk"), without_start=Count("pk", filter=Q(start_date__isnull=True) | Q(start_date__gt=on)),
     ))
     total = sum(row["n"] for row in rows)
     without_start = sum(row["without_start"] for row in rows)
     by_state = dict.fromkeys(WaitingState.values, 0)
     by_gender = dict.fromkeys(GENDERS, 0)
+    waited: dict[int, int] = {}  # days waited → starts
     for row in rows:
         by_state[row["waiting_state"]] += row["n"]
         by_gender[row["participant__gender"] or UNKNOWN] = by_gender.get(row["participant__gender"] or UNKNOWN,
                                                                          0) + row["n"]
+        days = (on - row["referral_date"]).days
+        waited[days] = waited.get(days, 0) + row["n"]
     return {
         "total": total,
         "without_start": without_start,
@@ -371,9 +360,23 @@ def waiting_list_section(project: Project, on: dt.date) -> dict:
         "by_state": by_state,
         "waiting_for_placement": by_state[WaitingState.WAITING.value],
         "by_gender": by_gender,
-        "days_mean": round(sum(row["days"] for row in rows) / total, 1) if total else None,
-        "days_median": _median(waiting, waiting_days, total),
+        "days_mean": round(sum(days * n for days, n in waited.items()) / total, 1) if total else None,
+        "days_median": _median_of_counts(waited, total),
     }
+
+
+def _median_of_counts(counts: dict[int, int], total: int):
+    """The median of `total` values given as {value: how many}: the middle one, or the mean of the middle two."""
+    if not total:
+        return None
+    middle = [total // 2] if total % 2 else [total // 2 - 1, total // 2]
+    found, seen = [], 0
+    for value in sorted(counts):
+        seen += counts[value]
+        while middle and middle[0] < seen:
+            found.append(value)
+            middle.pop(0)
+    return float(found[0]) if total % 2 else (found[0] + found[1]) / 2
 
 
 def previous_month_of(start: dt.date) -> tuple[dt.date, dt.date]:

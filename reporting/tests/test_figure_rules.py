@@ -127,12 +127,23 @@ def test_referrals_section_in_full(report_project):
     ([1, 5, 31], 12.3, 5),           # mean 12.333…: one decimal
     ([1, 5, 30, 40], 19.0, 17.5),    # an even count: the mean of the middle two
     ([1, 2, 3, 40, 50], 19.2, 3),    # the middle one of five
+    ([5, 5, 5, 40], 13.8, 5),        # the middle two on the same day
+    ([3, 3, 9, 9], 6.0, 6),          # the middle two on different days, each day twice
 ])
 def test_waiting_days_mean_and_median(report_project, days, mean, median):
     for n in days:
         referral(report_project, referred=MARCH[1] - dt.timedelta(days=n))
     waiting = march(report_project)["waiting_list"]
     assert (waiting["total"], waiting["days_mean"], waiting["days_median"]) == (len(days), mean, median)
+
+
+def test_waiting_days_are_counted_across_genders_on_the_same_day(report_project):
+    """Starts referred on the same day but of different genders are counted apart and their days together."""
+    for n, gender in ((4, WOMAN), (4, MAN), (4, NON_BINARY), (10, MAN), (30, WOMAN)):
+        referral(report_project, referred=MARCH[1] - dt.timedelta(days=n), gender=gender)
+    waiting = march(report_project)["waiting_list"]
+    assert (waiting["total"], waiting["days_mean"], waiting["days_median"]) == (5, 10.4, 4)
+    assert waiting["by_gender"] == genders(woman=2, man=2, non_binary=1)
 
 
 def test_waiting_list_section_in_full(report_project):
