@@ -34,6 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db import connections
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -166,17 +167,32 @@ def render_html(template_name: str, context: dict) -> str:
         return render_to_string(template_name, context)
 
 
-def render_pdf(template_name: str, context: dict) -> bytes:
-    """Render a Django template to PDF bytes (Swedish, Stockholm time, tagged, fonts embedded)."""
-    return html_to_pdf(render_html(template_name, context))
+def render_pdf(template_name: str, context: dict, *, template_in_child: bool = False) -> bytes:
+    """Render a Django template to PDF bytes (Swedish, Stockholm time, tagged, fonts embedded).
+
+    `template_in_child`: where the PDF is rendered in a forked child (settings.PDF_RENDER_IN_CHILD), render the
+    template there too. For a context of plain values only (the reports' figures): the charts a report's
+    template asks for are then drawn in the child when they are not in the chart cache, so matplotlib (with
+    numpy ≈ 40 MB) never loads into the long-lived process. A template that reads the database (model
+    instances in its context) is rendered here, in the request's transaction."""
+    if _in_child():
+        if template_in_child:
+            return render_in_child(lambda: render_html(template_name, context))
+        html = render_html(template_name, context)
+        return render_in_child(lambda: html)
+    return _render(render_html(template_name, context))
 
 
 def html_to_pdf(html: str) -> bytes:
     """PDF bytes of an HTML document (tagged, fonts embedded), through the static-only URL fetcher; in a
     forked child of this process where settings.PDF_RENDER_IN_CHILD says so (see `render_in_child`)."""
-    if getattr(settings, "PDF_RENDER_IN_CHILD", False) and hasattr(os, "fork"):
-        return render_in_child(html)
+    if _in_child():
+        return render_in_child(lambda: html)
     return _render(html)
+
+
+def _in_child() -> bool:
+    return getattr(settings, "PDF_RENDER_IN_CHILD", False) and hasattr(os, "fork")
 
 
 def _render(html: str) -> bytes:
@@ -211,9 +227,9 @@ def warm_renderer(stylesheet: str = "reporting/print.css") -> None:
     _warmed.set()
 
 
-def render_in_child(html: str) -> bytes:
-    """_render(html) in a child forked from this (warm) process; its PDF bytes come back through a pipe and
-    an error in the child is raised here as a RuntimeError with the child's message."""
+def render_in_child(make_html) -> bytes:
+    """_render(make_html()) in a child forked from this (warm) process; its PDF bytes come back through a pipe
+    and an error in the child is raised here as a RuntimeError with the child's message."""
     warm_renderer()
     read_end, write_end = os.pipe()
     # The objects alive now are left out of the child's garbage collection (which would write to every page it
@@ -225,8 +241,11 @@ def render_in_child(html: str) -> bytes:
         try:
             gc.disable()
             os.close(read_end)
+            # The database connections' sockets belong to the parent: a query here gets a connection of its own.
+            for alias in connections:
+                connections[alias].connection = None
             try:
-                payload = b"0" + _render(html)
+                payload = b"0" + _render(make_html())
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
                 status, payload = 1, b"1" + f"{exc.__class__.__name__}: {exc}".encode()
             with os.fdopen(write_end, "wb") as out:

@@ -100,12 +100,13 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
         if kind == ReportRun.Kind.MONTHLY:
             figures = monthly_report_figures(project, period_start, period_end)
             if render:
-                pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True, pdf=True))
+                pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True, pdf=True),
+                                 template_in_child=True)
         elif kind == ReportRun.Kind.FINAL:
             figures = final_figures(project, period_start, period_end)
             texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
             if render:
-                pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts))
+                pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts), template_in_child=True)
         else:
             raise ValueError(f"Unknown report kind {kind!r}")
     return figures, pdf

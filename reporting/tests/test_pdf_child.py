@@ -5,8 +5,11 @@ import gc
 import os
 
 import pytest
+from django.db import connection
 
 from core import pdf
+from reporting import charts
+from reporting.documents import MONTHLY_PDF_CHARTS
 from reporting.services import build_report
 
 from .conftest import MARCH
@@ -53,3 +56,35 @@ def test_a_monthly_report_rendered_in_a_child_is_the_same_report(in_child, repor
     # The same pages and words (the creation time on the cover aside).
     strip = lambda t: [line for line in t.splitlines() if "Skapad" not in line]  # noqa: E731
     assert strip(text) == strip(pdftotext(here, tmp_path))
+
+
+def test_the_charts_of_a_report_are_drawn_in_the_child(in_child, report_project, march_data, monkeypatch,
+                                                       tmp_path):
+    """The long-lived process never draws (nor loads matplotlib for) a report's charts: the child does."""
+    log = tmp_path / "drawn-by"
+
+    def recorded(draw):
+        def drawing(**arguments):
+            with open(log, "a") as out:
+                out.write(f"{os.getpid()}\n")
+            return draw(**arguments)
+        return drawing
+
+    for kind, draw in dict(charts._DRAWERS).items():
+        monkeypatch.setitem(charts._DRAWERS, kind, recorded(draw))
+    _figures, data = build_report(kind="monthly", project=report_project, period_start=MARCH[0],
+                                  period_end=MARCH[1])
+    assert data.startswith(b"%PDF")
+    drawn_by = log.read_text().split()
+    assert len(drawn_by) == len(MONTHLY_PDF_CHARTS)  # every chart the monthly PDF shows
+    assert str(os.getpid()) not in drawn_by
+
+
+def test_the_child_never_uses_the_parents_database_connection(in_child, monkeypatch, report_project):
+    """A query in the child would otherwise talk on the parent's socket, inside the parent's session."""
+    assert connection.connection is not None  # this process has its connection open
+    monkeypatch.setattr(pdf, "_render", lambda html: html.encode())
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    seen = pdf.render_in_child(lambda: f"{connection.connection is None}").decode()
+    assert seen == "True"
+    assert connection.connection is not None
