@@ -26,7 +26,8 @@ def _stub_pdf_renderer(request, monkeypatch):
     """The run's state machine does not depend on what the PDF looks like (test_pdf.py renders and reads the real
     one): a stub renderer keeps these tests fast. A test that needs WeasyPrint asks for `real_pdf_renderer`."""
     if "real_pdf_renderer" not in request.fixturenames:
-        monkeypatch.setattr(services, "render_pdf", lambda template, context: b"%PDF-1.7 stub " + template.encode())
+        monkeypatch.setattr(services, "render_pdf",
+                            lambda template, context, **options: b"%PDF-1.7 stub " + template.encode())
 
 
 @pytest.fixture
