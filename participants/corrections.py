@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -149,8 +150,14 @@ def exit_correct(*, user, exit: Exit, correction_reason: str, **values) -> list[
 
 def _exit_assignments_follow(*, user, referral: Referral, old_date: dt.date, exit_date: dt.date) -> None:
     """The assignment the exit completed (exit_record: ended on the exit date, or on its first day if that came
-    later) ends on the corrected date instead; one completed earlier on its own, or withdrawn, stays as it is. A
-    refusal (no room at the placement for the longer period) is the exit date's."""
+    later) ends on the corrected date instead; the requests the exit withdrew (withdrawn on its date), and the
+    bookings whose first day is still after the corrected date, are withdrawn on the corrected date. A booking
+    that would have begun by the corrected date stays withdrawn as recorded (nobody knows whether it began), and
+    one completed or withdrawn on another day stays as it is. A refusal (no room at the placement for the longer
+    period) is the exit date's."""
+    for assignment in referral.assignments.filter(status=Assignment.Status.WITHDRAWN, withdrawn_on=old_date).filter(
+            Q(decided_at__isnull=True) | Q(start_date__gt=exit_date)):
+        placement_services.assignment_withdrawn_on_correct(user=user, assignment=assignment, withdrawn_on=exit_date)
     for assignment in referral.assignments.filter(status=Assignment.Status.COMPLETED):
         if assignment.end_date != max(old_date, assignment.start_date):
             continue

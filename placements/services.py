@@ -368,6 +368,27 @@ def assignment_end_correct(*, user, assignment: Assignment, end_date: dt.date) -
         return assignment
 
 
+def assignment_withdrawn_on_correct(*, user, assignment: Assignment, withdrawn_on: dt.date) -> Assignment:
+    """Move the day a withdrawn request or booking was taken back (its start's exit, which withdrew it, was
+    corrected to another date)."""
+    with transaction.atomic():
+        assignment = _get_for_update(assignments_visible_to(user), assignment)
+        if not (is_leader(user) or _may_request_for(user, assignment.referral)):
+            raise PermissionDenied
+        if assignment.status != Assignment.Status.WITHDRAWN:
+            raise ValidationError(_("Bara återtagna placeringar kan få ett rättat återtagandedatum."))
+        old = assignment.withdrawn_on
+        if withdrawn_on == old:
+            return assignment
+        assignment.withdrawn_on = withdrawn_on
+        assignment._history_user = user
+        assignment.save(update_fields=["withdrawn_on", "updated_at"])
+        _assignments_written([assignment])
+        _audit_assignment(user, assignment, AuditEvent.Action.UPDATE,
+                          f"återtagandedatum rättat {old.isoformat() if old else '–'} → {withdrawn_on.isoformat()}")
+        return assignment
+
+
 @transaction.atomic
 def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: dt.date | None = None) -> Assignment:
     """The referring side takes back a request or ends a confirmed assignment before it starts (`on`: default today)."""

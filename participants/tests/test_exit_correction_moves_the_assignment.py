@@ -147,7 +147,7 @@ def test_an_assignment_completed_on_its_own_or_withdrawn_is_left_alone(case_work
                                 planned_end_date=TODAY - 40 * DAY, end_date=TODAY - 45 * DAY)
     later = PlacementFactory(unit=unit_a, capacity=1, available_from=TODAY - 400 * DAY)
     booked = AssignmentFactory(placement=later, referral=start, status=S.CONFIRMED, start_date=TODAY - 2 * DAY,
-                               planned_end_date=TODAY + 30 * DAY)
+                               planned_end_date=TODAY + 30 * DAY, decided_at=timezone.now() - 20 * DAY)
     exit_ = _exit(case_worker_af, start, on=-4)  # before the booked period began: it is withdrawn
     booked.refresh_from_db()
     assert booked.status == S.WITHDRAWN
@@ -202,3 +202,82 @@ def test_the_service_checks_who_asks_and_what(case_worker_af, case_worker_fk, ma
     assert list(no_room.value.message_dict) == ["end_date"]
     assignment.refresh_from_db()
     assert assignment.end_date == TODAY - 12 * DAY
+
+
+
+def _state_on(start, day: int):
+    from participants.selectors import waiting_list_on
+
+    return waiting_list_on(TODAY + day * DAY).filter(pk=start.pk).values_list("waiting_state", flat=True).first()
+
+
+@pytest.mark.parametrize("to", [-3, -20])
+def test_a_request_the_exit_withdrew_is_withdrawn_on_the_corrected_date(case_worker_af, place, start, to):
+    """exit_record withdraws a pending request on the exit date; corrected later, the request was pending until the
+    corrected date (the waiting list shows it so on the days between), corrected earlier, it ends with the exit.
+    A request withdrawn on another day stays as it was."""
+    from participants.selectors import WaitingState
+
+    other = PlacementFactory(unit=place.unit, capacity=1, available_from=TODAY - 400 * DAY)
+    withdrawn_before = AssignmentFactory(placement=other, referral=start, status=S.WITHDRAWN,
+                                         start_date=TODAY + 30 * DAY, planned_end_date=TODAY + 60 * DAY,
+                                         withdrawn_on=TODAY - 40 * DAY)
+    pending = AssignmentFactory(placement=place, referral=start, status=S.REQUESTED, start_date=TODAY + 30 * DAY,
+                                planned_end_date=TODAY + 60 * DAY)
+    Assignment.objects.filter(pk=pending.pk).update(created_at=timezone.now() - 30 * DAY)
+    exit_ = _exit(case_worker_af, start, on=-13)
+    pending.refresh_from_db()
+    assert (pending.status, pending.withdrawn_on) == (S.WITHDRAWN, TODAY - 13 * DAY)
+
+    _correct(case_worker_af, exit_, to=to)
+
+    pending.refresh_from_db()
+    withdrawn_before.refresh_from_db()
+    assert (pending.status, pending.withdrawn_on) == (S.WITHDRAWN, TODAY + to * DAY)
+    assert withdrawn_before.withdrawn_on == TODAY - 40 * DAY
+    if to > -13:
+        assert [_state_on(start, day) for day in (-13, -8, -4, -3)] == [WaitingState.REQUESTED] * 3 + [None]
+    _assert_stored_values_are_the_definition()
+
+
+@pytest.mark.parametrize(("to", "withdrawn_on"), [(-20, -20), (-10, -10), (-8, -13), (-3, -13)])
+def test_a_booking_the_exit_withdrew_moves_only_while_it_had_not_begun(case_worker_af, place, start, to,
+                                                                       withdrawn_on):
+    """A booking for day -8 withdrawn by an exit on day -13: corrected to a day before -8 it is withdrawn then;
+    corrected to -8 or later it would have begun, which nobody knows, so it stays withdrawn as recorded."""
+    from participants.selectors import WaitingState
+
+    booked = AssignmentFactory(placement=place, referral=start, status=S.CONFIRMED, start_date=TODAY - 8 * DAY,
+                               planned_end_date=TODAY + 60 * DAY, decided_at=timezone.now() - 30 * DAY)
+    exit_ = _exit(case_worker_af, start, on=-13)
+    booked.refresh_from_db()
+    assert (booked.status, booked.withdrawn_on) == (S.WITHDRAWN, TODAY - 13 * DAY)
+
+    _correct(case_worker_af, exit_, to=to)
+
+    booked.refresh_from_db()
+    assert (booked.status, booked.withdrawn_on) == (S.WITHDRAWN, TODAY + withdrawn_on * DAY)
+    if to == -10:
+        assert [_state_on(start, day) for day in (-13, -11, -10)] == [WaitingState.BOOKED] * 2 + [None]
+    _assert_stored_values_are_the_definition()
+
+
+def test_the_withdrawal_day_service_checks_who_asks_and_what(case_worker_af, case_worker_fk, manager_b, leader,
+                                                             place, start):
+    from placements.services import assignment_withdrawn_on_correct
+
+    withdrawn = AssignmentFactory(placement=place, referral=start, status=S.WITHDRAWN, start_date=TODAY + 5 * DAY,
+                                  planned_end_date=TODAY + 50 * DAY, withdrawn_on=TODAY - 10 * DAY)
+    for outsider in (case_worker_fk, manager_b):
+        with pytest.raises((PermissionDenied, Assignment.DoesNotExist)):
+            assignment_withdrawn_on_correct(user=outsider, assignment=withdrawn, withdrawn_on=TODAY - 5 * DAY)
+    moved = assignment_withdrawn_on_correct(user=case_worker_af, assignment=withdrawn, withdrawn_on=TODAY - 5 * DAY)
+    assert moved.withdrawn_on == TODAY - 5 * DAY
+    withdrawn.refresh_from_db()
+    assert withdrawn.withdrawn_on == TODAY - 5 * DAY
+    assert AuditEvent.objects.filter(user=case_worker_af, action=AuditEvent.Action.UPDATE).exists()
+    withdrawn.status = S.DECLINED
+    withdrawn.save(update_fields=["status"])
+    with pytest.raises(ValidationError) as refused:
+        assignment_withdrawn_on_correct(user=leader, assignment=withdrawn, withdrawn_on=TODAY)
+    assert refused.value.messages == ["Bara återtagna placeringar kan få ett rättat återtagandedatum."]
