@@ -52,6 +52,13 @@ def on_placement(*, on: dt.date) -> QuerySet[Assignment]:
         status__in=Assignment.STARTED, start_date__lte=on, last_day__gte=on)
 
 
+def counted_in_organisation_totals(status: str) -> bool:
+    """Whether an assignment of this status can count in a day's organisation totals (organisation_totals_of):
+    only through on_placement, which counts the started ones. A write that leaves every status it touches outside
+    these changes no total (placements.services._assignments_written)."""
+    return status in Assignment.STARTED
+
+
 def existing_on(on: dt.date, prefix: str = "") -> Q:
     """Placements that exist on the date: available from before it, not closed and not expired by then."""
     p = prefix

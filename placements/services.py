@@ -45,6 +45,7 @@ from placements.models import (
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
 from placements.selectors import (
     HAS_HOSTED,
+    counted_in_organisation_totals,
     future_peak_occupancy,
     has_room,
     idle_state_values,
@@ -205,7 +206,7 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
             )
     except IntegrityError:
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering.")) from None
-    _assignments_written([assignment])
+    _assignments_written([assignment], statuses_before=())
     _audit_assignment(user, assignment, AuditEvent.Action.CREATE, "förfrågad")
     managers = _manager_emails(placement)
     if any(managers):
@@ -217,16 +218,22 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     return assignment
 
 
-def _assignments_written(assignments) -> None:
+def _assignments_written(assignments, *, statuses_before=None) -> None:
     """Every write of assignments ends here, inside its transaction: their placements' stored idle values
     (placements_refresh_idle), then the layers above told which starts changed (placements.signals.
-    assignments_changed), then the cached organisation totals left behind (organisation_totals_changed)."""
+    assignments_changed), then the cached organisation totals left behind (organisation_totals_changed) unless
+    the totals cannot have changed: `statuses_before` (the written assignments' statuses before the write, () for
+    new ones; None: not known) and their statuses now are all statuses the totals do not count
+    (placements.selectors.counted_in_organisation_totals), as for a request, its confirmation, decline or
+    withdrawal."""
     assignments = list(assignments)
     if not assignments:
         return
     placements_refresh_idle(placement_ids={a.placement_id for a in assignments})
     assignments_changed.send(sender=Assignment, referral_ids=[a.referral_id for a in assignments])
-    organisation_totals_changed()
+    if statuses_before is None or any(counted_in_organisation_totals(status)
+                                      for status in (*statuses_before, *(a.status for a in assignments))):
+        organisation_totals_changed()
 
 
 def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
@@ -265,7 +272,7 @@ def assignment_confirm(*, user, assignment: Assignment) -> Assignment:
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
-    _assignments_written([assignment])
+    _assignments_written([assignment], statuses_before=[Assignment.Status.REQUESTED])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "bekräftad")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="confirmed", assignment=assignment, recipients=recipients)
@@ -284,7 +291,7 @@ def assignment_decline(*, user, assignment: Assignment, reason: str) -> Assignme
     assignment.decided_by = user
     assignment.decided_at = timezone.now()
     assignment.save(update_fields=["status", "decline_reason", "decided_by", "decided_at", "updated_at"])
-    _assignments_written([assignment])
+    _assignments_written([assignment], statuses_before=[Assignment.Status.REQUESTED])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "avböjd")
     recipients = [assignment.requested_by.email if assignment.requested_by else "", user.email]
     _notify(template="declined", assignment=assignment, recipients=recipients)
@@ -397,11 +404,12 @@ def assignment_withdraw(*, user, assignment: Assignment, reason: str = "", on: d
         raise PermissionDenied
     if assignment.status not in (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED):
         raise ValidationError(_("Bara förfrågade eller bekräftade placeringar kan återtas."))
+    before = assignment.status
     assignment.status = Assignment.Status.WITHDRAWN
     assignment.decline_reason = reason.strip()
     assignment.withdrawn_on = on or timezone.localdate()
     assignment.save(update_fields=["status", "decline_reason", "withdrawn_on", "updated_at"])
-    _assignments_written([assignment])
+    _assignments_written([assignment], statuses_before=[before])
     _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen")
     _notify(template="withdrawn", assignment=assignment, recipients=_manager_emails(assignment.placement))
     return assignment
@@ -600,7 +608,7 @@ def placement_close(*, user, placement: Placement) -> Placement:
         _audit_assignment(user, assignment, AuditEvent.Action.UPDATE, "återtagen (platsen stängdes)")
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])
-    _assignments_written(withdrawn)
+    _assignments_written(withdrawn, statuses_before=[Assignment.Status.REQUESTED] * len(withdrawn))
     organisation_totals_changed()
     return placement
 

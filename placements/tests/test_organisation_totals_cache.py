@@ -18,6 +18,7 @@ from participants.tests.factories import ReferralFactory
 from placements import imports, services
 from placements.models import ORGANISATION_TOTALS_VERSION, Assignment, OrganisationTotalsVersion, Placement
 from placements.selectors import (
+    counted_in_organisation_totals,
     organisation_figures,
     organisation_roll_up,
     organisation_totals_cached,
@@ -103,6 +104,17 @@ def changes(write) -> None:
     assert before != now, "the write must change the figures for the test to mean something"
 
 
+def keeps(write) -> None:
+    """A write that no total counts (a request, its confirmation, decline or withdrawal: nobody is on a placement
+    before starting) keeps the token, and the cached figures are still the definition."""
+    today = timezone.localdate()
+    before = (figures(assert_cached_is_definition(today)), figures(assert_cached_is_definition(today - DAY)))
+    old = token()
+    write()
+    assert token() == old
+    assert (figures(assert_cached_is_definition(today)), figures(assert_cached_is_definition(today - DAY))) == before
+
+
 def test_the_cache_answers_until_a_writer_replaces_the_token(world, org_a):
     today = timezone.localdate()
     cached = figures(assert_cached_is_definition(today))
@@ -179,18 +191,22 @@ def test_every_booking_step(world, leader, case_worker_af, agency_af):
         made["a"] = services.assignment_request(user=case_worker_af, referral=referral, placement=target,
                                                 start_date=today - DAY, planned_end_date=today)
 
-    after(request)  # requested: nobody on it yet, the token is replaced
-    after(lambda: services.assignment_confirm(user=leader, assignment=made["a"]))
+    keeps(request)  # requested: nobody on it yet
+    keeps(lambda: services.assignment_confirm(user=leader, assignment=made["a"]))
     changes(lambda: services.assignment_start(user=leader, assignment=made["a"]))  # on it yesterday and today
     changes(lambda: services.assignment_complete(user=leader, assignment=made["a"], end_date=today - DAY))
     second = ReferralFactory(agency=agency_af)
     declined = services.assignment_request(user=case_worker_af, referral=second, placement=target,
                                            start_date=today, planned_end_date=today)
-    after(lambda: services.assignment_decline(user=leader, assignment=declined, reason="Ingen handledare"))
+    keeps(lambda: services.assignment_decline(user=leader, assignment=declined, reason="Ingen handledare"))
     third = ReferralFactory(agency=agency_af)
     withdrawn = services.assignment_request(user=case_worker_af, referral=third, placement=target,
                                             start_date=today, planned_end_date=today)
-    after(lambda: services.assignment_withdraw(user=leader, assignment=withdrawn))
+    keeps(lambda: services.assignment_withdraw(user=leader, assignment=withdrawn))
+    confirmed = services.assignment_request(user=case_worker_af, referral=ReferralFactory(agency=agency_af),
+                                            placement=target, start_date=today, planned_end_date=today)
+    services.assignment_confirm(user=leader, assignment=confirmed)
+    keeps(lambda: services.assignment_withdraw(user=leader, assignment=confirmed))  # booked, never started
 
 
 def test_an_end_moved_into_today_and_yesterday(world, leader):
@@ -320,3 +336,18 @@ def test_an_organisations_page_reads_the_cached_totals_when_they_are_there(world
         warm_figures = organisation_figures(org_a, on=today)
     assert len(warm) == 2  # organisations, the token
     assert warm_figures == cold_figures == definition(today)[org_a.pk]
+
+
+@pytest.mark.parametrize("status", Assignment.Status.values)
+def test_a_status_the_totals_skip_is_one_the_definition_never_counts(world, status, agency_af):
+    """counted_in_organisation_totals (what lets a request, confirmation, decline or withdrawal keep the token) is
+    what on_placement counts: an assignment of each status running through today, ended or not."""
+    today = timezone.localdate()
+    placement = PlacementFactory(unit=world["busy"].unit, capacity=5, available_from=today - 60 * DAY)
+    before = figures(definition(today))[world["busy"].unit.organisation_id]
+    AssignmentFactory(placement=placement, status=status, start_date=today - 5 * DAY,
+                      planned_end_date=today + 5 * DAY,
+                      end_date=today + DAY if status == Assignment.Status.COMPLETED else None,
+                      referral=ReferralFactory(agency=agency_af))
+    after_write = figures(definition(today))[world["busy"].unit.organisation_id]
+    assert (after_write != before) == counted_in_organisation_totals(status)
