@@ -5,9 +5,9 @@ Only the benchmark mounts these views (bench/floor_wsgi.py puts this module in f
 the product never imports it. They answer what the same rows cost at least, so that the product's time can
 be read as a ratio to it (target: product ≤ 1.5 × floor). The queries read the same tables and the same stored
 values as the product's selectors (a placement's stored idle values, the stored waiting periods and their count
-changes, a participant's stored latest referral date, the stored number of participants), in their simplest
-correct form for the columns shown: a floor computing from the raw rows what the product reads stored would be no
-floor. Where the product falls back to the assignments (a placement whose stored idle values do not describe
+changes, a participant's stored latest referral date, the stored numbers of participants and placements), in their
+simplest correct form for the columns shown: a floor computing from the raw rows what the product reads stored
+would be no floor. Where the product falls back to the assignments (a placement whose stored idle values do not describe
 today), so do these. A placement's past pauses (read from its change history by the reports) are not needed for
 these columns.
 """
@@ -131,7 +131,10 @@ def placements(request):
         else:
             order = f"{STORED_IDLE_SINCE}, p.id"
     keys_from = f"FROM placements_placement p WHERE {where}"
-    count = _rows(f"SELECT count(*) {keys_from}", params)[0][0]
+    if where == "true":  # every placement: the stored number, as the product's list
+        count = _rows("SELECT coalesce(sum(delta), 0) FROM placements_placementcountchange", {})[0][0]
+    else:
+        count = _rows(f"SELECT count(*) {keys_from}", params)[0][0]
     rows = _rows(f"""
         WITH page AS (SELECT p.id, row_number() OVER (ORDER BY {order}) AS n {keys_from}
                       ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s)

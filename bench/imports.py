@@ -207,9 +207,11 @@ def web(args, base_env) -> dict:
     django.setup()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
+    from django.db import transaction
 
     from core.models import ImportJob, User
     from placements.models import Placement
+    from placements.services import placements_count_change
 
     namespace = {}
     exec(GENERATE, namespace)  # noqa: S102 - the generator shared with the in-process child
@@ -320,7 +322,9 @@ def web(args, base_env) -> dict:
                     os.killpg(process.pid, signal.SIGKILL)
         for log in logs:
             log.close()
-        Placement.objects.filter(code__startswith=prefix).delete()
+        with transaction.atomic():
+            _deleted, by_model = Placement.objects.filter(code__startswith=prefix).delete()
+            placements_count_change(-by_model.get(Placement._meta.label, 0))  # as every writer of placements
 
 
 def main():

@@ -72,7 +72,7 @@ from participants.models import (
 from participants.services import participants_count_change, waiting_periods_delete, waiting_periods_refresh
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
-from placements.services import organisation_totals_changed, placements_refresh_idle
+from placements.services import organisation_totals_changed, placements_count_change, placements_refresh_idle
 
 BATCH_SIZE = 2000
 MIN_SCALE = 0.1
@@ -470,7 +470,8 @@ def reset_demo_data() -> None:
             Referral.objects.filter(project__slug=PROJECT_SLUG).delete()
             org_ids = set(Organisation.objects.filter(name__in=names).values_list("pk", flat=True))
             Assignment.objects.filter(placement__unit__organisation__in=org_ids).delete()
-            Placement.objects.filter(unit__organisation__in=org_ids).delete()
+            _deleted, by_model = Placement.objects.filter(unit__organisation__in=org_ids).delete()
+            placements_count_change(-by_model.get(Placement._meta.label, 0))  # the stored number follows
             Supervisor.objects.filter(organisation__in=org_ids).delete()
             Unit.objects.filter(organisation__in=org_ids).delete()
             Project.objects.filter(slug=PROJECT_SLUG).delete()
@@ -778,6 +779,7 @@ class DemoBuilder:
                 created_at=created, updated_at=created,
             ))
         self._bulk(Placement, objs)
+        placements_count_change(len(objs))
         self.placements = objs
         through = Placement.adaptations.through
         links = [through(placement_id=p.pk, adaptation_id=a.pk)

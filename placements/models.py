@@ -178,6 +178,25 @@ class Assignment(TimeStampedModel):
         return f"{self.placement.title}, {self.start_date:%Y-%m-%d}–{self.planned_end_date:%Y-%m-%d}"
 
 
+class PlacementCountChange(models.Model):
+    """How many placements were added (or removed, negative) on a day: the number of placements is the sum of every
+    row, so that the unfiltered placement list counts its rows from a few rows per day of writing instead of
+    counting every placement on every request (100,000 at national scale; more when the visibility map is stale).
+    Kept by placements.services.placements_count_change, which every writer that adds or deletes placements calls
+    (registering one, the import, the demo data and its reset; the admin adds and deletes none); the tests hold
+    the sum equal to the number of placements after each of them."""
+
+    day = models.DateField(_("dag"), unique=True)
+    delta = models.IntegerField(_("förändring"))
+
+    class Meta:
+        verbose_name = _("förändring av antalet platser")
+        verbose_name_plural = _("förändringar av antalet platser")
+
+    def __str__(self):
+        return f"{self.day}: {self.delta:+d}"
+
+
 class OrganisationTotalsVersion(models.Model):
     """One row (pk ORGANISATION_TOTALS_VERSION): a token that every writer of placements, their assignments, their
     pauses and units replaces inside its transaction (placements.services.organisation_totals_changed). The

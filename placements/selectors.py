@@ -16,7 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
@@ -29,6 +29,7 @@ from placements.models import (
     Assignment,
     OrganisationTotalsVersion,
     Placement,
+    PlacementCountChange,
     actual_last_day,
 )
 
@@ -328,6 +329,12 @@ def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | N
     return (_available_for_idle(queryset, days=days, on=on)
             .alias(idle_last_hosted_end=_last_hosted_end_before(on), idle_someone_on_it=someone_on_it)
             .filter(stored | from_history))
+
+
+def placements_count_stored() -> int:
+    """The number of placements, from the stored per-day changes (PlacementCountChange, kept by every writer of
+    placements; the tests hold it equal to Placement.objects.count()): a few rows per day of writing."""
+    return PlacementCountChange.objects.aggregate(n=Sum("delta"))["n"] or 0
 
 
 def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None,

@@ -12,7 +12,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connections, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
 from django.db.models.signals import post_save
 from django.utils import timezone, translation
@@ -41,6 +41,7 @@ from placements.models import (
     Assignment,
     OrganisationTotalsVersion,
     Placement,
+    PlacementCountChange,
 )
 from placements.permissions import assignments_decidable_by, assignments_visible_to, placements_editable_by
 from placements.selectors import (
@@ -56,6 +57,19 @@ from placements.selectors import (
 from placements.signals import assignments_changed
 
 IDLE_REFRESH_BATCH = 2000
+
+
+def placements_count_change(delta: int) -> None:
+    """Add `delta` placements (negative: removed) to the stored number of placements (PlacementCountChange, today's
+    row; one upsert). Every writer that adds or deletes placements calls it in the same transaction."""
+    if not delta:
+        return
+    table = connection.ops.quote_name(PlacementCountChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, delta) VALUES (%s, %s) "  # noqa: S608 - no user input
+            f"ON CONFLICT (day) DO UPDATE SET delta = {table}.delta + excluded.delta",
+            [connection.ops.adapt_datefield_value(timezone.localdate()), delta])
 
 
 def organisation_totals_changed(*, using: str = "default") -> None:
@@ -509,6 +523,7 @@ def placement_create(*, user, title: str, unit, occupational_area, capacity: int
     placement._history_user = user
     placement.full_clean(exclude=["unit", "occupational_area", "supervisor"])
     placement.save()
+    placements_count_change(1)
     placement.adaptations.set(adaptations)
     organisation_totals_changed()
     return placement
@@ -656,6 +671,7 @@ def _write_new_placements(creates: list, *, user, attested: bool, now, progress=
                  values["available_to"], getattr(values["supervisor"], "pk", None), attested, attested_by,
                  attested_at, user_id) for values, _adaptations in batch]
         batch_pks = copy_rows(Placement, _IMPORT_COLUMNS, rows, returning_pk=True)
+        placements_count_change(len(batch_pks))
         rows = [(pk, *row) for pk, row in zip(batch_pks, rows, strict=True)]
         link_keys = [(pk, adaptation.pk) for pk, (_values, adaptations) in zip(batch_pks, batch, strict=True)
                      for adaptation in adaptations]

@@ -59,6 +59,7 @@ from placements.selectors import (
     organisation_progress_table,
     placement_history,
     placement_list,
+    placements_count_stored,
     placements_lacking_trained_supervisor,
     with_occupancy,
 )
@@ -113,6 +114,20 @@ def _querystring(request, **overrides) -> str:
     return params.urlencode()
 
 
+def _unnarrowed_count(user, placement_filter) -> int | None:
+    """The list's length when it is every placement (the leader's list narrowed by no filter; the order is no
+    filter, and a filter that does not validate narrows nothing: the view shows the whole list): the stored number
+    of placements. None otherwise (the paginator counts)."""
+    if not is_leader(user):
+        return None
+    if placement_filter.is_bound and placement_filter.is_valid():
+        for name, value in placement_filter.form.cleaned_data.items():
+            if name != "ordering" and value is not None and value != "" and not (
+                    hasattr(value, "__len__") and not isinstance(value, str) and len(value) == 0):
+                return None
+    return placements_count_stored()
+
+
 # --- List and exports ------------------------------------------------------------------------------
 
 
@@ -125,7 +140,8 @@ def placement_list_view(request):
     queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
         placement_filter.queryset
     per_page = _page_size(request)
-    page = paginate(queryset.only(*LIST_ROW_FIELDS), per_page, request.GET.get("page"))
+    page = paginate(queryset.only(*LIST_ROW_FIELDS), per_page, request.GET.get("page"),
+                    count=_unnarrowed_count(request.user, placement_filter))
     context = {
         "filter": placement_filter,
         "page": page,

@@ -50,6 +50,7 @@ from participants.selectors import participants_count_stored
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements.models import Assignment, Placement
 from placements.permissions import assignments_decidable_by, placements_editable_by
+from placements.selectors import placements_count_stored
 from placements.services import placements_refresh_idle
 
 pytestmark = pytest.mark.django_db
@@ -336,12 +337,14 @@ def test_second_run_refuses_and_reset_recreates_the_same_data():
         seed("--scale", "0.2")
     assert (User.objects.count(), Organisation.objects.count(), Participant.objects.count()) == counts
 
-    assert participants_count_stored() == Participant.objects.count()  # the stored number, after a seed
+    assert participants_count_stored() == Participant.objects.count()  # the stored numbers, after a seed
+    assert placements_count_stored() == Placement.objects.count()
 
     seed("--scale", "0.2", "--reset")
     assert _fingerprint() == before  # same seed, same data
     assert (User.objects.count(), Organisation.objects.count(), Participant.objects.count()) == counts
     assert participants_count_stored() == Participant.objects.count()  # and after its reset
+    assert placements_count_stored() == Placement.objects.count()
     assert ExitReason.objects.count() == 8  # category lists survive the reset
 
     seed("--scale", "0.2", "--reset", "--seed", "7")

@@ -4,6 +4,7 @@ import factory
 
 from organisations.tests.factories import OccupationalAreaFactory, UnitFactory
 from placements.models import Assignment, Placement
+from placements.services import placements_count_change
 from placements.signals import assignments_changed
 
 
@@ -18,6 +19,12 @@ class PlacementFactory(factory.django.DjangoModelFactory):
     capacity = 2
     available_from = dt.date(2025, 1, 1)
     attested_no_displacement = True
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        placement = super()._create(model_class, *args, **kwargs)
+        placements_count_change(1)  # as the services do (the stored number of placements)
+        return placement
 
 
 class AssignmentFactory(factory.django.DjangoModelFactory):

@@ -17,6 +17,7 @@ from core.models import AuditEvent
 from organisations.models import Unit
 from placements import imports
 from placements.models import Placement
+from placements.selectors import placements_count_stored
 from placements.tests.factories import PlacementFactory
 
 HEADER = ["kod", "benämning", "organisation", "enhet", "kommun", "yrkesområde", "arbetsuppgifter",
@@ -71,6 +72,7 @@ def test_xlsx_preview_then_confirm_creates_everything(leader_client, rows, leade
     assert first.attested_by == leader
     assert Unit.objects.get(name="Nya köket").municipality == "Visby"
     assert AuditEvent.objects.filter(action="import").count() == 1
+    assert placements_count_stored() == Placement.objects.count() == 2  # the stored number of placements
 
 
 def test_the_import_writes_each_new_placement_and_unit_into_their_history(leader_client, rows, leader, wheelchair,
@@ -95,6 +97,7 @@ def test_reimport_with_code_updates(leader_client, rows, unit_a, area):
     leader_client.post(reverse("placements:import_confirm"), {"token": preview.context["token"]})
     existing.refresh_from_db()
     assert (existing.title, existing.capacity) == ("Lagerplats", 2)
+    assert placements_count_stored() == Placement.objects.count() == 1  # an update adds no placement
 
 
 @pytest.mark.parametrize(("delimiter", "encoding", "bom"), [

@@ -18,6 +18,7 @@ def _plans(client, url: str) -> dict[str, str]:
         assert client.get(url).status_code == 200
     plans = {}
     with connection.cursor() as cursor:
+        cursor.execute("ANALYZE placements_placement")  # the few test rows' statistics, as autovacuum keeps them
         cursor.execute("SET enable_sort = off")
         cursor.execute("SET enable_seqscan = off")
         try:
@@ -45,7 +46,7 @@ def test_the_default_order_and_the_area_filter_read_their_page_and_count_from_an
     assert "placement_title_idx" in unfiltered["keys"] and "Sort" not in unfiltered["keys"]
     filtered = _plans(client, reverse("placements:list") + f"?status=open&occupational_area={area.pk}&per_page=10")
     assert "placement_area_title_idx" in filtered["keys"] and "Sort" not in filtered["keys"]
-    assert "Index Only Scan using placement_area_title_idx" in filtered["count"]
+    assert "placement_area_title_idx" in filtered["count"] and "Filter" not in filtered["count"]  # both conditions
     page = client.get(reverse("placements:list") + f"?status=open&occupational_area={area.pk}&per_page=10")
     shown = [p.title for p in page.context["page"].object_list]
     assert shown == sorted(p.title for p in Placement.objects.filter(status="open", occupational_area=area))
