@@ -752,7 +752,7 @@ READS_OTHER_SECTIONS = {"summary"}
 # Sections computed on a second database connection while this one computes the rest (`_computed`): none of them
 # shares a once-per-build read (placement_days, outcome_rows) with a section on the first, and together they take
 # about half of the figures' SQL at scale 100.
-SECOND_CONNECTION = {"exits", "followup_90", "survey", "equality", "trend", "before_after", "followup_6m", "esf",
+SECOND_CONNECTION = {"exits", "followup_90", "equality", "trend", "before_after", "followup_6m", "esf",
                      "outcomes_by_host", "anonymous", "used"}
 
 
@@ -882,22 +882,6 @@ def placements_used_section(project: Project, start: dt.date, end: dt.date) -> d
 def final_figures(project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """The figures of the ESF-style final report for the whole period (normally the project's life)."""
     period = (project, period_start, period_end)
-    base = _computed({
-        "participants": functools.partial(participants_section, *period),
-        "outcomes": functools.partial(outcomes_section, *period),
-        "survey": functools.partial(survey_section, *period),
-        "placements": functools.partial(placements_section, *period),
-        "used": functools.partial(placements_used_section, *period),
-        "referrals": functools.partial(referrals_section, *period),
-        "waiting_list": functools.partial(waiting_list_section, project, period_end),
-        "exits": functools.partial(exits_section, *period),
-        "followup_90": functools.partial(followup_section, *period),
-        "equality": functools.partial(equality_section, *period),
-    })
-    participants, outcomes, survey, placements = (base["participants"], base["outcomes"], base["survey"],
-                                                  base["placements"])
-    placements["used"] = base["used"]
-
     members = list(ProjectGroupMember.objects.filter(project=project)
                    .values("group", "name", "represents", "title", "email", "gender"))
     groups = {}
@@ -921,29 +905,24 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
         .values("name", "role", "contribution", "co_financing_amount")
     ]
     co_financing_total = sum(p["co_financing_amount"] for p in partners)
-    return _with_extra_sections("final", {
-        "meta": {**_meta("final", project, period_start, period_end), **_category_names(),
-                 "funder": project.funder, "owner": project.owner.name,
-                 "project_start": project.start_date.isoformat(), "project_end": project.end_date.isoformat()},
-        "participants": participants,
-        "referrals": base["referrals"],
-        "waiting_list": base["waiting_list"],
-        "exits": base["exits"],
-        "outcomes": outcomes,
-        "followup_90": base["followup_90"],
-        "survey": survey,
-        "placements": placements,
-        "equality": base["equality"],
-        "targets": {
-            "participants": {"target": project.target_participants, "outcome": participants["unique"],
-                             "share": _share(participants["unique"], project.target_participants)},
-            "work_or_studies": {"target": outcomes["work_or_studies"]["target"],
-                                "outcome": outcomes["work_or_studies"]["share"],
-                                "outcome_all_exited": outcomes["work_or_studies"]["share_all_exited"]},
-            "placements": {"target": project.target_placements, "outcome": placements["used"]["placements"]},
-            "survey": [{"number": s["number"], "text": s["text"], "target": s["target"], "outcome": s["share"],
-                        "met": s["met"]} for s in survey["statements"]],
-        },
+    # Every section and extra section in one batch of _computed (two connections at once); the targets are
+    # read from the sections when all are done.
+    figures = _with_extra_sections("final", {
+        "meta": lambda: {**_meta("final", *period), **_category_names(),
+                         "funder": project.funder, "owner": project.owner.name,
+                         "project_start": project.start_date.isoformat(),
+                         "project_end": project.end_date.isoformat()},
+        "participants": functools.partial(participants_section, *period),
+        "referrals": functools.partial(referrals_section, *period),
+        "waiting_list": functools.partial(waiting_list_section, project, period_end),
+        "exits": functools.partial(exits_section, *period),
+        "outcomes": functools.partial(outcomes_section, *period),
+        "followup_90": functools.partial(followup_section, *period),
+        "survey": functools.partial(survey_section, *period),
+        "placements": functools.partial(placements_section, *period),
+        "equality": functools.partial(equality_section, *period),
+        "used": functools.partial(placements_used_section, *period),
+        "targets": None,
         "partners": partners,
         "groups": groups,
         "contacts": contacts,
@@ -953,4 +932,18 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
             "spent_share": _share(float(project.budget_spent or 0), float(project.budget_total or 0)),
             "co_financing_total": co_financing_total,
         },
-    }, project, period_start, period_end)
+    }, *period)
+    participants, outcomes, survey, placements = (figures["participants"], figures["outcomes"], figures["survey"],
+                                                  figures["placements"])
+    placements["used"] = figures.pop("used")
+    figures["targets"] = {
+        "participants": {"target": project.target_participants, "outcome": participants["unique"],
+                         "share": _share(participants["unique"], project.target_participants)},
+        "work_or_studies": {"target": outcomes["work_or_studies"]["target"],
+                            "outcome": outcomes["work_or_studies"]["share"],
+                            "outcome_all_exited": outcomes["work_or_studies"]["share_all_exited"]},
+        "placements": {"target": project.target_placements, "outcome": placements["used"]["placements"]},
+        "survey": [{"number": s["number"], "text": s["text"], "target": s["target"], "outcome": s["share"],
+                    "met": s["met"]} for s in survey["statements"]],
+    }
+    return figures
