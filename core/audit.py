@@ -6,7 +6,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.models import AuditEvent
@@ -57,6 +59,9 @@ def audit_log(*, user, action: str, obj=None, object_type: str = "", object_id="
     )
 
 
+PARTICIPANT_OBJECT_TYPE = "participants.Participant"
+
+
 def audit_log_participants_shown(*, user, participant_ids, detail: str, request=None,
                                  action: str = AuditEvent.Action.VIEW) -> None:
     """One view event per participant shown on a list page, written in one insert, so that the leader's
@@ -66,10 +71,22 @@ def audit_log_participants_shown(*, user, participant_ids, detail: str, request=
         return
     authenticated = user is not None and user.is_authenticated
     ip_address = client_ip(request)
+    if connection.vendor == "postgresql":
+        # The same rows as below in one statement over an array of the ids: no model object per person (50 on a
+        # list page, every row of an export), which cost more than the insert itself.
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (at, user_id, user_email, action, object_type, object_id, object_repr, "  # noqa: S608
+                "detail, ip_address) SELECT %s::timestamptz, %s::bigint, %s, %s, %s, shown.id, '', %s, %s::inet "
+                "FROM unnest(%s::varchar[]) AS shown(id)",
+                [timezone.now(), user.pk if authenticated else None, user.email if authenticated else "", action,
+                 PARTICIPANT_OBJECT_TYPE, detail[:500], ip_address, [str(pid) for pid in ids]])
+        return
     AuditEvent.objects.bulk_create([
         AuditEvent(
             user=user if authenticated else None, user_email=user.email if authenticated else "",
-            action=action, object_type="participants.Participant", object_id=str(pid),
+            action=action, object_type=PARTICIPANT_OBJECT_TYPE, object_id=str(pid),
             detail=detail[:500], ip_address=ip_address,
         )
         for pid in ids
