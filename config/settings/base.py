@@ -236,8 +236,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # A pool child is replaced after a task that leaves it above this resident size (kB). A warm child that has built
-# reports holds 230–260 MB (WeasyPrint, matplotlib and the heap of a render stay: docs/benchmarks.md § 3); the
-# ceiling catches growth beyond that. Near the idle size (≈110 MB) every report would pay a fresh child instead.
+# reports holds ≈ 150 MB (the warm renderer; each render and its charts in a forked child: docs/benchmarks.md
+# § 3); the ceiling catches growth beyond that. Near the idle size (≈ 90 MB) every report would pay a fresh child.
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = env.int("CELERY_WORKER_MAX_MEMORY_PER_CHILD_KB", default=400_000)
 CELERY_TASK_TIME_LIMIT = 15 * 60
 # Render each PDF in a child forked from the (warm) process, so the render's memory goes with the child
