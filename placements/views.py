@@ -466,7 +466,7 @@ def organisation_detail(request, pk):
     placements = (
         placement_list(placements_visible_to(request.user).filter(unit__organisation_id__in=ids))
         .exclude(status=Placement.Status.CLOSED)
-        .order_by("unit__name", "title")
+        .order_by("unit__name", "title", "pk")
     ) if occupancy else None
     context = {
         "organisation": organisation,
