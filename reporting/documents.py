@@ -60,7 +60,10 @@ def _date(value: str) -> dt.date:
 
 # The charts each PDF shows (templates reporting/_monthly_body.html with pdf, _final_body.html); the dashboard
 # shows them all.
-MONTHLY_PDF_CHARTS = frozenset({"trend", "trend_stock", "goal", "areas", "survey"})
+# The monthly PDF draws the 12-month trends (docs/domain.md: "12-month trends as charts"); the areas and the survey
+# against its targets are its tables with the same numbers (the dashboard draws them too). A chart costs the PDF
+# as much to lay out as a page of table (docs/benchmarks.md § 3).
+MONTHLY_PDF_CHARTS = frozenset({"trend", "trend_stock", "goal"})
 FINAL_CHARTS = frozenset({"survey", "gender"})
 
 

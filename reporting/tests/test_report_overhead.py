@@ -1,12 +1,14 @@
 """What a web worker and a report build pay besides the figures: matplotlib only where a chart is drawn, the
 PDFs draw only the charts they show, web fonts decompressed once per process."""
 
+import io
 import shutil
 import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import pikepdf
 import pytest
 from django.conf import settings
 
@@ -15,8 +17,10 @@ from core.pdf import render_html
 from reporting.charts import monthly_charts
 from reporting.documents import FINAL_CHARTS, MONTHLY_PDF_CHARTS, final_context, monthly_context
 from reporting.selectors import final_figures, monthly_figures
+from reporting.services import build_report
 
 from .conftest import MARCH
+from .pdf_checks import elements
 
 PROBE = """
 import sys
@@ -158,3 +162,16 @@ def test_a_thread_keeps_one_font_configuration_across_renders(monkeypatch):
     thread.start()
     thread.join()
     assert other[0] is not first and made == [1, 1]
+
+
+@pytest.mark.django_db
+def test_the_monthly_pdf_draws_the_trends_and_shows_areas_and_survey_as_tables(report_project, march_data):
+    """What the reader finds: the 12-month trends as line charts, the areas and the survey as tables only."""
+    assert {"trend", "trend_stock", "goal"} == MONTHLY_PDF_CHARTS
+    _figures, data = build_report(kind="monthly", project=report_project, period_start=MARCH[0], period_end=MARCH[1])
+    with pikepdf.open(io.BytesIO(data)) as document:
+        figures = [str(element.get("/Alt", "")) for element in elements(document) if pikepdf.Name.Figure == element.S]
+    assert len(figures) == len(MONTHLY_PDF_CHARTS)
+    assert all(alt.startswith("Linjediagram") for alt in figures), figures
+    html = render_html("reporting/pdf/monthly.html", monthly_context(monthly_figures(report_project, *MARCH), pdf=True))
+    assert "Per yrkesområde" in html and "Andel som svarat ja, mot målen" in html
