@@ -332,11 +332,19 @@ def waiting_keys_stored(*, user, agency=None) -> QuerySet:
             .values_list("referral_id", flat=True))
 
 
+def narrowed_by_agency_only(filters: dict | None) -> bool:
+    """Whether the waiting-list page's filter values (the filter's cleaned data, {} when not filtered, None when
+    they did not validate) narrow the list by nothing but the agency: every other field empty. Only then are its
+    counts and keys the stored periods' (kept per agency and state, nothing else); a field added to the filter
+    later narrows the list, so it counts and pages the list itself without being named here."""
+    return filters is not None and not any(value for name, value in filters.items() if name != "agency")
+
+
 def waiting_list_page_keys(*, user, queryset: QuerySet[Referral], filters: dict | None) -> QuerySet:
     """The waiting-list page's keys in order for its filtered list `queryset` (waiting_list, today), as
     waiting_list_page_counts takes its counts: narrowed by nothing but the agency, from the stored periods
-    (waiting_keys_stored); by gender or interest, from the list itself (core.paging.page_keys)."""
-    if filters is not None and not (filters.get("gender") or filters.get("interest")):
+    (waiting_keys_stored); by anything else, from the list itself (core.paging.page_keys)."""
+    if narrowed_by_agency_only(filters):
         return waiting_keys_stored(user=user, agency=filters.get("agency"))
     return page_keys(queryset)
 
@@ -344,9 +352,9 @@ def waiting_list_page_keys(*, user, queryset: QuerySet[Referral], filters: dict 
 def waiting_list_page_counts(*, user, queryset: QuerySet[Referral], filters: dict | None) -> dict[str, int]:
     """The waiting-list page's counts by state for its filtered list `queryset` (waiting_list, today). `filters`:
     the filter's values ({} when not filtered, None when they did not validate). Narrowed by nothing but the
-    agency, the counts are the stored periods' (waiting_counts_stored); by gender or interest, counted over the
-    list itself (waiting_list_counts)."""
-    if filters is not None and not (filters.get("gender") or filters.get("interest")):
+    agency, the counts are the stored periods' (waiting_counts_stored); by anything else, counted over the list
+    itself (waiting_list_counts)."""
+    if narrowed_by_agency_only(filters):
         return waiting_counts_stored(user=user, agency=filters.get("agency"))
     return waiting_list_counts(queryset)
 
