@@ -203,15 +203,20 @@ def assignment_request(*, user, referral, placement: Placement, start_date: dt.d
     """A case worker (or the project leader) asks a placement for a participant's start."""
     if not _may_request_for(user, referral):
         raise PermissionDenied
-    if placement.status != Placement.Status.OPEN:
-        raise ValidationError(_("Platsen tar inte emot förfrågningar just nu."))
-    _check_period(placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date)
     # One open assignment per start: the start's row is locked so that simultaneous requests (a double
     # click, two tabs, two placements at once) queue here and all but the first find the open one. The partial
     # unique index assignment_one_open_per_referral is the last line if a writer ever skips this.
     type(referral).objects.select_for_update().filter(pk=referral.pk).first()
     if Assignment.objects.filter(referral=referral, status__in=Assignment.OPEN).exists():
         raise ValidationError(_("Deltagaren har redan en förfrågad eller pågående placering."))
+    # Then the placement, read locked: a pause or close of it waits for this request, or this request for it and
+    # then finds it paused or closed (placement_close withdraws the requests it finds once it holds the placement).
+    # A writer that holds a placement and then waits for a start writes an open assignment of that start (or holds
+    # the start first, as an exit's correction), so this request is refused above before it reaches the placement.
+    placement = Placement.objects.select_for_update(of=("self",)).select_related("unit").get(pk=placement.pk)
+    if placement.status != Placement.Status.OPEN:
+        raise ValidationError(_("Platsen tar inte emot förfrågningar just nu."))
+    _check_period(placement=placement, referral=referral, start_date=start_date, planned_end_date=planned_end_date)
     try:
         with transaction.atomic():
             assignment = Assignment.objects.create(
@@ -593,18 +598,34 @@ def placement_reopen(*, user, placement: Placement) -> Placement:
     return placement
 
 
+def _lock_pending_then_placement(user, placement: Placement) -> list[Assignment]:
+    """The placement's pending requests locked, then the placement (PermissionDenied if the user may not edit it):
+    the requests first, as every assignment service locks its assignment before the placement
+    (placements_refresh_idle); the other order deadlocks with a host answering one of them. A request sent while
+    the requests were read (assignment_request holds the placement until it commits) is found once the placement is
+    held: the locks are then given back (a savepoint) and taken again in the same order, with it among them."""
+    while True:
+        with transaction.atomic():
+            pending = list(Assignment.objects.select_for_update(of=("self",))
+                           .filter(placement=placement, status=Assignment.Status.REQUESTED).order_by("pk")
+                           .select_related("referral", "requested_by", "placement__unit"))
+            _editable_for_update(user, placement)
+            if not (Assignment.objects.filter(placement=placement, status=Assignment.Status.REQUESTED)
+                    .exclude(pk__in=[assignment.pk for assignment in pending]).exists()):
+                return pending
+            transaction.set_rollback(True)
+
+
 @transaction.atomic
 def placement_close(*, user, placement: Placement) -> Placement:
     """Closed: no longer offered. Refused while participants are booked or placed there from today on; its
     pending requests are withdrawn (and their senders told), so none waits for an answer that cannot come."""
+    pending = _lock_pending_then_placement(user, placement)
+    # Read with the placement locked: a booking confirmed or a request sent at the same time has committed first
+    # (and is counted here) or waits for the close (and then finds the placement closed).
     if future_peak_occupancy(placement=placement) > 0:
         raise ValidationError(_(
             "Platsen har bokade eller pågående placeringar. Avsluta eller flytta dem innan platsen stängs."))
-    # The pending requests are locked before the placement, as every assignment service locks its assignment
-    # before the placement (placements_refresh_idle): the other order deadlocks with a host answering one of them.
-    pending = list(Assignment.objects.select_for_update(of=("self",))
-                   .filter(placement=placement, status=Assignment.Status.REQUESTED).order_by("pk")
-                   .select_related("referral", "requested_by", "placement__unit"))
     placement = _set_status(user=user, placement=placement, status=Placement.Status.CLOSED,
                             allowed_from=(Placement.Status.OPEN, Placement.Status.PAUSED),
                             message=_("Platsen är redan stängd."))

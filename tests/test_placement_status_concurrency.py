@@ -1,0 +1,91 @@
+"""A request or a booking beside a pause or close of its placement, on PostgreSQL (one connection per thread): the
+placement's status and bookings are read with the placement locked, so whichever writer comes second sees what the
+first one committed. No request stays pending on a closed placement, none lands on a paused one, and no placement is
+closed over a booking. The first writer holds its transaction open after its write until the second has reached the
+same rows (tests.test_stored_aggregates_concurrency._one_after_the_other)."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from core.models import Gender
+from participants import services as participant_services
+from participants.models import Participant
+from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
+from placements import services
+from placements.models import Assignment, Placement
+from placements.tests.factories import PlacementFactory
+from tests.test_stored_aggregates_concurrency import _defined, _one_after_the_other, _stored
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+TODAY = timezone.localdate()
+DAY = dt.timedelta(days=1)
+
+
+@pytest.fixture
+def placement(unit_a):
+    return PlacementFactory(unit=unit_a, capacity=1, available_from=TODAY - 400 * DAY)
+
+
+def _start(case_worker_af, project, agency_af):
+    return participant_services.referral_create(
+        user=case_worker_af, project=project, agency=agency_af, identity=Participant.Identity.ANONYMOUS,
+        gender=Gender.WOMAN, referral_date=TODAY - 40 * DAY).referral
+
+
+def _request(case_worker_af, start, placement):
+    """The request as the case worker's page sends it: with the placement as read before the other writer
+    committed (still open)."""
+    return participant_services.assignment_request(user=case_worker_af, referral=start, placement=placement,
+                                                   start_date=TODAY + 5 * DAY, planned_end_date=TODAY + 60 * DAY)
+
+
+@pytest.mark.parametrize(("change", "status"), [(services.placement_close, Placement.Status.CLOSED),
+                                                 (services.placement_pause, Placement.Status.PAUSED)])
+def test_a_request_sent_while_the_placement_is_closed_or_paused_is_refused(
+        change, status, leader, case_worker_af, project, agency_af, placement):
+    start = _start(case_worker_af, project, agency_af)
+    assert placement.status == Placement.Status.OPEN
+    with pytest.raises(ValidationError) as refused:
+        _one_after_the_other(lambda: change(user=leader, placement=placement),
+                             lambda: _request(case_worker_af, start, placement))
+    assert refused.value.messages == ["Platsen tar inte emot förfrågningar just nu."]
+    assert Placement.objects.get(pk=placement.pk).status == status
+    assert not Assignment.objects.filter(referral=start).exists()
+    assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_a_request_sent_just_before_the_placement_is_closed_is_withdrawn_by_the_close(
+        leader, case_worker_af, project, agency_af, placement):
+    """The close reads the pending requests while the request is not yet committed, then waits for the placement:
+    once it holds it, it finds the request and withdraws it with the others."""
+    earlier, start = _start(case_worker_af, project, agency_af), _start(case_worker_af, project, agency_af)
+    seen = _request(case_worker_af, earlier, placement)
+    _one_after_the_other(lambda: _request(case_worker_af, start, placement),
+                         lambda: services.placement_close(user=leader, placement=placement))
+    assert Placement.objects.get(pk=placement.pk).status == Placement.Status.CLOSED
+    assert not Assignment.objects.filter(placement=placement, status=Assignment.Status.REQUESTED).exists()
+    assert set(Assignment.objects.filter(placement=placement, status=Assignment.Status.WITHDRAWN)
+               .values_list("referral_id", flat=True)) == {seen.referral_id, start.pk}
+    assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_a_booking_confirmed_while_the_placement_is_closed_stops_the_close(
+        leader, manager_a, case_worker_af, project, agency_af, placement):
+    """The close counted the bookings before the host's confirmation committed and then skipped the request it no
+    longer found pending: it counts them with the placement locked, after the confirmation, and is refused."""
+    request = _request(case_worker_af, _start(case_worker_af, project, agency_af), placement)
+    with pytest.raises(ValidationError) as refused:
+        _one_after_the_other(lambda: services.assignment_confirm(user=manager_a, assignment=request),
+                             lambda: services.placement_close(user=leader, placement=placement))
+    assert refused.value.messages == [
+        "Platsen har bokade eller pågående placeringar. Avsluta eller flytta dem innan platsen stängs."]
+    assert Placement.objects.get(pk=placement.pk).status == Placement.Status.OPEN
+    assert Assignment.objects.get(pk=request.pk).status == Assignment.Status.CONFIRMED
+    assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
