@@ -484,10 +484,14 @@ def assessment_save(*, user, referral: Referral, obstacles: str, resources: str,
 # --- Work training -------------------------------------------------------------------------------
 
 
+@transaction.atomic
 def assignment_request(*, user, referral: Referral, placement, start_date: dt.date,
                       planned_end_date: dt.date) -> Assignment:
     _check_editable(user, referral)
-    if hasattr(referral, "exit"):
+    # Looked for with the start locked (as the placement service locks it next): an exit recorded at the same time
+    # (exit_record locks the start) has committed and is found, or waits for this request and withdraws it.
+    Referral.objects.select_for_update().filter(pk=referral.pk).first()
+    if Exit.objects.filter(referral=referral).exists():
         raise ValidationError(_("Starten är avslutad."))
     return placement_services.assignment_request(user=user, referral=referral, placement=placement,
                                                  start_date=start_date, planned_end_date=planned_end_date)

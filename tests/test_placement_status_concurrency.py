@@ -1,8 +1,9 @@
-"""A request or a booking beside a pause or close of its placement, on PostgreSQL (one connection per thread): the
-placement's status and bookings are read with the placement locked, so whichever writer comes second sees what the
-first one committed. No request stays pending on a closed placement, none lands on a paused one, and no placement is
-closed over a booking. The first writer holds its transaction open after its write until the second has reached the
-same rows (tests.test_stored_aggregates_concurrency._one_after_the_other)."""
+"""A request or a booking beside a pause or close of its placement, or beside its start's exit, on PostgreSQL (one
+connection per thread): the placement's status and bookings are read with the placement locked, the exit with the
+start locked, so whichever writer comes second sees what the first one committed. No request stays pending on a
+closed placement or an exited start, none lands on a paused one, and no placement is closed over a booking. The
+first writer holds its transaction open after its write until the second has reached the same rows
+(tests.test_stored_aggregates_concurrency._one_after_the_other)."""
 
 import datetime as dt
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from core.models import Gender
 from participants import services as participant_services
-from participants.models import Participant
+from participants.models import ExitKind, ExitReason, Participant
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements import services
 from placements.models import Assignment, Placement
@@ -34,6 +35,10 @@ def _start(case_worker_af, project, agency_af):
     return participant_services.referral_create(
         user=case_worker_af, project=project, agency=agency_af, identity=Participant.Identity.ANONYMOUS,
         gender=Gender.WOMAN, referral_date=TODAY - 40 * DAY).referral
+
+
+def _reason():
+    return ExitReason.objects.get_or_create(code="arbete", defaults={"name": "Arbete", "is_work_or_studies": True})[0]
 
 
 def _request(case_worker_af, start, placement):
@@ -87,5 +92,32 @@ def test_a_booking_confirmed_while_the_placement_is_closed_stops_the_close(
         "Platsen har bokade eller pågående placeringar. Avsluta eller flytta dem innan platsen stängs."]
     assert Placement.objects.get(pk=placement.pk).status == Placement.Status.OPEN
     assert Assignment.objects.get(pk=request.pk).status == Assignment.Status.CONFIRMED
+    assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_a_request_sent_while_the_start_s_exit_is_recorded_is_refused(case_worker_af, project, agency_af, placement):
+    """The request looked for the exit before the exit had committed, then waited for the start: it looks with the
+    start locked, after the exit, and is refused."""
+    start = _start(case_worker_af, project, agency_af)
+    with pytest.raises(ValidationError) as refused:
+        _one_after_the_other(
+            lambda: participant_services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY,
+                                                     kind=ExitKind.AS_PLANNED, reason=_reason()),
+            lambda: _request(case_worker_af, start, placement))
+    assert refused.value.messages == ["Starten är avslutad."]
+    assert not Assignment.objects.filter(referral=start).exists()
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_a_request_sent_just_before_the_start_s_exit_is_withdrawn_by_the_exit(case_worker_af, project, agency_af,
+                                                                             placement):
+    start = _start(case_worker_af, project, agency_af)
+    _one_after_the_other(
+        lambda: _request(case_worker_af, start, placement),
+        lambda: participant_services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY,
+                                                 kind=ExitKind.AS_PLANNED, reason=_reason()))
+    assert list(Assignment.objects.filter(referral=start).values_list("status", flat=True)) == [
+        Assignment.Status.WITHDRAWN]
     assert _stored(placement) == _defined(placement)
     assert_stored_waiting_periods_are_the_definition()
