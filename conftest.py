@@ -8,9 +8,11 @@ any of them fails the run instead, so CI can never go green without exercising t
 import importlib
 import os
 import shutil
+from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.db import connections
 
 from core.models import Role
 from organisations.tests.factories import (
@@ -107,8 +109,9 @@ def _category_lists(request, django_db_blocker):
 
     with django_db_blocker.unblock():
         if not (Agency.objects.exists() and SurveyStatement.objects.exists()):
+            migrating_default = SimpleNamespace(connection=connections["default"])  # what the seeds read of it
             for module in _CATEGORY_SEEDS:
-                importlib.import_module(module).seed(apps, None)
+                importlib.import_module(module).seed(apps, migrating_default)
 
 
 @pytest.fixture(autouse=True)

@@ -50,20 +50,21 @@ PROGRAMMES = [
 ]
 
 
-def _upsert(model, rows):
+def _upsert(model, rows, db):
     for order, (code, name) in enumerate(rows, start=1):
-        model.objects.update_or_create(code=code, defaults={"name": name, "sort_order": order * 10})
+        model.objects.using(db).update_or_create(code=code, defaults={"name": name, "sort_order": order * 10})
 
 
 def seed(apps, schema_editor):
-    _upsert(apps.get_model("organisations", "OccupationalArea"), OCCUPATIONAL_AREAS)
-    _upsert(apps.get_model("organisations", "Adaptation"), ADAPTATIONS)
+    db = schema_editor.connection.alias  # the database being migrated
+    _upsert(apps.get_model("organisations", "OccupationalArea"), OCCUPATIONAL_AREAS, db)
+    _upsert(apps.get_model("organisations", "Adaptation"), ADAPTATIONS, db)
     Agency = apps.get_model("organisations", "Agency")
-    _upsert(Agency, AGENCIES)
+    _upsert(Agency, AGENCIES, db)
     Programme = apps.get_model("organisations", "AgencyProgramme")
     for agency_code, name, months in PROGRAMMES:
-        Programme.objects.update_or_create(
-            agency=Agency.objects.get(code=agency_code), name=name, defaults={"max_months": months}
+        Programme.objects.using(db).update_or_create(
+            agency=Agency.objects.using(db).get(code=agency_code), name=name, defaults={"max_months": months}
         )
 
 

@@ -14,9 +14,10 @@ COST_CATEGORIES = [
 
 
 def seed(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated
     CostCategory = apps.get_model("organisations", "CostCategory")
     for order, (code, name) in enumerate(COST_CATEGORIES, start=1):
-        CostCategory.objects.update_or_create(code=code, defaults={"name": name, "sort_order": order})
+        CostCategory.objects.using(db).update_or_create(code=code, defaults={"name": name, "sort_order": order})
 
 
 class Migration(migrations.Migration):

@@ -53,21 +53,22 @@ SURVEY_STATEMENTS = [
 
 
 def seed(apps, schema_editor):
+    db = schema_editor.connection.alias  # the database being migrated
     SupportKind = apps.get_model("participants", "SupportKind")
     for order, (code, name, group) in enumerate(SUPPORT_KINDS, start=1):
-        SupportKind.objects.update_or_create(
+        SupportKind.objects.using(db).update_or_create(
             code=code, defaults={"name": name, "group": group, "sort_order": order * 10}
         )
     for model_name, rows in (("Activity", ACTIVITIES), ("ExitReason", EXIT_REASONS)):
         model = apps.get_model("participants", model_name)
         for order, (code, name, work_or_studies) in enumerate(rows, start=1):
-            model.objects.update_or_create(
+            model.objects.using(db).update_or_create(
                 code=code,
                 defaults={"name": name, "is_work_or_studies": work_or_studies, "sort_order": order * 10},
             )
     SurveyStatement = apps.get_model("participants", "SurveyStatement")
     for number, text, target in SURVEY_STATEMENTS:
-        SurveyStatement.objects.update_or_create(number=number, defaults={"text": text, "target_percent": target})
+        SurveyStatement.objects.using(db).update_or_create(number=number, defaults={"text": text, "target_percent": target})
 
 
 class Migration(migrations.Migration):

@@ -7,10 +7,11 @@ from django.db.models import OuterRef, Subquery
 
 def fill_latest_referral_date(apps, schema_editor):
     """Each participant's latest start, as participants.services.participants_refresh_latest_referral keeps it."""
+    db = schema_editor.connection.alias  # the database being migrated
     Participant = apps.get_model("participants", "Participant")
     Referral = apps.get_model("participants", "Referral")
-    latest = Referral.objects.filter(participant=OuterRef("pk")).order_by("-referral_date").values("referral_date")
-    Participant.objects.update(latest_referral_date=Subquery(latest[:1]))
+    latest = Referral.objects.using(db).filter(participant=OuterRef("pk")).order_by("-referral_date").values("referral_date")
+    Participant.objects.using(db).update(latest_referral_date=Subquery(latest[:1]))
 
 
 class Migration(migrations.Migration):

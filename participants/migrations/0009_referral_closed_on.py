@@ -7,10 +7,11 @@ from django.db.models import OuterRef, Subquery
 
 def fill_closed_on(apps, schema_editor):
     """Each start's exit date, as participants.services.referrals_refresh_closed_on keeps it."""
+    db = schema_editor.connection.alias  # the database being migrated
     Referral = apps.get_model("participants", "Referral")
     Exit = apps.get_model("participants", "Exit")
-    exit_date = Exit.objects.filter(referral=OuterRef("pk")).values("exit_date")[:1]
-    Referral.objects.filter(exit__isnull=False).update(closed_on=Subquery(exit_date))
+    exit_date = Exit.objects.using(db).filter(referral=OuterRef("pk")).values("exit_date")[:1]
+    Referral.objects.using(db).filter(exit__isnull=False).update(closed_on=Subquery(exit_date))
 
 
 class Migration(migrations.Migration):

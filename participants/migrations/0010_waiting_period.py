@@ -22,7 +22,7 @@ def _after_day(on):
     return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
 
 
-def _states_on(apps, on, referral_ids):
+def _states_on(apps, on, referral_ids, db):
     """{start: state} of these starts on the waiting list on day `on` (those not on it are absent)."""
     Referral = apps.get_model("participants", "Referral")
     Exit = apps.get_model("participants", "Exit")
@@ -43,7 +43,7 @@ def _states_on(apps, on, referral_ids):
             .annotate(best=Min(rank)).values("best"))
     on_placement = Assignment.objects.filter(referral=OuterRef("pk"), status__in=STARTED, start_date__lte=on).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=on))
-    rows = (Referral.objects.filter(pk__in=referral_ids, referral_date__lte=on)
+    rows = (Referral.objects.using(db).filter(pk__in=referral_ids, referral_date__lte=on)
             .filter(Q(closed_on__isnull=True) | Q(closed_on__gt=on))
             .exclude(Exists(Exit.objects.filter(referral=OuterRef("pk"), kind=REGISTERED_IN_ERROR)))
             .exclude(Exists(on_placement))
@@ -52,16 +52,16 @@ def _states_on(apps, on, referral_ids):
     return {pk: RANKED_STATES.get(best, WAITING) for pk, best in rows}
 
 
-def _change_days(apps, referral_ids, since):
+def _change_days(apps, referral_ids, since, db):
     """Each start's days from `since` on on which its state can change, and its agency."""
     Referral = apps.get_model("participants", "Referral")
     Assignment = apps.get_model("placements", "Assignment")
     days, agencies = {}, {}
-    for pk, referral_date, closed_on, agency_id in Referral.objects.filter(pk__in=referral_ids).values_list(
+    for pk, referral_date, closed_on, agency_id in Referral.objects.using(db).filter(pk__in=referral_ids).values_list(
             "pk", "referral_date", "closed_on", "agency_id"):
         days[pk] = {since, referral_date, closed_on}
         agencies[pk] = agency_id
-    for referral_id, start, end, withdrawn_on, created_at, decided_at in Assignment.objects.filter(
+    for referral_id, start, end, withdrawn_on, created_at, decided_at in Assignment.objects.using(db).filter(
             referral_id__in=referral_ids).values_list(
             "referral_id", "start_date", "end_date", "withdrawn_on", "created_at", "decided_at"):
         found = days[referral_id]
@@ -76,16 +76,17 @@ def fill_waiting_periods(apps, schema_editor):
     days with the same state making one period (the count changes are filled by 0012 from these periods)."""
     Referral = apps.get_model("participants", "Referral")
     WaitingPeriod = apps.get_model("participants", "WaitingPeriod")
+    db = schema_editor.connection.alias  # the database being migrated
     since = timezone.localdate()
-    ids = sorted(Referral.objects.values_list("pk", flat=True))
+    ids = sorted(Referral.objects.using(db).values_list("pk", flat=True))
     for offset in range(0, len(ids), BATCH):
         batch = ids[offset:offset + BATCH]
-        days, agencies = _change_days(apps, batch, since)
+        days, agencies = _change_days(apps, batch, since, db)
         asked = {}
         for pk, found in days.items():
             for day in found:
                 asked.setdefault(day, []).append(pk)
-        states = {day: _states_on(apps, day, pks) for day, pks in asked.items()}
+        states = {day: _states_on(apps, day, pks, db) for day, pks in asked.items()}
         periods = []
         for pk, found in days.items():
             current = None
@@ -100,7 +101,7 @@ def fill_waiting_periods(apps, schema_editor):
                     referral_id=pk, agency_id=agencies[pk], state=state, first_day=day, until=OPEN_END)
             if current is not None:
                 periods.append(current)
-        WaitingPeriod.objects.bulk_create(periods, batch_size=2000)
+        WaitingPeriod.objects.using(db).bulk_create(periods, batch_size=2000)
 
 
 class Migration(migrations.Migration):

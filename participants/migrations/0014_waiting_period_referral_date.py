@@ -4,10 +4,11 @@ from django.db import migrations, models
 def copy_referral_dates(apps, schema_editor):
     """Each stored period gets its start's referral date (one UPDATE; a correction of the date rewrites the
     periods from then on)."""
+    db = schema_editor.connection.alias  # the database being migrated
     WaitingPeriod = apps.get_model("participants", "WaitingPeriod")
     Referral = apps.get_model("participants", "Referral")
-    WaitingPeriod.objects.update(referral_date=models.Subquery(
-        Referral.objects.filter(pk=models.OuterRef("referral_id")).values("referral_date")[:1]))
+    WaitingPeriod.objects.using(db).update(referral_date=models.Subquery(
+        Referral.objects.using(db).filter(pk=models.OuterRef("referral_id")).values("referral_date")[:1]))
 
 
 class Migration(migrations.Migration):

@@ -6,11 +6,12 @@ from django.utils import timezone
 
 def fill_participant_count(apps, schema_editor):
     """The participants there are, as one change on the day of the migration."""
+    db = schema_editor.connection.alias  # the database being migrated
     Participant = apps.get_model("participants", "Participant")
     ParticipantCountChange = apps.get_model("participants", "ParticipantCountChange")
-    count = Participant.objects.count()
+    count = Participant.objects.using(db).count()
     if count:
-        ParticipantCountChange.objects.create(day=timezone.localdate(), delta=count)
+        ParticipantCountChange.objects.using(db).create(day=timezone.localdate(), delta=count)
 
 
 class Migration(migrations.Migration):

@@ -3,6 +3,7 @@ writer that adds or deletes them, and what the leader's unfiltered participant l
 without counting the participants."""
 
 import importlib
+from types import SimpleNamespace
 
 from django.apps import apps
 from django.db import connection
@@ -56,7 +57,7 @@ def test_the_migration_fills_it(agency_af, project):
         ReferralFactory(agency=agency_af, project=project)
     ParticipantCountChange.objects.all().delete()
     importlib.import_module("participants.migrations.0015_participant_count_change").fill_participant_count(
-        apps, None)
+        apps, SimpleNamespace(connection=connection))
     _stored_is_the_count()
 
 

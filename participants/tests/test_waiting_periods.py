@@ -157,11 +157,12 @@ def test_the_migration_fills_them_for_existing_starts(start, case_worker_af, man
     WaitingPeriod.objects.all().delete()
 
     historical = MigrationLoader(connection).project_state(("participants", "0010_waiting_period")).apps
-    importlib.import_module("participants.migrations.0010_waiting_period").fill_waiting_periods(historical, None)
+    importlib.import_module("participants.migrations.0010_waiting_period").fill_waiting_periods(
+        historical, SimpleNamespace(connection=connection))
     assert set(WaitingPeriod.objects.values_list(*columns)) == stored
     assert set(WaitingPeriod.objects.values_list("referral_date", flat=True)) == {None}  # the column came later
     importlib.import_module("participants.migrations.0014_waiting_period_referral_date").copy_referral_dates(
-        apps, None)
+        apps, SimpleNamespace(connection=connection))
     assert_stored_waiting_periods_are_the_definition()
     changes = set(WaitingCountChange.objects.exclude(delta=0).values_list("agency_id", "state", "day", "delta"))
     WaitingCountChange.objects.all().delete()

@@ -5,9 +5,10 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Withdrawals before this field: the last change of a withdrawn assignment was its withdrawal."""
+    db = schema_editor.connection.alias  # the database being migrated
     Assignment = apps.get_model("placements", "Assignment")
-    for pk, updated in Assignment.objects.filter(status="withdrawn").values_list("pk", "updated_at").iterator():
-        Assignment.objects.filter(pk=pk).update(withdrawn_on=updated.date())
+    for pk, updated in Assignment.objects.using(db).filter(status="withdrawn").values_list("pk", "updated_at").iterator():
+        Assignment.objects.using(db).filter(pk=pk).update(withdrawn_on=updated.date())
 
 
 class Migration(migrations.Migration):

@@ -17,6 +17,7 @@ def back_fill_idle_state(apps, schema_editor):
     migration's models, so that later changes of the code cannot change or break it."""
     Placement = apps.get_model("placements", "Placement")
     Assignment = apps.get_model("placements", "Assignment")
+    db = schema_editor.connection.alias  # the database being migrated
     on = timezone.localdate()
     hosted = (Assignment.objects.filter(placement=OuterRef("pk"), status__in=HAS_HOSTED)
               .annotate(period_end=Coalesce("end_date", "planned_end_date")).order_by())
@@ -24,7 +25,7 @@ def back_fill_idle_state(apps, schema_editor):
     def first(queryset, field, *, descending=False):
         return Subquery(queryset.order_by(f"-{field}" if descending else field).values(field)[:1])
 
-    Placement.objects.update(
+    Placement.objects.using(db).update(
         idle_last_end=first(hosted.filter(period_end__lt=on), "period_end", descending=True),
         idle_next_end=first(hosted.filter(period_end__gte=on), "period_end"),
         idle_occupied_from=first(hosted.filter(status__in=OCCUPYING, period_end__gte=on), "start_date"),

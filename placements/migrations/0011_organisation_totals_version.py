@@ -6,7 +6,8 @@ from django.db import migrations, models
 
 def first_token(apps, schema_editor):
     """The one row the writers replace the token of (placements.models.ORGANISATION_TOTALS_VERSION)."""
-    apps.get_model("placements", "OrganisationTotalsVersion").objects.create(pk=1, token=uuid.uuid4())
+    db = schema_editor.connection.alias  # the database being migrated
+    apps.get_model("placements", "OrganisationTotalsVersion").objects.using(db).create(pk=1, token=uuid.uuid4())
 
 
 class Migration(migrations.Migration):

@@ -6,11 +6,12 @@ from django.utils import timezone
 
 def fill_placement_count(apps, schema_editor):
     """The placements there are, as one change on the day of the migration."""
+    db = schema_editor.connection.alias  # the database being migrated
     Placement = apps.get_model("placements", "Placement")
     PlacementCountChange = apps.get_model("placements", "PlacementCountChange")
-    count = Placement.objects.count()
+    count = Placement.objects.using(db).count()
     if count:
-        PlacementCountChange.objects.create(day=timezone.localdate(), delta=count)
+        PlacementCountChange.objects.using(db).create(day=timezone.localdate(), delta=count)
 
 
 class Migration(migrations.Migration):

@@ -5,6 +5,7 @@ them current."""
 
 import datetime as dt
 import importlib
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -273,7 +274,8 @@ def test_the_migration_back_fills_the_definition_with_its_own_models(unit_a):
     _cases(unit_a, today)
     Placement.objects.update(idle_last_end=None, idle_next_end=None, idle_occupied_from=None)
     historical = MigrationLoader(connection).project_state(("placements", "0006_placement_idle_state")).apps
-    importlib.import_module("placements.migrations.0006_placement_idle_state").back_fill_idle_state(historical, None)
+    importlib.import_module("placements.migrations.0006_placement_idle_state").back_fill_idle_state(
+        historical, SimpleNamespace(connection=connection))
     answered = Placement.objects.exclude(idle_last_end__gte=today).exclude(idle_next_end__lt=today)
     assert answered.count() == Placement.objects.count()
     assert Placement.objects.filter(idle_next_end__isnull=False).count() > 5

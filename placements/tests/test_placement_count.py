@@ -3,6 +3,7 @@ that adds or deletes them, and what the leader's unfiltered placement list shows
 counting the placements; any filter (but the order) counts."""
 
 import importlib
+from types import SimpleNamespace
 
 from django.apps import apps
 from django.db import connection
@@ -31,7 +32,8 @@ def test_the_migration_fills_it(unit_a):
     for _ in range(3):
         PlacementFactory(unit=unit_a)
     PlacementCountChange.objects.all().delete()
-    importlib.import_module("placements.migrations.0012_placement_count_change").fill_placement_count(apps, None)
+    importlib.import_module("placements.migrations.0012_placement_count_change").fill_placement_count(
+        apps, SimpleNamespace(connection=connection))
     _stored_is_the_count()
 
 

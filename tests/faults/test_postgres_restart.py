@@ -28,7 +28,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import DatabaseError, connections, transaction
 
-from organisations.models import Organisation, Unit
+from organisations.models import OccupationalArea, Organisation, Unit
+from placements.models import OrganisationTotalsVersion
 
 ALIAS = "fault_pg"
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -109,6 +110,9 @@ def restartable_postgres(django_db_blocker):
 @pytest.mark.postgres
 def test_postgres_restart_errors_in_flight_then_recovers_without_half_written_rows(restartable_postgres, tmp_path):
     cluster = restartable_postgres
+    # the migrations' data went to the database migrated, not the default one
+    assert OccupationalArea.objects.using(ALIAS).exists()
+    assert OrganisationTotalsVersion.objects.using(ALIAS).count() == 1
     port = _free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "CONN_MAX_AGE": "60",
            "DATABASE_URL": f"postgres://postgres@127.0.0.1:{cluster.port}/app", "REDIS_URL": ""}
