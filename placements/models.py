@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
-from organisations.models import Adaptation, OccupationalArea, Supervisor, Unit
+from organisations.models import Adaptation, OccupationalArea, Organisation, Supervisor, Unit
 
 # Derived from the placement's assignments (see Placement.idle_last_end): not part of a placement's own record.
 IDLE_STATE_FIELDS = ["idle_last_end", "idle_next_end", "idle_occupied_from"]
@@ -197,20 +197,23 @@ class PlacementCountChange(models.Model):
         return f"{self.day}: {self.delta:+d}"
 
 
-class OrganisationTotalsVersion(models.Model):
-    """One row (pk ORGANISATION_TOTALS_VERSION): a token that every writer of placements, their assignments, their
-    pauses and units replaces inside its transaction (placements.services.organisation_totals_changed). The
-    organisation totals of a day are cached under the token and the day (placements.selectors.
-    organisation_totals_cached): a new token leaves every cached total behind. A random token, not a counter, so
-    that a restored backup or a rolled-back test cannot bring back a value that named other data."""
+class OrganisationTotalsToken(models.Model):
+    """One row per organisation: a token that every writer of the organisation's placements, their assignments,
+    their pauses and its units replaces inside its transaction (placements.services.organisation_totals_changed).
+    The totals of a day are cached per organisation tree (a top-level organisation and every organisation below
+    it) under the tree's organisations and their tokens (placements.selectors.organisation_totals_cached): a new
+    token leaves behind the cached totals of the one tree its organisation is in, and an organisation moved in the
+    tree changes which organisations two trees hold. A random token, not a counter, so that a restored backup or a
+    rolled-back test cannot bring back a value that named other data. An organisation without a row (none is
+    written for it yet) has its tree summed on every request, never cached."""
 
+    organisation = models.OneToOneField(Organisation, on_delete=models.CASCADE, primary_key=True,
+                                        related_name="totals_token", verbose_name=_("organisation"))
     token = models.UUIDField(default=uuid.uuid4)
 
     class Meta:
         verbose_name = _("version av organisationssummor")
+        verbose_name_plural = _("versioner av organisationssummor")
 
     def __str__(self):
         return str(self.token)
-
-
-ORGANISATION_TOTALS_VERSION = 1

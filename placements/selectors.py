@@ -10,6 +10,7 @@ Two different questions, two definitions:
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,9 +26,7 @@ from core.history import history_entries
 from organisations.models import Organisation
 from organisations.tree import OrganisationTree
 from placements.models import (
-    ORGANISATION_TOTALS_VERSION,
     Assignment,
-    OrganisationTotalsVersion,
     Placement,
     PlacementCountChange,
     actual_last_day,
@@ -446,61 +445,116 @@ def organisation_totals_on(*, on: dt.date, occupancy: bool = True,
     return {key: {row[0]: int(row[i]) for row in rows} for i, key in enumerate(ORGANISATION_TOTALS, start=1)}
 
 
-def _organisation_totals_key(*, on: dt.date, occupancy: bool) -> str | None:
-    """The cache key of the organisation totals of day `on` under the current token (None without the version
-    row: nothing is cached). Read before the totals: see placements.services.organisation_totals_changed."""
-    if not settings.ORGANISATION_TOTALS_CACHE_SECONDS:
+def _organisations_with_tokens() -> list[Organisation]:
+    """Every organisation by name, each with its totals token (`totals_cache_token`, None without a row), in one
+    query: the page reads the tokens before the totals (see placements.services.organisation_totals_changed)."""
+    return list(Organisation.objects.order_by("name").annotate(totals_cache_token=F("totals_token__token")))
+
+
+def organisation_trees(tree: OrganisationTree) -> list[list[int]]:
+    """The organisations in groups that are cached together: each top-level organisation with every organisation
+    below it (key order), and any left over (a cycle, which the forms cannot save) in one more group."""
+    groups, covered = [], set()
+    for root in sorted(tree.roots()):
+        members = tree.with_descendants({root})
+        groups.append(sorted(members))
+        covered |= members
+    rest = sorted(set(tree.parent) - covered)
+    return groups + [rest] if rest else groups
+
+
+def _tree_key(members: list[int], tokens: dict, *, on: dt.date, occupancy: bool) -> str | None:
+    """The cache key of a tree's totals of day `on`: named by its organisations and their tokens, so that a write
+    in the tree (a new token) or a change of which organisations it holds (one moved in or out) names another
+    entry. None when one of them has no token: that tree is not cached."""
+    if any(tokens.get(pk) is None for pk in members):
         return None
-    token = (OrganisationTotalsVersion.objects.filter(pk=ORGANISATION_TOTALS_VERSION)
-             .values_list("token", flat=True).first())
-    if token is None:
-        return None
-    return f"organisation-totals:{token.hex}:{on.isoformat()}:{int(occupancy)}"
+    digest = hashlib.blake2b(",".join(f"{pk}:{tokens[pk].hex}" for pk in members).encode(), digest_size=16)
+    return f"organisation-totals:{digest.hexdigest()}:{on.isoformat()}:{int(occupancy)}"
+
+
+def _cached_totals(organisations: list[Organisation], tree: OrganisationTree, *, on: dt.date, occupancy: bool,
+                   of: set[int] | None = None) -> dict[str, dict[int, int]]:
+    """The direct totals (organisation_totals_on) of every organisation, or only of the trees holding the
+    organisations `of`: each tree's from the cache when its entry is there (one get_many for all), the missing
+    trees summed in one query restricted to their organisations (all: unrestricted) and stored."""
+    groups = organisation_trees(tree)
+    if of is not None:
+        groups = [members for members in groups if not of.isdisjoint(members)]
+    tokens = {org.pk: getattr(org, "totals_cache_token", None) for org in organisations}
+    keys = [_tree_key(members, tokens, on=on, occupancy=occupancy) for members in groups]
+    found = cache.get_many([key for key in keys if key]) if any(keys) else {}
+    direct: dict[str, dict[int, int]] = {key: {} for key in ORGANISATION_TOTALS}
+    missing = []
+    for members, key in zip(groups, keys, strict=True):
+        if key in found:
+            for name, values in found[key].items():
+                direct[name].update(values)
+        else:
+            missing.append((members, key))
+    if not missing:
+        return direct
+    within = {pk for members, _key in missing for pk in members}
+    summed = organisation_totals_on(on=on, occupancy=occupancy,
+                                    within=None if len(within) == len(tree.parent) else within)
+    store = {}
+    for members, key in missing:
+        part = {name: {pk: values[pk] for pk in members if pk in values} for name, values in summed.items()}
+        for name, values in part.items():
+            direct[name].update(values)
+        if key:
+            store[key] = part
+    if store:
+        cache.set_many(store, settings.ORGANISATION_TOTALS_CACHE_SECONDS)
+    return direct
 
 
 def organisation_totals_cached(*, on: dt.date, occupancy: bool = True) -> dict[str, dict[int, int]]:
-    """organisation_totals_on(on=on, occupancy=occupancy), taken from the cache while no writer of placements,
-    assignments or units has changed anything since it was summed: it is kept under the token those writers
-    replace (placements.services.organisation_totals_changed) and the day, so the next day is summed anew and a
-    past day stays cached until the next write. A cold request (after any write, or a new day) costs the totals
-    query as before plus the token's query; a warm one the token's query and one cache read."""
-    key = _organisation_totals_key(on=on, occupancy=occupancy)
-    totals = cache.get(key) if key else None
-    if totals is None:
-        totals = organisation_totals_on(on=on, occupancy=occupancy)
-        if key:
-            cache.set(key, totals, settings.ORGANISATION_TOTALS_CACHE_SECONDS)
-    return totals
+    """organisation_totals_on(on=on, occupancy=occupancy), each organisation tree's part taken from the cache while
+    no writer has replaced the token of one of its organisations since it was summed (placements.services.
+    organisation_totals_changed): a write sums its own tree again, not the country. Cached per day, so the next
+    day is summed anew and a past day stays cached until the next write in a tree. A warm request costs the
+    organisations' query (with the tokens) and one cache read; the first after a write also the totals of the
+    trees written."""
+    organisations = _organisations_with_tokens()
+    tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
+    if not settings.ORGANISATION_TOTALS_CACHE_SECONDS:
+        return organisation_totals_on(on=on, occupancy=occupancy)
+    return _cached_totals(organisations, tree, on=on, occupancy=occupancy)
 
 
 def organisation_roll_up(*, on: dt.date | None = None, days: list[PlacementDay] | None = None,
                          occupancy: bool = True) -> dict[int, OrganisationFigures]:
     """Every organisation's placements, places, occupancy, free slots and employees on `on` (default
-    today), each including all its sub-organisations. Without `days`, three queries whatever the data, two
-    while the totals are cached: organisations, the cache's token and one row of totals per organisation
-    (organisation_totals_cached); with the day's placements already read (`days`, from placements_on), they
-    are summed here."""
+    today), each including all its sub-organisations. Without `days`, two queries whatever the data, one while
+    the totals are cached: organisations with their tokens and one row of totals per organisation of the trees
+    not cached (organisation_totals_cached); with the day's placements already read (`days`, from
+    placements_on), they are summed here."""
     on = on or timezone.localdate()
-    organisations = list(Organisation.objects.order_by("name"))
+    organisations = _organisations_with_tokens()
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
-    direct = (organisation_totals_cached(on=on, occupancy=occupancy) if days is None
-              else organisation_totals_of(days))
+    if days is not None:
+        direct = organisation_totals_of(days)
+    elif settings.ORGANISATION_TOTALS_CACHE_SECONDS:
+        direct = _cached_totals(organisations, tree, on=on, occupancy=occupancy)
+    else:
+        direct = organisation_totals_on(on=on, occupancy=occupancy)
     return _rolled_up(organisations, tree, direct)
 
 
 def organisation_figures(organisation: Organisation, *, on: dt.date | None = None,
                          occupancy: bool = True) -> OrganisationFigures:
-    """organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk]: from the cached totals of the day when
-    they are there (organisation_totals_cached), else summing only the placements of the organisation and its
-    sub-organisations: an organisation's page reads its part of the data, not the country's."""
+    """organisation_roll_up(on=on, occupancy=occupancy)[organisation.pk], from the totals of the organisation's
+    tree only: the cached ones when they are there, else summed (and cached) for that tree alone. Without the
+    cache, only the placements of the organisation and its sub-organisations are summed: an organisation's page
+    reads its part of the data, not the country's."""
     on = on or timezone.localdate()
-    organisations = list(Organisation.objects.order_by("name"))
+    organisations = _organisations_with_tokens()
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
-    key = _organisation_totals_key(on=on, occupancy=occupancy)
-    direct = cache.get(key) if key else None
-    if direct is None:
-        within = tree.with_descendants({organisation.pk})
-        direct = organisation_totals_on(on=on, occupancy=occupancy, within=within)
+    if settings.ORGANISATION_TOTALS_CACHE_SECONDS:
+        direct = _cached_totals(organisations, tree, on=on, occupancy=occupancy, of={organisation.pk})
+    else:
+        direct = organisation_totals_on(on=on, occupancy=occupancy, within=tree.with_descendants({organisation.pk}))
     return _rolled_up(organisations, tree, direct)[organisation.pk]
 
 

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import F, Q
-from django.db.models.signals import post_save
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -32,14 +32,13 @@ from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Role, User
 from core.roles import is_case_worker, is_leader
-from organisations.models import Unit
+from organisations.models import Organisation, Unit
 from organisations.permissions import agency_of, supervisors_editable_by, units_managed_by
 from organisations.selectors import contact_of, managers_of_unit, unit_contacts
 from placements.models import (
     IDLE_STATE_FIELDS,
-    ORGANISATION_TOTALS_VERSION,
     Assignment,
-    OrganisationTotalsVersion,
+    OrganisationTotalsToken,
     Placement,
     PlacementCountChange,
 )
@@ -72,38 +71,99 @@ def placements_count_change(delta: int) -> None:
             [connection.ops.adapt_datefield_value(timezone.localdate()), delta])
 
 
-def organisation_totals_changed(*, using: str = "default") -> None:
-    """Leave every cached organisation total behind (placements.selectors.organisation_totals_cached): a new token
-    in the one OrganisationTotalsVersion row, written (or created) in one statement.
+def organisation_totals_changed(organisation_ids=None, *, using: str = "default") -> None:
+    """Leave behind the cached organisation totals of the trees the given organisations are in (placements.
+    selectors.organisation_totals_cached): a new token for each of them (None: every organisation) in their
+    OrganisationTotalsToken rows, written (or created) in one statement, in key order.
 
-    Every writer of what the totals are summed from calls it inside its transaction: placements (create, edit,
-    pause, reopen, close, the import), their assignments (every booking step, end corrections and the history
-    import, through _assignments_written), units (every save, _unit_saved below: a unit moved to another
-    organisation moves its placements' figures), the demo builder and its reset, and a migration run. The row
-    stays locked until the writer commits, so each writer calls it as its last write: it then takes no other
-    lock while holding this one. A reader reads the token before the totals, so totals cached under a token
-    were summed after it was committed."""
-    OrganisationTotalsVersion.objects.using(using).bulk_create(
-        [OrganisationTotalsVersion(pk=ORGANISATION_TOTALS_VERSION, token=uuid.uuid4())],
-        update_conflicts=True, unique_fields=["id"], update_fields=["token"])
+    Every writer of what the totals are summed from calls it inside its transaction with the organisations whose
+    placements' figures it changed: placements (create, edit, pause, reopen, close, the import: the organisations
+    of their units, before and after a move; organisations_of_placements, organisations_of_units), their
+    assignments (every booking step that starts or ends one, end corrections and the history import, through
+    _assignments_written), a unit moved to another organisation (both, _unit_saved below); every organisation
+    after the demo builder, its reset and a migration run. The rows stay locked until the writer commits, so each
+    writer calls it as its last write: it then takes no other lock while holding these. A reader reads the tokens
+    before the totals, so totals cached under a token were summed after it was committed."""
+    if organisation_ids is None:
+        organisation_ids = Organisation.objects.using(using).values_list("pk", flat=True)
+    ids = sorted(set(organisation_ids))
+    if ids:
+        OrganisationTotalsToken.objects.using(using).bulk_create(
+            [OrganisationTotalsToken(organisation_id=pk, token=uuid.uuid4()) for pk in ids],
+            update_conflicts=True, unique_fields=["organisation"], update_fields=["token"])
 
 
-def _unit_saved(sender, *, raw: bool = False, using: str = "default", **kwargs) -> None:
-    """Every save of a unit (unit_save, the admin and its history revert, the factories of the tests) may move its
-    placements to another organisation. A unit is deleted only without placements (PROTECT): nothing moves."""
-    if not raw:
-        organisation_totals_changed(using=using)
+def organisations_of_units(unit_ids, *, using: str = "default") -> set[int]:
+    """The organisations of the units, the units share-locked on PostgreSQL (FOR SHARE, key order) until the writer
+    commits: a unit moved to another organisation meanwhile (_unit_saved replaces both organisations' tokens)
+    waits for this writer, or this writer waits for the move and reads the organisation it moved to. Without the
+    lock a writer could replace the token of the organisation its unit has just left, and the totals of the one it
+    joined, summed between the two commits, would stay cached without this writer's change."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return set()
+    db = connections[using]
+    units = Unit.objects.using(using).filter(pk__in=ids).order_by("pk").values_list("organisation_id")
+    sql, params = units.query.sql_with_params()
+    if db.vendor == "postgresql" and db.in_atomic_block:
+        sql += " FOR SHARE"
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def organisations_of_placements(placement_ids, *, using: str = "default") -> set[int]:
+    """The organisations of the placements' units (organisations_of_units). The caller holds the placements
+    locked (their unit stays) or has just created them."""
+    ids = set(placement_ids)
+    if not ids:
+        return set()
+    return organisations_of_units(
+        Placement.objects.using(using).filter(pk__in=ids).values_list("unit_id", flat=True).distinct(), using=using)
+
+
+def _unit_saving(sender, *, instance, raw: bool = False, using: str = "default", **kwargs) -> None:
+    """Before a unit's save: the organisation it is in now, the row locked inside a transaction (the admin, unit_save)
+    so that two moves of one unit replace the tokens one after the other, each of where the other left it."""
+    instance._organisation_before_save = None
+    if raw or instance.pk is None:
+        return
+    stored = Unit.objects.using(using).filter(pk=instance.pk)
+    if connections[using].in_atomic_block:
+        stored = stored.select_for_update()
+    instance._organisation_before_save = stored.values_list("organisation_id", flat=True).first()
+
+
+def _unit_saved(sender, *, instance, created: bool = False, raw: bool = False, using: str = "default",
+                **kwargs) -> None:
+    """Every save of a unit (unit_save, the admin and its history revert, the factories of the tests) that moves
+    it to another organisation moves its placements' figures: both organisations' tokens. A new unit has no
+    placements yet, and a unit is deleted only without placements (PROTECT): nothing moves."""
+    before = getattr(instance, "_organisation_before_save", None)
+    if not raw and not created and before != instance.organisation_id:
+        organisation_totals_changed({instance.organisation_id} | ({before} if before is not None else set()),
+                                    using=using)
+
+
+def _organisation_saved(sender, *, instance, created: bool = False, raw: bool = False, using: str = "default",
+                        **kwargs) -> None:
+    """A new organisation gets its token at once, so that its tree is cached from the first request (an
+    organisation without one has its tree summed on every request)."""
+    if created and not raw:
+        organisation_totals_changed([instance.pk], using=using)
 
 
 def organisation_totals_migrated(sender, *, using: str = "default", **kwargs) -> None:
     """After `migrate` (connected in PlacementsConfig.ready): a migration may rewrite placements in bulk, and a
-    database just restored from a backup is migrated before it serves. One migrated back to before the version
-    row has none to write."""
-    if OrganisationTotalsVersion._meta.db_table in connections[using].introspection.table_names():
+    database just restored from a backup is migrated before it serves. One migrated back to before the token table
+    has none to write."""
+    if OrganisationTotalsToken._meta.db_table in connections[using].introspection.table_names():
         organisation_totals_changed(using=using)
 
 
+pre_save.connect(_unit_saving, sender=Unit, dispatch_uid="organisation-totals-unit-saving")
 post_save.connect(_unit_saved, sender=Unit, dispatch_uid="organisation-totals-unit-saved")
+post_save.connect(_organisation_saved, sender=Organisation, dispatch_uid="organisation-totals-organisation-saved")
 
 
 def placements_refresh_idle(*, placement_ids=None, on: dt.date | None = None) -> int:
@@ -252,7 +312,7 @@ def _assignments_written(assignments, *, statuses_before=None) -> None:
     assignments_changed.send(sender=Assignment, referral_ids=[a.referral_id for a in assignments])
     if statuses_before is None or any(counted_in_organisation_totals(status)
                                       for status in (*statuses_before, *(a.status for a in assignments))):
-        organisation_totals_changed()
+        organisation_totals_changed(organisations_of_placements({a.placement_id for a in assignments}))
 
 
 def _audit_assignment(user, assignment: Assignment, action: str, what: str) -> None:
@@ -530,7 +590,7 @@ def placement_create(*, user, title: str, unit, occupational_area, capacity: int
     placement.save()
     placements_count_change(1)
     placement.adaptations.set(adaptations)
-    organisation_totals_changed()
+    organisation_totals_changed(organisations_of_units([placement.unit_id]))
     return placement
 
 
@@ -542,6 +602,7 @@ def placement_update(*, user, placement: Placement, adaptations=None, attested: 
     if unknown:
         raise TypeError(f"unknown placement fields: {sorted(unknown)}")
     placement = _editable_for_update(user, placement)
+    unit_before = placement.unit_id
     # The placement must be editable where it is now and where it is moved to.
     values = {name: getattr(placement, name) for name in PLACEMENT_FIELDS} | changes
     if "code" in changes:
@@ -558,7 +619,7 @@ def placement_update(*, user, placement: Placement, adaptations=None, attested: 
     placement.save()
     if adaptations is not None:
         placement.adaptations.set(adaptations)
-    organisation_totals_changed()
+    organisation_totals_changed(organisations_of_units({unit_before, placement.unit_id}))
     return placement
 
 
@@ -585,7 +646,7 @@ def placement_pause(*, user, placement: Placement) -> Placement:
     """Paused: takes no new requests for now, existing assignments stay."""
     placement = _set_status(user=user, placement=placement, status=Placement.Status.PAUSED,
                             allowed_from=(Placement.Status.OPEN,), message=_("Bara öppna platser kan pausas."))
-    organisation_totals_changed()
+    organisation_totals_changed(organisations_of_units([placement.unit_id]))
     return placement
 
 
@@ -594,7 +655,7 @@ def placement_reopen(*, user, placement: Placement) -> Placement:
     placement = _set_status(user=user, placement=placement, status=Placement.Status.OPEN,
                             allowed_from=(Placement.Status.PAUSED, Placement.Status.CLOSED),
                             message=_("Platsen är redan öppen."))
-    organisation_totals_changed()
+    organisation_totals_changed(organisations_of_units([placement.unit_id]))
     return placement
 
 
@@ -645,7 +706,7 @@ def placement_close(*, user, placement: Placement) -> Placement:
         _notify(template="declined", assignment=assignment,
                 recipients=[assignment.requested_by.email if assignment.requested_by else ""])
     _assignments_written(withdrawn, statuses_before=[Assignment.Status.REQUESTED] * len(withdrawn))
-    organisation_totals_changed()
+    organisation_totals_changed(organisations_of_units([placement.unit_id]))
     return placement
 
 
@@ -763,6 +824,8 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
     locked = {p.pk: p for p in Placement.objects.select_for_update().filter(
         pk__in=[row.placement.pk for row in rows if row.placement is not None]).order_by("pk")}
     creates, updates, changed_fields = [], [], set()
+    # The units the written placements are in, before and after: their organisations' totals change.
+    units_written = {p.unit_id for p in locked.values()} | {values["unit"].pk for _row, values in planned}
     adaptations: dict[int | None, list] = {}
     for row, values in planned:
         if row.placement is None:
@@ -807,7 +870,7 @@ def placements_import_write(*, user, rows, attested: bool, progress=None) -> lis
         copy_insert(m2m_history, _history_m2m_rows(historical, updates, current))
         if progress is not None:
             progress(len(created) + len(updates))
-    organisation_totals_changed()
+    organisation_totals_changed(organisations_of_units(units_written))
     return created + [p.pk for p in updates]
 
 

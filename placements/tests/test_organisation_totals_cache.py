@@ -1,7 +1,10 @@
-"""The organisation totals cached under the token every writer replaces (organisation_totals_cached) are the
-definition (organisation_totals_of over placements_on) after every writer of placements, assignments and units,
-for today, a past day and across the day boundary; the warm overview asks the database nothing per organisation."""
+"""The organisation totals cached per organisation tree under the tokens every writer replaces
+(organisation_totals_cached) are the definition (organisation_totals_of over placements_on) after every writer of
+placements, assignments and units, for today, a past day and across the day boundary; a write replaces the tokens
+of the organisations it wrote in only, and the next request sums only their trees (the others' cached totals stay
+in use); the warm overview asks the database nothing per organisation."""
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -12,16 +15,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from organisations.models import Organisation
 from organisations.services import organisation_save, unit_save
 from organisations.tests.factories import OrganisationFactory, UnitFactory
+from organisations.tree import OrganisationTree
 from participants.tests.factories import ReferralFactory
-from placements import imports, services
-from placements.models import ORGANISATION_TOTALS_VERSION, Assignment, OrganisationTotalsVersion, Placement
+from placements import imports, selectors, services
+from placements.models import Assignment, OrganisationTotalsToken, Placement
 from placements.selectors import (
     counted_in_organisation_totals,
     organisation_figures,
     organisation_roll_up,
     organisation_totals_cached,
+    organisation_trees,
     placements_on,
 )
 from placements.tests.factories import AssignmentFactory, PlacementFactory
@@ -40,8 +46,31 @@ def totals_cached(settings):
     cache.clear()
 
 
-def token():
-    return OrganisationTotalsVersion.objects.get(pk=ORGANISATION_TOTALS_VERSION).token
+def tokens() -> dict[int, object]:
+    return dict(OrganisationTotalsToken.objects.values_list("organisation_id", "token"))
+
+
+def trees_of(organisation_ids: set[int]) -> set[int] | None:
+    """The organisations of the trees holding the given ones, as the totals query is restricted to them (None: all
+    of them, unrestricted)."""
+    groups = organisation_trees(OrganisationTree.load())
+    within = {pk for members in groups if not organisation_ids.isdisjoint(members) for pk in members}
+    return None if len(within) == Organisation.objects.count() else within
+
+
+@contextlib.contextmanager
+def sums(monkeypatch):
+    """The organisations each totals query of the cached roll-up was restricted to (None: unrestricted)."""
+    calls = []
+    summed = selectors.organisation_totals_on
+
+    def spy(**kwargs):
+        calls.append(kwargs.get("within"))
+        return summed(**kwargs)
+
+    monkeypatch.setattr(selectors, "organisation_totals_on", spy)
+    yield calls
+    monkeypatch.setattr(selectors, "organisation_totals_on", summed)
 
 
 def definition(on: dt.date, occupancy: bool = True) -> dict:
@@ -68,9 +97,11 @@ def figures(roll_up: dict) -> dict:
 
 @pytest.fixture
 def world(org_a, org_b, unit_a, unit_b, agency_af):
-    """org_a with a sub-organisation, placements with people on them today, written with factories before anything
-    is read (nothing cached yet)."""
+    """org_a with a sub-organisation, org_b, a third tree (an organisation with its own), placements with people on
+    them today, written with factories before anything is read (nothing cached yet)."""
     today = timezone.localdate()
+    third = OrganisationFactory(name="Tredje kommunen", kind="kommun", employee_count=80)
+    PlacementFactory(unit=UnitFactory(organisation=third), capacity=6, available_from=today - 60 * DAY)
     child = OrganisationFactory(name="Underförvaltning", parent=org_a, employee_count=50)
     child_unit = UnitFactory(organisation=child)
     busy = PlacementFactory(unit=unit_a, capacity=3, available_from=today - 60 * DAY)
@@ -82,37 +113,67 @@ def world(org_a, org_b, unit_a, unit_b, agency_af):
     free = PlacementFactory(unit=child_unit, capacity=2, available_from=today - 60 * DAY)
     last_day = PlacementFactory(unit=unit_b, capacity=4, available_from=today - 60 * DAY, available_to=today)
     return {"busy": busy, "free": free, "last_day": last_day, "ended": ended, "child": child,
-            "child_unit": child_unit}
+            "child_unit": child_unit, "third": third}
 
 
-def after(write) -> None:
-    """Warm the cache (today and yesterday), write through a service; the cached figures are the definition again
-    and the token was replaced (the figures of a writer that changes none today are checked on the token)."""
-    today = timezone.localdate()
-    before_today = figures(assert_cached_is_definition(today))
-    before_yesterday = figures(assert_cached_is_definition(today - DAY))
-    old = token()
-    write()
-    assert token() != old
-    now_today = figures(assert_cached_is_definition(today))
-    now_yesterday = figures(assert_cached_is_definition(today - DAY))
-    return (before_today, before_yesterday), (now_today, now_yesterday)
+@pytest.fixture
+def written(monkeypatch):
+    """after(write, touched): warm the cache (today and yesterday), write through a service; the write replaced the
+    tokens of the organisations `touched` only (None: of every organisation), the first requests after it (today
+    and yesterday, with and without occupancy) summed only those organisations' trees, the other trees' cached
+    totals answered, and the figures are the definition again (those of a writer that changes none today are
+    checked on the tokens)."""
+
+    def after(write, touched: set[int] | None):
+        today = timezone.localdate()
+        before_today = figures(assert_cached_is_definition(today))
+        before_yesterday = figures(assert_cached_is_definition(today - DAY))
+        old = tokens()
+        write()
+        new = tokens()
+        replaced = {pk for pk, value in new.items() if old.get(pk) != value}
+        if touched is None:
+            assert replaced == set(new) == set(Organisation.objects.values_list("pk", flat=True))
+            expected = [None] * 4 if new else []  # unrestricted; nothing to sum without organisations
+        else:
+            assert replaced == touched
+            expected = [trees_of(touched)] * 4
+            assert expected[0] is not None, "the test's world must have a tree the write leaves alone"
+        with sums(monkeypatch) as calls:
+            now_today = figures(assert_cached_is_definition(today))
+            now_yesterday = figures(assert_cached_is_definition(today - DAY))
+        assert calls == expected  # today and yesterday, with and without occupancy, once each
+        return (before_today, before_yesterday), (now_today, now_yesterday)
+
+    return after
 
 
-def changes(write) -> None:
-    before, now = after(write)
-    assert before != now, "the write must change the figures for the test to mean something"
+@pytest.fixture
+def changes(written):
+    def check(write, touched: set[int] | None) -> None:
+        before, now = written(write, touched)
+        assert before != now, "the write must change the figures for the test to mean something"
+
+    return check
 
 
-def keeps(write) -> None:
+@pytest.fixture
+def keeps(monkeypatch):
     """A write that no total counts (a request, its confirmation, decline or withdrawal: nobody is on a placement
-    before starting) keeps the token, and the cached figures are still the definition."""
-    today = timezone.localdate()
-    before = (figures(assert_cached_is_definition(today)), figures(assert_cached_is_definition(today - DAY)))
-    old = token()
-    write()
-    assert token() == old
-    assert (figures(assert_cached_is_definition(today)), figures(assert_cached_is_definition(today - DAY))) == before
+    before starting) keeps every token, the next requests sum nothing, and the cached figures are the definition."""
+
+    def check(write) -> None:
+        today = timezone.localdate()
+        before = (figures(assert_cached_is_definition(today)), figures(assert_cached_is_definition(today - DAY)))
+        old = tokens()
+        write()
+        assert tokens() == old
+        with sums(monkeypatch) as calls:
+            assert (figures(assert_cached_is_definition(today)),
+                    figures(assert_cached_is_definition(today - DAY))) == before
+        assert calls == []
+
+    return check
 
 
 def test_the_cache_answers_until_a_writer_replaces_the_token(world, org_a):
@@ -123,65 +184,88 @@ def test_the_cache_answers_until_a_writer_replaces_the_token(world, org_a):
     PlacementFactory(unit=world["busy"].unit, capacity=5, available_from=today - DAY)
     assert figures(organisation_roll_up(on=today)) == cached
     assert figures(definition(today)) != cached
-    services.organisation_totals_changed()
+    services.organisation_totals_changed([org_a.pk])
     assert figures(organisation_roll_up(on=today)) == figures(definition(today))
     assert organisation_roll_up(on=today)[org_a.pk].places == cached[org_a.pk][1] + 5
 
 
-def test_without_the_version_row_nothing_is_cached(world):
-    OrganisationTotalsVersion.objects.all().delete()
+def test_every_organisation_has_a_token_from_its_creation(world):
+    assert set(tokens()) == set(Organisation.objects.values_list("pk", flat=True))
+
+
+def test_a_tree_with_an_organisation_without_a_token_is_summed_on_every_request(world, org_a, monkeypatch):
+    OrganisationTotalsToken.objects.filter(organisation=world["child"]).delete()
     today = timezone.localdate()
+    tree_a = trees_of({org_a.pk})
     assert_cached_is_definition(today)
     PlacementFactory(unit=world["busy"].unit, capacity=5, available_from=today - DAY)
+    with sums(monkeypatch) as calls:
+        assert_cached_is_definition(today)
+    # org_a's tree each time (the overview twice per occupancy and once more, the page of each of its
+    # organisations), the others from the cache
+    assert calls == [tree_a] * ((2 + len(tree_a)) * 2 + 1)
+    services.organisation_totals_changed([world["child"].pk])  # writes the row again
     assert_cached_is_definition(today)
-    services.organisation_totals_changed()  # writes the row again
-    assert OrganisationTotalsVersion.objects.count() == 1
-    assert_cached_is_definition(today)
+    with sums(monkeypatch) as calls:
+        assert_cached_is_definition(today)
+    assert calls == []
 
 
-def test_create_edit_and_move_a_placement(world, leader, unit_b, area):
+def test_create_edit_and_move_a_placement(world, leader, unit_b, area, changes):
     today = timezone.localdate()
+    child = {world["child"].pk}
     changes(lambda: services.placement_create(
         user=leader, title="Ny plats", unit=world["child_unit"], occupational_area=area, capacity=2,
-        available_from=today - DAY, attested=True))
-    changes(lambda: services.placement_update(user=leader, placement=world["free"], capacity=5))
-    changes(lambda: services.placement_update(user=leader, placement=world["free"], unit=unit_b))
-    changes(lambda: services.placement_update(user=leader, placement=world["free"], available_from=today + DAY))
+        available_from=today - DAY, attested=True), child)
+    changes(lambda: services.placement_update(user=leader, placement=world["free"], capacity=5), child)
+    changes(lambda: services.placement_update(user=leader, placement=world["free"], unit=unit_b),
+            child | {unit_b.organisation_id})
+    changes(lambda: services.placement_update(user=leader, placement=world["free"], available_from=today + DAY),
+            {unit_b.organisation_id})
 
 
-def test_pause_reopen_and_close_a_placement(world, leader):
-    changes(lambda: services.placement_pause(user=leader, placement=world["free"]))
-    changes(lambda: services.placement_reopen(user=leader, placement=world["free"]))
-    changes(lambda: services.placement_close(user=leader, placement=world["free"]))
-    changes(lambda: services.placement_reopen(user=leader, placement=world["free"]))
+def test_pause_reopen_and_close_a_placement(world, leader, changes):
+    child = {world["child"].pk}
+    changes(lambda: services.placement_pause(user=leader, placement=world["free"]), child)
+    changes(lambda: services.placement_reopen(user=leader, placement=world["free"]), child)
+    changes(lambda: services.placement_close(user=leader, placement=world["free"]), child)
+    changes(lambda: services.placement_reopen(user=leader, placement=world["free"]), child)
 
 
-def test_closing_withdraws_its_requests_and_the_totals_follow(world, leader, agency_af):
+def test_closing_withdraws_its_requests_and_the_totals_follow(world, leader, agency_af, changes):
     today = timezone.localdate()
     request = AssignmentFactory(placement=world["last_day"], status=Assignment.Status.REQUESTED,
                                 start_date=today, planned_end_date=today, referral=ReferralFactory(agency=agency_af))
-    changes(lambda: services.placement_close(user=leader, placement=world["last_day"]))
+    changes(lambda: services.placement_close(user=leader, placement=world["last_day"]),
+            {world["last_day"].unit.organisation_id})
     request.refresh_from_db()
     assert request.status == Assignment.Status.WITHDRAWN
 
 
-def test_move_a_unit_to_another_organisation(world, leader, org_b):
+def test_move_a_unit_to_another_organisation(world, leader, org_a, org_b, changes, keeps):
     unit = world["busy"].unit
-    changes(lambda: unit_save(user=leader, unit=unit, organisation=org_b))
-    # A unit saved without moving (its name) replaces the token too; the figures stay the definition.
-    after(lambda: unit_save(user=leader, unit=unit, name="Nytt namn"))
+    changes(lambda: unit_save(user=leader, unit=unit, organisation=org_b), {org_a.pk, org_b.pk})
+    # A unit saved without moving (its name) changes no total: every token stays.
+    keeps(lambda: unit_save(user=leader, unit=unit, name="Nytt namn"))
 
 
-def test_an_organisation_moved_in_the_tree_is_read_fresh(world, leader, org_b):
-    """The tree, employees and targets are read on every request: moving an organisation needs no token."""
+def test_an_organisation_moved_in_the_tree_is_read_fresh(world, leader, org_a, org_b, monkeypatch):
+    """The tree, employees and targets are read on every request: moving an organisation replaces no token, but the
+    two trees it leaves and joins hold other organisations, so their totals are summed again; the third's stay."""
     today = timezone.localdate()
     before = figures(assert_cached_is_definition(today))
+    both = trees_of({org_a.pk, org_b.pk})
+    old = tokens()
     organisation_save(user=leader, organisation=world["child"], name=world["child"].name, kind=world["child"].kind,
                       parent=org_b, employee_count=50)
-    assert figures(assert_cached_is_definition(today)) != before
+    assert tokens() == old
+    with sums(monkeypatch) as calls:
+        assert figures(assert_cached_is_definition(today)) != before
+    assert calls == [both, both]
+    assert world["third"].pk not in both
 
 
-def test_every_booking_step(world, leader, case_worker_af, agency_af):
+def test_every_booking_step(world, leader, case_worker_af, agency_af, changes, keeps):
     today = timezone.localdate()
     target = world["last_day"]
     referral = ReferralFactory(agency=agency_af)
@@ -193,8 +277,9 @@ def test_every_booking_step(world, leader, case_worker_af, agency_af):
 
     keeps(request)  # requested: nobody on it yet
     keeps(lambda: services.assignment_confirm(user=leader, assignment=made["a"]))
-    changes(lambda: services.assignment_start(user=leader, assignment=made["a"]))  # on it yesterday and today
-    changes(lambda: services.assignment_complete(user=leader, assignment=made["a"], end_date=today - DAY))
+    host = {target.unit.organisation_id}
+    changes(lambda: services.assignment_start(user=leader, assignment=made["a"]), host)  # on it yesterday and today
+    changes(lambda: services.assignment_complete(user=leader, assignment=made["a"], end_date=today - DAY), host)
     second = ReferralFactory(agency=agency_af)
     declined = services.assignment_request(user=case_worker_af, referral=second, placement=target,
                                            start_date=today, planned_end_date=today)
@@ -209,22 +294,23 @@ def test_every_booking_step(world, leader, case_worker_af, agency_af):
     keeps(lambda: services.assignment_withdraw(user=leader, assignment=confirmed))  # booked, never started
 
 
-def test_an_end_moved_into_today_and_yesterday(world, leader):
+def test_an_end_moved_into_today_and_yesterday(world, leader, changes, org_a):
     today = timezone.localdate()
     ended = world["ended"]
-    changes(lambda: services.assignment_end_correct(user=leader, assignment=ended, end_date=today))
-    changes(lambda: services.assignment_end_correct(user=leader, assignment=ended, end_date=today - 2 * DAY))
+    changes(lambda: services.assignment_end_correct(user=leader, assignment=ended, end_date=today), {org_a.pk})
+    changes(lambda: services.assignment_end_correct(user=leader, assignment=ended, end_date=today - 2 * DAY),
+            {org_a.pk})
 
 
-def test_the_history_import_of_assignments(world, leader, agency_af):
+def test_the_history_import_of_assignments(world, leader, agency_af, changes):
     today = timezone.localdate()
     referral = ReferralFactory(agency=agency_af)
     rows = [services.ImportedAssignment(row=2, placement=world["free"], start_date=today - 3 * DAY,
                                         planned_end_date=today + 9 * DAY, referral_id=referral.pk)]
-    changes(lambda: services.assignments_import(user=leader, rows=rows, today=today))
+    changes(lambda: services.assignments_import(user=leader, rows=rows, today=today), {world["child"].pk})
 
 
-def test_the_placement_import(world, leader, org_a, unit_a, area):
+def test_the_placement_import(world, leader, org_a, unit_a, area, changes):
     today = timezone.localdate()
     lines = [["I-1", "Importerad", org_a.name, unit_a.name, "", area.name, "", "3",
               (today - DAY).isoformat(), "", "", ""],
@@ -232,7 +318,7 @@ def test_the_placement_import(world, leader, org_a, unit_a, area):
               (today - DAY).isoformat(), "", "", ""]]
     plan = imports.plan_import(HEADER, lines, user=leader)
     assert plan.ok, plan.errors
-    changes(lambda: services.placements_import_write(user=leader, rows=plan.rows, attested=True))
+    changes(lambda: services.placements_import_write(user=leader, rows=plan.rows, attested=True), {org_a.pk})
 
 
 def test_the_next_day_is_summed_anew(world, monkeypatch):
@@ -245,17 +331,18 @@ def test_the_next_day_is_summed_anew(world, monkeypatch):
     assert figures(organisation_roll_up(on=today)) == on_today
 
 
-def test_a_past_day_stays_cached_until_a_write(world, leader):
+def test_a_past_day_stays_cached_until_a_write(world, leader, changes, org_a):
     today = timezone.localdate()
     yesterday = figures(assert_cached_is_definition(today - DAY))
     with CaptureQueriesContext(connection) as queries:
         organisation_totals_cached(on=today - DAY)
-    assert len(queries) == 1  # the token
-    changes(lambda: services.assignment_end_correct(user=leader, assignment=world["ended"], end_date=today - 2 * DAY))
+    assert len(queries) == 1  # the organisations with their tokens
+    changes(lambda: services.assignment_end_correct(user=leader, assignment=world["ended"], end_date=today - 2 * DAY),
+            {org_a.pk})
     assert figures(organisation_roll_up(on=today - DAY)) != yesterday
 
 
-def test_the_page_shows_the_written_figures(client, world, leader, area, org_a):
+def test_the_page_shows_the_written_figures(client, world, leader, area, org_a, monkeypatch):
     client.force_login(leader)
     url = reverse("placements:organisation_overview")
 
@@ -267,7 +354,9 @@ def test_the_page_shows_the_written_figures(client, world, leader, area, org_a):
     assert places() == shown  # from the cache
     services.placement_create(user=leader, title="Ny plats", unit=world["busy"].unit, occupational_area=area,
                               capacity=4, available_from=timezone.localdate(), attested=True)
-    assert int(places()) == int(shown) + 4
+    with sums(monkeypatch) as calls:
+        assert int(places()) == int(shown) + 4
+    assert calls == [trees_of({org_a.pk})]  # the written tree summed again, the other two from the cache
 
 
 def _overview_queries(client) -> list[str]:
@@ -278,36 +367,55 @@ def _overview_queries(client) -> list[str]:
 
 
 @pytest.mark.parametrize("organisations", [1, 30])
-def test_the_warm_overview_asks_four_queries_whatever_the_data(client, leader, organisations, world):
+def test_the_warm_overview_asks_three_queries_whatever_the_data(client, leader, organisations, world):
     for i in range(organisations):
         org = OrganisationFactory(name=f"Organisation {i}", employee_count=100)
         PlacementFactory(unit=UnitFactory(organisation=org), capacity=2,
                          available_from=timezone.localdate() - DAY)
     client.force_login(leader)
     cold = _overview_queries(client)
-    # session, user, organisations, the token, the totals (one row per organisation)
-    assert len(cold) == 5
+    # session, user, organisations with their tokens, the totals (one row per organisation)
+    assert len(cold) == 4
     warm = _overview_queries(client)
-    # session, user, organisations, the token: the totals come from the cache
-    assert len(warm) == 4
-    assert '"placements_organisationtotalsversion"' in warm[3]
+    # session, user, organisations with their tokens: the totals come from the cache
+    assert len(warm) == 3
+    assert '"organisations_organisation"' in warm[2] and '"placements_organisationtotalstoken"' in warm[2]
     assert not any('"placements_placement"' in sql or '"placements_assignment"' in sql for sql in warm)
-    assert '"placements_placement"' in cold[4]
+    assert '"placements_placement"' in cold[3]
+
+
+@pytest.mark.parametrize("organisations", [1, 30])
+def test_after_a_write_the_overview_sums_the_written_tree_only(client, leader, organisations, world, area,
+                                                               monkeypatch):
+    for i in range(organisations):
+        org = OrganisationFactory(name=f"Organisation {i}", employee_count=100)
+        PlacementFactory(unit=UnitFactory(organisation=org), capacity=2,
+                         available_from=timezone.localdate() - DAY)
+    client.force_login(leader)
+    _overview_queries(client)
+    services.placement_create(user=leader, title="Ny plats", unit=world["child_unit"], occupational_area=area,
+                              capacity=4, available_from=timezone.localdate(), attested=True)
+    with sums(monkeypatch) as calls:
+        after_write = _overview_queries(client)
+    # session, user, organisations with their tokens, the totals of the written tree (org_a's, with its child)
+    assert len(after_write) == 4
+    assert calls == [{world["child"].pk, world["child"].parent_id}]
+    assert figures(organisation_roll_up()) == figures(definition(timezone.localdate()))
 
 
 def test_a_rolled_back_write_leaves_the_cached_figures_standing(world, leader):
     """The token is replaced inside the writer's transaction: a refused write replaces nothing."""
     today = timezone.localdate()
     cached = figures(assert_cached_is_definition(today))
-    old = token()
+    old = tokens()
     with pytest.raises(ValidationError):
         services.placement_update(user=leader, placement=world["free"], capacity=0)
-    assert token() == old
+    assert tokens() == old
     assert figures(assert_cached_is_definition(today)) == cached
     assert Placement.objects.get(pk=world["free"].pk).capacity == 2
 
 
-def test_a_unit_moved_in_the_admin(client, world, leader, org_b, settings):
+def test_a_unit_moved_in_the_admin(client, world, leader, org_a, org_b, settings, changes):
     settings.MFA_REQUIRED = False
     leader.is_staff = leader.is_superuser = True
     leader.save()
@@ -321,20 +429,24 @@ def test_a_unit_moved_in_the_admin(client, world, leader, org_b, settings):
         response = client.post(url, form)
         assert response.status_code == 302, response.content.decode()[:2000]
 
-    changes(move)
+    changes(move, {org_a.pk, org_b.pk})
     unit.refresh_from_db()
     assert unit.organisation_id == org_b.pk
 
 
-def test_an_organisations_page_reads_the_cached_totals_when_they_are_there(world, org_a):
+def test_an_organisations_page_reads_the_cached_totals_when_they_are_there(world, org_a, monkeypatch):
     today = timezone.localdate()
-    with CaptureQueriesContext(connection) as cold:
+    tree_a = trees_of({org_a.pk})
+    with CaptureQueriesContext(connection) as cold, sums(monkeypatch) as calls:
         cold_figures = organisation_figures(org_a, on=today)
-    assert len(cold) == 3  # organisations, the token, the totals of org_a and those below it
-    organisation_roll_up(on=today)  # the overview: caches the day's totals
+    assert len(cold) == 2  # organisations with their tokens, the totals of org_a's tree
+    assert calls == [tree_a]
+    with sums(monkeypatch) as calls:
+        organisation_roll_up(on=today)  # the overview: sums the other trees only
+    assert calls == [set(Organisation.objects.values_list("pk", flat=True)) - tree_a]
     with CaptureQueriesContext(connection) as warm:
         warm_figures = organisation_figures(org_a, on=today)
-    assert len(warm) == 2  # organisations, the token
+    assert len(warm) == 1  # organisations with their tokens
     assert warm_figures == cold_figures == definition(today)[org_a.pk]
 
 
