@@ -19,8 +19,9 @@ def _without_time(figures: dict) -> dict:
 
 
 @pytest.fixture
-def committed_march(transactional_db):
-    """The March data set committed (a second connection sees only committed rows)."""
+def committed_march():
+    """The March data set committed (a second connection sees only committed rows; the tests are transactional,
+    with the serialized rollback that keeps the next such test's content types, as in test_worker.py)."""
     owner = OrganisationFactory(name="Samordningsförbundet", employee_count=None)
     project = ProjectFactory(slug="sjalvklart-rapport", name="Självklart – rapportprojekt", owner=owner,
                              target_participants=10)
@@ -29,6 +30,7 @@ def committed_march(transactional_db):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_connections_give_the_figures_of_one_after_the_other(committed_march, monkeypatch, settings):
     threads = []
     real = selectors.exits_section
@@ -52,6 +54,7 @@ def test_two_connections_give_the_figures_of_one_after_the_other(committed_march
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_both_connections_read_the_snapshot_of_the_start(committed_march, monkeypatch, settings):
     """A start committed while the second connection works is in neither connection's figures."""
     settings.REPORT_FIGURE_CONNECTIONS = 2
