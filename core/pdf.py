@@ -28,6 +28,7 @@ import logging
 import mimetypes
 import os
 import re
+import signal
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -254,8 +255,14 @@ def render_in_child(make_html) -> bytes:
             os._exit(status)
     gc.unfreeze()
     os.close(write_end)
-    with os.fdopen(read_end, "rb") as source:
-        payload = source.read()
+    try:
+        with os.fdopen(read_end, "rb") as source:
+            payload = source.read()
+    except BaseException:
+        # Interrupted while waiting (a task's soft time limit, a signal): the child is stopped and reaped.
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
     _pid, wait_status, usage = os.wait4(pid, 0)
     code = os.waitstatus_to_exitcode(wait_status)
     logger.info("PDF rendered in child %s: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,

@@ -3,6 +3,7 @@ the same report, the parent's garbage collector left as it was, an error in the 
 
 import gc
 import os
+import time
 
 import pytest
 from django.db import connection
@@ -88,3 +89,42 @@ def test_the_child_never_uses_the_parents_database_connection(in_child, monkeypa
     seen = pdf.render_in_child(lambda: f"{connection.connection is None}").decode()
     assert seen == "True"
     assert connection.connection is not None
+
+
+def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, monkeypatch):
+    """A soft time limit (an exception while the parent waits for the bytes) leaves no child running."""
+    started = []
+
+    class Interrupted(Exception):
+        pass
+
+    def slow(html):
+        time.sleep(60)
+        return b"never"
+
+    real_fdopen = os.fdopen
+
+    def interrupted_read(fd, mode="r", *args, **kwargs):
+        handle = real_fdopen(fd, mode, *args, **kwargs)
+        if mode == "rb":
+            handle.read = lambda: (_ for _ in ()).throw(Interrupted())
+        return handle
+
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(pdf, "_render", slow)
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(os, "fdopen", interrupted_read)
+    with pytest.raises(Interrupted):
+        pdf.html_to_pdf("<p>x</p>")
+    monkeypatch.undo()
+    assert len(started) == 1
+    with pytest.raises(ChildProcessError):  # reaped already: no such child any more
+        os.waitpid(started[0], os.WNOHANG)
