@@ -11,8 +11,11 @@ Prints one JSON line: the code's commit, the page's median and min wall and proc
 requests after one warm-up, its queries, and with --cold (code that caches the totals: placements.services.
 organisation_totals_changed) the same for requests each made after a new token, i.e. with nothing cached, and with
 --compare the medians of the overview, the admin's organisation changelist and the floor's page (bench/floor.py)
-requested in turn (the ratios bench/pages.py takes through gunicorn, here in one process). The cold variant writes
-the token row: use a copy of the database, not a shared read-only one.
+requested in turn (the ratios bench/pages.py takes through gunicorn, here in one process), and with --after-write
+the same for requests each made right after one write through a service (placement_pause, then placement_reopen,
+of one open placement) in the largest organisation tree and in the median one: what a busy booking day costs the
+page. The cold and after-write variants write (the tokens, the paused placement and its history): use a copy of
+the database, not a shared read-only one.
 """
 
 import argparse
@@ -41,6 +44,8 @@ def main() -> None:
     parser.add_argument("--code", required=True, help="root of the checkout whose code is run")
     parser.add_argument("--requests", type=int, default=15)
     parser.add_argument("--cold", action="store_true", help="also time requests made right after a new token")
+    parser.add_argument("--after-write", action="store_true",
+                        help="also time requests made right after one write in the largest and the median tree")
     parser.add_argument("--compare", action="store_true",
                         help="also the admin's organisation changelist and the floor's page (bench/floor.py), "
                              "requested in turn with the overview")
@@ -101,6 +106,8 @@ def main() -> None:
         from placements.services import organisation_totals_changed
 
         result["cold"] = summary(*timed(before=organisation_totals_changed))
+    if args.after_write:
+        result["after_write"] = after_write(timed, summary)
     if args.compare:  # the three pages in turn, request by request, after one warm-up each
         urls = {"product": url, "admin": "/admin/organisations/organisation/", "floor": "/floor/organisations/"}
         times = {name: [] for name in urls}
@@ -115,6 +122,39 @@ def main() -> None:
         result["compare"] = {**medians, "product_per_admin": round(medians["product"] / medians["admin"], 2),
                              "product_per_floor": round(medians["product"] / medians["floor"], 2)}
     print(json.dumps(result))
+
+
+def after_write(timed, summary) -> dict:
+    """Per tree (the largest and the median by placements): the page requested right after each write, the writes
+    alternately pausing and reopening one open placement there (through the services, as the leader)."""
+    from django.db.models import Count
+
+    from core.models import User
+    from organisations.tree import OrganisationTree
+    from placements import services
+    from placements.models import Placement
+
+    tree = OrganisationTree.load()
+    per_organisation = dict(Placement.objects.order_by().values("unit__organisation_id")
+                            .annotate(n=Count("*")).values_list("unit__organisation_id", "n"))
+    sizes = sorted((sum(per_organisation.get(pk, 0) for pk in tree.with_descendants({root})), root)
+                   for root in tree.roots())
+    leader = User.objects.get(email="ledare@demo.test")
+    out = {}
+    for name, (size, root) in (("largest", sizes[-1]), ("median", sizes[len(sizes) // 2])):
+        placement = (Placement.objects.filter(unit__organisation_id__in=tree.with_descendants({root}),
+                                              status=Placement.Status.OPEN).order_by("pk").first())
+        state = {"paused": False}
+
+        def write(placement=placement, state=state):
+            step = services.placement_reopen if state["paused"] else services.placement_pause
+            step(user=leader, placement=placement)
+            state["paused"] = not state["paused"]
+
+        out[name] = {"tree_placements": size, "placement": placement.pk, **summary(*timed(before=write))}
+        if state["paused"]:
+            services.placement_reopen(user=leader, placement=placement)
+    return out
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ from django.db import migrations, models
 def first_tokens(apps, schema_editor):
     """A token for every organisation, so that every tree is cached from the first request
     (placements.services.organisation_totals_changed replaces them)."""
+    db = schema_editor.connection.alias  # the database being migrated
     Organisation = apps.get_model("organisations", "Organisation")
     Token = apps.get_model("placements", "OrganisationTotalsToken")
-    Token.objects.bulk_create([Token(organisation_id=pk, token=uuid.uuid4())
-                               for pk in Organisation.objects.values_list("pk", flat=True)], batch_size=500)
+    Token.objects.using(db).bulk_create([Token(organisation_id=pk, token=uuid.uuid4())
+                                         for pk in Organisation.objects.using(db).values_list("pk", flat=True)],
+                                        batch_size=500)
 
 
 class Migration(migrations.Migration):
