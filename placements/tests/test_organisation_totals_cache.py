@@ -369,7 +369,7 @@ def _overview_queries(client) -> list[str]:
 @pytest.mark.parametrize("organisations", [1, 30])
 def test_the_warm_overview_asks_three_queries_whatever_the_data(client, leader, organisations, world):
     for i in range(organisations):
-        org = OrganisationFactory(name=f"Organisation {i}", employee_count=100)
+        org = OrganisationFactory(name=f"Översiktens organisation {i}", employee_count=100)
         PlacementFactory(unit=UnitFactory(organisation=org), capacity=2,
                          available_from=timezone.localdate() - DAY)
     client.force_login(leader)
@@ -388,7 +388,7 @@ def test_the_warm_overview_asks_three_queries_whatever_the_data(client, leader, 
 def test_after_a_write_the_overview_sums_the_written_tree_only(client, leader, organisations, world, area,
                                                                monkeypatch):
     for i in range(organisations):
-        org = OrganisationFactory(name=f"Organisation {i}", employee_count=100)
+        org = OrganisationFactory(name=f"Översiktens organisation {i}", employee_count=100)
         PlacementFactory(unit=UnitFactory(organisation=org), capacity=2,
                          available_from=timezone.localdate() - DAY)
     client.force_login(leader)
