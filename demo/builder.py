@@ -619,10 +619,13 @@ class DemoBuilder:
         self.org_specs = {s.name: s for s in specs}
 
         created = _aware(self.project_start - dt.timedelta(days=60))
+        # A larger scale is a larger region: the employees grow with the placements (100 per scale), so the
+        # share of places per employee, and each organisation against its target, stays that of scale 1.
+        employee_scale = max(1.0, scale)
         orgs = {}
         for spec in specs:
             orgs[spec.name] = Organisation(
-                name=spec.name, kind=spec.kind, employee_count=spec.employees or None,
+                name=spec.name, kind=spec.kind, employee_count=round(spec.employees * employee_scale) or None,
                 created_at=created, updated_at=created,
             )
         # The Region's employees are counted on its förvaltningar; the Region itself has no own count.

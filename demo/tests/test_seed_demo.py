@@ -371,3 +371,22 @@ def test_after_a_reset_the_stored_waiting_counts_are_the_definition():
     seed("--scale", "0.2")
     seed("--scale", "0.2", "--reset", "--seed", "7")
     assert_stored_waiting_periods_are_the_definition()
+
+
+def _places_per_employee() -> float:
+    from django.db.models import Sum
+
+    places = Placement.objects.exclude(status=Placement.Status.CLOSED).aggregate(n=Sum("capacity"))["n"]
+    employees = Organisation.objects.aggregate(n=Sum("employee_count"))["n"]
+    return places / employees
+
+
+def test_the_share_of_places_per_employee_does_not_grow_with_the_scale():
+    """A larger scale is a larger region: its employees grow with its placements, so the organisations stand as
+    far from their 3 % target at scale 5 as at scale 1 (they stood at 37 % at scale 100)."""
+    seed("--scale", "1")
+    at_one = _places_per_employee()
+    seed("--scale", "5", "--reset")
+    at_five = _places_per_employee()
+    assert 0.01 < at_one < 0.05
+    assert 0.6 < at_five / at_one < 1.6
