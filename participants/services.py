@@ -576,6 +576,23 @@ def survey_invitation_issue(*, user, exit: Exit) -> str:
     return token
 
 
+def _lock_open_assignments_then_start(referral: Referral) -> Referral:
+    """The start's open assignments locked, then the start: the assignments first, as every assignment service
+    locks its assignment (then its placement) before the start (waiting_periods_refresh); the other order
+    deadlocks with a host answering one of them. A request sent while they were read (assignment_request holds the
+    start until it commits) is found once the start is held: the locks are then given back (a savepoint) and taken
+    again in the same order, with it among them."""
+    while True:
+        with transaction.atomic():
+            locked = list(Assignment.objects.select_for_update().filter(referral=referral, status__in=Assignment.OPEN)
+                          .order_by("pk").values_list("pk", flat=True))
+            start = Referral.objects.select_for_update().get(pk=referral.pk)
+            if not (Assignment.objects.filter(referral=referral, status__in=Assignment.OPEN)
+                    .exclude(pk__in=locked).exists()):
+                return start
+            transaction.set_rollback(True)
+
+
 @dataclass
 class ExitResult:
     exit: Exit
@@ -589,11 +606,7 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
     6-month follow-ups and issue the survey link (not for registrations in error, which are excluded from all
     figures)."""
     _check_editable(user, referral)
-    # Its open assignments are locked before the start, as the assignment services lock an assignment before its
-    # start (waiting_periods_refresh): the other order deadlocks with a host answering the request.
-    list(Assignment.objects.select_for_update().filter(referral=referral, status__in=Assignment.OPEN)
-         .order_by("pk").values_list("pk"))
-    referral = Referral.objects.select_for_update().get(pk=referral.pk)
+    referral = _lock_open_assignments_then_start(referral)
     if Exit.objects.filter(referral=referral).exists():
         raise ValidationError(_("Starten är redan avslutad."))
     errors = {}

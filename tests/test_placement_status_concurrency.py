@@ -6,9 +6,12 @@ first writer holds its transaction open after its write until the second has rea
 (tests.test_stored_aggregates_concurrency._one_after_the_other)."""
 
 import datetime as dt
+import threading
+import time
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.models import Gender
@@ -18,7 +21,7 @@ from participants.tests.waiting import assert_stored_waiting_periods_are_the_def
 from placements import services
 from placements.models import Assignment, Placement
 from placements.tests.factories import PlacementFactory
-from tests.test_stored_aggregates_concurrency import _defined, _one_after_the_other, _stored
+from tests.test_stored_aggregates_concurrency import SECOND_WRITER_WAITS, _defined, _one_after_the_other, _stored
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -117,6 +120,69 @@ def test_a_request_sent_just_before_the_start_s_exit_is_withdrawn_by_the_exit(ca
         lambda: _request(case_worker_af, start, placement),
         lambda: participant_services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY,
                                                  kind=ExitKind.AS_PLANNED, reason=_reason()))
+    assert list(Assignment.objects.filter(referral=start).values_list("status", flat=True)) == [
+        Assignment.Status.WITHDRAWN]
+    assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_a_request_answered_while_the_exit_withdraws_it_does_not_deadlock(manager_a, case_worker_af, project,
+                                                                          agency_af, placement):
+    """The request commits while the exit waits for the start (the exit found no open assignment to lock first);
+    the host answers it as soon as it is committed, locking it, its placement and then the start, which the exit
+    holds. The exit must not then wait for the request the host holds: it gives the start back and takes the
+    request first, then the start. The exit is held for a while right after it has locked the start (a wrapper
+    on its connection), so that the host's answer is waiting for the start by then."""
+    start = _start(case_worker_af, project, agency_af)
+    requested, start_locked, errors, answered = threading.Event(), threading.Event(), [], []
+
+    def hold_after_the_start_is_locked(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not start_locked.is_set() and 'FROM "participants_referral"' in sql and "FOR UPDATE" in sql:
+            start_locked.set()
+            time.sleep(SECOND_WRITER_WAITS)
+        return result
+
+    def in_thread(run):
+        def target():
+            try:
+                run()
+            except Exception as exc:  # noqa: BLE001 - handed to the test thread
+                errors.append(exc)
+                requested.set()
+                start_locked.set()
+            finally:
+                connection.close()
+        return threading.Thread(target=target)
+
+    def request():
+        with transaction.atomic():
+            _request(case_worker_af, start, placement)
+            requested.set()
+            time.sleep(SECOND_WRITER_WAITS)  # the exit reads the start's open assignments and waits for the start
+
+    def record_exit():
+        requested.wait()
+        with connection.execute_wrapper(hold_after_the_start_is_locked):
+            participant_services.exit_record(user=case_worker_af, referral=start, exit_date=TODAY,
+                                             kind=ExitKind.AS_PLANNED, reason=_reason())
+
+    def answer():
+        start_locked.wait()
+        try:
+            services.assignment_confirm(user=manager_a, assignment=Assignment.objects.get(referral=start))
+        except ValidationError as refused:  # the exit withdrew it first
+            answered.append(refused.messages)
+        else:
+            answered.append("confirmed")
+
+    threads = [in_thread(request), in_thread(record_exit), in_thread(answer)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert answered in (["confirmed"], [["Bara förfrågade placeringar kan bekräftas."]])
     assert list(Assignment.objects.filter(referral=start).values_list("status", flat=True)) == [
         Assignment.Status.WITHDRAWN]
     assert _stored(placement) == _defined(placement)
