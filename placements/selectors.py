@@ -463,25 +463,42 @@ def organisation_trees(tree: OrganisationTree) -> list[list[int]]:
     return groups + [rest] if rest else groups
 
 
-def _tree_key(members: list[int], tokens: dict, *, on: dt.date, occupancy: bool) -> str | None:
-    """The cache key of a tree's totals of day `on`: named by its organisations and their tokens, so that a write
-    in the tree (a new token) or a change of which organisations it holds (one moved in or out) names another
-    entry. None when one of them has no token: that tree is not cached."""
+def _tree_key(members: list[int], tokens: dict, *, on: dt.date, occupancy: bool, kind: str = "tree") -> str | None:
+    """The cache key of a tree's totals of day `on` (`kind` "all": of every organisation at once): named by its
+    organisations and their tokens, so that a write in the tree (a new token) or a change of which organisations it
+    holds (one moved in or out) names another entry. None when one of them has no token: that tree is not
+    cached."""
     if any(tokens.get(pk) is None for pk in members):
         return None
     digest = hashlib.blake2b(",".join(f"{pk}:{tokens[pk].hex}" for pk in members).encode(), digest_size=16)
-    return f"organisation-totals:{digest.hexdigest()}:{on.isoformat()}:{int(occupancy)}"
+    return f"organisation-totals:{kind}:{digest.hexdigest()}:{on.isoformat()}:{int(occupancy)}"
 
 
 def _cached_totals(organisations: list[Organisation], tree: OrganisationTree, *, on: dt.date, occupancy: bool,
                    of: set[int] | None = None) -> dict[str, dict[int, int]]:
     """The direct totals (organisation_totals_on) of every organisation, or only of the trees holding the
     organisations `of`: each tree's from the cache when its entry is there (one get_many for all), the missing
-    trees summed in one query restricted to their organisations (all: unrestricted) and stored."""
+    trees summed in one query restricted to their organisations (all: unrestricted) and stored. Every
+    organisation's are also kept under all their tokens together, so that a request after no write reads one
+    entry, not one per tree."""
+    tokens = {org.pk: getattr(org, "totals_cache_token", None) for org in organisations}
+    whole_key = None
+    if of is None:
+        whole_key = _tree_key(sorted(tokens), tokens, on=on, occupancy=occupancy, kind="all")
+        whole = cache.get(whole_key) if whole_key else None
+        if whole is not None:
+            return whole
+    direct = _trees_totals(tree, tokens, on=on, occupancy=occupancy, of=of)
+    if whole_key:
+        cache.set(whole_key, direct, settings.ORGANISATION_TOTALS_CACHE_SECONDS)
+    return direct
+
+
+def _trees_totals(tree: OrganisationTree, tokens: dict, *, on: dt.date, occupancy: bool,
+                  of: set[int] | None) -> dict[str, dict[int, int]]:
     groups = organisation_trees(tree)
     if of is not None:
         groups = [members for members in groups if not of.isdisjoint(members)]
-    tokens = {org.pk: getattr(org, "totals_cache_token", None) for org in organisations}
     keys = [_tree_key(members, tokens, on=on, occupancy=occupancy) for members in groups]
     found = cache.get_many([key for key in keys if key]) if any(keys) else {}
     direct: dict[str, dict[int, int]] = {key: {} for key in ORGANISATION_TOTALS}
@@ -514,8 +531,8 @@ def organisation_totals_cached(*, on: dt.date, occupancy: bool = True) -> dict[s
     no writer has replaced the token of one of its organisations since it was summed (placements.services.
     organisation_totals_changed): a write sums its own tree again, not the country. Cached per day, so the next
     day is summed anew and a past day stays cached until the next write in a tree. A warm request costs the
-    organisations' query (with the tokens) and one cache read; the first after a write also the totals of the
-    trees written."""
+    organisations' query (with the tokens) and one cache read; the first after a write two more (the trees
+    cached) and the totals of the trees written."""
     organisations = _organisations_with_tokens()
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
     if not settings.ORGANISATION_TOTALS_CACHE_SECONDS:
