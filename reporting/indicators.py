@@ -384,7 +384,9 @@ def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, fig
             work_or_studies = len(to_work.get((name, code), ()))
             found.append({"name": name, "code": code, "completed": len(completed_by),
                           "work_or_studies": work_or_studies, "share": _share(work_or_studies, len(completed_by))})
-        found.sort(key=lambda row: (-row["completed"], row["name"]))
+        # By name, never by a count: the steering group reads the order, and "<5" rows ordered by their counts
+        # would give them back (four of them out of their names' order are 4, 3, 2 and 1).
+        found.sort(key=lambda row: (row["name"], str(row["code"])))
         return found
 
     by_organisation = rows(0, 1)
@@ -395,6 +397,7 @@ def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, fig
     summary = selectors.top_organisations(by_organisation, size="completed", sums=("completed", "work_or_studies"),
                                           roots_only=False)
     if summary is not None:
+        summary["shown"].sort()  # listed in the table's order (by name), as the rows are, not by their counts
         summary["rest"]["share"] = _share(summary["rest"]["work_or_studies"], summary["rest"]["completed"])
     return {
         "by_organisation": by_organisation,
