@@ -37,6 +37,7 @@ from participants.services import (
     participant_code_suggestion,
     participants_refresh_latest_referral,
     referrals_refresh_closed_on,
+    waiting_periods_collected,
     waiting_periods_refresh,
 )
 from placements import services as placement_services
@@ -128,11 +129,14 @@ def exit_correct(*, user, exit: Exit, correction_reason: str, **values) -> list[
     changed = _apply(exit, user=user, allowed=EXIT_FIELDS, values=values, reason=reason)
     if not changed:
         return []
-    if "exit_date" in changed:
-        _exit_assignments_follow(user=user, referral=referral, old_date=old_date, exit_date=exit.exit_date)
-        referrals_refresh_closed_on(referral_ids=[referral.pk])
+    # the waiting periods refreshed once below; the organisations' tokens written after them
+    with waiting_periods_collected(), placement_services.organisation_totals_collected() as organisations:
+        if "exit_date" in changed:
+            _exit_assignments_follow(user=user, referral=referral, old_date=old_date, exit_date=exit.exit_date)
+            referrals_refresh_closed_on(referral_ids=[referral.pk])
     if {"exit_date", "kind"} & set(changed):
         waiting_periods_refresh(referral_ids=[referral.pk])
+    placement_services.organisation_totals_changed(organisations)
     due = exit.exit_date + dt.timedelta(days=FOLLOWUP_90_DAYS)
     for model, due_on in ((FollowUp90, due), (FollowUp6Months, followup6m_due_on(exit.exit_date))):
         followup = model.objects.filter(exit=exit).first()

@@ -619,7 +619,8 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
     if errors:
         raise ValidationError(errors)
 
-    with waiting_periods_collected():  # refreshed once below, with the exit
+    # the waiting periods refreshed once below, with the exit; the organisations' tokens written after them
+    with waiting_periods_collected(), placement_services.organisation_totals_collected() as organisations:
         for assignment in referral.assignments.filter(
             status__in=(Assignment.Status.REQUESTED, *Assignment.OCCUPYING)
         ).select_related("placement"):
@@ -636,6 +637,7 @@ def exit_record(*, user, referral: Referral, exit_date: dt.date, kind: str, reas
                                activity_after=activity_after, support_after=support_after, recorded_by=user)
     referrals_refresh_closed_on(referral_ids=[referral.pk])
     waiting_periods_refresh(referral_ids=[referral.pk])
+    placement_services.organisation_totals_changed(organisations)
     _audit(user, AuditEvent.Action.CREATE, referral, _("Avslut"))
     token = None
     if kind != ExitKind.REGISTERED_IN_ERROR:
@@ -969,7 +971,8 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
         if values["assignment"] is not None:
             values["assignment"].referral_id = referral_id
             assignments.append(values["assignment"])
-    with waiting_periods_collected():  # refreshed once below, with the exits
+    # the waiting periods refreshed once below, with the exits; the organisations' tokens written after them
+    with waiting_periods_collected(), placement_services.organisation_totals_collected() as organisations:
         placement_services.assignments_import(user=user, rows=assignments)
     if progress is not None:
         progress(3 * len(rows) // 4)
@@ -992,5 +995,6 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
                                   for exit, _values in followed])
     # The stored waiting periods of every start written, once, now that their assignments and exits are in.
     waiting_periods_refresh(referral_ids=referral_ids)
+    placement_services.organisation_totals_changed(organisations)
     if progress is not None:
         progress(len(rows))

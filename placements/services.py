@@ -6,7 +6,9 @@ of the period before it writes, so two people confirming the last free slot at o
 """
 
 import datetime as dt
+import threading
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
@@ -71,6 +73,28 @@ def placements_count_change(delta: int) -> None:
             [connection.ops.adapt_datefield_value(timezone.localdate()), delta])
 
 
+_totals_collecting = threading.local()
+
+
+@contextmanager
+def organisation_totals_collected():
+    """Inside, organisation_totals_changed only collects the organisations it is given (a set, yielded); the caller
+    writes their tokens once, as its last write, after the waiting count rows its waiting periods change (recording
+    or correcting an exit, the history import: their assignments' writes come before their waiting periods'
+    refresh). Every writer then takes the count rows before the tokens: the other order deadlocks with a host's
+    booking step in the same organisation and agency. Inside another such block it collects into that block's
+    set."""
+    outer = getattr(_totals_collecting, "ids", None)
+    if outer is not None:
+        yield outer
+        return
+    _totals_collecting.ids = collected = set()
+    try:
+        yield collected
+    finally:
+        del _totals_collecting.ids
+
+
 def organisation_totals_changed(organisation_ids=None, *, using: str = "default") -> None:
     """Leave behind the cached organisation totals of the trees the given organisations are in (placements.
     selectors.organisation_totals_cached): a new token for each of them (None: every organisation) in their
@@ -84,6 +108,10 @@ def organisation_totals_changed(organisation_ids=None, *, using: str = "default"
     after the demo builder, its reset and a migration run. The rows stay locked until the writer commits, so each
     writer calls it as its last write: it then takes no other lock while holding these. A reader reads the tokens
     before the totals, so totals cached under a token were summed after it was committed."""
+    collected = getattr(_totals_collecting, "ids", None)
+    if collected is not None and organisation_ids is not None and using == "default":
+        collected.update(organisation_ids)
+        return
     if organisation_ids is None:
         organisation_ids = Organisation.objects.using(using).values_list("pk", flat=True)
     ids = sorted(set(organisation_ids))

@@ -17,10 +17,11 @@ from django.utils import timezone
 from core.models import Gender
 from participants import services as participant_services
 from participants.models import ExitKind, ExitReason, Participant
+from participants.tests.factories import ReferralFactory
 from participants.tests.waiting import assert_stored_waiting_periods_are_the_definition
 from placements import services
 from placements.models import Assignment, Placement
-from placements.tests.factories import PlacementFactory
+from placements.tests.factories import AssignmentFactory, PlacementFactory
 from tests.test_stored_aggregates_concurrency import SECOND_WRITER_WAITS, _defined, _one_after_the_other, _stored
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -186,4 +187,60 @@ def test_a_request_answered_while_the_exit_withdraws_it_does_not_deadlock(manage
     assert list(Assignment.objects.filter(referral=start).values_list("status", flat=True)) == [
         Assignment.Status.WITHDRAWN]
     assert _stored(placement) == _defined(placement)
+    assert_stored_waiting_periods_are_the_definition()
+
+
+def test_an_exit_completing_a_booking_beside_another_booking_s_start_does_not_deadlock(
+        leader, case_worker_af, project, agency_af, unit_a):
+    """Two placements in one organisation, two starts of one agency booked there from today: one start's exit
+    completes its booking while the host starts the other. Both change the agency's waiting count rows of today
+    (booked) and the organisation's totals token; the host's step takes the count rows first, then the token, and
+    so must the exit. The exit is held for a while right after its first write of a token (a wrapper on its
+    connection), so that the host's step has taken the count rows and waits for the token by then."""
+    starts, assignments = [], []
+    for _ in range(2):
+        placement = PlacementFactory(unit=unit_a, capacity=1, available_from=TODAY - 400 * DAY)
+        start = ReferralFactory(agency=agency_af, project=project, case_worker=case_worker_af,
+                                referral_date=TODAY - 100 * DAY)
+        assignments.append(AssignmentFactory(placement=placement, referral=start, status=Assignment.Status.CONFIRMED,
+                                             start_date=TODAY, planned_end_date=TODAY + 30 * DAY))
+        participant_services.waiting_periods_refresh(referral_ids=[start.pk])
+        starts.append(start)
+    token_written, errors = threading.Event(), []
+
+    def hold_after_the_token(execute, sql, params, many, context):
+        result = execute(sql, params, many, context)
+        if not token_written.is_set() and "placements_organisationtotalstoken" in sql and "INSERT" in sql:
+            token_written.set()
+            time.sleep(SECOND_WRITER_WAITS)
+        return result
+
+    def record_exit():
+        try:
+            with connection.execute_wrapper(hold_after_the_token):
+                participant_services.exit_record(user=case_worker_af, referral=starts[0], exit_date=TODAY,
+                                                 kind=ExitKind.AS_PLANNED, reason=_reason())
+        except Exception as exc:  # noqa: BLE001 - handed to the test thread
+            errors.append(exc)
+        finally:
+            token_written.set()
+            connection.close()
+
+    def complete():
+        try:
+            token_written.wait()
+            services.assignment_start(user=leader, assignment=assignments[1])
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record_exit), threading.Thread(target=complete)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert [Assignment.objects.get(pk=a.pk).status for a in assignments] == [Assignment.Status.COMPLETED,
+                                                                              Assignment.Status.ONGOING]
     assert_stored_waiting_periods_are_the_definition()
