@@ -756,9 +756,10 @@ SECOND_CONNECTION = {"exits", "followup_90", "equality", "trend", "before_after"
                      "outcomes_by_host", "anonymous", "used"}
 
 
-def _computed(calls: dict) -> dict:
-    """{key: call()} for `calls` (key → a function of nothing). On PostgreSQL, outside a transaction and with
-    settings.REPORT_FIGURE_CONNECTIONS ≥ 2, the calls
+def _computed(calls: dict, then=None) -> dict:
+    """{key: call()} for `calls` (key → a function of nothing); with `then`, then(those results) instead, on
+    the first connection in the same snapshot (the figures that read the others). On PostgreSQL, outside a
+    transaction and with settings.REPORT_FIGURE_CONNECTIONS ≥ 2, the calls
     named in SECOND_CONNECTION run in a thread of their own, on a database connection of their own, while this
     thread runs the others: both connections read one snapshot of the data (REPEATABLE READ, the snapshot this
     connection exports), so the figures are those of one moment, as when computed one after the other; the
@@ -767,7 +768,8 @@ def _computed(calls: dict) -> dict:
     second = {key: call for key, call in calls.items() if key in SECOND_CONNECTION}
     if (not second or settings.REPORT_FIGURE_CONNECTIONS < 2 or connection.vendor != "postgresql"
             or connection.in_atomic_block):
-        return {key: call() for key, call in calls.items()}
+        results = {key: call() for key, call in calls.items()}
+        return then(results) if then else results
     first = {key: call for key, call in calls.items() if key not in second}
     results: dict = {}
     failures: list[BaseException] = []
@@ -800,9 +802,10 @@ def _computed(calls: dict) -> dict:
                 results[key] = call()
         finally:
             thread.join()
-    if failures:
-        raise failures[0]
-    return {key: results[key] for key in calls}
+        if failures:
+            raise failures[0]
+        results = {key: results[key] for key in calls}
+        return then(results) if then else results
 
 
 def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date) -> dict:
@@ -812,12 +815,15 @@ def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.d
     for key, compute in EXTRA_SECTIONS[kind]:
         if key not in READS_OTHER_SECTIONS:
             calls[key] = functools.partial(compute, project, start, end, None)
-    figures = _computed(calls)
-    for section, key, compute in EXTRA_FIELDS:
-        if isinstance(figures.get(section), dict):
-            figures[section][key] = compute(project, start, end, figures)
-    later = {key: compute(project, start, end, figures) for key, compute in EXTRA_SECTIONS[kind]
-             if key in READS_OTHER_SECTIONS}
+
+    def reading_the_others(figures):  # in the snapshot of the others (the first page's own queries too)
+        for section, key, compute in EXTRA_FIELDS:
+            if isinstance(figures.get(section), dict):
+                figures[section][key] = compute(project, start, end, figures)
+        return figures, {key: compute(project, start, end, figures) for key, compute in EXTRA_SECTIONS[kind]
+                         if key in READS_OTHER_SECTIONS}
+
+    figures, later = _computed(calls, then=reading_the_others)
     order = [*calls, *(key for key, _compute in EXTRA_SECTIONS[kind])]
     return {key: figures[key] if key in figures else later[key] for key in dict.fromkeys(order)}
 
