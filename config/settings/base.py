@@ -272,6 +272,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "placements.tasks.refresh_stale_idle",
         "schedule": crontab(minute=10, hour=0),
     },
+    "daily-warm-organisation-totals": {
+        "task": "placements.tasks.warm_organisation_totals",
+        "schedule": crontab(minute=20, hour=0),
+    },
     "daily-followup90-reminders": {
         "task": "participants.tasks.send_followup90_reminders",
         "schedule": crontab(minute=30, hour=7),

@@ -468,3 +468,21 @@ def test_a_status_the_totals_skip_is_one_the_definition_never_counts(world, stat
                       referral=ReferralFactory(agency=agency_af))
     after_write = figures(definition(today))[world["busy"].unit.organisation_id]
     assert (after_write != before) == counted_in_organisation_totals(status)
+
+
+def test_the_nightly_task_leaves_the_days_first_overview_warm(client, leader, steering, world, monkeypatch):
+    """placements.tasks.warm_organisation_totals (beat, 00:20) sums the new day for both of the overview's views: the
+    first leader and the first steering-group member of the day read the totals from the cache."""
+    from django.conf import settings as django_settings
+
+    from placements.tasks import warm_organisation_totals
+
+    schedule = {entry["task"]: entry["schedule"] for entry in django_settings.CELERY_BEAT_SCHEDULE.values()}
+    assert (schedule["placements.tasks.warm_organisation_totals"].hour,
+            schedule["placements.tasks.warm_organisation_totals"].minute) == ({0}, {20})
+    with_placements = len(selectors.organisation_totals_on(on=timezone.localdate())["placements"])
+    assert warm_organisation_totals.delay().get() == with_placements > 0
+    for user in (leader, steering):
+        client.force_login(user)
+        queries = _overview_queries(client)
+        assert not any('"placements_placement"' in sql or '"placements_assignment"' in sql for sql in queries)
