@@ -157,6 +157,11 @@ RULES: list = [
 # next month's trend chart, so a part is always hidden instead (there always is one: see rule 2).
 PROTECTED = {("participants", "starts"), ("exits", "total")}
 
+# The PDF picks the hosts it shows by their counts of persons (reporting.indicators.outcomes_by_host_section), so
+# every host left for the others' row has at most the smallest shown count: a ".." beside a "<5" among them would
+# have that upper bound and, with the others' sum, give the "<5" back. That row is hidden first instead.
+HIDDEN_FIRST = {("outcomes_by_host", "top_organisations", "rest", key) for key in ("completed", "work_or_studies")}
+
 
 def register(*rules) -> None:
     """Add rules for a new section (Counts, Sum, Derived); call once at import of the section's module."""
@@ -439,7 +444,8 @@ def _next_to_hide(pinned: set, relations, counts, hidden) -> Path | None:
         for cell in cells:
             if cell in hidden:
                 continue
-            rank = (cell in PROTECTED, cell == total, counts[cell] == 0, counts[cell], str(cell))
+            rank = (cell in PROTECTED, cell not in HIDDEN_FIRST, cell == total, counts[cell] == 0, counts[cell],
+                    str(cell))
             if best is None or rank < best[0]:
                 best = (rank, cell)
     return best[1] if best else None

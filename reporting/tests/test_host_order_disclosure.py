@@ -67,3 +67,24 @@ def test_the_pdf_lists_its_largest_hosts_in_the_tables_order(monkeypatch):
     table = organisation_tables(steering, summarised=True)["outcomes_by_host"]
     assert [row["completed"] for row in table["rows"]] == ["<5"] * 3
     assert [row["name"] for row in table["rows"]] == ["Värd B", "Värd C", "Värd D"]
+
+
+def test_the_hosts_left_for_the_others_row_do_not_give_back_a_hidden_count(monkeypatch):
+    """The PDF shows the hosts with the most completed, so each host in the others' row has at most the smallest
+    count shown. Host B's 4 ("<5") beside C's 6: with the others' row (10) and C hidden as "..", C ≤ 6 would give
+    B ≥ 4 back. The steering group's figures must leave B anything from 1 to 4."""
+    monkeypatch.setattr(selectors, "PDF_ORGANISATION_ROWS", 2)
+    monkeypatch.setattr(selectors, "PDF_TOP_ORGANISATIONS", 1)
+    hosts = [OrganisationFactory(name=name) for name in HOSTS[:3]]
+    area = OccupationalAreaFactory(name="Område", code="omr")
+    project = _region(hosts, [area] * 3, [6, 4, 6])
+    steering = suppress_small_counts(selectors.monthly_report_figures(project, *MARCH))["outcomes_by_host"]
+    table = organisation_tables({"outcomes_by_host": steering}, summarised=True)["outcomes_by_host"]
+    assert [(row["name"], row["completed"]) for row in table["rows"]] == [("Värd A", 6)]  # the PDF's one host
+    smallest_shown = min(row["completed"] for row in table["rows"])
+    others = [row["completed"] for row in steering["by_organisation"] if row["name"] != "Värd A"]  # the XLSX's
+    assert "<5" in others
+    rest = steering["top_organisations"]["rest"]["completed"]
+    if isinstance(rest, int):  # what the others' row, the visible rows and the bound on each ".." leave for "<5"
+        lowest = rest - sum(v for v in others if isinstance(v, int)) - others.count("..") * smallest_shown
+        assert lowest < 4
