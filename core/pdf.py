@@ -258,12 +258,13 @@ def render_in_child(make_html) -> bytes:
     try:
         with os.fdopen(read_end, "rb") as source:
             payload = source.read()
+        _pid, wait_status, usage = os.wait4(pid, 0)
     except BaseException:
-        # Interrupted while waiting (a task's soft time limit, a signal): the child is stopped and reaped.
+        # Interrupted while waiting for the bytes or the exit status (a task's soft time limit, a signal): the
+        # child is stopped and reaped.
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
-    _pid, wait_status, usage = os.wait4(pid, 0)
     code = os.waitstatus_to_exitcode(wait_status)
     logger.info("PDF rendered in child %s: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,
                 usage.ru_maxrss / 1024)

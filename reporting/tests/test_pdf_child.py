@@ -128,3 +128,37 @@ def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, 
     assert len(started) == 1
     with pytest.raises(ChildProcessError):  # reaped already: no such child any more
         os.waitpid(started[0], os.WNOHANG)
+
+
+def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_child, monkeypatch):
+    """A soft time limit arriving after the bytes, while the parent waits for the child's exit status, still
+    reaps the child (else it stays a zombie of the long-lived worker)."""
+    started = []
+
+    class Interrupted(Exception):
+        pass
+
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    def interrupted_wait4(pid, options):
+        raise Interrupted
+
+    monkeypatch.setattr(pdf, "_render", lambda html: b"%PDF")
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(os, "wait4", interrupted_wait4)
+    with pytest.raises(Interrupted):
+        pdf.html_to_pdf("<p>x</p>")
+    monkeypatch.undo()
+    assert len(started) == 1
+    try:
+        reaped = os.waitpid(started[0], 0)  # on failure: reap it here, so no zombie outlives the test
+    except ChildProcessError:
+        reaped = None
+    assert reaped is None
