@@ -749,23 +749,30 @@ EXTRA_FIELDS: list = []  # (section key, field key, fn(project, start, end, figu
 
 # Extra sections that read other sections' figures: computed when all the others are.
 READS_OTHER_SECTIONS = {"summary"}
-# Sections computed on a second database connection while this one computes the rest (`_computed`): none of them
-# shares a once-per-build read (placement_days, outcome_rows) with a section on the first, and together they take
-# about half of the figures' SQL at scale 100.
-SECOND_CONNECTION = {"exits", "followup_90", "equality", "trend", "before_after", "followup_6m", "esf",
-                     "outcomes_by_host", "anonymous", "used"}
+# Per report, the sections computed on a second database connection while this one computes the rest
+# (`_computed`). The sections that share a once-per-build read stay on one connection: placements, supervisors
+# and need_supply (placement_days), outcomes and outcomes_by_gender (outcome_rows), exits and the first page's
+# previous month (_exit_rows). Split by longest processing time first over each section's SQL wall at scale 100
+# (bench/report_sections.py, docs/benchmarks.md § 9): about 450 ms a connection for the dashboard's month
+# (placement_days' group alone ≈ 300 ms stays on the first), about 910 ms for the final report.
+SECOND_CONNECTION = {
+    "monthly": {"waiting_list", "before_after", "outcomes", "outcomes_by_gender", "exits", "trend", "survey",
+                "referrals", "goals", "followup_90", "anonymous"},
+    "final": {"outcomes", "outcomes_by_gender", "outcomes_by_host", "before_after", "waiting_list", "used", "exits",
+              "followup_90", "anonymous"},
+}
 
 
-def _computed(calls: dict, then=None) -> dict:
+def _computed(calls: dict, on_second: set, then=None) -> dict:
     """{key: call()} for `calls` (key → a function of nothing); with `then`, then(those results) instead, on
     the first connection in the same snapshot (the figures that read the others). On PostgreSQL, outside a
-    transaction and with settings.REPORT_FIGURE_CONNECTIONS ≥ 2, the calls
-    named in SECOND_CONNECTION run in a thread of their own, on a database connection of their own, while this
-    thread runs the others: both connections read one snapshot of the data (REPEATABLE READ, the snapshot this
-    connection exports), so the figures are those of one moment, as when computed one after the other; the
-    report's SQL then runs on two server processes at once. Elsewhere (SQLite, inside a transaction whose
-    uncommitted rows another connection would not see) one after the other."""
-    second = {key: call for key, call in calls.items() if key in SECOND_CONNECTION}
+    transaction and with settings.REPORT_FIGURE_CONNECTIONS ≥ 2, the calls named in `on_second` (SECOND_CONNECTION
+    of the report) run in a thread of their own, on a database connection of their own, while this thread runs the
+    others: both connections read one snapshot of the data (REPEATABLE READ, the snapshot this connection exports),
+    so the figures are those of one moment, as when computed one after the other; the report's SQL then runs on two
+    server processes at once. Elsewhere (SQLite, inside a transaction whose uncommitted rows another connection
+    would not see) one after the other."""
+    second = {key: call for key, call in calls.items() if key in on_second}
     if (not second or settings.REPORT_FIGURE_CONNECTIONS < 2 or connection.vendor != "postgresql"
             or connection.in_atomic_block):
         results = {key: call() for key, call in calls.items()}
@@ -823,7 +830,7 @@ def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.d
         return figures, {key: compute(project, start, end, figures) for key, compute in EXTRA_SECTIONS[kind]
                          if key in READS_OTHER_SECTIONS}
 
-    figures, later = _computed(calls, then=reading_the_others)
+    figures, later = _computed(calls, SECOND_CONNECTION[kind], then=reading_the_others)
     order = [*calls, *(key for key, _compute in EXTRA_SECTIONS[kind])]
     return {key: figures[key] if key in figures else later[key] for key in dict.fromkeys(order)}
 

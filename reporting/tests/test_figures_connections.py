@@ -81,3 +81,33 @@ def test_both_connections_read_the_snapshot_of_the_start(committed_march, monkey
     monkeypatch.setattr(selectors, "exits_section", real)
     assert monthly_report_figures(committed_march, *MARCH)["participants"]["starts"] == \
         before["participants"]["starts"] + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_waiting_list_is_computed_on_the_second_connection(committed_march, monkeypatch, settings):
+    """The waiting list shares no read with the placements' sections on the first connection: it balances the
+    second (SECOND_CONNECTION), in both reports."""
+    threads = []
+    real = selectors.waiting_list_section
+
+    def recording(project, on):
+        threads.append(threading.current_thread().name)
+        return real(project, on)
+
+    monkeypatch.setattr(selectors, "waiting_list_section", recording)
+    settings.REPORT_FIGURE_CONNECTIONS = 2
+    monthly_report_figures(committed_march, *MARCH)
+    final_figures(committed_march, *MARCH)
+    assert threads == ["report-figures", "report-figures"]
+
+
+# Sections that share a read made once per build: on one connection, or both would make it.
+SHARING_A_READ = [{"placements", "supervisors", "need_supply"}, {"outcomes", "outcomes_by_gender"}]
+
+
+@pytest.mark.parametrize("kind", ["monthly", "final"])
+def test_sections_sharing_a_read_are_on_one_connection(kind):
+    second = selectors.SECOND_CONNECTION[kind]
+    for group in SHARING_A_READ:
+        assert group <= second or not group & second
