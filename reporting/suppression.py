@@ -469,12 +469,28 @@ def suppress(figures: dict, *, also_hide: Iterable[Path] = ()) -> dict:
     label = suppressed_label()
     for path, kind in hidden.items():
         _set(shown, path, label if kind == "primary" else SECONDARY)
+    _listed_by_what_is_shown(shown)
     shown.pop("_hidden_in_months", None)
     meta = shown.setdefault("meta", {})
     meta["suppressed"] = True
     meta["small_count_threshold"] = threshold()
     meta["secondary_label"] = SECONDARY
     return shown
+
+
+def _listed_by_what_is_shown(shown: dict) -> None:
+    """Need and supply is listed biggest gap first (reporting.indicators.need_supply_section): in the steering
+    copy by the gaps it shows, the rows whose gap is hidden last (by their people waiting where shown, then name),
+    so no row's place between two shown gaps gives its hidden gap back."""
+    rows = (shown.get("need_supply") or {}).get("by_area")
+    if not rows:
+        return
+
+    def shown_or_zero(value):
+        return value if _is_count(value) else 0
+
+    rows.sort(key=lambda row: (not _is_count(row.get("gap")), -shown_or_zero(row.get("gap")),
+                               -shown_or_zero(row.get("waiting_interested")), str(row.get("name", ""))))
 
 
 def suppress_small_counts(figures: dict) -> dict:

@@ -119,12 +119,24 @@ class Attacker:
         return bounds
 
 
+def _in_raw_order(raw: dict, shown: dict) -> dict:
+    """The steering copy with need and supply's rows in the raw figures' order (the copy lists them by what it
+    shows; the reader matches the rows by their area, as the cells here are matched by their raw paths)."""
+    rows = (shown.get("need_supply") or {}).get("by_area")
+    if not rows:
+        return shown
+    by_code = {row["code"]: row for row in rows}
+    return {**shown, "need_supply": {**shown["need_supply"],
+                                     "by_area": [by_code[row["code"]] for row in raw["need_supply"]["by_area"]]}}
+
+
 def attack(reports: dict[str, tuple[dict, dict]], *, link_trends: bool = True) -> list[str]:
     """reports: name → (raw figures, shown figures); "quarter" is the period made of the others (the
     "months"). Returns what was recovered (should be nothing)."""
     attacker = Attacker()
     recovered = []
     for name, (raw, shown) in reports.items():
+        shown = _in_raw_order(raw, shown)
         # Every total and subtotal the report's tables and the README's key table show.
         for rule in suppression.RULES:
             if isinstance(rule, Sum):

@@ -432,9 +432,10 @@ def test_free_places_are_hidden_where_the_persons_on_them_are():
         {"name": "X", "capacity": 3, "occupied": "<5", "free": None},
         {"name": "Y", "capacity": 6, "occupied": 6, "free": 0},
         {"name": "Z", "capacity": 5, "occupied": "<5"}]
+    # Listed by the gaps shown, biggest first, the hidden ones last.
     assert shown["need_supply"]["by_area"] == [
-        {"code": "B2", "free": 2, "gap": 1}, {"code": "A1", "free": None, "gap": None},
-        {"code": "A1", "free": None}, {"code": "C3", "free": 4, "gap": 2}]
+        {"code": "C3", "free": 4, "gap": 2}, {"code": "B2", "free": 2, "gap": 1},
+        {"code": "A1", "free": None, "gap": None}, {"code": "A1", "free": None}]
 
 
 # --- periods made of months -----------------------------------------------------------------------
