@@ -236,7 +236,13 @@ def render_in_child(make_html) -> bytes:
     # The objects alive now are left out of the child's garbage collection (which would write to every page it
     # shares with this process); the child collects nothing at all: it exits when the PDF is written.
     gc.freeze()
-    pid = os.fork()
+    try:
+        pid = os.fork()
+    except BaseException:  # no child (out of processes or memory): this process as it was, the error raised
+        gc.unfreeze()
+        os.close(read_end)
+        os.close(write_end)
+        raise
     if pid == 0:  # the child: render, write, and leave without running this process's exit handlers
         status = 0
         try:

@@ -162,3 +162,19 @@ def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_chil
     except ChildProcessError:
         reaped = None
     assert reaped is None
+
+
+def test_a_fork_that_fails_leaves_the_parent_as_it_was(in_child, monkeypatch):
+    """No child (the system is out of processes or memory): the error is raised, the parent's garbage collector
+    is not left frozen and the pipe is closed."""
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+
+    def no_fork():
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    descriptors = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(BlockingIOError):
+        pdf.html_to_pdf("<p>x</p>")
+    assert gc.get_freeze_count() == 0
+    assert len(os.listdir("/proc/self/fd")) == descriptors
