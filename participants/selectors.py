@@ -90,16 +90,22 @@ def participant_list(*, user, on: dt.date | None = None) -> QuerySet[Participant
     at every participant's referrals. For a case worker that is the latest start they may see: a participant's
     starts are all from one agency (another agency's referral makes a new participant record,
     participants.services._find_known, and the import keeps agencies apart the same way)."""
-    on = on or timezone.localdate()
+    return _kept_per_scope_and_day(_PARTICIPANT_LISTS, _build_participant_list, user=user,
+                                   on=on or timezone.localdate())
+
+
+def _kept_per_scope_and_day(kept: dict, build, *, user, on: dt.date) -> QuerySet:
+    """build(user=user, on=on), built once per scope (_participant_list_scope) and day in this process and kept in
+    `kept` (at most _PARTICIPANT_LISTS_KEPT entries); a user whose scope cannot be named gets a new one."""
     scope = _participant_list_scope(user)
     if scope is None:
-        return _build_participant_list(user=user, on=on)
+        return build(user=user, on=on)
     key = (*scope, on)
-    if key not in _PARTICIPANT_LISTS:
-        if len(_PARTICIPANT_LISTS) >= _PARTICIPANT_LISTS_KEPT:
-            _PARTICIPANT_LISTS.clear()
-        _PARTICIPANT_LISTS[key] = _build_participant_list(user=user, on=on)
-    return _PARTICIPANT_LISTS[key].all()  # a copy: the kept queryset itself is never evaluated
+    if key not in kept:
+        if len(kept) >= _PARTICIPANT_LISTS_KEPT:
+            kept.clear()
+        kept[key] = build(user=user, on=on)
+    return kept[key].all()  # a copy: the kept queryset itself is never evaluated
 
 
 def participants_count_stored() -> int:
@@ -369,16 +375,7 @@ def waiting_list(*, user, on: dt.date | None = None) -> QuerySet[Referral]:
 
     `waiting_state` tells the state (WaitingState; REQUESTED: a request waiting for the host's answer). Nothing
     else is computed from it in SQL: each such expression repeats the state's subqueries in the page's rows."""
-    on = on or timezone.localdate()
-    scope = _participant_list_scope(user)
-    if scope is None:
-        return _build_waiting_list(user=user, on=on)
-    key = (*scope, on)
-    if key not in _WAITING_LISTS:
-        if len(_WAITING_LISTS) >= _PARTICIPANT_LISTS_KEPT:
-            _WAITING_LISTS.clear()
-        _WAITING_LISTS[key] = _build_waiting_list(user=user, on=on)
-    return _WAITING_LISTS[key].all()  # a copy: the kept queryset itself is never evaluated
+    return _kept_per_scope_and_day(_WAITING_LISTS, _build_waiting_list, user=user, on=on or timezone.localdate())
 
 
 def _build_waiting_list(*, user, on: dt.date) -> QuerySet[Referral]:
