@@ -250,3 +250,17 @@ def any_exists(model, attname: str, values: list) -> bool:
         sql = f"SELECT 1 FROM {quote(opts.db_table)} WHERE {quote(column)} = ANY(%s) LIMIT 1"  # noqa: S608
         cursor.execute(sql, [list(values)])
         return cursor.fetchone() is not None
+
+
+def day_count_add(model, delta: int) -> None:
+    """Add `delta` to today's row of a per-day count of changes (`model`: a `day` unique and a `delta`, e.g.
+    PlacementCountChange, ParticipantCountChange), in one upsert; nothing for 0. The caller's transaction holds it."""
+    if not delta:
+        return
+    connection = connections[router.db_for_write(model)]
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, delta) VALUES (%s, %s) "  # noqa: S608 - no user input
+            f"ON CONFLICT (day) DO UPDATE SET delta = {table}.delta + excluded.delta",
+            [connection.ops.adapt_datefield_value(timezone.localdate()), delta])

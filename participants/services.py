@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from core.audit import audit_log
-from core.bulkcopy import copy_history_rows, copy_insert, copy_insert_with_history, copy_rows
+from core.bulkcopy import copy_history_rows, copy_insert, copy_insert_with_history, copy_rows, day_count_add
 from core.dates import add_months
 from core.mail import email_queue, render_plain
 from core.models import AuditEvent, Gender, Role, User
@@ -248,14 +248,7 @@ def _waiting_counts_change(changes: dict[tuple[int, str, dt.date], int]) -> None
 def participants_count_change(delta: int) -> None:
     """Add `delta` participants (negative: removed) to the stored number of participants (ParticipantCountChange,
     today's row; one upsert). Every writer that adds or deletes participants calls it in the same transaction."""
-    if not delta:
-        return
-    table = connection.ops.quote_name(ParticipantCountChange._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, delta) VALUES (%s, %s) "  # noqa: S608 - no user input
-            f"ON CONFLICT (day) DO UPDATE SET delta = {table}.delta + excluded.delta",
-            [connection.ops.adapt_datefield_value(timezone.localdate()), delta])
+    day_count_add(ParticipantCountChange, delta)
 
 
 def _check_editable(user, referral: Referral) -> None:

@@ -14,7 +14,7 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, connections, transaction
 from django.db.models import F, Q
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone, translation
@@ -28,6 +28,7 @@ from core.bulkcopy import (
     copy_insert,
     copy_insert_with_history,
     copy_rows,
+    day_count_add,
     existing_values,
 )
 from core.dates import add_months
@@ -63,14 +64,7 @@ IDLE_REFRESH_BATCH = 2000
 def placements_count_change(delta: int) -> None:
     """Add `delta` placements (negative: removed) to the stored number of placements (PlacementCountChange, today's
     row; one upsert). Every writer that adds or deletes placements calls it in the same transaction."""
-    if not delta:
-        return
-    table = connection.ops.quote_name(PlacementCountChange._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (day, delta) VALUES (%s, %s) "  # noqa: S608 - no user input
-            f"ON CONFLICT (day) DO UPDATE SET delta = {table}.delta + excluded.delta",
-            [connection.ops.adapt_datefield_value(timezone.localdate()), delta])
+    day_count_add(PlacementCountChange, delta)
 
 
 _totals_collecting = threading.local()
