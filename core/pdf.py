@@ -21,6 +21,7 @@ What a render does once per process instead of every time (docs/benchmarks.md §
 """
 
 import atexit
+import ctypes
 import functools
 import gc
 import io
@@ -228,6 +229,22 @@ def warm_renderer(stylesheet: str = "reporting/print.css") -> None:
     _warmed.set()
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent(parent: int) -> None:
+    """In the forked child: have the kernel kill this process when its parent dies (Linux's PR_SET_PDEATHSIG),
+    so a worker killed mid-render (gunicorn's or Celery's hard time limit, SIGKILL) leaves no child laying out a
+    PDF nobody will read. A parent already gone before the request took effect ends the child here."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux: the parent's own cleanup (below) is all there is
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 def render_in_child(make_html) -> bytes:
     """_render(make_html()) in a child forked from this (warm) process; its PDF bytes come back through a pipe
     and an error in the child is raised here as a RuntimeError with the child's message."""
@@ -237,6 +254,7 @@ def render_in_child(make_html) -> bytes:
     # shares with this process); the child collects nothing at all: it exits when the PDF is written.
     gc.freeze()
     try:
+        parent = os.getpid()
         pid = os.fork()
     except BaseException:  # no child (out of processes or memory): this process as it was, the error raised
         gc.unfreeze()
@@ -246,6 +264,7 @@ def render_in_child(make_html) -> bytes:
     if pid == 0:  # the child: render, write, and leave without running this process's exit handlers
         status = 0
         try:
+            _die_with_parent(parent)
             gc.disable()
             os.close(read_end)
             # The database connections' sockets belong to the parent: a query here gets a connection of its own.

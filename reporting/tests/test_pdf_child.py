@@ -3,6 +3,7 @@ the same report, the parent's garbage collector left as it was, an error in the 
 
 import gc
 import os
+import signal
 import time
 
 import pytest
@@ -178,3 +179,48 @@ def test_a_fork_that_fails_leaves_the_parent_as_it_was(in_child, monkeypatch):
         pdf.html_to_pdf("<p>x</p>")
     assert gc.get_freeze_count() == 0
     assert len(os.listdir("/proc/self/fd")) == descriptors
+
+
+def _process_gone(pid: int) -> bool:
+    """No such process, or only its zombie left (whoever inherited it has not reaped it yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except FileNotFoundError:
+        return True
+
+
+def test_a_child_whose_parent_is_killed_mid_render_stops_too(in_child, monkeypatch, tmp_path):
+    """A worker killed while its child lays out a PDF (a hard time limit, SIGKILL: no cleanup runs in the worker)
+    leaves no orphan rendering on."""
+    child_pid = tmp_path / "child.pid"
+
+    def slow(html):
+        child_pid.write_text(str(os.getpid()))
+        time.sleep(60)
+        return b"never"
+
+    monkeypatch.setattr(pdf, "_render", slow)
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    worker = os.fork()
+    if worker == 0:  # the worker: renders in a child of its own until it is killed
+        try:
+            pdf.html_to_pdf("<p>x</p>")
+        finally:
+            os._exit(0)
+    deadline = time.monotonic() + 10
+    while not child_pid.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert child_pid.exists(), "the worker never started its render child"
+    orphan = int(child_pid.read_text())
+    assert not _process_gone(orphan)
+    os.kill(worker, signal.SIGKILL)
+    os.waitpid(worker, 0)
+    deadline = time.monotonic() + 10
+    while not _process_gone(orphan) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    try:
+        assert _process_gone(orphan)
+    finally:
+        if not _process_gone(orphan):
+            os.kill(orphan, signal.SIGKILL)
