@@ -936,6 +936,8 @@ def participants_import_write(*, user, project: Project, rows: list[dict], exist
     participants_count_change(len(new_pks))
     owner_ids = [new_pks[who] if kind == "new" else who.pk for kind, who in owners]
     if birth_years:
+        # In key order, whatever the file's: two imports updating the same people wait, never deadlock.
+        birth_years.sort(key=lambda person: person.pk)
         Participant.objects.bulk_update(birth_years, ["birth_year"], batch_size=IMPORT_BATCH)
     if progress is not None:
         progress(len(rows) // 4)

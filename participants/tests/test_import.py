@@ -1,5 +1,6 @@
 import datetime as dt
 import io
+import re
 import zipfile
 
 import openpyxl
@@ -12,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.models import AuditEvent, ImportJob
+from participants import services
 from participants.imports import ImportFileError, participants_import, read_table
 from participants.models import Exit, ExitKind, FollowUp90, Participant, Referral
 from participants.tests.factories import ParticipantFactory
@@ -89,6 +91,23 @@ def test_known_participant_gets_a_new_start(project, agency_af, reasons):
     result = run(project, HEADER + "\nP9,man,,af,2025-01-01,,,,,,,,,")
     assert result.ok and result.known_participants == 1 and result.new_participants == 0
     assert existing.referrals.count() == 1
+
+
+def test_known_participants_birth_years_are_written_in_key_order(project, agency_af, reasons, monkeypatch):
+    """Two imports filling in the birth years of the same known people lock them in the same (key) order, whatever
+    the order of their files' rows: each batch of the update in ascending keys, never a later batch below an
+    earlier one (which could deadlock two imports)."""
+    people = [ParticipantFactory(code=f"K{n}", gender="man", birth_year=None) for n in range(3)]
+    monkeypatch.setattr(services, "IMPORT_BATCH", 1)
+    rows = [f"K{n},man,{1980 + n},af,2025-01-0{n + 1},,,,,,,,," for n in (2, 0, 1)]
+    with CaptureQueriesContext(connection) as queries:
+        result = run(project, HEADER + "\n" + "\n".join(rows))
+    assert result.ok
+    table = Participant._meta.db_table
+    updated = [int(re.search(r"IN \((\d+)\)", q["sql"]).group(1)) for q in queries.captured_queries
+               if q["sql"].startswith(f'UPDATE "{table}"') and "birth_year" in q["sql"]]
+    assert updated == sorted(p.pk for p in people)
+    assert [Participant.objects.get(pk=p.pk).birth_year for p in people] == [1980, 1981, 1982]
 
 
 def test_another_agencys_participant_is_never_given_a_start(project, agency_af, agency_fk, reasons):
