@@ -123,14 +123,16 @@ def participant_list_count(*, user, filters: dict | None) -> int | None:
     return None
 
 
-def participant_list_rows(*, user, queryset: QuerySet[Participant], keys, on: dt.date | None = None) -> list:
+def participant_list_rows(*, user, queryset: QuerySet[Participant], keys, on: dt.date) -> list:
     """The rows of `keys` from a participant_list(user=user, on=on) queryset (filtered or not), in the keys' order.
     Its annotations cost the ORM more to compile than PostgreSQL to run: compiled once per scope, day and filter
-    (core.paging.page_rows_compiled; the scope and day decide the annotations, as for the kept query)."""
+    (core.paging.page_rows_compiled; the scope and day decide the annotations, as for the kept query). `on` is the
+    day the queryset was built for, never read again here: a request that spans midnight would otherwise keep the
+    rows compiled for the day before as the new day's."""
     scope = _participant_list_scope(user)
     if scope is None:
         return page_rows(queryset, keys)
-    return page_rows_compiled(queryset, keys, compiled_as=("participant_list", *scope, on or timezone.localdate()))
+    return page_rows_compiled(queryset, keys, compiled_as=("participant_list", *scope, on))
 
 
 def _build_participant_list(*, user, on: dt.date) -> QuerySet[Participant]:

@@ -127,15 +127,15 @@ def participant_list(request):
         request.participants_shown(a.referral.participant_id for a in page.object_list)
         return render(request, "participants/manager_list.html", {"page": page, "query": _query(request)})
     remember_list_query(request, "participants:list")
-    filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user))
+    today = timezone.localdate()  # one day for the list and its rows, also across midnight
+    filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user, on=today))
     def rows_of(queryset, keys):
-        return selectors.participant_list_rows(user=user, queryset=queryset, keys=keys)
+        return selectors.participant_list_rows(user=user, queryset=queryset, keys=keys, on=today)
 
     filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
     count = selectors.participant_list_count(user=user, filters=filters)
     page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of, count=count)
     request.participants_shown(p.pk for p in page.object_list)
-    today = timezone.localdate()
     rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",
              selectors.days_waiting(Referral(referral_date=participant.waiting_since), on=today)
              if participant.waiting_since else None)
