@@ -69,7 +69,12 @@ from participants.models import (
     SurveyStatement,
     WaitingPeriod,
 )
-from participants.services import participants_count_change, waiting_periods_delete, waiting_periods_refresh
+from participants.services import (
+    participants_count_change,
+    participants_refresh_latest_referral,
+    waiting_periods_delete,
+    waiting_periods_refresh,
+)
 from placements.models import Assignment, Placement
 from placements.selectors import has_room
 from placements.services import organisation_totals_changed, placements_count_change, placements_refresh_idle
@@ -459,16 +464,26 @@ def reset_demo_data() -> None:
     names = demo_organisation_names()
     with override_settings(SIMPLE_HISTORY_ENABLED=False), transaction.atomic():
         try:
-            # The demo starts' stored waiting periods first, with the counts they add (participants.services).
-            waiting_periods_delete(referrals=Referral.objects.filter(project__slug=PROJECT_SLUG))
-            # Participants with starts in the demo project only (subqueries: no huge IN lists on SQLite).
+            org_ids = set(Organisation.objects.filter(name__in=names).values_list("pk", flat=True))
+            demo_starts = Referral.objects.filter(project__slug=PROJECT_SLUG)
+            # What stays but is tied to what goes, its stored values refreshed at the end: another project's starts
+            # with assignments at demo placements (their waiting periods), placements elsewhere with assignments of
+            # demo starts (their idle values), people with a start in another project too (their latest referral).
+            other_starts = set(Assignment.objects.filter(placement__unit__organisation__in=org_ids)
+                               .exclude(referral__project__slug=PROJECT_SLUG).values_list("referral_id", flat=True))
+            other_placements = set(Assignment.objects.filter(referral__project__slug=PROJECT_SLUG)
+                                   .exclude(placement__unit__organisation__in=org_ids)
+                                   .values_list("placement_id", flat=True))
             elsewhere = Referral.objects.exclude(project__slug=PROJECT_SLUG).values("participant_id")
+            other_people = set(demo_starts.filter(participant__in=elsewhere).values_list("participant_id", flat=True))
+            # The demo starts' stored waiting periods first, with the counts they add (participants.services).
+            waiting_periods_delete(referrals=demo_starts)
+            # Participants with starts in the demo project only (subqueries: no huge IN lists on SQLite).
             _deleted, by_model = Participant.objects.filter(
                 pk__in=Referral.objects.filter(project__slug=PROJECT_SLUG).values("participant_id")
             ).exclude(pk__in=elsewhere).delete()
             participants_count_change(-by_model.get(Participant._meta.label, 0))  # the stored number follows
             Referral.objects.filter(project__slug=PROJECT_SLUG).delete()
-            org_ids = set(Organisation.objects.filter(name__in=names).values_list("pk", flat=True))
             Assignment.objects.filter(placement__unit__organisation__in=org_ids).delete()
             _deleted, by_model = Placement.objects.filter(unit__organisation__in=org_ids).delete()
             placements_count_change(-by_model.get(Placement._meta.label, 0))  # the stored number follows
@@ -485,6 +500,9 @@ def reset_demo_data() -> None:
                 Organisation.objects.filter(pk__in=leaves).delete()
                 org_ids -= leaves
             User.objects.filter(email__iendswith="@" + DEMO_EMAIL_DOMAIN).delete()
+            waiting_periods_refresh(referral_ids=other_starts)
+            placements_refresh_idle(placement_ids=other_placements)
+            participants_refresh_latest_referral(participant_ids=other_people)
             organisation_totals_changed()
         except ProtectedError as exc:
             raise DemoDataError(
