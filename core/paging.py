@@ -8,7 +8,7 @@ otherwise join every candidate row. The second query fetches just the page's row
 from collections.abc import Callable
 
 from django.core.paginator import Page, Paginator
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 
@@ -59,6 +59,39 @@ def page_rows_compiled(queryset: QuerySet, keys, *, compiled_as: tuple) -> list:
         params[place] = key
     by_pk = {row.pk: row for row in queryset.model._default_manager.db_manager(queryset.db).raw(sql, params)}
     return [by_pk[pk] for pk in keys if pk in by_pk]
+
+
+def values_compiled(query: Callable[[], QuerySet], keys, *, compiled_as: tuple, key: str = "pk",
+                    using: str = DEFAULT_DB_ALIAS) -> list[tuple]:
+    """list(query().filter(<key>__in=keys)) for a values_list queryset whose ORM building and compilation cost more
+    than running it (annotations, joins): built and compiled once per `compiled_as` and number of keys, then run
+    as SQL with the keys. `compiled_as` is the caller's promise that it names everything besides the keys that
+    decides the SQL (e.g. the day its annotations are counted for). On PostgreSQL only, whose driver gives the
+    numbers, dates and text of these columns as values_list does; elsewhere (and for no keys) the ORM."""
+    keys = list(keys)
+    if not keys:
+        return []
+    connection = connections[using]
+    lookup = f"{key}__in"
+    if connection.vendor != "postgresql":
+        return list(query().using(using).filter(**{lookup: keys}))
+    entry_key = ("values", using, compiled_as, key, len(keys))
+    entry = _COMPILED_ROWS.get(entry_key)
+    if entry is None:
+        marks = [_KEY_MARK + n for n in range(len(keys))]
+        sql, params = query().using(using).filter(**{lookup: marks}).query.sql_with_params()
+        params = list(params)
+        entry = (sql, params, [params.index(mark) for mark in marks])
+        if len(_COMPILED_ROWS) >= _COMPILED_ROWS_KEPT:
+            _COMPILED_ROWS.clear()
+        _COMPILED_ROWS[entry_key] = entry
+    sql, params, places = entry
+    params = list(params)
+    for place, value in zip(places, keys, strict=True):
+        params[place] = value
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def paginate(queryset: QuerySet, per_page: int, number, *, count: int | None = None,

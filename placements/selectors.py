@@ -11,8 +11,10 @@ Two different questions, two definitions:
 
 import datetime as dt
 import hashlib
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -23,6 +25,7 @@ from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
 from core.history import history_entries
+from core.paging import values_compiled
 from organisations.models import Organisation
 from organisations.tree import OrganisationTree
 from placements.models import (
@@ -348,6 +351,62 @@ def placement_list(queryset: QuerySet[Placement], *, on: dt.date | None = None,
     return with_idle_since(with_occupancy(queryset, on=free_on or on), on=on).select_related(
         "unit__organisation", "occupational_area", "supervisor"
     ).prefetch_related("adaptations")
+
+
+class PlacementListRow(NamedTuple):
+    """One row of the placement list as its page shows it (placements_tags.placement_rows): a placement's own
+    columns, the names of its unit, organisation, area and supervisor, `occupied`, `free` and `idle_since` as
+    placement_list annotates them, and the names of its adaptations in their order."""
+
+    pk: int
+    title: str
+    status: str
+    capacity: int
+    available_from: dt.date
+    available_to: dt.date | None
+    unit_name: str
+    municipality: str
+    organisation_name: str
+    area_name: str
+    supervisor_id: int | None
+    supervisor_name: str | None
+    supervisor_trained_on: dt.date | None
+    occupied: int
+    free: int
+    idle_since: dt.date
+    adaptations: tuple[str, ...]
+
+
+# The columns of PlacementListRow up to its adaptations, in its order.
+_LIST_ROW_COLUMNS = ("id", "title", "status", "capacity", "available_from", "available_to", "unit__name",
+                     "unit__municipality", "unit__organisation__name", "occupational_area__name", "supervisor_id",
+                     "supervisor__name", "supervisor__training_completed_on", "occupied", "free", "idle_since")
+
+
+def placement_list_rows(keys, *, on: dt.date | None = None, free_on: dt.date | None = None) -> list[PlacementListRow]:
+    """The rows of the placements `keys` (a page of placement_list(…, on=on, free_on=free_on), whose filters and
+    scope chose the keys) in the keys' order, as plain values: one query for the rows with placement_list's
+    annotations and one for their adaptations, each compiled once per day (core.paging.values_compiled), not a
+    model object per placement, unit, organisation, area and supervisor and a prefetch."""
+    on = on or timezone.localdate()
+    keys = list(keys)
+
+    def rows():
+        return (with_idle_since(with_occupancy(Placement.objects.order_by(), on=free_on or on), on=on)
+                .values_list(*_LIST_ROW_COLUMNS))
+
+    def names():
+        # In the order of Placement.adaptations.all() (Adaptation's Meta.ordering), as a prefetch gives them.
+        return (Placement.adaptations.through.objects
+                .order_by("adaptation__sort_order", "adaptation__name", "adaptation_id")
+                .values_list("placement_id", "adaptation__name"))
+
+    by_pk = {row[0]: row for row in values_compiled(rows, keys, compiled_as=("placement_list_rows", on, free_on))}
+    adaptations = defaultdict(list)
+    for placement_id, name in values_compiled(names, keys, compiled_as=("placement_list_adaptations",),
+                                              key="placement_id"):
+        adaptations[placement_id].append(name)
+    return [PlacementListRow(*by_pk[pk], tuple(adaptations.get(pk, ()))) for pk in keys if pk in by_pk]
 
 
 def idle_days(placement: Placement, *, on: dt.date | None = None) -> int | None:

@@ -59,17 +59,13 @@ from placements.selectors import (
     organisation_progress_table,
     placement_history,
     placement_list,
+    placement_list_rows,
     placements_count_stored,
     placements_lacking_trained_supervisor,
     with_occupancy,
 )
 
 DEFAULT_PAGE_SIZE = 25
-# The columns the list's rows show (placements_tags.placement_rows and idle_badge read these and the occupancy
-# and idle annotations, nothing else): the page's rows leave out the rest (tasks, timestamps, contacts).
-LIST_ROW_FIELDS = ("title", "status", "capacity", "available_from", "available_to", "unit__name",
-                   "unit__municipality", "unit__organisation__name", "occupational_area__name", "supervisor__name",
-                   "supervisor__training_completed_on")
 ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, Assignment.Status.ONGOING)
 
 
@@ -91,9 +87,9 @@ def _require_registry(request):
         raise PermissionDenied(_("Styrgruppen ser platserna i rapporterna, inte i platsregistret."))
 
 
-def _filtered(request):
+def _filtered(request, *, on: dt.date | None = None):
     _require_registry(request)
-    queryset = placement_list(placements_visible_to(request.user), free_on=_free_on(request))
+    queryset = placement_list(placements_visible_to(request.user), on=on, free_on=_free_on(request))
     return PlacementFilter(request.GET or None, queryset=queryset, units=_filter_units(request.user))
 
 
@@ -136,12 +132,18 @@ def _unnarrowed_count(user, placement_filter) -> int | None:
 @require_GET
 def placement_list_view(request):
     remember_list_query(request, "placements:list")
-    placement_filter = _filtered(request)
+    today, free_on = timezone.localdate(), _free_on(request)
+    placement_filter = _filtered(request, on=today)
     queryset = placement_filter.qs if placement_filter.is_bound and placement_filter.is_valid() else \
         placement_filter.queryset
     per_page = _page_size(request)
-    page = paginate(queryset.only(*LIST_ROW_FIELDS), per_page, request.GET.get("page"),
-                    count=_unnarrowed_count(request.user, placement_filter))
+
+    def rows(_queryset, keys):
+        # The page's keys come from the filtered, scoped list; their rows as placement_list annotates them.
+        return placement_list_rows(keys, on=today, free_on=free_on)
+
+    page = paginate(queryset, per_page, request.GET.get("page"),
+                    count=_unnarrowed_count(request.user, placement_filter), rows=rows)
     context = {
         "filter": placement_filter,
         "page": page,
@@ -152,7 +154,7 @@ def placement_list_view(request):
         "base_query": _querystring(request, page=None),
         "export_query": _querystring(request, page=None, per_page=None),
         "may_create": may_create_placements(request.user),
-        "free_on": _free_on(request),
+        "free_on": free_on,
         "show_supervisors": may_see_supervisor_contacts(request.user),
     }
     partial = bool(request.htmx and not request.htmx.boosted)

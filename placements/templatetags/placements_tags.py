@@ -4,12 +4,13 @@ from html import escape as _escape
 from django import template
 from django.conf import settings
 from django.urls import reverse
-from django.utils import formats, numberformat
+from django.utils import formats, numberformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from placements.models import Placement
 from placements.selectors import idle_days as _idle_days
 
 register = template.Library()
@@ -47,12 +48,16 @@ def idle_badge(placement):
     )
 
 
+# A number no page's key is: the URL reversed once with it is split around it, so that each row's link is the two
+# parts around its own key (reverse() per row cost more than the rest of the row).
+_KEY_MARK = 918273645546372819
+
 # One row of the placement list. The rows are most of the page's cost: built here with str.format, every value
 # escaped by html.escape (what django.utils.html.escape returns, without its check for lazy strings), not with
 # the template language, which spends ~0.2 ms a row on lookups, filters and tags.
 _PLACEMENT_ROW = (
     '\n    <tr>\n      <th scope="row" class="fw-normal">\n'
-    '        <a class="fw-semibold" href="{url}">{title}</a>\n'
+    '        <a class="fw-semibold" href="{url_head}{pk}{url_tail}">{title}</a>\n'
     '        <div class="d-flex flex-wrap gap-1 mt-1">\n          {status}\n          {idle}\n          {adaptations}\n'
     "        </div>\n      </th>\n"
     '      <td data-label="{label_organisation}">{organisation}<br>'
@@ -67,10 +72,11 @@ _PLACEMENT_ROW = (
 
 
 @register.simple_tag
-def placement_rows(placements, *, label_free: str, show_supervisors: bool):
-    """The placement list's table rows (placements/_results.html): the placement with its status, idle and
-    adaptation badges, organisation and unit, area, free/total (`label_free` names that column), availability
-    and the supervisor (the name only when `show_supervisors`) with their training."""
+def placement_rows(rows, *, label_free: str, show_supervisors: bool):
+    """The placement list's table rows (placements/_results.html) from placements.selectors.placement_list_rows:
+    the placement with its status, idle and adaptation badges, organisation and unit, area, free/total
+    (`label_free` names that column), availability and the supervisor (the name only when `show_supervisors`)
+    with their training. What status_badge and idle_badge draw for a placement, from the row's values."""
     labels = {
         name: _escape(str(text))
         for name, text in {
@@ -86,43 +92,55 @@ def placement_rows(placements, *, label_free: str, show_supervisors: bool):
     trained = f'<span class="text-success-emphasis">{_escape(_("utbildad"))}</span>'
     untrained = f'<span class="text-danger-emphasis">{_escape(_("ej utbildad"))}</span>'
     missing = f'<span class="text-danger-emphasis">{_escape(_("saknas"))}</span>'
+    url_head, _mark, url_tail = reverse("placements:detail", args=[_KEY_MARK]).partition(str(_KEY_MARK))
+    url_head, url_tail = _escape(url_head), _escape(url_tail)
+    status_labels = dict(Placement.Status.choices)
     status_badges = {}  # one badge per status value, not one translation per row
-    rows = []
-    for placement in placements:
-        unit, supervisor = placement.unit, placement.supervisor
-        available = placement.available_from.isoformat()
-        if placement.available_to:
-            available += f'<br><span class="text-muted">{until} {placement.available_to.isoformat()}</span>'
-        if supervisor:
-            training = trained if supervisor.training_completed_on else untrained
-            supervisor_cell = f"{_escape(supervisor.name)}<br>{training}" if show_supervisors else training
+    idle_text = _("ledig i %(days)s dagar")
+    today = timezone.localdate()
+    adaptation_badges = {}  # one escaped badge per adaptation name
+    drawn = []
+    for row in rows:
+        available = row.available_from.isoformat()
+        if row.available_to:
+            available += f'<br><span class="text-muted">{until} {row.available_to.isoformat()}</span>'
+        if row.supervisor_id is not None:
+            training = trained if row.supervisor_trained_on else untrained
+            supervisor_cell = f"{_escape(row.supervisor_name)}<br>{training}" if show_supervisors else training
         else:
             supervisor_cell = missing
-        if placement.status not in status_badges:
-            status_badges[placement.status] = status_badge(placement)
-        rows.append(
+        status = row.status
+        if status not in status_badges:
+            status_badges[status] = format_html('<span class="badge {}">{}</span>',
+                                                STATUS_BADGE_CLASSES.get(status, "text-bg-secondary"),
+                                                status_labels.get(status, status))
+        days = _idle_days(row, on=today)
+        badges = []
+        for name in row.adaptations:
+            if name not in adaptation_badges:
+                adaptation_badges[name] = f'<span class="badge text-bg-light border">{_escape(name)}</span>'
+            badges.append(adaptation_badges[name])
+        drawn.append(
             _PLACEMENT_ROW.format(
                 **labels,
-                url=_escape(reverse("placements:detail", args=[placement.pk])),
-                title=_escape(placement.title),
-                status=status_badges[placement.status],
-                idle=idle_badge(placement),
-                adaptations="".join(
-                    f'<span class="badge text-bg-light border">{_escape(a.name)}</span>'
-                    for a in placement.adaptations.all()
-                ),
-                organisation=_escape(unit.organisation.name),
-                unit=_escape(unit.name),
-                municipality=_escape(unit.municipality),
-                area=_escape(placement.occupational_area.name),
-                free=placement.free,
-                capacity=placement.capacity,
+                url_head=url_head, pk=int(row.pk), url_tail=url_tail,
+                title=_escape(row.title),
+                status=status_badges[status],
+                idle=format_html('<span class="badge badge-idle">{}</span>', idle_text % {"days": days})
+                if days is not None and days > settings.IDLE_PLACEMENT_DAYS else "",
+                adaptations="".join(badges),
+                organisation=_escape(row.organisation_name),
+                unit=_escape(row.unit_name),
+                municipality=_escape(row.municipality),
+                area=_escape(row.area_name),
+                free=row.free,
+                capacity=row.capacity,
                 available=available,
                 supervisor=supervisor_cell,
             )
         )
     # Safe: every value put into the rows above went through _escape or is a badge built by format_html.
-    return mark_safe("".join(rows))  # noqa: S308
+    return mark_safe("".join(drawn))  # noqa: S308
 
 
 @register.simple_tag(takes_context=True)
@@ -184,10 +202,6 @@ def _localizer():
 
     return local
 
-
-# A number no page's key is: the URL reversed once with it is split around it, so that each row's link is the two
-# parts around its own key (reverse() per row cost more than the rest of the row).
-_KEY_MARK = 918273645546372819
 
 # One row of the organisation overview (placements/organisation_overview.html), as the template loop drew it.
 _ORGANISATION_ROW = (

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from organisations.tests.factories import OrganisationFactory, SupervisorFactory, UnitFactory
 from placements import views
-from placements.models import Assignment, Placement
-from placements.selectors import placement_list
+from placements.models import Assignment
+from placements.selectors import placement_list_rows
 from placements.templatetags.placements_tags import placement_rows
 from placements.tests.factories import AssignmentFactory, PlacementFactory
 
@@ -204,10 +204,10 @@ def test_query_count_does_not_grow_with_page_size(client, leader, unit_a, area, 
     # Warm the filter's option lists and the remembered list state (saved in the session when it changes).
     client.get(LIST, {"per_page": 50})
     # 1 session, 2 user, 3 count of placements, 4 the page's keys in order (filters and sort over the placements
-    # alone), 5 that page's rows (occupancy and idle subqueries, unit/organisation/area/supervisor joined),
-    # 6 prefetch of adaptations – whatever the number of rows. No session write (its expiry was pushed forward
-    # less than SESSION_REFRESH_SECONDS ago). The filter form's option lists (organisations, units,
-    # municipalities, areas, adaptations) come from placements.filters.choice_cache, filled by the warm-up.
+    # alone), 5 those keys' rows as values (occupancy and idle subqueries, unit/organisation/area/supervisor
+    # joined), 6 the names of those keys' adaptations – whatever the number of rows. No session write (its expiry
+    # was pushed forward less than SESSION_REFRESH_SECONDS ago). The filter form's option lists (organisations,
+    # units, municipalities, areas, adaptations) come from placements.filters.choice_cache, filled by the warm-up.
     with django_assert_num_queries(6):
         response = client.get(LIST, {"per_page": 50})
     assert len(response.context["page"].object_list) == rows
@@ -312,8 +312,7 @@ def test_each_row_shows_its_cells_escaped(leader_client, placement_a, placement_
 
 
 def test_a_row_without_supervisor_contacts_shows_only_the_training(leader, placement_a):
-    rows = placement_rows([placement_list(Placement.objects.all()).get(pk=placement_a.pk)],
-                          label_free="Lediga / totalt", show_supervisors=False)
+    rows = placement_rows(placement_list_rows([placement_a.pk]), label_free="Lediga / totalt", show_supervisors=False)
     assert '<td data-label="Handledare"><span class="text-success-emphasis">utbildad</span></td>' in rows
     assert "Hanna Handledare" not in rows
 
