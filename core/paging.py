@@ -30,6 +30,26 @@ _COMPILED_ROWS_KEPT = 256
 _KEY_MARK = -(2**62)  # no primary key is negative: the n-th key's place in the compiled params is _KEY_MARK + n
 
 
+def _compiled_with_keys(name: tuple, keys: list, filtered: Callable[[list], QuerySet]) -> tuple[str, list]:
+    """The SQL and params of `filtered(keys)`, compiled once per `name` and number of keys: compiled with marks in
+    the keys' places, then each call's keys put in those places."""
+    entry_key = (*name, len(keys))
+    entry = _COMPILED_ROWS.get(entry_key)
+    if entry is None:
+        marks = [_KEY_MARK + n for n in range(len(keys))]
+        sql, params = filtered(marks).query.sql_with_params()
+        params = list(params)
+        entry = (sql, params, [params.index(mark) for mark in marks])
+        if len(_COMPILED_ROWS) >= _COMPILED_ROWS_KEPT:
+            _COMPILED_ROWS.clear()
+        _COMPILED_ROWS[entry_key] = entry
+    sql, params, places = entry
+    params = list(params)
+    for place, value in zip(places, keys, strict=True):
+        params[place] = value
+    return sql, params
+
+
 def page_rows_compiled(queryset: QuerySet, keys, *, compiled_as: tuple) -> list:
     """page_rows for a heavily annotated queryset, whose ORM compilation costs more than running it: its rows query
     compiled once and then run as SQL with each page's keys. `compiled_as` names what, besides the filters (its keys
@@ -43,20 +63,8 @@ def page_rows_compiled(queryset: QuerySet, keys, *, compiled_as: tuple) -> list:
             or queryset._prefetch_related_lookups):
         return page_rows(queryset, keys)
     keys_sql, keys_params = page_keys(queryset).query.sql_with_params()
-    entry_key = (compiled_as, keys_sql, tuple(keys_params), len(keys))
-    entry = _COMPILED_ROWS.get(entry_key)
-    if entry is None:
-        marks = [_KEY_MARK + n for n in range(len(keys))]
-        sql, params = queryset.filter(pk__in=marks).query.sql_with_params()
-        params = list(params)
-        entry = (sql, params, [params.index(mark) for mark in marks])
-        if len(_COMPILED_ROWS) >= _COMPILED_ROWS_KEPT:
-            _COMPILED_ROWS.clear()
-        _COMPILED_ROWS[entry_key] = entry
-    sql, params, places = entry
-    params = list(params)
-    for place, key in zip(places, keys, strict=True):
-        params[place] = key
+    sql, params = _compiled_with_keys((compiled_as, keys_sql, tuple(keys_params)), keys,
+                                      lambda marks: queryset.filter(pk__in=marks))
     by_pk = {row.pk: row for row in queryset.model._default_manager.db_manager(queryset.db).raw(sql, params)}
     return [by_pk[pk] for pk in keys if pk in by_pk]
 
@@ -75,20 +83,8 @@ def values_compiled(query: Callable[[], QuerySet], keys, *, compiled_as: tuple, 
     lookup = f"{key}__in"
     if connection.vendor != "postgresql":
         return list(query().using(using).filter(**{lookup: keys}))
-    entry_key = ("values", using, compiled_as, key, len(keys))
-    entry = _COMPILED_ROWS.get(entry_key)
-    if entry is None:
-        marks = [_KEY_MARK + n for n in range(len(keys))]
-        sql, params = query().using(using).filter(**{lookup: marks}).query.sql_with_params()
-        params = list(params)
-        entry = (sql, params, [params.index(mark) for mark in marks])
-        if len(_COMPILED_ROWS) >= _COMPILED_ROWS_KEPT:
-            _COMPILED_ROWS.clear()
-        _COMPILED_ROWS[entry_key] = entry
-    sql, params, places = entry
-    params = list(params)
-    for place, value in zip(places, keys, strict=True):
-        params[place] = value
+    sql, params = _compiled_with_keys(("values", using, compiled_as, key), keys,
+                                      lambda marks: query().using(using).filter(**{lookup: marks}))
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
