@@ -11,8 +11,4 @@ from django.conf import settings  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 application = get_wsgi_application()
-
-from core.collector import freeze_after_first_request  # noqa: E402
-
-freeze_after_first_request()
 settings.ROOT_URLCONF = "floor"
