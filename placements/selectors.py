@@ -20,8 +20,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, Greatest
-from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
 from core.history import history_entries
@@ -62,14 +62,193 @@ def counted_in_organisation_totals(status: str) -> bool:
     return status in Assignment.STARTED
 
 
-def existing_on(on: dt.date, prefix: str = "") -> Q:
-    """Placements that exist on the date: available from before it, not closed and not expired by then."""
-    p = prefix
-    not_closed = Q(**{f"{p}closed_on__gt": on}) | (
-        Q(**{f"{p}closed_on__isnull": True}) & ~Q(**{f"{p}status": Placement.Status.CLOSED})
-    )
-    not_expired = Q(**{f"{p}available_to__isnull": True}) | Q(**{f"{p}available_to__gte": on})
-    return Q(**{f"{p}available_from__lte": on}) & not_closed & not_expired
+# --- Placements as they stood on a day --------------------------------------------------------------
+# Every figure of a day reads the placements as they stood at the end of that day: what a placement was then
+# (status, capacity, unit, occupational area, availability) is its latest change-history record before the
+# end of the day when it has been changed since, else its current row. Closing and reopening, a new capacity,
+# a move to another unit or new dates then change the days from the change on and leave the earlier days as they
+# were. A placement written in bulk without history and changed since has no record of before: it keeps its
+# current row (nothing else is known).
+
+
+def _end_of_day(on: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+
+
+def _is_past(on: dt.date) -> bool:
+    """Whether the day has ended: only then can a placement have been changed since. Today and later days read
+    the current rows, with the plans and indexes of today's pages."""
+    return _end_of_day(on) <= timezone.now()
+
+
+_STATE_COLUMNS = ("capacity", "status", "available_from", "available_to", "closed_on")
+
+
+def _tables() -> tuple[str, str, str]:
+    """The placements', their history's and the units' tables, quoted."""
+    models = (Placement, Placement.history.model, Placement._meta.get_field("unit").related_model)
+    return tuple(connection.ops.quote_name(model._meta.db_table) for model in models)
+
+
+def _select_state(t: str) -> str:
+    """The columns of a placement row (alias `t`: the placement or one of its history records, joined to its unit
+    as u) as _states_sql returns them."""
+    return ", ".join([f"{t}.id", "u.organisation_id", f"{t}.occupational_area_id AS area_id",
+                      *(f"{t}.{name}" for name in _STATE_COLUMNS)])
+
+
+def _days_sql(days: list[dt.date]) -> tuple[str, list]:
+    """The days as rows (i, before, day): their index, the end of the day and the day."""
+    sql = " UNION ALL ".join(f"SELECT {i} AS i, %s AS before, %s AS day" for i in range(len(days)))
+    params = []
+    for day in days:
+        params += [connection.ops.adapt_datetimefield_value(_end_of_day(day)),
+                   connection.ops.adapt_datefield_value(day)]
+    return sql, params
+
+
+def _recent_sql(days: list[dt.date]) -> tuple[str, list]:
+    """The placements with a change recorded since the end of the earliest of the days (each id once or more)."""
+    _placement, history, _unit = _tables()
+    return (f"SELECT r.id FROM {history} r WHERE r.history_date >= %s",  # noqa: S608 (no user input)
+            [connection.ops.adapt_datetimefield_value(_end_of_day(min(days)))])
+
+
+def _changed_states_sql(days: list[dt.date]) -> tuple[str, list]:
+    """SQL of the placements changed since the earliest of the days as they stood on each day: rows (i, the state
+    columns, day). A day's row is the record in force at its end: the last written before it, up to the next one
+    (their periods computed from the history once, with LEAD, for all the days). Before its first record, a
+    placement written in bulk and changed since stands as its current row."""
+    placement, history, unit = _tables()
+    days_sql, days_params = _days_sql(days)
+    recent, recent_params = _recent_sql(days)
+    columns = ", ".join(f"h.{name}" for name in ("id", "unit_id", "occupational_area_id", *_STATE_COLUMNS))
+    periods = (f"SELECT {columns}, h.history_date AS valid_from, "  # noqa: S608 (no user input)
+               f"LEAD(h.history_date) OVER (PARTITION BY h.id ORDER BY h.history_id) AS valid_until "
+               f"FROM {history} h WHERE h.id IN ({recent})")
+    firsts = (f"SELECT f.id, MIN(f.history_date) AS first_recorded FROM {history} f "  # noqa: S608 (no user input)
+              f"WHERE f.id IN ({recent}) GROUP BY f.id")
+    sql = (f"SELECT d.i, {_select_state('h')}, d.day FROM ({periods}) h "  # noqa: S608 (no user input)
+           f"JOIN {unit} u ON u.id = h.unit_id JOIN {placement} p ON p.id = h.id "
+           f"JOIN ({days_sql}) d ON h.valid_from < d.before AND (h.valid_until IS NULL OR h.valid_until >= d.before) "
+           f"UNION ALL SELECT d.i, {_select_state('p')}, d.day FROM {placement} p JOIN {unit} u ON u.id = p.unit_id "
+           f"JOIN ({firsts}) f ON f.id = p.id JOIN ({days_sql}) d ON d.before <= f.first_recorded")
+    return sql, [*recent_params, *days_params, *recent_params, *days_params]
+
+
+def _states_sql(on: dt.date) -> tuple[str, list]:
+    """SQL of every placement as it stood at the end of day `on`, one row each, with the columns i (0), id,
+    organisation_id, area_id, _STATE_COLUMNS and day (`on`). Works on PostgreSQL and SQLite.
+
+    Only the placements changed since are read in the history (their records since are found on the index of
+    the history's dates); every other placement's row is its current one."""
+    placement, _history, unit = _tables()
+    current = (f"SELECT 0 AS i, {_select_state('p')}, %s AS day "  # noqa: S608 (no user input)
+               f"FROM {placement} p JOIN {unit} u ON u.id = p.unit_id")
+    day = [connection.ops.adapt_datefield_value(on)]
+    if not _is_past(on):
+        return current, day
+    recent, recent_params = _recent_sql([on])
+    changed, changed_params = _changed_states_sql([on])
+    return (f"{current} WHERE p.id NOT IN ({recent}) UNION ALL {changed}",  # noqa: S608 (no user input)
+            [*day, *recent_params, *changed_params])
+
+
+def _existing_sql(day: dt.date | None = None, alias: str = "s") -> tuple[str, list]:
+    """The condition that the placement row `alias` (of _states_sql) exists on its day (`alias`.day), or on `day`:
+    available from before it, not closed and not expired by then (closed on a day, it does not exist that day)."""
+    s = alias
+    on = f"{s}.day" if day is None else "%s"
+    sql = (f"{s}.available_from <= {on} AND ({s}.available_to IS NULL OR {s}.available_to >= {on}) "
+           f"AND NOT ({s}.status = %s AND ({s}.closed_on IS NULL OR {s}.closed_on <= {on}))")
+    if day is None:
+        return sql, [Placement.Status.CLOSED]
+    value = connection.ops.adapt_datefield_value(day)
+    return sql, [value, value, Placement.Status.CLOSED, value]
+
+
+def _placement_ids(on: dt.date, condition: str, params: list) -> Q:
+    """The placements whose row as they stood on `on` (alias s) meets the SQL `condition`."""
+    states, states_params = _states_sql(on)
+    return Q(pk__in=RawSQL(f"SELECT s.id FROM ({states}) s WHERE {condition}",  # noqa: S608, S611
+                           (*states_params, *params)))
+
+
+def existing_on(on: dt.date) -> Q:
+    """Placements that exist on the date, as they stood then: available from before it, not closed and not expired
+    by then. A placement closed on a day does not exist that day; reopened, it exists again from the day it was
+    reopened, and the days it was closed stay without it."""
+    if _is_past(on):
+        return _placement_ids(on, *_existing_sql(on))
+    closed = Q(status=Placement.Status.CLOSED) & (Q(closed_on__isnull=True) | Q(closed_on__lte=on))
+    not_expired = Q(available_to__isnull=True) | Q(available_to__gte=on)
+    return Q(available_from__lte=on) & not_expired & ~closed
+
+
+def available_between(start: dt.date, end: dt.date) -> Q:
+    """Placements that became available within [start, end]: their first day as it stood at the end of the period."""
+    if _is_past(end):
+        day = connection.ops.adapt_datefield_value
+        return _placement_ids(end, "s.available_from >= %s AND s.available_from <= %s", [day(start), day(end)])
+    return Q(available_from__gte=start, available_from__lte=end)
+
+
+def closed_between(start: dt.date, end: dt.date) -> Q:
+    """Placements closed on a day within [start, end], whatever has become of them since: closed now on such a day,
+    or recorded closed on one in their change history (reopened since)."""
+    recorded = Placement.history.model.objects.filter(
+        status=Placement.Status.CLOSED, closed_on__gte=start, closed_on__lte=end).values("id")
+    return Q(closed_on__gte=start, closed_on__lte=end) | Q(pk__in=recorded)
+
+
+def _summed_per_day(days: list[dt.date], key: str | None, value: str) -> dict:
+    """SUM(`value`) over the placements existing on each of the days as they stood then, per `key` (SQL over the
+    row alias s of _states_sql; None: all together, under the key 0): {key: [sum on each day]}, keys with nothing
+    on any day absent. One query.
+
+    A placement without a record since the earliest day stood as it stands now on every day: those are summed
+    from their current rows in one pass, a sum per day. Only the ones changed since are read in the history."""
+    placement, _history, unit = _tables()
+    past = [day for day in days if _is_past(day)]
+    group_by = f" GROUP BY {key}" if key else ""
+    key = key or "0"
+    columns, params = [], []
+    for day in days:
+        existing, existing_params = _existing_sql(day)
+        columns.append(f"SUM(CASE WHEN {existing} THEN {value} ELSE 0 END)")
+        params += existing_params
+    sql = (f"SELECT {key}, {', '.join(columns)} FROM (SELECT {_select_state('p')} "  # noqa: S608 (no user input)
+           f"FROM {placement} p JOIN {unit} u ON u.id = p.unit_id) s")
+    if past:
+        recent, recent_params = _recent_sql(past)
+        sql += f" WHERE s.id NOT IN ({recent})"
+        params += recent_params
+    sql += group_by
+    if past:
+        changed, changed_params = _changed_states_sql(days)
+        existing, existing_params = _existing_sql()
+        sums = ", ".join(f"SUM(CASE WHEN s.i = {i} AND {existing} THEN {value} ELSE 0 END)" for i in range(len(days)))
+        sql += f" UNION ALL SELECT {key}, {sums} FROM ({changed}) s{group_by}"  # noqa: S608 (no user input)
+        params += [*existing_params * len(days), *changed_params]
+    summed: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for group, *values in cursor.fetchall():
+            totals = summed.setdefault(group, [0] * len(days))
+            for i, total in enumerate(values):
+                totals[i] += int(total or 0)
+    return {group: totals for group, totals in summed.items() if any(totals)}
+
+
+def places_per_organisation_on(days: list[dt.date]) -> dict[int, list[int]]:
+    """Places (the capacity of the placements existing that day, paused included) per organisation on each of the
+    days, the placements as they stood that day: one query. An organisation with no place on any day is absent."""
+    return _summed_per_day(days, "s.organisation_id", "s.capacity") if days else {}
+
+
+def placements_existing_per_day(days: list[dt.date]) -> list[int]:
+    """How many placements existed on each of the days, as they stood then (existing_on): one query."""
+    return _summed_per_day(days, None, "1").get(0, [0] * len(days)) if days else []
 
 
 def occupied_on(*, on: dt.date) -> dict[int, int]:
@@ -101,23 +280,10 @@ class PlacementDay:
 
 
 def paused_at_end_of(on: dt.date) -> Q:
-    """Placements paused at the end of day `on`, from their change history (no pause date is stored).
-
-    A placement without a recorded change before then (written in bulk) keeps its current status."""
-    history = Placement.history.model.objects
-    before = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
-    recorded = history.filter(history_date__lt=before).order_by()
-    # The latest record (highest history_id) before then, looked up by its own records only for the placements
-    # that have a paused record or are paused now: the whole history, which grows with every change of every
-    # placement, is neither grouped nor scanned, and an organisation's page looks up only its placements'.
-    last_status = Subquery(recorded.filter(id=OuterRef("pk")).order_by("-history_id").values("status")[:1])
-    ever_paused = Q(pk__in=recorded.filter(status=Placement.Status.PAUSED).values("id"))
-    return ((ever_paused & Exact(last_status, Placement.Status.PAUSED))
-            | (Q(status=Placement.Status.PAUSED) & IsNull(last_status, True)))
-
-
-def _paused_on(on: dt.date) -> set[int]:
-    return set(Placement.objects.filter(paused_at_end_of(on)).values_list("pk", flat=True))
+    """Placements paused at the end of day `on`: their status as they stood then (no pause date is stored)."""
+    if _is_past(on):
+        return _placement_ids(on, "s.status = %s", [Placement.Status.PAUSED])
+    return Q(status=Placement.Status.PAUSED)
 
 
 def placements_on(*, on: dt.date, occupancy: bool = True) -> list[PlacementDay]:
@@ -127,12 +293,15 @@ def placements_on(*, on: dt.date, occupancy: bool = True) -> list[PlacementDay]:
     `occupancy` nobody is counted (occupied 0): for pages whose reader may not see who is placed.
     """
     occupied = occupied_on(on=on) if occupancy else {}
-    paused = _paused_on(on)
-    rows = (Placement.objects.filter(existing_on(on)).order_by()
-            .values_list("pk", "unit__organisation_id", "occupational_area_id", "capacity"))
+    states, params = _states_sql(on)
+    existing, existing_params = _existing_sql(on)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT s.id, s.organisation_id, s.area_id, s.capacity, s.status FROM ({states}) s "  # noqa: S608 (no user input)
+                       f"WHERE {existing}", (*params, *existing_params))
+        rows = cursor.fetchall()
     return [PlacementDay(pk=pk, organisation_id=org, area_id=area, capacity=capacity,
-                         is_open=pk not in paused, occupied=occupied.get(pk, 0))
-            for pk, org, area, capacity in rows]
+                         is_open=status != Placement.Status.PAUSED, occupied=occupied.get(pk, 0))
+            for pk, org, area, capacity, status in rows]
 
 
 def with_occupancy(queryset: QuerySet[Placement], *, on: dt.date | None = None) -> QuerySet[Placement]:
@@ -460,22 +629,28 @@ def organisation_totals_of(days: list[PlacementDay]) -> dict[str, dict[int, int]
     return direct
 
 
-def _placements_existing(on: dt.date, within: set[int] | None = None) -> QuerySet:
-    """One row per placement existing on `on` (of the organisations `within`, default all): its id, organisation,
-    capacity and 1 if open that day, 0 if paused."""
-    placements = Placement.objects.filter(existing_on(on))
+def _placements_existing(on: dt.date, within: set[int] | None = None) -> tuple[str, list]:
+    """SQL of one row per placement existing on `on` as it stood then (of the organisations `within`, default all):
+    its id (placement), organisation, capacity (places) and 1 if open that day, 0 if paused (is_open)."""
+    states, params = _states_sql(on)
+    existing, existing_params = _existing_sql(on)
+    params = [Placement.Status.PAUSED, *params, *existing_params]
+    sql = (f"SELECT s.id AS placement, s.organisation_id AS organisation, s.capacity AS places, "  # noqa: S608 (no user input)
+           f"CASE WHEN s.status = %s THEN 0 ELSE 1 END AS is_open FROM ({states}) s WHERE {existing}")
     if within is not None:
-        placements = placements.filter(unit__organisation_id__in=within)
-    return (placements.order_by()
-            .values(placement=F("pk"), organisation=F("unit__organisation_id"), places=F("capacity"),
-                    is_open=Case(When(paused_at_end_of(on), then=Value(0)), default=Value(1))))
+        sql += f" AND s.organisation_id IN ({', '.join(['%s'] * len(within))})"
+        params += sorted(within)
+    return sql, params
 
 
 def _occupied_per_placement(on: dt.date, within: set[int] | None = None) -> QuerySet:
     """One row per placement (of the organisations `within`, default all) with somebody on it on `on`: the
-    placement and how many (see on_placement)."""
+    placement and how many (see on_placement). The organisation is the placement's as it stood that day."""
     assignments = on_placement(on=on)
-    if within is not None:
+    if within is not None and _is_past(on):
+        ids = _placement_ids(on, f"s.organisation_id IN ({', '.join(['%s'] * len(within))})", sorted(within))
+        assignments = assignments.filter(placement__in=Placement.objects.filter(ids).values("pk"))
+    elif within is not None:
         assignments = assignments.filter(placement__unit__organisation_id__in=within)
     return (assignments.order_by().values(occupied_placement=F("placement_id"))
             .annotate(n=Count("*")).values("occupied_placement", "n"))
@@ -489,7 +664,7 @@ def organisation_totals_on(*, on: dt.date, occupancy: bool = True,
 
     Django cannot join a grouped subquery, so the placements existing that day and the occupancy per placement
     (both querysets, the definitions above) are joined and summed here in SQL that SQLite and PostgreSQL share."""
-    placements_sql, params = _placements_existing(on, within).query.sql_with_params()
+    placements_sql, params = _placements_existing(on, within)
     occupied, join = "0", ""
     if occupancy:
         occupied_sql, occupied_params = _occupied_per_placement(on, within).query.sql_with_params()

@@ -31,8 +31,7 @@ in the README ("JSON keys"); they are added, never renamed.
 import datetime as dt
 
 from django.db.models import Count, F, Q
-from django.db.models import Sum as SumOf
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import ExtractYear
 
 from core.dates import add_months, month_end, month_start
 from organisations.models import OccupationalArea, Organisation, Project, Supervisor
@@ -48,7 +47,7 @@ from participants.models import (
 )
 from participants.selectors import waiting_for_placement_on
 from placements.models import Assignment, Placement
-from placements.selectors import existing_on
+from placements.selectors import existing_on, places_per_organisation_on
 from reporting import selectors
 from reporting.selectors import (
     AGE_BANDS,
@@ -94,13 +93,6 @@ def _elapsed(project: Project, on: dt.date) -> float:
     return min(max((on - project.start_date).days / length, 0.0), 1.0)
 
 
-def _places_by_day(days: list[dt.date]) -> dict[int, list[int]]:
-    """Places (capacity of existing placements, paused included) per organisation on each day: one query."""
-    rows = Placement.objects.order_by().values("unit__organisation").annotate(**{
-        f"d{i}": Coalesce(SumOf("capacity", filter=existing_on(day)), 0) for i, day in enumerate(days)})
-    return {row["unit__organisation"]: [row[f"d{i}"] for i in range(len(days))] for row in rows}
-
-
 def goals_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     """Places are rolled up like placements.selectors.organisation_roll_up (the organisation pages' figure)
     for the baseline day and each month end in one query; employees are the organisations' recorded ones."""
@@ -109,7 +101,7 @@ def goals_section(project: Project, start: dt.date, end: dt.date, figures: dict)
     days = [baseline_day, *months]
     organisations = list(Organisation.objects.order_by("name"))
     tree = OrganisationTree((org.pk, org.parent_id) for org in organisations)
-    direct = _places_by_day(days)
+    direct = places_per_organisation_on(days)
     places = [tree.roll_up({pk: values[i] for pk, values in direct.items()}) for i in range(len(days))]
     employees = tree.roll_up({org.pk: org.employee_count or 0 for org in organisations})
     known = tree.roll_up({org.pk: 1 for org in organisations if org.employee_count is not None})

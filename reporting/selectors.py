@@ -68,10 +68,12 @@ from participants.models import (
 from participants.selectors import WaitingState, corrections_since, waiting_list_on
 from placements.models import Assignment, Placement
 from placements.selectors import (
-    existing_on,
+    available_between,
+    closed_between,
     on_placement,
     organisation_roll_up,
     organisation_totals_on,
+    placements_existing_per_day,
     placements_on,
 )
 from reporting.models import ReportRun
@@ -553,10 +555,8 @@ def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
     """Placements are the region's (not one project's): total, occupancy and free slots at the period end,
     per organisation rolled up over its sub-organisations (the same selector as the organisation pages)."""
     days = placement_days(end)
-    flows = Placement.objects.aggregate(
-        new=Count("pk", filter=Q(available_from__gte=start, available_from__lte=end)),
-        closed=Count("pk", filter=Q(closed_on__gte=start, closed_on__lte=end)),
-    )
+    flows = Placement.objects.aggregate(new=Count("pk", filter=available_between(start, end)),
+                                        closed=Count("pk", filter=closed_between(start, end)))
     by_organisation = []
     names = {}
     roll_up = organisation_roll_up(on=end, days=days)
@@ -695,15 +695,13 @@ def trend_section(project: Project, end: dt.date) -> dict:
         return [counts[key] for key in keys]
 
     month_ends = [min(month_end(month), end) if month == months[-1] else month_end(month) for month in months]
-    placement_counts = Placement.objects.aggregate(**{
-        f"m{i}": Count("pk", filter=existing_on(day)) for i, day in enumerate(month_ends)
-    })
+    placement_counts = placements_existing_per_day(month_ends)
     return {
         "months": keys,
         "starts": monthly(valid_referrals(project), "start_date"),
         "exits": monthly(Exit.objects.filter(referral__project=project)
                          .exclude(kind=ExitKind.REGISTERED_IN_ERROR), "exit_date"),
-        "placements": [placement_counts[f"m{i}"] for i in range(TREND_MONTHS)],
+        "placements": placement_counts,
     }
 
 

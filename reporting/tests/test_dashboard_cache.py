@@ -17,7 +17,7 @@ from reporting.tests.conftest import build_march_dataset
 # previous month with the month: its exits and outcomes in the month's queries, its placements' totals in one;
 # outcomes per host and per area; the waiting list with its mean and median days).
 # The charts are drawn in requests of their own (reporting:dashboard_chart).
-COLD_DASHBOARD_QUERIES = 49
+COLD_DASHBOARD_QUERIES = 48
 
 
 @pytest.fixture
