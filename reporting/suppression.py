@@ -17,12 +17,12 @@ made from `suppress(figures)`; the project leader's outputs use the raw figures.
    hidden is hidden too (`Derived` rules: the value becomes None, shown "–").
 4. **Periods**: the steering group gets whole calendar months, quarters or years that have ended
    only (`steering_period_refusal`, the one rule every steering path asks: the dashboard, its charts,
-   the report request, `manage.py build_report`). A period that has not ended changes with every
-   record made in it, and two views with one exit between them would give back its hidden cells by
-   their difference. For a quarter or a year, `also_hide` carries the cells hidden in each of
-   its months' own outputs: a cell hidden in a month is hidden in every longer period that
-   contains it (shown "..", even when small, since "<5" would bound the months' hidden cells), so
-   no difference between two allowed periods gives it back.
+   the report request, `manage.py build_report`, the report runs it sees, `permissions.steering_runs`).
+   A period that has not ended changes with every record made in it, and two views with one exit
+   between them would give back its hidden cells by their difference. For a quarter or a year,
+   `also_hide` carries the cells hidden in each of its months' own outputs: a cell hidden in a month
+   is hidden in every longer period that contains it (shown "..", even when small, since "<5" would
+   bound the months' hidden cells), so no difference between two allowed periods gives it back.
 
 Counts of places (placements, capacity) are not counts of persons and stay exact; counts of people
 on a placement (occupied slots) are counts of persons and follow the rules, and a row's free slots

@@ -1,15 +1,18 @@
 """The steering group sees and builds figures of ended periods only (reporting.suppression.steering_period_refusal):
 a month, quarter or year whose last day is before today. The figures of the running month change with every
 record, and two views of them with one exit between would give back the cells they hide by their difference.
-Every path: the dashboard and its charts, the report request, manage.py build_report. The project leader, who
-sees exact figures, is not restricted."""
+Every path: the dashboard and its charts, the report request, manage.py build_report, the report runs (and the
+start page's latest one). The project leader, who sees exact figures, is not restricted."""
 
+import datetime as dt
 import json
 import re
 from html import unescape
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
@@ -18,8 +21,9 @@ from participants.models import ExitKind
 from participants.services import exit_record
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from reporting.models import ReportRun
+from reporting.services import build_report
 
-from .conftest import D, exit_reason, make_exit
+from .conftest import MARCH, D, exit_reason, make_exit
 
 pytestmark = pytest.mark.django_db
 
@@ -219,3 +223,45 @@ def test_build_report_gives_the_leader_the_running_month(report_project, today, 
     call_command("build_report", *ARGS, "--from", "2026-04-01", "--to", "2026-04-30", "--audience", "leader",
                  "--output", str(target))
     assert json.loads(target.read_bytes())["meta"]["suppressed"] is False
+
+
+# --- report runs the leader requested ------------------------------------------------------------------
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+
+
+def _run(project, start, end, requested_at, *, leader):
+    """A done monthly run the leader requested at `requested_at` (Stockholm time), with its figures and PDF."""
+    figures, _pdf = build_report(kind="monthly", project=project, period_start=start, period_end=end, render=False)
+    run = ReportRun.objects.create(kind="monthly", project=project, period_start=start, period_end=end,
+                                   requested_by=leader, status=ReportRun.Status.DONE, figures=figures)
+    run.file.save(f"run-{run.pk}.pdf", ContentFile(b"%PDF-1.7 test"), save=True)
+    ReportRun.objects.filter(pk=run.pk).update(created_at=requested_at.replace(tzinfo=STOCKHOLM))
+    return run
+
+
+def _periods_listed(html: str) -> list[str]:
+    rows = re.findall(r"<tr>\s*<th scope=\"row\">.*?</tr>", html, re.S)
+    return [re.search(r"<td>(\d{4}-\d\d-\d\d – \d{4}-\d\d-\d\d)</td>", row).group(1) for row in rows]
+
+
+def test_the_steering_group_sees_no_run_of_a_period_that_had_not_ended_when_it_was_requested(
+        client, steering, leader, report_project, march_data, april_exits):
+    running = _run(report_project, D(2026, 4, 1), D(2026, 4, 30), dt.datetime(2026, 4, 15, 10), leader=leader)
+    part = _run(report_project, D(2026, 3, 1), D(2026, 3, 15), dt.datetime(2026, 4, 2, 9), leader=leader)
+    on_its_last_day = _run(report_project, *MARCH, dt.datetime(2026, 3, 31, 23, 30), leader=leader)
+    after = _run(report_project, *MARCH, dt.datetime(2026, 4, 1, 0, 30), leader=leader)  # 22:30 UTC on 31 March
+    client.force_login(steering)
+    assert _periods_listed(client.get(reverse("reporting:run_list")).content.decode()) == ["2026-03-01 – 2026-03-31"]
+    for hidden in (running, part, on_its_last_day):
+        for name in ("run_detail", "run_status", "run_download", "run_figures_json", "run_figures_xlsx"):
+            assert client.get(reverse(f"reporting:{name}", args=[hidden.pk])).status_code == 404, (hidden, name)
+    shown = json.loads(client.get(reverse("reporting:run_figures_json", args=[after.pk])).content)
+    assert shown["meta"]["period_end"] == "2026-03-31" and shown["participants"]["unique"] == "<5"
+    # The start page's latest report is March's, not the running month's the leader asked for.
+    home = client.get(reverse("home")).content.decode()
+    latest = re.search(r'Senaste rapporten: <a href="([^"]+)">Månadsrapport till styrgruppen, (\w+ \d{4})</a>', home)
+    assert latest.groups() == (reverse("reporting:run_detail", args=[after.pk]), "mars 2026")
+    # The leader sees every run.
+    client.force_login(leader)
+    assert len(_periods_listed(client.get(reverse("reporting:run_list")).content.decode())) == 4
