@@ -36,7 +36,6 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -51,7 +50,7 @@ from reporting.exports import figures_json, figures_xlsx
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
 from reporting.selectors import final_figures, monthly_report_figures
-from reporting.suppression import is_whole_period, suppress_small_counts
+from reporting.suppression import steering_period_refusal, suppress_small_counts
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +132,6 @@ def report_filename(run: ReportRun) -> str:
 # --- requesting -----------------------------------------------------------------------------------
 
 
-WHOLE_PERIOD_MESSAGE = _lazy(
-    "Styrgruppen kan bara ta fram rapporter för hela kalendermånader, kvartal eller år, till exempel "
-    "1 januari–31 mars. Välj periodens första och sista dag så.")
-
-
 def _validate_period(period_start: dt.date, period_end: dt.date) -> None:
     if period_start is None or period_end is None:
         raise ValidationError({"period_start": _("Ange periodens första och sista dag.")})
@@ -186,8 +180,10 @@ def report_run_request(*, user, kind: str, project: Project, period_start: dt.da
     if not may_request(user, kind):
         raise PermissionDenied(_("Du får inte beställa den här rapporten."))
     _validate_period(period_start, period_end)
-    if sees_suppressed_figures(user) and not is_whole_period(period_start, period_end):
-        raise ValidationError({"period_end": WHOLE_PERIOD_MESSAGE})
+    if sees_suppressed_figures(user):
+        refusal = steering_period_refusal(period_start, period_end)
+        if refusal:
+            raise ValidationError({"period_end": refusal})
     with transaction.atomic():
         _throttle(user)
         run = ReportRun.objects.create(kind=kind, project=project, period_start=period_start,

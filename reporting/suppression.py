@@ -15,11 +15,14 @@ made from `suppress(figures)`; the project leader's outputs use the raw figures.
    is hidden already, that "<5" itself is shown as "..".
 3. **Derived values**: a share, mean, median, difference or flag computed from a count that is
    hidden is hidden too (`Derived` rules: the value becomes None, shown "–").
-4. **Periods**: the steering group gets whole calendar months, quarters or years only
-   (`is_whole_period`). For a quarter or a year, `also_hide` carries the cells hidden in each of
-   its months' own outputs: a cell hidden in a month is hidden in every longer period that
-   contains it (shown "..", even when small, since "<5" would bound the months' hidden cells), so
-   no difference between two allowed periods gives it back.
+4. **Periods**: the steering group gets whole calendar months, quarters or years that have ended
+   only (`steering_period_refusal`, the one rule every steering path asks: the dashboard, its charts,
+   the report request, `manage.py build_report`, the report runs it sees, `permissions.steering_runs`).
+   A period that has not ended changes with every record made in it, and two views with one exit
+   between them would give back its hidden cells by their difference. For a quarter or a year,
+   `also_hide` carries the cells hidden in each of its months' own outputs: a cell hidden in a month
+   is hidden in every longer period that contains it (shown "..", even when small, since "<5" would
+   bound the months' hidden cells), so no difference between two allowed periods gives it back.
 
 Counts of places (placements, capacity) are not counts of persons and stay exact; counts of people
 on a placement (occupied slots) are counts of persons and follow the rules, and a row's free slots
@@ -47,8 +50,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from core.dates import month_end
+from core.dates import month_end, previous_month
 
 SUPPRESSED = "<5"  # the label for the default threshold; see suppressed_label()
 SECONDARY = ".."   # a cell hidden so that a "<5" elsewhere cannot be worked out
@@ -584,6 +590,31 @@ def is_whole_period(start: dt.date, end: dt.date) -> bool:
     if months == 3:
         return start.month in (1, 4, 7, 10)
     return months == 12 and start.month == 1
+
+
+WHOLE_PERIOD_MESSAGE = gettext_lazy(
+    "Styrgruppen kan bara ta fram rapporter för hela kalendermånader, kvartal eller år, till exempel "
+    "1 januari–31 mars. Välj periodens första och sista dag så.")
+
+
+def last_ended_month(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The latest month the steering group may see: the one before today's (default: today in Stockholm)."""
+    return previous_month(today or timezone.localdate())
+
+
+def steering_period_refusal(start: dt.date, end: dt.date, *, today: dt.date | None = None) -> str | None:
+    """Why the steering group may not see figures of this period, or None when it may: a whole calendar
+    month, quarter or year whose last day is before `today` (default: today in Stockholm). For figures
+    computed earlier (a report run), `today` is the day they were computed."""
+    if not is_whole_period(start, end):
+        return str(WHOLE_PERIOD_MESSAGE)
+    today = today or timezone.localdate()
+    if end >= today:
+        return _(
+            "Styrgruppen ser bara perioder som har tagit slut. Siffrorna för en period som pågår ändras med "
+            "varje ny händelse, och två visningar skulle tillsammans kunna avslöja de dolda små talen. Välj "
+            "en period som slutar senast %(day)s.") % {"day": last_ended_month(today)[1].isoformat()}
+    return None
 
 
 def months_of(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:

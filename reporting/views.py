@@ -25,7 +25,7 @@ from organisations.models import Project
 from participants.selectors import mark_corrected
 from reporting import services
 from reporting.documents import FINAL_SECTION_KEYS, FINAL_SECTIONS, final_context, monthly_context
-from reporting.forms import DashboardForm, FinalReportTextForm, ReportRequestForm
+from reporting.forms import STEERING_PERIOD, DashboardForm, FinalReportTextForm, ReportRequestForm
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import (
     may_download,
@@ -71,7 +71,7 @@ def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> 
 @require_GET
 def dashboard(request):
     _require_reports(request.user)
-    form = DashboardForm(request.GET or None)
+    form = DashboardForm(request.GET or None, user=request.user)
     project = form.selected_project()
     period_start, period_end = form.selected_period()
     context = {"form": form, "project": project, "period_start": period_start, "period_end": period_end}
@@ -99,7 +99,9 @@ def dashboard_chart(request, key):
     for the steering group like the page) and kept drawn in the chart cache. The page shows the chart's numbers as
     a table beside it, so nothing is lost while it loads or if it fails."""
     _require_reports(request.user)
-    form = DashboardForm(request.GET)
+    form = DashboardForm(request.GET, user=request.user)
+    if form.has_error("month", STEERING_PERIOD):
+        raise Http404(_("Styrgruppen ser inga diagram för en period som inte har tagit slut."))
     project = form.selected_project()
     if project is None:
         raise Http404(_("Det finns inget projekt ännu."))

@@ -159,6 +159,22 @@ def march_data(report_project):
 
 
 @pytest.fixture
+def local_today(monkeypatch):
+    """Sets today in Stockholm for the test: `local_today(D(2027, 1, 15))`. Only timezone.localdate() without an
+    argument changes; with a datetime it converts it as before."""
+    real = timezone.localdate
+
+    def set_today(day: dt.date) -> dt.date:
+        def localdate(value=None, timezone=None):
+            return day if value is None else real(value, timezone)
+
+        monkeypatch.setattr("django.utils.timezone.localdate", localdate)
+        return day
+
+    return set_today
+
+
+@pytest.fixture
 def unreachable_broker():
     """A real Celery publish against a closed port: kombu raises OperationalError after ~2 s."""
     previous = (app.conf.task_always_eager, app.conf.broker_url)

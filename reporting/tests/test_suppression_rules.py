@@ -72,6 +72,40 @@ def test_other_periods_are_refused(start, end):
     assert not is_whole_period(start, end)
 
 
+ENDED = "Styrgruppen ser bara perioder som har tagit slut."
+
+
+@pytest.mark.parametrize(("start", "end", "today"), [
+    (D(2026, 3, 1), D(2026, 3, 31), D(2026, 4, 1)),     # the day after its last day
+    (D(2026, 3, 1), D(2026, 3, 31), D(2026, 11, 20)),
+    (D(2026, 1, 1), D(2026, 3, 31), D(2026, 4, 1)),
+    (D(2026, 1, 1), D(2026, 12, 31), D(2027, 1, 1)),
+])
+def test_the_steering_group_may_see_a_whole_period_that_has_ended(start, end, today):
+    assert suppression.steering_period_refusal(start, end, today=today) is None
+
+
+@pytest.mark.parametrize(("start", "end", "today", "last_day"), [
+    (D(2026, 3, 1), D(2026, 3, 31), D(2026, 3, 31), "2026-02-28"),     # its last day: still running
+    (D(2026, 3, 1), D(2026, 3, 31), D(2026, 3, 1), "2026-02-28"),
+    (D(2026, 4, 1), D(2026, 4, 30), D(2026, 3, 15), "2026-02-28"),     # a month to come
+    (D(2026, 1, 1), D(2026, 3, 31), D(2026, 2, 10), "2026-01-31"),     # a quarter that is running
+    (D(2026, 1, 1), D(2026, 12, 31), D(2026, 12, 31), "2026-11-30"),
+])
+def test_the_steering_group_may_not_see_a_period_that_has_not_ended(start, end, today, last_day):
+    refusal = suppression.steering_period_refusal(start, end, today=today)
+    assert refusal == (
+        "Styrgruppen ser bara perioder som har tagit slut. Siffrorna för en period som pågår ändras med varje ny "
+        "händelse, och två visningar skulle tillsammans kunna avslöja de dolda små talen. Välj en period som slutar "
+        f"senast {last_day}.")
+
+
+def test_a_period_that_is_not_whole_is_refused_as_such_even_when_it_has_ended():
+    refusal = suppression.steering_period_refusal(D(2026, 3, 2), D(2026, 3, 31), today=D(2027, 1, 1))
+    assert refusal.startswith("Styrgruppen kan bara ta fram rapporter för hela kalendermånader, kvartal eller år")
+    assert not refusal.startswith(ENDED)
+
+
 def test_months_of_a_period_are_its_calendar_months():
     assert months_of(D(2026, 1, 1), D(2026, 3, 31)) == [
         (D(2026, 1, 1), D(2026, 1, 31)), (D(2026, 2, 1), D(2026, 2, 28)), (D(2026, 3, 1), D(2026, 3, 31))]

@@ -132,8 +132,10 @@ def test_json_values_suppressed_for_steering_and_exact_for_the_leader(client, st
     assert exact["outcomes"]["work_or_studies"]["share"] == 1.0
 
 
-def test_steering_may_only_request_whole_months_quarters_or_years(client, steering, report_project, settings):
+def test_steering_may_only_request_whole_months_quarters_or_years(client, steering, report_project, settings,
+                                                                   local_today):
     settings.REPORT_MAX_WAITING_PER_USER = 10
+    local_today(D(2027, 1, 1))  # every period below has ended
     client.force_login(steering)
     url = reverse("reporting:run_list")
     data = {"kind": "monthly", "project": report_project.pk}

@@ -4,8 +4,9 @@ python manage.py build_report {monthly,final} --project SLUG --from DATE --to DA
     --format {pdf,json,xlsx} --audience {steering,leader} [--output FILE]
 
 steering: small counts suppressed (primary and secondary), whole calendar months, quarters or years
-only, the monthly report only; leader: exact figures (the monthly PDF is the steering group's
-document and always suppressed, as on the web).
+that have ended only (reporting.suppression.steering_period_refusal, as on the web), the monthly report
+only; leader: exact figures (the monthly PDF is the steering group's document and always suppressed, as
+on the web).
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from django.utils import timezone, translation
 
 from organisations.models import Project
 from reporting.services import STOCKHOLM, report_output
-from reporting.suppression import is_whole_period
+from reporting.suppression import steering_period_refusal
 
 
 def iso_date(value: str) -> dt.date:
@@ -37,7 +38,8 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="period_end", required=True, type=iso_date)
         parser.add_argument("--format", choices=["pdf", "json", "xlsx"], default="pdf")
         parser.add_argument("--audience", choices=["steering", "leader"], default="leader",
-                            help="steering: maskerade små tal, bara hela månader/kvartal/år; leader: exakta tal")
+                            help="steering: maskerade små tal, bara hela månader/kvartal/år som har tagit "
+                                 "slut; leader: exakta tal")
         parser.add_argument("--output", help="fil att skriva till (standard: standard ut)")
 
     def handle(self, *args, kind, project, period_start, period_end, format, audience, output,  # noqa: A002
@@ -51,9 +53,10 @@ class Command(BaseCommand):
         if audience == "steering":
             if kind != "monthly":
                 raise CommandError("Styrgruppen får bara månadsrapporten (slutrapporten har exakta tal).")
-            if not is_whole_period(period_start, period_end):
-                raise CommandError("Styrgruppen kan bara ta fram rapporter för hela kalendermånader, kvartal "
-                                   "eller år (t.ex. --from 2026-01-01 --to 2026-03-31).")
+            with translation.override("sv"), timezone.override(STOCKHOLM):
+                refusal = steering_period_refusal(period_start, period_end)
+            if refusal:
+                raise CommandError(refusal)
         with translation.override("sv"), timezone.override(STOCKHOLM):
             data = report_output(kind=kind, project=project_obj, period_start=period_start,
                                  period_end=period_end, fmt=format, suppress=audience == "steering")
