@@ -17,7 +17,7 @@ ROOT = Path(settings.BASE_DIR)
 PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 APPS = ["config", "core", "organisations", "placements", "participants", "reporting", "demo", "templates"]
-SINGULAR = {"_", "gettext", "gettext_lazy", "gettext_noop"}
+SINGULAR = {"_", "_lazy", "gettext", "gettext_lazy", "gettext_noop"}
 PLURAL = {"ngettext", "ngettext_lazy"}
 CONTEXT = {"pgettext", "pgettext_lazy"}
 TRANSLATE_TAG = re.compile(r"""\{%\s*(?:translate|trans)\s+(?P<q>["'])(?P<text>.*?)(?P=q)(?:\s+context\s+(?P<cq>["'])"""
