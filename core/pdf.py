@@ -28,6 +28,7 @@ import io
 import logging
 import mimetypes
 import os
+import pickle
 import re
 import signal
 import threading
@@ -194,6 +195,11 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def _in_child() -> bool:
+    return renders_in_child() and not _in_forked_child
+
+
+def renders_in_child() -> bool:
+    """Whether this process renders its PDFs in a forked child (settings.PDF_RENDER_IN_CHILD, where it can fork)."""
     return getattr(settings, "PDF_RENDER_IN_CHILD", False) and hasattr(os, "fork")
 
 
@@ -223,6 +229,8 @@ WARM_UP_HTML = (
     '<tbody><tr><th scope="row">-</th><td class="num">12,5 %</td></tr></tbody></table></body></html>'
 )
 _warmed = threading.Event()
+# True in a child forked by `run_in_child`: what it renders, it renders itself.
+_in_forked_child = False
 
 
 def warm_renderer(stylesheet: str = "reporting/print.css") -> None:
@@ -256,10 +264,20 @@ def _die_with_parent(parent: int) -> None:
 def render_in_child(make_html) -> bytes:
     """_render(make_html()) in a child forked from this (warm) process; its PDF bytes come back through a pipe
     and an error in the child is raised here as a RuntimeError with the child's message."""
+    return run_in_child(lambda: _render(make_html()))
+
+
+def run_in_child(work, *, raise_as_is: bool = False, what: str = "PDF rendering"):
+    """work() in a child forked from this (warm) process, its result (pickled) back through a pipe.
+
+    What the child does there, PDFs it renders included, is done in that process (no grandchild), and the heap
+    it grows goes with it. An error in the child is raised here as a RuntimeError with the child's message;
+    with `raise_as_is`, as the exception itself where it can be pickled (a database error stays a database
+    error for the caller's retries)."""
     warm_renderer()
     read_end, write_end = os.pipe()
     # The objects alive now are left out of the child's garbage collection (which would write to every page it
-    # shares with this process); the child collects nothing at all: it exits when the PDF is written.
+    # shares with this process); the child collects nothing at all: it exits when its result is written.
     gc.freeze()
     try:
         parent = os.getpid()
@@ -269,9 +287,11 @@ def render_in_child(make_html) -> bytes:
         os.close(read_end)
         os.close(write_end)
         raise
-    if pid == 0:  # the child: render, write, and leave without running this process's exit handlers
+    if pid == 0:  # the child: work, write, and leave without running this process's exit handlers
         status = 0
         try:
+            global _in_forked_child  # noqa: PLW0603 - this process is the child from here on
+            _in_forked_child = True
             _die_with_parent(parent)
             gc.disable()
             os.close(read_end)
@@ -279,9 +299,11 @@ def render_in_child(make_html) -> bytes:
             for alias in connections:
                 connections[alias].connection = None
             try:
-                payload = b"0" + _render(make_html())
+                payload = b"0" + pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-                status, payload = 1, b"1" + f"{exc.__class__.__name__}: {exc}".encode()
+                status, payload = 1, _failure(exc, raise_as_is=raise_as_is)
+            finally:
+                connections.close_all()  # the child's own connections, closed as the server expects
             with os.fdopen(write_end, "wb") as out:
                 out.write(payload)
         finally:
@@ -293,15 +315,31 @@ def render_in_child(make_html) -> bytes:
             payload = source.read()
         _pid, wait_status, usage = os.wait4(pid, 0)
     except BaseException:
-        # Interrupted while waiting for the bytes or the exit status (a task's soft time limit, a signal): the
+        # Interrupted while waiting for the result or the exit status (a task's soft time limit, a signal): the
         # child is stopped and reaped.
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
     code = os.waitstatus_to_exitcode(wait_status)
-    logger.info("PDF rendered in child %s: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,
+    logger.info("Child %s done: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,
                 usage.ru_maxrss / 1024)
     if payload[:1] == b"0" and code == 0:
-        return payload[1:]
+        return pickle.loads(payload[1:])  # noqa: S301 - written by this process's own child, through a pipe
+    if payload[:1] == b"2":
+        raise pickle.loads(payload[1:])  # noqa: S301 - as above
     message = payload[1:].decode(errors="replace") if payload[:1] == b"1" else f"exit status {code}"
-    raise RuntimeError(f"PDF rendering failed in the child process: {message}")
+    raise RuntimeError(f"{what} failed in the child process: {message}")
+
+
+def _failure(exc: BaseException, *, raise_as_is: bool) -> bytes:
+    """What the child writes back for an error: b"2" + the pickled exception (raise_as_is, where it pickles and
+    unpickles), else b"1" + its class and message."""
+    if raise_as_is:
+        try:
+            pickled = pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(pickled)  # noqa: S301 - the exception just pickled here
+        except Exception:  # noqa: BLE001, S110 - not every exception pickles: then as text
+            pass
+        else:
+            return b"2" + pickled
+    return b"1" + f"{exc.__class__.__name__}: {exc}".encode()
