@@ -8,7 +8,8 @@ read files outside the static folders.
 
 WeasyPrint and pikepdf (≈25 MB of a process's memory with the fontTools they pull in) and fontTools' WOFF2
 decoder are imported by the first render, not by importing this module: every web worker imports the report
-views, few render a PDF (tested by `reporting/tests/test_report_overhead.py`).
+views, few render a PDF (tested by `reporting/tests/test_report_overhead.py`). Where renders run in a forked
+child, the warm process imports WeasyPrint only; each child imports pikepdf for its own `repair_structure`.
 
 What a render does once per process instead of every time (docs/benchmarks.md § 3):
 - one WeasyPrint `FontConfiguration` per thread: the @font-face fonts are registered with fontconfig and
