@@ -8,7 +8,8 @@ read files outside the static folders.
 
 WeasyPrint and pikepdf (≈25 MB of a process's memory with the fontTools they pull in) and fontTools' WOFF2
 decoder are imported by the first render, not by importing this module: every web worker imports the report
-views, few render a PDF (tested by `reporting/tests/test_report_overhead.py`).
+views, few render a PDF (tested by `reporting/tests/test_report_overhead.py`). Where renders run in a forked
+child, the warm process imports WeasyPrint only; each child imports pikepdf for its own `repair_structure`.
 
 What a render does once per process instead of every time (docs/benchmarks.md § 3):
 - one WeasyPrint `FontConfiguration` per thread: the @font-face fonts are registered with fontconfig and
@@ -28,6 +29,7 @@ import io
 import logging
 import mimetypes
 import os
+import pickle
 import re
 import signal
 import threading
@@ -194,14 +196,24 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def _in_child() -> bool:
+    return renders_in_child() and not _in_forked_child
+
+
+def renders_in_child() -> bool:
+    """Whether this process renders its PDFs in a forked child (settings.PDF_RENDER_IN_CHILD, where it can fork)."""
     return getattr(settings, "PDF_RENDER_IN_CHILD", False) and hasattr(os, "fork")
 
 
 def _render(html: str) -> bytes:
     from core.pdf_structure import repair_structure  # noqa: PLC0415 - pikepdf, by the first render
 
+    return repair_structure(_weasyprint_pdf(html))
+
+
+def _weasyprint_pdf(html: str) -> bytes:
+    """WeasyPrint's PDF of `html`, before `repair_structure`."""
     document = _html_class()(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
-    return repair_structure(document.write_pdf(font_config=font_configuration(), **PDF_OPTIONS))
+    return document.write_pdf(font_config=font_configuration(), **PDF_OPTIONS)
 
 
 # --- rendering in a forked child ------------------------------------------------------------------
@@ -218,14 +230,19 @@ WARM_UP_HTML = (
     '<tbody><tr><th scope="row">-</th><td class="num">12,5 %</td></tr></tbody></table></body></html>'
 )
 _warmed = threading.Event()
+# True in a child forked by `run_in_child`: what it renders, it renders itself.
+_in_forked_child = False
 
 
 def warm_renderer(stylesheet: str = "reporting/print.css") -> None:
-    """Import WeasyPrint and pikepdf and render one small page with `stylesheet` (once per process)."""
+    """Import WeasyPrint and lay out one small page with `stylesheet` (once per process).
+
+    Not pikepdf (`repair_structure`, ≈ 5 MB with lxml): each child imports it for its own render (≈ 0.02 s CPU),
+    so the long-lived process does not hold it."""
     if _warmed.is_set():
         return
     prefix = settings.STATIC_URL if settings.STATIC_URL.startswith("/") else "/" + settings.STATIC_URL
-    _render(WARM_UP_HTML.format(css=prefix + stylesheet))
+    _weasyprint_pdf(WARM_UP_HTML.format(css=prefix + stylesheet))
     _warmed.set()
 
 
@@ -248,10 +265,20 @@ def _die_with_parent(parent: int) -> None:
 def render_in_child(make_html) -> bytes:
     """_render(make_html()) in a child forked from this (warm) process; its PDF bytes come back through a pipe
     and an error in the child is raised here as a RuntimeError with the child's message."""
+    return run_in_child(lambda: _render(make_html()))
+
+
+def run_in_child(work, *, raise_as_is: bool = False, what: str = "PDF rendering"):
+    """work() in a child forked from this (warm) process, its result (pickled) back through a pipe.
+
+    What the child does there, PDFs it renders included, is done in that process (no grandchild), and the heap
+    it grows goes with it. An error in the child is raised here as a RuntimeError with the child's message;
+    with `raise_as_is`, as the exception itself where it can be pickled (a database error stays a database
+    error for the caller's retries)."""
     warm_renderer()
     read_end, write_end = os.pipe()
     # The objects alive now are left out of the child's garbage collection (which would write to every page it
-    # shares with this process); the child collects nothing at all: it exits when the PDF is written.
+    # shares with this process); the child collects nothing at all: it exits when its result is written.
     gc.freeze()
     try:
         parent = os.getpid()
@@ -261,9 +288,11 @@ def render_in_child(make_html) -> bytes:
         os.close(read_end)
         os.close(write_end)
         raise
-    if pid == 0:  # the child: render, write, and leave without running this process's exit handlers
+    if pid == 0:  # the child: work, write, and leave without running this process's exit handlers
         status = 0
         try:
+            global _in_forked_child  # noqa: PLW0603 - this process is the child from here on
+            _in_forked_child = True
             _die_with_parent(parent)
             gc.disable()
             os.close(read_end)
@@ -271,9 +300,11 @@ def render_in_child(make_html) -> bytes:
             for alias in connections:
                 connections[alias].connection = None
             try:
-                payload = b"0" + _render(make_html())
+                payload = b"0" + pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as exc:  # noqa: BLE001 - every failure goes back to the parent
-                status, payload = 1, b"1" + f"{exc.__class__.__name__}: {exc}".encode()
+                status, payload = 1, _failure(exc, raise_as_is=raise_as_is)
+            finally:
+                connections.close_all()  # the child's own connections, closed as the server expects
             with os.fdopen(write_end, "wb") as out:
                 out.write(payload)
         finally:
@@ -285,15 +316,31 @@ def render_in_child(make_html) -> bytes:
             payload = source.read()
         _pid, wait_status, usage = os.wait4(pid, 0)
     except BaseException:
-        # Interrupted while waiting for the bytes or the exit status (a task's soft time limit, a signal): the
+        # Interrupted while waiting for the result or the exit status (a task's soft time limit, a signal): the
         # child is stopped and reaped.
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         raise
     code = os.waitstatus_to_exitcode(wait_status)
-    logger.info("PDF rendered in child %s: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,
+    logger.info("Child %s done: %.2f s CPU, peak RSS %.0f MB", pid, usage.ru_utime + usage.ru_stime,
                 usage.ru_maxrss / 1024)
     if payload[:1] == b"0" and code == 0:
-        return payload[1:]
+        return pickle.loads(payload[1:])  # noqa: S301 - written by this process's own child, through a pipe
+    if payload[:1] == b"2":
+        raise pickle.loads(payload[1:])  # noqa: S301 - as above
     message = payload[1:].decode(errors="replace") if payload[:1] == b"1" else f"exit status {code}"
-    raise RuntimeError(f"PDF rendering failed in the child process: {message}")
+    raise RuntimeError(f"{what} failed in the child process: {message}")
+
+
+def _failure(exc: BaseException, *, raise_as_is: bool) -> bytes:
+    """What the child writes back for an error: b"2" + the pickled exception (raise_as_is, where it pickles and
+    unpickles), else b"1" + its class and message."""
+    if raise_as_is:
+        try:
+            pickled = pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.loads(pickled)  # noqa: S301 - the exception just pickled here
+        except Exception:  # noqa: BLE001, S110 - not every exception pickles: then as text
+            pass
+        else:
+            return b"2" + pickled
+    return b"1" + f"{exc.__class__.__name__}: {exc}".encode()

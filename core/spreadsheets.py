@@ -12,7 +12,8 @@ Reading (`read_table`) treats the file as hostile:
 - XML entity expansion ("billion laughs") and external entities: every XML part is refused if it
   has a DTD (`<!DOCTYPE`/`<!ENTITY`); the parser itself (calamine, Rust, quick-xml) expands no entities
   beyond XML's five, as a second line (tested in placements/tests/test_import.py);
-- XLSX values are read with python-calamine (about twenty times faster than openpyxl here), the first
+- XLSX values are read with python-calamine (about twenty times faster than openpyxl here; imported by the first
+  workbook read, like openpyxl by the first written), the first
   worksheet from A1, a formula as its last computed value; cells come out as openpyxl gave them (empty is
   None, whole numbers int, dates datetime), tested side by side in core/tests/test_spreadsheets.py. The
   sheet is parsed whole before the row limit is checked; the uncompressed-size cap bounds that;
@@ -34,7 +35,6 @@ import zlib
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from python_calamine import CalamineWorkbook, SheetTypeEnum
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
 MAX_RATIO = 100
@@ -178,6 +178,8 @@ def _check_zip(archive: zipfile.ZipFile, compressed_size: int) -> None:
 
 def _worksheet_index(workbook) -> int:
     """The first worksheet (not a chart or macro sheet), as openpyxl's `worksheets[0]` was."""
+    from python_calamine import SheetTypeEnum  # noqa: PLC0415 - by the first workbook read (see _read_xlsx)
+
     for index, sheet in enumerate(workbook.sheets_metadata):
         if sheet.typ == SheetTypeEnum.WorkSheet:
             return index
@@ -212,6 +214,9 @@ def _read_xlsx(data: bytes) -> tuple[list[str], list[list]]:
     with archive:
         _check_zip(archive, len(data))
     limit = max_rows()
+    # Only a web process reading an upload needs calamine: the import job stores the table read, and the worker
+    # that runs it never reads the file again (`table_to_bytes`).
+    from python_calamine import CalamineWorkbook  # noqa: PLC0415 - by the first workbook read
     try:
         with CalamineWorkbook.from_filelike(io.BytesIO(data)) as workbook:
             sheet = workbook.get_sheet_by_index(_worksheet_index(workbook))

@@ -43,7 +43,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from core.dates import previous_month
 from core.mail import email_queue, render_plain
 from core.models import Role
-from core.pdf import render_pdf
+from core.pdf import render_pdf, renders_in_child, run_in_child
 from organisations.models import Project
 from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_context
 from reporting.exports import figures_json, figures_xlsx
@@ -93,7 +93,22 @@ def run_is_stuck(run: ReportRun, *, now: dt.datetime | None = None) -> bool:
 
 def build_report(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date,
                  render: bool = True) -> tuple[dict, bytes]:
-    """(figures, PDF bytes). Figures are raw; the monthly PDF is the steering group's, so it is suppressed."""
+    """(figures, PDF bytes). Figures are raw; the monthly PDF is the steering group's, so it is suppressed.
+
+    Where PDFs are rendered in a forked child (settings.PDF_RENDER_IN_CHILD) and no transaction is open here, the
+    figures are computed in that child too, on its own connections: the heap their rows grow (≈ 10 MB for the
+    final report at scale 100, not given back to the system) leaves with the child instead of staying in the
+    worker (docs/benchmarks.md § 19). Inside a transaction (whose writes another connection would not see) they
+    are computed here."""
+    build = partial(_build_report, kind=kind, project=project, period_start=period_start, period_end=period_end,
+                    render=render)
+    if render and renders_in_child() and not connection.in_atomic_block:
+        return run_in_child(build, raise_as_is=True, what="The report build")
+    return build()
+
+
+def _build_report(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date,
+                  render: bool) -> tuple[dict, bytes]:
     pdf = b""
     with translation.override("sv"), timezone.override(STOCKHOLM):
         if kind == ReportRun.Kind.MONTHLY:

@@ -73,6 +73,38 @@ def test_with_a_dsn_production_switches_error_reporting_on():
     assert "ERROR_REPORTING True" in stdout
 
 
+ENTRY_PROBE = """
+import sys
+import environ
+environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
+import django
+django.setup()
+import config.wsgi, config.celery  # noqa: E401 - the web and the worker entries
+config.celery.app.loader.import_default_modules()  # every task module, as a worker starting does
+from django.conf import settings
+loaded = "sentry_sdk" in sys.modules
+print("SENTRY", loaded, settings.ERROR_REPORTING, loaded and sys.modules["sentry_sdk"].get_client().is_active())
+"""
+
+
+def _entry_probe(**extra) -> str:
+    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
+    env.update(PRODUCTION, **extra)
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
+        [sys.executable, "-c", ENTRY_PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return completed.stdout.strip().splitlines()[-1]
+
+
+def test_without_a_dsn_the_web_and_worker_entries_do_not_load_the_error_reporting_sdk():
+    assert _entry_probe() == "SENTRY False False False"
+
+
+def test_with_a_dsn_the_web_and_worker_entries_load_and_start_the_error_reporting_sdk():
+    assert _entry_probe(SENTRY_DSN="https://public@errors.invalid/1") == "SENTRY True True True"
+
+
 def test_the_request_id_is_returned_and_a_made_up_one_replaced():
     seen = []
 

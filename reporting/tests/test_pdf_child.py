@@ -7,14 +7,16 @@ import signal
 import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from core import pdf
-from reporting import charts
+from organisations.models import Project
+from organisations.tests.factories import OrganisationFactory, ProjectFactory
+from reporting import charts, services
 from reporting.documents import MONTHLY_PDF_CHARTS
 from reporting.services import build_report
 
-from .conftest import MARCH
+from .conftest import MARCH, build_march_dataset
 from .test_pdf import pdftotext
 
 pytestmark = pytest.mark.django_db
@@ -224,3 +226,85 @@ def test_a_child_whose_parent_is_killed_mid_render_stops_too(in_child, monkeypat
     finally:
         if not _process_gone(orphan):
             os.kill(orphan, signal.SIGKILL)
+
+
+# --- the whole build in the child -----------------------------------------------------------------
+
+
+def _record_where_the_build_runs(monkeypatch, figures=lambda project, start, end: {"pid": os.getpid()}):
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    monkeypatch.setattr(services, "monthly_report_figures", figures)
+    monkeypatch.setattr(services, "monthly_context", lambda figures, **kwargs: {})
+    monkeypatch.setattr(services, "render_pdf", lambda template, context, **kwargs: str(os.getpid()).encode())
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # as in a worker: no transaction open
+def test_a_report_build_computes_its_figures_and_renders_its_pdf_in_one_child(in_child, monkeypatch):
+    """Outside a transaction the figures' rows grow the child's heap, not the worker's: the figures and the PDF
+    come from the same forked child (no grandchild for the PDF)."""
+    _record_where_the_build_runs(monkeypatch)
+    assert not connection.in_atomic_block
+    figures, data = build_report(kind="monthly", project=Project(name="p"), period_start=MARCH[0],
+                                 period_end=MARCH[1])
+    assert figures["pid"] != os.getpid()
+    assert data == str(figures["pid"]).encode()
+
+
+def test_inside_a_transaction_the_figures_are_computed_here_and_only_the_pdf_in_the_child(in_child, monkeypatch):
+    """Another connection would not see the transaction's writes."""
+    _record_where_the_build_runs(monkeypatch)
+    assert connection.in_atomic_block
+    figures, data = build_report(kind="monthly", project=Project(name="p"), period_start=MARCH[0],
+                                 period_end=MARCH[1])
+    assert figures["pid"] == os.getpid()
+    assert data == str(os.getpid()).encode()  # render_pdf stood in for here, so here too
+
+
+class Unpicklable(Exception):
+    def __reduce__(self):
+        raise TypeError("no")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize(("error", "raised", "message"), [
+    (OperationalError("the server closed the connection"), OperationalError, "the server closed the connection"),
+    (ValueError("ingen period"), ValueError, "ingen period"),
+    (Unpicklable("x"), RuntimeError, "The report build failed in the child process: Unpicklable: x"),
+])
+def test_an_error_of_a_build_in_the_child_is_raised_as_itself(in_child, monkeypatch, error, raised, message):
+    """A database error stays a database error (report_run_build retries those), the rest keeps its class for the
+    run's error text; only what cannot be pickled comes back as a RuntimeError with its text."""
+    def fail(project, start, end):
+        raise error
+
+    _record_where_the_build_runs(monkeypatch, figures=fail)
+    with pytest.raises(raised, match=message) as caught:
+        build_report(kind="monthly", project=Project(name="p"), period_start=MARCH[0], period_end=MARCH[1])
+    assert type(caught.value) is raised
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def _without_time(figures: dict) -> dict:
+    return {**figures, "meta": {k: v for k, v in figures["meta"].items() if k != "generated_at"}}
+
+
+@pytest.mark.postgres
+@pytest.mark.poppler
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_build_in_the_child_gives_the_figures_and_the_report_of_a_build_here(in_child, settings, tmp_path):
+    owner = OrganisationFactory(name="Samordningsförbundet", employee_count=None)
+    project = ProjectFactory(slug="sjalvklart-rapport", name="Självklart – rapportprojekt", owner=owner,
+                             target_participants=10)
+    build_march_dataset(project)
+    strip = lambda t: [line for line in t.splitlines() if "Skapad" not in line]  # noqa: E731
+    for kind in ("monthly", "final"):
+        settings.PDF_RENDER_IN_CHILD = True
+        figures_child, pdf_child = build_report(kind=kind, project=project, period_start=MARCH[0],
+                                                period_end=MARCH[1])
+        settings.PDF_RENDER_IN_CHILD = False
+        figures_here, pdf_here = build_report(kind=kind, project=project, period_start=MARCH[0],
+                                              period_end=MARCH[1])
+        assert _without_time(figures_child) == _without_time(figures_here)
+        assert list(figures_child) == list(figures_here)
+        assert len(strip(pdftotext(pdf_here, tmp_path))) > 50
+        assert strip(pdftotext(pdf_child, tmp_path)) == strip(pdftotext(pdf_here, tmp_path))

@@ -52,13 +52,13 @@ import reporting.views, reporting.tasks, participants.views, participants.regist
 config.celery.app.loader.import_default_modules()  # every task module, as a worker starting does
 from django.urls import get_resolver
 get_resolver().url_patterns
-print(sorted(name for name in ("weasyprint", "pikepdf", "fontTools", "matplotlib", "openpyxl", "numpy")
-             if name in sys.modules))
+print(sorted(name for name in ("weasyprint", "pikepdf", "fontTools", "matplotlib", "openpyxl", "numpy",
+                             "python_calamine") if name in sys.modules))
 """
 
 
 def test_a_web_or_celery_worker_imports_the_pdf_renderer_only_when_it_renders():
-    """…and openpyxl (with numpy) only when it writes a workbook."""
+    """…openpyxl (with numpy) only when it writes a workbook, and python-calamine only when it reads one."""
     completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
         [sys.executable, "-c", WORKER_PROBE], cwd=settings.BASE_DIR, capture_output=True, text=True, timeout=120,
         check=False, env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
