@@ -68,7 +68,7 @@ def test_the_idle_filter_reads_its_count_and_its_keys_from_the_open_placements_i
                                                                                            area):
     """The idle filter's stored path as two ranges of placement_open_idle_idx (nobody on it: idle_occupied_from
     empty or later than today; idle since before the cut-off), not a bitmap of every open placement available
-    before the cut-off checked row by row (docs/benchmarks.md § 19)."""
+    before the cut-off checked row by row (docs/benchmarks.md § 18, "The idle filter from one index")."""
     today = timezone.localdate()
     for n in range(40):
         placement = PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n:02d}",
