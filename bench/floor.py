@@ -45,7 +45,7 @@ STORED_STALE = "(p.idle_last_end >= %(today)s OR p.idle_next_end < %(today)s)"
 STORED_IDLE_SINCE = "greatest(p.available_from, coalesce(p.idle_last_end, p.available_from))"
 IDLE_FILTER = f"""
     p.status = 'open' AND p.available_from < %(idle_before)s AND (p.available_to IS NULL OR p.available_to >= %(today)s)
-    AND (({STORED_ANSWERS} AND (p.idle_last_end IS NULL OR p.idle_last_end < %(idle_before)s)
+    AND (({STORED_ANSWERS} AND {STORED_IDLE_SINCE} < %(idle_before)s
           AND (p.idle_occupied_from IS NULL OR p.idle_occupied_from > %(today)s))
          OR ({STORED_STALE}
              AND (SELECT 1 FROM placements_assignment x
@@ -59,6 +59,7 @@ IDLE_FILTER = f"""
 """
 # (scalar subqueries with LIMIT 1, as the product's: a NOT EXISTS inside an OR becomes a hashed subplan built from
 # every assignment, whether any row needs it)
+# ("idle since before the cut-off" as the stored idle_since, the product's shape: placement_open_idle_idx's ranges)
 
 # One row per placement: the columns of the product's list (title, organisation, unit, area, free/capacity,
 # availability, supervisor and training, adaptations) and its figures on `today`.

@@ -83,8 +83,12 @@ class Placement(TimeStampedModel):
             # The placements whose stored values are stale (placements.services.placements_refresh_stale_idle).
             models.Index(fields=["idle_next_end"], name="placement_idle_next_end_idx"),
             models.Index(fields=["idle_last_end"], name="placement_idle_last_end_idx"),
-            # The idle filter: nobody on it (idle_occupied_from empty or later), beside the last end's index.
-            models.Index(fields=["idle_occupied_from"], name="placement_idle_occupied_idx"),
+            # The idle filter (placements.selectors.idle_placements) on open placements: nobody on it
+            # (idle_occupied_from empty, or later: an equality and a range) and idle since before the cut-off (a
+            # range on the second column), so the COUNT and the keys read the idle placements' entries only.
+            models.Index(F("idle_occupied_from"),
+                         Greatest(F("available_from"), Coalesce(F("idle_last_end"), F("available_from"))),
+                         condition=Q(status="open"), name="placement_open_idle_idx"),
         ]
 
     def __str__(self):

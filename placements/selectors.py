@@ -489,7 +489,9 @@ def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | N
     assignments for the placements those do not answer for `on`."""
     on = on or timezone.localdate()
     cut_off = on - dt.timedelta(days=days)
-    stored = (_stored_idle_answers(on) & (Q(idle_last_end__isnull=True) | Q(idle_last_end__lt=cut_off))
+    # "Idle since before the cut-off" as the stored idle_since (available_from and the last end, both before it):
+    # with "nobody on it", the two keys of Placement's "placement_open_idle_idx", read as ranges.
+    stored = (_stored_idle_answers(on) & Q(idle_stored_since__lt=cut_off)
               & (Q(idle_occupied_from__isnull=True) | Q(idle_occupied_from__gt=on)))
     # The definition's two NOT EXISTS as "the last hosted end before `on` is before the cut-off" and "no occupying
     # assignment's key": scalar subqueries with LIMIT 1, which PostgreSQL runs for the rows that reach them (a
@@ -498,7 +500,8 @@ def idle_placements(queryset: QuerySet[Placement], *, days: int, on: dt.date | N
     from_history = _stored_idle_does_not_answer(on) & (
         Q(idle_last_hosted_end__isnull=True) | Q(idle_last_hosted_end__lt=cut_off)) & Q(idle_someone_on_it__isnull=True)
     return (_available_for_idle(queryset, days=days, on=on)
-            .alias(idle_last_hosted_end=_last_hosted_end_before(on), idle_someone_on_it=someone_on_it)
+            .alias(idle_stored_since=stored_idle_since(), idle_last_hosted_end=_last_hosted_end_before(on),
+                   idle_someone_on_it=someone_on_it)
             .filter(stored | from_history))
 
 

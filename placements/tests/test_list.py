@@ -98,6 +98,55 @@ def test_idle_filter_and_badge(leader_client, placement_a, placement_b):
     assert settings.IDLE_PLACEMENT_DAYS > 0
 
 
+def hit_count(response) -> str:
+    """The list's hit count as the page shows it."""
+    return re.search(r'id="hit-count">\s*([^<]*?)\s*<', response.content.decode(), flags=re.S).group(1)
+
+
+def test_idle_filter_around_the_60_day_edge_shows_the_placements_and_the_count_of_the_definition(
+        leader_client, unit_a, area):
+    """"Ledig i mer än 60 dagar": free since 61 days ago is in, since 60 is not; the same for the end of the last
+    hosted period (completed, or a confirmed one that never began), whoever is on it today or booked later."""
+    today = timezone.localdate()
+    ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
+
+    def placement(title, available_days_ago=400, **kwargs):
+        return PlacementFactory(unit=unit_a, occupational_area=area, title=title,
+                                available_from=ago(available_days_ago), **kwargs)
+
+    def hosted(on, ended_days_ago, status=Assignment.Status.COMPLETED):
+        AssignmentFactory(placement=on, status=status, start_date=ago(300), planned_end_date=ago(ended_days_ago),
+                          end_date=ago(ended_days_ago) if status == Assignment.Status.COMPLETED else None)
+
+    placement("A available 61 days ago", 61)
+    placement("B available 60 days ago", 60)
+    placement("C available 59 days ago", 59)
+    hosted(placement("D ended 61 days ago"), 61)
+    hosted(placement("E ended 60 days ago"), 60)
+    hosted(placement("F ended 61 days ago, confirmed, never begun"), 61, status=Assignment.Status.CONFIRMED)
+    someone_on_it = placement("G someone on it today")
+    AssignmentFactory(placement=someone_on_it, status=Assignment.Status.ONGOING, start_date=ago(3),
+                      planned_end_date=today + dt.timedelta(days=30))
+    booked_later = placement("H booked from tomorrow")
+    AssignmentFactory(placement=booked_later, status=Assignment.Status.CONFIRMED,
+                      start_date=today + dt.timedelta(days=1), planned_end_date=today + dt.timedelta(days=30))
+    placement("I paused", status="paused")
+    placement("J available until yesterday", available_to=ago(1))
+    placement("K available until today", available_to=today)
+
+    response = leader_client.get(LIST, {"idle_days": 60})
+    shown = ["A available 61 days ago", "D ended 61 days ago", "F ended 61 days ago, confirmed, never begun",
+             "H booked from tomorrow", "K available until today"]
+    assert titles(response) == shown
+    assert hit_count(response) == "5 platser hittades"
+    assert titles(leader_client.get(LIST, {"idle_days": 60, "per_page": 10, "page": 1})) == shown
+    assert titles(leader_client.get(LIST, {"idle_days": 59})) == sorted(
+        [*shown, "B available 60 days ago", "E ended 60 days ago"])
+    longer = leader_client.get(LIST, {"idle_days": 61})
+    assert titles(longer) == ["H booked from tomorrow", "K available until today"]
+    assert hit_count(longer) == "2 platser hittades"
+
+
 def test_idle_filter_counts_who_is_on_the_placement_today_whatever_day_free_places_are_asked_for(
         leader_client, placement_a):
     """Someone on the placement today: not idle, even when the list asks for free places on a later day

@@ -1,28 +1,30 @@
 """The placement list's default order and its most common filter (open placements in an occupational area) are
 read from indexes: a page's keys and the hit count do not sort or scan every placement (PostgreSQL plans)."""
 
+import datetime as dt
 import re
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from placements.models import Placement
-from placements.tests.factories import PlacementFactory
+from placements.models import Assignment, Placement
+from placements.tests.factories import AssignmentFactory, PlacementFactory
 
 
-def _plans(client, url: str) -> dict[str, str]:
-    """The plans of the page's COUNT and keys queries, with sorting and sequential scans priced out, so that an
-    index that can serve them is the one chosen whatever the few test rows."""
+def _plans(client, url: str, off=("sort", "seqscan")) -> dict[str, str]:
+    """The plans of the page's COUNT and keys queries, with sorting and sequential scans (or the plan kinds `off`)
+    priced out, so that an index that can serve them is the one chosen whatever the few test rows."""
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     plans = {}
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE placements_placement")  # the few test rows' statistics, as autovacuum keeps them
-        cursor.execute("SET enable_sort = off")
-        cursor.execute("SET enable_seqscan = off")
+        for kind in off:
+            cursor.execute(f"SET enable_{kind} = off")
         try:
             for query in captured.captured_queries:
                 sql = query["sql"]
@@ -32,8 +34,8 @@ def _plans(client, url: str) -> dict[str, str]:
                     cursor.execute("EXPLAIN " + sql)
                     plans[kind] = "\n".join(row[0] for row in cursor.fetchall())
         finally:
-            cursor.execute("RESET enable_sort")
-            cursor.execute("RESET enable_seqscan")
+            for kind in off:
+                cursor.execute(f"RESET enable_{kind}")
     return plans
 
 
@@ -59,3 +61,32 @@ def test_the_default_order_and_the_area_filter_read_their_page_and_count_from_an
     page = client.get(reverse("placements:list") + f"?status=open&occupational_area={area.pk}&per_page=10")
     shown = [p.title for p in page.context["page"].object_list]
     assert shown == sorted(p.title for p in Placement.objects.filter(status="open", occupational_area=area))
+
+
+@pytest.mark.postgres
+def test_the_idle_filter_reads_its_count_and_its_keys_from_the_open_placements_idle_index(client, leader, unit_a,
+                                                                                           area):
+    """The idle filter's stored path as two ranges of placement_open_idle_idx (nobody on it: idle_occupied_from
+    empty or later than today; idle since before the cut-off), not a bitmap of every open placement available
+    before the cut-off checked row by row (docs/benchmarks.md § 18, "The idle filter from one index")."""
+    today = timezone.localdate()
+    for n in range(40):
+        placement = PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n:02d}",
+                                     available_from=today - dt.timedelta(days=400 if n % 2 else 30))
+        if n % 5 == 0:
+            AssignmentFactory(placement=placement, status=Assignment.Status.ONGOING,
+                              start_date=today - dt.timedelta(days=3), planned_end_date=today + dt.timedelta(days=30))
+    client.force_login(leader)
+    url = reverse("placements:list") + "?idle_days=60&per_page=10"
+    # The count; the keys of a page once they are not read in title order from placement_title_idx (as the first
+    # pages are, at scale too: plain index scans priced out here): from this index, then sorted.
+    plans = {"count": _plans(client, url)["count"],
+             "keys": _plans(client, url, off=("seqscan", "indexscan"))["keys"]}
+    index_conds = {plan: re.findall(r"Index Scan on placement_open_idle_idx.*\n\s+Index Cond: (.*)", plans[plan])
+                   for plan in ("count", "keys")}
+    for plan, conds in index_conds.items():
+        assert conds, plans[plan]
+        # both keys as index conditions: "nobody on it" (equality or range) and the stored idle since (range)
+        assert all("idle_occupied_from" in cond and "GREATEST(available_from" in cond for cond in conds), plan
+    shown = [p.title for p in client.get(url).context["page"].object_list]
+    assert shown == [f"Plats {n:02d}" for n in range(1, 40, 2) if n % 5][:10]
