@@ -10,7 +10,8 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -55,8 +56,8 @@ from placements.permissions import (
     placements_visible_to,
 )
 from placements.selectors import (
+    organisation_overview_level,
     organisation_progress,
-    organisation_progress_table,
     placement_history,
     placement_list,
     placement_list_rows,
@@ -66,6 +67,7 @@ from placements.selectors import (
 )
 
 DEFAULT_PAGE_SIZE = 25
+OVERVIEW_PAGE_SIZE = 25
 ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, Assignment.Status.ONGOING)
 
 
@@ -453,9 +455,22 @@ def supervisor_edit(request, pk):
 @login_required
 @require_GET
 def organisation_overview(request):
+    """One level of the organisations (the top-level ones, or with ?under=<pk> the sub-organisations of one), ranked,
+    a page of OVERVIEW_PAGE_SIZE at a time, with the region's total on every page."""
     occupancy = may_see_occupancy(request.user)
+    under = request.GET.get("under") or None
+    if under is not None:
+        if not (under.isascii() and under.isdigit()):
+            raise Http404(_("Ingen sådan organisation."))
+        under = get_object_or_404(organisations_visible_to(request.user).values_list("pk", flat=True), pk=under)
+    level = organisation_overview_level(under=under, occupancy=occupancy)
+    if level is None:  # removed since it was looked up
+        raise Http404(_("Ingen sådan organisation."))
+    page = Paginator(level.rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "placements/organisation_overview.html", {
-        "table": organisation_progress_table(occupancy=occupancy), "show_occupancy": occupancy})
+        "level": level, "page": page, "table": page.object_list, "show_occupancy": occupancy,
+        "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "query": _querystring(request, page=None)})
 
 
 @no_participant_data("organisations and their placement figures")
