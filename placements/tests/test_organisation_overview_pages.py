@@ -6,6 +6,7 @@ below); the steering group sees no occupancy on any page, also after the leader'
 renamed organisation and a changed number of employees are shown on the next request."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.core.cache import cache
@@ -215,7 +216,11 @@ def test_anonymous_is_sent_to_log_in(client, region):
     assert response.status_code == 302 and "login" in response["Location"]
 
 
-def test_a_write_a_rename_and_new_employees_are_shown_on_the_next_request(client, leader, region, cached, area):
+def test_a_write_a_rename_new_employees_a_new_target_and_a_move_are_shown_on_the_next_request(client, leader, region,
+                                                                                             cached, area):
+    """Each change alone, the page read (and cached) before it: a write through a service (a new token), then
+    changes of an organisation that replace no token (its name, employees, target, parent), each named by the
+    fingerprint."""
     client.force_login(leader)
     parent, child = region["top"][0], region["below"][1]
     below = f"?under={parent.pk}"
@@ -224,13 +229,21 @@ def test_a_write_a_rename_and_new_employees_are_shown_on_the_next_request(client
         pages = [_page(client, f"{query}{'&' if query else '?'}page={n}") for n in (1, 2, 3)]
         return next(r for page in pages for r, shown in zip(page["rows"], _names(page), strict=True) if shown == name)
 
+    def change(**values):
+        organisation_save(user=leader, organisation=Organisation.objects.get(pk=child.pk), **values)
+
     before = row(below, child.name)
     assert row(below, child.name) == before  # from the cache
     services.placement_create(user=leader, title="Ny plats", unit=child.units.get(), occupational_area=area,
                               capacity=5, available_from=timezone.localdate(), attested=True)
     assert int(row(below, child.name)[2]) == int(before[2]) + 5
-    organisation_save(user=leader, organisation=child, name="Omdöpt förvaltning", kind=child.kind,
-                      employee_count=2000)
-    renamed = row(below, "Omdöpt förvaltning")
-    assert renamed[2] == str(int(before[2]) + 5) and renamed[4] == "2000"
-    assert int(_page(client)["footer"][REGION][4]) == 60 * 1000 + 30 * 1000 + 1000 + 1000
+    change(name="Omdöpt förvaltning")
+    assert row(below, "Omdöpt förvaltning")[2] == str(int(before[2]) + 5)
+    change(employee_count=2000)
+    assert row(below, "Omdöpt förvaltning")[4] == "2000"
+    assert int(_page(client)["footer"][REGION][4]) == 91 * 1000 + 1000
+    change(placement_target_percent=Decimal("0.25"))
+    assert "(mål 0,25 %)" in row(below, "Omdöpt förvaltning")[5]
+    change(parent=region["top"][1])
+    assert "Omdöpt förvaltning" not in [name for n in (1, 2) for name in _names(_page(client, f"{below}&page={n}"))]
+    assert row(f"?under={region['top'][1].pk}", "Omdöpt förvaltning")[4] == "2000"
