@@ -475,7 +475,8 @@ def test_a_status_the_totals_skip_is_one_the_definition_never_counts(world, stat
 
 def test_the_nightly_task_leaves_the_days_first_overview_warm(client, leader, steering, world, monkeypatch):
     """placements.tasks.warm_organisation_totals (beat, 00:20) sums the new day for both of the overview's views: the
-    first leader and the first steering-group member of the day read the totals from the cache."""
+    first leader and the first steering-group member of the day read the totals, and the overview's level, from the
+    cache."""
     from django.conf import settings as django_settings
 
     from placements.tasks import warm_organisation_totals
@@ -489,3 +490,4 @@ def test_the_nightly_task_leaves_the_days_first_overview_warm(client, leader, st
         client.force_login(user)
         queries = _overview_queries(client)
         assert not any('"placements_placement"' in sql or '"placements_assignment"' in sql for sql in queries)
+        assert len(queries) == 3  # session, user, the organisations' fingerprint: the level's rows from the cache
