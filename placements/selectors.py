@@ -707,8 +707,10 @@ def _overview_fingerprint() -> str | None:
     return lines or "none"
 
 
-def _overview_key(fingerprint: str, *, on: dt.date, under: int | None, occupancy: bool) -> str:
-    return f"organisation-overview:{fingerprint}:{on.isoformat()}:{under or 'top'}:{int(occupancy)}"
+def _overview_key(fingerprint: str, *, on: dt.date, under: int | None, occupancy: bool, per_page: int,
+                  number: int | str) -> str:
+    return (f"organisation-overview:{fingerprint}:{on.isoformat()}:{under or 'top'}:{int(occupancy)}:"
+            f"{per_page}:{number}")
 
 
 def _region_total(rows: list[dict], *, occupancy: bool) -> dict:
@@ -762,27 +764,73 @@ def _overview_levels(*, on: dt.date, occupancy: bool) -> tuple[dict[int | None, 
 def organisation_overview_level(*, under: int | None = None, on: dt.date | None = None,
                                 occupancy: bool = True) -> OverviewLevel | None:
     """The overview's level of the sub-organisations of `under` (None: the top-level organisations) on `on`
-    (default today), or None when there is no such organisation. Its rows and figures are those of
-    organisation_progress_table. Cached per day, level and occupancy under the organisations' fingerprint (their
-    names, tree, employees, targets and totals tokens, _overview_fingerprint), so that a warm request asks the
-    database one query whatever the number of organisations and reads one entry; the first after a write (a new
-    token) or a change of an organisation reads the roll-up (organisation_roll_up: its trees' totals cached) and
-    stores every level at once."""
+    (default today), every row, or None when there is no such organisation. Its rows and figures are those of
+    organisation_progress_table; not cached (the page reads organisation_overview_page)."""
+    levels, level_of = _overview_levels(on=on or timezone.localdate(), occupancy=occupancy)
+    return levels[under] if under in levels else level_of(under)
+
+
+OVERVIEW_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """One page of a level of the overview (OverviewLevel's organisation, path, progress and total, the number of
+    rows in the whole level, and this page's rows)."""
+
+    organisation: OverviewOrganisation | None
+    path: tuple[OverviewOrganisation, ...]
+    progress: dict | None
+    total: dict
+    count: int   # rows in the level
+    number: int  # of this page, 1 to the level's last
+    rows: list[dict]
+
+
+def _pages(level: OverviewLevel, per_page: int) -> list[OverviewPage]:
+    """The level's pages, the first even when it has no rows (as Paginator's allow_empty_first_page)."""
+    count = len(level.rows)
+    return [OverviewPage(level.organisation, level.path, level.progress, level.total, count, n // per_page + 1,
+                         level.rows[n:n + per_page])
+            for n in range(0, max(count, 1), per_page)]
+
+
+def organisation_overview_page(*, under: int | None = None, number: int = 1, per_page: int = OVERVIEW_PAGE_SIZE,
+                               on: dt.date | None = None, occupancy: bool = True) -> OverviewPage | None:
+    """Page `number` (its last when out of range, as Paginator.get_page) of `per_page` rows of the overview's level of
+    the sub-organisations of `under` (None: the top-level organisations) on `on` (default today), or None when there
+    is no such organisation: the rows and figures of organisation_overview_level. Cached per day, level, occupancy
+    and page under the organisations' fingerprint (their names, tree, employees, targets and totals tokens,
+    _overview_fingerprint), so that a warm request asks the database one query whatever the number of organisations
+    and reads one entry of one page (two for a page out of range: it and the level's last); the first after a write
+    (a new token) or a change of an organisation reads the roll-up (organisation_roll_up: its trees' totals cached)
+    and stores every page of every level at once."""
     on = on or timezone.localdate()
     fingerprint = _overview_fingerprint() if settings.ORGANISATION_TOTALS_CACHE_SECONDS else None
-    key = _overview_key(fingerprint, on=on, under=under, occupancy=occupancy) if fingerprint else None
-    if key:
-        found = cache.get(key)
+
+    def key(page: int | str, of: int | None = under) -> str:
+        return _overview_key(fingerprint, on=on, under=of, occupancy=occupancy, per_page=per_page, number=page)
+
+    if fingerprint:
+        found = cache.get(key(number))
         if found is not None:
             return found
+        last = cache.get(key("last"))
+        if last is not None and not 1 <= number <= last.number:
+            return last
     levels, level_of = _overview_levels(on=on, occupancy=occupancy)
-    found = levels[under] if under in levels else level_of(under)
-    if key and found is not None:
-        store = {_overview_key(fingerprint, on=on, under=pk, occupancy=occupancy): value
-                 for pk, value in levels.items()}
-        store[key] = found
+    level = levels[under] if under in levels else level_of(under)
+    if level is None:
+        return None
+    pages = _pages(level, per_page)
+    if fingerprint:
+        store = {}
+        for pk, each in (*levels.items(), (under, level)):
+            each_pages = pages if pk == under else _pages(each, per_page)
+            store.update({key(page.number, of=pk): page for page in each_pages})
+            store[key("last", of=pk)] = each_pages[-1]
         cache.set_many(store, settings.ORGANISATION_TOTALS_CACHE_SECONDS)
-    return found
+    return pages[number - 1] if 1 <= number <= len(pages) else pages[-1]
 
 
 def _progress_row(figures: OrganisationFigures, *, occupancy: bool = True) -> dict:

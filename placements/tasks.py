@@ -25,5 +25,5 @@ def warm_organisation_totals() -> int:
     today = timezone.localdate()
     for occupancy in (True, False):
         totals = selectors.organisation_totals_cached(on=today, occupancy=occupancy)
-        selectors.organisation_overview_level(on=today, occupancy=occupancy)
+        selectors.organisation_overview_page(on=today, occupancy=occupancy)
     return len(totals["placements"])

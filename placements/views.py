@@ -56,7 +56,8 @@ from placements.permissions import (
     placements_visible_to,
 )
 from placements.selectors import (
-    organisation_overview_level,
+    OVERVIEW_PAGE_SIZE,
+    organisation_overview_page,
     organisation_progress,
     placement_history,
     placement_list,
@@ -67,7 +68,6 @@ from placements.selectors import (
 )
 
 DEFAULT_PAGE_SIZE = 25
-OVERVIEW_PAGE_SIZE = 25
 ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, Assignment.Status.ONGOING)
 
 
@@ -463,10 +463,17 @@ def organisation_overview(request):
         if not (under.isascii() and under.isdigit()):
             raise Http404(_("Ingen sådan organisation."))
         under = get_object_or_404(organisations_visible_to(request.user).values_list("pk", flat=True), pk=under)
-    level = organisation_overview_level(under=under, occupancy=occupancy)
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1  # as Paginator.get_page: not a number, the first page (out of range, the last)
+    level = organisation_overview_page(under=under, number=number, occupancy=occupancy)
     if level is None:  # removed since it was looked up
         raise Http404(_("Ingen sådan organisation."))
-    page = Paginator(level.rows, OVERVIEW_PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator([], OVERVIEW_PAGE_SIZE)
+    paginator.count = level.count  # Paginator.count is a cached_property: this is its value
+    page = paginator.page(level.number)
+    page.object_list = level.rows
     return render(request, "placements/organisation_overview.html", {
         "level": level, "page": page, "table": page.object_list, "show_occupancy": occupancy,
         "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),

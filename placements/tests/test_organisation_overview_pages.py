@@ -121,6 +121,22 @@ def test_a_page_out_of_range_or_not_a_number(client, leader, region, query, show
     assert REGION in page["footer"]
 
 
+@pytest.mark.parametrize(("query", "shown"), [("?page=99", 3), ("?page=0", 3), ("?page=tre", 1), ("?page=2", 2),
+                                              ("?page=3", 3)])
+def test_a_page_from_the_cache_is_the_page_summed(client, leader, region, cached, query, shown, settings):
+    """Cold (every page of every level stored), then warm (the page's entry; out of range, the level's last): the
+    same page, and the same as without the cache."""
+    client.force_login(leader)
+    cold = _page(client, query)
+    with CaptureQueriesContext(connection) as warm_queries:
+        warm = _page(client, query)
+    assert len(warm_queries) == 3  # session, user, the fingerprint
+    settings.ORGANISATION_TOTALS_CACHE_SECONDS = 0
+    summed = _page(client, query)
+    assert cold["rows"] == warm["rows"] == summed["rows"] and cold["footer"] == warm["footer"] == summed["footer"]
+    assert warm["context"]["page"].number == shown and _column(warm, "Rang")[0] == str((shown - 1) * 25 + 1)
+
+
 def test_one_level_below_with_its_organisation_and_the_region(client, leader, region):
     client.force_login(leader)
     parent = region["top"][0]
