@@ -12,6 +12,7 @@ Two different questions, two definitions:
 import datetime as dt
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
@@ -30,6 +31,7 @@ from organisations.models import Organisation
 from organisations.tree import OrganisationTree
 from placements.models import (
     Assignment,
+    OrganisationTotalsToken,
     Placement,
     PlacementCountChange,
     actual_last_day,
@@ -834,6 +836,179 @@ def organisation_progress_table(*, on: dt.date | None = None, occupancy: bool = 
              for figures in organisation_roll_up(on=on, occupancy=occupancy).values()]
     table.sort(key=lambda r: (r["share"] is None, -(r["share"] or 0), r["organisation"].name))
     return table
+
+
+class OverviewOrganisation(NamedTuple):
+    """An organisation as the overview's rows show it, cached with them instead of the model object."""
+
+    pk: int
+    name: str
+    parent_id: int | None
+    children: int  # its direct sub-organisations
+
+
+@dataclass(frozen=True)
+class OverviewLevel:
+    """One level of the organisation overview: the sub-organisations of `organisation` (None: the top-level
+    organisations), ranked as organisation_progress_table ranks them, with the figures it gives them."""
+
+    organisation: OverviewOrganisation | None
+    path: tuple[OverviewOrganisation, ...]  # from its top-level organisation down to `organisation`; () at the top
+    progress: dict | None  # `organisation`'s own row (its sub-organisations included); None at the top
+    rows: list[dict]       # rows of organisation_progress_table, each "organisation" an OverviewOrganisation
+    total: dict            # the whole region: places, employees, share (and occupied with occupancy)
+
+
+def _overview_fingerprint() -> str | None:
+    """What the overview's figures and names are made of, in one query whatever the number of organisations: every
+    organisation's key, parent, name, employees and target with its totals token (which every writer of its
+    placements replaces: placements.services.organisation_totals_changed), hashed. None when an organisation has no
+    token yet (its figures are then never cached, as in organisation_totals_cached)."""
+    quote = connection.ops.quote_name
+    organisations, tokens = quote(Organisation._meta.db_table), quote(OrganisationTotalsToken._meta.db_table)
+    line = ("CAST(o.id AS TEXT) || ':' || COALESCE(CAST(o.parent_id AS TEXT), '') || ':' "
+            "|| COALESCE(CAST(o.employee_count AS TEXT), '') || ':' || CAST(o.placement_target_percent AS TEXT) "
+            "|| ':' || COALESCE(CAST(t.token AS TEXT), '') || ':' || CAST(LENGTH(o.name) AS TEXT) || ':' || o.name")
+    joined = f"FROM {organisations} o LEFT JOIN {tokens} t ON t.organisation_id = o.id"
+    if connection.vendor == "postgresql":
+        sql = f"SELECT COUNT(*) - COUNT(t.token), md5(string_agg({line}, ',' ORDER BY o.id)) {joined}"  # noqa: S608
+    else:  # SQLite: the lines concatenated in key order, hashed here
+        sql = (f"SELECT COUNT(*) - COUNT(token), group_concat(line, ',') FROM "  # noqa: S608 (table names)
+               f"(SELECT t.token AS token, {line} AS line {joined} ORDER BY o.id)")
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        untokened, lines = cursor.fetchone()
+    if untokened:
+        return None
+    if connection.vendor != "postgresql":
+        lines = hashlib.blake2b((lines or "").encode(), digest_size=16).hexdigest()
+    return lines or "none"
+
+
+def _overview_key(fingerprint: str, *, on: dt.date, under: int | None, occupancy: bool, per_page: int,
+                  number: int | str) -> str:
+    return (f"organisation-overview:{fingerprint}:{on.isoformat()}:{under or 'top'}:{int(occupancy)}:"
+            f"{per_page}:{number}")
+
+
+def _region_total(rows: list[dict], *, occupancy: bool) -> dict:
+    """The top-level organisations' rows summed: the region as one organisation above them all (employees None
+    when no organisation has any known)."""
+    places = sum(row["places"] for row in rows)
+    known = [row["employees"] for row in rows if row["employees"] is not None]
+    employees = sum(known) if known else None
+    share = (Decimal(places) * 100 / Decimal(employees)).quantize(Decimal("0.01")) if employees else None
+    total = {"places": places, "employees": employees, "share": share}
+    if occupancy:
+        total["occupied"] = sum(row["occupied"] for row in rows)
+    return total
+
+
+def _overview_levels(*, on: dt.date, occupancy: bool) -> tuple[dict[int | None, OverviewLevel],
+                                                                Callable[[int | None], OverviewLevel | None]]:
+    """Every level of the overview that has rows (the top and every organisation with sub-organisations), and a
+    function giving the level of any organisation (empty for one without sub-organisations), from one
+    organisation_progress_table."""
+    table = organisation_progress_table(on=on, occupancy=occupancy)
+    children = defaultdict(int)
+    for row in table:
+        children[row["organisation"].parent_id] += 1
+    rows_of, own, refs = defaultdict(list), {}, {}
+    for row in table:
+        org = row["organisation"]
+        ref = refs[org.pk] = OverviewOrganisation(org.pk, org.name, org.parent_id, children[org.pk])
+        own[org.pk] = {**row, "organisation": ref}
+        rows_of[org.parent_id].append(own[org.pk])
+    total = _region_total(rows_of[None], occupancy=occupancy)
+
+    def path(pk: int) -> tuple[OverviewOrganisation, ...]:
+        chain, seen = [], set()
+        while pk is not None and pk not in seen:  # seen: a cycle, which the forms cannot save, ends the path
+            seen.add(pk)
+            chain.append(refs[pk])
+            pk = refs[pk].parent_id
+        return tuple(reversed(chain))
+
+    def level(under: int | None) -> OverviewLevel | None:
+        if under is None:
+            return OverviewLevel(None, (), None, rows_of[None], total)
+        if under not in refs:
+            return None
+        return OverviewLevel(refs[under], path(under), own[under], rows_of.get(under, []), total)
+
+    return {under: level(under) for under in rows_of if under is None or under in refs}, level
+
+
+def organisation_overview_level(*, under: int | None = None, on: dt.date | None = None,
+                                occupancy: bool = True) -> OverviewLevel | None:
+    """The overview's level of the sub-organisations of `under` (None: the top-level organisations) on `on`
+    (default today), every row, or None when there is no such organisation. Its rows and figures are those of
+    organisation_progress_table; not cached (the page reads organisation_overview_page)."""
+    levels, level_of = _overview_levels(on=on or timezone.localdate(), occupancy=occupancy)
+    return levels[under] if under in levels else level_of(under)
+
+
+OVERVIEW_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    """One page of a level of the overview (OverviewLevel's organisation, path, progress and total, the number of
+    rows in the whole level, and this page's rows)."""
+
+    organisation: OverviewOrganisation | None
+    path: tuple[OverviewOrganisation, ...]
+    progress: dict | None
+    total: dict
+    count: int   # rows in the level
+    number: int  # of this page, 1 to the level's last
+    rows: list[dict]
+
+
+def _pages(level: OverviewLevel, per_page: int) -> list[OverviewPage]:
+    """The level's pages, the first even when it has no rows (as Paginator's allow_empty_first_page)."""
+    count = len(level.rows)
+    return [OverviewPage(level.organisation, level.path, level.progress, level.total, count, n // per_page + 1,
+                         level.rows[n:n + per_page])
+            for n in range(0, max(count, 1), per_page)]
+
+
+def organisation_overview_page(*, under: int | None = None, number: int = 1, per_page: int = OVERVIEW_PAGE_SIZE,
+                               on: dt.date | None = None, occupancy: bool = True) -> OverviewPage | None:
+    """Page `number` (its last when out of range, as Paginator.get_page) of `per_page` rows of the overview's level of
+    the sub-organisations of `under` (None: the top-level organisations) on `on` (default today), or None when there
+    is no such organisation: the rows and figures of organisation_overview_level. Cached per day, level, occupancy
+    and page under the organisations' fingerprint (their names, tree, employees, targets and totals tokens,
+    _overview_fingerprint), so that a warm request asks the database one query whatever the number of organisations
+    and reads one entry of one page (two for a page out of range: it and the level's last); the first after a write
+    (a new token) or a change of an organisation reads the roll-up (organisation_roll_up: its trees' totals cached)
+    and stores every page of every level at once."""
+    on = on or timezone.localdate()
+    fingerprint = _overview_fingerprint() if settings.ORGANISATION_TOTALS_CACHE_SECONDS else None
+
+    def key(page: int | str, of: int | None = under) -> str:
+        return _overview_key(fingerprint, on=on, under=of, occupancy=occupancy, per_page=per_page, number=page)
+
+    if fingerprint:
+        found = cache.get(key(number))
+        if found is not None:
+            return found
+        last = cache.get(key("last"))
+        if last is not None and not 1 <= number <= last.number:
+            return last
+    levels, level_of = _overview_levels(on=on, occupancy=occupancy)
+    level = levels[under] if under in levels else level_of(under)
+    if level is None:
+        return None
+    pages = _pages(level, per_page)
+    if fingerprint:
+        store = {}
+        for pk, each in (*levels.items(), (under, level)):
+            each_pages = pages if pk == under else _pages(each, per_page)
+            store.update({key(page.number, of=pk): page for page in each_pages})
+            store[key("last", of=pk)] = each_pages[-1]
+        cache.set_many(store, settings.ORGANISATION_TOTALS_CACHE_SECONDS)
+    return pages[number - 1] if 1 <= number <= len(pages) else pages[-1]
 
 
 def _progress_row(figures: OrganisationFigures, *, occupancy: bool = True) -> dict:

@@ -19,9 +19,11 @@ def refresh_stale_idle() -> int:
 @shared_task(name="placements.tasks.warm_organisation_totals", acks_late=True)
 def warm_organisation_totals() -> int:
     """Daily (CELERY_BEAT_SCHEDULE, 00:20, after the idle refresh): sum the new day's organisation totals into the
-    cache, with and without occupancy (the overview's two views), so that the day's first visitor does not wait
-    for the whole country to be summed. Returns the number of organisations with placements."""
+    cache, with and without occupancy (the overview's two views), and the overview's levels from them, so that the
+    day's first visitor does not wait for the whole country to be summed. Returns the number of organisations with
+    placements."""
     today = timezone.localdate()
     for occupancy in (True, False):
         totals = selectors.organisation_totals_cached(on=today, occupancy=occupancy)
+        selectors.organisation_overview_page(on=today, occupancy=occupancy)
     return len(totals["placements"])

@@ -10,7 +10,8 @@ import uuid
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -55,8 +56,9 @@ from placements.permissions import (
     placements_visible_to,
 )
 from placements.selectors import (
+    OVERVIEW_PAGE_SIZE,
+    organisation_overview_page,
     organisation_progress,
-    organisation_progress_table,
     placement_history,
     placement_list,
     placement_list_rows,
@@ -453,9 +455,29 @@ def supervisor_edit(request, pk):
 @login_required
 @require_GET
 def organisation_overview(request):
+    """One level of the organisations (the top-level ones, or with ?under=<pk> the sub-organisations of one), ranked,
+    a page of OVERVIEW_PAGE_SIZE at a time, with the region's total on every page."""
     occupancy = may_see_occupancy(request.user)
+    under = request.GET.get("under") or None
+    if under is not None:
+        if not (under.isascii() and under.isdigit()):
+            raise Http404(_("Ingen sådan organisation."))
+        under = get_object_or_404(organisations_visible_to(request.user).values_list("pk", flat=True), pk=under)
+    try:
+        number = int(request.GET.get("page", 1))
+    except ValueError:
+        number = 1  # as Paginator.get_page: not a number, the first page (out of range, the last)
+    level = organisation_overview_page(under=under, number=number, occupancy=occupancy)
+    if level is None:  # removed since it was looked up
+        raise Http404(_("Ingen sådan organisation."))
+    paginator = Paginator([], OVERVIEW_PAGE_SIZE)
+    paginator.count = level.count  # Paginator.count is a cached_property: this is its value
+    page = paginator.page(level.number)
+    page.object_list = level.rows
     return render(request, "placements/organisation_overview.html", {
-        "table": organisation_progress_table(occupancy=occupancy), "show_occupancy": occupancy})
+        "level": level, "page": page, "table": page.object_list, "show_occupancy": occupancy,
+        "page_numbers": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "query": _querystring(request, page=None)})
 
 
 @no_participant_data("organisations and their placement figures")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import formats, numberformat, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 
 from placements.models import Placement
@@ -184,6 +184,14 @@ def _target_progress(progress, local, texts: tuple[str, str, str]) -> str:
         f'{_escape(local(progress["of_target"]))} %</progress>\n<p class="small mb-0">{_escape(text)}</p>')
 
 
+def _sub_organisations_link(organisation, local) -> str:
+    """The link from an organisation's row to the overview's level of its sub-organisations (in the row header
+    cell, beside its name: the link's context)."""
+    count = organisation.children
+    text = ngettext("%(count)s underorganisation", "%(count)s underorganisationer", count) % {"count": local(count)}
+    return f'<br><a class="small" href="?under={organisation.pk}">{_escape(text)}</a>'
+
+
 def _localizer():
     """formats.localize for the numbers of many rows: what it returns, with the language's number formats looked
     up once instead of three times a number (and an int without grouping as str() gives it)."""
@@ -216,23 +224,23 @@ _ORGANISATION_ROW = (
 
 
 @register.simple_tag
-def organisation_rows(table, *, show_occupancy: bool):
-    """The organisation overview's table rows from placements.selectors.organisation_progress_table: rank (by
-    share; "–" without employees), the organisation with its link and whether it is a sub-organisation, places,
-    participants on them today (`show_occupancy`), employees and the target bar. Built with str.format, every value
-    escaped, the numbers formatted as the template's {{ }} formats them: the rows are the page's cost."""
+def organisation_rows(table, *, show_occupancy: bool, start: int = 1):
+    """The organisation overview's table rows from one level of placements.selectors.organisation_overview_level:
+    rank (by share, the first row's being `start`; "–" without employees), the organisation with its link and, when
+    it has sub-organisations, a link to their level (?under=<pk>), places, participants on them today
+    (`show_occupancy`), employees and the target bar. Built with str.format, every value escaped, the numbers
+    formatted as the template's {{ }} formats them: the rows are the page's cost."""
     local, texts = _localizer(), _progress_texts()
     url_head, _mark, url_tail = reverse("placements:organisation_detail", args=[_KEY_MARK]).partition(str(_KEY_MARK))
     url_head, url_tail = _escape(url_head), _escape(url_tail)
-    below = f'<br><span class="small text-muted">{_escape(_("underorganisation"))}</span>'
     rows = []
-    for rank, progress in enumerate(table, start=1):
+    for rank, progress in enumerate(table, start=start):
         organisation = progress["organisation"]
         rows.append(_ORGANISATION_ROW.format(
             rank=local(rank) if progress["share"] is not None else "–",
             url_head=url_head, pk=organisation.pk, url_tail=url_tail,
             name=_escape(organisation.name),
-            below=below if organisation.parent_id else "",
+            below=_sub_organisations_link(organisation, local) if organisation.children else "",
             places=_escape(local(progress["places"])),
             occupied=f'<td class="text-end">{_escape(local(progress["occupied"]))}</td>' if show_occupancy else "",
             employees=_escape(local(progress["employees"])) if progress["employees"] else "–",

@@ -376,17 +376,19 @@ def test_the_warm_overview_asks_three_queries_whatever_the_data(client, leader, 
                          available_from=timezone.localdate() - DAY)
     client.force_login(leader)
     cold = _overview_queries(client)
-    # session, user, organisations with their tokens, the totals (one row per organisation)
-    assert len(cold) == 4
+    # session, user, the organisations' fingerprint (one row), organisations with their tokens, the totals (one row
+    # per organisation)
+    assert len(cold) == 5
     trees_read = []
     monkeypatch.setattr(selectors.cache, "get_many", lambda keys: trees_read.append(keys) or {})
     warm = _overview_queries(client)
-    # session, user, organisations with their tokens: the totals come from the cache, in one entry (not per tree)
+    # session, user, the organisations' fingerprint over their tokens: the level's rows come from the cache, in one
+    # entry (not per tree)
     assert len(warm) == 3
     assert trees_read == []
     assert '"organisations_organisation"' in warm[2] and '"placements_organisationtotalstoken"' in warm[2]
     assert not any('"placements_placement"' in sql or '"placements_assignment"' in sql for sql in warm)
-    assert '"placements_placement"' in cold[3]
+    assert '"placements_placement"' in cold[4]
 
 
 @pytest.mark.parametrize("organisations", [1, 30])
@@ -402,8 +404,9 @@ def test_after_a_write_the_overview_sums_the_written_tree_only(client, leader, o
                               capacity=4, available_from=timezone.localdate(), attested=True)
     with sums(monkeypatch) as calls:
         after_write = _overview_queries(client)
-    # session, user, organisations with their tokens, the totals of the written tree (org_a's, with its child)
-    assert len(after_write) == 4
+    # session, user, the organisations' fingerprint, organisations with their tokens, the totals of the written tree
+    # (org_a's, with its child)
+    assert len(after_write) == 5
     assert calls == [{world["child"].pk, world["child"].parent_id}]
     assert figures(organisation_roll_up()) == figures(definition(timezone.localdate()))
 
@@ -472,7 +475,8 @@ def test_a_status_the_totals_skip_is_one_the_definition_never_counts(world, stat
 
 def test_the_nightly_task_leaves_the_days_first_overview_warm(client, leader, steering, world, monkeypatch):
     """placements.tasks.warm_organisation_totals (beat, 00:20) sums the new day for both of the overview's views: the
-    first leader and the first steering-group member of the day read the totals from the cache."""
+    first leader and the first steering-group member of the day read the totals, and the overview's level, from the
+    cache."""
     from django.conf import settings as django_settings
 
     from placements.tasks import warm_organisation_totals
@@ -486,3 +490,4 @@ def test_the_nightly_task_leaves_the_days_first_overview_warm(client, leader, st
         client.force_login(user)
         queries = _overview_queries(client)
         assert not any('"placements_placement"' in sql or '"placements_assignment"' in sql for sql in queries)
+        assert len(queries) == 3  # session, user, the organisations' fingerprint: the level's rows from the cache

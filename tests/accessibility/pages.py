@@ -67,6 +67,8 @@ PAGES = [
     Page("leader", url("placements:import")),
     Page("leader", url("placements:import"), post={}, files={"file": EXAMPLE_CSV}, label="import preview"),
     Page("leader", url("placements:organisation_overview")),
+    Page("leader", lambda world: reverse("placements:organisation_overview") + "?under="
+         + str(world["organisation"].parent_id or world["organisation"].pk), label="organisation_overview (under)"),
     Page("leader", url("placements:organisation_detail", obj("organisation"))),
     Page("leader", url("placements:supervisor_list")),
     Page("leader", url("participants:list")),
