@@ -5,6 +5,7 @@ Tests that need PostgreSQL, Redis + a Celery worker, or Chromium are marked `pos
 any of them fails the run instead, so CI can never go green without exercising them.
 """
 
+import datetime as dt
 import importlib
 import os
 import shutil
@@ -13,6 +14,7 @@ from types import SimpleNamespace
 import pytest
 from django.conf import settings
 from django.db import connections
+from django.utils import timezone
 
 from core.models import Role
 from organisations.tests.factories import (
@@ -216,3 +218,21 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-background-networking", "--disable-component-update", "--disable-sync",
         ],
     }
+
+
+@pytest.fixture
+def on_day(monkeypatch):
+    """on_day(day): run the next writes at noon of `day` (the services' today and the change history's dates)."""
+    def move_to(day: dt.date) -> None:
+        noon = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
+        monkeypatch.setattr(timezone, "now", lambda: noon)
+    return move_to
+
+
+@pytest.fixture
+def two_orgs(db):
+    """Two organisations of 100 employees each, "Hälsa" and "Skola", with a unit each."""
+    health = OrganisationFactory(name="Hälsa", employee_count=100)
+    school = OrganisationFactory(name="Skola", employee_count=100)
+    return {"health": health, "school": school,
+            "health_unit": UnitFactory(organisation=health), "school_unit": UnitFactory(organisation=school)}
