@@ -77,6 +77,10 @@ class Placement(TimeStampedModel):
             # (open placements in an area) reads its page and its count from the index alone.
             models.Index(fields=["title", "id"], name="placement_title_idx"),
             models.Index(fields=["occupational_area", "status", "title", "id"], name="placement_area_title_idx"),
+            # The organisation page's placements (placements.views.organisation_detail): its page of keys and its count
+            # read per unit of the tree from the index alone (a nested loop over the tree's units), not a scan of
+            # every placement joined to the units.
+            models.Index(fields=["unit", "status", "title", "id"], name="placement_unit_title_idx"),
             # "Ledig längst": idle_since from the stored values (placements.selectors.order_by_idle_since).
             models.Index(Greatest(F("available_from"), Coalesce(F("idle_last_end"), F("available_from"))), F("id"),
                          name="placement_idle_since_idx"),

@@ -68,6 +68,9 @@ from placements.selectors import (
 )
 
 DEFAULT_PAGE_SIZE = 25
+# The organisation page's placements and units, a page at a time.
+ORGANISATION_PAGE_SIZE = 25
+ORGANISATION_UNITS_PAGE_SIZE = 50
 ACTIVE_ASSIGNMENTS = (Assignment.Status.REQUESTED, Assignment.Status.CONFIRMED, Assignment.Status.ONGOING)
 
 
@@ -484,25 +487,43 @@ def organisation_overview(request):
 @login_required
 @require_GET
 def organisation_detail(request, pk):
+    """An organisation with its sub-organisations: its figures, its units and its placements that are not closed
+    (for those who may see occupancy), each list a page at a time, so that the page costs the same for any tree."""
     organisation = get_object_or_404(organisations_visible_to(request.user).select_related("parent"), pk=pk)
     ids = organisation_with_descendant_ids({organisation.pk})
     occupancy = may_see_occupancy(request.user)
-    placements = (
-        placement_list(placements_visible_to(request.user).filter(unit__organisation_id__in=ids))
-        .exclude(status=Placement.Status.CLOSED)
-        .order_by("unit__name", "title", "pk")
-    ) if occupancy else None
+    placements = None
+    if occupancy:
+        today = timezone.localdate()
+        keys = (placements_visible_to(request.user).filter(unit__organisation_id__in=ids)
+                .exclude(status=Placement.Status.CLOSED).order_by("unit__name", "title", "pk")
+                .values_list("pk", flat=True))
+        # Paginator.get_page: not a number, the first page; out of range, the last.
+        placements = Paginator(keys, ORGANISATION_PAGE_SIZE).get_page(request.GET.get("page"))
+        placements.object_list = placement_list_rows(list(placements.object_list), on=today)
+    units = Paginator(Unit.objects.filter(organisation_id__in=ids).select_related("organisation")
+                      .order_by("organisation__name", "name", "pk"), ORGANISATION_UNITS_PAGE_SIZE
+                      ).get_page(request.GET.get("units_page"))
     context = {
         "organisation": organisation,
         "progress": organisation_progress(organisation, occupancy=occupancy),
         "show_occupancy": occupancy,
         "children": organisation.children.order_by("name"),
-        "units": Unit.objects.filter(organisation_id__in=ids).select_related("organisation")
-        .order_by("organisation__name", "name"),
+        "units": units,
+        "unit_numbers": _page_numbers(units),
+        "units_query": _querystring(request, units_page=None),
         "placements": placements,
+        "page": placements,
+        "page_numbers": _page_numbers(placements) if placements is not None else (),
+        "query": _querystring(request, page=None),
         "show_supervisors": may_see_supervisor_contacts(request.user),
     }
     return render(request, "placements/organisation_detail.html", context)
+
+
+def _page_numbers(page):
+    """The current page ±2 and the first and last: never a loop over every page number."""
+    return page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
 
 
 # --- Import ----------------------------------------------------------------------------------------

@@ -48,6 +48,18 @@ def idle_badge(placement):
     )
 
 
+@register.simple_tag
+def row_badges(row):
+    """status_badge and idle_badge for a row of placements.selectors.placement_list_rows (no model object)."""
+    css = STATUS_BADGE_CLASSES.get(row.status, "text-bg-secondary")
+    label = dict(Placement.Status.choices).get(row.status, row.status)
+    badges = format_html('<span class="badge {}">{}</span>', css, label)
+    if is_idle(row):
+        badges += format_html(' <span class="badge badge-idle">{}</span>',
+                              _("ledig i %(days)s dagar") % {"days": _idle_days(row)})
+    return badges
+
+
 # A number no page's key is: the URL reversed once with it is split around it, so that each row's link is the two
 # parts around its own key (reverse() per row cost more than the rest of the row).
 _KEY_MARK = 918273645546372819
