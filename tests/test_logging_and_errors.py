@@ -3,8 +3,6 @@ Sentry-compatible service only with a DSN, scrubbed of personal data."""
 
 import json
 import logging
-import os
-import subprocess
 import sys
 
 import pytest
@@ -16,7 +14,7 @@ from django.test import RequestFactory
 from core import errors
 from core.logs import JsonFormatter, RequestIdFilter, RequestIdMiddleware, current_request_id
 from core.tasks import ping_database
-from tests.test_settings import PRODUCTION
+from tests.test_settings import run_in_production
 
 LOG_PROBE = """
 import environ
@@ -44,12 +42,7 @@ print("ERROR_REPORTING", settings.ERROR_REPORTING)
 
 
 def _production_logs(**extra) -> tuple[list[dict], str]:
-    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(PRODUCTION, **extra)
-    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
-        [sys.executable, "-c", LOG_PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
-        timeout=60, check=False)
-    assert completed.returncode == 0, completed.stderr
+    completed = run_in_production(LOG_PROBE, **extra)
     lines = [json.loads(line) for line in completed.stderr.splitlines() if line.startswith("{")]
     return lines, completed.stdout
 
@@ -88,12 +81,7 @@ print("SENTRY", loaded, settings.ERROR_REPORTING, loaded and sys.modules["sentry
 
 
 def _entry_probe(**extra) -> str:
-    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(PRODUCTION, **extra)
-    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
-        [sys.executable, "-c", ENTRY_PROBE], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
-        timeout=60, check=False)
-    assert completed.returncode == 0, completed.stderr
+    completed = run_in_production(ENTRY_PROBE, **extra)
     return completed.stdout.strip().splitlines()[-1]
 
 

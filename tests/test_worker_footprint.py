@@ -10,7 +10,7 @@ import pikepdf
 from django.conf import settings
 
 from core import pdf
-from tests.test_settings import PRODUCTION
+from tests.test_settings import run_in_production
 
 # What `celery -A config worker` does before its pool forks: import the app, then every task module, which sends
 # the signal Celery's Django fix-up answers (django.setup() and, unless skipped, Django's system checks).
@@ -28,12 +28,7 @@ print("LOADED", sorted(name for name in ("config.urls", "allauth.mfa.webauthn.in
 
 
 def _worker_start(**extra) -> list[str]:
-    env = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG", "TMPDIR")}
-    env.update(PRODUCTION, **extra)
-    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
-        [sys.executable, "-c", WORKER_START], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
-        timeout=60, check=False)
-    assert completed.returncode == 0, completed.stderr
+    completed = run_in_production(WORKER_START, **extra)
     return completed.stdout.strip().splitlines()[-2:]
 
 
