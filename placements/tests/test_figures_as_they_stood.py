@@ -29,6 +29,15 @@ def _created(on_day, day, **values) -> Placement:
     return PlacementFactory(available_from=D(2026, 1, 1), **values)
 
 
+def _closed_then_reopened(on_day, leader, placement, *, closed: dt.date, reopened: dt.date) -> None:
+    """Close the placement on `closed` and reopen it on `reopened` through the services; then today is 1 December."""
+    on_day(closed)
+    services.placement_close(user=leader, placement=placement)
+    on_day(reopened)
+    services.placement_reopen(user=leader, placement=placement)
+    on_day(D(2026, 12, 1))
+
+
 def _pks(on: dt.date) -> set[int]:
     return {day.pk for day in placements_on(on=on)}
 
@@ -41,11 +50,7 @@ def _places(on: dt.date, organisation) -> int:
 
 def test_a_closed_placement_reopened_later_stays_closed_on_the_days_between(two_orgs, on_day, leader):
     placement = _created(on_day, D(2026, 1, 10), unit=two_orgs["health_unit"], capacity=3)
-    on_day(D(2026, 3, 1))
-    services.placement_close(user=leader, placement=placement)
-    on_day(D(2026, 5, 1))
-    services.placement_reopen(user=leader, placement=placement)
-    on_day(D(2026, 12, 1))
+    _closed_then_reopened(on_day, leader, placement, closed=D(2026, 3, 1), reopened=D(2026, 5, 1))
 
     assert placement.pk in _pks(D(2026, 2, 28))
     assert placement.pk not in _pks(D(2026, 3, 1))     # closed that day

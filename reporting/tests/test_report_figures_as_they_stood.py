@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from placements import services
-from placements.tests.test_figures_as_they_stood import _created
+from placements.tests.test_figures_as_they_stood import _closed_then_reopened, _created
 from reporting.indicators import goals_section
 from reporting.selectors import placements_section, trend_section
 
@@ -18,11 +18,7 @@ D = dt.date
 
 def test_the_closing_stays_in_its_month_after_the_placement_is_reopened(two_orgs, on_day, leader, project):
     placement = _created(on_day, D(2026, 1, 10), unit=two_orgs["health_unit"])
-    on_day(D(2026, 3, 10))
-    services.placement_close(user=leader, placement=placement)
-    on_day(D(2026, 5, 1))
-    services.placement_reopen(user=leader, placement=placement)
-    on_day(D(2026, 12, 1))
+    _closed_then_reopened(on_day, leader, placement, closed=D(2026, 3, 10), reopened=D(2026, 5, 1))
 
     march = placements_section(project, D(2026, 3, 1), D(2026, 3, 31))
     assert (march["total"], march["closed"]) == (0, 1)
@@ -32,11 +28,7 @@ def test_the_closing_stays_in_its_month_after_the_placement_is_reopened(two_orgs
 
 def test_the_trend_counts_the_placements_that_existed_at_each_month_end(two_orgs, on_day, leader, project):
     placement = _created(on_day, D(2026, 1, 10), unit=two_orgs["health_unit"])
-    on_day(D(2026, 9, 10))
-    services.placement_close(user=leader, placement=placement)
-    on_day(D(2026, 10, 5))
-    services.placement_reopen(user=leader, placement=placement)
-    on_day(D(2026, 12, 1))
+    _closed_then_reopened(on_day, leader, placement, closed=D(2026, 9, 10), reopened=D(2026, 10, 5))
 
     trend = trend_section(project, D(2026, 11, 30))
     counts = dict(zip(trend["months"], trend["placements"], strict=True))
@@ -48,11 +40,7 @@ def test_the_final_report_s_goals_count_each_month_s_places_where_they_were_then
     placement = _created(on_day, D(2025, 12, 10), unit=two_orgs["health_unit"], capacity=4)
     on_day(D(2026, 6, 10))
     services.placement_update(user=leader, placement=placement, unit=two_orgs["school_unit"], capacity=2)
-    on_day(D(2026, 8, 10))
-    services.placement_close(user=leader, placement=placement)
-    on_day(D(2026, 10, 5))
-    services.placement_reopen(user=leader, placement=placement)
-    on_day(D(2026, 12, 1))
+    _closed_then_reopened(on_day, leader, placement, closed=D(2026, 8, 10), reopened=D(2026, 10, 5))
 
     goals = goals_section(project, D(2026, 1, 1), D(2026, 11, 30), {})
     assert goals["months"][5:12] == ["2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
