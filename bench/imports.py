@@ -232,7 +232,7 @@ def web(args, base_env) -> dict:
         subprocess.Popen([str(VENV_BIN / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{args.port}", "--workers", "2",
                           "--timeout", "60"], cwd=ROOT, env=env, stdout=logs[0], stderr=subprocess.STDOUT,
                          start_new_session=True),
-        subprocess.Popen([str(VENV_BIN / "celery"), "-A", "config", "worker", "-l", "warning", "--concurrency", "1"],
+        subprocess.Popen([sys.executable, "-m", "config.worker", "-l", "warning", "--concurrency", "1"],
                          cwd=ROOT, env=env, stdout=logs[1], stderr=subprocess.STDOUT, start_new_session=True),
     ]
     try:

@@ -12,13 +12,13 @@ Targets: monthly at scale 100 < 5 s and < 300 MB.
     DATABASE_URL=postgres://app:app@127.0.0.1:5450/app .venv/bin/python bench/reports.py [--scales 1,10,100]
 
 With --worker: the reports as the product builds them. A real Celery worker (production settings, prefork,
-concurrency 1) is started against DATABASE_URL and REDIS_URL; the monthly and the final report are requested
-through reporting.services.report_run_request (what the run list's form calls) as the project leader, and
-each is timed from the request to the stored PDF (the run row done, its file on disk), --runs times each,
-alternating (the first monthly and final runs are the worker's first: imports done, nothing drawn or
-rendered yet). After every run the worker child's RSS and peak RSS (VmRSS, VmHWM in /proc) and the CPU seconds
-it spent on the run (utime + stime, with those of the children it waited for: a PDF rendered in a forked child;
-the machine's load hardly changes them) are read.
+concurrency 1; `python -m config.worker`, as docker-compose.yml starts it) is started against DATABASE_URL and
+REDIS_URL; the monthly and the final report are requested through reporting.services.report_run_request (what
+the run list's form calls) as the project leader, and each is timed from the request to the stored PDF (the run
+row done, its file on disk), --runs times each, alternating (the first monthly and final runs are the worker's
+first: imports done, nothing drawn or rendered yet). After every run the worker child's RSS and peak RSS (VmRSS,
+VmHWM in /proc) and the CPU seconds it spent on the run (utime + stime, with those of the children it waited for:
+a PDF rendered in a forked child; the machine's load hardly changes them) are read.
 The worker writes report runs: use a database of your own (a copy of a scale-100 database).
 Targets: monthly ≤ 1.5 s, final ≤ 1.0 s, worker memory ≤ 115 MB.
 
@@ -191,7 +191,7 @@ def worker_runs(args) -> dict:
     project = Project.objects.get(slug="sjalvklart")
     periods = {"monthly": previous_month(),
                "final": (project.start_date, min(project.end_date, timezone.localdate()))}
-    command = [str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "-l", "warning",
+    command = [sys.executable, "-m", "config.worker", "-l", "warning",
                "--pool=prefork", "--concurrency=1", "-n", WORKER_NAME, "--without-gossip", "--without-mingle",
                "--purge", *shlex.split(args.worker_args)]
     log_path = ROOT / "bench" / "results" / "reports-worker.log"

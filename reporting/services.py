@@ -305,7 +305,11 @@ def report_run_build(*, run_id: int, redelivered: bool = False) -> ReportRun | N
         _fail_exhausted(ReportRun.objects.filter(pk=run_id), orphaned=redelivered)
         return None
     mine = ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING, started_at=started)
-    run = ReportRun.objects.select_related("project").get(pk=run_id)
+    # The figures (tens of kB of JSON) are read from the row only where they are shown, never by the build:
+    # decoding them in a worker leaves ≈ 0.25 MB of its heap behind per report (docs/benchmarks.md § 21).
+    # `run.figures` still reads them, on first access.
+    runs = ReportRun.objects.select_related("project").defer("figures")
+    run = runs.get(pk=run_id)
     try:
         with _Heartbeat(mine):
             _fault_test_delay()
@@ -332,7 +336,7 @@ def report_run_build(*, run_id: int, redelivered: bool = False) -> ReportRun | N
         return None
     if previous_file and previous_file != run.file.name:
         default_storage.delete(previous_file)
-    run.refresh_from_db()
+    run = runs.get(pk=run_id)
     if run.kind == ReportRun.Kind.MONTHLY and run.requested_by_id is None:
         notify_steering_group(run=run)  # the scheduled report, on whichever attempt finished it
     return run

@@ -69,7 +69,7 @@ def start_celery_worker(name: str, log_path: Path, *, extra_env: dict | None = N
         **(extra_env or {}),
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info",
+        sys.executable, "-m", "config.worker", "-l", "info",
         "--pool=prefork", f"--concurrency={concurrency}", "-n", name, "--purge", "--without-gossip",
         "--without-mingle",
     ]

@@ -71,7 +71,7 @@ def test_commands(services):
     web = command(services["web"])
     assert web[:2] == ["gunicorn", "config.wsgi"]
     assert "0.0.0.0:8000" in web
-    assert command(services["worker"])[:5] == ["celery", "-A", "config", "worker", "-l"]
+    assert command(services["worker"])[:4] == ["python", "-m", "config.worker", "-l"]
     assert "--pool=prefork" in command(services["worker"])
     assert command(services["beat"])[:4] == ["celery", "-A", "config", "beat"]
     assert command(services["migrate"]) == ["python", "manage.py", "migrate", "--noinput"]

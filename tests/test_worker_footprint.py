@@ -42,6 +42,36 @@ def test_the_checks_at_worker_start_can_be_switched_back_on():
         "READY True True", "LOADED ['allauth.mfa.webauthn.internal.auth', 'config.urls', 'fido2']"]
 
 
+# What `python -m config.worker` imports before it starts the worker (docker-compose.yml, tests/conftest.py): Celery's
+# `worker` command with its options; `--help` stops there.
+WORKER_COMMAND = """
+import runpy, sys
+import environ
+environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
+sys.argv = ["config.worker", "--help"]
+try:
+    runpy.run_module("config.worker", run_name="__main__")
+except SystemExit as exit:
+    print("EXIT", exit.code)
+print("LOADED", sorted(name for name in ("click_repl", "prompt_toolkit", "celery.bin.celery", "celery.bin.worker")
+                       if name in sys.modules))
+"""
+
+
+def test_the_worker_command_takes_celerys_worker_options_without_its_shells():
+    """A pool child is forked from the worker's main process: what that process imported, every child holds."""
+    lines = run_in_production(WORKER_COMMAND).stdout.splitlines()
+    options = [line.split()[0] for line in lines if line.startswith("  -")]
+    assert {"-c,", "-P,", "-n,", "--max-memory-per-child", "--without-mingle"} <= set(options)
+    assert lines[-2:] == ["EXIT 0", "LOADED ['celery.bin.worker']"]
+
+
+def test_celerys_own_command_line_imports_its_shells():
+    # Why the project starts its worker through config.worker: `celery` imports click-repl for its `amqp` shell.
+    lines = run_in_production("import sys, celery.bin.celery; print('prompt_toolkit' in sys.modules)").stdout
+    assert lines.split() == ["True"]
+
+
 WARM_RENDERER = """
 import sys
 import django

@@ -8,7 +8,8 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config.celery import app
@@ -75,6 +76,19 @@ def test_running_the_task_twice_gives_one_report(report_project, march_data, set
     assert run.attempts == 1
     assert run.file.name == first_file
     assert [path.name for path in tmp_path.rglob("*.pdf")] == [first_file.rsplit("/", 1)[1]]
+
+
+def test_a_build_writes_its_figures_without_reading_them_back(report_project, march_data):
+    """The worker never decodes a run's stored figures (docs/benchmarks.md § 21); the run it returns still
+    shows them, read from the row when asked for."""
+    run = queued_run(report_project)
+    with CaptureQueriesContext(connection) as queries:
+        built = services.report_run_build(run_id=run.pk)
+    reads = [query["sql"] for query in queries if query["sql"].startswith("SELECT")]
+    assert reads and not [sql for sql in reads if '"reporting_reportrun"."figures"' in sql]
+    assert built.status == ReportRun.Status.DONE
+    assert built.figures == ReportRun.objects.get(pk=run.pk).figures
+    assert built.figures["participants"]["starts"] == 4
 
 
 def test_claim_conflict_a_running_row_is_not_built_again(report_project, march_data):
