@@ -26,6 +26,7 @@ from organisations.tests.factories import (
     make_case_worker,
     make_manager,
 )
+from tests.celery_worker import celery_worker_process  # noqa: F401 - the real worker, for every test
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -58,6 +59,7 @@ INFRA = {
 }
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's and pytest's own reordering
 def pytest_collection_modifyitems(config, items):
     for item in items:
         for marker, (available, reason) in INFRA.items():
@@ -67,6 +69,34 @@ def pytest_collection_modifyitems(config, items):
                     item.user_properties.append(("missing_infra", reason))
                 else:
                     item.add_marker(pytest.mark.skip(reason=reason))
+    _serialized_before_other_transactional_tests(items)
+
+
+def _flushes(item) -> str | None:
+    """"serialized" for a transactional test with serialized rollback, "post_migrate" for another transactional
+    test (its flush afterwards re-runs post_migrate), None for a test that does not flush."""
+    marker = item.get_closest_marker("django_db")
+    kwargs = marker.kwargs if marker else {}
+    if kwargs.get("serialized_rollback"):
+        return "serialized"
+    if kwargs.get("transaction") or {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
+        return "post_migrate"
+    return None
+
+
+def _serialized_before_other_transactional_tests(items):
+    """Serialized rollback puts back the migrations' rows (content types, permissions, categories) under the keys
+    they had when the test database was made, assuming nothing made them again. A transactional test without it
+    does: its flush re-runs post_migrate, which creates the content types and permissions under new keys, and a
+    serialized test after it fails with a duplicate key, whichever order pytest and its plugins chose. So every
+    serialized test runs before the first transactional test that is not, the order otherwise unchanged."""
+    flushes = [_flushes(item) for item in items]
+    if "post_migrate" not in flushes:
+        return
+    first = flushes.index("post_migrate")
+    later = list(zip(items[first:], flushes[first:], strict=True))
+    items[first:] = ([item for item, kind in later if kind == "serialized"]
+                     + [item for item, kind in later if kind != "serialized"])
 
 
 @pytest.fixture

@@ -42,8 +42,8 @@ def test_the_checks_at_worker_start_can_be_switched_back_on():
         "READY True True", "LOADED ['allauth.mfa.webauthn.internal.auth', 'config.urls', 'fido2']"]
 
 
-# What `python -m config.worker` imports before it starts the worker (docker-compose.yml, tests/conftest.py): Celery's
-# `worker` command with its options; `--help` stops there.
+# What `python -m config.worker` imports before it starts the worker (docker-compose.yml,
+# tests/celery_worker.py): Celery's `worker` command with its options; `--help` stops there.
 WORKER_COMMAND = """
 import runpy, sys
 import environ

@@ -8,7 +8,7 @@ from .base import STORAGES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-# A Celery worker started by tests/conftest.py gets the test process's media root through TEST_MEDIA_ROOT.
+# A Celery worker started by tests/celery_worker.py gets the test process's media root through TEST_MEDIA_ROOT.
 MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="sjalvklart-test-media-")
 STORAGES = {
     **STORAGES,

@@ -1,6 +1,6 @@
 """Both PDFs built by a REAL Celery worker through Redis (CI), checked with pdftotext.
 
-Reuses the project's worker fixture (tests/conftest.py::celery_worker_process), which runs the
+Uses the project's worker fixture (tests/celery_worker.py::celery_worker_process), which runs the
 worker against the test database; it needs PostgreSQL and Redis, hence both marks.
 """
 
@@ -14,7 +14,6 @@ from celery.result import EagerResult
 from config.celery import app
 from reporting.models import ReportRun
 from reporting.tasks import build_report_run
-from tests.conftest import celery_worker_process  # noqa: F401 - the shared real-worker fixture
 
 from .conftest import MARCH, build_march_dataset
 

@@ -1,6 +1,6 @@
 """Fault: the Celery worker process building a report is killed with SIGKILL in the middle of it.
 
-A worker of this test's own (tests/conftest.py::start_celery_worker) consumes a queue of its own,
+A worker of this test's own (tests/celery_worker.py::start_celery_worker) consumes a queue of its own,
 with REPORT_TEST_DELAY_SECONDS set so that each build pauses after claiming the run
 (reporting.services._fault_test_delay). The test kills the pool process that runs the build;
 task_reject_on_worker_lost + acks_late make the broker deliver the message again (marked
@@ -21,7 +21,7 @@ from config.celery import app
 from reporting.models import ReportRun
 from reporting.services import report_filename
 from reporting.tasks import build_report_run
-from tests.conftest import start_celery_worker, stop_celery_worker
+from tests.celery_worker import start_celery_worker, stop_celery_worker
 
 MARCH = ("2026-03-01", "2026-03-31")
 

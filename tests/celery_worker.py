@@ -1,4 +1,4 @@
-"""Infrastructure fixtures for the project-wide tests.
+"""A real Celery worker for the tests, and its fixture.
 
 `celery_worker_process` starts a real Celery worker (the same command as the docker-compose
 `worker` service) against Redis and the *test* database that pytest-django created, so a test
@@ -6,6 +6,10 @@ can send a task through the broker and see what the worker wrote. It is session-
 worker starts once, on first use, after the test database exists, and is stopped at the end.
 It needs PostgreSQL (an in-memory SQLite test database cannot be shared with another process)
 and REDIS_URL: mark its tests `postgres` and `redis`.
+
+The fixture is defined here once and offered to every test by the root conftest.py: a second definition (a
+test module importing it, say) would be a second session fixture, so a second worker on the same queue, taking
+the other's tasks.
 """
 
 import os
