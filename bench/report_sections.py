@@ -38,9 +38,10 @@ def main():
     from django.test.utils import CaptureQueriesContext
 
     from reporting import selectors
+    from core.models import User
     from reporting.forms import DashboardForm
 
-    form = DashboardForm({})
+    form = DashboardForm({}, user=User.objects.get(email="ledare@demo.test"))
     project = form.selected_project()
     start, end = form.selected_period()
     timings: dict = {}
