@@ -313,14 +313,20 @@ def _crossed(rows, key: str, keys: list[str]) -> dict:
 
 def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     starts = starts_in(project, start, end).annotate(age=ExtractYear("start_date") - F("participant__birth_year"))
-    band = {"18–29": Q(age__lt=30), "30–54": Q(age__gte=30, age__lt=55), "55+": Q(age__gte=55)}
+    band = {"18–29": Q(age__lt=30), "30–54": Q(age__gte=30, age__lt=55), "55+": Q(age__gte=55),
+            UNKNOWN: Q(participant__birth_year__isnull=True)}
+    # One pass over the period's starts, grouped by education level, labour-market status and gender, with each
+    # age band counted beside: the totals, the age bands and both breakdowns are sums of its few rows (the
+    # same counts as one grouped query for each of them).
+    rows = list(starts.order_by().values("education_level", "labour_market_status", "participant__gender").annotate(
+        n=Count("pk"), **{f"band_{i}": Count("pk", filter=condition) for i, condition in enumerate(band.values())}))
     by_band = {name: dict.fromkeys(GENDERS, 0) for name in AGE_BANDS}
-    for name, condition in [*band.items(), (UNKNOWN, Q(participant__birth_year__isnull=True))]:
-        for row in starts.filter(condition).order_by().values("participant__gender").annotate(n=Count("pk")):
-            by_band[name][row["participant__gender"]] += row["n"]
+    for row in rows:
+        for i, name in enumerate(band):
+            if row[f"band_{i}"]:
+                by_band[name][row["participant__gender"]] += row[f"band_{i}"]
 
     def by(field, keys):
-        rows = starts.order_by().values(field, "participant__gender").annotate(n=Count("pk"))
         return _crossed(([{**row, field: row[field] or None} for row in rows]), field, keys)
 
     exits = valid_exits(project, start, end)
@@ -337,8 +343,7 @@ def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -
         results["work_or_studies_at_exit"][gender] = row["at_exit"]
         results["followed_up_6m"][gender] = row["done_6m"]
         results["work_or_studies_6m"][gender] = row["work_or_studies_6m"]
-    totals = _by_gender(starts.order_by().values("participant__gender").annotate(n=Count("pk")),
-                        "participant__gender")
+    totals = _by_gender(rows, "participant__gender")
     return {
         "starts_by_gender": totals,
         "by_age_band": by_band,
