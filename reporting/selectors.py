@@ -39,6 +39,7 @@ from django.db.models import (
     DateField,
     Exists,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     Min,
@@ -482,16 +483,20 @@ def outcome_rows_of(project: Project, periods: list[tuple[dt.date, dt.date]]) ->
     period: each period's rows are grouped apart)."""
     def compute(group):
         person = "referral__participant"
-        began = Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
-                                          start_date__lte=OuterRef("exit_date"))
+        # Placed: an assignment of the referral that had started by the exit. Joined (not a subquery in each of
+        # the counts that ask, which PostgreSQL evaluates for every exit once per count): an exit then comes once
+        # per such assignment, which the counts of distinct persons do not see.
+        began = FilteredRelation("referral__assignments", condition=Q(
+            referral__assignments__status__in=Assignment.STARTED,
+            referral__assignments__start_date__lte=F("exit_date")))
         work = Q(reason__is_work_or_studies=True)
-        placed = Q(Exists(began))
+        placed = Q(began__isnull=False)
         studies = Q(reason__code=STUDIES)
         inside, which = _per_period("exit_date", group)
         return [
             {**row, "gender": row.pop("referral__participant__gender") or UNKNOWN}
             for row in Exit.objects.filter(inside, referral__project=project)
-            .exclude(kind=ExitKind.REGISTERED_IN_ERROR).order_by().annotate(period=which)
+            .exclude(kind=ExitKind.REGISTERED_IN_ERROR).annotate(began=began).order_by().annotate(period=which)
             .values("period", "referral__participant__gender").annotate(
                 exited=Count(person, distinct=True),
                 count_all=Count(person, distinct=True, filter=work),
