@@ -357,16 +357,24 @@ def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -
 
 
 def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
+    # The period's valid exits (of_valid_exits) on the assignment's own referral, whose exit it is: its project
+    # read from that referral, not from a second join of it through the exit.
     completed = Assignment.objects.filter(
-        of_valid_exits(project, start, end, "referral__exit"), status=Assignment.Status.COMPLETED,
-        end_date__lte=F("referral__exit__exit_date"),
+        ~Q(referral__exit__kind=ExitKind.REGISTERED_IN_ERROR), referral__project=project,
+        referral__exit__exit_date__gte=start, referral__exit__exit_date__lte=end,
+        status=Assignment.Status.COMPLETED, end_date__lte=F("referral__exit__exit_date"),
     )
     # One query for both tables: each person once per host organisation and area, with whether their exit was to
     # work or studies; unique persons counted per organisation and per area here (a few thousand rows at most).
-    people = list(completed.order_by().values_list(
-        "placement__unit__organisation__name", "placement__unit__organisation", "placement__occupational_area__name",
-        "placement__occupational_area__code", "referral__participant", "referral__exit__reason__is_work_or_studies",
+    # The rows carry keys only (narrower to make distinct than the names), the names come from their tables.
+    keys = list(completed.order_by().values_list(
+        "placement__unit__organisation", "placement__occupational_area", "referral__participant",
+        "referral__exit__reason__is_work_or_studies",
     ).distinct())
+    organisations = dict(Organisation.objects.filter(pk__in={row[0] for row in keys}).values_list("pk", "name"))
+    areas = {pk: (name, code) for pk, name, code in OccupationalArea.objects.values_list("pk", "name", "code")}
+    people = [(organisations[organisation], organisation, *areas.get(area, (None, None)), person, to_work)
+              for organisation, area, person, to_work in keys]
 
     def rows(name_at, code_at):
         persons: dict[tuple, set] = {}
