@@ -37,8 +37,8 @@ def main():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from reporting import selectors
     from core.models import User
+    from reporting import selectors
     from reporting.forms import DashboardForm
 
     form = DashboardForm({}, user=User.objects.get(email="ledare@demo.test"))

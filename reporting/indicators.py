@@ -56,7 +56,6 @@ from reporting.selectors import (
     _by_gender,
     _fraction,
     _share,
-    of_valid_exits,
     starts_in,
     valid_exits,
     valid_referrals,
