@@ -426,7 +426,7 @@ def summary_section(project: Project, start: dt.date, end: dt.date, figures: dic
     previous_start, previous_end = selectors.previous_month_of(start)
     # Only the previous month's totals are shown: not its whole sections (per organisation, median waiting days).
     places = selectors.placement_totals_on(previous_end)
-    waiting = waiting_for_placement_on(previous_end, valid_referrals(project)).count()
+    waiting = selectors.waiting_for_placement_count(project, previous_end)
     exits = selectors.exits_section(project, previous_start, previous_end)
     outcome = selectors.outcomes_section(project, previous_start, previous_end)["work_or_studies"]
     goals = figures.get("goals") or {}

@@ -66,7 +66,7 @@ from participants.models import (
     SurveyInvitation,
     SurveyStatement,
 )
-from participants.selectors import WaitingState, corrections_since, waiting_list_on
+from participants.selectors import WaitingState, corrections_since, waiting_for_placement_on, waiting_list_on
 from placements.models import Assignment, Placement
 from placements.selectors import (
     available_between,
@@ -160,7 +160,12 @@ def began_placement_count(project: Project, start: dt.date, end: dt.date) -> int
 
 
 def began_placement_counts(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
-    """began_placement_count for each period, in one query."""
+    """began_placement_count for each period, in one query (read once per build, see one_build)."""
+    key = ("began_placement_counts", project.pk, tuple(tuple(period) for period in periods))
+    return _once_per_build(key, lambda: _began_placement_counts(project, periods))
+
+
+def _began_placement_counts(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
     started = Assignment.objects.filter(of_valid_referrals(project), status__in=Assignment.STARTED,
                                         start_date__gte=min(start for start, _end in periods),
                                         start_date__lte=max(end for _start, end in periods))
@@ -240,11 +245,22 @@ def placement_totals(days: list) -> dict:
 def placement_totals_on(on: dt.date) -> dict:
     """placement_totals(placement_days(on)) without the overbooked slots, summed in the database from one row per
     organisation (placements.selectors.organisation_totals_on: the same placements and occupancy, held equal by the
-    tests): for a day whose placements are not needed one by one (the first page's previous month)."""
-    totals = organisation_totals_on(on=on)
-    return {key: sum(totals[name].values())
-            for key, name in (("total", "placements"), ("capacity", "places"), ("occupied", "occupied"),
-                              ("free", "free"))}
+    tests): for a day whose placements are not needed one by one (the first page's previous month). Read once
+    per build (see one_build)."""
+    def compute():
+        totals = organisation_totals_on(on=on)
+        return {key: sum(totals[name].values())
+                for key, name in (("total", "placements"), ("capacity", "places"), ("occupied", "occupied"),
+                                  ("free", "free"))}
+
+    return _once_per_build(("placement_totals_on", on), compute)
+
+
+def waiting_for_placement_count(project: Project, on: dt.date) -> int:
+    """How many of the project's valid referrals wait for a placement on the day (participants.selectors'
+    waiting_for_placement_on), read once per build (see one_build)."""
+    return _once_per_build(("waiting_for_placement_count", project.pk, on),
+                           lambda: waiting_for_placement_on(on, valid_referrals(project)).count())
 
 
 # --- the PDF's per-organisation tables --------------------------------------------------------------
@@ -761,7 +777,7 @@ READS_OTHER_SECTIONS = {"summary"}
 # since the ESF starts, the outcome rows and the outcomes per host were made cheaper (the referrals moved over).
 SECOND_CONNECTION = {
     "monthly": {"waiting_list", "before_after", "outcomes", "outcomes_by_gender", "exits", "trend", "survey",
-                "referrals", "goals", "followup_90", "anonymous"},
+                "referrals", "goals", "followup_90", "anonymous", "previous_month_waiting"},
     "final": {"outcomes", "outcomes_by_gender", "outcomes_by_host", "before_after", "waiting_list", "used", "exits",
               "followup_90", "anonymous", "referrals"},
 }
@@ -819,10 +835,14 @@ def _computed(calls: dict, on_second: set, then=None) -> dict:
         return then(results) if then else results
 
 
-def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date) -> dict:
+def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date,
+                         reads: dict | None = None) -> dict:
     """`figures` (key → a function of nothing, or a value) with the extra sections of `kind` and the extra
-    fields, computed by `_computed`: the sections that read other sections (READS_OTHER_SECTIONS) last."""
+    fields, computed by `_computed`: the sections that read other sections (READS_OTHER_SECTIONS) last.
+    `reads` (key → a function of nothing): once-per-build reads that those sections make, computed with the
+    others (on the connection SECOND_CONNECTION names) rather than after them; not in the figures."""
     calls = {key: value if callable(value) else (lambda value=value: value) for key, value in figures.items()}
+    reads = reads or {}
     for key, compute in EXTRA_SECTIONS[kind]:
         if key not in READS_OTHER_SECTIONS:
             calls[key] = functools.partial(compute, project, start, end, None)
@@ -834,7 +854,7 @@ def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.d
         return figures, {key: compute(project, start, end, figures) for key, compute in EXTRA_SECTIONS[kind]
                          if key in READS_OTHER_SECTIONS}
 
-    figures, later = _computed(calls, SECOND_CONNECTION[kind], then=reading_the_others)
+    figures, later = _computed({**calls, **reads}, SECOND_CONNECTION[kind], then=reading_the_others)
     order = [*calls, *(key for key, _compute in EXTRA_SECTIONS[kind])]
     return {key: figures[key] if key in figures else later[key] for key in dict.fromkeys(order)}
 
@@ -867,7 +887,13 @@ def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date
         "placements": functools.partial(placements_section, *period),
         "equality": functools.partial(equality_section, *period),
         "trend": functools.partial(trend_section, project, period_end),
-    }, *period)
+    }, *period, reads={
+        # What the first page (indicators.summary_section, computed when the others are done) reads of the
+        # previous month, read with the others on both connections instead of after them on one.
+        "previous_month_places": functools.partial(placement_totals_on, both[1][1]),
+        "previous_month_waiting": functools.partial(waiting_for_placement_count, project, both[1][1]),
+        "previous_month_placed": functools.partial(began_placement_counts, project, both),
+    })
 
 
 @one_build()
