@@ -773,8 +773,9 @@ READS_OTHER_SECTIONS = {"summary"}
 # and need_supply (placement_days), outcomes and outcomes_by_gender (outcome_rows), exits and the first page's
 # previous month (_exit_rows). Split by longest processing time first over each section's SQL wall at scale 100
 # (bench/report_sections.py, docs/benchmarks.md § 9): about 450 ms a connection for the dashboard's month
-# (placement_days' group alone ≈ 300 ms stays on the first), about 910 ms for the final report; ≈ 680 ms each
-# since the ESF starts, the outcome rows and the outcomes per host were made cheaper (the referrals moved over).
+# (placement_days' group alone ≈ 300 ms stays on the first), about 910 ms for the final report. Since the ESF starts,
+# the outcome rows and the outcomes per host were made cheaper, the final's referrals are on the second: 907–1,112
+# and 910–1,022 ms at load 3.5 (docs/benchmarks.md § 21).
 SECOND_CONNECTION = {
     "monthly": {"waiting_list", "before_after", "outcomes", "outcomes_by_gender", "exits", "trend", "survey",
                 "referrals", "goals", "followup_90", "anonymous", "previous_month_waiting"},
