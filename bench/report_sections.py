@@ -37,10 +37,11 @@ def main():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from core.models import User
     from reporting import selectors
     from reporting.forms import DashboardForm
 
-    form = DashboardForm({})
+    form = DashboardForm({}, user=User.objects.get(email="ledare@demo.test"))
     project = form.selected_project()
     start, end = form.selected_period()
     timings: dict = {}

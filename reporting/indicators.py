@@ -56,7 +56,6 @@ from reporting.selectors import (
     _by_gender,
     _fraction,
     _share,
-    of_valid_exits,
     starts_in,
     valid_exits,
     valid_referrals,
@@ -313,14 +312,20 @@ def _crossed(rows, key: str, keys: list[str]) -> dict:
 
 def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     starts = starts_in(project, start, end).annotate(age=ExtractYear("start_date") - F("participant__birth_year"))
-    band = {"18–29": Q(age__lt=30), "30–54": Q(age__gte=30, age__lt=55), "55+": Q(age__gte=55)}
+    band = {"18–29": Q(age__lt=30), "30–54": Q(age__gte=30, age__lt=55), "55+": Q(age__gte=55),
+            UNKNOWN: Q(participant__birth_year__isnull=True)}
+    # One pass over the period's starts, grouped by education level, labour-market status and gender, with each
+    # age band counted beside: the totals, the age bands and both breakdowns are sums of its few rows (the
+    # same counts as one grouped query for each of them).
+    rows = list(starts.order_by().values("education_level", "labour_market_status", "participant__gender").annotate(
+        n=Count("pk"), **{f"band_{i}": Count("pk", filter=condition) for i, condition in enumerate(band.values())}))
     by_band = {name: dict.fromkeys(GENDERS, 0) for name in AGE_BANDS}
-    for name, condition in [*band.items(), (UNKNOWN, Q(participant__birth_year__isnull=True))]:
-        for row in starts.filter(condition).order_by().values("participant__gender").annotate(n=Count("pk")):
-            by_band[name][row["participant__gender"]] += row["n"]
+    for row in rows:
+        for i, name in enumerate(band):
+            if row[f"band_{i}"]:
+                by_band[name][row["participant__gender"]] += row[f"band_{i}"]
 
     def by(field, keys):
-        rows = starts.order_by().values(field, "participant__gender").annotate(n=Count("pk"))
         return _crossed(([{**row, field: row[field] or None} for row in rows]), field, keys)
 
     exits = valid_exits(project, start, end)
@@ -337,8 +342,7 @@ def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -
         results["work_or_studies_at_exit"][gender] = row["at_exit"]
         results["followed_up_6m"][gender] = row["done_6m"]
         results["work_or_studies_6m"][gender] = row["work_or_studies_6m"]
-    totals = _by_gender(starts.order_by().values("participant__gender").annotate(n=Count("pk")),
-                        "participant__gender")
+    totals = _by_gender(rows, "participant__gender")
     return {
         "starts_by_gender": totals,
         "by_age_band": by_band,
@@ -352,16 +356,24 @@ def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -
 
 
 def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
+    # The period's valid exits (of_valid_exits) on the assignment's own referral, whose exit it is: its project
+    # read from that referral, not from a second join of it through the exit.
     completed = Assignment.objects.filter(
-        of_valid_exits(project, start, end, "referral__exit"), status=Assignment.Status.COMPLETED,
-        end_date__lte=F("referral__exit__exit_date"),
+        ~Q(referral__exit__kind=ExitKind.REGISTERED_IN_ERROR), referral__project=project,
+        referral__exit__exit_date__gte=start, referral__exit__exit_date__lte=end,
+        status=Assignment.Status.COMPLETED, end_date__lte=F("referral__exit__exit_date"),
     )
     # One query for both tables: each person once per host organisation and area, with whether their exit was to
     # work or studies; unique persons counted per organisation and per area here (a few thousand rows at most).
-    people = list(completed.order_by().values_list(
-        "placement__unit__organisation__name", "placement__unit__organisation", "placement__occupational_area__name",
-        "placement__occupational_area__code", "referral__participant", "referral__exit__reason__is_work_or_studies",
+    # The rows carry keys only (narrower to make distinct than the names), the names come from their tables.
+    keys = list(completed.order_by().values_list(
+        "placement__unit__organisation", "placement__occupational_area", "referral__participant",
+        "referral__exit__reason__is_work_or_studies",
     ).distinct())
+    organisations = dict(Organisation.objects.filter(pk__in={row[0] for row in keys}).values_list("pk", "name"))
+    areas = {pk: (name, code) for pk, name, code in OccupationalArea.objects.values_list("pk", "name", "code")}
+    people = [(organisations[organisation], organisation, *areas.get(area, (None, None)), person, to_work)
+              for organisation, area, person, to_work in keys]
 
     def rows(name_at, code_at):
         persons: dict[tuple, set] = {}
@@ -414,7 +426,7 @@ def summary_section(project: Project, start: dt.date, end: dt.date, figures: dic
     previous_start, previous_end = selectors.previous_month_of(start)
     # Only the previous month's totals are shown: not its whole sections (per organisation, median waiting days).
     places = selectors.placement_totals_on(previous_end)
-    waiting = waiting_for_placement_on(previous_end, valid_referrals(project)).count()
+    waiting = selectors.waiting_for_placement_count(project, previous_end)
     exits = selectors.exits_section(project, previous_start, previous_end)
     outcome = selectors.outcomes_section(project, previous_start, previous_end)["work_or_studies"]
     goals = figures.get("goals") or {}

@@ -39,6 +39,7 @@ from django.db.models import (
     DateField,
     Exists,
     F,
+    FilteredRelation,
     Func,
     IntegerField,
     Min,
@@ -65,7 +66,7 @@ from participants.models import (
     SurveyInvitation,
     SurveyStatement,
 )
-from participants.selectors import WaitingState, corrections_since, waiting_list_on
+from participants.selectors import WaitingState, corrections_since, waiting_for_placement_on, waiting_list_on
 from placements.models import Assignment, Placement
 from placements.selectors import (
     available_between,
@@ -159,7 +160,12 @@ def began_placement_count(project: Project, start: dt.date, end: dt.date) -> int
 
 
 def began_placement_counts(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
-    """began_placement_count for each period, in one query."""
+    """began_placement_count for each period, in one query (read once per build, see one_build)."""
+    key = ("began_placement_counts", project.pk, tuple(tuple(period) for period in periods))
+    return _once_per_build(key, lambda: _began_placement_counts(project, periods))
+
+
+def _began_placement_counts(project: Project, periods: list[tuple[dt.date, dt.date]]) -> list[int]:
     started = Assignment.objects.filter(of_valid_referrals(project), status__in=Assignment.STARTED,
                                         start_date__gte=min(start for start, _end in periods),
                                         start_date__lte=max(end for _start, end in periods))
@@ -239,11 +245,22 @@ def placement_totals(days: list) -> dict:
 def placement_totals_on(on: dt.date) -> dict:
     """placement_totals(placement_days(on)) without the overbooked slots, summed in the database from one row per
     organisation (placements.selectors.organisation_totals_on: the same placements and occupancy, held equal by the
-    tests): for a day whose placements are not needed one by one (the first page's previous month)."""
-    totals = organisation_totals_on(on=on)
-    return {key: sum(totals[name].values())
-            for key, name in (("total", "placements"), ("capacity", "places"), ("occupied", "occupied"),
-                              ("free", "free"))}
+    tests): for a day whose placements are not needed one by one (the first page's previous month). Read once
+    per build (see one_build)."""
+    def compute():
+        totals = organisation_totals_on(on=on)
+        return {key: sum(totals[name].values())
+                for key, name in (("total", "placements"), ("capacity", "places"), ("occupied", "occupied"),
+                                  ("free", "free"))}
+
+    return _once_per_build(("placement_totals_on", on), compute)
+
+
+def waiting_for_placement_count(project: Project, on: dt.date) -> int:
+    """How many of the project's valid referrals wait for a placement on the day (participants.selectors'
+    waiting_for_placement_on), read once per build (see one_build)."""
+    return _once_per_build(("waiting_for_placement_count", project.pk, on),
+                           lambda: waiting_for_placement_on(on, valid_referrals(project)).count())
 
 
 # --- the PDF's per-organisation tables --------------------------------------------------------------
@@ -482,16 +499,20 @@ def outcome_rows_of(project: Project, periods: list[tuple[dt.date, dt.date]]) ->
     period: each period's rows are grouped apart)."""
     def compute(group):
         person = "referral__participant"
-        began = Assignment.objects.filter(referral=OuterRef("referral"), status__in=Assignment.STARTED,
-                                          start_date__lte=OuterRef("exit_date"))
+        # Placed: an assignment of the referral that had started by the exit. Joined (not a subquery in each of
+        # the counts that ask, which PostgreSQL evaluates for every exit once per count): an exit then comes once
+        # per such assignment, which the counts of distinct persons do not see.
+        began = FilteredRelation("referral__assignments", condition=Q(
+            referral__assignments__status__in=Assignment.STARTED,
+            referral__assignments__start_date__lte=F("exit_date")))
         work = Q(reason__is_work_or_studies=True)
-        placed = Q(Exists(began))
+        placed = Q(began__isnull=False)
         studies = Q(reason__code=STUDIES)
         inside, which = _per_period("exit_date", group)
         return [
             {**row, "gender": row.pop("referral__participant__gender") or UNKNOWN}
             for row in Exit.objects.filter(inside, referral__project=project)
-            .exclude(kind=ExitKind.REGISTERED_IN_ERROR).order_by().annotate(period=which)
+            .exclude(kind=ExitKind.REGISTERED_IN_ERROR).annotate(began=began).order_by().annotate(period=which)
             .values("period", "referral__participant__gender").annotate(
                 exited=Count(person, distinct=True),
                 count_all=Count(person, distinct=True, filter=work),
@@ -752,12 +773,14 @@ READS_OTHER_SECTIONS = {"summary"}
 # and need_supply (placement_days), outcomes and outcomes_by_gender (outcome_rows), exits and the first page's
 # previous month (_exit_rows). Split by longest processing time first over each section's SQL wall at scale 100
 # (bench/report_sections.py, docs/benchmarks.md § 9): about 450 ms a connection for the dashboard's month
-# (placement_days' group alone ≈ 300 ms stays on the first), about 910 ms for the final report.
+# (placement_days' group alone ≈ 300 ms stays on the first), about 910 ms for the final report. Since the ESF starts,
+# the outcome rows and the outcomes per host were made cheaper, the final's referrals are on the second: 907–1,112
+# and 910–1,022 ms at load 3.5 (docs/benchmarks.md § 22).
 SECOND_CONNECTION = {
     "monthly": {"waiting_list", "before_after", "outcomes", "outcomes_by_gender", "exits", "trend", "survey",
-                "referrals", "goals", "followup_90", "anonymous"},
+                "referrals", "goals", "followup_90", "anonymous", "previous_month_waiting"},
     "final": {"outcomes", "outcomes_by_gender", "outcomes_by_host", "before_after", "waiting_list", "used", "exits",
-              "followup_90", "anonymous"},
+              "followup_90", "anonymous", "referrals"},
 }
 
 
@@ -813,10 +836,14 @@ def _computed(calls: dict, on_second: set, then=None) -> dict:
         return then(results) if then else results
 
 
-def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date) -> dict:
+def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date,
+                         reads: dict | None = None) -> dict:
     """`figures` (key → a function of nothing, or a value) with the extra sections of `kind` and the extra
-    fields, computed by `_computed`: the sections that read other sections (READS_OTHER_SECTIONS) last."""
+    fields, computed by `_computed`: the sections that read other sections (READS_OTHER_SECTIONS) last.
+    `reads` (key → a function of nothing): once-per-build reads that those sections make, computed with the
+    others (on the connection SECOND_CONNECTION names) rather than after them; not in the figures."""
     calls = {key: value if callable(value) else (lambda value=value: value) for key, value in figures.items()}
+    reads = reads or {}
     for key, compute in EXTRA_SECTIONS[kind]:
         if key not in READS_OTHER_SECTIONS:
             calls[key] = functools.partial(compute, project, start, end, None)
@@ -828,7 +855,7 @@ def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.d
         return figures, {key: compute(project, start, end, figures) for key, compute in EXTRA_SECTIONS[kind]
                          if key in READS_OTHER_SECTIONS}
 
-    figures, later = _computed(calls, SECOND_CONNECTION[kind], then=reading_the_others)
+    figures, later = _computed({**calls, **reads}, SECOND_CONNECTION[kind], then=reading_the_others)
     order = [*calls, *(key for key, _compute in EXTRA_SECTIONS[kind])]
     return {key: figures[key] if key in figures else later[key] for key in dict.fromkeys(order)}
 
@@ -861,7 +888,13 @@ def monthly_figures(project: Project, period_start: dt.date, period_end: dt.date
         "placements": functools.partial(placements_section, *period),
         "equality": functools.partial(equality_section, *period),
         "trend": functools.partial(trend_section, project, period_end),
-    }, *period)
+    }, *period, reads={
+        # What the first page (indicators.summary_section, computed when the others are done) reads of the
+        # previous month, read with the others on both connections instead of after them on one.
+        "previous_month_places": functools.partial(placement_totals_on, both[1][1]),
+        "previous_month_waiting": functools.partial(waiting_for_placement_count, project, both[1][1]),
+        "previous_month_placed": functools.partial(began_placement_counts, project, both),
+    })
 
 
 @one_build()

@@ -242,6 +242,29 @@ def test_outcomes_count_unique_people_who_began_a_placement_by_their_exit(report
     }}
 
 
+def test_outcomes_count_a_person_placed_several_times_by_their_exit_once(report_project):
+    work, studies = exit_reason("arbete", "Arbete", True), exit_reason("studier", "Studier", True)
+    # G: three placements begun before the exit (two done, one running), one more done after it; to work.
+    g = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1))
+    for day in (D(2026, 1, 10), D(2026, 2, 1)):
+        _placed(g, day)
+    _placed(g, D(2026, 3, 1), Assignment.Status.ONGOING)
+    _placed(g, D(2026, 3, 20))
+    make_exit(g, D(2026, 3, 12), reason=work)
+    # H: two placements begun before the exit; to studies.
+    h = referral(report_project, started=D(2026, 1, 2), referred=D(2026, 1, 1), gender=MAN)
+    for day in (D(2026, 1, 10), D(2026, 2, 1)):
+        _placed(h, day)
+    make_exit(h, D(2026, 3, 15), reason=studies)
+    figures = march(report_project)
+    outcomes = figures["outcomes"]["work_or_studies"]
+    assert {key: outcomes[key] for key in ("count", "placed", "share", "exited", "count_all_exited")} == {
+        "count": 2, "placed": 2, "share": 1.0, "exited": 2, "count_all_exited": 2}
+    by_gender = figures["outcomes_by_gender"]
+    assert by_gender[WOMAN] == {"placed": 1, "work": 1, "studies": 0, "work_or_studies": 1, "share": 1.0}
+    assert by_gender[MAN] == {"placed": 1, "work": 0, "studies": 1, "work_or_studies": 1, "share": 1.0}
+
+
 def test_outcomes_without_exits_have_no_share(report_project):
     assert march(report_project)["outcomes"]["work_or_studies"] == {
         "count": 0, "placed": 0, "share": None, "exited": 0, "count_all_exited": 0, "share_all_exited": None,

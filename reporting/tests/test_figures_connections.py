@@ -1,6 +1,7 @@
 """The report's figures computed on two database connections reading one snapshot (reporting.selectors._computed)
 are the figures computed one after the other, and a write committed meanwhile is seen by neither connection."""
 
+import datetime as dt
 import threading
 
 import pytest
@@ -8,7 +9,7 @@ from django.db import connection
 
 from organisations.tests.factories import OrganisationFactory, ProjectFactory
 from participants.tests.factories import ReferralFactory
-from reporting import selectors
+from reporting import indicators, selectors
 from reporting.selectors import final_figures, monthly_report_figures
 
 from .conftest import MARCH, build_march_dataset
@@ -111,3 +112,31 @@ def test_sections_sharing_a_read_are_on_one_connection(kind):
     second = selectors.SECOND_CONNECTION[kind]
     for group in SHARING_A_READ:
         assert group <= second or not group & second
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_first_pages_previous_month_is_read_with_the_sections_not_after_them(committed_march, monkeypatch,
+                                                                                 settings):
+    """The first page compares with the previous month. Its waiting list on that month's last day is read on the
+    second connection while the first computes its sections, not on the first after both are done; the first
+    page still shows it."""
+    previous_end = dt.date(2026, 2, 28)
+    threads = []
+
+    def recording(real):
+        def waiting_for_placement_on(on, referrals=None):
+            if on == previous_end:
+                threads.append(threading.current_thread().name)
+            return real(on, referrals)
+
+        return waiting_for_placement_on
+
+    for module in (selectors, indicators):  # wherever it is called from
+        if hasattr(module, "waiting_for_placement_on"):
+            monkeypatch.setattr(module, "waiting_for_placement_on", recording(module.waiting_for_placement_on))
+    settings.REPORT_FIGURE_CONNECTIONS = 2
+    figures = monthly_report_figures(committed_march, *MARCH)
+    settings.REPORT_FIGURE_CONNECTIONS = 1
+    assert threads == ["report-figures"]
+    assert figures["summary"]["waiting"] == monthly_report_figures(committed_march, *MARCH)["summary"]["waiting"]
