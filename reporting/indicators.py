@@ -56,6 +56,7 @@ from reporting.selectors import (
     _by_gender,
     _fraction,
     _share,
+    of_valid_exits,
     starts_in,
     valid_exits,
     valid_referrals,
@@ -356,11 +357,8 @@ def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -
 
 
 def outcomes_by_host_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
-    # The period's valid exits (of_valid_exits) on the assignment's own referral, whose exit it is: its project
-    # read from that referral, not from a second join of it through the exit.
     completed = Assignment.objects.filter(
-        ~Q(referral__exit__kind=ExitKind.REGISTERED_IN_ERROR), referral__project=project,
-        referral__exit__exit_date__gte=start, referral__exit__exit_date__lte=end,
+        of_valid_exits(project, start, end, "referral__exit", referral="referral"),
         status=Assignment.Status.COMPLETED, end_date__lte=F("referral__exit__exit_date"),
     )
     # One query for both tables: each person once per host organisation and area, with whether their exit was to

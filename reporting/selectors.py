@@ -135,11 +135,15 @@ def of_valid_referrals(project: Project, referral: str = "referral") -> Q:
     return Q(**{f"{referral}__project": project}) & ~Exists(in_error)
 
 
-def of_valid_exits(project: Project, start: dt.date, end: dt.date, exit: str) -> Q:  # noqa: A002
+def of_valid_exits(project: Project, start: dt.date, end: dt.date, exit: str,  # noqa: A002
+                   referral: str | None = None) -> Q:
     """Rows whose exit (the relation `exit`) is one of valid_exits(project, start, end), as a condition on the
-    row's own join (not `exit__in=` a subquery): PostgreSQL then starts from the period's exits."""
+    row's own join (not `exit__in=` a subquery): PostgreSQL then starts from the period's exits. `referral`: the
+    row's relation to the referral whose exit it is, when the row has one (`exit` is then `<referral>__exit`):
+    the project is read from it, not from a second join of the referral through the exit."""
+    project_of = referral or f"{exit}__referral"
     return Q(**{f"{exit}__exit_date__gte": start, f"{exit}__exit_date__lte": end,
-                f"{exit}__referral__project": project}) & ~Q(**{f"{exit}__kind": ExitKind.REGISTERED_IN_ERROR})
+                f"{project_of}__project": project}) & ~Q(**{f"{exit}__kind": ExitKind.REGISTERED_IN_ERROR})
 
 
 def valid_exits(project: Project, start: dt.date, end: dt.date) -> QuerySet[Exit]:
