@@ -155,17 +155,6 @@ def placement_rows(rows, *, label_free: str, show_supervisors: bool):
     return mark_safe("".join(drawn))  # noqa: S308
 
 
-@register.simple_tag(takes_context=True)
-def query_with(context, **overrides):
-    """The current query string with some parameters replaced (None removes one)."""
-    params = context["request"].GET.copy()
-    for key, value in overrides.items():
-        params.pop(key, None)
-        if value not in (None, ""):
-            params[key] = value
-    return params.urlencode()
-
-
 @register.simple_tag
 def target_progress(progress):
     """An organisation's progress towards its placement target (a row of placements.selectors._progress_row):
