@@ -138,7 +138,7 @@ def placement_rows(rows, *, label_free: str, show_supervisors: bool):
                 url_head=url_head, pk=int(row.pk), url_tail=url_tail,
                 title=_escape(row.title),
                 status=status_badges[status],
-                idle=format_html('<span class="badge badge-idle">{}</span>', idle_text % {"days": days})
+                idle=f'<span class="badge badge-idle">{_escape(idle_text % {"days": days})}</span>'
                 if days is not None and days > settings.IDLE_PLACEMENT_DAYS else "",
                 adaptations="".join(badges),
                 organisation=_escape(row.organisation_name),
