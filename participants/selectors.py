@@ -443,7 +443,12 @@ def waiting_list_rows(keys, *, on: dt.date | None = None) -> list[WaitingListRow
 
 
 def days_waiting(referral: Referral, *, on: dt.date | None = None) -> int:
-    return ((on or timezone.localdate()) - referral.referral_date).days
+    return days_since_referral(referral.referral_date, on=on)
+
+
+def days_since_referral(referral_date: dt.date, *, on: dt.date | None = None) -> int:
+    """days_waiting of a start referred on `referral_date`."""
+    return ((on or timezone.localdate()) - referral_date).days
 
 
 def referrals_for_participant(*, user, participant: Participant) -> QuerySet[Referral]:

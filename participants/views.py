@@ -130,8 +130,9 @@ def participant_list(request):
     count = selectors.participant_list_count(user=user, filters=filters)
     page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of, count=count)
     request.participants_shown(p.pk for p in page.object_list)
-    rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",
-             selectors.days_waiting(Referral(referral_date=participant.waiting_since), on=today)
+    stages = dict(selectors.Stage.choices)  # one label per stage, not an enum member per row
+    rows = [(participant, stages[participant.stage] if participant.stage else "",
+             selectors.days_since_referral(participant.waiting_since, on=today)
              if participant.waiting_since else None)
             for participant in page.object_list]
     return render(request, "participants/list.html",
