@@ -15,6 +15,7 @@ these columns.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required
 from django.db import connection
@@ -203,24 +204,63 @@ def participants(request):
     return _render(count, rows)
 
 
+# A share in hundredths of a per cent, places * 100 / employees rounded half to even as the product's Decimal
+# quantize rounds it (exact: integer arithmetic), NULL without employees.
+SHARE_HUNDREDTHS = """CASE WHEN l.employees > 0 THEN div(l.places * 10000, l.employees)
+    + CASE WHEN 2 * mod(l.places * 10000, l.employees) > l.employees
+             OR (2 * mod(l.places * 10000, l.employees) = l.employees
+                 AND mod(div(l.places * 10000, l.employees), 2) = 1)
+           THEN 1 ELSE 0 END END"""
+
+
 @login_required
 @no_participant_data("Organisationer och antal, inga deltagare.")
 def organisations(request):
-    """Every organisation with its places and occupied places today: one GROUP BY per organisation."""
+    """The overview's page (25 a page) of the top-level organisations, each with its sub-organisations: places
+    (the capacity of the placements existing today), participants on them today, employees (those known) and the
+    share of employees, ranked as the product ranks them (share highest first, none last, ties by name), with the
+    number of sub-organisations, the level's number of rows and the region's total. One query: the tree walked
+    down from each top-level organisation, the placements and assignments summed per top-level organisation."""
     today = timezone.localdate()
+    params = {"today": today, "limit": 25, "offset": (_page(request, 25) - 1) * 25}
     rows = _rows(f"""
-        SELECT o.name, o.parent_id, count(p.id), coalesce(sum(occ.n), 0), o.employee_count
-        FROM organisations_organisation o
-        LEFT JOIN organisations_unit u ON u.organisation_id = o.id
-        LEFT JOIN placements_placement p ON p.unit_id = u.id AND p.available_from <= %(today)s
-             AND (p.available_to IS NULL OR p.available_to >= %(today)s)
-             AND (p.closed_on > %(today)s OR (p.closed_on IS NULL AND p.status <> 'closed'))
-        LEFT JOIN (SELECT x.placement_id, count(*) AS n FROM placements_assignment x
-                   WHERE x.status IN {STARTED} AND x.start_date <= %(today)s
-                     AND (x.end_date IS NULL OR x.end_date >= %(today)s) GROUP BY x.placement_id) occ
-             ON occ.placement_id = p.id
-        GROUP BY o.id ORDER BY o.name""", {"today": today})
-    return _render(len(rows), rows)
+        WITH RECURSIVE tree (root, id) AS (
+            SELECT id, id FROM organisations_organisation WHERE parent_id IS NULL
+            UNION ALL
+            SELECT tree.root, o.id FROM tree JOIN organisations_organisation o ON o.parent_id = tree.id),
+        existing AS (
+            SELECT p.id, p.capacity, t.root FROM placements_placement p
+            JOIN organisations_unit u ON u.id = p.unit_id JOIN tree t ON t.id = u.organisation_id
+            WHERE p.available_from <= %(today)s AND (p.available_to IS NULL OR p.available_to >= %(today)s)
+              AND NOT (p.status = 'closed' AND (p.closed_on IS NULL OR p.closed_on <= %(today)s))),
+        places AS (SELECT root, sum(capacity) AS n FROM existing GROUP BY root),
+        occupied AS (
+            SELECT e.root, count(*) AS n FROM placements_assignment x JOIN existing e ON e.id = x.placement_id
+            WHERE x.status IN {STARTED} AND x.start_date <= %(today)s
+              AND coalesce(x.end_date, DATE '9999-12-31') >= %(today)s  -- assignment_on_placement_idx's range
+            GROUP BY e.root),
+        employees AS (
+            SELECT t.root, sum(o.employee_count) AS n FROM tree t
+            JOIN organisations_organisation o ON o.id = t.id GROUP BY t.root),
+        l AS (
+            SELECT o.id, o.name, o.placement_target_percent AS target, coalesce(pl.n, 0) AS places,
+                   coalesce(oc.n, 0) AS occupied, em.n AS employees,
+                   (SELECT count(*) FROM organisations_organisation c WHERE c.parent_id = o.id) AS children
+            FROM organisations_organisation o
+            LEFT JOIN places pl ON pl.root = o.id LEFT JOIN occupied oc ON oc.root = o.id
+            LEFT JOIN employees em ON em.root = o.id
+            WHERE o.parent_id IS NULL),
+        ranked AS (SELECT l.*, {SHARE_HUNDREDTHS} AS share FROM l)
+        SELECT id, name, children, places, occupied, employees, share / 100.0, target,
+               count(*) OVER (), sum(places) OVER (), sum(occupied) OVER (), sum(employees) OVER ()
+        FROM ranked ORDER BY share IS NULL, share DESC, name COLLATE "C" LIMIT %(limit)s OFFSET %(offset)s""",
+                 params)
+    if not rows:
+        return _render(0, [])
+    level, places, occupied, employees = rows[0][-4:]
+    total = ("Hela regionen", places, occupied, employees,
+             (Decimal(places) * 100 / Decimal(employees)).quantize(Decimal("0.01")) if employees else None)
+    return _render(level, [row[:-4] for row in rows] + [total])
 
 
 urlpatterns = [

@@ -147,9 +147,17 @@ class Participant(TimeStampedModel):
     @property
     def display_name(self) -> str:
         """Name when consented and recorded, otherwise the pseudonym. Never the personal number."""
-        if self.identity == self.Identity.IDENTIFIED and (self.first_name or self.last_name):
-            return f"{self.first_name} {self.last_name}".strip()
-        return str(self)
+        return self.display_name_of(pk=self.pk, identity=self.identity, code=self.code, first_name=self.first_name,
+                                    last_name=self.last_name)
+
+    @classmethod
+    def display_name_of(cls, *, pk, identity: str, code: str | None, first_name: str, last_name: str) -> str:
+        """display_name from the columns it reads (for rows fetched as plain values)."""
+        if identity == cls.Identity.IDENTIFIED and (first_name or last_name):
+            return f"{first_name} {last_name}".strip()
+        if identity == cls.Identity.ANONYMOUS:
+            return _("Anonym deltagare #%(pk)s") % {"pk": pk}
+        return code or _("Deltagare #%(pk)s") % {"pk": pk}
 
 
 class Referral(TimeStampedModel):

@@ -4,7 +4,9 @@ Every function takes the acting user and starts from the scoping querysets in pa
 """
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import models
 from django.db.models import (
@@ -29,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.paging import page_keys, page_rows, page_rows_compiled
+from core.paging import page_keys, page_rows, page_rows_compiled, values_compiled
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
 from participants.models import (
@@ -389,8 +391,64 @@ def _build_waiting_list(*, user, on: dt.date) -> QuerySet[Referral]:
     )
 
 
+class WaitingListRow(NamedTuple):
+    """One row of the waiting-list page as participants_tags.waiting_rows draws it: the start, its participant's
+    columns that name them, the agency's name, the start's state that day and the names of its interests."""
+
+    pk: int  # the start (referral)
+    participant_id: int
+    referral_date: dt.date
+    code: str | None
+    identity: str
+    first_name: str
+    last_name: str
+    gender: str
+    agency_name: str
+    waiting_state: str  # a WaitingState value
+    interests: tuple[str, ...]
+
+
+_WAITING_ROW_COLUMNS = ("referral_id", "referral__participant_id", "referral__referral_date",
+                        "referral__participant__code", "referral__participant__identity",
+                        "referral__participant__first_name", "referral__participant__last_name",
+                        "referral__participant__gender", "referral__agency__name", "state")
+
+
+def waiting_list_rows(keys, *, on: dt.date | None = None) -> list[WaitingListRow]:
+    """The rows of the starts `keys` (a page of waiting_list(…, on=on), whose scope and filters chose the keys; `on`
+    today) in the keys' order, as plain values: each start's state that day from its stored period holding it
+    (WaitingPeriod, kept equal to waiting_list_on by participants.services.waiting_periods_refresh: the page's counts
+    and keys are the same periods'), with its participant and agency, in one query; its interests in a second (in
+    OccupationalArea's order, as `interests.all()`); each built and compiled once per day
+    (core.paging.values_compiled), not a model object per start, participant, agency and interest."""
+    on = on or timezone.localdate()
+    keys = list(keys)
+
+    def rows():
+        return (WaitingPeriod.objects.filter(first_day__lte=on, until__gt=on).order_by()
+                .values_list(*_WAITING_ROW_COLUMNS))
+
+    def interests():
+        return (Referral.interests.through.objects
+                .order_by("occupationalarea__sort_order", "occupationalarea__name", "occupationalarea_id")
+                .values_list("referral_id", "occupationalarea__name"))
+
+    by_key = {row[0]: row for row in values_compiled(rows, keys, compiled_as=("waiting_list_rows", on),
+                                                      key="referral_id")}
+    names = defaultdict(list)
+    for referral_id, name in values_compiled(interests, keys, compiled_as=("waiting_list_interests",),
+                                             key="referral_id"):
+        names[referral_id].append(name)
+    return [WaitingListRow(*by_key[pk], tuple(names.get(pk, ()))) for pk in keys if pk in by_key]
+
+
 def days_waiting(referral: Referral, *, on: dt.date | None = None) -> int:
-    return ((on or timezone.localdate()) - referral.referral_date).days
+    return days_since_referral(referral.referral_date, on=on)
+
+
+def days_since_referral(referral_date: dt.date, *, on: dt.date | None = None) -> int:
+    """days_waiting of a start referred on `referral_date`."""
+    return ((on or timezone.localdate()) - referral_date).days
 
 
 def referrals_for_participant(*, user, participant: Participant) -> QuerySet[Referral]:

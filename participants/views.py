@@ -63,12 +63,6 @@ from placements.models import Assignment
 from placements.permissions import assignments_visible_to, placements_visible_to
 
 PAGE_SIZE = 50
-# The columns the waiting list's rows show (participants_tags.waiting_rows reads these, the state and the interests,
-# nothing else): the page's rows leave out the rest of the start, its participant and its project.
-WAITING_ROW_FIELDS = ("referral_date", "participant__code", "participant__identity", "participant__first_name",
-                      "participant__last_name", "participant__gender", "agency__name")
-
-
 # --- helpers -------------------------------------------------------------------------------------
 
 
@@ -136,8 +130,9 @@ def participant_list(request):
     count = selectors.participant_list_count(user=user, filters=filters)
     page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of, count=count)
     request.participants_shown(p.pk for p in page.object_list)
-    rows = [(participant, selectors.Stage(participant.stage).label if participant.stage else "",
-             selectors.days_waiting(Referral(referral_date=participant.waiting_since), on=today)
+    stages = dict(selectors.Stage.choices)  # one label per stage, not an enum member per row
+    rows = [(participant, stages[participant.stage] if participant.stage else "",
+             selectors.days_since_referral(participant.waiting_since, on=today)
              if participant.waiting_since else None)
             for participant in page.object_list]
     return render(request, "participants/list.html",
@@ -156,15 +151,11 @@ def waiting_list(request):
     filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
     counts = selectors.waiting_list_page_counts(user=user, queryset=filterset.qs, filters=filters)
     keys = selectors.waiting_list_page_keys(user=user, queryset=filterset.qs, filters=filters)
-    shown = filterset.qs.select_related(None).select_related("participant", "agency").only(*WAITING_ROW_FIELDS)
-    page = paginate(shown, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()), keys=keys)
     today = timezone.localdate()
-    labels = dict(selectors.WaitingState.choices)
-    rows = []
-    for referral in page.object_list:
-        referral.waiting_state_label = labels[referral.waiting_state]
-        rows.append((referral, selectors.days_waiting(referral, on=today)))
-    request.participants_shown(referral.participant_id for referral, _days in rows)
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), count=sum(counts.values()), keys=keys,
+                    rows=lambda _queryset, page_keys: selectors.waiting_list_rows(page_keys, on=today))
+    rows = [(row, selectors.days_waiting(row, on=today)) for row in page.object_list]
+    request.participants_shown(row.participant_id for row, _days in rows)
     states = [(value, label, counts[value]) for value, label in selectors.WaitingState.choices]
     return render(request, "participants/waiting_list.html",
                   {"filter": filterset, "page": page, "rows": rows, "total": page.paginator.count,

@@ -5,6 +5,9 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from participants.models import Participant
+from participants.selectors import WaitingState
+
 register = template.Library()
 
 # One row of the participant list. Built with str.format, every value escaped by html.escape (what
@@ -103,9 +106,9 @@ _WAITING_ROW = (
 
 @register.simple_tag
 def waiting_rows(rows):
-    """The waiting list's table rows (participants/waiting_list.html) from the view's (referral, days waiting)
-    rows: the participant, agency, gender, interests ("–" when none), referral date, days, state and the
-    matching link named after the participant; one row saying so when nobody waits."""
+    """The waiting list's table rows (participants/waiting_list.html) from the view's (row, days waiting) rows
+    (participants.selectors.WaitingListRow): the participant, agency, gender, interests ("–" when none), referral
+    date, days, state and the matching link named after the participant; one row saying so when nobody waits."""
     if not rows:
         return _empty_row(_("Ingen väntar just nu."))
     labels = _escaped({
@@ -117,30 +120,32 @@ def waiting_rows(rows):
         "label_state": _("Läge"),
         "match": _("Matcha"),
     })
+    gender_labels = dict(Participant._meta.get_field("gender").flatchoices)
+    state_labels = dict(WaitingState.choices)
     genders, states = {}, {}  # one label per value, not one translation per row
     detail_head, detail_tail = _url_parts("participants:detail")
     matching_head, matching_tail = _url_parts("participants:matching")
     drawn = []
-    for referral, days in rows:
-        participant = referral.participant
-        if participant.gender not in genders:
-            genders[participant.gender] = _escape(participant.get_gender_display())
-        state = str(referral.waiting_state_label)
-        if state not in states:
-            states[state] = _escape(state)
-        interests = ", ".join(_escape(area.name) for area in referral.interests.all())
+    for row, days in rows:
+        if row.gender not in genders:
+            genders[row.gender] = _escape(str(gender_labels.get(row.gender, row.gender)))
+        if row.waiting_state not in states:
+            states[row.waiting_state] = _escape(str(state_labels[row.waiting_state]))
+        interests = ", ".join(_escape(name) for name in row.interests)
+        name = Participant.display_name_of(pk=row.participant_id, identity=row.identity, code=row.code,
+                                           first_name=row.first_name, last_name=row.last_name)
         drawn.append(
             _WAITING_ROW.format(
                 **labels,
-                url=f"{detail_head}{int(referral.participant_id)}{detail_tail}",
-                name=_escape(participant.display_name),
-                agency=_escape(referral.agency.name),
-                gender=genders[participant.gender],
+                url=f"{detail_head}{int(row.participant_id)}{detail_tail}",
+                name=_escape(name),
+                agency=_escape(row.agency_name),
+                gender=genders[row.gender],
                 interests=interests or NONE,
-                referred=referral.referral_date.isoformat() if referral.referral_date else "",
+                referred=row.referral_date.isoformat() if row.referral_date else "",
                 days=days,
-                state=states[state],
-                matching_url=f"{matching_head}{int(referral.pk)}{matching_tail}",
+                state=states[row.waiting_state],
+                matching_url=f"{matching_head}{int(row.pk)}{matching_tail}",
             )
         )
     # Safe: every value put into the rows above went through _escape or is a number or an ISO date.

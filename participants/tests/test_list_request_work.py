@@ -86,7 +86,8 @@ def test_the_waiting_lists_rows_fetch_only_what_they_show(client, case_worker_af
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
         html = client.get(url).content.decode()
-    rows = [q["sql"] for q in captured.captured_queries if q["sql"].startswith('SELECT "participants_referral"."id", ')]
+    rows = [q["sql"] for q in captured.captured_queries
+            if q["sql"].startswith('SELECT "participants_waitingperiod"."referral_id" AS "referral_id", ')]
     assert len(rows) == 1
     assert '"personal_number"' not in rows[0] and "organisations_project" not in rows[0]
     assert f'<a href="/participants/{referral.participant_id}/">AF-ROW</a>' in html

@@ -52,7 +52,7 @@ def test_rows_show_stage_agency_one_place_and_days_waiting(client, leader, flow,
 
 def test_days_waiting_is_the_waiting_lists_figure(client, leader, flow):
     client.force_login(leader)
-    waiting = {r.participant.code: days for r, days in client.get(reverse("participants:waiting_list")).context["rows"]}
+    waiting = {r.code: days for r, days in client.get(reverse("participants:waiting_list")).context["rows"]}
     listed = {p.code: days for p, _stage, days in client.get(reverse("participants:list")).context["rows"]
               if days is not None}
     assert listed == waiting == {"NY-1": 9, "KART-1": 30}

@@ -7,7 +7,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from participants.selectors import WaitingState, waiting_list_on
 from participants.tests.factories import ParticipantFactory, ReferralFactory
+from placements.models import Assignment
+from placements.tests.factories import AssignmentFactory
+
+ROWS_QUERY = 'SELECT "participants_waitingperiod"."referral_id" AS "referral_id", "participants_referral"'
+KEYS_QUERY = 'SELECT "participants_waitingperiod"."referral_id" AS "referral_id" FROM'
 
 
 def _waiting_list_queries(client, user, query: str = "") -> list[str]:
@@ -37,10 +43,10 @@ def test_the_waiting_list_page_is_sorted_and_cut_before_the_joins(client, case_w
     for _ in range(3):
         ReferralFactory(participant=ParticipantFactory(), agency=agency_af, project=project)
     queries = _waiting_list_queries(client, case_worker_af)
-    keys = [q for q in queries if q.startswith('SELECT "participants_waitingperiod"."referral_id"')]
+    keys = [q for q in queries if q.startswith(KEYS_QUERY)]
     assert len(keys) == 1 and "participants_referral" not in keys[0]
     assert re.search(r'ORDER BY "participants_waitingperiod"."referral_date" ASC, 1 ASC LIMIT \d+$', keys[0])
-    rows = [q for q in queries if q.startswith('SELECT "participants_referral"."id", ')]
+    rows = [q for q in queries if q.startswith(ROWS_QUERY)]
     assert len(rows) == 1 and "participants_participant" in rows[0] and not re.search(r"LIMIT \d+$", rows[0])
     filtered = _waiting_list_queries(client, case_worker_af, "?gender=kvinna")
     keys = [q for q in filtered if q.startswith('SELECT "participants_referral"."id" AS "pk"')]
@@ -66,7 +72,38 @@ def test_a_deep_page_shows_its_starts_in_order(client, case_worker_af, agency_af
                               referral_date=today - dt.timedelta(days=60 - n)) for n in range(53)]
     client.force_login(case_worker_af)
     response = client.get(reverse("participants:waiting_list"), {"page": 2})
-    assert [r.participant.code for r, _days in response.context["rows"]] == ["AF-50", "AF-51", "AF-52"]
+    assert [r.code for r, _days in response.context["rows"]] == ["AF-50", "AF-51", "AF-52"]
     assert response.context["total"] == 53 and response.context["page"].paginator.num_pages == 2
     html = response.content.decode()
     assert f'<a href="/participants/{starts[50].participant_id}/">AF-50</a>' in html
+
+
+def test_the_rows_show_each_starts_state_from_its_stored_period(client, case_worker_af, agency_af, project,
+                                                                one_place_a):
+    """The page's rows take each start's state from its stored period holding today, as its counts and keys do: one
+    query joining the start, its participant and agency, and no query of the page reads the assignments. The state
+    shown is the definition's (waiting_list_on) for each of the four states."""
+    today = timezone.localdate()
+    day = dt.timedelta(days=1)
+
+    def start(code, days_ago):
+        return ReferralFactory(agency=agency_af, project=project, participant__code=code,
+                               referral_date=today - days_ago * day)
+
+    start("AF-WAIT", 40)
+    AssignmentFactory(referral=start("AF-REQ", 30), placement=one_place_a, status=Assignment.Status.REQUESTED,
+                      start_date=today + 10 * day, planned_end_date=today + 40 * day)
+    AssignmentFactory(referral=start("AF-BOOK", 20), placement=one_place_a, status=Assignment.Status.CONFIRMED,
+                      start_date=today + 5 * day, planned_end_date=today + 60 * day)
+    AssignmentFactory(referral=start("AF-DONE", 90), placement=one_place_a, status=Assignment.Status.COMPLETED,
+                      start_date=today - 60 * day, planned_end_date=today - 5 * day, end_date=today - 5 * day)
+    defined = dict(waiting_list_on(today).values_list("participant__code", "waiting_state"))
+    assert set(defined.values()) == set(WaitingState.values)
+    queries = _waiting_list_queries(client, case_worker_af)
+    assert len([q for q in queries if q.startswith(ROWS_QUERY)]) == 1
+    assert not [q for q in queries if "placements_assignment" in q]
+    html = client.get(reverse("participants:waiting_list")).content.decode()
+    labels = dict(WaitingState.choices)
+    for code, state in defined.items():
+        row = re.search(rf"<tr>\s*<th scope=\"row\"><a [^>]*>{code}</a></th>(.*?)</tr>", html, re.S).group(1)
+        assert f'<td data-label="Läge">{labels[state]}</td>' in row, code

@@ -138,7 +138,7 @@ def placement_rows(rows, *, label_free: str, show_supervisors: bool):
                 url_head=url_head, pk=int(row.pk), url_tail=url_tail,
                 title=_escape(row.title),
                 status=status_badges[status],
-                idle=format_html('<span class="badge badge-idle">{}</span>', idle_text % {"days": days})
+                idle=f'<span class="badge badge-idle">{_escape(idle_text % {"days": days})}</span>'
                 if days is not None and days > settings.IDLE_PLACEMENT_DAYS else "",
                 adaptations="".join(badges),
                 organisation=_escape(row.organisation_name),
@@ -153,17 +153,6 @@ def placement_rows(rows, *, label_free: str, show_supervisors: bool):
         )
     # Safe: every value put into the rows above went through _escape or is a badge built by format_html.
     return mark_safe("".join(drawn))  # noqa: S308
-
-
-@register.simple_tag(takes_context=True)
-def query_with(context, **overrides):
-    """The current query string with some parameters replaced (None removes one)."""
-    params = context["request"].GET.copy()
-    for key, value in overrides.items():
-        params.pop(key, None)
-        if value not in (None, ""):
-            params[key] = value
-    return params.urlencode()
 
 
 @register.simple_tag
