@@ -140,9 +140,14 @@ class Participant(TimeStampedModel):
         ]
 
     def __str__(self):
-        if self.identity == self.Identity.ANONYMOUS:
-            return _("Anonym deltagare #%(pk)s") % {"pk": self.pk}
-        return self.code or _("Deltagare #%(pk)s") % {"pk": self.pk}
+        return self.pseudonym_of(pk=self.pk, identity=self.identity, code=self.code)
+
+    @classmethod
+    def pseudonym_of(cls, *, pk, identity: str, code: str | None) -> str:
+        """The participant's pseudonym (str) from the columns it reads."""
+        if identity == cls.Identity.ANONYMOUS:
+            return _("Anonym deltagare #%(pk)s") % {"pk": pk}
+        return code or _("Deltagare #%(pk)s") % {"pk": pk}
 
     @property
     def display_name(self) -> str:
@@ -155,9 +160,7 @@ class Participant(TimeStampedModel):
         """display_name from the columns it reads (for rows fetched as plain values)."""
         if identity == cls.Identity.IDENTIFIED and (first_name or last_name):
             return f"{first_name} {last_name}".strip()
-        if identity == cls.Identity.ANONYMOUS:
-            return _("Anonym deltagare #%(pk)s") % {"pk": pk}
-        return code or _("Deltagare #%(pk)s") % {"pk": pk}
+        return cls.pseudonym_of(pk=pk, identity=identity, code=code)
 
 
 class Referral(TimeStampedModel):
