@@ -407,3 +407,22 @@ def test_the_kept_filter_forms_are_bounded(leader_client, placement_a, monkeypat
     for page in (1, 2, 3):
         leader_client.get(LIST, {"status": "open", "page": page, "per_page": 10})
     assert kept() == 1
+
+
+def _offered_orderings() -> list[str]:
+    from placements.filters import PlacementFilter
+
+    return [value for value, _label in PlacementFilter.base_filters["ordering"].field.choices if value]
+
+
+@pytest.mark.parametrize("ordering", _offered_orderings())
+def test_every_offered_ordering_lists_every_placement(leader_client, unit_a, area, ordering):
+    # The page builds the occupancy and idle annotations only for the orderings that read them; an ordering
+    # offered without them would fail here instead of in front of a user.
+    for n, capacity in enumerate((1, 3, 2)):
+        PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n}", capacity=capacity)
+
+    response = leader_client.get(LIST, {"ordering": ordering, "per_page": 10})
+
+    assert response.status_code == 200
+    assert sorted(titles(response)) == ["Plats 0", "Plats 1", "Plats 2"]
