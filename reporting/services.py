@@ -33,6 +33,7 @@ from django.core.files.storage import default_storage
 from django.db import DatabaseError, InterfaceError, connection, transaction
 from django.db import OperationalError as DatabaseOperationalError
 from django.db.models import F, Q
+from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -43,7 +44,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from core.dates import previous_month
 from core.mail import email_queue, render_plain
 from core.models import Role
-from core.pdf import render_pdf, renders_in_child, run_in_child
+from core.pdf import prepare_render, render_pdf, renders_in_child, run_in_child
 from organisations.models import Project
 from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_context
 from reporting.exports import figures_json, figures_xlsx
@@ -103,24 +104,41 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
     build = partial(_build_report, kind=kind, project=project, period_start=period_start, period_end=period_end,
                     render=render)
     if render and renders_in_child() and not connection.in_atomic_block:
+        _compile_template(kind)
         return run_in_child(build, raise_as_is=True, what="The report build")
     return build()
+
+
+PDF_TEMPLATES = {ReportRun.Kind.MONTHLY: "reporting/pdf/monthly.html", ReportRun.Kind.FINAL: "reporting/pdf/final.html"}
+PDF_BASE_TEMPLATE = "reporting/pdf/base.html"
+
+
+def _compile_template(kind: str) -> None:
+    """The report's template compiled (and the Swedish catalogue loaded) in this process, once: Django's cached
+    template loader keeps it, so each build's forked child renders the compiled template instead of reading and
+    compiling the template and its includes again (≈ 35–50 ms a build, lost with the child)."""
+    if kind in PDF_TEMPLATES:
+        with translation.override("sv"):
+            for name in (PDF_TEMPLATES[kind], PDF_BASE_TEMPLATE):  # {% extends %} finds its parent when rendering
+                get_template(name)
 
 
 def _build_report(*, kind: str, project: Project, period_start: dt.date, period_end: dt.date,
                   render: bool) -> tuple[dict, bytes]:
     pdf = b""
+    if render:
+        prepare_render()  # what the render imports, imported while the figures' SQL runs
     with translation.override("sv"), timezone.override(STOCKHOLM):
         if kind == ReportRun.Kind.MONTHLY:
             figures = monthly_report_figures(project, period_start, period_end)
             if render:
-                pdf = render_pdf("reporting/pdf/monthly.html", monthly_context(figures, suppress=True, pdf=True),
+                pdf = render_pdf(PDF_TEMPLATES[kind], monthly_context(figures, suppress=True, pdf=True),
                                  template_in_child=True)
         elif kind == ReportRun.Kind.FINAL:
             figures = final_figures(project, period_start, period_end)
             texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
             if render:
-                pdf = render_pdf("reporting/pdf/final.html", final_context(figures, texts), template_in_child=True)
+                pdf = render_pdf(PDF_TEMPLATES[kind], final_context(figures, texts), template_in_child=True)
         else:
             raise ValueError(f"Unknown report kind {kind!r}")
     return figures, pdf
