@@ -224,10 +224,12 @@ def worker_runs(args) -> dict:
                         raise SystemExit(f"run {run.pk} not done in 600 s")
                     time.sleep(0.02)
                 stored_s = time.perf_counter() - submitted
-                cpu_after = _cpu_seconds(before[0] if before else None)
                 if run.status != ReportRun.Status.DONE:
                     raise SystemExit(f"run {run.pk} failed: {run.error}")
-                time.sleep(0.5)  # a child replaced after the task (--max-memory-per-child) is forked again
+                # A child replaced after the task (--max-memory-per-child) is forked again; the render child, whose
+                # exit the worker waits for in the background, is reaped (its CPU counted in the worker's) by now.
+                time.sleep(0.5)
+                cpu_after = _cpu_seconds(before[0] if before else None)
                 children = _pool_children(worker.pid)
                 measured = {
                     "kind": kind, "run": index + 1, "period": [str(start), str(end)],

@@ -4,6 +4,7 @@ the same report, the parent's garbage collector left as it was, an error in the 
 import gc
 import os
 import signal
+import threading
 import time
 
 import pytest
@@ -134,7 +135,7 @@ def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, 
 
 
 def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_child, monkeypatch):
-    """A soft time limit arriving after the bytes, while the parent waits for the child's exit status, still
+    """A soft time limit arriving after the child's error, while the parent waits for its exit status, still
     reaps the child (else it stays a zombie of the long-lived worker)."""
     started = []
 
@@ -152,7 +153,10 @@ def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_chil
     def interrupted_wait4(pid, options):
         raise Interrupted
 
-    monkeypatch.setattr(pdf, "_render", lambda html: b"%PDF")
+    def fail(html):
+        raise ValueError("ingen sida")
+
+    monkeypatch.setattr(pdf, "_render", fail)
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
     monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(os, "wait4", interrupted_wait4)
@@ -165,6 +169,67 @@ def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_chil
     except ChildProcessError:
         reaped = None
     assert reaped is None
+
+
+def _join_reapers():
+    for thread in threading.enumerate():
+        if thread.name == "pdf-child-reaper":
+            thread.join(10)
+
+
+def test_the_pdf_comes_back_before_the_child_has_exited_and_the_child_is_reaped_after(in_child, monkeypatch):
+    """The child's exit (its memory freed) is waited for while the parent goes on with the PDF, and the child is
+    reaped all the same: no zombie."""
+    started, waited_after_return = [], []
+    returned = threading.Event()
+    real_fork, real_wait4 = os.fork, os.wait4
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    def wait4(pid, options):
+        waited_after_return.append(returned.wait(5))
+        return real_wait4(pid, options)
+
+    monkeypatch.setattr(pdf, "_render", lambda html: b"%PDF")
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(os, "wait4", wait4)
+    assert pdf.html_to_pdf("<p>x</p>") == b"%PDF"
+    returned.set()
+    _join_reapers()
+    monkeypatch.undo()
+    assert waited_after_return == [True]
+    with pytest.raises(ChildProcessError):  # reaped already
+        os.waitpid(started[0], os.WNOHANG)
+
+
+def test_a_child_whose_exit_cannot_be_waited_for_is_stopped_and_reaped(in_child, monkeypatch):
+    started = []
+    real_fork = os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    def failing_wait4(pid, options):
+        raise InterruptedError
+
+    monkeypatch.setattr(pdf, "_render", lambda html: b"%PDF")
+    monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
+    monkeypatch.setattr(os, "fork", fork)
+    monkeypatch.setattr(os, "wait4", failing_wait4)
+    monkeypatch.setattr(threading, "excepthook", lambda args: None)  # the reaper's error, expected here
+    assert pdf.html_to_pdf("<p>x</p>") == b"%PDF"
+    _join_reapers()
+    monkeypatch.undo()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0], os.WNOHANG)
 
 
 def test_a_fork_that_fails_leaves_the_parent_as_it_was(in_child, monkeypatch):
