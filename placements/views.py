@@ -25,7 +25,7 @@ from core.forms import apply_errors
 from core.importjobs import ImportPreview, import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import ImportJob
-from core.paging import paginate
+from core.paging import KeysFromEitherEnd, paginate
 from core.roles import is_case_worker, is_leader, is_manager
 from core.spreadsheets import max_bytes, table_to_bytes, too_large_message
 from core.uploads import upload_too_large
@@ -161,8 +161,9 @@ def placement_list_view(request):
         # The page's keys come from the filtered, scoped list; their rows as placement_list annotates them.
         return placement_list_rows(keys, on=today, free_on=free_on)
 
-    page = paginate(queryset, per_page, request.GET.get("page"),
-                    count=_unnarrowed_count(request.user, placement_filter), rows=rows)
+    # The deepest pages read from the end of the list (KeysFromEitherEnd): not every row before them.
+    page = paginate(queryset, per_page, request.GET.get("page"), rows=rows,
+                    keys=KeysFromEitherEnd(queryset, count=_unnarrowed_count(request.user, placement_filter)))
     context = {
         "filter": placement_filter,
         "page": page,

@@ -426,3 +426,30 @@ def test_every_offered_ordering_lists_every_placement(leader_client, unit_a, are
 
     assert response.status_code == 200
     assert sorted(titles(response)) == ["Plats 0", "Plats 1", "Plats 2"]
+
+
+@pytest.mark.parametrize("ordering", ["", "idle_since", "-idle_since"])
+def test_every_page_shows_its_part_of_the_list_and_a_deep_page_is_read_from_the_end(leader_client, unit_a, area,
+                                                                                   ordering):
+    """The pages one after another show the whole list once, in its order (ties broken by the placement's key),
+    whichever end a page is read from (core.paging.KeysFromEitherEnd): a page in the second half does not make
+    PostgreSQL skip the rows before it (no OFFSET as deep as the page)."""
+    for n in range(23):
+        PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n % 7:02d}",
+                         available_from=dt.date(2025, 1, 1) + dt.timedelta(days=n % 5))
+
+    def shown(response):
+        return [(row.pk, row.title) for row in response.context["page"].object_list]
+
+    whole = shown(leader_client.get(LIST, {"ordering": ordering, "per_page": 100}))
+    pages = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as captured:
+            response = leader_client.get(LIST, {"ordering": ordering, "per_page": 10, "page": number})
+        pages.append(shown(response))
+        keys = [q["sql"] for q in captured.captured_queries
+                if q["sql"].startswith('SELECT "placements_placement"."id" AS "pk"')]
+        assert len(keys) == 1 and all(int(offset) < 10 for offset in re.findall(r"OFFSET (\d+)$", keys[0])), keys
+
+    assert [len(page) for page in pages] == [10, 10, 3]
+    assert sum(pages, []) == whole and len({pk for pk, _title in whole}) == 23
