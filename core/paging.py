@@ -102,3 +102,46 @@ def paginate(queryset: QuerySet, per_page: int, number, *, count: int | None = N
     page = paginator.get_page(number)
     page.object_list = rows(queryset, list(page.object_list))
     return page
+
+
+def _ends_with_primary_key(queryset: QuerySet) -> bool:
+    """Whether the queryset's order ends with its primary key (a total order, the same rows whichever way read)."""
+    query = queryset.query
+    ordering = query.order_by or (queryset.model._meta.ordering if query.default_ordering else ())
+    if not ordering or query.extra_order_by:
+        return False
+    last = ordering[-1]
+    return isinstance(last, str) and last.lstrip("-") in ("pk", queryset.model._meta.pk.attname)
+
+
+class KeysFromEitherEnd:
+    """The keys of a list (page_keys of `queryset`) for Paginator, each page read from the nearer end of the list:
+    a page in the second half as the first rows of the reversed order, then put back in order. A page of the
+    deepest half then costs what a page near the start does, instead of PostgreSQL reading and skipping every row
+    before it (OFFSET). Only for an order that ends with the primary key (a total order: the reversed list is the
+    list backwards, ties and all); any other order reads forwards as before. `count`: the list's length when the
+    caller knows it (otherwise one COUNT, as Paginator would)."""
+
+    def __init__(self, queryset: QuerySet, count: int | None = None):
+        self._keys = page_keys(queryset)
+        self._reversible = _ends_with_primary_key(queryset)
+        self._count = count
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self._keys.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, item):
+        if not isinstance(item, slice) or item.step is not None:
+            raise TypeError("KeysFromEitherEnd takes a slice without a step")
+        start, stop = item.start or 0, item.stop
+        if self._reversible and stop is not None and start >= 0 and stop >= start:
+            count = self.count()
+            stop = min(stop, count)
+            if count - stop < start:
+                return list(self._keys.reverse()[count - stop:count - start])[::-1]
+        return list(self._keys[item])

@@ -89,9 +89,11 @@ class Placement(TimeStampedModel):
             models.Index(fields=["idle_last_end"], name="placement_idle_last_end_idx"),
             # The idle filter (placements.selectors.idle_placements) on open placements: nobody on it
             # (idle_occupied_from empty, or later: an equality and a range) and idle since before the cut-off (a
-            # range on the second column), so the COUNT and the keys read the idle placements' entries only.
+            # range on the second column), so the COUNT and the keys read the idle placements' entries only. The
+            # columns the rest of the filter reads are included: idle_placements_count reads the index alone.
             models.Index(F("idle_occupied_from"),
                          Greatest(F("available_from"), Coalesce(F("idle_last_end"), F("available_from"))),
+                         include=["available_from", "available_to", "idle_last_end", "idle_next_end"],
                          condition=Q(status="open"), name="placement_open_idle_idx"),
         ]
 

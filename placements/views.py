@@ -25,7 +25,7 @@ from core.forms import apply_errors
 from core.importjobs import ImportPreview, import_job_confirm, import_job_create
 from core.list_state import remember_list_query
 from core.models import ImportJob
-from core.paging import paginate
+from core.paging import KeysFromEitherEnd, paginate
 from core.roles import is_case_worker, is_leader, is_manager
 from core.spreadsheets import max_bytes, table_to_bytes, too_large_message
 from core.uploads import upload_too_large
@@ -57,6 +57,7 @@ from placements.permissions import (
 )
 from placements.selectors import (
     OVERVIEW_PAGE_SIZE,
+    idle_placements_count,
     organisation_overview_page,
     organisation_progress,
     placement_history,
@@ -129,18 +130,24 @@ def _querystring(request, **overrides) -> str:
     return params.urlencode()
 
 
-def _unnarrowed_count(user, placement_filter) -> int | None:
+def _unnarrowed_count(user, placement_filter, *, on: dt.date) -> int | None:
     """The list's length when it is every placement (the leader's list narrowed by no filter; the order is no
     filter, and a filter that does not validate narrows nothing: the view shows the whole list): the stored number
-    of placements. None otherwise (the paginator counts)."""
+    of placements; when it is every idle placement (the leader's list narrowed by the idle filter alone): their
+    number from the idle index (idle_placements_count). None otherwise (the paginator counts)."""
     if not is_leader(user):
         return None
+    narrowed_by = set()
     if placement_filter.is_bound and placement_filter.is_valid():
         for name, value in placement_filter.form.cleaned_data.items():
             if name != "ordering" and value is not None and value != "" and not (
                     hasattr(value, "__len__") and not isinstance(value, str) and len(value) == 0):
-                return None
-    return placements_count_stored()
+                narrowed_by.add(name)
+    if not narrowed_by:
+        return placements_count_stored()
+    if narrowed_by == {"idle_days"}:
+        return idle_placements_count(days=int(placement_filter.form.cleaned_data["idle_days"]), on=on)
+    return None
 
 
 # --- List and exports ------------------------------------------------------------------------------
@@ -161,8 +168,10 @@ def placement_list_view(request):
         # The page's keys come from the filtered, scoped list; their rows as placement_list annotates them.
         return placement_list_rows(keys, on=today, free_on=free_on)
 
-    page = paginate(queryset, per_page, request.GET.get("page"),
-                    count=_unnarrowed_count(request.user, placement_filter), rows=rows)
+    # The deepest pages read from the end of the list (KeysFromEitherEnd): not every row before them.
+    count = _unnarrowed_count(request.user, placement_filter, on=today)
+    page = paginate(queryset, per_page, request.GET.get("page"), rows=rows,
+                    keys=KeysFromEitherEnd(queryset, count=count))
     context = {
         "filter": placement_filter,
         "page": page,

@@ -426,3 +426,69 @@ def test_every_offered_ordering_lists_every_placement(leader_client, unit_a, are
 
     assert response.status_code == 200
     assert sorted(titles(response)) == ["Plats 0", "Plats 1", "Plats 2"]
+
+
+@pytest.mark.parametrize("ordering", ["", "idle_since", "-idle_since"])
+def test_every_page_shows_its_part_of_the_list_and_a_deep_page_is_read_from_the_end(leader_client, unit_a, area,
+                                                                                   ordering):
+    """The pages one after another show the whole list once, in its order (ties broken by the placement's key),
+    whichever end a page is read from (core.paging.KeysFromEitherEnd): a page in the second half does not make
+    PostgreSQL skip the rows before it (no OFFSET as deep as the page)."""
+    for n in range(23):
+        PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n % 7:02d}",
+                         available_from=dt.date(2025, 1, 1) + dt.timedelta(days=n % 5))
+
+    def shown(response):
+        return [(row.pk, row.title) for row in response.context["page"].object_list]
+
+    whole = shown(leader_client.get(LIST, {"ordering": ordering, "per_page": 100}))
+    pages = []
+    for number in (1, 2, 3):
+        with CaptureQueriesContext(connection) as captured:
+            response = leader_client.get(LIST, {"ordering": ordering, "per_page": 10, "page": number})
+        pages.append(shown(response))
+        keys = [q["sql"] for q in captured.captured_queries
+                if q["sql"].startswith('SELECT "placements_placement"."id" AS "pk"')]
+        assert len(keys) == 1 and all(int(offset) < 10 for offset in re.findall(r"OFFSET (\d+)$", keys[0])), keys
+
+    assert [len(page) for page in pages] == [10, 10, 3]
+    assert sum(pages, []) == whole and len({pk for pk, _title in whole}) == 23
+
+
+def test_the_idle_filters_count_is_that_of_the_definition_from_the_idle_index_with_stale_stored_values(
+        leader_client, unit_a, area):
+    """The leader's list narrowed by the idle filter alone shows its hit count from the idle index's three parts
+    (placements.selectors.idle_placements_count, one query, no OR of the parts), the same number as the definition,
+    also for placements whose stored idle values no longer describe today (asked from their assignments)."""
+    from placements.models import Placement
+    from placements.selectors import idle_placements_from_history
+
+    today = timezone.localdate()
+    ago = lambda days: today - dt.timedelta(days=days)  # noqa: E731
+    for n, (available, ended) in enumerate([(400, None), (400, 61), (400, 30), (90, None), (20, None), (400, 100)]):
+        placement = PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n}",
+                                     available_from=ago(available))
+        if ended:
+            AssignmentFactory(placement=placement, status=Assignment.Status.COMPLETED, start_date=ago(ended + 20),
+                              planned_end_date=ago(ended), end_date=ago(ended))
+    booked = PlacementFactory(unit=unit_a, occupational_area=area, title="Bokad", available_from=ago(400))
+    AssignmentFactory(placement=booked, status=Assignment.Status.CONFIRMED, start_date=today + dt.timedelta(days=3),
+                      planned_end_date=today + dt.timedelta(days=30))
+    on_it = PlacementFactory(unit=unit_a, occupational_area=area, title="Någon på", available_from=ago(400))
+    AssignmentFactory(placement=on_it, status=Assignment.Status.ONGOING, start_date=ago(3),
+                      planned_end_date=today + dt.timedelta(days=30))
+    # Stored values of an earlier day: the next hosted end "before today" (stale), the last one "today" (stale).
+    Placement.objects.filter(title__in=["Plats 0", "Plats 2"]).update(idle_next_end=ago(1))
+    Placement.objects.filter(title__in=["Plats 3", "Någon på"]).update(idle_last_end=today)
+
+    for days in (0, 30, 60, 95):
+        definition = idle_placements_from_history(Placement.objects.all(), days=days, on=today)
+        with CaptureQueriesContext(connection) as captured:
+            response = leader_client.get(LIST, {"idle_days": days, "per_page": 100})
+        expected = len(definition)
+        assert hit_count(response) == (f"{expected} platser hittades" if expected != 1 else "1 plats hittades")
+        assert sorted(titles(response)) == sorted(definition.values_list("title", flat=True))
+        counts = [q["sql"] for q in captured.captured_queries
+                  if "count(*)" in q["sql"].lower() and "placements_placement" in q["sql"]]
+        assert len(counts) == 1 and "UNION ALL" in counts[0]
+    assert len(idle_placements_from_history(Placement.objects.all(), days=60, on=today)) >= 3
