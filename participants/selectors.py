@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.paging import page_keys, page_rows, page_rows_compiled, values_compiled
+from core.paging import page_keys, values_compiled
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
 from participants.models import (
@@ -125,16 +125,45 @@ def participant_list_count(*, user, filters: dict | None) -> int | None:
     return None
 
 
-def participant_list_rows(*, user, queryset: QuerySet[Participant], keys, on: dt.date) -> list:
-    """The rows of `keys` from a participant_list(user=user, on=on) queryset (filtered or not), in the keys' order.
-    Its annotations cost the ORM more to compile than PostgreSQL to run: compiled once per scope, day and filter
-    (core.paging.page_rows_compiled; the scope and day decide the annotations, as for the kept query). `on` is the
-    day the queryset was built for, never read again here: a request that spans midnight would otherwise keep the
-    rows compiled for the day before as the new day's."""
+class ParticipantListRow(NamedTuple):
+    """One row of the participant list as participants_tags.participant_rows draws it: the participant's columns
+    that name them, and participant_list's annotations for the latest start the user may see."""
+
+    pk: int
+    identity: str
+    code: str | None
+    first_name: str
+    last_name: str
+    gender: str
+    latest_referral: dt.date | None
+    current_agency: str | None
+    current_placement: str | None
+    stage: str  # a Stage value, "" when none
+    waiting_since: dt.date | None
+
+
+_PARTICIPANT_ROW_COLUMNS = ParticipantListRow._fields
+
+
+def participant_list_rows(*, user, keys, on: dt.date) -> list[ParticipantListRow]:
+    """The rows of `keys` (a page of a participant_list(user=user, on=on) queryset, filtered or not: the filters
+    choose the keys, never a row's values) in the keys' order, as plain values: only the columns the page shows,
+    not a model object per participant. The annotations cost the ORM more to compile than PostgreSQL to run: the
+    query is compiled once per scope and day (core.paging.values_compiled; the scope and day decide the
+    annotations, as for the kept query). `on` is the day the list was built for, never read again here: a request
+    that spans midnight would otherwise keep the rows compiled for the day before as the new day's."""
+    keys = list(keys)
+
+    def rows():
+        return participant_list(user=user, on=on).order_by().values_list(*_PARTICIPANT_ROW_COLUMNS)
+
     scope = _participant_list_scope(user)
     if scope is None:
-        return page_rows(queryset, keys)
-    return page_rows_compiled(queryset, keys, compiled_as=("participant_list", *scope, on))
+        found = rows().filter(pk__in=keys) if keys else []
+    else:
+        found = values_compiled(rows, keys, compiled_as=("participant_list_rows", *scope, on))
+    by_key = {row[0]: row for row in found}
+    return [ParticipantListRow(*by_key[pk]) for pk in keys if pk in by_key]
 
 
 def _build_participant_list(*, user, on: dt.date) -> QuerySet[Participant]:
