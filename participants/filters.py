@@ -28,7 +28,7 @@ class _KeptFields:
 
         # The fields read only their own parameters: the page number does not make another form.
         own = QueryDict(mutable=True)
-        for name in self.form.fields:
+        for name in self.filters:  # the form's fields, named after the filters (without building the form)
             if name in self.data:
                 own.setlist(name, self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]])
         key = (f"filter-form:{type(self).__name__}:{get_language()}:{'bound' if self.is_bound else 'unbound'}:"
@@ -52,12 +52,16 @@ class ParticipantFilter(_KeptFields, django_filters.FilterSet):
         model = Participant
         fields = ["q", "agency", "project", "gender", "status"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Option lists from the placement filter's in-process cache, as on the waiting list; a chosen value is
-        # still validated against the database.
-        self.form.fields["agency"].widget.choices = _cached_options("agencies", Agency)
-        self.form.fields["project"].widget.choices = _cached_options("projects", Project)
+    @property
+    def form(self):
+        """The filter form, built when first read: an unfiltered page whose fields are drawn already (_KeptFields)
+        reads no form. Option lists from the placement filter's in-process cache, as on the waiting list; a
+        chosen value is still validated against the database."""
+        if not hasattr(self, "_form"):
+            form = super().form
+            form.fields["agency"].widget.choices = _cached_options("agencies", Agency)
+            form.fields["project"].widget.choices = _cached_options("projects", Project)
+        return self._form
 
     def filter_q(self, queryset, name, value):
         value = value.strip()

@@ -31,7 +31,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.paging import page_keys, page_rows, page_rows_compiled, values_compiled
+from core.paging import page_keys, values_compiled
 from core.roles import is_case_worker, is_leader
 from organisations.permissions import agency_of, units_managed_by
 from participants.models import (
@@ -125,25 +125,94 @@ def participant_list_count(*, user, filters: dict | None) -> int | None:
     return None
 
 
-def participant_list_rows(*, user, queryset: QuerySet[Participant], keys, on: dt.date) -> list:
-    """The rows of `keys` from a participant_list(user=user, on=on) queryset (filtered or not), in the keys' order.
-    Its annotations cost the ORM more to compile than PostgreSQL to run: compiled once per scope, day and filter
-    (core.paging.page_rows_compiled; the scope and day decide the annotations, as for the kept query). `on` is the
-    day the queryset was built for, never read again here: a request that spans midnight would otherwise keep the
-    rows compiled for the day before as the new day's."""
+class ParticipantListRow(NamedTuple):
+    """One row of the participant list as participants_tags.participant_rows draws it: the participant's columns
+    that name them, and participant_list's annotations for the latest start the user may see."""
+
+    pk: int
+    identity: str
+    code: str | None
+    first_name: str
+    last_name: str
+    gender: str
+    latest_referral: dt.date | None
+    current_agency: str | None
+    current_placement: str | None
+    stage: str  # a Stage value, "" when none
+    waiting_since: dt.date | None
+
+
+# What the rows query selects: the stage and waiting_since come from their parts (_stage_of), each part computed once
+# in SQL, where participant_list's Case repeats the waiting and current-start subqueries in every branch.
+_PARTICIPANT_ROW_COLUMNS = ("pk", "identity", "code", "first_name", "last_name", "gender", "latest_referral",
+                            "current_agency", "current_placement", "is_exited", "is_waiting", "is_assessed")
+
+
+def _stage_of(*, exited: bool, placement: str | None, waiting: bool, assessed: bool) -> str:
+    """participant_list's `stage` from its parts, in its Case's order: the current start exited that day, else on a
+    placement (one is `placement`, the title of the place someone is on: there is one exactly when they are on one),
+    else waiting and assessed, else waiting; "" when none holds."""
+    if exited:
+        return Stage.EXITED
+    if placement is not None:
+        return Stage.WORK_TRAINING
+    if waiting:
+        return Stage.MATCHING if assessed else Stage.ASSESSMENT
+    return ""
+
+
+def participant_list_rows(*, user, keys, on: dt.date) -> list[ParticipantListRow]:
+    """The rows of `keys` (a page of a participant_list(user=user, on=on) queryset, filtered or not: the filters
+    choose the keys, never a row's values) in the keys' order, as plain values: only the columns the page shows,
+    not a model object per participant, and the stage from its parts. The annotations cost the ORM more to compile
+    than PostgreSQL to run: the query is compiled once per scope and day (core.paging.values_compiled; the scope
+    and day decide the annotations, as for the kept query). `on` is the day the list was built for, never read
+    again here: a request that spans midnight would otherwise keep the rows compiled for the day before as the new
+    day's."""
+    keys = list(keys)
+
+    def rows():
+        current = OuterRef("current_referral")
+        return (participant_list(user=user, on=on).order_by()
+                .annotate(is_exited=Exists(_exited(current, on=on)), is_assessed=Exists(_assessed(current)))
+                .values_list(*_PARTICIPANT_ROW_COLUMNS))
+
     scope = _participant_list_scope(user)
     if scope is None:
-        return page_rows(queryset, keys)
-    return page_rows_compiled(queryset, keys, compiled_as=("participant_list", *scope, on))
+        found = rows().filter(pk__in=keys) if keys else []
+    else:
+        found = values_compiled(rows, keys, compiled_as=("participant_list_rows", *scope, on))
+    by_key = {row[0]: row for row in found}
+    drawn = []
+    for pk in keys:
+        if pk not in by_key:
+            continue
+        (_pk, identity, code, first_name, last_name, gender, latest, agency, placement, exited, waiting,
+         assessed) = by_key[pk]
+        drawn.append(ParticipantListRow(
+            pk, identity, code, first_name, last_name, gender, latest, agency, placement,
+            _stage_of(exited=exited, placement=placement, waiting=waiting, assessed=assessed),
+            latest if waiting else None))
+    return drawn
+
+
+def _exited(current, *, on: dt.date) -> QuerySet[Exit]:
+    """The exit of start `current` (an OuterRef) by day `on`."""
+    return Exit.objects.filter(referral=current, exit_date__lte=on)
+
+
+def _assessed(current) -> QuerySet[Assessment]:
+    return Assessment.objects.filter(referral=current)
 
 
 def _build_participant_list(*, user, on: dt.date) -> QuerySet[Participant]:
     latest = referrals_visible_to(user).filter(participant=OuterRef("pk")).order_by("-referral_date", "-pk")
     current = OuterRef("current_referral")
     at_placement = on_placement(on=on).filter(referral=current).order_by("-start_date", "-pk")
-    exited = Exit.objects.filter(referral=current, exit_date__lte=on)
-    assessed = Assessment.objects.filter(referral=current)
+    exited = _exited(current, on=on)
+    assessed = _assessed(current)
     waiting = waiting_list_on(on, Referral.objects.filter(pk=current))
+    # The stage's rule is also _stage_of's (the page's rows): the tests hold the two equal in every stage.
     return (
         participants_visible_to(user)
         .annotate(

@@ -123,18 +123,15 @@ def participant_list(request):
     remember_list_query(request, "participants:list")
     today = timezone.localdate()  # one day for the list and its rows, also across midnight
     filterset = ParticipantFilter(request.GET or None, queryset=selectors.participant_list(user=user, on=today))
-    def rows_of(queryset, keys):
-        return selectors.participant_list_rows(user=user, queryset=queryset, keys=keys, on=today)
-
     filters = filterset.form.cleaned_data if filterset.is_valid() else None if filterset.is_bound else {}
     count = selectors.participant_list_count(user=user, filters=filters)
-    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), rows=rows_of, count=count)
-    request.participants_shown(p.pk for p in page.object_list)
+    page = paginate(filterset.qs, PAGE_SIZE, request.GET.get("page"), count=count,
+                    rows=lambda _queryset, keys: selectors.participant_list_rows(user=user, keys=keys, on=today))
+    request.participants_shown(row.pk for row in page.object_list)
     stages = dict(selectors.Stage.choices)  # one label per stage, not an enum member per row
-    rows = [(participant, stages[participant.stage] if participant.stage else "",
-             selectors.days_since_referral(participant.waiting_since, on=today)
-             if participant.waiting_since else None)
-            for participant in page.object_list]
+    rows = [(row, stages[row.stage] if row.stage else "",
+             selectors.days_since_referral(row.waiting_since, on=today) if row.waiting_since else None)
+            for row in page.object_list]
     return render(request, "participants/list.html",
                   {"filter": filterset, "page": page, "rows": rows, "query": _query(request)})
 

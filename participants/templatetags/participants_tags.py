@@ -49,9 +49,10 @@ def _url_parts(name: str) -> tuple[str, str]:
 
 @register.simple_tag
 def participant_rows(rows):
-    """The participant list's table rows (participants/list.html) from the view's (participant, stage label,
-    days waiting) rows: name or code, stage, agency, current placement, days waiting, registration, gender and
-    latest start, "–" where there is none; one row saying so when there are no rows."""
+    """The participant list's table rows (participants/list.html) from the view's (row, stage label, days waiting)
+    rows (participants.selectors.ParticipantListRow): name or code, stage, agency, current placement, days
+    waiting, registration, gender and latest start, "–" where there is none; one row saying so when there are no
+    rows."""
     if not rows:
         return _empty_row(_("Inga deltagare matchar filtret."))
     labels = _escaped({
@@ -63,26 +64,30 @@ def participant_rows(rows):
         "label_gender": _("Kön"),
         "label_latest": _("Senaste anvisning"),
     })
+    identity_labels = dict(Participant._meta.get_field("identity").flatchoices)
+    gender_labels = dict(Participant._meta.get_field("gender").flatchoices)
     identities, genders = {}, {}  # one label per value, not one translation per row
     detail_head, detail_tail = _url_parts("participants:detail")
     drawn = []
-    for participant, stage, days in rows:
-        if participant.identity not in identities:
-            identities[participant.identity] = _escape(participant.get_identity_display())
-        if participant.gender not in genders:
-            genders[participant.gender] = _escape(participant.get_gender_display())
-        latest = participant.latest_referral
+    for row, stage, days in rows:
+        if row.identity not in identities:
+            identities[row.identity] = _escape(str(identity_labels.get(row.identity, row.identity)))
+        if row.gender not in genders:
+            genders[row.gender] = _escape(str(gender_labels.get(row.gender, row.gender)))
+        name = Participant.display_name_of(pk=row.pk, identity=row.identity, code=row.code,
+                                           first_name=row.first_name, last_name=row.last_name)
+        latest = row.latest_referral
         drawn.append(
             _PARTICIPANT_ROW.format(
                 **labels,
-                url=f"{detail_head}{int(participant.pk)}{detail_tail}",
-                name=_escape(participant.display_name),
+                url=f"{detail_head}{int(row.pk)}{detail_tail}",
+                name=_escape(name),
                 stage=_escape(str(stage)) if stage else NONE,
-                agency=_escape(participant.current_agency) if participant.current_agency else NONE,
-                placement=_escape(participant.current_placement) if participant.current_placement else NONE,
+                agency=_escape(row.current_agency) if row.current_agency else NONE,
+                placement=_escape(row.current_placement) if row.current_placement else NONE,
                 days=NONE if days is None else days,
-                identity=identities[participant.identity],
-                gender=genders[participant.gender],
+                identity=identities[row.identity],
+                gender=genders[row.gender],
                 latest=latest.isoformat() if latest else NONE,
             )
         )

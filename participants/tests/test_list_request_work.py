@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from organisations.tests.factories import AgencyFactory
 from participants import selectors
-from participants.models import ExitKind
+from participants.models import Assessment, ExitKind
 from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory
@@ -96,23 +96,27 @@ def test_the_waiting_lists_rows_fetch_only_what_they_show(client, case_worker_af
 
 
 def _shown(participant) -> tuple:
-    """What a participant-list row shows of a participant (participants_tags.participant_rows and the view)."""
-    return (participant.pk, participant.display_name, participant.identity, participant.gender, participant.stage,
-            participant.current_agency, participant.current_placement, participant.latest_referral,
-            participant.waiting_since)
+    """Every cell a participant-list row is drawn from (participants_tags.participant_rows and the view), read from
+    participant_list's model objects: the rows the page showed before they were fetched as plain values."""
+    return (participant.pk, participant.identity, participant.code, participant.first_name, participant.last_name,
+            participant.gender, participant.latest_referral, participant.current_agency,
+            participant.current_placement, participant.stage, participant.waiting_since)
 
 
 @pytest.mark.postgres
-def test_participant_rows_compiled_once_are_the_orms_rows(leader, case_worker_af, agency_af, agency_fk, project,
-                                                           one_place_a):
-    """participant_list_rows runs the rows query compiled once per scope, day and filter (core.paging): the same
-    rows, attributes and order as the ORM's for the leader and a case worker, filtered or not, today and another
-    day; a page's keys in any order and a key that is not in the list are handled as page_rows does."""
+def test_participant_rows_as_values_are_the_orms_rows_cell_by_cell(leader, case_worker_af, agency_af, agency_fk,
+                                                                   project, one_place_a):
+    """participant_list_rows gives plain values (selectors.ParticipantListRow) from a query compiled once per scope
+    and day (core.paging.values_compiled): cell by cell the same as participant_list's model objects for the
+    leader and a case worker, filtered or not, today and another day, in each stage; a page's keys in any order
+    and a key that is not in the list are handled as page_rows does."""
     from core import paging
 
     today = timezone.localdate()
     waiting = ReferralFactory(agency=agency_af, project=project, participant__code="AF-1",
                               referral_date=today - dt.timedelta(days=9))
+    Assessment.objects.create(referral=ReferralFactory(agency=agency_af, project=project, participant__code="AF-3",
+                                                       referral_date=today - dt.timedelta(days=12)))
     placed = ReferralFactory(agency=agency_af, project=project, participant__code="AF-2",
                              referral_date=today - dt.timedelta(days=30))
     AssignmentFactory(referral=placed, placement=one_place_a, status=Assignment.Status.ONGOING,
@@ -120,16 +124,23 @@ def test_participant_rows_compiled_once_are_the_orms_rows(leader, case_worker_af
     gone = ReferralFactory(agency=agency_fk, project=project, participant__code="FK-1",
                            referral_date=today - dt.timedelta(days=200))
     ExitFactory(referral=gone, kind=ExitKind.AS_PLANNED, exit_date=today - dt.timedelta(days=5))
+    ReferralFactory(agency=agency_fk, project=project, participant__identity="anonymous",
+                    participant__code=None, referral_date=today - dt.timedelta(days=3))
     paging._COMPILED_ROWS.clear()
+    stages, compiled = set(), set()
     for user in (leader, case_worker_af):
         for on in (today, today - dt.timedelta(days=20)):
             for filtered in (lambda qs: qs, lambda qs: qs.filter(gender="kvinna"), lambda qs: qs.filter(code="AF-2")):
                 queryset = filtered(selectors.participant_list(user=user, on=on))
                 keys = list(paging.page_keys(queryset))[::-1] + [waiting.participant_id + 10_000]
                 expected = [_shown(p) for p in paging.page_rows(queryset, keys)]
+                stages |= {row[9] for row in expected}
+                compiled.add((user.pk, on, len(keys)))
                 for _ in range(2):
-                    got = selectors.participant_list_rows(user=user, queryset=queryset, keys=keys, on=on)
-                    assert [_shown(p) for p in got] == expected
-    assert {p[0] for p in expected} <= {waiting.participant_id, placed.participant_id}
-    # one entry per scope, day and filter (each asked twice)
-    assert len(paging._COMPILED_ROWS) == 2 * 2 * 3
+                    got = selectors.participant_list_rows(user=user, keys=keys, on=on)
+                    assert all(isinstance(row, selectors.ParticipantListRow) for row in got)
+                    assert [tuple(row) for row in got] == expected
+    assert stages == {value for value, _label in selectors.Stage.choices} | {""}
+    # one compiled query per scope, day and number of keys (each asked twice): the filters choose only the keys
+    assert len(compiled) < 2 * 2 * 3
+    assert len(paging._COMPILED_ROWS) == len(compiled)
