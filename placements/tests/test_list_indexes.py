@@ -28,7 +28,8 @@ def _plans(client, url: str, off=("sort", "seqscan")) -> dict[str, str]:
         try:
             for query in captured.captured_queries:
                 sql = query["sql"]
-                kind = ("count" if sql.startswith('SELECT COUNT(*) AS "__count" FROM "placements_placement"') else
+                kind = ("count" if sql.startswith('SELECT COUNT(*) AS "__count" FROM "placements_placement"')
+                        or sql.lstrip().startswith("SELECT count(*) FROM (") else
                         "keys" if sql.startswith('SELECT "placements_placement"."id" AS "pk"') else None)
                 if kind:
                     cursor.execute("EXPLAIN " + sql)
@@ -78,15 +79,18 @@ def test_the_idle_filter_reads_its_count_and_its_keys_from_the_open_placements_i
                               start_date=today - dt.timedelta(days=3), planned_end_date=today + dt.timedelta(days=30))
     client.force_login(leader)
     url = reverse("placements:list") + "?idle_days=60&per_page=10"
-    # The count; the keys of a page once they are not read in title order from placement_title_idx (as the first
-    # pages are, at scale too: plain index scans priced out here): from this index, then sorted.
-    plans = {"count": _plans(client, url)["count"],
-             "keys": _plans(client, url, off=("seqscan", "indexscan"))["keys"]}
-    index_conds = {plan: re.findall(r"Index Scan on placement_open_idle_idx.*\n\s+Index Cond: (.*)", plans[plan])
-                   for plan in ("count", "keys")}
-    for plan, conds in index_conds.items():
-        assert conds, plans[plan]
-        # both keys as index conditions: "nobody on it" (equality or range) and the stored idle since (range)
-        assert all("idle_occupied_from" in cond and "GREATEST(available_from" in cond for cond in conds), plan
+    # The count (the leader's list narrowed by the idle filter alone: a UNION ALL of its parts): a stored part can be
+    # read from this index alone, which holds every column the part reads (sequential and bitmap scans priced out;
+    # on a few test rows the planner may take another index for the other part, at scale it is this one).
+    count = _plans(client, url, off=("seqscan", "bitmapscan"))["count"]
+    count_conds = re.findall(r"Index Only Scan using placement_open_idle_idx.*\n\s+Index Cond: (.*)", count)
+    assert count_conds, count
+    assert all("idle_occupied_from" in cond and "GREATEST(available_from" in cond for cond in count_conds), count
+    # The keys of a page once they are not read in title order from placement_title_idx (as the first pages are, at
+    # scale too: plain index scans priced out here): from this index, then sorted.
+    keys = _plans(client, url, off=("seqscan", "indexscan"))["keys"]
+    key_conds = re.findall(r"Index Scan on placement_open_idle_idx.*\n\s+Index Cond: (.*)", keys)
+    assert key_conds, keys
+    assert all("idle_occupied_from" in cond and "GREATEST(available_from" in cond for cond in key_conds), keys
     shown = [p.title for p in client.get(url).context["page"].object_list]
     assert shown == [f"Plats {n:02d}" for n in range(1, 40, 2) if n % 5][:10]
