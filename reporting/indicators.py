@@ -58,6 +58,8 @@ from reporting.selectors import (
     _fraction,
     _share,
     of_valid_exits,
+    start_age_bands,
+    start_rows,
     starts_in,
     valid_exits,
     valid_referrals,
@@ -313,14 +315,11 @@ def _crossed(rows, key: str, keys: list[str]) -> dict:
 
 
 def esf_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
-    starts = starts_in(project, start, end).annotate(age=ExtractYear("start_date") - F("participant__birth_year"))
-    band = {"18–29": Q(age__lt=30), "30–54": Q(age__gte=30, age__lt=55), "55+": Q(age__gte=55),
-            UNKNOWN: Q(participant__birth_year__isnull=True)}
-    # One pass over the period's starts, grouped by education level, labour-market status and gender, with each
-    # age band counted beside: the totals, the age bands and both breakdowns are sums of its few rows (the
-    # same counts as one grouped query for each of them).
-    rows = list(starts.order_by().values("education_level", "labour_market_status", "participant__gender").annotate(
-        n=Count("pk"), **{f"band_{i}": Count("pk", filter=condition) for i, condition in enumerate(band.values())}))
+    # The period's starts grouped by education level, labour-market status, gender (and agency), with each age band
+    # counted beside (selectors.start_rows, read once per build): the totals, the age bands and both breakdowns are
+    # sums of its few rows.
+    rows = start_rows(project, start, end)
+    band = start_age_bands()
     by_band = {name: dict.fromkeys(GENDERS, 0) for name in AGE_BANDS}
     for row in rows:
         for i, name in enumerate(band):
