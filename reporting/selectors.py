@@ -33,7 +33,6 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import (
-    Avg,
     Case,
     Count,
     DateField,
@@ -46,6 +45,7 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -155,6 +155,28 @@ def valid_exits(project: Project, start: dt.date, end: dt.date) -> QuerySet[Exit
 
 def starts_in(project: Project, start: dt.date, end: dt.date) -> QuerySet[Referral]:
     return valid_referrals(project).filter(start_date__gte=start, start_date__lte=end)
+
+
+def start_age_bands() -> dict[str, Q]:
+    """The age bands of a start (start year − birth year) as conditions on start_rows' `age`, in AGE_BANDS' order."""
+    return {"18–29": Q(age__lt=30), "30–54": Q(age__gte=30, age__lt=55), "55+": Q(age__gte=55),
+            UNKNOWN: Q(participant__birth_year__isnull=True)}
+
+
+def start_rows(project: Project, start: dt.date, end: dt.date) -> list[dict]:
+    """The period's starts (starts_in) grouped by education level, labour-market status, gender and agency: `n`
+    starts, `band_0`… of them in each age band at the start (start_age_bands) and `days`, the days from referral to
+    start summed. One pass over the starts read once per build (see one_build): the starts per agency
+    (participants_section), the days to start per gender (equality_section) and the ESF tables
+    (reporting.indicators.esf_section) are sums of its few rows, the same counts as a grouped query for each."""
+    def compute():
+        starts = starts_in(project, start, end).annotate(age=ExtractYear("start_date") - F("participant__birth_year"))
+        return list(starts.order_by().values("education_level", "labour_market_status", "participant__gender",
+                                             "agency__code").annotate(
+            n=Count("pk"), days=Sum(days_between("start_date", "referral_date")),
+            **{f"band_{i}": Count("pk", filter=condition) for i, condition in enumerate(start_age_bands().values())}))
+
+    return _once_per_build(("start_rows", project.pk, start, end), compute)
 
 
 def began_placement_count(project: Project, start: dt.date, end: dt.date) -> int:
@@ -312,7 +334,9 @@ def participants_section(project: Project, start: dt.date, end: dt.date) -> dict
                                   filter=Q(participant__identity=Participant.Identity.ANONYMOUS)))
     )
     totals = {key: sum(row[key] for row in gender_rows) for key in ("starts", "unique", "anonymous")}
-    agency_rows = starts.order_by().values("agency__code").annotate(n=Count("pk"))
+    by_agency = dict.fromkeys(_agency_codes(), 0)
+    for row in start_rows(project, start, end):
+        by_agency[row["agency__code"]] = by_agency.get(row["agency__code"], 0) + row["n"]
 
     # Age at the first start in the period (start year − birth year), one row per person in a
     # grouped subquery, counted per band by the outer query: a single SQL statement.
@@ -336,7 +360,7 @@ def participants_section(project: Project, start: dt.date, end: dt.date) -> dict
         "starts_by_gender": _by_gender(gender_rows, "participant__gender", "starts"),
         "by_age_band": dict(zip(AGE_BANDS, [bands["young"], bands["middle"], bands["older"], bands["unknown"]],
                                 strict=True)),
-        "by_agency": {**dict.fromkeys(_agency_codes(), 0), **{row["agency__code"]: row["n"] for row in agency_rows}},
+        "by_agency": by_agency,
     }
 
 
@@ -648,17 +672,15 @@ def placements_section(project: Project, start: dt.date, end: dt.date) -> dict:
 def equality_section(project: Project, start: dt.date, end: dt.date) -> dict:
     threshold_days = equality_threshold_days()
     threshold_share = equality_threshold_share()
-    starts = starts_in(project, start, end)
-    day_rows = (
-        starts.order_by().values("participant__gender")
-        .annotate(n=Count("pk"), mean=Avg(days_between("start_date", "referral_date")))
-    )
+    counted: dict = {}  # gender → [starts, days from referral to start summed]
+    for row in start_rows(project, start, end):
+        gender = counted.setdefault(row["participant__gender"] or UNKNOWN, [0, 0])
+        gender[0] += row["n"]
+        gender[1] += row["days"]
     days_by_gender = {gender: {"count": 0, "mean_days": None} for gender in GENDERS}
     # A record stored without gender (old data) is counted under "okänd", but equality compares genders only.
-    for row in day_rows:
-        days_by_gender[row["participant__gender"] or UNKNOWN] = {
-            "count": row["n"], "mean_days": round(float(row["mean"]), 1) if row["mean"] is not None else None,
-        }
+    for gender, (n, days) in counted.items():
+        days_by_gender[gender] = {"count": n, "mean_days": round(days / n, 1)}
     means = [value["mean_days"] for gender, value in days_by_gender.items()
              if gender != UNKNOWN and value["mean_days"] is not None]
     difference = round(max(means) - min(means), 1) if len(means) >= 2 else None
@@ -775,11 +797,11 @@ READS_OTHER_SECTIONS = {"summary"}
 # Per report, the sections computed on a second database connection while this one computes the rest
 # (`_computed`). The sections that share a once-per-build read stay on one connection: placements, supervisors
 # and need_supply (placement_days), outcomes and outcomes_by_gender (outcome_rows), exits and the first page's
-# previous month (_exit_rows). Split by longest processing time first over each section's SQL wall at scale 100
-# (bench/report_sections.py, docs/benchmarks.md § 9): about 450 ms a connection for the dashboard's month
-# (placement_days' group alone ≈ 300 ms stays on the first), about 910 ms for the final report. Since the ESF starts,
-# the outcome rows and the outcomes per host were made cheaper, the final's referrals are on the second: 907–1,112
-# and 910–1,022 ms at load 3.5 (docs/benchmarks.md § 22).
+# previous month (_exit_rows), participants, equality and esf (start_rows). Split by longest processing time
+# first over each section's SQL wall at scale 100 (bench/report_sections.py, docs/benchmarks.md § 9): about
+# 450 ms a connection for the dashboard's month (placement_days' group alone ≈ 300 ms stays on the first), about
+# 910 ms for the final report. Since the ESF starts, the outcome rows and the outcomes per host were made cheaper,
+# the final's referrals are on the second: 907–1,112 and 910–1,022 ms at load 3.5 (docs/benchmarks.md § 22).
 SECOND_CONNECTION = {
     "monthly": {"waiting_list", "before_after", "outcomes", "outcomes_by_gender", "exits", "trend", "survey",
                 "referrals", "goals", "followup_90", "anonymous", "previous_month_waiting"},
