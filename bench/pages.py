@@ -192,10 +192,12 @@ def count_queries(pages, session_key):
 
 
 class Server:
-    def __init__(self, port: int, workers: int):
+    def __init__(self, port: int, workers: int, *, env: dict | None = None, log_name: str = "gunicorn.log"):
+        """gunicorn with production settings; `env` overrides this process's environment (another database)."""
         self.port, self.workers = port, workers
-        self.log = open(RESULTS / "gunicorn.log", "wb")  # noqa: SIM115 - closed in stop()
-        env = {**os.environ, **{k: os.environ.get(k, v) for k, v in PROD_ENV.items()}}
+        self.log = open(RESULTS / log_name, "wb")  # noqa: SIM115 - closed in stop()
+        base = {**os.environ, **(env or {})}
+        env = {**base, **{k: base.get(k, v) for k, v in PROD_ENV.items()}}
         self.process = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "floor_wsgi", "--pythonpath", "bench", "-b", f"127.0.0.1:{port}",
              "--workers", str(workers),
@@ -204,7 +206,7 @@ class Server:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit("gunicorn exited; see bench/results/gunicorn.log")
+                raise SystemExit(f"gunicorn exited; see bench/results/{log_name}")
             try:
                 status, _ = get(port, "/healthz", {})
                 if status == 200:
