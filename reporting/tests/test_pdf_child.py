@@ -28,6 +28,21 @@ def in_child(settings):
     settings.PDF_RENDER_IN_CHILD = True
 
 
+@pytest.fixture
+def forked(monkeypatch):
+    """The pids of the children this process forks during the test (os.fork recorded, until monkeypatch.undo)."""
+    started, real_fork = [], os.fork
+
+    def fork():
+        pid = real_fork()
+        if pid:
+            started.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return started
+
+
 def test_the_pdf_is_rendered_by_another_process(in_child, monkeypatch):
     monkeypatch.setattr(pdf, "_render", lambda html: f"{os.getpid()}:{html}".encode())
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
@@ -95,9 +110,9 @@ def test_the_child_never_uses_the_parents_database_connection(in_child, monkeypa
     assert connection.connection is not None
 
 
-def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, monkeypatch):
+def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, forked, monkeypatch):
     """A soft time limit (an exception while the parent waits for the bytes) leaves no child running."""
-    started = []
+    started = forked
 
     class Interrupted(Exception):
         pass
@@ -114,17 +129,9 @@ def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, 
             handle.read = lambda: (_ for _ in ()).throw(Interrupted())
         return handle
 
-    real_fork = os.fork
-
-    def fork():
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
 
     monkeypatch.setattr(pdf, "_render", slow)
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
-    monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(os, "fdopen", interrupted_read)
     with pytest.raises(Interrupted):
         pdf.html_to_pdf("<p>x</p>")
@@ -134,21 +141,14 @@ def test_a_render_interrupted_in_the_parent_stops_and_reaps_the_child(in_child, 
         os.waitpid(started[0], os.WNOHANG)
 
 
-def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_child, monkeypatch):
+def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_child, forked, monkeypatch):
     """A soft time limit arriving after the child's error, while the parent waits for its exit status, still
     reaps the child (else it stays a zombie of the long-lived worker)."""
-    started = []
+    started = forked
 
     class Interrupted(Exception):
         pass
 
-    real_fork = os.fork
-
-    def fork():
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
 
     def interrupted_wait4(pid, options):
         raise Interrupted
@@ -158,7 +158,6 @@ def test_a_render_interrupted_while_the_child_is_reaped_leaves_no_zombie(in_chil
 
     monkeypatch.setattr(pdf, "_render", fail)
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
-    monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(os, "wait4", interrupted_wait4)
     with pytest.raises(Interrupted):
         pdf.html_to_pdf("<p>x</p>")
@@ -177,18 +176,12 @@ def _join_reapers():
             thread.join(10)
 
 
-def test_the_pdf_comes_back_before_the_child_has_exited_and_the_child_is_reaped_after(in_child, monkeypatch):
+def test_the_pdf_comes_back_before_the_child_has_exited_and_the_child_is_reaped_after(in_child, forked, monkeypatch):
     """The child's exit (its memory freed) is waited for while the parent goes on with the PDF, and the child is
     reaped all the same: no zombie."""
-    started, waited_after_return = [], []
+    started, waited_after_return = forked, []
     returned = threading.Event()
-    real_fork, real_wait4 = os.fork, os.wait4
-
-    def fork():
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
+    real_wait4 = os.wait4
 
     def wait4(pid, options):
         waited_after_return.append(returned.wait(5))
@@ -196,7 +189,6 @@ def test_the_pdf_comes_back_before_the_child_has_exited_and_the_child_is_reaped_
 
     monkeypatch.setattr(pdf, "_render", lambda html: b"%PDF")
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
-    monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(os, "wait4", wait4)
     assert pdf.html_to_pdf("<p>x</p>") == b"%PDF"
     returned.set()
@@ -207,22 +199,14 @@ def test_the_pdf_comes_back_before_the_child_has_exited_and_the_child_is_reaped_
         os.waitpid(started[0], os.WNOHANG)
 
 
-def test_a_child_whose_exit_cannot_be_waited_for_is_stopped_and_reaped(in_child, monkeypatch):
-    started = []
-    real_fork = os.fork
-
-    def fork():
-        pid = real_fork()
-        if pid:
-            started.append(pid)
-        return pid
+def test_a_child_whose_exit_cannot_be_waited_for_is_stopped_and_reaped(in_child, forked, monkeypatch):
+    started = forked
 
     def failing_wait4(pid, options):
         raise InterruptedError
 
     monkeypatch.setattr(pdf, "_render", lambda html: b"%PDF")
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
-    monkeypatch.setattr(os, "fork", fork)
     monkeypatch.setattr(os, "wait4", failing_wait4)
     monkeypatch.setattr(threading, "excepthook", lambda args: None)  # the reaper's error, expected here
     assert pdf.html_to_pdf("<p>x</p>") == b"%PDF"
