@@ -261,9 +261,9 @@ def occupied_on(*, on: dt.date) -> dict[int, int]:
     )
 
 
-@dataclass(frozen=True)
-class PlacementDay:
-    """One placement as it stood on a day: what the figures are summed from."""
+class PlacementDay(NamedTuple):
+    """One placement as it stood on a day: what the figures are summed from (a tuple: a report reads one per
+    placement, and a tuple is made in a third of a frozen dataclass's time)."""
 
     pk: int
     organisation_id: int
@@ -667,12 +667,17 @@ def organisation_totals_of(days: list[PlacementDay]) -> dict[str, dict[int, int]
     """Per organisation (its own units only, not rolled up): placements, places (their capacity), participants
     on them and free slots, summed from the placements' days (the definition; organisation_totals_on sums
     the same in the database)."""
-    direct: dict[str, dict[int, int]] = {key: {} for key in ORGANISATION_TOTALS}
+    placements: dict[int, int] = {}
+    places: dict[int, int] = {}
+    occupied: dict[int, int] = {}
+    free: dict[int, int] = {}
     for day in days:
         org = day.organisation_id
-        for key, value in zip(ORGANISATION_TOTALS, (1, day.capacity, day.occupied, day.free), strict=True):
-            direct[key][org] = direct[key].get(org, 0) + value
-    return direct
+        placements[org] = placements.get(org, 0) + 1
+        places[org] = places.get(org, 0) + day.capacity
+        occupied[org] = occupied.get(org, 0) + day.occupied
+        free[org] = free.get(org, 0) + day.free
+    return dict(zip(ORGANISATION_TOTALS, (placements, places, occupied, free), strict=True))
 
 
 def _placements_existing(on: dt.date, within: set[int] | None = None) -> tuple[str, list]:

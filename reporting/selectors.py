@@ -259,13 +259,13 @@ def placement_days(on: dt.date) -> list:
 
 def placement_totals(days: list) -> dict:
     """Placements, capacity, occupied, free and overbooked slots summed over a day's placements (placement_days)."""
-    return {
-        "total": len(days),
-        "capacity": sum(day.capacity for day in days),
-        "occupied": sum(day.occupied for day in days),
-        "free": sum(day.free for day in days),
-        "overbooked": sum(day.overbooked for day in days),
-    }
+    capacity = occupied = free = overbooked = 0
+    for day in days:  # one pass over thousands of placements, not one per sum
+        capacity += day.capacity
+        occupied += day.occupied
+        free += day.free
+        overbooked += day.overbooked
+    return {"total": len(days), "capacity": capacity, "occupied": occupied, "free": free, "overbooked": overbooked}
 
 
 def placement_totals_on(on: dt.date) -> dict:
@@ -802,11 +802,12 @@ READS_OTHER_SECTIONS = {"summary"}
 # 450 ms a connection for the dashboard's month (placement_days' group alone ≈ 300 ms stays on the first), about
 # 910 ms for the final report. Since the ESF starts, the outcome rows and the outcomes per host were made cheaper,
 # the final's referrals are on the second: 907–1,112 and 910–1,022 ms at load 3.5 (docs/benchmarks.md § 22).
+# Quiet, after the placements' days were made cheaper: monthly 261 / 261 ms, final 350 / 357 ms (§ 30).
 SECOND_CONNECTION = {
     "monthly": {"waiting_list", "before_after", "outcomes", "outcomes_by_gender", "exits", "trend", "survey",
-                "referrals", "goals", "followup_90", "anonymous", "previous_month_waiting"},
+                "referrals", "goals", "followup_90", "previous_month_waiting"},
     "final": {"outcomes", "outcomes_by_gender", "outcomes_by_host", "before_after", "waiting_list", "used", "exits",
-              "followup_90", "anonymous", "referrals"},
+              "followup_90", "anonymous", "referrals", "goals"},
 }
 
 
@@ -829,12 +830,20 @@ def _computed(calls: dict, on_second: set, then=None) -> dict:
     failures: list[BaseException] = []
     language, zone = translation.get_language(), timezone.get_current_timezone()
 
+    snapshot: list[str | None] = []  # the exported snapshot's id, or None where this thread could not export one
+    exported = threading.Event()
+
     def on_the_second_connection():
         try:
+            # Connected while this thread exports the snapshot: the two connections are opened at once.
+            connection.ensure_connection()
+            exported.wait()
+            if snapshot[0] is None:
+                return
             with translation.override(language), timezone.override(zone), transaction.atomic():
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot[0]])
                 for key, call in second.items():
                     results[key] = call()
         except BaseException as exc:  # noqa: BLE001 - raised in the calling thread below
@@ -842,24 +851,31 @@ def _computed(calls: dict, on_second: set, then=None) -> dict:
         finally:
             connection.close()
 
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            cursor.execute("SELECT pg_export_snapshot()")
-            snapshot = cursor.fetchone()[0]
-        # The thread sees this build's once-per-build reads (the context variable of one_build).
-        thread = threading.Thread(target=contextvars.copy_context().run, args=(on_the_second_connection,),
-                                  name="report-figures", daemon=True)
-        thread.start()
-        try:
-            for key, call in first.items():
-                results[key] = call()
-        finally:
-            thread.join()
-        if failures:
-            raise failures[0]
-        results = {key: results[key] for key in calls}
-        return then(results) if then else results
+    # The thread sees this build's once-per-build reads (the context variable of one_build).
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(on_the_second_connection,),
+                              name="report-figures", daemon=True)
+    thread.start()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor.execute("SELECT pg_export_snapshot()")
+                snapshot.append(cursor.fetchone()[0])
+            exported.set()
+            try:
+                for key, call in first.items():
+                    results[key] = call()
+            finally:
+                thread.join()  # in this transaction: the second imports its snapshot while it is open
+            if failures:
+                raise failures[0]
+            results = {key: results[key] for key in calls}
+            return then(results) if then else results
+    finally:  # no snapshot exported (the transaction could not begin): the thread is told so and waited for
+        if not snapshot:
+            snapshot.append(None)
+            exported.set()
+        thread.join()
 
 
 def _with_extra_sections(kind: str, figures: dict, project: Project, start: dt.date, end: dt.date,

@@ -5,7 +5,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from organisations.tests.factories import OrganisationFactory, ProjectFactory
 from participants.tests.factories import ReferralFactory
@@ -140,3 +140,35 @@ def test_the_first_pages_previous_month_is_read_with_the_sections_not_after_them
     settings.REPORT_FIGURE_CONNECTIONS = 1
     assert threads == ["report-figures"]
     assert figures["summary"]["waiting"] == monthly_report_figures(committed_march, *MARCH)["summary"]["waiting"]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_snapshot_that_cannot_be_exported_raises_here_and_leaves_no_thread_waiting(committed_march, settings):
+    """The second connection is opened while the first exports the snapshot. Where the export fails, the error
+    is the caller's and the second connection's thread does not wait on for a snapshot."""
+    settings.REPORT_FIGURE_CONNECTIONS = 2
+
+    def failing_export(execute, sql, params, many, context):
+        if "pg_export_snapshot" in sql:
+            raise OperationalError("no snapshot")
+        return execute(sql, params, many, context)
+
+    errors = []
+
+    def build():  # in a thread of its own, so that a wait that never ends fails the test instead of hanging it
+        try:
+            with connection.execute_wrapper(failing_export):
+                final_figures(committed_march, *MARCH)
+        except OperationalError as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    builder = threading.Thread(target=build)
+    builder.start()
+    builder.join(timeout=30)
+    assert not builder.is_alive()
+    assert [str(error) for error in errors] == ["no snapshot"]
+    assert not [thread for thread in threading.enumerate() if thread.name == "report-figures"]
+    assert final_figures(committed_march, *MARCH)["participants"]["starts"] > 0
