@@ -68,13 +68,13 @@ def main():
     def clear():
         cache.clear()  # the bench's own Redis database: figures, their HTML and the drawn charts
 
-    form = DashboardForm({})
-    project = form.selected_project()
-    start, end = form.selected_period()
-    charts._matplotlib()
     User = get_user_model()
     leader = User.objects.get(email="ledare@demo.test")
     steering = User.objects.get(email="styrgrupp@demo.test")
+    form = DashboardForm({}, user=leader)
+    project = form.selected_project()
+    start, end = form.selected_period()
+    charts._matplotlib()
     factory = RequestFactory()
 
     def build(suppress):
