@@ -104,7 +104,8 @@ def test_the_waiting_list_is_computed_on_the_second_connection(committed_march, 
 
 
 # Sections that share a read made once per build: on one connection, or both would make it.
-SHARING_A_READ = [{"placements", "supervisors", "need_supply"}, {"outcomes", "outcomes_by_gender"}]
+SHARING_A_READ = [{"placements", "supervisors", "need_supply"}, {"outcomes", "outcomes_by_gender"},
+                  {"participants", "equality", "esf"}]
 
 
 @pytest.mark.parametrize("kind", ["monthly", "final"])
