@@ -36,7 +36,23 @@ class _KeptFields:
         return choice_cache.get(key, draw, kept=RENDERED_FORMS_KEPT)
 
 
-class ParticipantFilter(_KeptFields, django_filters.FilterSet):
+class _CachedOptionLists:
+    """The filter form built when first read: a page whose fields are drawn already (_KeptFields) and that filters
+    nothing reads no form. Its option lists (`option_lists`: field → (cache key, model)) come from the placement
+    filter's in-process cache; a chosen value is still validated against the database."""
+
+    option_lists: dict[str, tuple[str, type]] = {}
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for field, (key, model) in self.option_lists.items():
+                form.fields[field].widget.choices = _cached_options(key, model)
+        return self._form
+
+
+class ParticipantFilter(_KeptFields, _CachedOptionLists, django_filters.FilterSet):
     STATUS_CHOICES = [("active", _("Pågående start")), ("exited", _("Avslutade"))]
 
     q = django_filters.CharFilter(label=_("Sök kod eller namn"), method="filter_q")
@@ -52,16 +68,7 @@ class ParticipantFilter(_KeptFields, django_filters.FilterSet):
         model = Participant
         fields = ["q", "agency", "project", "gender", "status"]
 
-    @property
-    def form(self):
-        """The filter form, built when first read: an unfiltered page whose fields are drawn already (_KeptFields)
-        reads no form. Option lists from the placement filter's in-process cache, as on the waiting list; a
-        chosen value is still validated against the database."""
-        if not hasattr(self, "_form"):
-            form = super().form
-            form.fields["agency"].widget.choices = _cached_options("agencies", Agency)
-            form.fields["project"].widget.choices = _cached_options("projects", Project)
-        return self._form
+    option_lists = {"agency": ("agencies", Agency), "project": ("projects", Project)}
 
     def filter_q(self, queryset, name, value):
         value = value.strip()
@@ -87,7 +94,7 @@ class ParticipantFilter(_KeptFields, django_filters.FilterSet):
         return queryset
 
 
-class WaitingListFilter(_KeptFields, django_filters.FilterSet):
+class WaitingListFilter(_KeptFields, _CachedOptionLists, django_filters.FilterSet):
     agency = django_filters.ModelChoiceFilter(label=_("Myndighet"), queryset=Agency.objects.all(),
                                               empty_label=_("Alla"))
     gender = django_filters.ChoiceFilter(label=_("Kön"), field_name="participant__gender", choices=Gender.choices,
@@ -99,12 +106,7 @@ class WaitingListFilter(_KeptFields, django_filters.FilterSet):
         model = Referral
         fields = ["agency", "gender", "interest"]
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Option lists from the placement filter's in-process cache; a chosen value is still validated
-        # against the database.
-        self.form.fields["agency"].widget.choices = _cached_options("agencies", Agency)
-        self.form.fields["interest"].widget.choices = _cached_options("areas", OccupationalArea)
+    option_lists = {"agency": ("agencies", Agency), "interest": ("areas", OccupationalArea)}
 
     def filter_interest(self, queryset, name, value):
         through = Referral.interests.through

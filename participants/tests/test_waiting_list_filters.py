@@ -44,3 +44,28 @@ def test_a_filter_field_added_later_narrows_the_counts_and_the_rows(monkeypatch,
     everyone = waiting_list_counts(waiting_list(user=case_worker_af))
     assert {state: int(_state_cell(html, state)) for state in WaitingState.values} == everyone
     assert everyone[WaitingState.WAITING] == 3
+
+
+def test_the_unfiltered_list_builds_no_filter_form_and_a_filtered_one_shows_its_choice(
+        monkeypatch, client, case_worker_af, agency_af, agency_fk, project):
+    """The filter's fields are drawn once per query (kept): an unfiltered page that has them builds no form. A
+    filtered page builds it with the cached option lists and shows the chosen agency as chosen."""
+    ReferralFactory(agency=agency_af, project=project)
+    built = []
+    real = WaitingListFilter.get_form_class
+
+    def recording(self):
+        built.append(type(self).__name__)
+        return real(self)
+
+    monkeypatch.setattr(WaitingListFilter, "get_form_class", recording)
+    client.force_login(case_worker_af)
+    url = reverse("participants:waiting_list")
+    client.get(url)  # draws the fields (and builds the form for them) unless another test has
+    built.clear()
+    html = client.get(url).content.decode()
+    assert built == []
+    assert f'<option value="{agency_fk.pk}">{agency_fk}</option>' in html
+    html = client.get(url, {"agency": agency_af.pk}).content.decode()
+    assert built == ["WaitingListFilter"]
+    assert f'<option value="{agency_af.pk}" selected>{agency_af}</option>' in html
