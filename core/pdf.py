@@ -22,6 +22,7 @@ What a render does once per process instead of every time (docs/benchmarks.md §
 """
 
 import atexit
+import contextlib
 import ctypes
 import functools
 import gc
@@ -141,6 +142,8 @@ def _user_agent_stylesheet():
 def _html_class():
     from weasyprint import HTML  # noqa: PLC0415 - by the first render
 
+    _number_parts_pages()
+
     class ReportHTML(HTML):
         def _ua_stylesheets(self, forms=False):
             # WeasyPrint's own hook for its UA stylesheet (HTML._ua_stylesheets); forms are not rendered.
@@ -223,13 +226,21 @@ def prepare_render() -> threading.Thread | None:
 def _render(html: str) -> bytes:
     from core.pdf_structure import repair_structure  # noqa: PLC0415 - pikepdf, by the first render
 
+    parts = split_parts(html) if renders_in_parts() else None
+    if parts is not None:
+        return _render_in_parts(*parts)
     return repair_structure(_weasyprint_pdf(html))
+
+
+def _laid_out(html: str):
+    """WeasyPrint's laid-out document of `html`."""
+    document = _html_class()(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
+    return document.render(font_config=font_configuration(), **PDF_OPTIONS)
 
 
 def _weasyprint_pdf(html: str) -> bytes:
     """WeasyPrint's PDF of `html`, before `repair_structure`."""
-    document = _html_class()(string=html, base_url=BASE_URL, url_fetcher=make_url_fetcher(), media_type="print")
-    return document.write_pdf(font_config=font_configuration(), **PDF_OPTIONS)
+    return _laid_out(html).write_pdf(**PDF_OPTIONS)
 
 
 # --- rendering in a forked child ------------------------------------------------------------------
@@ -248,6 +259,10 @@ WARM_UP_HTML = (
 _warmed = threading.Event()
 # True in a child forked by `run_in_child`: what it renders, it renders itself.
 _in_forked_child = False
+# In that child: the pipe its result goes back through (which a second part's process must not keep open), and
+# the second parts' processes that have given their result, waited for once the child's own result is written.
+_result_fd: int | None = None
+_parts_to_reap: list[int] = []
 
 
 def warm_renderer(stylesheet: str = "reporting/print.css") -> None:
@@ -287,8 +302,8 @@ def render_in_child(make_html) -> bytes:
 def run_in_child(work, *, raise_as_is: bool = False, what: str = "PDF rendering"):
     """work() in a child forked from this (warm) process, its result (pickled) back through a pipe.
 
-    What the child does there, PDFs it renders included, is done in that process (no grandchild), and the heap
-    it grows goes with it. An error in the child is raised here as a RuntimeError with the child's message;
+    What the child does there, PDFs it renders included, is done in that process (a PDF laid out in two parts
+    has its second part in a child of the child: `renders_in_parts`), and the heap it grows goes with it. An error in the child is raised here as a RuntimeError with the child's message;
     with `raise_as_is`, as the exception itself where it can be pickled (a database error stays a database
     error for the caller's retries)."""
     warm_renderer()
@@ -307,8 +322,8 @@ def run_in_child(work, *, raise_as_is: bool = False, what: str = "PDF rendering"
     if pid == 0:  # the child: work, write, and leave without running this process's exit handlers
         status = 0
         try:
-            global _in_forked_child  # noqa: PLW0603 - this process is the child from here on
-            _in_forked_child = True
+            global _in_forked_child, _result_fd  # noqa: PLW0603 - this process is the child from here on
+            _in_forked_child, _result_fd = True, write_end
             _die_with_parent(parent)
             gc.disable()
             os.close(read_end)
@@ -323,6 +338,7 @@ def run_in_child(work, *, raise_as_is: bool = False, what: str = "PDF rendering"
                 connections.close_all()  # the child's own connections, closed as the server expects
             with os.fdopen(write_end, "wb") as out:
                 out.write(payload)
+            _reap_parts()
         finally:
             os._exit(status)
     gc.unfreeze()
@@ -399,3 +415,206 @@ def _failure(exc: BaseException, *, raise_as_is: bool) -> bytes:
         else:
             return b"2" + pickled
     return b"1" + f"{exc.__class__.__name__}: {exc}".encode()
+
+
+# --- rendering in two parts at once ---------------------------------------------------------------
+
+# Where a template writes PART_BREAK, a forked child on a machine of more than one core lays out and writes the
+# document as two WeasyPrint documents at once, the second in a process of its own, and joins their PDFs
+# (core.pdf_structure.join_parts): WeasyPrint lays out on one core, and the layout is most of a report's build
+# (docs/benchmarks.md § 31). The second part starts on a new page, so the element after the break must start one
+# in the whole document too (`break-before: page`): then both ways give the same pages. What the two documents
+# would not know of each other is given to them: the page numbers ("Sida X av Y") by exchanging the parts'
+# page counts between the two layouts (`_number_parts_pages`), the running heads by the template writing them in
+# the head (not from an element of the first part), the outline by building it from both parts' bookmarks.
+PART_BREAK = "<!--pdf-part-->"
+_BODY_OPEN = re.compile(r"<body\b[^>]*>")
+_SECTION_TAG = re.compile(r"<section\b[^>]*>|</section>")
+# A section opened again in the second part has no top margin, border or padding (what a box continued on a new
+# page does not repeat), so the second part's first page is the whole document's. Inline, as nothing else wins
+# over the document's stylesheet.
+_CONTINUED = "margin-top: 0; border-top-width: 0; padding-top: 0"
+
+
+def renders_in_parts() -> bool:
+    """Whether a render here lays out a document with a PART_BREAK as two parts at once: in a forked child (whose
+    layout's memory goes with it; the second part is its own child), with more than one core to run them on,
+    where settings.PDF_RENDER_IN_PARTS says so."""
+    if not (_in_forked_child and getattr(settings, "PDF_RENDER_IN_PARTS", False)):
+        return False
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores > 1
+
+
+def split_parts(html: str) -> tuple[str, str] | None:
+    """(first, second): the document up to its PART_BREAK, and the document's head with the rest; None without
+    a break. Sections open at the break are opened again in the second part (an HTML parser closes what is open
+    at the end of the first)."""
+    at = html.find(PART_BREAK)
+    body = _BODY_OPEN.search(html)
+    if at < 0 or body is None or body.end() > at:
+        return None
+    opened = []
+    for tag in _SECTION_TAG.finditer(html, body.end(), at):
+        if tag.group().startswith("</"):
+            if opened:
+                opened.pop()
+        else:
+            opened.append(_continued(tag.group()))
+    return html[:at], html[:body.end()] + "".join(opened) + html[at + len(PART_BREAK):]
+
+
+def _continued(tag: str) -> str:
+    if ' style="' in tag:
+        return tag.replace(' style="', f' style="{_CONTINUED}; ', 1)
+    return tag.replace("<section", f'<section style="{_CONTINUED}"', 1)
+
+
+def _number_parts_pages() -> None:
+    """Page numbers across parts: WeasyPrint makes the margin boxes (where "Sida X av Y" is) after it has laid
+    out all pages of a document; a part being laid out (`_thread_state.part_numbering` set) asks there, once,
+    for its first page's offset and the whole document's page count, given its own count. WeasyPrint keeps the
+    counters of each page in the page's state; the margin boxes are made from a copy of it with those two
+    counters changed. Elsewhere the margin boxes are made as WeasyPrint makes them."""
+    from weasyprint import layout  # noqa: PLC0415 - by the first render
+
+    original = layout.make_margin_boxes
+    if getattr(original, "numbers_parts", False):
+        return
+
+    def make_margin_boxes(context, page, state):
+        numbering = getattr(_thread_state, "part_numbering", None)
+        if numbering is not None:
+            counters = state[1]
+            offset, total = numbering(counters["pages"][0])
+            state = (state[0], {**counters, "page": [counters["page"][0] + offset], "pages": [total]}, *state[2:])
+        return original(context, page, state)
+
+    make_margin_boxes.numbers_parts = True
+    layout.make_margin_boxes = make_margin_boxes
+
+
+class _PartNumbering:
+    """A part's page numbers: at its first call, this part's page count is written to the other part and the
+    other's is read (both write first, so neither waits for the other to read); (offset of this part's first
+    page, pages in all) from then on."""
+
+    def __init__(self, *, first: bool, send: int, receive: int):
+        self.first, self.send, self.receive = first, send, receive
+        self.numbers = None
+
+    def __call__(self, own: int) -> tuple[int, int]:
+        if self.numbers is None:
+            with contextlib.suppress(BrokenPipeError):  # the other part has ended: what it wrote back says why
+                os.write(self.send, b"C" + own.to_bytes(4, "big"))
+            other = _read_count(self.receive)
+            self.numbers = (0, own + other) if self.first else (other, other + own)
+        return self.numbers
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = os.read(fd, size - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def _read_count(fd: int) -> int:
+    """The other part's page count, or the other part's error raised here."""
+    head = _read_exactly(fd, 5)
+    if len(head) == 5 and head[:1] == b"C":
+        return int.from_bytes(head[1:], "big")
+    rest = head[1:] + _read_all(fd) if head[:1] == b"1" else b""
+    raise RuntimeError(f"The other part of the PDF failed: {rest.decode(errors='replace') or 'no page count'}")
+
+
+def _read_all(fd: int) -> bytes:
+    with os.fdopen(fd, "rb", closefd=False) as source:
+        return source.read()
+
+
+def _page_marks(document) -> list[tuple[float, list]]:
+    """(height, bookmarks) of each laid-out page: what its part of the outline is built from."""
+    return [(page.height, page.bookmarks) for page in document.pages]
+
+
+def _outline(marks: list[tuple[float, list]]) -> list:
+    """The outline of pages with these bookmarks, as WeasyPrint builds it for one document
+    (Document.make_bookmark_tree with the PDF's scale and page transform)."""
+    from types import SimpleNamespace  # noqa: PLC0415
+
+    from weasyprint.anchors import make_page_bookmark_tree  # noqa: PLC0415 - by the first render
+    from weasyprint.matrix import Matrix  # noqa: PLC0415
+
+    scale = 0.75  # CSS px to PDF points, at zoom 1 (weasyprint.pdf.generate_pdf)
+    root, skipped_levels, last_by_depth, previous_level = [], [], [], 0
+    last_by_depth.append(root)
+    for number, (height, bookmarks) in enumerate(marks):
+        previous_level = make_page_bookmark_tree(
+            SimpleNamespace(bookmarks=bookmarks), skipped_levels, last_by_depth, previous_level, number,
+            Matrix(a=scale, d=-scale, f=height * scale))
+    return root
+
+
+def _render_in_parts(first_html: str, second_html: str) -> bytes:
+    """The PDF of the two parts of a document (`split_parts`), the second laid out and written in a child of this
+    process while this one does the first, joined here."""
+    from core.pdf_structure import join_parts  # noqa: PLC0415 - pikepdf, imported by the caller
+
+    to_second_read, to_second_write = os.pipe()
+    to_first_read, to_first_write = os.pipe()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            _die_with_parent(parent)
+            if _result_fd is not None:  # else its exit (the kernel freeing its memory) would hold back the result
+                os.close(_result_fd)
+            os.close(to_second_write)
+            os.close(to_first_read)
+            _thread_state.part_numbering = _PartNumbering(first=False, send=to_first_write, receive=to_second_read)
+            try:
+                document = _laid_out(second_html)
+                payload = b"0" + pickle.dumps((document.write_pdf(**PDF_OPTIONS), _page_marks(document)),
+                                              protocol=pickle.HIGHEST_PROTOCOL)
+                status = 0
+            except BaseException as exc:  # noqa: BLE001 - every failure goes to the first part
+                payload = b"1" + f"{exc.__class__.__name__}: {exc}".encode()
+            with os.fdopen(to_first_write, "wb") as out:
+                out.write(payload)
+        finally:
+            os._exit(status)
+    os.close(to_second_read)
+    os.close(to_first_write)
+    try:
+        _thread_state.part_numbering = _PartNumbering(first=True, send=to_second_write, receive=to_first_read)
+        try:
+            document = _laid_out(first_html)
+        finally:
+            _thread_state.part_numbering = None
+        first_pdf = document.write_pdf(**PDF_OPTIONS)
+        marks = _page_marks(document)
+        payload = _read_all(to_first_read)
+        if payload[:1] != b"0":
+            message = payload[1:].decode(errors="replace") or "no result"
+            raise RuntimeError(f"The second part of the PDF failed: {message}")
+        second_pdf, second_marks = pickle.loads(payload[1:])  # noqa: S301 - this process's own child, a pipe
+    except BaseException:
+        _stop(pid)
+        raise
+    finally:
+        os.close(to_second_write)
+        os.close(to_first_read)
+    _parts_to_reap.append(pid)
+    return join_parts(first_pdf, second_pdf, _outline(marks + second_marks))
+
+
+def _reap_parts() -> None:
+    """Wait for the second parts' processes (done, exiting) of this child, so none is left a zombie."""
+    while _parts_to_reap:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(_parts_to_reap.pop(), 0)

@@ -13,6 +13,7 @@ it does not keep `scope` as /Scope. `repair_structure(pdf_bytes)` fixes the thre
 """
 
 import io
+import re
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
@@ -103,16 +104,190 @@ def _add_id_tree(pdf: pikepdf.Pdf, elements: list) -> None:
     pdf.Root.StructTreeRoot.IDTree = pdf.make_indirect(Dictionary(Names=names))
 
 
+def _repaired(pdf: pikepdf.Pdf, *, object_streams=pikepdf.ObjectStreamMode.preserve) -> bytes:
+    elements: list = []
+    _walk(pdf.Root.StructTreeRoot, elements)
+    _merge_continued_tables(pdf, elements)
+    _set_scopes(elements)
+    _add_id_tree(pdf, elements)
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=object_streams)
+    return out.getvalue()
+
+
 def repair_structure(data: bytes) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        root = pdf.Root.get("/StructTreeRoot")
-        if root is None:
+        if "/StructTreeRoot" not in pdf.Root:
             return data
-        elements: list = []
-        _walk(root, elements)
-        _merge_continued_tables(pdf, elements)
-        _set_scopes(elements)
-        _add_id_tree(pdf, elements)
-        out = io.BytesIO()
-        pdf.save(out)
-        return out.getvalue()
+        return _repaired(pdf)
+
+
+# --- one PDF of two parts ----------------------------------------------------------------------------------------
+
+SECOND_PART_ID_PREFIX = "2-"
+
+
+def _flat_tree(tree, key: str) -> Array:
+    """The entries of a number or name tree WeasyPrint writes flat (one /Nums or /Names array)."""
+    if "/Kids" in tree:
+        raise ValueError("A PDF part with a nested number or name tree")
+    return tree.get(key, Array())
+
+
+def _rename_ids(elements: list, prefix: str) -> None:
+    """Every /ID of these elements and every /Headers entry naming one, prefixed: WeasyPrint numbers a header
+    cell's ID after its table's object, which the other part may have used too."""
+    for element in elements:
+        if "/ID" in element:
+            element.ID = pikepdf.String(prefix + str(element.ID))
+        attributes = element.get("/A")
+        for attribute in (list(attributes) if isinstance(attributes, Array) else [attributes]):
+            if isinstance(attribute, Dictionary) and "/Headers" in attribute:
+                attribute.Headers = Array([pikepdf.String(prefix + str(header)) for header in attribute.Headers])
+
+
+_SUBSET_NAME = re.compile(r"([A-Z]{6})\+(.*)")
+_FONT_NAME_KEYS = {Name.Font: "/BaseFont", Name.FontDescriptor: "/FontName"}
+
+
+def _subset_names(pdf: pikepdf.Pdf):
+    """(object, key, tag, rest) of each font subset's name ("ABCDEF+Font-Name") in `pdf`."""
+    for obj in pdf.objects:
+        if isinstance(obj, Dictionary) and obj.get("/Type") in _FONT_NAME_KEYS:
+            key = _FONT_NAME_KEYS[obj.Type]
+            found = _SUBSET_NAME.fullmatch(str(obj.get(key, ""))[1:])
+            if found:
+                yield obj, key, found.group(1), found.group(2)
+
+
+def _retag_subsets(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
+    """`other`'s font subsets renamed where `pdf` has a subset of that name: WeasyPrint names a subset after its
+    font, and different subsets in one PDF must have different tags (ISO 32000-1, 9.6.4)."""
+    taken = {tag for _obj, _key, tag, _rest in _subset_names(pdf)}
+    renamed: dict[str, str] = {}
+    for obj, key, tag, rest in list(_subset_names(other)):
+        if tag not in taken and tag not in renamed:
+            continue
+        if tag not in renamed:
+            shift = 1
+            while (new := "".join(chr((ord(c) - 65 + shift) % 26 + 65) for c in tag)) in taken:
+                shift += 1
+            renamed[tag] = new
+            taken.add(new)
+        obj[key] = Name(f"/{renamed[tag]}+{rest}")
+
+
+def _append_part(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
+    """`other`'s pages after `pdf`'s, its structure elements after `pdf`'s in the one /Document element, its
+    marked content's parents and its named destinations in `pdf`'s trees."""
+    root, other_root = pdf.Root.StructTreeRoot, other.Root.StructTreeRoot
+    other_elements: list = []
+    _walk(other_root, other_elements)
+    _rename_ids(other_elements, SECOND_PART_ID_PREFIX)
+    _retag_subsets(pdf, other)
+    parents = _flat_tree(root.ParentTree, "/Nums")
+    key_offset = max((int(parents[i]) for i in range(0, len(parents), 2)), default=-1) + 1
+    for page in other.pages:
+        if "/StructParents" in page.obj:
+            page.obj.StructParents = int(page.obj.StructParents) + key_offset
+        for annotation in page.obj.get("/Annots", Array()):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + key_offset
+    pdf.pages.extend(other.pages)  # copied with what they use; later copies from `other` point at these pages
+
+    (document,), (other_document,) = _kids(root), _kids(other_root)
+    # Copied with everything it reaches; the copy of the other /Document itself is left unused, its place taken
+    # by this one.
+    copied_document = pdf.copy_foreign(other_document)
+    for kid in _kids(copied_document):
+        if _is_element(kid):
+            kid.P = document
+        document.K.append(kid)
+
+    def this_document(parent):
+        return document if isinstance(parent, Dictionary) and parent.objgen == copied_document.objgen else parent
+
+    other_parents = _flat_tree(other_root.ParentTree, "/Nums")
+    for i in range(0, len(other_parents), 2):
+        entry = other_parents[i + 1]  # a page's array of its marked contents' parents, or an annotation's parent
+        parents.append(int(other_parents[i]) + key_offset)
+        copied = _copied(pdf, entry)
+        parents.append(Array([this_document(parent) for parent in copied])
+                       if isinstance(copied, Array) else this_document(copied))
+    root.ParentTree.Nums = parents
+
+    other_names = other.Root.get("/Names")
+    if other_names is not None and "/Dests" in other_names:
+        names = pdf.Root.Names.Dests if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names else None
+        entries = _pairs(_flat_tree(names, "/Names")) if names is not None else []
+        entries += [(str(name), _copied(pdf, dest)) for name, dest in _pairs(_flat_tree(other_names.Dests,
+                                                                                            "/Names"))]
+        flat = Array()
+        for name, dest in sorted(entries, key=lambda entry: entry[0]):
+            flat.append(pikepdf.String(name))
+            flat.append(dest)
+        if names is None:
+            pdf.Root.Names = pdf.make_indirect(Dictionary(Dests=pdf.make_indirect(Dictionary(Names=flat))))
+        else:
+            names.Names = flat
+
+
+def _copied(pdf: pikepdf.Pdf, obj):
+    """`obj` of another PDF in `pdf`: an indirect object copied (once; its references to pages already copied
+    point at the copies), a direct array or dictionary made anew of copies."""
+    if isinstance(obj, (Array, Dictionary)) and obj.is_indirect:
+        return pdf.copy_foreign(obj)
+    if isinstance(obj, Array):
+        return Array([_copied(pdf, item) for item in obj])
+    if isinstance(obj, Dictionary):
+        return Dictionary({key: _copied(pdf, value) for key, value in obj.items()})
+    return obj
+
+
+def _pairs(flat: Array) -> list:
+    return [(str(flat[i]), flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def _write_outline(pdf: pikepdf.Pdf, outline: list) -> None:
+    """The document outline from (title, (page index, x, y), children, state) subtrees, written as WeasyPrint
+    writes it (weasyprint.pdf.anchors.add_outlines)."""
+
+    def add(subtrees, parent):
+        items, count = [], len(subtrees)
+        for title, (page, x, y), children, state in subtrees:
+            item = pdf.make_indirect(Dictionary(
+                Title=pikepdf.String(title), Dest=Array([pdf.pages[page].obj, Name.XYZ, x, y, 0])))
+            kids, kids_count = add(children, item)
+            item.Count = -kids_count if state == "closed" else kids_count
+            if state != "closed":
+                count += kids_count
+            if items:
+                item.Prev = items[-1]
+                items[-1].Next = item
+            if kids:
+                item.First, item.Last = kids[0], kids[-1]
+            if parent is not None:
+                item.Parent = parent
+            items.append(item)
+        return items, count
+
+    if "/Outlines" in pdf.Root:
+        del pdf.Root["/Outlines"]
+    items, count = add(outline, None)
+    if items:
+        outlines = pdf.make_indirect(Dictionary(Count=count, First=items[0], Last=items[-1]))
+        for item in items:
+            item.Parent = outlines
+        pdf.Root.Outlines = outlines
+
+
+def join_parts(first: bytes, second: bytes, outline: list) -> bytes:
+    """One PDF of two WeasyPrint PDFs of a document's parts (core.pdf.split_parts): the second's pages after the
+    first's, one structure tree, one outline (`outline`, built for the whole document), then repaired as
+    `repair_structure` repairs one PDF. The first part's catalogue (language, metadata, viewer preferences) is
+    the document's."""
+    with pikepdf.open(io.BytesIO(first)) as pdf, pikepdf.open(io.BytesIO(second)) as other:
+        _append_part(pdf, other)
+        _write_outline(pdf, outline)
+        # The objects copied from the second part were in none of the first's object streams: packed anew.
+        return _repaired(pdf, object_streams=pikepdf.ObjectStreamMode.generate)

@@ -243,6 +243,9 @@ CELERY_TASK_TIME_LIMIT = 15 * 60
 # Render each PDF in a child forked from the (warm) process, so the render's memory goes with the child
 # (core.pdf.render_in_child; docs/benchmarks.md § 3).
 PDF_RENDER_IN_CHILD = env.bool("PDF_RENDER_IN_CHILD", default=True)
+# A PDF whose template marks a part break is laid out as two parts at once, in two processes, where it is
+# rendered in such a child and more than one core is there (core.pdf.renders_in_parts; docs/benchmarks.md § 31).
+PDF_RENDER_IN_PARTS = env.bool("PDF_RENDER_IN_PARTS", default=True)
 # Database connections a report's figures are computed on at once, reading one snapshot (PostgreSQL;
 # reporting.selectors._computed); 1 = one after the other.
 REPORT_FIGURE_CONNECTIONS = env.int("REPORT_FIGURE_CONNECTIONS", default=2)

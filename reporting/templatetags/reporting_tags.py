@@ -4,11 +4,21 @@ import datetime as dt
 
 from django import template
 from django.utils.formats import date_format
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from reporting import formats
 
 register = template.Library()
+
+
+@register.filter
+def css_string(value) -> str:
+    """`value` as a quoted CSS string that is safe inside a <style> element: every character but letters,
+    digits and spaces written as a CSS escape, so that no quote, backslash, "<" or line break in it can end the
+    string, the rule or the element."""
+    escaped = "".join(char if char.isalnum() or char == " " else f"\\{ord(char):x} " for char in str(value))
+    return mark_safe(f'"{escaped}"')  # noqa: S308 - every character that could end anything is escaped above
 
 
 
