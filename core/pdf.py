@@ -303,9 +303,10 @@ def run_in_child(work, *, raise_as_is: bool = False, what: str = "PDF rendering"
     """work() in a child forked from this (warm) process, its result (pickled) back through a pipe.
 
     What the child does there, PDFs it renders included, is done in that process (a PDF laid out in two parts
-    has its second part in a child of the child: `renders_in_parts`), and the heap it grows goes with it. An error in the child is raised here as a RuntimeError with the child's message;
-    with `raise_as_is`, as the exception itself where it can be pickled (a database error stays a database
-    error for the caller's retries)."""
+    has its second part in a child of the child: `renders_in_parts`), and the heap it grows goes with it. An
+    error in the child is raised here as a RuntimeError with the child's message; with `raise_as_is`, as the
+    exception itself where it can be pickled (a database error stays a database error for the caller's
+    retries)."""
     warm_renderer()
     read_end, write_end = os.pipe()
     # The objects alive now are left out of the child's garbage collection (which would write to every page it
@@ -421,7 +422,7 @@ def _failure(exc: BaseException, *, raise_as_is: bool) -> bytes:
 
 # Where a template writes PART_BREAK, a forked child on a machine of more than one core lays out and writes the
 # document as two WeasyPrint documents at once, the second in a process of its own, and joins their PDFs
-# (core.pdf_structure.join_parts): WeasyPrint lays out on one core, and the layout is most of a report's build
+# (core.pdf_structure.PartsJoin): WeasyPrint lays out on one core, and the layout is most of a report's build
 # (docs/benchmarks.md § 31). The second part starts on a new page, so the element after the break must start one
 # in the whole document too (`break-before: page`): then both ways give the same pages. What the two documents
 # would not know of each other is given to them: the page numbers ("Sida X av Y") by exchanging the parts'
@@ -562,7 +563,7 @@ def _outline(marks: list[tuple[float, list]]) -> list:
 def _render_in_parts(first_html: str, second_html: str) -> bytes:
     """The PDF of the two parts of a document (`split_parts`), the second laid out and written in a child of this
     process while this one does the first, joined here."""
-    from core.pdf_structure import join_parts  # noqa: PLC0415 - pikepdf, imported by the caller
+    from core.pdf_structure import PartsJoin  # noqa: PLC0415 - pikepdf, imported by the caller
 
     to_second_read, to_second_write = os.pipe()
     to_first_read, to_first_write = os.pipe()
@@ -596,13 +597,17 @@ def _render_in_parts(first_html: str, second_html: str) -> bytes:
             document = _laid_out(first_html)
         finally:
             _thread_state.part_numbering = None
-        first_pdf = document.write_pdf(**PDF_OPTIONS)
         marks = _page_marks(document)
-        payload = _read_all(to_first_read)
-        if payload[:1] != b"0":
-            message = payload[1:].decode(errors="replace") or "no result"
-            raise RuntimeError(f"The second part of the PDF failed: {message}")
-        second_pdf, second_marks = pickle.loads(payload[1:])  # noqa: S301 - this process's own child, a pipe
+        joining = PartsJoin(document.write_pdf(**PDF_OPTIONS))  # while the second part is still laid out
+        try:
+            payload = _read_all(to_first_read)
+            if payload[:1] != b"0":
+                message = payload[1:].decode(errors="replace") or "no result"
+                raise RuntimeError(f"The second part of the PDF failed: {message}")
+            second_pdf, second_marks = pickle.loads(payload[1:])  # noqa: S301 - this process's own child, a pipe
+        except BaseException:
+            joining.close()
+            raise
     except BaseException:
         _stop(pid)
         raise
@@ -610,7 +615,7 @@ def _render_in_parts(first_html: str, second_html: str) -> bytes:
         os.close(to_second_write)
         os.close(to_first_read)
     _parts_to_reap.append(pid)
-    return join_parts(first_pdf, second_pdf, _outline(marks + second_marks))
+    return joining.join(second_pdf, _outline(marks + second_marks))
 
 
 def _reap_parts() -> None:

@@ -104,22 +104,19 @@ def _add_id_tree(pdf: pikepdf.Pdf, elements: list) -> None:
     pdf.Root.StructTreeRoot.IDTree = pdf.make_indirect(Dictionary(Names=names))
 
 
-def _repaired(pdf: pikepdf.Pdf, *, object_streams=pikepdf.ObjectStreamMode.preserve) -> bytes:
-    elements: list = []
-    _walk(pdf.Root.StructTreeRoot, elements)
-    _merge_continued_tables(pdf, elements)
-    _set_scopes(elements)
-    _add_id_tree(pdf, elements)
-    out = io.BytesIO()
-    pdf.save(out, object_stream_mode=object_streams)
-    return out.getvalue()
-
-
 def repair_structure(data: bytes) -> bytes:
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        if "/StructTreeRoot" not in pdf.Root:
+        root = pdf.Root.get("/StructTreeRoot")
+        if root is None:
             return data
-        return _repaired(pdf)
+        elements: list = []
+        _walk(root, elements)
+        _merge_continued_tables(pdf, elements)
+        _set_scopes(elements)
+        _add_id_tree(pdf, elements)
+        out = io.BytesIO()
+        pdf.save(out)
+        return out.getvalue()
 
 
 # --- one PDF of two parts ----------------------------------------------------------------------------------------
@@ -160,10 +157,9 @@ def _subset_names(pdf: pikepdf.Pdf):
                 yield obj, key, found.group(1), found.group(2)
 
 
-def _retag_subsets(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
-    """`other`'s font subsets renamed where `pdf` has a subset of that name: WeasyPrint names a subset after its
+def _retag_subsets(taken: set[str], other: pikepdf.Pdf) -> None:
+    """`other`'s font subsets renamed where a subset of that name is `taken`: WeasyPrint names a subset after its
     font, and different subsets in one PDF must have different tags (ISO 32000-1, 9.6.4)."""
-    taken = {tag for _obj, _key, tag, _rest in _subset_names(pdf)}
     renamed: dict[str, str] = {}
     for obj, key, tag, rest in list(_subset_names(other)):
         if tag not in taken and tag not in renamed:
@@ -177,14 +173,10 @@ def _retag_subsets(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
         obj[key] = Name(f"/{renamed[tag]}+{rest}")
 
 
-def _append_part(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
+def _append_part(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> list:
     """`other`'s pages after `pdf`'s, its structure elements after `pdf`'s in the one /Document element, its
-    marked content's parents and its named destinations in `pdf`'s trees."""
+    marked content's parents and its named destinations in `pdf`'s trees; the copied elements, in tree order."""
     root, other_root = pdf.Root.StructTreeRoot, other.Root.StructTreeRoot
-    other_elements: list = []
-    _walk(other_root, other_elements)
-    _rename_ids(other_elements, SECOND_PART_ID_PREFIX)
-    _retag_subsets(pdf, other)
     parents = _flat_tree(root.ParentTree, "/Nums")
     key_offset = max((int(parents[i]) for i in range(0, len(parents), 2)), default=-1) + 1
     for page in other.pages:
@@ -199,9 +191,12 @@ def _append_part(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
     # Copied with everything it reaches; the copy of the other /Document itself is left unused, its place taken
     # by this one.
     copied_document = pdf.copy_foreign(other_document)
+    copied_elements: list = []
     for kid in _kids(copied_document):
         if _is_element(kid):
             kid.P = document
+            copied_elements.append(kid)
+            _walk(kid, copied_elements)
         document.K.append(kid)
 
     def this_document(parent):
@@ -230,6 +225,7 @@ def _append_part(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
             pdf.Root.Names = pdf.make_indirect(Dictionary(Dests=pdf.make_indirect(Dictionary(Names=flat))))
         else:
             names.Names = flat
+    return copied_elements
 
 
 def _copied(pdf: pikepdf.Pdf, obj):
@@ -281,13 +277,38 @@ def _write_outline(pdf: pikepdf.Pdf, outline: list) -> None:
         pdf.Root.Outlines = outlines
 
 
-def join_parts(first: bytes, second: bytes, outline: list) -> bytes:
+class PartsJoin:
     """One PDF of two WeasyPrint PDFs of a document's parts (core.pdf.split_parts): the second's pages after the
-    first's, one structure tree, one outline (`outline`, built for the whole document), then repaired as
-    `repair_structure` repairs one PDF. The first part's catalogue (language, metadata, viewer preferences) is
-    the document's."""
-    with pikepdf.open(io.BytesIO(first)) as pdf, pikepdf.open(io.BytesIO(second)) as other:
-        _append_part(pdf, other)
-        _write_outline(pdf, outline)
-        # The objects copied from the second part were in none of the first's object streams: packed anew.
-        return _repaired(pdf, object_streams=pikepdf.ObjectStreamMode.generate)
+    first's, one structure tree, one outline (built for the whole document), repaired as `repair_structure`
+    repairs one PDF. The first part's catalogue (language, metadata, viewer preferences) is the document's.
+
+    Made with the first part, which is opened and repaired by itself (its continued tables, its header cells'
+    scopes) while the second part may still be laid out; `join` adds the second and writes the PDF. A part's
+    tables continue on its own pages only: the second part starts on a new page with a heading."""
+
+    def __init__(self, first: bytes):
+        self._pdf = pikepdf.open(io.BytesIO(first))
+        self._elements: list = []
+        _walk(self._pdf.Root.StructTreeRoot, self._elements)
+        _merge_continued_tables(self._pdf, self._elements)
+        _set_scopes(self._elements)
+        self._subset_tags = {tag for _obj, _key, tag, _rest in _subset_names(self._pdf)}
+
+    def join(self, second: bytes, outline: list) -> bytes:
+        """The PDF of both parts; `outline` as (title, (page index, x, y), children, state) subtrees."""
+        with self._pdf as pdf, pikepdf.open(io.BytesIO(second)) as other:
+            other_elements: list = []
+            _walk(other.Root.StructTreeRoot, other_elements)
+            _merge_continued_tables(other, other_elements)
+            _set_scopes(other_elements)
+            _rename_ids(other_elements, SECOND_PART_ID_PREFIX)
+            _retag_subsets(self._subset_tags, other)
+            _add_id_tree(pdf, self._elements + _append_part(pdf, other))
+            _write_outline(pdf, outline)
+            out = io.BytesIO()
+            # The objects copied from the second part were in none of the first's object streams: packed anew.
+            pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            return out.getvalue()
+
+    def close(self) -> None:
+        self._pdf.close()

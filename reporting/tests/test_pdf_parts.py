@@ -1,4 +1,4 @@
-"""A report laid out as two parts at once (core.pdf.split_parts, _render_in_parts, core.pdf_structure.join_parts):
+"""A report laid out as two parts at once (core.pdf.split_parts, _render_in_parts, core.pdf_structure.PartsJoin):
 the final report's PDF in two parts is the PDF laid out whole, page for page, and every way a part can fail ends
 in an error and no process left behind."""
 
@@ -65,18 +65,18 @@ def test_the_second_part_has_the_head_and_opens_again_the_sections_open_at_the_b
         '<h3>after</h3></section></section><section class="chapter"><h2>B</h2></section></body></html>')
 
 
-def test_the_final_reports_pdf_breaks_once_before_the_goals_and_its_preview_not(report_project, march_data):
+def test_the_final_reports_pdf_breaks_once_before_the_results_per_host_and_its_preview_not(report_project, march_data):
     html = _final_html(report_project)
     assert html.count(pdf.PART_BREAK) == 1
     _first, second = pdf.split_parts(html)
     body = second.split("<body>", 1)[1]
     assert body.startswith('<section style="margin-top: 0; border-top-width: 0; padding-top: 0" class="chapter '
-                           'continue" aria-labelledby="final-resultat"><h3 class="starts-page">Målet: platser i '
-                           'procent av de anställda</h3>')
+                           'continue" aria-labelledby="final-resultat"><h3 class="starts-page">Vilka platser leder '
+                           'till arbete eller studier</h3>')
     with translation.override("sv"):
         preview = render_to_string("reporting/_final_body.html", {
             **final_context(services.final_figures(report_project, *MARCH), {}), "pdf": False})
-    assert "Målet: platser i procent av de anställda" in preview and pdf.PART_BREAK not in preview
+    assert "Vilka platser leder till arbete eller studier" in preview and pdf.PART_BREAK not in preview
 
 
 def test_only_a_forked_child_with_more_than_one_core_renders_in_parts(settings, monkeypatch):
@@ -161,7 +161,7 @@ def test_the_final_report_laid_out_in_two_parts_is_the_report_laid_out_whole(in_
 
     pages = seen["pages"]
     second_starts = next(number for number in range(1, pages + 1)
-                         if "Målet: platser i procent" in _poppler("pdftotext", "-f", str(number), "-l", str(number),
+                         if "Vilka platser leder till" in _poppler("pdftotext", "-f", str(number), "-l", str(number),
                                                                    "-layout", str(tmp_path / "parts.pdf"), "-"))
     assert 2 < second_starts < pages + 1
     for number in range(2, pages + 1):  # the cover has no running heads
