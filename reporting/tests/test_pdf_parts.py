@@ -1,6 +1,6 @@
 """A report laid out as two parts at once (core.pdf.split_parts, _render_in_parts, core.pdf_structure.PartsJoin):
-the final report's PDF in two parts is the PDF laid out whole, page for page, and every way a part can fail ends
-in an error and no process left behind."""
+the monthly and the final report's PDFs in two parts are the PDFs laid out whole, page for page, and every way
+a part can fail ends in an error and no process left behind."""
 
 import io
 import os
@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 
 from core import pdf
 from reporting import services
-from reporting.documents import final_context
+from reporting.documents import final_context, monthly_context
 from reporting.templatetags.reporting_tags import css_string
 
 from .conftest import MARCH
@@ -29,6 +29,12 @@ def _final_html(project) -> str:
     with translation.override("sv"), timezone.override(services.STOCKHOLM):
         figures = services.final_figures(project, *MARCH)
         return pdf.render_html(services.PDF_TEMPLATES["final"], final_context(figures, {}))
+
+
+def _monthly_html(project) -> str:
+    with translation.override("sv"), timezone.override(services.STOCKHOLM):
+        figures = services.monthly_report_figures(project, *MARCH)
+        return pdf.render_html(services.PDF_TEMPLATES["monthly"], monthly_context(figures, suppress=True, pdf=True))
 
 
 @pytest.fixture
@@ -77,6 +83,18 @@ def test_the_final_reports_pdf_breaks_once_before_the_results_per_host_and_its_p
         preview = render_to_string("reporting/_final_body.html", {
             **final_context(services.final_figures(report_project, *MARCH), {}), "pdf": False})
     assert "Vilka platser leder till arbete eller studier" in preview and pdf.PART_BREAK not in preview
+
+
+def test_the_monthly_reports_pdf_breaks_once_between_two_chapters_and_its_preview_not(report_project, march_data):
+    html = _monthly_html(report_project)
+    assert html.count(pdf.PART_BREAK) == 1
+    _first, second = pdf.split_parts(html)
+    assert second.split("<body>", 1)[1].lstrip().startswith(
+        '<section class="chapter" aria-labelledby="m-referrals">\n  <h2 id="m-referrals">Anvisningar och väntelista')
+    with translation.override("sv"), timezone.override(services.STOCKHOLM):
+        preview = render_to_string("reporting/_monthly_body.html", {
+            **monthly_context(services.monthly_report_figures(report_project, *MARCH), suppress=True), "pdf": False})
+    assert "Anvisningar och väntelista" in preview and pdf.PART_BREAK not in preview
 
 
 def test_only_a_forked_child_with_more_than_one_core_renders_in_parts(settings, monkeypatch):
@@ -136,10 +154,19 @@ def _structure(data: bytes) -> dict:
         }
 
 
+REPORTS = {
+    # kind: (its HTML, what the second part's first page shows, the running head's first words)
+    "final": (_final_html, "Vilka platser leder till", ["Slutrapport", "genomförande"]),
+    "monthly": (_monthly_html, "Anvisningar och väntelista", ["Månadsrapport", "till", "styrgruppen"]),
+}
+
+
 @pytest.mark.poppler
-def test_the_final_report_laid_out_in_two_parts_is_the_report_laid_out_whole(in_parts, report_project,
-                                                                             march_data, tmp_path):
-    html = _final_html(report_project)
+@pytest.mark.parametrize("kind", REPORTS)
+def test_a_report_laid_out_in_two_parts_is_the_report_laid_out_whole(in_parts, report_project, march_data,
+                                                                     tmp_path, kind):
+    make_html, second_part_shows, head = REPORTS[kind]
+    html = make_html(report_project)
     whole, parts = pdf._render(html), _in_a_child(html)
 
     seen, expected = _structure(parts), _structure(whole)
@@ -161,13 +188,13 @@ def test_the_final_report_laid_out_in_two_parts_is_the_report_laid_out_whole(in_
 
     pages = seen["pages"]
     second_starts = next(number for number in range(1, pages + 1)
-                         if "Vilka platser leder till" in _poppler("pdftotext", "-f", str(number), "-l", str(number),
+                         if second_part_shows in _poppler("pdftotext", "-f", str(number), "-l", str(number),
                                                                    "-layout", str(tmp_path / "parts.pdf"), "-"))
     assert 2 < second_starts < pages + 1
     for number in range(2, pages + 1):  # the cover has no running heads
         text = _poppler("pdftotext", "-f", str(number), "-l", str(number), "-layout", str(tmp_path / "parts.pdf"), "-")
         lines = [line.split() for line in text.splitlines() if line.strip()]
-        assert lines[0][:2] == ["Slutrapport", "genomförande"] and lines[0][-2:] == ["–", "rapportprojekt"], number
+        assert lines[0][:len(head)] == head and lines[0][-2:] == ["–", "rapportprojekt"], number
         assert lines[-1][:2] == ["Period", "1"] and lines[-1][-4:] == ["Sida", str(number), "av", str(pages)], number
 
 
