@@ -15,7 +15,6 @@ before/after comparison (`generated_at` left out). Prints one JSON line of resul
 import argparse
 import json
 import os
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -24,17 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine  # noqa: E402
-
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "MFA_REQUIRED": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_DEBUG": "false",
-}
+from common import machine, setup_production_django  # noqa: E402
 
 
 def main():
@@ -44,10 +33,7 @@ def main():
     parser.add_argument("--view", action="store_true", help="time the view (RequestFactory) too")
     parser.add_argument("--label", default="")
     args = parser.parse_args()
-    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
-    import django
-
-    django.setup()
+    setup_production_django()
     from django.conf import settings
     from django.core.management import call_command
 

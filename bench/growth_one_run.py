@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine, percentile  # noqa: E402
-from pages import PROD_ENV, RESULTS, Server, get  # noqa: E402
+from common import PROD_ENV, machine, percentile  # noqa: E402
+from pages import RESULTS, Server, get  # noqa: E402
 
 
 def redis_url(base: str, offset: int) -> str:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from common import machine  # noqa: E402
+from common import PROD_ENV, machine  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
@@ -133,15 +133,6 @@ if trace:
 print(json.dumps(result))
 '''
 
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "MFA_REQUIRED": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_DEBUG": "false",
-}
 
 
 def in_process(args, base_env) -> list[dict]:

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine  # noqa: E402
-from pages import PROD_ENV, TRANSACTION_CONTROL, setup_django  # noqa: E402
+from common import PROD_ENV, machine  # noqa: E402
+from pages import TRANSACTION_CONTROL, setup_django  # noqa: E402
 
 USERS = {"leader": "ledare@demo.test", "af": "af@demo.test"}
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from overview_cache import PROD_ENV  # noqa: E402
+from common import setup_production_django  # noqa: E402
 
 
 def main() -> None:
@@ -31,10 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     root = Path(args.code).resolve()
     sys.path.insert(0, str(root))
-    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
-    import django
-
-    django.setup()
+    setup_production_django()
     from django.conf import settings
 
     settings.STORAGES = {**settings.STORAGES, "staticfiles": {

@@ -21,22 +21,13 @@ the database, not a shared read-only one.
 import argparse
 import json
 import os
-import secrets
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "MFA_REQUIRED": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_DEBUG": "false",
-}
+from common import setup_production_django
 
 
 def main() -> None:
@@ -53,10 +44,7 @@ def main() -> None:
     root = Path(args.code).resolve()
     sys.path.insert(0, str(root))
     sys.path.insert(1, str(Path(__file__).resolve().parent))  # bench/floor.py for --compare
-    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
-    import django
-
-    django.setup()
+    setup_production_django()
     from django.conf import settings
 
     # No collectstatic for an in-process run: static URLs from the finders (the page's own work is unchanged).

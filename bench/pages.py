@@ -33,7 +33,6 @@ import json
 import math
 import os
 import re
-import secrets
 import signal
 import statistics
 import subprocess
@@ -46,32 +45,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import machine, percentile  # noqa: E402
+from common import PROD_ENV, machine, percentile, setup_production_django  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 VENV_BIN = Path(sys.executable).parent
 
 SIDES = ("product", "admin", "floor")
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"}
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-    "SECURE_SSL_REDIRECT": "false",
-    "MFA_REQUIRED": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_DEBUG": "false",
-}
 
 
 # --- Setup in this process -----------------------------------------------------------------------
 
 
 def setup_django():
-    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
-    import django
-
-    django.setup()
+    setup_production_django()
     from django.test.utils import setup_test_environment
 
     setup_test_environment()  # response.context for the test client (page counts); no test database

@@ -22,18 +22,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from dashboard_cold import PROD_ENV  # noqa: E402
+from common import setup_production_django  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--builds", type=int, default=3)
     args = parser.parse_args()
-    os.environ.update({k: v for k, v in PROD_ENV.items() if k not in os.environ or k == "DJANGO_SETTINGS_MODULE"})
     os.environ["REPORT_FIGURE_CONNECTIONS"] = "1"
-    import django
-
-    django.setup()
+    setup_production_django()
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -30,7 +30,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import secrets
 import shlex
 import signal
 import subprocess
@@ -42,6 +41,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
+from common import PROD_ENV as COMMON_PROD_ENV  # noqa: E402
 from common import machine  # noqa: E402
 
 CHILD = r'''
@@ -118,13 +118,7 @@ def ensure_seeded(url: str, scale: int, env: dict) -> None:
 
 
 PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "config.settings.production",
-    "DJANGO_SECRET_KEY": "bench-" + secrets.token_hex(24),
-    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-    "SECURE_SSL_REDIRECT": "false",
-    "MFA_REQUIRED": "false",
-    "LOG_LEVEL": "WARNING",
-    "DJANGO_DEBUG": "false",
+    **COMMON_PROD_ENV,
     # The bench requests more reports in an hour than one person may (the throttle is the submitter's).
     "REPORT_MAX_PER_HOUR_PER_USER": "1000",
 }
