@@ -210,22 +210,26 @@ def _append_part(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> list:
         parents.append(Array([this_document(parent) for parent in copied])
                        if isinstance(copied, Array) else this_document(copied))
     root.ParentTree.Nums = parents
-
-    other_names = other.Root.get("/Names")
-    if other_names is not None and "/Dests" in other_names:
-        names = pdf.Root.Names.Dests if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names else None
-        entries = _pairs(_flat_tree(names, "/Names")) if names is not None else []
-        entries += [(str(name), _copied(pdf, dest)) for name, dest in _pairs(_flat_tree(other_names.Dests,
-                                                                                            "/Names"))]
-        flat = Array()
-        for name, dest in sorted(entries, key=lambda entry: entry[0]):
-            flat.append(pikepdf.String(name))
-            flat.append(dest)
-        if names is None:
-            pdf.Root.Names = pdf.make_indirect(Dictionary(Dests=pdf.make_indirect(Dictionary(Names=flat))))
-        else:
-            names.Names = flat
+    _merge_destinations(pdf, other)
     return copied_elements
+
+
+def _merge_destinations(pdf: pikepdf.Pdf, other: pikepdf.Pdf) -> None:
+    """`other`'s named destinations (its pages already copied) in `pdf`'s name tree, kept sorted by name."""
+    other_names = other.Root.get("/Names")
+    if other_names is None or "/Dests" not in other_names:
+        return
+    names = pdf.Root.Names.Dests if "/Names" in pdf.Root and "/Dests" in pdf.Root.Names else None
+    entries = _pairs(_flat_tree(names, "/Names")) if names is not None else []
+    entries += [(name, _copied(pdf, dest)) for name, dest in _pairs(_flat_tree(other_names.Dests, "/Names"))]
+    flat = Array()
+    for name, dest in sorted(entries, key=lambda entry: entry[0]):
+        flat.append(pikepdf.String(name))
+        flat.append(dest)
+    if names is None:
+        pdf.Root.Names = pdf.make_indirect(Dictionary(Dests=pdf.make_indirect(Dictionary(Names=flat))))
+    else:
+        names.Names = flat
 
 
 def _copied(pdf: pikepdf.Pdf, obj):
