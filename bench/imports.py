@@ -134,7 +134,6 @@ print(json.dumps(result))
 '''
 
 
-
 def in_process(args, base_env) -> list[dict]:
     env = {**base_env, "DJANGO_SETTINGS_MODULE": "config.settings.local", "DJANGO_DEBUG": "false", "REDIS_URL": "",
            "LOG_LEVEL": "WARNING"}
