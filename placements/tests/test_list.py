@@ -315,6 +315,32 @@ def test_pagination_shows_the_pages_near_the_current_one_and_the_ends(leader_cli
     assert [current or linked for current, linked in shown] == ["1", "…", "8", "9", "10", "11", "12", "…", "20"]
 
 
+def test_page_links_load_their_page_into_the_results_with_htmx_and_work_without_it(leader_client, unit_a, area):
+    for n in range(12):
+        PlacementFactory(unit=unit_a, occupational_area=area, title=f"Plats {n:02d}")
+    html = leader_client.get(LIST, {"q": "Plats", "per_page": 10}).content.decode()
+    pagination = html[html.index('<ul class="pagination'):]
+    links = re.findall(r"<a ([^>]*)>", pagination[:pagination.index("</ul>")])
+    assert len(links) == 2  # page 2 and "Nästa"
+    for link in links:
+        attributes = dict(re.findall(r'([\w-]+)="([^"]*)"', link))
+        assert attributes["href"] == attributes["data-hx-get"] == "?q=Plats&amp;per_page=10&amp;page=2"
+        assert attributes["data-hx-target"] == "#results" and attributes["data-hx-push-url"] == "true"
+
+
+def test_the_shared_page_links_use_htmx_only_where_the_list_asks_for_it():
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    page = Paginator(range(30), 10).page(2)
+    context = {"page": page, "page_numbers": list(page.paginator.get_elided_page_range(2)), "query": "q=x"}
+    plain = render_to_string("includes/elided_pagination.html", context)
+    assert 'href="?q=x&amp;page=3"' in plain and "data-hx-" not in plain
+    driven = render_to_string("includes/elided_pagination.html", {**context, "hx_target": "#results"})
+    assert driven.count('data-hx-target="#results"') == 4  # previous, pages 1 and 3, next
+    assert 'href="?q=x&amp;page=1" data-hx-get="?q=x&amp;page=1"' in driven
+
+
 def test_the_page_is_sorted_and_cut_before_the_relations_are_joined(client, leader, unit_a, area, wheelchair,
                                                                    supervisor_a):
     _make_rows(3, unit_a, area, wheelchair, supervisor_a)
