@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import setup_production_django  # noqa: E402
+from common import cpu_probe_s, setup_production_django  # noqa: E402
 
 
 def main():
@@ -76,7 +76,8 @@ def main():
 
         return pdf.run_in_child(work)
 
-    out = {"db": settings.DATABASES["default"]["NAME"], "load_before": os.getloadavg(), "rounds": args.rounds}
+    out = {"db": settings.DATABASES["default"]["NAME"], "load_before": os.getloadavg(), "cpu_probe_s": cpu_probe_s(),
+           "rounds": args.rounds}
     for name, html in documents.items():
         timed_render(html, True)  # the first render of each document warms what the others share
         whole, parts, sizes = [], [], {}

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from common import setup_production_django  # noqa: E402
+from common import cpu_probe_s, setup_production_django  # noqa: E402
 
 
 def main():
@@ -58,7 +58,7 @@ def main():
         return real({key: timed(key, call) for key, call in calls.items()}, on_second, then)
 
     selectors._computed = timed_computed
-    out = {"db": connection.settings_dict["NAME"], "load": os.getloadavg()}
+    out = {"db": connection.settings_dict["NAME"], "load": os.getloadavg(), "cpu_probe_s": cpu_probe_s()}
     for name, build in (("monthly", lambda: selectors.monthly_figures(project, start, end)),
                         ("final", lambda: selectors.final_figures(project, project.start_date, end))):
         build()  # warm-up
