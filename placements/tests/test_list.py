@@ -3,7 +3,9 @@ import re
 
 import pytest
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.db import connection
+from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -329,9 +331,6 @@ def test_page_links_load_their_page_into_the_results_with_htmx_and_work_without_
 
 
 def test_the_shared_page_links_use_htmx_only_where_the_list_asks_for_it():
-    from django.core.paginator import Paginator
-    from django.template.loader import render_to_string
-
     page = Paginator(range(30), 10).page(2)
     context = {"page": page, "page_numbers": list(page.paginator.get_elided_page_range(2)), "query": "q=x"}
     plain = render_to_string("includes/elided_pagination.html", context)
