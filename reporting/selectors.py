@@ -26,11 +26,15 @@ import contextlib
 import contextvars
 import datetime as dt
 import functools
+import hashlib
 import math
 import threading
 from decimal import Decimal
+from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -52,6 +56,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, ExtractYear, TruncMonth
 from django.utils import timezone, translation
 
+from core import changelog
 from core.dates import add_months, month_end, month_start
 from core.models import Gender
 from organisations.models import Agency, OccupationalArea, Project, ProjectGroupMember, ProjectPartner
@@ -758,10 +763,18 @@ def _meta(kind: str, project: Project, start: dt.date, end: dt.date) -> dict:
         "project_name": project.name,
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
-        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "generated_at": None,
         "suppressed": False,
         "small_count_threshold": settings.SMALL_COUNT_THRESHOLD,
         "agencies": dict(Agency.objects.values_list("code", "name")),
+        "corrected_since_earlier_report": None,
+    } | _meta_of_this_build(kind, project, start, end)
+
+
+def _meta_of_this_build(kind: str, project: Project, start: dt.date, end: dt.date) -> dict:
+    """What a build's metadata says of the build itself (read again when kept figures are used)."""
+    return {
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
         "corrected_since_earlier_report": _corrected_since_earlier_report(kind, project, start, end),
     }
 
@@ -1032,3 +1045,43 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
                     "met": s["met"]} for s in survey["statements"]],
     }
     return figures
+
+
+# --- figures used again -----------------------------------------------------------------------------------
+
+
+def report_figures(kind: str, project: Project, period_start: dt.date, period_end: dt.date) -> dict:
+    """The figures of a report (monthly_report_figures or final_figures). Where no data has been written since
+    the same report's figures were computed (the same project, period, day and code; core.changelog tells it
+    from PostgreSQL's own record of the transactions), those figures, with this build's own metadata; else
+    computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report made again after
+    its texts were edited, or a month's report fetched again, then skips the SQL."""
+    compute = {ReportRun.Kind.MONTHLY: monthly_report_figures, ReportRun.Kind.FINAL: final_figures}[kind]
+    seconds = settings.REPORT_FIGURES_REUSE_SECONDS
+    since = changelog.moment() if seconds > 0 else None
+    if since is None:
+        return compute(project, period_start, period_end)
+    key = ":".join(["reporting:figures", kind, str(project.pk), period_start.isoformat(), period_end.isoformat(),
+                    timezone.localdate().isoformat(), translation.get_language() or "", figures_code_version()])
+    kept = cache.get(key)
+    if kept is not None and not changelog.changed_since(kept["since"]):
+        figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
+        figures["meta"].update(_meta_of_this_build(kind, project, period_start, period_end))
+        return figures
+    figures = compute(project, period_start, period_end)
+    cache.set(key, {"since": since, "figures": figures}, seconds)
+    return figures
+
+
+@functools.cache
+def figures_code_version() -> str:
+    """A digest of the project's own Python source: figures computed by other code are never used again."""
+    base = Path(settings.BASE_DIR).resolve()
+    roots = {base / "config"} | {Path(config.path).resolve() for config in apps.get_app_configs()}
+    digest = hashlib.sha256()
+    for root in sorted(root for root in roots if root.is_relative_to(base) and "site-packages" not in root.parts):
+        for path in sorted(root.rglob("*.py")):
+            if "tests" not in path.relative_to(root).parts:
+                digest.update(str(path.relative_to(base)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -51,7 +51,7 @@ from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_conte
 from reporting.exports import figures_json, figures_xlsx
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
-from reporting.selectors import final_figures, monthly_report_figures
+from reporting.selectors import figures_code_version, report_figures
 from reporting.suppression import steering_period_refusal, suppress_small_counts
 
 logger = logging.getLogger(__name__)
@@ -106,6 +106,7 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
                     render=render)
     if render and renders_in_child() and not connection.in_atomic_block:
         _compile_template(kind)
+        figures_code_version()  # read once in this process, not in every child
         return run_in_child(build, raise_as_is=True, what="The report build")
     return build()
 
@@ -144,12 +145,12 @@ def _build_report(*, kind: str, project: Project, period_start: dt.date, period_
         prepare_render()  # what the render imports, imported while the figures' SQL runs
     with translation.override("sv"), timezone.override(STOCKHOLM):
         if kind == ReportRun.Kind.MONTHLY:
-            figures = monthly_report_figures(project, period_start, period_end)
+            figures = report_figures(kind, project, period_start, period_end)
             if render:
                 pdf = render_pdf(PDF_TEMPLATES[kind], monthly_context(figures, suppress=True, pdf=True),
                                  template_in_child=True)
         elif kind == ReportRun.Kind.FINAL:
-            figures = final_figures(project, period_start, period_end)
+            figures = report_figures(kind, project, period_start, period_end)
             texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
             if render:
                 pdf = render_pdf(PDF_TEMPLATES[kind], final_context(figures, texts), template_in_child=True)

@@ -249,6 +249,10 @@ PDF_RENDER_IN_PARTS = env.bool("PDF_RENDER_IN_PARTS", default=True)
 # Database connections a report's figures are computed on at once, reading one snapshot (PostgreSQL;
 # reporting.selectors._computed); 1 = one after the other.
 REPORT_FIGURE_CONNECTIONS = env.int("REPORT_FIGURE_CONNECTIONS", default=2)
+# A report built again for the same period, while no data was written since its figures were computed (told by
+# PostgreSQL: core.changelog), uses those figures instead of computing them again (reporting.selectors.
+# report_figures); kept in the cache this long, at most a day. 0 = always computed.
+REPORT_FIGURES_REUSE_SECONDS = min(env.int("REPORT_FIGURES_REUSE_SECONDS", default=6 * 3600), 24 * 3600)
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -294,6 +298,10 @@ CELERY_BEAT_SCHEDULE = {
     "daily-purge-expired-personal-data": {
         "task": "participants.tasks.purge_expired",
         "schedule": crontab(minute=15, hour=2),
+    },
+    "daily-forget-old-data-changes": {
+        "task": "core.tasks.forget_old_data_changes",
+        "schedule": crontab(minute=25, hour=2),
     },
     "send-pending-emails": {
         "task": "core.tasks.send_pending_emails",

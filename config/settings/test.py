@@ -31,6 +31,9 @@ CHART_CACHE_SECONDS = 0  # every test draws its charts; reporting/tests/test_cha
 # Renders stay in the test process: tests look inside a render (a patched WeasyPrint records what it computes);
 # reporting/tests/test_pdf_child.py renders in a forked child as production does.
 PDF_RENDER_IN_CHILD = False
+# Tests that patch how a figure is computed build the same report twice with no write between; the tests of
+# reusing figures turn it on (reporting/tests/test_figure_reuse.py).
+REPORT_FIGURES_REUSE_SECONDS = 0
 # Tests write placements with factories, which replace no token (placements.services.organisation_totals_changed):
 # placements/tests/test_organisation_totals_cache.py turns the cache on and writes through the services.
 ORGANISATION_TOTALS_CACHE_SECONDS = 0

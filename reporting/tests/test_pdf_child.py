@@ -282,7 +282,7 @@ def test_a_child_whose_parent_is_killed_mid_render_stops_too(in_child, monkeypat
 
 def _record_where_the_build_runs(monkeypatch, figures=lambda project, start, end: {"pid": os.getpid()}):
     monkeypatch.setattr(pdf, "warm_renderer", lambda: None)
-    monkeypatch.setattr(services, "monthly_report_figures", figures)
+    monkeypatch.setattr(services, "report_figures", lambda kind, project, start, end: figures(project, start, end))
     monkeypatch.setattr(services, "monthly_context", lambda figures, **kwargs: {})
     monkeypatch.setattr(services, "render_pdf", lambda template, context, **kwargs: str(os.getpid()).encode())
 

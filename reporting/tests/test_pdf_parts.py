@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from core import pdf
-from reporting import services
+from reporting import selectors, services
 from reporting.documents import final_context, monthly_context
 from reporting.templatetags.reporting_tags import css_string
 
@@ -27,13 +27,13 @@ pytestmark = pytest.mark.django_db
 
 def _final_html(project) -> str:
     with translation.override("sv"), timezone.override(services.STOCKHOLM):
-        figures = services.final_figures(project, *MARCH)
+        figures = selectors.final_figures(project, *MARCH)
         return pdf.render_html(services.PDF_TEMPLATES["final"], final_context(figures, {}))
 
 
 def _monthly_html(project) -> str:
     with translation.override("sv"), timezone.override(services.STOCKHOLM):
-        figures = services.monthly_report_figures(project, *MARCH)
+        figures = selectors.monthly_report_figures(project, *MARCH)
         return pdf.render_html(services.PDF_TEMPLATES["monthly"], monthly_context(figures, suppress=True, pdf=True))
 
 
@@ -81,7 +81,7 @@ def test_the_final_reports_pdf_breaks_once_before_the_results_per_host_and_its_p
                            'till arbete eller studier</h3>')
     with translation.override("sv"):
         preview = render_to_string("reporting/_final_body.html", {
-            **final_context(services.final_figures(report_project, *MARCH), {}), "pdf": False})
+            **final_context(selectors.final_figures(report_project, *MARCH), {}), "pdf": False})
     assert "Vilka platser leder till arbete eller studier" in preview and pdf.PART_BREAK not in preview
 
 
@@ -93,7 +93,7 @@ def test_the_monthly_reports_pdf_breaks_once_between_two_chapters_and_its_previe
         '<section class="chapter" aria-labelledby="m-referrals">\n  <h2 id="m-referrals">Anvisningar och väntelista')
     with translation.override("sv"), timezone.override(services.STOCKHOLM):
         preview = render_to_string("reporting/_monthly_body.html", {
-            **monthly_context(services.monthly_report_figures(report_project, *MARCH), suppress=True), "pdf": False})
+            **monthly_context(selectors.monthly_report_figures(report_project, *MARCH), suppress=True), "pdf": False})
     assert "Anvisningar och väntelista" in preview and pdf.PART_BREAK not in preview
 
 

@@ -1,0 +1,121 @@
+"""Whether anything was written to the database since a moment, told by PostgreSQL itself.
+
+Every table except those in NOT_WATCHED carries a statement-level trigger that records the writing transaction's
+ID in `core_datachange` (one row per transaction, inserted and never updated, so writers never wait on each
+other). A moment is a transaction snapshot (`pg_current_snapshot()`); the data changed since it when a
+transaction is recorded that the snapshot does not see: committed after it, or still running when it was taken.
+The trigger fires for every path that writes (services, imports, the admin, raw SQL, a restore into a table),
+so what is kept against a moment cannot outlive a change that nothing told it about.
+
+Installed after every `migrate` (post_migrate), so a table added later gets its trigger. PostgreSQL only: on
+another database `moment()` is None and nothing is kept.
+"""
+
+import datetime as dt
+
+from django.db import DEFAULT_DB_ALIAS, connections
+
+TABLE = "core_datachange"
+TRIGGER = "core_note_data_change"
+# Written often (every login, page view, import's progress, e-mail, report run), read by no figure
+# (reporting/tests/test_figure_reuse.py checks the figures' queries): a write to them does not make kept figures
+# old. The report runs' own table is read only for the run's metadata, which is read again whenever kept figures
+# are used.
+NOT_WATCHED = frozenset({
+    TABLE,
+    "django_session", "django_migrations", "django_admin_log",
+    "core_user", "core_auditevent", "core_importjob", "core_outgoingemail",
+    "account_emailaddress", "account_emailconfirmation", "mfa_authenticator",
+    "reporting_reportrun",
+})
+# How long a change is remembered: longer than anything is kept against a moment (settings.
+# REPORT_FIGURES_REUSE_SECONDS is at most a day), with a day's margin for a transaction that runs long.
+REMEMBERED = dt.timedelta(days=2)
+
+
+def _quote(connection, name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def install(using: str = DEFAULT_DB_ALIAS) -> int:
+    """The change table, the trigger function and the trigger on every watched table that lacks it (and none on
+    the tables not watched); the number of triggers added. Nothing on a database other than PostgreSQL."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            CREATE TABLE IF NOT EXISTS {TABLE} (
+                xact xid8 PRIMARY KEY,
+                recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+            )""")
+        cursor.execute(f"""
+            CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                INSERT INTO {TABLE} (xact) VALUES (pg_current_xact_id()) ON CONFLICT (xact) DO NOTHING;
+                RETURN NULL;
+            END $$""")  # noqa: S608 - the module's names, no input
+        cursor.execute("""
+            SELECT c.relname, EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = c.oid AND t.tgname = %s)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema()""", [TRIGGER])
+        tables = cursor.fetchall()
+        for name in [name for name, has in tables if has and name in NOT_WATCHED]:
+            cursor.execute(f"DROP TRIGGER {TRIGGER} ON {_quote(connection, name)}")
+        missing = [name for name, has in tables if not has and name not in NOT_WATCHED]
+        for name in missing:
+            cursor.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
+                           f"{_quote(connection, name)} FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()")
+    return len(missing)
+
+
+def install_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs) -> None:
+    install(using)
+
+
+def watched_tables(using: str = DEFAULT_DB_ALIAS) -> set[str]:
+    """The tables that carry the trigger."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return set()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid WHERE t.tgname = %s",
+                       [TRIGGER])
+        return {name for (name,) in cursor.fetchall()}
+
+
+def moment(using: str = DEFAULT_DB_ALIAS) -> str | None:
+    """This moment, to ask later whether the data changed since; None on a database other than PostgreSQL or
+    inside a transaction (whose own writes are not committed, and whose snapshot may be older than now)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_snapshot()::text")
+        return cursor.fetchone()[0]
+
+
+def changed_since(since: str, using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether a transaction that `since` (a `moment()`) does not see has written to a watched table and
+    committed; also true on a database other than PostgreSQL or inside a transaction (nothing can be told)."""
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return True
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT EXISTS (SELECT 1 FROM {TABLE}
+                           WHERE xact >= pg_snapshot_xmin(%s::pg_snapshot)
+                             AND NOT pg_visible_in_snapshot(xact, %s::pg_snapshot))""",  # noqa: S608 - no input
+                       [since, since])
+        return cursor.fetchone()[0]
+
+
+def forget_old(using: str = DEFAULT_DB_ALIAS) -> int:
+    """Deletes the changes older than REMEMBERED; how many."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE recorded_at < clock_timestamp() - %s",  # noqa: S608 - no input
+                       [REMEMBERED])
+        return cursor.rowcount

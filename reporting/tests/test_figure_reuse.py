@@ -1,0 +1,217 @@
+"""A report built again while nothing was written since uses the figures computed before (reporting.selectors.
+report_figures, core.changelog): the same figures with this build's own metadata; any committed write to a table
+the figures read, by any path, and a write that was still open when they were computed, has them computed again."""
+
+import datetime as dt
+import re
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from core import changelog
+from organisations.tests.factories import OrganisationFactory, ProjectFactory
+from participants.models import ExitKind
+from participants.tests.factories import ParticipantFactory, ReferralFactory
+from reporting import selectors
+from reporting.services import build_report
+
+from .conftest import MARCH, build_march_dataset
+
+QUARTER = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+
+
+def _without_time(figures: dict) -> dict:
+    return {**figures, "meta": {key: value for key, value in figures["meta"].items() if key != "generated_at"}}
+
+
+@pytest.fixture
+def committed_march(settings):
+    settings.REPORT_FIGURES_REUSE_SECONDS = 3600
+    owner = OrganisationFactory(name="Samordningsförbundet", employee_count=None)
+    project = ProjectFactory(slug="sjalvklart-rapport", name="Självklart – rapportprojekt", owner=owner,
+                             target_participants=10)
+    build_march_dataset(project)
+    return project
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times each report's figures were computed (not taken from an earlier build)."""
+    counts = {"monthly": 0, "final": 0}
+    for kind, name in (("monthly", "monthly_report_figures"), ("final", "final_figures")):
+        real = getattr(selectors, name)
+
+        def counting(*args, real=real, kind=kind):
+            counts[kind] += 1
+            return real(*args)
+
+        monkeypatch.setattr(selectors, name, counting)
+    return counts
+
+
+def _figures(kind: str, project, period=MARCH) -> dict:
+    return build_report(kind=kind, project=project, period_start=period[0], period_end=period[1], render=False)[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("kind", ["monthly", "final"])
+def test_the_same_report_again_has_the_same_figures_and_its_own_build_time(committed_march, computed, monkeypatch,
+                                                                            kind):
+    first = _figures(kind, committed_march)
+    later = timezone.localtime() + dt.timedelta(hours=2)
+
+    class TwoHoursLater:  # the clock of the build's metadata only; the day the figures are kept for stays
+        localtime = staticmethod(lambda *args, **kwargs: later)
+
+        def __getattr__(self, name):
+            return getattr(timezone, name)
+
+    monkeypatch.setattr(selectors, "timezone", TwoHoursLater())
+    with CaptureQueriesContext(connection) as queries:
+        again = _figures(kind, committed_march)
+    assert computed[kind] == 1
+    assert _without_time(again) == _without_time(first)
+    assert list(again) == list(first) and list(again["meta"]) == list(first["meta"])
+    assert again["meta"]["generated_at"] == later.isoformat(timespec="seconds")
+    # The moment, whether anything changed since, and this build's metadata: not the sections' SQL.
+    assert len(queries) <= 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_committed_write_has_the_figures_computed_again(committed_march, computed):
+    before = _figures("monthly", committed_march)
+    ReferralFactory(participant=ParticipantFactory(), project=committed_march, referral_date=dt.date(2026, 3, 2),
+                    start_date=dt.date(2026, 3, 3))
+    after = _figures("monthly", committed_march)
+    assert computed["monthly"] == 2
+    assert after["participants"]["starts"] == before["participants"]["starts"] + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_write_around_the_services_and_the_orm_is_seen_too(committed_march, computed):
+    before = _figures("final", committed_march)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE participants_exit SET kind = %s WHERE kind = %s",
+                       [ExitKind.REGISTERED_IN_ERROR, ExitKind.INTERRUPTED])
+    after = _figures("final", committed_march)
+    assert computed["final"] == 2
+    assert after["exits"]["total"] == before["exits"]["total"] - 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_write_still_open_when_the_figures_were_computed_has_them_computed_again(committed_march, computed):
+    """The start is written before the figures are computed and committed after: they do not see it, so they
+    cannot be used once it is committed, though it was recorded before their moment, and transactions that began
+    after it had ended by then."""
+    written, computed_without_it, failures, writer_xact = threading.Event(), threading.Event(), [], []
+
+    def write_and_commit_later():
+        try:
+            with transaction.atomic():
+                ReferralFactory(participant=ParticipantFactory(), project=committed_march,
+                                referral_date=dt.date(2026, 3, 2), start_date=dt.date(2026, 3, 3))
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT pg_current_xact_id()::text")
+                    writer_xact.append(cursor.fetchone()[0])
+                written.set()
+                assert computed_without_it.wait(30)
+        except BaseException as exc:  # noqa: BLE001 - failed in the test's thread below
+            failures.append(exc)
+            written.set()
+        finally:
+            connections.close_all()
+
+    writer = threading.Thread(target=write_and_commit_later)
+    writer.start()
+    assert written.wait(30)
+    with connection.cursor() as cursor:  # a later transaction, committed: the open one is then running within
+        cursor.execute("UPDATE participants_exit SET kind = kind WHERE false")  # the moment's range
+    assert changelog.moment().split(":")[2].split(",") == writer_xact
+    before = _figures("monthly", committed_march)
+    computed_without_it.set()
+    writer.join(30)
+    assert not failures
+    after = _figures("monthly", committed_march)
+    assert computed["monthly"] == 2
+    assert after["participants"]["starts"] == before["participants"]["starts"] + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_another_report_period_project_or_code_is_computed(committed_march, computed, monkeypatch):
+    _figures("monthly", committed_march)
+    _figures("monthly", committed_march, QUARTER)
+    _figures("final", committed_march)
+    other = ProjectFactory(slug="annat-projekt", owner=committed_march.owner)
+    _figures("monthly", other)
+    assert computed == {"monthly": 3, "final": 1}
+    monkeypatch.setattr(selectors, "figures_code_version", lambda: "other-code")
+    _figures("monthly", committed_march)
+    assert computed == {"monthly": 4, "final": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_not_kept_when_turned_off_or_inside_a_transaction(committed_march, computed, settings):
+    _figures("monthly", committed_march)
+    with transaction.atomic():
+        _figures("monthly", committed_march)
+    settings.REPORT_FIGURES_REUSE_SECONDS = 0
+    _figures("monthly", committed_march)
+    assert computed["monthly"] == 3
+
+
+def _tables_in(sql: str, tables: set[str]) -> set[str]:
+    return {name for name in re.findall(r'"?\b([a-z][a-z0-9_]+)\b"?', sql) if name in tables}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_every_table_the_figures_read_records_its_writers(committed_march, settings):
+    settings.REPORT_FIGURES_REUSE_SECONDS = 0
+    tables = set(connection.introspection.table_names())
+    watched = changelog.watched_tables()
+    assert watched == tables - changelog.NOT_WATCHED
+    read = set()
+    for kind, period in (("monthly", MARCH), ("monthly", QUARTER), ("final", MARCH)):
+        with CaptureQueriesContext(connection) as queries:
+            _figures(kind, committed_march, period)
+        read |= {name for query in queries.captured_queries for name in _tables_in(query["sql"], tables)}
+    assert "participants_referral" in read and "placements_assignment" in read
+    # The run's metadata (read again whenever kept figures are used) is the one thing read of an unwatched table.
+    assert read - watched == {"reporting_reportrun"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_table_added_later_records_its_writers_once_installed():
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE reporting_added_later (id integer)")
+        assert changelog.install() == 1
+        assert changelog.install() == 0
+        since = changelog.moment()
+        assert not changelog.changed_since(since)
+        cursor.execute("INSERT INTO reporting_added_later VALUES (1)")
+        assert changelog.changed_since(since)
+        cursor.execute("DROP TABLE reporting_added_later")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_changes_older_than_two_days_are_forgotten():
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM core_datachange")
+        cursor.execute("INSERT INTO core_datachange (xact, recorded_at) VALUES "
+                       "('1'::xid8, clock_timestamp() - interval '49 hours'), "
+                       "('2'::xid8, clock_timestamp() - interval '47 hours')")
+    assert changelog.forget_old() == 1
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT xact::text FROM core_datachange")
+        assert cursor.fetchall() == [("2",)]
