@@ -17,16 +17,16 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 TABLE = "core_datachange"
 TRIGGER = "core_note_data_change"
-# Written often (every login, page view, import's progress, e-mail, report run), read by no figure
-# (reporting/tests/test_figure_reuse.py checks the figures' queries): a write to them does not make kept figures
-# old. The report runs' own table is read only for the run's metadata, which is read again whenever kept figures
-# are used.
+# Written often (every login, page view, import's progress, e-mail, report run, the final report's texts as they
+# are typed), read by no figure (reporting/tests/test_figure_reuse.py checks the figures' queries): a write to them
+# does not make kept figures old. The report runs' own table is read only for the run's metadata, which is read
+# again whenever kept figures are used; the final report's texts are read by every build, beside its figures.
 NOT_WATCHED = frozenset({
     TABLE,
     "django_session", "django_migrations", "django_admin_log",
     "core_user", "core_auditevent", "core_importjob", "core_outgoingemail",
     "account_emailaddress", "account_emailconfirmation", "mfa_authenticator",
-    "reporting_reportrun",
+    "reporting_reportrun", "reporting_finalreporttext",
 })
 # How long a change is remembered: longer than anything is kept against a moment (settings.
 # REPORT_FIGURES_REUSE_SECONDS is at most a day), with a day's margin for a transaction that runs long.

@@ -16,9 +16,11 @@ from organisations.tests.factories import OrganisationFactory, ProjectFactory
 from participants.models import ExitKind
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from reporting import selectors
-from reporting.services import build_report
+from reporting.documents import FINAL_SECTION_KEYS
+from reporting.services import build_report, final_report_text_save
 
 from .conftest import MARCH, build_march_dataset
+from .test_pdf import pdftotext
 
 QUARTER = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
 
@@ -79,6 +81,18 @@ def test_the_same_report_again_has_the_same_figures_and_its_own_build_time(commi
     assert again["meta"]["generated_at"] == later.isoformat(timespec="seconds")
     # The moment, whether anything changed since, and this build's metadata: not the sections' SQL.
     assert len(queries) <= 4
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_draft_of_the_final_report_made_again_after_a_text_is_edited_keeps_its_figures(committed_march, computed,
+                                                                                         leader, tmp_path):
+    build_report(kind="final", project=committed_march, period_start=MARCH[0], period_end=MARCH[1])
+    final_report_text_save(user=leader, project=committed_march, section=FINAL_SECTION_KEYS[0],
+                           body="Projektet nådde fler deltagare än väntat.", could_have_been_better="")
+    _figures, pdf = build_report(kind="final", project=committed_march, period_start=MARCH[0], period_end=MARCH[1])
+    assert computed["final"] == 1
+    assert "Projektet nådde fler deltagare än väntat." in " ".join(pdftotext(pdf, tmp_path).split())
 
 
 @pytest.mark.postgres
@@ -175,14 +189,15 @@ def _tables_in(sql: str, tables: set[str]) -> set[str]:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_every_table_the_figures_read_records_its_writers(committed_march, settings):
-    settings.REPORT_FIGURES_REUSE_SECONDS = 0
+    settings.REPORT_FIGURE_CONNECTIONS = 1  # every query on this connection, where they are captured
     tables = set(connection.introspection.table_names())
     watched = changelog.watched_tables()
     assert watched == tables - changelog.NOT_WATCHED
     read = set()
-    for kind, period in (("monthly", MARCH), ("monthly", QUARTER), ("final", MARCH)):
+    for compute, period in ((selectors.monthly_report_figures, MARCH), (selectors.monthly_report_figures, QUARTER),
+                            (selectors.final_figures, MARCH)):
         with CaptureQueriesContext(connection) as queries:
-            _figures(kind, committed_march, period)
+            compute(committed_march, *period)
         read |= {name for query in queries.captured_queries for name in _tables_in(query["sql"], tables)}
     assert "participants_referral" in read and "placements_assignment" in read
     # The run's metadata (read again whenever kept figures are used) is the one thing read of an unwatched table.
