@@ -1062,7 +1062,7 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
     if since is None:
         return compute(project, period_start, period_end)
     key = ":".join(["reporting:figures", kind, str(project.pk), period_start.isoformat(), period_end.isoformat(),
-                    timezone.localdate().isoformat(), translation.get_language() or "", figures_code_version()])
+                    timezone.localdate().isoformat(), translation.get_language() or "", figures_version()])
     kept = cache.get(key)
     if kept is not None and not changelog.changed_since(kept["since"]):
         figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
@@ -1073,8 +1073,19 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
     return figures
 
 
+# The settings a figure may depend on (thresholds, the time zone): figures computed under others are not used.
+FIGURE_SETTINGS_PREFIXES = ("REPORT_", "SMALL_COUNT_", "TIME_ZONE")
+
+
+def figures_version() -> str:
+    """A digest of the code and the settings the figures are computed with."""
+    chosen = sorted((name, repr(getattr(settings, name))) for name in dir(settings)
+                    if name.startswith(FIGURE_SETTINGS_PREFIXES))
+    return hashlib.sha256(f"{figures_code_digest()}{chosen!r}".encode()).hexdigest()[:16]
+
+
 @functools.cache
-def figures_code_version() -> str:
+def figures_code_digest() -> str:
     """A digest of the project's own Python source: figures computed by other code are never used again."""
     base = Path(settings.BASE_DIR).resolve()
     roots = {base / "config"} | {Path(config.path).resolve() for config in apps.get_app_configs()}

@@ -51,7 +51,7 @@ from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_conte
 from reporting.exports import figures_json, figures_xlsx
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
-from reporting.selectors import figures_code_version, report_figures
+from reporting.selectors import figures_code_digest, report_figures
 from reporting.suppression import steering_period_refusal, suppress_small_counts
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
                     render=render)
     if render and renders_in_child() and not connection.in_atomic_block:
         _compile_template(kind)
-        figures_code_version()  # read once in this process, not in every child
+        figures_code_digest()  # read once in this process, not in every child
         return run_in_child(build, raise_as_is=True, what="The report build")
     return build()
 

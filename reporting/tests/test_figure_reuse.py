@@ -159,16 +159,20 @@ def test_a_write_still_open_when_the_figures_were_computed_has_them_computed_aga
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_another_report_period_project_or_code_is_computed(committed_march, computed, monkeypatch):
+def test_another_report_period_project_code_or_setting_is_computed(committed_march, computed, monkeypatch,
+                                                                    settings):
     _figures("monthly", committed_march)
     _figures("monthly", committed_march, QUARTER)
     _figures("final", committed_march)
     other = ProjectFactory(slug="annat-projekt", owner=committed_march.owner)
     _figures("monthly", other)
     assert computed == {"monthly": 3, "final": 1}
-    monkeypatch.setattr(selectors, "figures_code_version", lambda: "other-code")
+    monkeypatch.setattr(selectors, "figures_code_digest", lambda: "other-code")
     _figures("monthly", committed_march)
     assert computed == {"monthly": 4, "final": 1}
+    settings.REPORT_EQUALITY_THRESHOLD_SHARE += 0.05
+    _figures("monthly", committed_march)
+    assert computed == {"monthly": 5, "final": 1}
 
 
 @pytest.mark.postgres
