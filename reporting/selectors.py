@@ -763,7 +763,7 @@ def _meta(kind: str, project: Project, start: dt.date, end: dt.date) -> dict:
         "project_name": project.name,
         "period_start": start.isoformat(),
         "period_end": end.isoformat(),
-        "generated_at": None,
+        "generated_at": None,  # this build's (below); the keys keep their places, the order the exports list
         "suppressed": False,
         "small_count_threshold": settings.SMALL_COUNT_THRESHOLD,
         "agencies": dict(Agency.objects.values_list("code", "name")),
@@ -1052,10 +1052,11 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
 
 def report_figures(kind: str, project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """The figures of a report (monthly_report_figures or final_figures). Where no data has been written since
-    the same report's figures were computed (the same project, period, day and code; core.changelog tells it
-    from PostgreSQL's own record of the transactions), those figures, with this build's own metadata; else
-    computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report made again after
-    its texts were edited, or a month's report fetched again, then skips the SQL."""
+    the same report's figures were computed (the same project, period, day, language, code and settings;
+    core.changelog tells it from PostgreSQL's own record of the transactions), those figures, with this build's
+    own metadata; else computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report
+    made again after its texts were edited, or a month's report built again, then skips the SQL. The moment is
+    taken before the first read, so a write committed during the computation has them computed next time."""
     compute = {ReportRun.Kind.MONTHLY: monthly_report_figures, ReportRun.Kind.FINAL: final_figures}[kind]
     seconds = settings.REPORT_FIGURES_REUSE_SECONDS
     since = changelog.moment() if seconds > 0 else None
