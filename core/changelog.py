@@ -4,8 +4,9 @@ Every table except those in NOT_WATCHED carries a statement-level trigger that r
 ID in `core_datachange` (one row per transaction, inserted and never updated, so writers never wait on each
 other). A moment is a transaction snapshot (`pg_current_snapshot()`); the data changed since it when a
 transaction is recorded that the snapshot does not see: committed after it, or still running when it was taken.
-The trigger fires for every path that writes (services, imports, the admin, raw SQL, a restore into a table),
-so what is kept against a moment cannot outlive a change that nothing told it about.
+The trigger fires for every path that writes (services, imports, the admin, raw SQL, a data-only restore), so
+what is kept against a moment cannot outlive a change that nothing told it about; a moment also names the data it
+is of (the cluster, the database, the watched tables), so a restore that makes any of them anew is a change too.
 
 Installed after every `migrate` (post_migrate), so a table added later gets its trigger. PostgreSQL only: on
 another database `moment()` is None and nothing is kept.
@@ -84,29 +85,44 @@ def watched_tables(using: str = DEFAULT_DB_ALIAS) -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+# Which data a moment is of: the cluster (a new one after a restore elsewhere), the database (a new one after a
+# restore beside it) and the watched tables themselves (new ones after a restore that drops and creates them,
+# whose rows are loaded before their triggers exist). Transaction IDs are only compared within one such identity.
+_IDENTITY = f"""
+    (SELECT system_identifier FROM pg_control_system())::text
+    || '/' || (SELECT oid FROM pg_database WHERE datname = current_database())::text
+    || '/' || (SELECT md5(string_agg(tgrelid::text, ',' ORDER BY tgrelid)) FROM pg_trigger WHERE tgname = '{TRIGGER}')
+"""  # noqa: S608 - the module's names
+
+
 def moment(using: str = DEFAULT_DB_ALIAS) -> str | None:
-    """This moment, to ask later whether the data changed since; None on a database other than PostgreSQL or
-    inside a transaction (whose own writes are not committed, and whose snapshot may be older than now)."""
+    """This moment, to ask later whether the data changed since: the data's identity and a snapshot. None on a
+    database other than PostgreSQL, inside a transaction (whose own writes are not committed, and whose snapshot
+    may be older than now) or where no table is watched yet."""
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_current_snapshot()::text")
-        return cursor.fetchone()[0]
+        cursor.execute(f"SELECT {_IDENTITY}, pg_current_snapshot()::text")  # noqa: S608 - the module's names
+        identity, snapshot = cursor.fetchone()
+    return None if identity is None else f"{identity} {snapshot}"
 
 
 def changed_since(since: str, using: str = DEFAULT_DB_ALIAS) -> bool:
     """Whether a transaction that `since` (a `moment()`) does not see has written to a watched table and
-    committed; also true on a database other than PostgreSQL or inside a transaction (nothing can be told)."""
+    committed, or the data is no longer the data of that moment (another cluster, database or tables: a
+    restore); also true on a database other than PostgreSQL or inside a transaction (nothing can be told)."""
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return True
+    identity, snapshot = since.split(" ")
     with connection.cursor() as cursor:
         cursor.execute(f"""
-            SELECT EXISTS (SELECT 1 FROM {TABLE}
+            SELECT ({_IDENTITY}) IS DISTINCT FROM %s
+                OR EXISTS (SELECT 1 FROM {TABLE}
                            WHERE xact >= pg_snapshot_xmin(%s::pg_snapshot)
                              AND NOT pg_visible_in_snapshot(xact, %s::pg_snapshot))""",  # noqa: S608 - no input
-                       [since, since])
+                       [identity, snapshot, snapshot])
         return cursor.fetchone()[0]
 
 
