@@ -35,7 +35,7 @@ from reporting.permissions import (
     runs_visible_to,
     sees_suppressed_figures,
 )
-from reporting.selectors import final_figures, monthly_figures
+from reporting.selectors import monthly_figures, report_figures
 
 BROKER_DOWN_MESSAGE = gettext_lazy(
     "Rapporten är beställd men kön för rapportbyggen går inte att nå just nu. Beställningen är sparad "
@@ -271,8 +271,9 @@ def final_editor(request, slug):
     request_form = ReportRequestForm(user=request.user, initial={
         "kind": ReportRun.Kind.FINAL, "project": project, "period_start": period_start, "period_end": period_end,
     })
-    # The figures each section will carry, beside its text box (exact: only the project leader edits).
-    context = final_context(final_figures(project, period_start, period_end), {})
+    # The figures each section will carry, beside its text box (exact: only the project leader edits); kept while
+    # only texts are written, as the PDF's are.
+    context = final_context(report_figures(ReportRun.Kind.FINAL, project, period_start, period_end), {})
     context.update({"project": project, "sections": sections, "request_form": request_form})
     return render(request, "reporting/final_editor.html", context)
 
@@ -304,7 +305,7 @@ def final_preview(request, slug):
     _require_leader(request.user)
     project = get_object_or_404(Project, slug=slug)
     period_start, period_end = _final_period(project)
-    figures = final_figures(project, period_start, period_end)
+    figures = report_figures(ReportRun.Kind.FINAL, project, period_start, period_end)
     texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
     context = final_context(figures, texts)
     context.update({"project": project, "edit_url": reverse("reporting:final_editor", args=[project.slug])})

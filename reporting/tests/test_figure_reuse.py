@@ -9,6 +9,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from core import changelog
@@ -93,6 +94,21 @@ def test_a_draft_of_the_final_report_made_again_after_a_text_is_edited_keeps_its
     _figures, pdf = build_report(kind="final", project=committed_march, period_start=MARCH[0], period_end=MARCH[1])
     assert computed["final"] == 1
     assert "Projektet nådde fler deltagare än väntat." in " ".join(pdftotext(pdf, tmp_path).split())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_final_editor_and_its_preview_keep_the_figures_while_only_texts_are_written(committed_march, computed,
+                                                                                        leader, client):
+    client.force_login(leader)
+    section = FINAL_SECTION_KEYS[0]
+    assert client.get(reverse("reporting:final_editor", args=[committed_march.slug])).status_code == 200
+    saved = client.post(reverse("reporting:final_autosave", args=[committed_march.slug, section]),
+                        {f"{section}-body": "Fler deltagare än väntat.", f"{section}-could_have_been_better": ""})
+    assert saved.status_code == 200
+    preview = client.get(reverse("reporting:final_preview", args=[committed_march.slug]))
+    assert "Fler deltagare än väntat." in preview.content.decode()
+    assert computed["final"] == 1
 
 
 @pytest.mark.postgres
