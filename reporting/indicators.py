@@ -32,7 +32,6 @@ import datetime as dt
 
 from django.db import connection
 from django.db.models import Count, F, Q
-from django.db.models.functions import ExtractYear
 
 from core.dates import add_months, month_end, month_start
 from organisations.models import OccupationalArea, Organisation, Project, Supervisor
@@ -262,7 +261,7 @@ def before_after_section(project: Project, start: dt.date, end: dt.date, figures
 def anonymous_section(project: Project, start: dt.date, end: dt.date, figures: dict) -> dict:
     rows = list(
         starts_in(project, start, end).filter(participant__identity=Participant.Identity.ANONYMOUS)
-        .annotate(year=ExtractYear("start_date")).order_by().values("year", "participant__gender")
+        .annotate(year=selectors.YearOf("start_date")).order_by().values("year", "participant__gender")
         .annotate(n=Count("participant", distinct=True))
     )
     years = sorted({row["year"] for row in rows})

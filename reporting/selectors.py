@@ -175,7 +175,7 @@ def start_rows(project: Project, start: dt.date, end: dt.date) -> list[dict]:
     (participants_section), the days to start per gender (equality_section) and the ESF tables
     (reporting.indicators.esf_section) are sums of its few rows, the same counts as a grouped query for each."""
     def compute():
-        starts = starts_in(project, start, end).annotate(age=ExtractYear("start_date") - F("participant__birth_year"))
+        starts = starts_in(project, start, end).annotate(age=YearOf("start_date") - F("participant__birth_year"))
         return list(starts.order_by().values("education_level", "labour_market_status", "participant__gender",
                                              "agency__code").annotate(
             n=Count("pk"), days=Sum(days_between("start_date", "referral_date")),
@@ -204,6 +204,16 @@ def _began_placement_counts(project: Project, periods: list[tuple[dt.date, dt.da
         f"p{i}": Count("referral__participant", distinct=True, filter=Q(start_date__gte=start, start_date__lte=end))
         for i, (start, end) in enumerate(periods)})
     return [counts[f"p{i}"] for i in range(len(periods))]
+
+
+class YearOf(ExtractYear):
+    """The year of a date expression as an integer. PostgreSQL's EXTRACT gives a numeric, and an age (year −
+    birth year) compared in each age band's condition is then numeric arithmetic on every start: a quarter of the
+    starts' grouped pass at scale 100. date_part gives a double, exact for a year."""
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"CAST(date_part('year', {sql}) AS integer)", params
 
 
 class DaysBetween(Func):
@@ -338,7 +348,7 @@ def participants_section(project: Project, start: dt.date, end: dt.date) -> dict
         starts_in(project, start, end).order_by()
         .values(person=F("participant"), gender=F("participant__gender"), identity=F("participant__identity"))
         .annotate(starts=Count("pk"), birth=Min("participant__birth_year"),
-                  age=ExtractYear(Min("start_date")) - Min("participant__birth_year"))
+                  age=YearOf(Min("start_date")) - Min("participant__birth_year"))
     )
     inner, params = people.query.sql_with_params()
     known = "s.birth IS NOT NULL AND "

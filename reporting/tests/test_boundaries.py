@@ -10,7 +10,7 @@ from participants.models import Participant
 from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment, Placement
 from placements.tests.factories import AssignmentFactory, PlacementFactory
-from reporting.selectors import monthly_figures
+from reporting.selectors import monthly_figures, start_rows
 
 from .conftest import MARCH
 
@@ -39,6 +39,15 @@ def test_age_band_edges(report_project, age, band):
     start(report_project, birth_year=2026 - age)
     bands = figures(report_project)["participants"]["by_age_band"]
     assert bands == {"18–29": 0, "30–54": 0, "55+": 0, "okänd": 0, band: 1}
+
+
+@pytest.mark.parametrize(("on", "band"), [(D(2025, 12, 31), "18–29"), (D(2026, 1, 1), "30–54")])
+def test_the_age_at_a_start_is_its_year_on_both_sides_of_new_year(report_project, on, band):
+    start(report_project, on=on, birth_year=1996)
+    bands = monthly_figures(report_project, on, on)["participants"]["by_age_band"]
+    assert bands == {"18–29": 0, "30–54": 0, "55+": 0, "okänd": 0, band: 1}
+    [row] = start_rows(report_project, on, on)  # the ESF tables' bands
+    assert [row[f"band_{i}"] for i in range(4)] == [int(band == name) for name in ("18–29", "30–54", "55+", "okänd")]
 
 
 def test_unknown_birth_year_is_its_own_band(report_project):
