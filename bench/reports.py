@@ -18,7 +18,9 @@ the run list's form calls) as the project leader, and each is timed from the req
 row done, its file on disk), --runs times each, alternating (the first monthly and final runs are the worker's
 first: imports done, nothing drawn or rendered yet). After every run the worker child's RSS and peak RSS (VmRSS,
 VmHWM in /proc) and the CPU seconds it spent on the run (utime + stime, with those of the children it waited for:
-a PDF rendered in a forked child; the machine's load hardly changes them) are read.
+a PDF rendered in a forked child; the machine's load hardly changes them) are read, and the CPU seconds this
+machine's PostgreSQL spent meanwhile (where the database runs here): the two divided by the cores are the
+shortest the build could take.
 The worker writes report runs: use a database of your own (a copy of a scale-100 database).
 Nothing else is written between the runs, so from the second run of each report on, the build uses the figures
 the first computed (reporting.selectors.report_figures); with --write-between, a write that changes nothing
@@ -157,6 +159,22 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return sum(int(fields[i]) for i in (11, 12, 13, 14)) / os.sysconf("SC_CLK_TCK")
 
 
+def _database_cpu_seconds() -> float:
+    """User + system CPU time so far of this machine's PostgreSQL processes (named `postgres`): each live one's
+    own, and the postmaster's count of its children that have exited (connections closed, parallel workers).
+    Where the database runs on this machine, the figures' SQL is spent here and not in the worker."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
+        if name == "postgres":
+            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _pool_children(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
     return [int(x) for x in out.split()]
@@ -217,6 +235,7 @@ def worker_runs(args) -> dict:
                         cursor.execute("UPDATE participants_exitreason SET code = code WHERE false")
                 before = _pool_children(worker.pid)
                 cpu_before = _cpu_seconds(before[0] if before else None)
+                database_cpu_before = _database_cpu_seconds()
                 submitted = time.perf_counter()
                 run = report_run_request(user=leader, kind=kind, project=project, period_start=start, period_end=end)
                 while True:
@@ -233,6 +252,7 @@ def worker_runs(args) -> dict:
                 # exit the worker waits for in the background, is reaped (its CPU counted in the worker's) by now.
                 time.sleep(0.5)
                 cpu_after = _cpu_seconds(before[0] if before else None)
+                database_cpu = _database_cpu_seconds() - database_cpu_before
                 children = _pool_children(worker.pid)
                 measured = {
                     "kind": kind, "run": index + 1, "period": [str(start), str(end)],
@@ -242,6 +262,12 @@ def worker_runs(args) -> dict:
                     # CPU of the pool child during the run: what the build costs, whatever the machine's load.
                     "worker_cpu_s": (round(cpu_after - cpu_before, 2)
                                      if cpu_before is not None and cpu_after is not None else None),
+                    # The database's CPU over the same time (the figures' SQL, the worker's writes and this
+                    # script's polling): with the worker's, what the cores had to do for the build. Divided by
+                    # the cores, the shortest the build could take, were every core busy throughout.
+                    "database_cpu_s": round(database_cpu, 2),
+                    "cores_busy_bound_s": (round((cpu_after - cpu_before + database_cpu) / (os.cpu_count() or 1), 2)
+                                           if cpu_before is not None and cpu_after is not None else None),
                     "pdf_kb": run.file.size // 1024, "pages": _pdf_pages(run.file.path),
                     "worker_child": children[0] if children else None,
                     "child_rss_mb": _proc_status(children[0]) if children else None,
@@ -274,13 +300,14 @@ def main():
                   "load_average_at_end": [round(x, 2) for x in os.getloadavg()]}
         path = ROOT / "bench" / "results" / f"reports-worker-{dt.datetime.now():%Y%m%d-%H%M%S}.json"
         path.write_text(json.dumps(result, indent=2))
-        print("| report | run | request → stored PDF s | worker build s | worker CPU s | child RSS MB (peak) | pages "
-              "| load |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| report | run | request → stored PDF s | worker build s | worker CPU s | database CPU s | "
+              "CPU ÷ cores s | child RSS MB (peak) | pages | load |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
         for r in result["runs"]:
             rss = r["child_rss_mb"] or {}
             print(f"| {r['kind']} | {r['run']} | {r['request_to_stored_pdf_s']} | {r['worker_build_s']} | "
-                  f"{r['worker_cpu_s']} | {rss.get('VmRSS')} ({rss.get('VmHWM')}) | {r['pages']} | "
+                  f"{r['worker_cpu_s']} | {r['database_cpu_s']} | {r['cores_busy_bound_s']} | "
+                  f"{rss.get('VmRSS')} ({rss.get('VmHWM')}) | {r['pages']} | "
                   f"{r['load_average'][0]} |")
         print(f"written: {path.relative_to(ROOT)}")
         return
