@@ -4,9 +4,12 @@ Every table except those in NOT_WATCHED carries a statement-level trigger that r
 ID in `core_datachange` (one row per transaction, inserted and never updated, so writers never wait on each
 other). A moment is a transaction snapshot (`pg_current_snapshot()`); the data changed since it when a
 transaction is recorded that the snapshot does not see: committed after it, or still running when it was taken.
-The trigger fires for every path that writes (services, imports, the admin, raw SQL, a data-only restore), so
-what is kept against a moment cannot outlive a change that nothing told it about; a moment also names the data it
-is of (the cluster, the database, the watched tables), so a restore that makes any of them anew is a change too.
+The trigger fires for every path that writes (services, imports, the admin, raw SQL, a data-only restore), also
+where a session replays changes (`session_replication_role = replica`: it is enabled ALWAYS), so what is kept
+against a moment cannot outlive a change that nothing told it about. A moment also names the data it is of (the
+cluster and its timeline, the database, the watched tables and whether their triggers are enabled), so a restore
+that makes any of them anew, a standby promoted, or a trigger disabled (as `pg_restore --disable-triggers` does
+while it loads) is a change too.
 
 Installed after every `migrate` (post_migrate), so a table added later gets its trigger. PostgreSQL only: on
 another database `moment()` is None and nothing is kept.
@@ -67,6 +70,16 @@ def install(using: str = DEFAULT_DB_ALIAS) -> int:
         for name in missing:
             cursor.execute(f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
                            f"{_quote(connection, name)} FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}()")
+        cursor.execute("SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                       "WHERE t.tgname = %s AND t.tgenabled <> 'A'", [TRIGGER])
+        not_always = [name for (name,) in cursor.fetchall()]
+        for name in not_always:
+            cursor.execute(f"ALTER TABLE {_quote(connection, name)} ENABLE ALWAYS TRIGGER {TRIGGER}")
+        if not_always and set(not_always) - set(missing):
+            # A trigger found disabled (or enabled only outside replication) may have missed writes; enabled
+            # again, the identity is the one it had before them, so the change is recorded here.
+            cursor.execute(f"INSERT INTO {TABLE} (xact) VALUES (pg_current_xact_id()) "  # noqa: S608 - no input
+                           "ON CONFLICT (xact) DO NOTHING")
     return len(missing)
 
 
@@ -85,14 +98,27 @@ def watched_tables(using: str = DEFAULT_DB_ALIAS) -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
-# Which data a moment is of: the cluster (a new one after a restore elsewhere), the database (a new one after a
-# restore beside it) and the watched tables themselves (new ones after a restore that drops and creates them,
-# whose rows are loaded before their triggers exist). Transaction IDs are only compared within one such identity.
+# Which data a moment is of: the cluster (a new one after a restore elsewhere) and its timeline (a new one after a
+# recovery to a point in time or a standby promoted, which may lack transactions the moment saw and reuse their
+# IDs), the database (a new one after a restore beside it) and the watched tables themselves (new ones after a
+# restore that drops and creates them, whose rows are loaded before their triggers exist) with their triggers'
+# state (one disabled records nothing). Transaction IDs are only compared within one such identity. A primary's
+# timeline is its WAL's (the last checkpoint's lags a promotion); a standby, where that cannot be read, has its
+# last restart point's.
 _IDENTITY = f"""
     (SELECT system_identifier FROM pg_control_system())::text
+    || '/' || CASE WHEN pg_is_in_recovery()
+                   THEN lpad(to_hex((SELECT timeline_id FROM pg_control_checkpoint())), 8, '0')
+                   ELSE substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) END
     || '/' || (SELECT oid FROM pg_database WHERE datname = current_database())::text
-    || '/' || (SELECT md5(string_agg(tgrelid::text, ',' ORDER BY tgrelid)) FROM pg_trigger WHERE tgname = '{TRIGGER}')
+    || '/' || (SELECT md5(string_agg(tgrelid::text || tgenabled::text, ',' ORDER BY tgrelid)) FROM pg_trigger
+               WHERE tgname = '{TRIGGER}')
 """  # noqa: S608 - the module's names
+
+
+def in_transaction(connection) -> bool:
+    """Whether a transaction is open on the connection: in atomic, or with autocommit turned off."""
+    return connection.in_atomic_block or not connection.get_autocommit()
 
 
 def moment(using: str = DEFAULT_DB_ALIAS) -> str | None:
@@ -100,7 +126,7 @@ def moment(using: str = DEFAULT_DB_ALIAS) -> str | None:
     database other than PostgreSQL, inside a transaction (whose own writes are not committed, and whose snapshot
     may be older than now) or where no table is watched yet."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.vendor != "postgresql" or in_transaction(connection):
         return None
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {_IDENTITY}, pg_current_snapshot()::text")  # noqa: S608 - the module's names
@@ -113,7 +139,7 @@ def changed_since(since: str, using: str = DEFAULT_DB_ALIAS) -> bool:
     committed, or the data is no longer the data of that moment (another cluster, database or tables: a
     restore); also true on a database other than PostgreSQL or inside a transaction (nothing can be told)."""
     connection = connections[using]
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
+    if connection.vendor != "postgresql" or in_transaction(connection):
         return True
     identity, snapshot = since.split(" ")
     with connection.cursor() as cursor:

@@ -844,7 +844,7 @@ def _computed(calls: dict, on_second: set, then=None) -> dict:
     would not see) one after the other."""
     second = {key: call for key, call in calls.items() if key in on_second}
     if (not second or settings.REPORT_FIGURE_CONNECTIONS < 2 or connection.vendor != "postgresql"
-            or connection.in_atomic_block):
+            or changelog.in_transaction(connection)):
         results = {key: call() for key, call in calls.items()}
         return then(results) if then else results
     first = {key: call for key, call in calls.items() if key not in second}
@@ -1066,14 +1066,16 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
     core.changelog tells it from PostgreSQL's own record of the transactions), those figures, with this build's
     own metadata; else computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report
     made again after its texts were edited, or a month's report built again, then skips the SQL. The moment is
-    taken before the first read, so a write committed during the computation has them computed next time."""
+    taken before the first read, the project's own row included: the caller's may have been read before it."""
     compute = {ReportRun.Kind.MONTHLY: monthly_report_figures, ReportRun.Kind.FINAL: final_figures}[kind]
     seconds = settings.REPORT_FIGURES_REUSE_SECONDS
     since = changelog.moment() if seconds > 0 else None
     if since is None:
         return compute(project, period_start, period_end)
+    project = Project.objects.get(pk=project.pk)
     key = ":".join(["reporting:figures", kind, str(project.pk), period_start.isoformat(), period_end.isoformat(),
-                    timezone.localdate().isoformat(), translation.get_language() or "", figures_version()])
+                    timezone.localdate().isoformat(), timezone.get_current_timezone_name(),
+                    translation.get_language() or "", figures_version()])
     kept = cache.get(key)
     if kept is not None and not changelog.changed_since(kept["since"]):
         figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
@@ -1085,6 +1087,7 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
 
 
 # The settings a figure may depend on (thresholds, the time zone): figures computed under others are not used.
+# (The time zone the figures are computed in is in their key too: a request or a build may choose its own.)
 FIGURE_SETTINGS_PREFIXES = ("REPORT_", "SMALL_COUNT_", "TIME_ZONE")
 
 

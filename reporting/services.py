@@ -42,6 +42,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from core import changelog
 from core.dates import previous_month
 from core.mail import email_queue, render_plain
 from core.models import Role
@@ -51,7 +52,7 @@ from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_conte
 from reporting.exports import figures_json, figures_xlsx
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
-from reporting.selectors import figures_code_digest, report_figures
+from reporting.selectors import report_figures
 from reporting.suppression import steering_period_refusal, suppress_small_counts
 
 logger = logging.getLogger(__name__)
@@ -104,9 +105,8 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
     are computed here."""
     build = partial(_build_report, kind=kind, project=project, period_start=period_start, period_end=period_end,
                     render=render)
-    if render and renders_in_child() and not connection.in_atomic_block:
+    if render and renders_in_child() and not changelog.in_transaction(connection):
         _compile_template(kind)
-        figures_code_digest()  # read once in this process, not in every child
         return run_in_child(build, raise_as_is=True, what="The report build")
     return build()
 

@@ -3,20 +3,24 @@ report_figures, core.changelog): the same figures with this build's own metadata
 the figures read, by any path, and a write that was still open when they were computed, has them computed again."""
 
 import datetime as dt
+import os
 import re
+import subprocess
+import sys
 import threading
 
 import pytest
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core import changelog
+from organisations.models import Project
 from organisations.tests.factories import OrganisationFactory, ProjectFactory
 from participants.models import ExitKind
 from participants.tests.factories import ParticipantFactory, ReferralFactory
-from reporting import selectors
+from reporting import selectors, services
 from reporting.documents import FINAL_SECTION_KEYS
 from reporting.services import build_report, final_report_text_save
 
@@ -80,8 +84,8 @@ def test_the_same_report_again_has_the_same_figures_and_its_own_build_time(commi
     assert _without_time(again) == _without_time(first)
     assert list(again) == list(first) and list(again["meta"]) == list(first["meta"])
     assert again["meta"]["generated_at"] == later.isoformat(timespec="seconds")
-    # The moment, whether anything changed since, and this build's metadata: not the sections' SQL.
-    assert len(queries) <= 4
+    # The moment, the project's row, whether anything changed since, and this build's metadata: not the sections'.
+    assert len(queries) <= 5
 
 
 @pytest.mark.postgres
@@ -163,7 +167,8 @@ def test_a_write_still_open_when_the_figures_were_computed_has_them_computed_aga
     assert written.wait(30)
     with connection.cursor() as cursor:  # a later transaction, committed: the open one is then running within
         cursor.execute("UPDATE participants_exit SET kind = kind WHERE false")  # the moment's range
-    assert changelog.moment().split(":")[2].split(",") == writer_xact
+    # In the moment's list of transactions still running (another database's may be there too), not at its end.
+    assert writer_xact[0] in changelog.moment().split(":")[2].split(",")
     before = _figures("monthly", committed_march)
     computed_without_it.set()
     writer.join(30)
@@ -175,20 +180,59 @@ def test_a_write_still_open_when_the_figures_were_computed_has_them_computed_aga
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_another_report_period_project_code_or_setting_is_computed(committed_march, computed, monkeypatch,
-                                                                    settings):
-    _figures("monthly", committed_march)
+def test_another_report_period_project_code_setting_language_or_time_zone_is_computed(committed_march, computed,
+                                                                                        monkeypatch, settings):
+    other = ProjectFactory(slug="annat-projekt", owner=committed_march.owner)  # written before any figures
+    for project in (committed_march, other):
+        _figures("monthly", project)
     _figures("monthly", committed_march, QUARTER)
     _figures("final", committed_march)
-    other = ProjectFactory(slug="annat-projekt", owner=committed_march.owner)
-    _figures("monthly", other)
     assert computed == {"monthly": 3, "final": 1}
+    for project in (committed_march, other):  # each kept under its own key: nothing written since
+        _figures("monthly", project)
+    assert computed == {"monthly": 3, "final": 1}
+    # A build is in Swedish and Stockholm's time (build_report); the editor and its preview are in the user's.
+    with translation.override("en"), timezone.override(services.STOCKHOLM):
+        selectors.report_figures("monthly", committed_march, *MARCH)
+    with translation.override("sv"), timezone.override(dt.UTC):
+        selectors.report_figures("monthly", committed_march, *MARCH)
+    assert computed == {"monthly": 5, "final": 1}
     monkeypatch.setattr(selectors, "figures_code_digest", lambda: "other-code")
     _figures("monthly", committed_march)
-    assert computed == {"monthly": 4, "final": 1}
+    assert computed == {"monthly": 6, "final": 1}
     settings.REPORT_EQUALITY_THRESHOLD_SHARE += 0.05
     _figures("monthly", committed_march)
-    assert computed == {"monthly": 5, "final": 1}
+    assert computed == {"monthly": 7, "final": 1}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_project_read_before_a_write_to_it_is_read_again(committed_march):
+    """The caller's project may be older than the moment: figures from it would be kept as the new data's."""
+    read_before = Project.objects.get(pk=committed_march.pk)
+    Project.objects.filter(pk=committed_march.pk).update(target_participants=99)
+    figures = _figures("final", read_before)
+    assert figures["targets"]["participants"]["target"] == 99
+    assert _figures("final", Project.objects.get(pk=committed_march.pk))["targets"]["participants"]["target"] == 99
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_write_committed_while_the_figures_are_computed_has_them_computed_again(committed_march, computed,
+                                                                                  monkeypatch):
+    real = selectors.monthly_report_figures
+
+    def with_a_write_committed_midway(*args):
+        figures = real(*args)
+        ReferralFactory(participant=ParticipantFactory(), project=committed_march,
+                        referral_date=dt.date(2026, 3, 2), start_date=dt.date(2026, 3, 3))
+        return figures
+
+    monkeypatch.setattr(selectors, "monthly_report_figures", with_a_write_committed_midway)
+    before = _figures("monthly", committed_march)
+    monkeypatch.setattr(selectors, "monthly_report_figures", real)
+    after = _figures("monthly", committed_march)
+    assert after["participants"]["starts"] == before["participants"]["starts"] + 1
 
 
 @pytest.mark.postgres
@@ -197,9 +241,16 @@ def test_not_kept_when_turned_off_or_inside_a_transaction(committed_march, compu
     _figures("monthly", committed_march)
     with transaction.atomic():
         _figures("monthly", committed_march)
+    transaction.set_autocommit(False)  # a transaction as well, opened without atomic
+    try:
+        assert changelog.moment() is None
+        _figures("monthly", committed_march)
+    finally:
+        transaction.rollback()
+        transaction.set_autocommit(True)
     settings.REPORT_FIGURES_REUSE_SECONDS = 0
     _figures("monthly", committed_march)
-    assert computed["monthly"] == 3
+    assert computed["monthly"] == 4
 
 
 def _tables_in(sql: str, tables: set[str]) -> set[str]:
@@ -255,7 +306,42 @@ def test_a_watched_table_made_again_as_a_restore_does_is_other_data():
         cursor.execute("DROP TABLE reporting_restored")
     identity, snapshot = changelog.moment().split(" ")
     assert not changelog.changed_since(f"{identity} {snapshot}")
-    assert changelog.changed_since(f"1/{identity.split('/', 1)[1]} {snapshot}")  # another cluster
+    cluster, timeline, *rest = identity.split("/")
+    assert changelog.changed_since(f"{'/'.join(['1', timeline, *rest])} {snapshot}")  # another cluster
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)")
+        assert timeline == cursor.fetchone()[0]
+    # The same cluster recovered to an earlier point, or its standby promoted: another timeline.
+    assert changelog.changed_since(f"{'/'.join([cluster, '%08X' % (int(timeline, 16) + 1), *rest])} {snapshot}")
+
+
+def _trigger_states() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT tgenabled::text FROM pg_trigger WHERE tgname = %s", [changelog.TRIGGER])
+        return {state for (state,) in cursor.fetchall()}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_disabled_trigger_is_a_change_and_enabled_again_by_the_next_install():
+    """Enabled ALWAYS, so a session replaying changes (replication role `replica`) records its writes too; one
+    disabled (as `pg_restore --disable-triggers` does while it loads, then enabling it again) records nothing, so
+    the moments before it are of other data, and so are those taken while it was."""
+    assert _trigger_states() == {"A"}
+    since = changelog.moment()
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(f"ALTER TABLE participants_exit DISABLE TRIGGER {changelog.TRIGGER}")
+            assert changelog.changed_since(since)
+            cursor.execute(f"ALTER TABLE participants_exit ENABLE TRIGGER {changelog.TRIGGER}")  # not ALWAYS
+            while_not_always = changelog.moment()
+            assert changelog.changed_since(since)
+        finally:
+            assert changelog.install() == 0
+    assert _trigger_states() == {"A"}
+    assert changelog.changed_since(since)  # the identity is that of `since` again: the change was recorded
+    assert changelog.changed_since(while_not_always)
+    assert not changelog.changed_since(changelog.moment())
 
 
 @pytest.mark.postgres
@@ -270,3 +356,12 @@ def test_changes_older_than_two_days_are_forgotten():
     with connection.cursor() as cursor:
         cursor.execute("SELECT xact::text FROM core_datachange")
         assert cursor.fetchall() == [("2",)]
+
+
+def test_the_code_digest_is_read_when_the_process_starts():
+    """Read at the first report instead, it could be of files replaced since this process imported its code."""
+    script = ("import django; django.setup(); from reporting import selectors; "
+              "print(selectors.figures_code_digest.cache_info().currsize)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,  # noqa: S603
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"})
+    assert out.stdout.split() == ["1"]
