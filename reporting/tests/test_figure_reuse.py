@@ -18,10 +18,11 @@ from django.utils import timezone, translation
 from core import changelog
 from organisations.models import Project
 from organisations.tests.factories import OrganisationFactory, ProjectFactory
-from participants.models import ExitKind
+from participants.models import Correction, Exit, ExitKind
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from reporting import selectors, services
 from reporting.documents import FINAL_SECTION_KEYS
+from reporting.models import ReportRun
 from reporting.services import build_report, final_report_text_save
 
 from .conftest import MARCH, build_march_dataset
@@ -86,6 +87,26 @@ def test_the_same_report_again_has_the_same_figures_and_its_own_build_time(commi
     assert again["meta"]["generated_at"] == later.isoformat(timespec="seconds")
     # The moment, the project's row, whether anything changed since, and this build's metadata: not the sections'.
     assert len(queries) <= 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_kept_figures_count_the_corrections_since_an_earlier_report_finished_after_they_were_computed(
+        committed_march, computed):
+    """A report run finishing writes no watched table: the figures stay kept, and the corrections since the
+    period's first report are counted again for this build."""
+    exit_ = Exit.objects.filter(referral__project=committed_march).exclude(kind=ExitKind.REGISTERED_IN_ERROR).first()
+    made = Correction.objects.create(referral=exit_.referral, participant=exit_.referral.participant,
+                                     kind=Correction.Kind.EXIT, object_id=exit_.pk, fields="exit_date",
+                                     reason="fel datum", affects_from=MARCH[0], affects_to=MARCH[1],
+                                     affects_figures=True)
+    Correction.objects.filter(pk=made.pk).update(corrected_at=timezone.now() - dt.timedelta(hours=1))
+    assert _figures("monthly", committed_march)["meta"]["corrected_since_earlier_report"] == 0
+    ReportRun.objects.create(kind=ReportRun.Kind.MONTHLY, project=committed_march, period_start=MARCH[0],
+                             period_end=MARCH[1], status=ReportRun.Status.DONE,
+                             finished_at=timezone.now() - dt.timedelta(hours=2), figures={"meta": {}})
+    assert _figures("monthly", committed_march)["meta"]["corrected_since_earlier_report"] == 1
+    assert computed["monthly"] == 1
 
 
 @pytest.mark.postgres
