@@ -163,16 +163,15 @@ def _database_cpu_seconds() -> float:
     """User + system CPU time so far of this machine's PostgreSQL processes (named `postgres`): each live one's
     own, and the postmaster's count of its children that have exited (connections closed, parallel workers).
     Where the database runs on this machine, the figures' SQL is spent here and not in the worker."""
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    total = 0.0
+    for comm in Path("/proc").glob("[0-9]*/comm"):
         try:
-            text = stat.read_text()
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            is_postgres = comm.read_text().strip() == "postgres"
+        except (FileNotFoundError, ProcessLookupError, PermissionError):  # gone meanwhile
             continue
-        name, fields = text[text.index("(") + 1:text.rindex(")")], text.rsplit(")", 1)[1].split()
-        if name == "postgres":
-            total += sum(int(fields[i]) for i in (11, 12, 13, 14))
-    return total / os.sysconf("SC_CLK_TCK")
+        if is_postgres:
+            total += _cpu_seconds(int(comm.parent.name)) or 0.0
+    return total
 
 
 def _pool_children(pid: int) -> list[int]:
