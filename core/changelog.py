@@ -152,6 +152,19 @@ def changed_since(since: str, using: str = DEFAULT_DB_ALIAS) -> bool:
         return cursor.fetchone()[0]
 
 
+def newest_change_age(using: str = DEFAULT_DB_ALIAS) -> dt.timedelta | None:
+    """How long ago the newest recorded change was made (its transaction's first write; the newest transaction
+    has the highest ID), None where none is recorded or not on PostgreSQL."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT clock_timestamp() - recorded_at FROM {TABLE} "  # noqa: S608 - the module's names
+                       "ORDER BY xact DESC LIMIT 1")
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
 def forget_old(using: str = DEFAULT_DB_ALIAS) -> int:
     """Deletes the changes older than REMEMBERED; how many."""
     connection = connections[using]

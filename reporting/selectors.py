@@ -1065,25 +1065,46 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
     the same report's figures were computed (the same project, period, day, language, code and settings;
     core.changelog tells it from PostgreSQL's own record of the transactions), those figures, with this build's
     own metadata; else computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report
-    made again after its texts were edited, or a month's report built again, then skips the SQL. The moment is
-    taken before the first read, the project's own row included: the caller's may have been read before it."""
+    made again after its texts were edited, or a month's report built again, then skips the SQL; so does a build
+    after reporting.services.report_figures_keep_current computed them ahead. The moment is taken before the
+    first read, the project's own row included: the caller's may have been read before it."""
+    return report_figures_computed_unless_kept(kind, project, period_start, period_end)[0]
+
+
+def report_figures_computed_unless_kept(kind: str, project: Project, period_start: dt.date,
+                                        period_end: dt.date) -> tuple[dict, bool]:
+    """report_figures(), and whether they were computed (not kept)."""
     compute = {ReportRun.Kind.MONTHLY: monthly_report_figures, ReportRun.Kind.FINAL: final_figures}[kind]
     seconds = settings.REPORT_FIGURES_REUSE_SECONDS
     since = changelog.moment() if seconds > 0 else None
     if since is None:
-        return compute(project, period_start, period_end)
+        return compute(project, period_start, period_end), True
     project = Project.objects.get(pk=project.pk)
-    key = ":".join(["reporting:figures", kind, str(project.pk), period_start.isoformat(), period_end.isoformat(),
-                    timezone.localdate().isoformat(), timezone.get_current_timezone_name(),
-                    translation.get_language() or "", figures_version()])
+    key = report_figures_key(kind, project.pk, period_start, period_end)
     kept = cache.get(key)
     if kept is not None and not changelog.changed_since(kept["since"]):
         figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
         figures["meta"].update(_meta_of_this_build(kind, project, period_start, period_end))
-        return figures
+        return figures, False
     figures = compute(project, period_start, period_end)
     cache.set(key, {"since": since, "figures": figures}, seconds)
-    return figures
+    return figures, True
+
+
+def report_figures_key(kind: str, project_pk: int, period_start: dt.date, period_end: dt.date) -> str:
+    """Where a report's kept figures are: one per report, period, day, time zone, language, code and settings."""
+    return ":".join(["reporting:figures", kind, str(project_pk), period_start.isoformat(), period_end.isoformat(),
+                     timezone.localdate().isoformat(), timezone.get_current_timezone_name(),
+                     translation.get_language() or "", figures_version()])
+
+
+def final_report_period(project: Project, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The period the final report's editor, preview and build request offer: the project so far."""
+    today = today or timezone.localdate()
+    period_start, period_end = project.start_date, min(project.end_date, today)
+    if period_end < period_start:
+        period_end = project.end_date
+    return period_start, period_end
 
 
 # The settings a figure may depend on (thresholds, the time zone): figures computed under others are not used.

@@ -22,11 +22,13 @@ import logging
 import os
 import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -52,7 +54,12 @@ from reporting.documents import FINAL_SECTION_KEYS, final_context, monthly_conte
 from reporting.exports import figures_json, figures_xlsx
 from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
-from reporting.selectors import report_figures
+from reporting.selectors import (
+    final_report_period,
+    report_figures,
+    report_figures_computed_unless_kept,
+    report_figures_key,
+)
 from reporting.suppression import steering_period_refusal, suppress_small_counts
 
 logger = logging.getLogger(__name__)
@@ -111,6 +118,14 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
     return build()
 
 
+@contextmanager
+def as_built():
+    """The language and time zone a report is built in, whoever asked for it (the figures kept for a build are
+    kept under them)."""
+    with translation.override("sv"), timezone.override(STOCKHOLM):
+        yield
+
+
 PDF_TEMPLATES = {ReportRun.Kind.MONTHLY: "reporting/pdf/monthly.html", ReportRun.Kind.FINAL: "reporting/pdf/final.html"}
 _compiled: set[str] = set()
 
@@ -143,7 +158,7 @@ def _build_report(*, kind: str, project: Project, period_start: dt.date, period_
     pdf = b""
     if render:
         prepare_render()  # what the render imports, imported while the figures' SQL runs
-    with translation.override("sv"), timezone.override(STOCKHOLM):
+    with as_built():
         if kind == ReportRun.Kind.MONTHLY:
             figures = report_figures(kind, project, period_start, period_end)
             if render:
@@ -445,6 +460,70 @@ def monthly_reports_schedule(*, today: dt.date | None = None) -> list[ReportRun]
         notify_steering_group(run=run)
         runs.append(run)
     return runs
+
+
+# --- report figures computed ahead ---------------------------------------------------------------
+
+KEEP_CURRENT_LOCK = "reporting:figures-keep-current:lock"
+KEEP_CURRENT_STATE = "reporting:figures-keep-current:state"
+# The newest write is left this long before the figures after it are computed: in a burst of writes (a list edited
+# row by row) the next one would make them old at once.
+QUIET_BEFORE_KEEPING = dt.timedelta(seconds=5)
+
+
+def reports_kept_current(today: dt.date) -> list[tuple[str, Project, dt.date, dt.date]]:
+    """The reports whose figures are computed ahead: each project active today, its final report so far (the
+    period its editor, preview and request form offer) and, where it was active then, the last ended month's
+    report (the steering group's, and the request form's default)."""
+    month_start, month_end = previous_month(today)
+    reports = []
+    for project in Project.objects.filter(start_date__lte=today, end_date__gte=today).order_by("pk"):
+        reports.append((ReportRun.Kind.FINAL, project, *final_report_period(project, today)))
+        if project.start_date <= month_end:
+            reports.append((ReportRun.Kind.MONTHLY, project, month_start, month_end))
+    return reports
+
+
+def report_figures_keep_current() -> int:
+    """After data were written, the figures of the reports in reports_kept_current computed as their build
+    computes them and kept (reporting.selectors.report_figures), so that a build requested later takes them
+    instead of computing them; the number of reports computed. Run by beat every
+    settings.REPORT_FIGURES_KEEP_CURRENT_SECONDS. Nothing where figures are not kept (the setting 0, not
+    PostgreSQL, inside a transaction), while another run is computing, while nothing was written since the last
+    run (and the reports are the same), or while the newest write is younger than QUIET_BEFORE_KEEPING. The
+    figures are computed in a forked child where PDFs are (their rows' heap leaves with it)."""
+    seconds = settings.REPORT_FIGURES_REUSE_SECONDS
+    if (seconds <= 0 or settings.REPORT_FIGURES_KEEP_CURRENT_SECONDS <= 0 or connection.vendor != "postgresql"
+            or changelog.in_transaction(connection)):
+        return 0
+    if not cache.add(KEEP_CURRENT_LOCK, os.getpid(), timeout=settings.CELERY_TASK_TIME_LIMIT):
+        return 0
+    try:
+        with as_built():
+            reports = reports_kept_current(timezone.localdate())
+            keys = sorted(report_figures_key(kind, project.pk, start, end) for kind, project, start, end in reports)
+            state = cache.get(KEEP_CURRENT_STATE)
+            if state is not None and state["keys"] == keys and not changelog.changed_since(state["since"]):
+                return 0
+            age = changelog.newest_change_age()
+            if age is not None and age < QUIET_BEFORE_KEEPING:
+                return 0
+            since = changelog.moment()
+            if since is None:
+                return 0
+            compute = partial(_compute_unless_kept, reports)
+            computed = (run_in_child(compute, raise_as_is=True, what="Computing report figures ahead")
+                        if renders_in_child() else compute())
+            # Looked at again after half the figures' time in the cache, so that none expires unnoticed.
+            cache.set(KEEP_CURRENT_STATE, {"since": since, "keys": keys}, max(seconds // 2, 1))
+            return computed
+    finally:
+        cache.delete(KEEP_CURRENT_LOCK)
+
+
+def _compute_unless_kept(reports: list[tuple[str, Project, dt.date, dt.date]]) -> int:
+    """In the language and time zone of the caller (a forked child has its parent's)."""
+    return sum(report_figures_computed_unless_kept(*report)[1] for report in reports)
 
 
 # --- final report texts ---------------------------------------------------------------------------

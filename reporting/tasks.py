@@ -36,3 +36,9 @@ def requeue_stale_report_runs() -> int:
 @shared_task(acks_late=True, ignore_result=True, time_limit=HARD_LIMIT * 4)
 def build_monthly_reports() -> int:
     return len(services.monthly_reports_schedule())
+
+
+# Its beat entry expires before the next one is sent: a worker busy with builds does not pile them up.
+@shared_task(ignore_result=True, time_limit=HARD_LIMIT)
+def keep_report_figures_current() -> int:
+    return services.report_figures_keep_current()

@@ -35,7 +35,7 @@ from reporting.permissions import (
     runs_visible_to,
     sees_suppressed_figures,
 )
-from reporting.selectors import monthly_figures, report_figures
+from reporting.selectors import final_report_period, monthly_figures, report_figures
 
 BROKER_DOWN_MESSAGE = gettext_lazy(
     "Rapporten är beställd men kön för rapportbyggen går inte att nå just nu. Beställningen är sparad "
@@ -243,13 +243,6 @@ def _final_forms(project, data=None):
     return forms
 
 
-def _final_period(project: Project) -> tuple:
-    period_start, period_end = project.start_date, min(project.end_date, timezone.localdate())
-    if period_end < period_start:
-        period_end = project.end_date
-    return period_start, period_end
-
-
 @no_participant_data("the project's narrative and aggregates")
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -267,7 +260,7 @@ def final_editor(request, slug):
         if request.POST.get("next") == "preview":
             return redirect("reporting:final_preview", slug=project.slug)
         return redirect("reporting:final_editor", slug=project.slug)
-    period_start, period_end = _final_period(project)
+    period_start, period_end = final_report_period(project)
     request_form = ReportRequestForm(user=request.user, initial={
         "kind": ReportRun.Kind.FINAL, "project": project, "period_start": period_start, "period_end": period_end,
     })
@@ -304,7 +297,7 @@ def final_autosave(request, slug, section):
 def final_preview(request, slug):
     _require_leader(request.user)
     project = get_object_or_404(Project, slug=slug)
-    period_start, period_end = _final_period(project)
+    period_start, period_end = final_report_period(project)
     figures = report_figures(ReportRun.Kind.FINAL, project, period_start, period_end)
     texts = {text.section: text for text in FinalReportText.objects.filter(project=project)}
     context = final_context(figures, texts)

@@ -253,6 +253,10 @@ REPORT_FIGURE_CONNECTIONS = env.int("REPORT_FIGURE_CONNECTIONS", default=2)
 # PostgreSQL: core.changelog), uses those figures instead of computing them again (reporting.selectors.
 # report_figures); kept in the cache this long, at most a day. 0 = always computed.
 REPORT_FIGURES_REUSE_SECONDS = min(env.int("REPORT_FIGURES_REUSE_SECONDS", default=6 * 3600), 24 * 3600)
+# After data were written, the figures of each active project's final report so far and last month's report are
+# computed ahead (reporting.services.report_figures_keep_current), so that a build requested later uses them:
+# beat looks this often whether anything was written since (one query). 0 = not computed ahead.
+REPORT_FIGURES_KEEP_CURRENT_SECONDS = env.int("REPORT_FIGURES_KEEP_CURRENT_SECONDS", default=15)
 CELERY_TASK_SOFT_TIME_LIMIT = 14 * 60
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_RESULT_BACKEND = None
@@ -312,6 +316,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
 }
+if REPORT_FIGURES_KEEP_CURRENT_SECONDS > 0 and REPORT_FIGURES_REUSE_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["keep-report-figures-current"] = {
+        "task": "reporting.tasks.keep_report_figures_current",
+        "schedule": float(REPORT_FIGURES_KEEP_CURRENT_SECONDS),
+        "options": {"expires": float(REPORT_FIGURES_KEEP_CURRENT_SECONDS)},
+    }
 
 # Domain settings
 DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)

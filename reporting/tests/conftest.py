@@ -28,6 +28,7 @@ from participants.models import (
 from participants.tests.factories import ExitFactory, ParticipantFactory, ReferralFactory
 from placements.models import Assignment, Placement
 from placements.tests.factories import AssignmentFactory, PlacementFactory
+from reporting import selectors
 
 MARCH = (dt.date(2026, 3, 1), dt.date(2026, 3, 31))
 D = dt.date
@@ -156,6 +157,32 @@ def report_project(db):
 @pytest.fixture
 def march_data(report_project):
     return build_march_dataset(report_project)
+
+
+@pytest.fixture
+def committed_march(settings):
+    """The March data set, committed (for tests across connections), with report figures kept."""
+    settings.REPORT_FIGURES_REUSE_SECONDS = 3600
+    owner = OrganisationFactory(name="Samordningsförbundet", employee_count=None)
+    project = ProjectFactory(slug="sjalvklart-rapport", name="Självklart – rapportprojekt", owner=owner,
+                             target_participants=10)
+    build_march_dataset(project)
+    return project
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """How many times each report's figures were computed (not taken from an earlier build)."""
+    counts = {"monthly": 0, "final": 0}
+    for kind, name in (("monthly", "monthly_report_figures"), ("final", "final_figures")):
+        real = getattr(selectors, name)
+
+        def counting(*args, real=real, kind=kind):
+            counts[kind] += 1
+            return real(*args)
+
+        monkeypatch.setattr(selectors, name, counting)
+    return counts
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 
 from core import changelog
 from organisations.models import Project
-from organisations.tests.factories import OrganisationFactory, ProjectFactory
+from organisations.tests.factories import ProjectFactory
 from participants.models import Correction, Exit, ExitKind
 from participants.tests.factories import ParticipantFactory, ReferralFactory
 from reporting import selectors, services
@@ -25,7 +25,7 @@ from reporting.documents import FINAL_SECTION_KEYS
 from reporting.models import ReportRun
 from reporting.services import build_report, final_report_text_save
 
-from .conftest import MARCH, build_march_dataset
+from .conftest import MARCH
 from .test_pdf import pdftotext
 
 QUARTER = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
@@ -33,31 +33,6 @@ QUARTER = (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
 
 def _without_time(figures: dict) -> dict:
     return {**figures, "meta": {key: value for key, value in figures["meta"].items() if key != "generated_at"}}
-
-
-@pytest.fixture
-def committed_march(settings):
-    settings.REPORT_FIGURES_REUSE_SECONDS = 3600
-    owner = OrganisationFactory(name="Samordningsförbundet", employee_count=None)
-    project = ProjectFactory(slug="sjalvklart-rapport", name="Självklart – rapportprojekt", owner=owner,
-                             target_participants=10)
-    build_march_dataset(project)
-    return project
-
-
-@pytest.fixture
-def computed(monkeypatch):
-    """How many times each report's figures were computed (not taken from an earlier build)."""
-    counts = {"monthly": 0, "final": 0}
-    for kind, name in (("monthly", "monthly_report_figures"), ("final", "final_figures")):
-        real = getattr(selectors, name)
-
-        def counting(*args, real=real, kind=kind):
-            counts[kind] += 1
-            return real(*args)
-
-        monkeypatch.setattr(selectors, name, counting)
-    return counts
 
 
 def _figures(kind: str, project, period=MARCH) -> dict:
