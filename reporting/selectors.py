@@ -1098,6 +1098,11 @@ def report_figures_key(kind: str, project_pk: int, period_start: dt.date, period
                      translation.get_language() or "", figures_version()])
 
 
+def projects_active_between(start: dt.date, end: dt.date):
+    """The projects active on any day from start to end."""
+    return Project.objects.filter(start_date__lte=end, end_date__gte=start)
+
+
 def final_report_period(project: Project, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
     """The period the final report's editor, preview and build request offer: the project so far."""
     today = today or timezone.localdate()
@@ -1107,15 +1112,17 @@ def final_report_period(project: Project, today: dt.date | None = None) -> tuple
     return period_start, period_end
 
 
-# The settings a figure may depend on (thresholds, the time zone): figures computed under others are not used.
-# (The time zone the figures are computed in is in their key too: a request or a build may choose its own.)
-FIGURE_SETTINGS_PREFIXES = ("REPORT_", "SMALL_COUNT_", "TIME_ZONE")
+# The settings a figure depends on (thresholds, the time zone): figures computed under others are not used. Only
+# these: a process's operational settings (how often beat looks, how many connections compute) may differ from
+# another's without the figures it computed differing. (The time zone the figures are computed in is in their
+# key too: a request or a build may choose its own.)
+FIGURE_SETTINGS = ("SMALL_COUNT_THRESHOLD", "REPORT_EQUALITY_THRESHOLD_DAYS", "REPORT_EQUALITY_THRESHOLD_SHARE",
+                   "TIME_ZONE")
 
 
 def figures_version() -> str:
     """A digest of the code and the settings the figures are computed with."""
-    chosen = sorted((name, repr(getattr(settings, name))) for name in dir(settings)
-                    if name.startswith(FIGURE_SETTINGS_PREFIXES))
+    chosen = [(name, repr(getattr(settings, name))) for name in FIGURE_SETTINGS]
     return hashlib.sha256(f"{figures_code_digest()}{chosen!r}".encode()).hexdigest()[:16]
 
 

@@ -22,10 +22,12 @@ import logging
 import os
 import threading
 import time
+import uuid
 from contextlib import contextmanager
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
@@ -56,6 +58,7 @@ from reporting.models import FinalReportText, ReportRun
 from reporting.permissions import may_edit_final_texts, may_request, sees_suppressed_figures
 from reporting.selectors import (
     final_report_period,
+    projects_active_between,
     report_figures,
     report_figures_computed_unless_kept,
     report_figures_key,
@@ -449,7 +452,7 @@ def monthly_reports_schedule(*, today: dt.date | None = None) -> list[ReportRun]
     """On the 1st: build last month's report for each project active then, and e-mail the steering group."""
     period_start, period_end = previous_month(today or timezone.localdate())
     runs = []
-    for project in Project.objects.filter(start_date__lte=period_end, end_date__gte=period_start):
+    for project in projects_active_between(period_start, period_end):
         run, _created = ReportRun.objects.get_or_create(
             kind=ReportRun.Kind.MONTHLY, project=project, period_start=period_start, period_end=period_end,
             requested_by=None,
@@ -469,17 +472,25 @@ KEEP_CURRENT_STATE = "reporting:figures-keep-current:state"
 # The newest write is left this long before the figures after it are computed: in a burst of writes (a list edited
 # row by row) the next one would make them old at once.
 QUIET_BEFORE_KEEPING = dt.timedelta(seconds=5)
+# The final report is written in the months after a project ends: its figures are kept current that long.
+FINAL_KEPT_AFTER_END = dt.timedelta(days=92)
+# A run is stopped after this long (its task's time limit), and the lock it holds expires with it: a worker killed
+# in a run keeps the next runs waiting no longer than this.
+KEEP_CURRENT_TIME_LIMIT = 5 * 60
 
 
 def reports_kept_current(today: dt.date) -> list[tuple[str, Project, dt.date, dt.date]]:
-    """The reports whose figures are computed ahead: each project active today, its final report so far (the
-    period its editor, preview and request form offer) and, where it was active then, the last ended month's
-    report (the steering group's, and the request form's default)."""
+    """The reports whose figures are computed ahead: the final report of each project active today or ended
+    within FINAL_KEPT_AFTER_END (the project so far: the period its editor, preview and request form offer), and
+    the last ended month's report of each project active in that month (those monthly_reports_schedule builds on
+    the 1st; the request form's default)."""
     month_start, month_end = previous_month(today)
+    ended_since = today - FINAL_KEPT_AFTER_END
     reports = []
-    for project in Project.objects.filter(start_date__lte=today, end_date__gte=today).order_by("pk"):
-        reports.append((ReportRun.Kind.FINAL, project, *final_report_period(project, today)))
-        if project.start_date <= month_end:
+    for project in projects_active_between(min(month_start, ended_since), today).order_by("pk"):
+        if project.end_date >= ended_since:
+            reports.append((ReportRun.Kind.FINAL, project, *final_report_period(project, today)))
+        if project.start_date <= month_end and project.end_date >= month_start:
             reports.append((ReportRun.Kind.MONTHLY, project, month_start, month_end))
     return reports
 
@@ -489,14 +500,21 @@ def report_figures_keep_current() -> int:
     computes them and kept (reporting.selectors.report_figures), so that a build requested later takes them
     instead of computing them; the number of reports computed. Run by beat every
     settings.REPORT_FIGURES_KEEP_CURRENT_SECONDS. Nothing where figures are not kept (the setting 0, not
-    PostgreSQL, inside a transaction), while another run is computing, while nothing was written since the last
-    run (and the reports are the same), or while the newest write is younger than QUIET_BEFORE_KEEPING. The
-    figures are computed in a forked child where PDFs are (their rows' heap leaves with it)."""
+    PostgreSQL, inside a transaction, the cache not shared while Redis is unavailable), while another run is
+    computing, while nothing was written since the last run (and the reports are the same), or while the newest
+    write is younger than QUIET_BEFORE_KEEPING. The figures are computed in a forked child where PDFs are (their
+    rows' heap leaves with it).
+
+    A report that cannot be computed is logged and the others are computed; a run that fails as a whole (its
+    child lost, its time limit reached) is logged too. Either way the run counts as done: what failed is tried
+    again after the next write, the next day or the state's expiry, not every few seconds (its build computes
+    its figures itself meanwhile)."""
     seconds = settings.REPORT_FIGURES_REUSE_SECONDS
     if (seconds <= 0 or settings.REPORT_FIGURES_KEEP_CURRENT_SECONDS <= 0 or connection.vendor != "postgresql"
-            or changelog.in_transaction(connection)):
+            or changelog.in_transaction(connection) or not _cache_shared()):
         return 0
-    if not cache.add(KEEP_CURRENT_LOCK, os.getpid(), timeout=settings.CELERY_TASK_TIME_LIMIT):
+    token = uuid.uuid4().hex
+    if not cache.add(KEEP_CURRENT_LOCK, token, timeout=KEEP_CURRENT_TIME_LIMIT):
         return 0
     try:
         with as_built():
@@ -509,21 +527,44 @@ def report_figures_keep_current() -> int:
             if age is not None and age < QUIET_BEFORE_KEEPING:
                 return 0
             since = changelog.moment()
-            if since is None:
+            if since is None or not _cache_shared():
                 return 0
             compute = partial(_compute_unless_kept, reports)
-            computed = (run_in_child(compute, raise_as_is=True, what="Computing report figures ahead")
-                        if renders_in_child() else compute())
-            # Looked at again after half the figures' time in the cache, so that none expires unnoticed.
+            try:
+                computed = (run_in_child(compute, what="Computing report figures ahead") if renders_in_child()
+                            else compute())
+            except Exception:
+                logger.exception("Report figures could not be computed ahead")
+                computed = 0
+            # Looked at again after half the figures' time in the cache: a figure that expires is computed again
+            # within two looks of it (the look before took it as kept).
             cache.set(KEEP_CURRENT_STATE, {"since": since, "keys": keys}, max(seconds // 2, 1))
             return computed
     finally:
-        cache.delete(KEEP_CURRENT_LOCK)
+        # Only its own lock: one that expired in a run too long may be another run's by now.
+        if cache.get(KEEP_CURRENT_LOCK) == token:
+            cache.delete(KEEP_CURRENT_LOCK)
+
+
+def _cache_shared() -> bool:
+    """Whether the cache is the one every process shares: while Redis is unavailable, a process's memory cache
+    stands in (core.cache.ResilientRedisCache), where a lock or figures are this process's own."""
+    return getattr(cache, "redis_available", True)
 
 
 def _compute_unless_kept(reports: list[tuple[str, Project, dt.date, dt.date]]) -> int:
     """In the language and time zone of the caller (a forked child has its parent's)."""
-    return sum(report_figures_computed_unless_kept(*report)[1] for report in reports)
+    computed = 0
+    for report in reports:
+        try:
+            computed += report_figures_computed_unless_kept(*report)[1]
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception:
+            kind, project, start, end = report
+            logger.exception("The %s report figures of project %s for %s–%s could not be computed ahead",
+                             kind, project.pk, start, end)
+    return computed
 
 
 # --- final report texts ---------------------------------------------------------------------------

@@ -38,7 +38,9 @@ def build_monthly_reports() -> int:
     return len(services.monthly_reports_schedule())
 
 
-# Its beat entry expires before the next one is sent: a worker busy with builds does not pile them up.
-@shared_task(ignore_result=True, time_limit=HARD_LIMIT)
+# Its beat entry expires before the next one is sent: a worker busy with builds does not pile them up. The soft
+# limit stops a run in time to note that it was looked at (the hard one kills the process, the lock left to expire).
+@shared_task(ignore_result=True, soft_time_limit=services.KEEP_CURRENT_TIME_LIMIT - 30,
+             time_limit=services.KEEP_CURRENT_TIME_LIMIT)
 def keep_report_figures_current() -> int:
     return services.report_figures_keep_current()

@@ -3,13 +3,16 @@ report_figures, core.changelog): the same figures with this build's own metadata
 the figures read, by any path, and a write that was still open when they were computed, has them computed again."""
 
 import datetime as dt
+import inspect
 import os
 import re
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -361,3 +364,46 @@ def test_the_code_digest_is_read_when_the_process_starts():
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,  # noqa: S603
                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"})
     assert out.stdout.split() == ["1"]
+
+
+# Read in the modules where figures are computed, but no figure depends on them (the models' are their own
+# methods' and fields').
+NOT_FIGURE_SETTINGS = {"BASE_DIR", "REPORT_FIGURES_REUSE_SECONDS", "REPORT_FIGURE_CONNECTIONS",
+                       "ORGANISATION_TOTALS_CACHE_SECONDS", "AUTH_USER_MODEL", "AUDIT_RETENTION_DAYS",
+                       "SENT_EMAIL_KEEP_DAYS"}
+
+
+def _modules_computing_figures() -> set:
+    """reporting.selectors and the project's modules it takes names from."""
+    base = Path(django_settings.BASE_DIR).resolve()
+    modules = {selectors}
+    for value in vars(selectors).values():
+        module = value if inspect.ismodule(value) else inspect.getmodule(value)
+        path = getattr(module, "__file__", None)
+        if path and Path(path).resolve().is_relative_to(base) and ".venv" not in Path(path).parts:
+            modules.add(module)
+    return modules
+
+
+def test_every_setting_read_where_the_figures_are_computed_is_in_their_version_or_named_as_not_a_figures():
+    modules = _modules_computing_figures()
+    assert {"reporting.suppression", "participants.selectors", "placements.selectors"} <= {m.__name__ for m in modules}
+    read = set()
+    for module in modules:
+        read |= set(re.findall(r"\bsettings\.([A-Z][A-Z0-9_]*)", inspect.getsource(module)))
+    assert {"SMALL_COUNT_THRESHOLD", "REPORT_EQUALITY_THRESHOLD_DAYS"} <= read
+    assert read - NOT_FIGURE_SETTINGS <= set(selectors.FIGURE_SETTINGS)
+
+
+def test_the_figures_version_changes_with_a_figures_setting_only(settings):
+    version = selectors.figures_version()
+    settings.REPORT_FIGURES_KEEP_CURRENT_SECONDS += 1  # a worker's and a web process's may differ
+    settings.REPORT_FIGURE_CONNECTIONS += 1
+    settings.REPORT_HEARTBEAT_SECONDS += 1
+    assert selectors.figures_version() == version
+    for name in selectors.FIGURE_SETTINGS:
+        before = getattr(settings, name)
+        setattr(settings, name, "Europe/Helsinki" if name == "TIME_ZONE" else before + 1)
+        assert selectors.figures_version() != version, name
+        setattr(settings, name, before)
+    assert selectors.figures_version() == version

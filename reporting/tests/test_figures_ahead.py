@@ -4,12 +4,15 @@ them instead of computing them; nothing is computed while nothing was written, w
 while another run computes."""
 
 import datetime as dt
+import logging
 import os
+import time
 
 import pytest
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings as django_settings
 from django.core.cache import cache, caches
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
@@ -158,18 +161,160 @@ def test_not_computed_ahead_when_turned_off_in_a_transaction_or_while_another_ru
     assert cache.get(services.KEEP_CURRENT_LOCK) is None
 
 
+def _write(project) -> None:
+    ReferralFactory(participant=ParticipantFactory(), project=project, referral_date=dt.date(2026, 11, 4))
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_that_cannot_be_computed_is_logged_the_others_are_and_it_is_tried_again_after_a_write(
+        committed_march, computed, ahead, monkeypatch, caplog):
+    real = services.report_figures_computed_unless_kept
+    first = services.reports_kept_current(TODAY)[0]
+    failing = [True]
+
+    def first_fails(*report):
+        if failing[0] and report == first:
+            raise DatabaseError("canceling statement due to statement timeout")
+        return real(*report)
+
+    monkeypatch.setattr(services, "report_figures_computed_unless_kept", first_fails)
+    with caplog.at_level(logging.ERROR, logger="reporting.services"):
+        assert report_figures_keep_current() == 5
+    kind, project, start, end = first
+    assert [record.getMessage() for record in caplog.records] == [
+        f"The {kind} report figures of project {project.pk} for {start}–{end} could not be computed ahead"]
+    assert cache.get(services.KEEP_CURRENT_LOCK) is None
+    # Not tried again every few seconds: its build computes its figures itself meanwhile.
+    assert report_figures_keep_current() == 0
+    computed_before = dict(computed)
+    _build(kind, project)
+    assert computed[kind] == computed_before[kind] + 1
+    failing[0] = False
+    _write(committed_march)
+    assert report_figures_keep_current() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("failure", [RuntimeError("Computing report figures ahead failed in the child process: "
+                                                  "exit status -9"), SoftTimeLimitExceeded()])
+def test_a_run_that_fails_as_a_whole_is_logged_lets_go_of_its_lock_and_is_tried_again_after_a_write(
+        committed_march, computed, ahead, monkeypatch, caplog, failure):
+    calls = []
+
+    def failing_once(real):
+        def first_fails(*args):
+            calls.append(args)
+            if len(calls) == 1:
+                raise failure
+            return real(*args)
+        return first_fails
+
+    if isinstance(failure, SoftTimeLimitExceeded):  # the task's soft time limit, in the first report: no other
+        name = "report_figures_computed_unless_kept"
+    else:  # the forked child lost
+        name = "_compute_unless_kept"
+    monkeypatch.setattr(services, name, failing_once(getattr(services, name)))
+    with caplog.at_level(logging.ERROR, logger="reporting.services"):
+        assert report_figures_keep_current() == 0
+    assert len(calls) == 1
+    assert [record.getMessage() for record in caplog.records] == ["Report figures could not be computed ahead"]
+    assert cache.get(services.KEEP_CURRENT_LOCK) is None
+    assert report_figures_keep_current() == 0
+    assert len(calls) == 1
+    _write(committed_march)
+    assert report_figures_keep_current() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_run_lets_go_of_its_own_lock_only_and_holds_it_no_longer_than_its_time_limit(committed_march, ahead,
+                                                                                      monkeypatch):
+    backend = caches["default"]
+    real = services._compute_unless_kept
+    held = []
+
+    def outlived_by_its_lock(reports):
+        held.append(backend._expire_info[backend.make_and_validate_key(services.KEEP_CURRENT_LOCK)] - time.time())
+        cache.set(services.KEEP_CURRENT_LOCK, "a later run's")  # this run's expired; a later run took it
+        return real(reports)
+
+    monkeypatch.setattr(services, "_compute_unless_kept", outlived_by_its_lock)
+    assert report_figures_keep_current() == 6
+    assert cache.get(services.KEEP_CURRENT_LOCK) == "a later run's"
+    assert services.KEEP_CURRENT_TIME_LIMIT - 5 < held[0] <= services.KEEP_CURRENT_TIME_LIMIT
+    task = tasks.keep_report_figures_current
+    assert task.time_limit == services.KEEP_CURRENT_TIME_LIMIT
+    assert 0 < task.soft_time_limit < task.time_limit
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_state_expires_before_any_figure_it_vouches_for(committed_march, ahead, settings):
+    backend = caches["default"]
+
+    def expires(key):
+        return backend._expire_info[backend.make_and_validate_key(key)]
+
+    assert report_figures_keep_current() == 6
+    with services.as_built():
+        figures = [selectors.report_figures_key(kind, project.pk, start, end)
+                   for kind, project, start, end in services.reports_kept_current(TODAY)]
+    assert expires(services.KEEP_CURRENT_STATE) is not None
+    # Looked at again at the latest one beat before the first of them expires.
+    assert expires(services.KEEP_CURRENT_STATE) < (min(expires(key) for key in figures)
+                                                   - settings.REPORT_FIGURES_KEEP_CURRENT_SECONDS)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_nothing_is_computed_ahead_while_redis_is_unavailable(committed_march, computed, ahead, settings):
+    """The memory cache standing in is one process's: its lock locks nothing, its figures reach no build."""
+    settings.CACHES = {"default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": "redis://127.0.0.1:9/0",
+                                   "KEY_PREFIX": f"figures-ahead-{os.getpid()}"}}
+    try:
+        assert report_figures_keep_current() == 0  # found unavailable at the lock
+        assert cache.redis_available is False
+        with CaptureQueriesContext(connection) as queries:
+            assert report_figures_keep_current() == 0  # known to be unavailable: not even looked at
+        assert len(queries) == 0
+        assert computed == {"final": 0, "monthly": 0}
+    finally:
+        caches["default"].close()
+
+
 @pytest.mark.django_db
-def test_the_reports_computed_ahead_are_the_active_projects_final_so_far_and_last_month(local_today):
+def test_the_reports_computed_ahead_are_the_final_of_projects_active_or_ended_lately_and_last_months(local_today,
+                                                                                                 monkeypatch):
     local_today(TODAY)
     running = ProjectFactory(start_date=dt.date(2025, 9, 1), end_date=dt.date(2027, 6, 30))
-    started_this_month = ProjectFactory(start_date=dt.date(2026, 12, 1), end_date=dt.date(2027, 12, 31))
-    ProjectFactory(start_date=dt.date(2024, 1, 1), end_date=dt.date(2026, 11, 30))  # ended
-    ProjectFactory(start_date=dt.date(2027, 1, 1), end_date=dt.date(2027, 12, 31))  # not begun
+    started_today = ProjectFactory(start_date=TODAY, end_date=dt.date(2027, 12, 31))
+    started_last_days_of_november = ProjectFactory(start_date=dt.date(2026, 11, 30), end_date=dt.date(2027, 12, 31))
+    ends_today = ProjectFactory(start_date=dt.date(2026, 1, 1), end_date=TODAY)
+    ended_in_november = ProjectFactory(start_date=dt.date(2024, 1, 1), end_date=dt.date(2026, 11, 1))
+    ended_92_days_ago = ProjectFactory(start_date=dt.date(2024, 1, 1), end_date=dt.date(2026, 9, 6))
+    ProjectFactory(start_date=dt.date(2024, 1, 1), end_date=dt.date(2026, 9, 5))  # ended 93 days ago
+    ProjectFactory(start_date=TODAY + dt.timedelta(days=1), end_date=dt.date(2027, 12, 31))  # not begun
+    november = (dt.date(2026, 11, 1), dt.date(2026, 11, 30))
     assert services.reports_kept_current(TODAY) == [
         ("final", running, dt.date(2025, 9, 1), TODAY),
-        ("monthly", running, dt.date(2026, 11, 1), dt.date(2026, 11, 30)),
-        ("final", started_this_month, dt.date(2026, 12, 1), TODAY),
+        ("monthly", running, *november),
+        ("final", started_today, TODAY, TODAY),
+        ("final", started_last_days_of_november, dt.date(2026, 11, 30), TODAY),
+        ("monthly", started_last_days_of_november, *november),
+        ("final", ends_today, dt.date(2026, 1, 1), TODAY),
+        ("monthly", ends_today, *november),
+        ("final", ended_in_november, dt.date(2024, 1, 1), dt.date(2026, 11, 1)),
+        ("monthly", ended_in_november, *november),
+        ("final", ended_92_days_ago, dt.date(2024, 1, 1), dt.date(2026, 9, 6)),
     ]
+    # The monthly reports are those the 1st's schedule builds (here without building or sending them).
+    monkeypatch.setattr(services, "report_run_build", lambda run_id: None)
+    monkeypatch.setattr(services, "notify_steering_group", lambda run: None)
+    scheduled = {run.project for run in services.monthly_reports_schedule(today=TODAY)}
+    assert scheduled == {project for kind, project, *_period in services.reports_kept_current(TODAY)
+                         if kind == "monthly"}
 
 
 def test_beat_looks_as_often_as_the_setting_and_drops_a_look_it_could_not_send_in_time():
