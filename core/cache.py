@@ -31,6 +31,7 @@ class ResilientRedisCache(RedisCache):
         self._fallback = LocMemCache(f"resilient-{id(self)}", {"TIMEOUT": params.get("TIMEOUT", 300)})
         self._down_until = 0.0
         self._lock = threading.Lock()
+        self.failures = 0  # how many calls Redis failed: whether what one set reached Redis
 
     @property
     def redis_available(self) -> bool:
@@ -39,6 +40,7 @@ class ResilientRedisCache(RedisCache):
     def _redis_failed(self, operation: str, exc: Exception) -> None:
         with self._lock:
             first = self.redis_available
+            self.failures += 1
             self._down_until = time.monotonic() + self.RETRY_AFTER_SECONDS
         if first:
             logger.warning("Redis cache unavailable (%s: %s); using the process's memory cache for %s s",

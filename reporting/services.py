@@ -531,17 +531,22 @@ def report_figures_keep_current() -> int:
                 return 0
             compute = partial(_compute_unless_kept, reports)
             try:
-                computed = (run_in_child(compute, what="Computing report figures ahead") if renders_in_child()
-                            else compute())
+                computed, shared = (run_in_child(compute, what="Computing report figures ahead")
+                                    if renders_in_child() else compute())
             except Exception:
                 logger.exception("Report figures could not be computed ahead")
-                computed = 0
+                computed, shared = 0, True
+            if not (shared and _cache_shared()):
+                logger.warning("Report figures computed ahead while Redis failed may be this process's only; "
+                               "computed again at the next look")
+                return computed
             # Looked at again after half the figures' time in the cache: a figure that expires is computed again
             # within two looks of it (the look before took it as kept).
             cache.set(KEEP_CURRENT_STATE, {"since": since, "keys": keys}, max(seconds // 2, 1))
             return computed
     finally:
-        # Only its own lock: one that expired in a run too long may be another run's by now.
+        # Only its own lock: one that expired in a run too long may be another run's by now. (While Redis is
+        # unavailable here, the lock there is not seen: it expires with the time limit.)
         if cache.get(KEEP_CURRENT_LOCK) == token:
             cache.delete(KEEP_CURRENT_LOCK)
 
@@ -552,8 +557,11 @@ def _cache_shared() -> bool:
     return getattr(cache, "redis_available", True)
 
 
-def _compute_unless_kept(reports: list[tuple[str, Project, dt.date, dt.date]]) -> int:
-    """In the language and time zone of the caller (a forked child has its parent's)."""
+def _compute_unless_kept(reports: list[tuple[str, Project, dt.date, dt.date]]) -> tuple[int, bool]:
+    """How many were computed, and whether Redis took every call meanwhile (where it failed one, the figures
+    after it went to this process's memory cache: in a forked child, lost with it). In the language and time
+    zone of the caller (a forked child has its parent's)."""
+    failures = _cache_failures()
     computed = 0
     for report in reports:
         try:
@@ -564,7 +572,11 @@ def _compute_unless_kept(reports: list[tuple[str, Project, dt.date, dt.date]]) -
             kind, project, start, end = report
             logger.exception("The %s report figures of project %s for %s–%s could not be computed ahead",
                              kind, project.pk, start, end)
-    return computed
+    return computed, _cache_failures() == failures
+
+
+def _cache_failures() -> int:
+    return getattr(cache, "failures", 0)
 
 
 # --- final report texts ---------------------------------------------------------------------------

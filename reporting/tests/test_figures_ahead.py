@@ -15,6 +15,7 @@ from django.core.cache import cache, caches
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
+from redis.exceptions import RedisError
 
 from core.dates import previous_month
 from organisations.tests.factories import ProjectFactory
@@ -345,6 +346,43 @@ def test_in_production_they_are_computed_in_a_forked_child_and_kept_in_redis(com
         assert computed == {"final": 0, "monthly": 0}  # taken from the child's
         settings.REPORT_FIGURES_REUSE_SECONDS = 0
         assert _without_time(final) == _without_time(_build("final", committed_march))
+    finally:
+        cache.delete_many(keys)
+        caches["default"].close()
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_figures_that_redis_failed_to_take_in_the_child_are_computed_again_at_the_next_look(
+        committed_march, ahead, settings, monkeypatch, caplog):
+    """The child's cache is its own copy: where Redis failed it a call, what it kept after went to its memory and
+    was lost with it, though Redis answers the parent."""
+    settings.CACHES = {"default": {"BACKEND": "core.cache.ResilientRedisCache", "LOCATION": os.environ["REDIS_URL"],
+                                   "KEY_PREFIX": f"figures-ahead-failed-{os.getpid()}"}}
+    settings.PDF_RENDER_IN_CHILD = True
+    with services.as_built():
+        reports = services.reports_kept_current(TODAY)
+        keys = [services.KEEP_CURRENT_STATE, *(selectors.report_figures_key(kind, project.pk, start, end)
+                                               for kind, project, start, end in reports)]
+    real = services.report_figures_computed_unless_kept
+
+    def redis_fails_at_the_second(*report):
+        if report == reports[1]:
+            cache._redis_failed("set", RedisError("Timeout writing to socket"))
+        return real(*report)
+
+    try:
+        cache.delete_many(keys)
+        monkeypatch.setattr(services, "report_figures_computed_unless_kept", redis_fails_at_the_second)
+        with caplog.at_level(logging.WARNING, logger="reporting.services"):
+            assert report_figures_keep_current() == 6
+        assert "computed again at the next look" in caplog.text
+        assert cache.redis_available  # in this process
+        assert cache.get(services.KEEP_CURRENT_STATE) is None
+        monkeypatch.setattr(services, "report_figures_computed_unless_kept", real)
+        assert report_figures_keep_current() == 5  # the first reached Redis before it failed
+        assert report_figures_keep_current() == 0
     finally:
         cache.delete_many(keys)
         caches["default"].close()
