@@ -385,7 +385,7 @@ def _modules_computing_figures() -> set:
     return modules
 
 
-def test_every_setting_read_where_the_figures_are_computed_is_in_their_version_or_named_as_not_a_figures():
+def test_every_setting_read_where_the_figures_are_computed_is_in_their_version_or_named_as_not_a_figure_setting():
     modules = _modules_computing_figures()
     assert {"reporting.suppression", "participants.selectors", "placements.selectors"} <= {m.__name__ for m in modules}
     read = set()
