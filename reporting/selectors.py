@@ -29,6 +29,8 @@ import functools
 import hashlib
 import math
 import threading
+import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -1066,8 +1068,10 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
     core.changelog tells it from PostgreSQL's own record of the transactions), those figures, with this build's
     own metadata; else computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report
     made again after its texts were edited, or a month's report built again, then skips the SQL; so does a build
-    after reporting.services.report_figures_keep_current computed them ahead. The moment is taken before the
-    first read, the project's own row included: the caller's may have been read before it."""
+    after reporting.services.report_figures_keep_current computed them ahead. Where another process is computing
+    the same figures, they are waited for (at most FIGURES_COMPUTING_WAIT_SECONDS) and taken if nothing was written
+    since their moment. The moment is taken before the first read, the project's own row included: the caller's
+    may have been read before it."""
     return report_figures_computed_unless_kept(kind, project, period_start, period_end)[0]
 
 
@@ -1081,14 +1085,38 @@ def report_figures_computed_unless_kept(kind: str, project: Project, period_star
         return compute(project, period_start, period_end), True
     project = Project.objects.get(pk=project.pk)
     key = report_figures_key(kind, project.pk, period_start, period_end)
-    kept = cache.get(key)
-    if kept is not None and not changelog.changed_since(kept["since"]):
-        figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
-        figures["meta"].update(_meta_of_this_build(kind, project, period_start, period_end))
-        return figures, False
-    figures = compute(project, period_start, period_end)
-    cache.set(key, {"since": since, "figures": figures}, seconds)
+    computing, token = f"{key}:computing", uuid.uuid4().hex
+    waited_until = time.monotonic() + FIGURES_COMPUTING_WAIT_SECONDS
+    while True:
+        kept = cache.get(key)
+        if kept is not None and not changelog.changed_since(kept["since"]):
+            figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
+            figures["meta"].update(_meta_of_this_build(kind, project, period_start, period_end))
+            return figures, False
+        if cache.add(computing, token, timeout=FIGURES_COMPUTING_WAIT_SECONDS) or time.monotonic() >= waited_until:
+            break
+        _wait_while_computed(computing, waited_until)
+    try:
+        figures = compute(project, period_start, period_end)
+        cache.set(key, {"since": since, "figures": figures}, seconds)
+    finally:
+        if cache.get(computing) == token:  # not another's, where this one's expired
+            cache.delete(computing)
     return figures, True
+
+
+# While one process computes a report's figures, another that needs the same ones (a build and the figures
+# computed ahead, the 1st's scheduled monthly reports and a leader's, a preview) waits for them instead of computing
+# them too: on two cores both would take longer. At most this long, and the mark of their computing expires after
+# it, so a process killed while computing holds no one up for longer (then the figures are computed by the waiter).
+FIGURES_COMPUTING_WAIT_SECONDS = 30
+FIGURES_COMPUTING_POLL_SECONDS = 0.05
+
+
+def _wait_while_computed(computing: str, until: float) -> None:
+    """Until the figures another process computes are kept (or it failed), or the time is up."""
+    while cache.get(computing) is not None and time.monotonic() < until:
+        time.sleep(FIGURES_COMPUTING_POLL_SECONDS)
 
 
 def report_figures_key(kind: str, project_pk: int, period_start: dt.date, period_end: dt.date) -> str:

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -232,6 +233,174 @@ def test_a_write_committed_while_the_figures_are_computed_has_them_computed_agai
     monkeypatch.setattr(selectors, "monthly_report_figures", real)
     after = _figures("monthly", committed_march)
     assert after["participants"]["starts"] == before["participants"]["starts"] + 1
+
+
+class ComputedElsewhere:
+    """The monthly figures computed in a thread of their own (as by another process) that waits, once it has marked
+    them as computed, until the test lets it go on; `then` runs before they are returned (a write, a failure)."""
+
+    def __init__(self, project, monkeypatch, then=None):
+        self.project, self.then = project, then
+        self.computing, self.go_on, self.done = threading.Event(), threading.Event(), threading.Event()
+        self.result, self.failures = [], []
+        real = selectors.monthly_report_figures  # the `computed` fixture's count, where it is in use
+
+        def held(*args):
+            if threading.current_thread() is not self.thread:
+                return real(*args)
+            self.mark = _computing_mark(self.project)
+            self.computing.set()
+            assert self.go_on.wait(30)
+            figures = real(*args)
+            if self.then:
+                self.then()
+            return figures
+
+        monkeypatch.setattr(selectors, "monthly_report_figures", held)
+        self.thread = threading.Thread(target=self._run)
+
+    def _run(self):
+        try:
+            with services.as_built():
+                self.result.append(selectors.report_figures_computed_unless_kept("monthly", self.project, *MARCH))
+        except BaseException as exc:  # noqa: BLE001 - looked at by the test
+            self.failures.append(exc)
+        finally:
+            connections.close_all()
+            self.done.set()
+
+    def start(self):
+        self.thread.start()
+        assert self.computing.wait(30)
+        return self
+
+    def finish(self):
+        self.go_on.set()
+        self.thread.join(30)
+        assert not self.thread.is_alive()
+
+
+def _computing_mark(project) -> str | None:
+    with services.as_built():
+        return selectors.cache.get(f"{selectors.report_figures_key('monthly', project.pk, *MARCH)}:computing")
+
+
+def _waiting(monkeypatch) -> threading.Event:
+    """Set once a caller waits for figures another computes."""
+    waits, real = threading.Event(), selectors._wait_while_computed
+
+    def wait(*args):
+        waits.set()
+        real(*args)
+
+    monkeypatch.setattr(selectors, "_wait_while_computed", wait)
+    return waits
+
+
+def _figures_in_a_thread(project) -> tuple[threading.Thread, list]:
+    result = []
+
+    def run():
+        try:
+            with services.as_built():
+                result.append(selectors.report_figures_computed_unless_kept("monthly", project, *MARCH))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, result
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_report_asked_for_while_another_computes_its_figures_waits_and_takes_them(committed_march, computed,
+                                                                                    monkeypatch):
+    waits = _waiting(monkeypatch)
+    other = ComputedElsewhere(committed_march, monkeypatch).start()
+    thread, result = _figures_in_a_thread(committed_march)
+    assert waits.wait(30)
+    other.finish()
+    thread.join(30)
+    assert not other.failures
+    (figures, was_computed), = result
+    assert computed["monthly"] == 1 and not was_computed
+    assert _without_time(figures) == _without_time(other.result[0][0])
+    assert _computing_mark(committed_march) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_where_the_other_fails_to_compute_the_figures_the_waiting_one_computes_them(committed_march, computed,
+                                                                                   monkeypatch):
+    def fail():
+        raise RuntimeError("the database went away")
+
+    waits = _waiting(monkeypatch)
+    other = ComputedElsewhere(committed_march, monkeypatch, then=fail).start()
+    thread, result = _figures_in_a_thread(committed_march)
+    assert waits.wait(30)
+    other.finish()
+    assert isinstance(other.failures[0], RuntimeError)
+    assert other.mark is not None and _computing_mark(committed_march) != other.mark  # taken away as it failed
+    thread.join(30)
+    (figures, was_computed), = result
+    assert computed["monthly"] == 2 and was_computed
+    assert figures["participants"]["starts"] > 0
+    assert _computing_mark(committed_march) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_figures_another_computed_before_a_write_are_not_taken_after_it(committed_march, computed, monkeypatch):
+    def write():
+        ReferralFactory(participant=ParticipantFactory(), project=committed_march,
+                        referral_date=dt.date(2026, 3, 2), start_date=dt.date(2026, 3, 3))
+
+    waits = _waiting(monkeypatch)
+    other = ComputedElsewhere(committed_march, monkeypatch, then=write).start()
+    thread, result = _figures_in_a_thread(committed_march)
+    assert waits.wait(30)
+    other.finish()
+    thread.join(30)
+    (figures, was_computed), = result
+    assert computed["monthly"] == 2 and was_computed
+    assert figures["participants"]["starts"] == other.result[0][0]["participants"]["starts"] + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_mark_of_figures_being_computed_expires_and_only_its_own_is_taken_away(committed_march, computed,
+                                                                                  monkeypatch):
+    """A process killed while it computes holds the others up no longer than the mark's time: then they compute the
+    figures themselves. One that outlived its mark leaves the mark another set since."""
+    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_WAIT_SECONDS", 1)
+    other = ComputedElsewhere(committed_march, monkeypatch).start()
+    assert _computing_mark(committed_march) is not None
+    deadline = time.monotonic() + 10
+    while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _computing_mark(committed_march) is None  # expired while the other still computes
+    with services.as_built():
+        key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
+        selectors.cache.set(f"{key}:computing", "another's", 30)
+    other.finish()
+    assert not other.failures
+    assert _computing_mark(committed_march) == "another's"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_caller_waits_for_a_mark_left_behind_no_longer_than_the_mark_lasts(committed_march, computed,
+                                                                             monkeypatch):
+    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_WAIT_SECONDS", 0.5)
+    with services.as_built():
+        key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
+        selectors.cache.set(f"{key}:computing", "a killed process's", 20)
+        started = time.monotonic()
+        figures, was_computed = selectors.report_figures_computed_unless_kept("monthly", committed_march, *MARCH)
+    assert was_computed and computed["monthly"] == 1 and figures["participants"]["starts"] > 0
+    assert 0.5 <= time.monotonic() - started < 20  # waited its own time, not the mark's
 
 
 @pytest.mark.postgres
