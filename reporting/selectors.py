@@ -36,7 +36,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.db import connection, transaction
 from django.db.models import (
     Case,
@@ -1093,28 +1093,51 @@ def report_figures_computed_unless_kept(kind: str, project: Project, period_star
             figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
             figures["meta"].update(_meta_of_this_build(kind, project, period_start, period_end))
             return figures, False
-        if cache.add(computing, token, timeout=FIGURES_COMPUTING_WAIT_SECONDS) or time.monotonic() >= waited_until:
+        marked = cache.add(computing, token, timeout=FIGURES_COMPUTING_MARK_SECONDS)
+        if marked or time.monotonic() >= waited_until:
             break
         _wait_while_computed(computing, waited_until)
-    try:
+    with _marked_while_computed(computing, token) if marked else contextlib.nullcontext():
         figures = compute(project, period_start, period_end)
         cache.set(key, {"since": since, "figures": figures}, seconds)
-    finally:
-        if cache.get(computing) == token:  # not another's, where this one's expired
-            cache.delete(computing)
     return figures, True
 
 
 # While one process computes a report's figures, another that needs the same ones (a build and the figures
 # computed ahead, the 1st's scheduled monthly reports and a leader's, a preview) waits for them instead of computing
-# them too: on two cores both would take longer. At most this long, and the mark of their computing expires after
-# it, so a process killed while computing holds no one up for longer (then the figures are computed by the waiter).
+# them too: on two cores both would take longer. The one computing marks them so in the cache, and renews the
+# mark while it computes: a mark not renewed (its process killed, or Redis failed it) goes after
+# FIGURES_COMPUTING_MARK_SECONDS, and the one waiting then computes them. It waits FIGURES_COMPUTING_WAIT_SECONDS at
+# most (then computes them too), well within a web request's 60 s.
+FIGURES_COMPUTING_MARK_SECONDS = 5
 FIGURES_COMPUTING_WAIT_SECONDS = 30
 FIGURES_COMPUTING_POLL_SECONDS = 0.05
 
 
+@contextlib.contextmanager
+def _marked_while_computed(computing: str, token: str):
+    """The mark renewed from a thread of its own while the figures are computed, then taken away (only this one's:
+    where it went unrenewed, another may have marked them since)."""
+    marks, stop = caches[DEFAULT_CACHE_ALIAS], threading.Event()  # this thread's cache: its failures count
+    renewing = threading.Thread(target=_renew_mark, args=(marks, computing, stop), name="figures-computing-mark",
+                                daemon=True)
+    renewing.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewing.join()
+        if marks.get(computing) == token:
+            marks.delete(computing)
+
+
+def _renew_mark(marks, computing: str, stop: threading.Event) -> None:
+    while not stop.wait(FIGURES_COMPUTING_MARK_SECONDS / 3):
+        marks.touch(computing, FIGURES_COMPUTING_MARK_SECONDS)
+
+
 def _wait_while_computed(computing: str, until: float) -> None:
-    """Until the figures another process computes are kept (or it failed), or the time is up."""
+    """Until the figures another process computes are kept (or it failed, or its mark went), or the time is up."""
     while cache.get(computing) is not None and time.monotonic() < until:
         time.sleep(FIGURES_COMPUTING_POLL_SECONDS)
 

@@ -280,6 +280,21 @@ class ComputedElsewhere:
         assert not self.thread.is_alive()
 
 
+class EitherSet:
+    """Waited for like a threading.Event: set once either event is."""
+
+    def __init__(self, *events):
+        self.events = events
+
+    def wait(self, timeout: float) -> bool:
+        until = time.monotonic() + timeout
+        while not any(event.is_set() for event in self.events):
+            if time.monotonic() >= until:
+                return False
+            time.sleep(0.02)
+        return True
+
+
 def _computing_mark(project) -> str | None:
     with services.as_built():
         return selectors.cache.get(f"{selectors.report_figures_key('monthly', project.pk, *MARCH)}:computing")
@@ -321,8 +336,8 @@ def test_a_report_asked_for_while_another_computes_its_figures_waits_and_takes_t
     thread, result = _figures_in_a_thread(committed_march)
     assert waits.wait(30)
     other.finish()
-    thread.join(30)
-    assert not other.failures
+    thread.join(5)  # at once, not after the wait's 30 s
+    assert not thread.is_alive() and not other.failures
     (figures, was_computed), = result
     assert computed["monthly"] == 1 and not was_computed
     assert _without_time(figures) == _without_time(other.result[0][0])
@@ -370,37 +385,75 @@ def test_figures_another_computed_before_a_write_are_not_taken_after_it(committe
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_mark_of_figures_being_computed_expires_and_only_its_own_is_taken_away(committed_march, computed,
-                                                                                  monkeypatch):
-    """A process killed while it computes holds the others up no longer than the mark's time: then they compute the
-    figures themselves. One that outlived its mark leaves the mark another set since."""
-    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_WAIT_SECONDS", 1)
-    other = ComputedElsewhere(committed_march, monkeypatch).start()
-    assert _computing_mark(committed_march) is not None
+def test_the_mark_is_renewed_while_computing_goes_once_no_longer_renewed_and_is_taken_away_only_by_its_holder(
+        committed_march, computed, monkeypatch):
+    """A process killed while it computes (or whose Redis failed) renews its mark no more: the mark goes after its
+    own time, and the next one to need the figures marks and computes them. The first, if it still finishes, leaves
+    that one's mark."""
+    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 0.6)
+    killed, real_renew = threading.Event(), selectors._renew_mark
+    first_renewal = []
+
+    def renew(marks, computing, stop):
+        if not first_renewal:
+            first_renewal.append(True)
+            real_renew(marks, computing, EitherSet(killed, stop))  # the first's: until it is "killed"
+        else:
+            real_renew(marks, computing, stop)
+
+    monkeypatch.setattr(selectors, "_renew_mark", renew)
+    first = ComputedElsewhere(committed_march, monkeypatch).start()
+    time.sleep(1.5)  # more than twice the mark's own time
+    assert first.mark is not None and _computing_mark(committed_march) == first.mark
+    killed.set()
     deadline = time.monotonic() + 10
     while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _computing_mark(committed_march) is None  # expired while the other still computes
-    with services.as_built():
-        key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
-        selectors.cache.set(f"{key}:computing", "another's", 30)
-    other.finish()
-    assert not other.failures
-    assert _computing_mark(committed_march) == "another's"
+    assert _computing_mark(committed_march) is None and first.thread.is_alive()
+    second = ComputedElsewhere(committed_march, monkeypatch).start()
+    assert second.mark not in (None, first.mark)
+    time.sleep(1.0)
+    first.finish()
+    assert not first.failures and _computing_mark(committed_march) == second.mark
+    second.finish()
+    assert not second.failures and _computing_mark(committed_march) is None
+    assert computed["monthly"] == 2
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_caller_waits_for_a_mark_left_behind_no_longer_than_the_mark_lasts(committed_march, computed,
-                                                                             monkeypatch):
+def test_a_mark_never_renewed_goes_after_its_own_time(committed_march, computed, monkeypatch):
+    """Its holder killed before it first renewed it."""
+    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 0.6)
+    monkeypatch.setattr(selectors, "_renew_mark", lambda marks, computing, stop: None)
+    other = ComputedElsewhere(committed_march, monkeypatch).start()
+    assert other.mark is not None
+    deadline = time.monotonic() + 10
+    while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _computing_mark(committed_march) is None and other.thread.is_alive()
+    other.finish()
+    assert not other.failures
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_caller_waits_for_figures_another_computes_for_its_own_wait_at_most(committed_march, monkeypatch):
     monkeypatch.setattr(selectors, "FIGURES_COMPUTING_WAIT_SECONDS", 0.5)
+    real, computing_began = selectors.monthly_report_figures, []
+
+    def timed(*args):
+        computing_began.append(time.monotonic())
+        return real(*args)
+
+    monkeypatch.setattr(selectors, "monthly_report_figures", timed)
     with services.as_built():
         key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
-        selectors.cache.set(f"{key}:computing", "a killed process's", 20)
+        selectors.cache.set(f"{key}:computing", "a process still computing", 20)
         started = time.monotonic()
         figures, was_computed = selectors.report_figures_computed_unless_kept("monthly", committed_march, *MARCH)
-    assert was_computed and computed["monthly"] == 1 and figures["participants"]["starts"] > 0
-    assert 0.5 <= time.monotonic() - started < 20  # waited its own time, not the mark's
+    assert was_computed and len(computing_began) == 1 and figures["participants"]["starts"] > 0
+    assert 0.5 <= computing_began[0] - started < 1.5  # its own wait, not the other's 20 s
 
 
 @pytest.mark.postgres
