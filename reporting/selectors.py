@@ -1119,20 +1119,25 @@ def _marked_while_computed(computing: str, token: str):
     """The mark renewed from a thread of its own while the figures are computed, then taken away (only this one's:
     where it went unrenewed, another may have marked them since)."""
     marks, stop = caches[DEFAULT_CACHE_ALIAS], threading.Event()  # this thread's cache: its failures count
-    renewing = threading.Thread(target=_renew_mark, args=(marks, computing, stop), name="figures-computing-mark",
-                                daemon=True)
-    renewing.start()
+    renewing = threading.Thread(target=_renew_mark, args=(marks, computing, token, stop),
+                                name="figures-computing-mark", daemon=True)
     try:
+        renewing.start()  # inside: a time limit's exception raised in start() still stops the thread
         yield
     finally:
         stop.set()
-        renewing.join()
+        if renewing.ident is not None:
+            renewing.join()
         if marks.get(computing) == token:
             marks.delete(computing)
 
 
-def _renew_mark(marks, computing: str, stop: threading.Event) -> None:
+def _renew_mark(marks, computing: str, token: str, stop: threading.Event) -> None:
+    """Until stopped, or until the mark is no longer this one's (it went unrenewed, and another may have marked the
+    figures since: renewing that one would keep a mark alive that its own holder no longer renews)."""
     while not stop.wait(FIGURES_COMPUTING_MARK_SECONDS / 3):
+        if marks.get(computing) != token:
+            return
         marks.touch(computing, FIGURES_COMPUTING_MARK_SECONDS)
 
 

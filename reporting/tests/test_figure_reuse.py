@@ -390,20 +390,20 @@ def test_the_mark_is_renewed_while_computing_goes_once_no_longer_renewed_and_is_
     """A process killed while it computes (or whose Redis failed) renews its mark no more: the mark goes after its
     own time, and the next one to need the figures marks and computes them. The first, if it still finishes, leaves
     that one's mark."""
-    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 0.6)
+    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 2)  # renewed every 0.67 s
     killed, real_renew = threading.Event(), selectors._renew_mark
     first_renewal = []
 
-    def renew(marks, computing, stop):
+    def renew(marks, computing, token, stop):
         if not first_renewal:
             first_renewal.append(True)
-            real_renew(marks, computing, EitherSet(killed, stop))  # the first's: until it is "killed"
+            real_renew(marks, computing, token, EitherSet(killed, stop))  # the first's: until it is "killed"
         else:
-            real_renew(marks, computing, stop)
+            real_renew(marks, computing, token, stop)
 
     monkeypatch.setattr(selectors, "_renew_mark", renew)
     first = ComputedElsewhere(committed_march, monkeypatch).start()
-    time.sleep(1.5)  # more than twice the mark's own time
+    time.sleep(4.5)  # more than twice the mark's own time
     assert first.mark is not None and _computing_mark(committed_march) == first.mark
     killed.set()
     deadline = time.monotonic() + 10
@@ -412,7 +412,7 @@ def test_the_mark_is_renewed_while_computing_goes_once_no_longer_renewed_and_is_
     assert _computing_mark(committed_march) is None and first.thread.is_alive()
     second = ComputedElsewhere(committed_march, monkeypatch).start()
     assert second.mark not in (None, first.mark)
-    time.sleep(1.0)
+    time.sleep(3)  # the second's mark renewed
     first.finish()
     assert not first.failures and _computing_mark(committed_march) == second.mark
     second.finish()
@@ -425,9 +425,27 @@ def test_the_mark_is_renewed_while_computing_goes_once_no_longer_renewed_and_is_
 def test_a_mark_never_renewed_goes_after_its_own_time(committed_march, computed, monkeypatch):
     """Its holder killed before it first renewed it."""
     monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 0.6)
-    monkeypatch.setattr(selectors, "_renew_mark", lambda marks, computing, stop: None)
+    monkeypatch.setattr(selectors, "_renew_mark", lambda marks, computing, token, stop: None)
     other = ComputedElsewhere(committed_march, monkeypatch).start()
     assert other.mark is not None
+    deadline = time.monotonic() + 10
+    while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _computing_mark(committed_march) is None and other.thread.is_alive()
+    other.finish()
+    assert not other.failures
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_holder_does_not_renew_a_mark_another_made(committed_march, computed, monkeypatch):
+    """Its own went unrenewed (its Redis failed) and another process marked the figures since, then died: that mark
+    goes with its own time, though the first still computes."""
+    monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 1)
+    other = ComputedElsewhere(committed_march, monkeypatch).start()
+    with services.as_built():
+        key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
+        selectors.cache.set(f"{key}:computing", "a process killed since", 1)
     deadline = time.monotonic() + 10
     while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
         time.sleep(0.05)
