@@ -295,9 +295,20 @@ class EitherSet:
         return True
 
 
-def _computing_mark(project) -> str | None:
+def _mark_key(project) -> str:
     with services.as_built():
-        return selectors.cache.get(f"{selectors.report_figures_key('monthly', project.pk, *MARCH)}:computing")
+        return f"{selectors.report_figures_key('monthly', project.pk, *MARCH)}:computing"
+
+
+def _computing_mark(project) -> str | None:
+    return selectors.cache.get(_mark_key(project))
+
+
+def _mark_goes(project, within: float = 10) -> bool:
+    until = time.monotonic() + within
+    while _computing_mark(project) is not None and time.monotonic() < until:
+        time.sleep(0.05)
+    return _computing_mark(project) is None
 
 
 def _waiting(monkeypatch) -> threading.Event:
@@ -406,10 +417,7 @@ def test_the_mark_is_renewed_while_computing_goes_once_no_longer_renewed_and_is_
     time.sleep(4.5)  # more than twice the mark's own time
     assert first.mark is not None and _computing_mark(committed_march) == first.mark
     killed.set()
-    deadline = time.monotonic() + 10
-    while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _computing_mark(committed_march) is None and first.thread.is_alive()
+    assert _mark_goes(committed_march) and first.thread.is_alive()
     second = ComputedElsewhere(committed_march, monkeypatch).start()
     assert second.mark not in (None, first.mark)
     time.sleep(3)  # the second's mark renewed
@@ -428,10 +436,7 @@ def test_a_mark_never_renewed_goes_after_its_own_time(committed_march, computed,
     monkeypatch.setattr(selectors, "_renew_mark", lambda marks, computing, token, stop: None)
     other = ComputedElsewhere(committed_march, monkeypatch).start()
     assert other.mark is not None
-    deadline = time.monotonic() + 10
-    while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _computing_mark(committed_march) is None and other.thread.is_alive()
+    assert _mark_goes(committed_march) and other.thread.is_alive()
     other.finish()
     assert not other.failures
 
@@ -443,13 +448,8 @@ def test_a_holder_does_not_renew_a_mark_another_made(committed_march, computed, 
     goes with its own time, though the first still computes."""
     monkeypatch.setattr(selectors, "FIGURES_COMPUTING_MARK_SECONDS", 1)
     other = ComputedElsewhere(committed_march, monkeypatch).start()
-    with services.as_built():
-        key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
-        selectors.cache.set(f"{key}:computing", "a process killed since", 1)
-    deadline = time.monotonic() + 10
-    while _computing_mark(committed_march) is not None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert _computing_mark(committed_march) is None and other.thread.is_alive()
+    selectors.cache.set(_mark_key(committed_march), "a process killed since", 1)
+    assert _mark_goes(committed_march) and other.thread.is_alive()
     other.finish()
     assert not other.failures
 
@@ -465,9 +465,8 @@ def test_a_caller_waits_for_figures_another_computes_for_its_own_wait_at_most(co
         return real(*args)
 
     monkeypatch.setattr(selectors, "monthly_report_figures", timed)
+    selectors.cache.set(_mark_key(committed_march), "a process still computing", 20)
     with services.as_built():
-        key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
-        selectors.cache.set(f"{key}:computing", "a process still computing", 20)
         started = time.monotonic()
         figures, was_computed = selectors.report_figures_computed_unless_kept("monthly", committed_march, *MARCH)
     assert was_computed and len(computing_began) == 1 and figures["participants"]["starts"] > 0
