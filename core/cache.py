@@ -6,6 +6,10 @@ per gunicorn worker, so the limits still hold per worker instead of failing open
 dashboard's figures (recomputed), an import's progress (the job row has the truth). After a failure the
 backend leaves Redis alone for RETRY_AFTER_SECONDS, so a hanging Redis costs one socket timeout per process
 and period, not one per cache call.
+
+A lock or mark that one process holds with a token of its own (`cache.add(key, token, timeout)`) is renewed and
+taken away with `touch_if_holds` and `delete_if_holds`: on Redis the comparison and the change are one step (a
+script), so a lock that expired and was taken by another in between is left to that other.
 """
 
 import logging
@@ -37,6 +41,30 @@ class ResilientRedisCache(RedisCache):
     def redis_available(self) -> bool:
         return time.monotonic() >= self._down_until
 
+    def delete_if_holds(self, key, token, version=None) -> bool:
+        """Deletes `key` if it holds `token`; whether it did."""
+        return self._if_holds("delete_if_holds", _DELETE_IF_HOLDS, key, token, version,
+                              lambda: _delete_if_holds(self._fallback, key, token))
+
+    def touch_if_holds(self, key, token, timeout, version=None) -> bool:
+        """Sets `key` to expire `timeout` seconds from now (a whole number above 0) if it holds `token`; whether it
+        did."""
+        seconds = self.get_backend_timeout(timeout)
+        if not seconds:
+            raise ValueError("touch_if_holds takes a timeout of at least one second")
+        return self._if_holds("touch_if_holds", _EXPIRE_IF_HOLDS, key, token, version,
+                              lambda: _touch_if_holds(self._fallback, key, token, seconds), seconds)
+
+    def _if_holds(self, operation: str, script: str, key, token, version, fallback, *args) -> bool:
+        if self.redis_available:
+            key = self.make_and_validate_key(key, version=version)
+            try:
+                client = self._cache.get_client(key, write=True)
+                return bool(client.eval(script, 1, key, self._cache._serializer.dumps(token), *args))
+            except RedisError as exc:
+                self._redis_failed(operation, exc)
+        return fallback()
+
     def _redis_failed(self, operation: str, exc: Exception) -> None:
         with self._lock:
             first = self.redis_available
@@ -45,6 +73,39 @@ class ResilientRedisCache(RedisCache):
         if first:
             logger.warning("Redis cache unavailable (%s: %s); using the process's memory cache for %s s",
                            operation, type(exc).__name__, self.RETRY_AFTER_SECONDS)
+
+
+# The token as the cache stored it (RedisSerializer) against the key's value, and only then the change.
+_DELETE_IF_HOLDS = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end
+return 0"""
+_EXPIRE_IF_HOLDS = """
+if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("EXPIRE", KEYS[1], ARGV[2]) end
+return 0"""
+
+
+def delete_if_holds(cache, key, token) -> bool:
+    """Deletes `key` if it holds `token` (a lock taken away only by its holder); whether it did. In one step on
+    Redis; elsewhere (a process's memory cache, where only its own threads meet) a read, then the delete."""
+    if isinstance(cache, ResilientRedisCache):
+        return cache.delete_if_holds(key, token)
+    return _delete_if_holds(cache, key, token)
+
+
+def touch_if_holds(cache, key, token, timeout: int) -> bool:
+    """Renews `key` for `timeout` seconds if it holds `token`; whether it did (false: the lock is no longer this
+    holder's). In one step on Redis, as delete_if_holds."""
+    if isinstance(cache, ResilientRedisCache):
+        return cache.touch_if_holds(key, token, timeout)
+    return _touch_if_holds(cache, key, token, timeout)
+
+
+def _delete_if_holds(cache, key, token) -> bool:
+    return cache.get(key) == token and cache.delete(key)
+
+
+def _touch_if_holds(cache, key, token, timeout) -> bool:
+    return cache.get(key) == token and cache.touch(key, timeout)
 
 
 def _degrading(operation: str):

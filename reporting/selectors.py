@@ -59,6 +59,7 @@ from django.db.models.functions import Cast, ExtractYear, TruncMonth
 from django.utils import timezone, translation
 
 from core import changelog
+from core.cache import delete_if_holds, touch_if_holds
 from core.dates import add_months, month_end, month_start
 from core.models import Gender
 from organisations.models import Agency, OccupationalArea, Project, ProjectGroupMember, ProjectPartner
@@ -1128,17 +1129,15 @@ def _marked_while_computed(computing: str, token: str):
         stop.set()
         if renewing.ident is not None:
             renewing.join()
-        if marks.get(computing) == token:
-            marks.delete(computing)
+        delete_if_holds(marks, computing, token)
 
 
 def _renew_mark(marks, computing: str, token: str, stop: threading.Event) -> None:
     """Until stopped, or until the mark is no longer this one's (it went unrenewed, and another may have marked the
     figures since: renewing that one would keep a mark alive that its own holder no longer renews)."""
     while not stop.wait(FIGURES_COMPUTING_MARK_SECONDS / 3):
-        if marks.get(computing) != token:
+        if not touch_if_holds(marks, computing, token, FIGURES_COMPUTING_MARK_SECONDS):
             return
-        marks.touch(computing, FIGURES_COMPUTING_MARK_SECONDS)
 
 
 def _wait_while_computed(computing: str, until: float) -> None:

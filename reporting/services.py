@@ -47,6 +47,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from core import changelog
+from core.cache import delete_if_holds
 from core.dates import previous_month
 from core.mail import email_queue, render_plain
 from core.models import Role
@@ -547,8 +548,7 @@ def report_figures_keep_current() -> int:
     finally:
         # Only its own lock: one that expired in a run too long may be another run's by now. (While Redis is
         # unavailable here, the lock there is not seen: it expires with the time limit.)
-        if cache.get(KEEP_CURRENT_LOCK) == token:
-            cache.delete(KEEP_CURRENT_LOCK)
+        delete_if_holds(cache, KEEP_CURRENT_LOCK, token)
 
 
 def _cache_shared() -> bool:
