@@ -87,17 +87,15 @@ return 0"""
 def delete_if_holds(cache, key, token) -> bool:
     """Deletes `key` if it holds `token` (a lock taken away only by its holder); whether it did. In one step on
     Redis; elsewhere (a process's memory cache, where only its own threads meet) a read, then the delete."""
-    if isinstance(cache, ResilientRedisCache):
-        return cache.delete_if_holds(key, token)
-    return _delete_if_holds(cache, key, token)
+    holds = getattr(cache, "delete_if_holds", None)  # also through django.core.cache.cache, a proxy
+    return holds(key, token) if holds else _delete_if_holds(cache, key, token)
 
 
 def touch_if_holds(cache, key, token, timeout: int) -> bool:
     """Renews `key` for `timeout` seconds if it holds `token`; whether it did (false: the lock is no longer this
     holder's). In one step on Redis, as delete_if_holds."""
-    if isinstance(cache, ResilientRedisCache):
-        return cache.touch_if_holds(key, token, timeout)
-    return _touch_if_holds(cache, key, token, timeout)
+    holds = getattr(cache, "touch_if_holds", None)
+    return holds(key, token, timeout) if holds else _touch_if_holds(cache, key, token, timeout)
 
 
 def _delete_if_holds(cache, key, token) -> bool:

@@ -5,6 +5,7 @@ import os
 import uuid
 
 import pytest
+from django.core.cache import cache as default_cache
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -81,9 +82,13 @@ def test_on_redis_only_the_holder_renews_its_lock_and_for_the_seconds_given(redi
 
 
 @pytest.mark.redis
-def test_on_redis_the_comparison_and_the_change_are_one_step(redis_cache, monkeypatch):
-    """Not a read and then a delete or a renewal: between the two, the lock may expire and another take it."""
+@pytest.mark.parametrize("through", ["backend", "django.core.cache.cache"])
+def test_on_redis_the_comparison_and_the_change_are_one_step(redis_cache, monkeypatch, through):
+    """Not a read and then a delete or a renewal: between the two, the lock may expire and another take it. Also
+    through the proxy the services use."""
     redis_cache.add(KEY, "mine", timeout=60)
+    if through != "backend":
+        redis_cache = default_cache
 
     def separate_step(*args, **kwargs):
         raise AssertionError("the lock was read or changed in a step of its own")
