@@ -20,6 +20,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import changelog
 from core.audit import audit_log, no_participant_data
 from organisations.models import Project
 from participants.selectors import mark_corrected
@@ -54,14 +55,17 @@ def _require_leader(user):
 
 
 def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> dict:
-    """Figures and charts for the dashboard, cached for a few minutes: computing them and drawing the
-    charts takes seconds at regional scale, and the dashboard is read far more often than data change."""
+    """Figures and charts for the dashboard, cached for a few minutes: the dashboard is read far more often than
+    data change. On PostgreSQL they are computed again as soon as anything was written since (core.changelog, as
+    the reports' kept figures), so the dashboard and a report built after a change show the same figures."""
     # The figures are drawn into charts with translated titles: one cache entry per language.
     key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
     cached = cache.get(key)
-    if cached is None:
+    if cached is None or (cached["since"] is not None and changelog.changed_since(cached["since"])):
+        since = changelog.moment()  # before the figures: a write while they are computed makes them old
         cached = monthly_context(monthly_figures(project, period_start, period_end), suppress=suppress)
         cached["computed_at"] = timezone.now()
+        cached["since"] = since
         cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
     return cached
 

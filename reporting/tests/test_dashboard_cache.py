@@ -126,3 +126,27 @@ def test_the_cold_dashboard_reads_each_day_once_and_its_queries_do_not_grow_with
     # page are summed in the database, not read placement by placement.
     assert days_read == [dt.date(2026, 3, 31)]
     assert small == COLD_DASHBOARD_QUERIES
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_on_postgresql_the_cached_figures_are_computed_again_as_soon_as_anything_was_written(
+        client, leader, committed_march, dashboard_cache, django_assert_max_num_queries):
+    """While nothing was written the cached figures are served (one query asks whether anything was); after a
+    write, the next request computes them again, well within the five minutes: the dashboard shows what a report
+    built now would."""
+    client.force_login(leader)
+    url = reverse("reporting:dashboard") + f"?project={committed_march.pk}&month=2026-03"
+    first = client.get(url)
+    starts = first.context["figures"]["participants"]["starts"]
+    assert "räknas om när uppgifterna ändras" in first.content.decode()
+    assert "var femte minut" not in first.content.decode()
+    # session, user, project choices, latest runs, whether anything was written, session save; no figure queries
+    with django_assert_max_num_queries(11):
+        unchanged = client.get(url)
+    assert unchanged.context["computed_at"] == first.context["computed_at"]
+    ReferralFactory(project=committed_march, referral_date=dt.date(2026, 3, 15), start_date=dt.date(2026, 3, 15))
+    changed = client.get(url)
+    assert changed.context["figures"]["participants"]["starts"] == starts + 1
+    assert changed.context["computed_at"] > first.context["computed_at"]
+    assert client.get(url).context["computed_at"] == changed.context["computed_at"]  # kept again
