@@ -61,7 +61,8 @@ def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> 
     # The figures are drawn into charts with translated titles: one cache entry per language.
     key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
     cached = cache.get(key)
-    if cached is None or (cached["since"] is not None and changelog.changed_since(cached["since"])):
+    since = cached and cached.get("since")  # .get: an entry cached by an earlier version has none
+    if cached is None or (since is not None and changelog.changed_since(since)):
         since = changelog.moment()  # before the figures: a write while they are computed makes them old
         cached = monthly_context(monthly_figures(project, period_start, period_end), suppress=suppress)
         cached["computed_at"] = timezone.now()

@@ -150,3 +150,19 @@ def test_on_postgresql_the_cached_figures_are_computed_again_as_soon_as_anything
     assert changed.context["figures"]["participants"]["starts"] == starts + 1
     assert changed.context["computed_at"] > first.context["computed_at"]
     assert client.get(url).context["computed_at"] == changed.context["computed_at"]  # kept again
+
+
+def test_an_entry_cached_by_the_version_before_is_served_until_it_expires(client, leader, report_project, march_data,
+                                                                         dashboard_cache):
+    """Entries made before the figures carried their moment have none: after a deploy they are served, not a 500."""
+    client.force_login(leader)
+    url = reverse("reporting:dashboard") + f"?project={report_project.pk}&month=2026-03"
+    first = client.get(url)
+    key = f"reporting:dashboard:{report_project.pk}:2026-03-01:2026-03-31:0:sv"
+    earlier = cache.get(key)
+    del earlier["since"]
+    cache.set(key, earlier, 300)
+    again = client.get(url)
+    assert again.status_code == 200
+    assert again.context["computed_at"] == first.context["computed_at"]
+    assert "uppdateras var femte minut" in again.content.decode()
