@@ -18,7 +18,9 @@ import time
 
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ class ResilientRedisCache(RedisCache):
         self._down_until = 0.0
         self._lock = threading.Lock()
         self.failures = 0  # how many calls Redis failed: whether what one set reached Redis
+        self._scripts_refused = False
 
     @property
     def redis_available(self) -> bool:
@@ -44,7 +47,7 @@ class ResilientRedisCache(RedisCache):
     def delete_if_holds(self, key, token, version=None) -> bool:
         """Deletes `key` if it holds `token`; whether it did."""
         return self._if_holds("delete_if_holds", _DELETE_IF_HOLDS, key, token, version,
-                              lambda: _delete_if_holds(self._fallback, key, token))
+                              lambda cache: _delete_if_holds(cache, key, token, version=version))
 
     def touch_if_holds(self, key, token, timeout, version=None) -> bool:
         """Sets `key` to expire `timeout` seconds from now (a whole number above 0) if it holds `token`; whether it
@@ -53,17 +56,24 @@ class ResilientRedisCache(RedisCache):
         if not seconds:
             raise ValueError("touch_if_holds takes a timeout of at least one second")
         return self._if_holds("touch_if_holds", _EXPIRE_IF_HOLDS, key, token, version,
-                              lambda: _touch_if_holds(self._fallback, key, token, seconds), seconds)
+                              lambda cache: _touch_if_holds(cache, key, token, seconds, version=version), seconds)
 
-    def _if_holds(self, operation: str, script: str, key, token, version, fallback, *args) -> bool:
-        if self.redis_available:
-            key = self.make_and_validate_key(key, version=version)
+    def _if_holds(self, operation: str, script: str, key, token, version, in_two_steps, *args) -> bool:
+        if self.redis_available and not self._scripts_refused:
+            redis_key = self.make_and_validate_key(key, version=version)
             try:
-                client = self._cache.get_client(key, write=True)
-                return bool(client.eval(script, 1, key, self._cache._serializer.dumps(token), *args))
-            except RedisError as exc:
+                client = self._cache.get_client(redis_key, write=True)
+                return bool(client.eval(script, 1, redis_key, self._cache._serializer.dumps(token), *args))
+            except (RedisConnectionError, RedisTimeoutError) as exc:
                 self._redis_failed(operation, exc)
-        return fallback()
+            except RedisError as exc:
+                # An answer, not a failure (scripts not allowed to this user, say): Redis is left in use, and this
+                # process reads and changes the lock in two steps there from now on.
+                self._scripts_refused = True
+                logger.warning("Redis refused the script of %s (%s: %s); locks are released in two steps",
+                               operation, type(exc).__name__, exc)
+        # The degrading operations: on Redis while it answers, else on the memory cache.
+        return in_two_steps(self)
 
     def _redis_failed(self, operation: str, exc: Exception) -> None:
         with self._lock:
@@ -98,12 +108,12 @@ def touch_if_holds(cache, key, token, timeout: int) -> bool:
     return holds(key, token, timeout) if holds else _touch_if_holds(cache, key, token, timeout)
 
 
-def _delete_if_holds(cache, key, token) -> bool:
-    return cache.get(key) == token and cache.delete(key)
+def _delete_if_holds(cache, key, token, version=None) -> bool:
+    return cache.get(key, version=version) == token and cache.delete(key, version=version)
 
 
-def _touch_if_holds(cache, key, token, timeout) -> bool:
-    return cache.get(key) == token and cache.touch(key, timeout)
+def _touch_if_holds(cache, key, token, timeout, version=None) -> bool:
+    return cache.get(key, version=version) == token and cache.touch(key, timeout, version=version)
 
 
 def _degrading(operation: str):

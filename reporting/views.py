@@ -54,15 +54,16 @@ def _require_leader(user):
         raise PermissionDenied(_("Bara projektledaren skriver slutrapporten."))
 
 
-def _dashboard_figures(project, period_start, period_end, *, suppress: bool) -> dict:
+def _dashboard_figures(project, period_start, period_end, *, suppress: bool, current: bool = True) -> dict:
     """Figures and charts for the dashboard, cached for a few minutes: the dashboard is read far more often than
-    data change. On PostgreSQL they are computed again as soon as anything was written since (core.changelog, as
-    the reports' kept figures), so the dashboard and a report built after a change show the same figures."""
+    data change. On PostgreSQL, where `current`, they are computed again as soon as anything was written since
+    (core.changelog, as the reports' kept figures), so the dashboard and a report built after a change show the
+    same figures."""
     # The figures are drawn into charts with translated titles: one cache entry per language.
     key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
     cached = cache.get(key)
     since = cached and cached.get("since")  # .get: an entry cached by an earlier version has none
-    if cached is None or (since is not None and changelog.changed_since(since)):
+    if cached is None or (current and since is not None and changelog.changed_since(since)):
         since = changelog.moment()  # before the figures: a write while they are computed makes them old
         cached = monthly_context(monthly_figures(project, period_start, period_end), suppress=suppress)
         cached["computed_at"] = timezone.now()
@@ -111,7 +112,10 @@ def dashboard_chart(request, key):
     if project is None:
         raise Http404(_("Det finns inget projekt ännu."))
     period_start, period_end = form.selected_period()
-    figures = _dashboard_figures(project, period_start, period_end, suppress=sees_suppressed_figures(request.user))
+    # The figures the page was drawn from, not new ones: a write since then would have each of the page's chart
+    # requests compute them again, at once.
+    figures = _dashboard_figures(project, period_start, period_end, suppress=sees_suppressed_figures(request.user),
+                                 current=False)
     chart = figures["charts"].get(key)
     if chart is None:
         raise Http404(_("Diagrammet finns inte."))

@@ -5,6 +5,7 @@ import os
 import uuid
 
 import pytest
+import redis
 from django.core.cache import cache as default_cache
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCacheClient
@@ -111,5 +112,29 @@ def test_with_redis_unavailable_the_process_memory_stands_in(settings):
         assert not cache.redis_available
         _holder_and_other(cache)
         assert touch_if_holds(cache, KEY, "another's", 60)
+        assert cache.add(KEY, "mine", timeout=60, version=2)
+        assert not delete_if_holds(cache, KEY, "mine")  # version 1 holds another's
+        assert cache.touch_if_holds(KEY, "mine", 60, version=2)
+        assert cache.delete_if_holds(KEY, "mine", version=2)
+        assert cache.get(KEY, version=2) is None and cache.get(KEY) == "another's"
     finally:
         cache.close()
+
+
+@pytest.mark.redis
+def test_where_redis_refuses_the_script_it_stays_in_use_and_the_lock_is_released_in_two_steps(redis_cache,
+                                                                                              monkeypatch, caplog):
+    """An error answer (a user not allowed scripts, say) is not Redis failing: the process does not turn to its
+    memory cache for every call, as it would were Redis down."""
+    def refused(*args, **kwargs):
+        raise redis.exceptions.NoPermissionError("NOPERM this user has no permissions to run the 'eval' command")
+
+    monkeypatch.setattr(redis.Redis, "eval", refused)
+    redis_cache.add(KEY, "mine", timeout=60)
+    assert touch_if_holds(redis_cache, KEY, "mine", 40)
+    assert 30 < _seconds_left(redis_cache) <= 40
+    assert not delete_if_holds(redis_cache, KEY, "another's")
+    assert delete_if_holds(redis_cache, KEY, "mine")
+    assert redis_cache.redis_available
+    assert redis_cache.get(KEY) is None
+    assert "refused the script" in caplog.text
