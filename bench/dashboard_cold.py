@@ -7,7 +7,10 @@ DATABASE_URL (production settings, the cache in REDIS_URL, emptied of the dashbo
 One warm-up build (connections, imports, matplotlib), then `--builds` cold builds of the default project's
 default month (the previous month) for the leader (unsuppressed) and the steering group (suppressed), each
 timed as wall, CPU of this process, SQL (sum of the captured queries' times) and query count. With `--view`,
-the dashboard view itself through RequestFactory (no middleware), the figures cache emptied each time.
+the dashboard view itself through RequestFactory (no middleware), the figures cache emptied each time. With
+`--kept`, the month's report figures are computed and kept (reporting.selectors.report_figures, as a build or the
+figures computed ahead keep them) after the cache is emptied and before each timed build: the dashboard's first
+request after they were computed ahead.
 `--json` writes the figures of the month, a quarter and the final period (unsuppressed and suppressed) for a
 before/after comparison (`generated_at` left out). Prints one JSON line of results.
 """
@@ -31,6 +34,7 @@ def main():
     parser.add_argument("--builds", type=int, default=4)
     parser.add_argument("--json", help="write the figures (month, quarter, final; both suppressions) here")
     parser.add_argument("--view", action="store_true", help="time the view (RequestFactory) too")
+    parser.add_argument("--kept", action="store_true", help="the month's report figures kept before each build")
     parser.add_argument("--label", default="")
     args = parser.parse_args()
     setup_production_django()
@@ -48,11 +52,14 @@ def main():
     from core.dates import add_months
     from reporting import charts, views
     from reporting.forms import DashboardForm
-    from reporting.selectors import final_figures, monthly_figures, monthly_report_figures
+    from reporting.models import ReportRun
+    from reporting.selectors import final_figures, monthly_figures, monthly_report_figures, report_figures
     from reporting.suppression import suppress_small_counts
 
     def clear():
         cache.clear()  # the bench's own Redis database: figures, their HTML and the drawn charts
+        if args.kept:
+            report_figures(ReportRun.Kind.MONTHLY, project, start, end)
 
     User = get_user_model()
     leader = User.objects.get(email="ledare@demo.test")
@@ -117,8 +124,8 @@ def main():
         for _i in range(2):
             results["chart_requests_drawn"].append(charts_after_the_page(leader, drawn_before=False))
             results["chart_requests_from_cache"].append(charts_after_the_page(leader, drawn_before=True))
-    summary = {"label": args.label, "db": connection.settings_dict["NAME"], "period": [str(start), str(end)],
-               "load": os.getloadavg(), "machine": machine(), **results}
+    summary = {"label": args.label, "kept": args.kept, "db": connection.settings_dict["NAME"],
+               "period": [str(start), str(end)], "load": os.getloadavg(), "machine": machine(), **results}
     print(json.dumps(summary))
     if args.json:
         def clean(figures):

@@ -36,7 +36,7 @@ from reporting.permissions import (
     runs_visible_to,
     sees_suppressed_figures,
 )
-from reporting.selectors import final_report_period, monthly_figures, report_figures
+from reporting.selectors import final_report_period, report_figures
 
 BROKER_DOWN_MESSAGE = gettext_lazy(
     "Rapporten är beställd men kön för rapportbyggen går inte att nå just nu. Beställningen är sparad "
@@ -56,16 +56,19 @@ def _require_leader(user):
 
 def _dashboard_figures(project, period_start, period_end, *, suppress: bool, current: bool = True) -> dict:
     """Figures and charts for the dashboard, cached for a few minutes: the dashboard is read far more often than
-    data change. On PostgreSQL, where `current`, they are computed again as soon as anything was written since
+    data change. On PostgreSQL, where `current`, they are made again as soon as anything was written since
     (core.changelog, as the reports' kept figures), so the dashboard and a report built after a change show the
-    same figures."""
+    same figures. They are the month's report figures (report_figures): kept figures are taken where a build, the
+    figures computed ahead or another request computed them since the last write, and requests that need them
+    while another process computes them wait for those instead of computing them too."""
     # The figures are drawn into charts with translated titles: one cache entry per language.
     key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
     cached = cache.get(key)
     since = cached and cached.get("since")  # .get: an entry cached by an earlier version has none
     if cached is None or (current and since is not None and changelog.changed_since(since)):
         since = changelog.moment()  # before the figures: a write while they are computed makes them old
-        cached = monthly_context(monthly_figures(project, period_start, period_end), suppress=suppress)
+        figures = report_figures(ReportRun.Kind.MONTHLY, project, period_start, period_end)
+        cached = monthly_context(figures, suppress=suppress)
         cached["computed_at"] = timezone.now()
         cached["since"] = since
         cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
