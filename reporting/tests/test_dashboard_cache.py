@@ -204,8 +204,7 @@ def test_the_dashboard_shows_the_months_report_figures_kept_by_a_build_without_c
         client, leader, committed_march, dashboard_cache, computed):
     """The dashboard's month and that month's report are one set of figures: what a build (or the figures
     computed ahead) kept since the last write is what the dashboard shows, not computed again beside it."""
-    build_report(kind="monthly", project=committed_march, period_start=MARCH[0],
-                                          period_end=MARCH[1], render=False)
+    build_report(kind="monthly", project=committed_march, period_start=MARCH[0], period_end=MARCH[1], render=False)
     assert computed["monthly"] == 1
     key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
     kept = cache.get(key)
@@ -221,7 +220,7 @@ def test_the_dashboard_shows_the_months_report_figures_kept_by_a_build_without_c
     starts = changed.context["figures"]["participants"]["starts"]
     assert _starts_cell(changed) == str(starts) != "987"
     assert computed["monthly"] == 2
-    figures, _run = build_report(kind="monthly", project=committed_march, period_start=MARCH[0],
+    figures, _pdf = build_report(kind="monthly", project=committed_march, period_start=MARCH[0],
                                  period_end=MARCH[1], render=False)
     assert figures["participants"]["starts"] == starts
     assert computed["monthly"] == 2
