@@ -1079,11 +1079,19 @@ def report_figures(kind: str, project: Project, period_start: dt.date, period_en
 def report_figures_computed_unless_kept(kind: str, project: Project, period_start: dt.date,
                                         period_end: dt.date) -> tuple[dict, bool]:
     """report_figures(), and whether they were computed (not kept)."""
+    return report_figures_as_of(kind, project, period_start, period_end)[:2]
+
+
+def report_figures_as_of(kind: str, project: Project, period_start: dt.date,
+                         period_end: dt.date) -> tuple[dict, bool, str | None]:
+    """report_figures(), whether they were computed (not kept), and the moment they are the data of
+    (core.changelog.moment, taken before they were computed; None where changes cannot be told): whatever keeps
+    them asks changed_since of that moment, whether or not they are kept here."""
     compute = {ReportRun.Kind.MONTHLY: monthly_report_figures, ReportRun.Kind.FINAL: final_figures}[kind]
     seconds = settings.REPORT_FIGURES_REUSE_SECONDS
-    since = changelog.moment() if seconds > 0 else None
-    if since is None:
-        return compute(project, period_start, period_end), True
+    since = changelog.moment()
+    if since is None or seconds <= 0:
+        return compute(project, period_start, period_end), True, since
     project = Project.objects.get(pk=project.pk)
     key = report_figures_key(kind, project.pk, period_start, period_end)
     computing, token = f"{key}:computing", uuid.uuid4().hex
@@ -1093,7 +1101,7 @@ def report_figures_computed_unless_kept(kind: str, project: Project, period_star
         if kept is not None and not changelog.changed_since(kept["since"]):
             figures = kept["figures"]  # a copy of its own: the cache hands out what it unpickles
             figures["meta"].update(_meta_of_this_build(kind, project, period_start, period_end))
-            return figures, False
+            return figures, False, kept["since"]
         marked = cache.add(computing, token, timeout=FIGURES_COMPUTING_MARK_SECONDS)
         if marked or time.monotonic() >= waited_until:
             break
@@ -1101,7 +1109,7 @@ def report_figures_computed_unless_kept(kind: str, project: Project, period_star
     with _marked_while_computed(computing, token) if marked else contextlib.nullcontext():
         figures = compute(project, period_start, period_end)
         cache.set(key, {"since": since, "figures": figures}, seconds)
-    return figures, True
+    return figures, True, since
 
 
 # While one process computes a report's figures, another that needs the same ones (a build and the figures

@@ -36,7 +36,7 @@ from reporting.permissions import (
     runs_visible_to,
     sees_suppressed_figures,
 )
-from reporting.selectors import final_report_period, report_figures
+from reporting.selectors import final_report_period, report_figures, report_figures_as_of
 
 BROKER_DOWN_MESSAGE = gettext_lazy(
     "Rapporten är beställd men kön för rapportbyggen går inte att nå just nu. Beställningen är sparad "
@@ -66,8 +66,8 @@ def _dashboard_figures(project, period_start, period_end, *, suppress: bool, cur
     cached = cache.get(key)
     since = cached and cached.get("since")  # .get: an entry cached by an earlier version has none
     if cached is None or (current and since is not None and changelog.changed_since(since)):
-        since = changelog.moment()  # before the figures: a write while they are computed makes them old
-        figures = report_figures(ReportRun.Kind.MONTHLY, project, period_start, period_end)
+        # The figures' own moment: a write while they were computed, or since they were kept, makes them old.
+        figures, _computed, since = report_figures_as_of(ReportRun.Kind.MONTHLY, project, period_start, period_end)
         cached = monthly_context(figures, suppress=suppress)
         cached["computed_at"] = timezone.now()
         cached["since"] = since

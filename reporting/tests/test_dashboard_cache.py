@@ -212,8 +212,15 @@ def test_the_dashboard_shows_the_months_report_figures_kept_by_a_build_without_c
     cache.set(key, kept, 300)
     client.force_login(leader)
     url = reverse("reporting:dashboard") + f"?project={committed_march.pk}&month=2026-03"
-    assert _starts_cell(client.get(url)) == "987"
+    with CaptureQueriesContext(connection) as queries:
+        kept_page = client.get(url)
+    assert _starts_cell(kept_page) == "987"
     assert computed["monthly"] == 1
+    # The entry's moment is the kept figures' own: the data's moment is asked once, whether anything changed once.
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert sum("pg_current_snapshot()" in query for query in sql) == 1
+    assert sum("pg_visible_in_snapshot" in query for query in sql) == 1
+    assert kept_page.context["since"] == kept["since"]
     # After a write neither is current: the dashboard computes them, and keeps them for the build.
     ReferralFactory(project=committed_march, referral_date=dt.date(2026, 3, 15), start_date=dt.date(2026, 3, 15))
     changed = client.get(url)
