@@ -1065,7 +1065,7 @@ def final_figures(project: Project, period_start: dt.date, period_end: dt.date) 
 
 def report_figures(kind: str, project: Project, period_start: dt.date, period_end: dt.date) -> dict:
     """The figures of a report (monthly_report_figures or final_figures). Where no data has been written since
-    the same report's figures were computed (the same project, period, day, language, code and settings;
+    the same report's figures were computed (the same project, period, day, time zone, code and settings;
     core.changelog tells it from PostgreSQL's own record of the transactions), those figures, with this build's
     own metadata; else computed, and kept for settings.REPORT_FIGURES_REUSE_SECONDS. A draft of the final report
     made again after its texts were edited, or a month's report built again, then skips the SQL; so does a build
@@ -1155,10 +1155,12 @@ def _wait_while_computed(computing: str, until: float) -> None:
 
 
 def report_figures_key(kind: str, project_pk: int, period_start: dt.date, period_end: dt.date) -> str:
-    """Where a report's kept figures are: one per report, period, day, time zone, language, code and settings."""
+    """Where a report's kept figures are: one per report, period, day, time zone, code and settings. Not per
+    language: the figures hold numbers, codes and the data's own names, and the documents translate around them
+    (reporting/tests/test_figure_reuse.py checks that they are the same in every language), so the dashboard and
+    the editor in English take the figures a build or the figures computed ahead kept in Swedish."""
     return ":".join(["reporting:figures", kind, str(project_pk), period_start.isoformat(), period_end.isoformat(),
-                     timezone.localdate().isoformat(), timezone.get_current_timezone_name(),
-                     translation.get_language() or "", figures_version()])
+                     timezone.localdate().isoformat(), timezone.get_current_timezone_name(), figures_version()])
 
 
 def projects_active_between(start: dt.date, end: dt.date):

@@ -125,7 +125,7 @@ def build_report(*, kind: str, project: Project, period_start: dt.date, period_e
 @contextmanager
 def as_built():
     """The language and time zone a report is built in, whoever asked for it (the figures kept for a build are
-    kept under them)."""
+    kept under its time zone: they hold no translated text)."""
     with translation.override("sv"), timezone.override(STOCKHOLM):
         yield
 

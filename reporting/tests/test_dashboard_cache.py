@@ -192,9 +192,9 @@ def test_a_chart_after_a_write_is_drawn_from_the_figures_of_its_page_not_compute
     assert computed["monthly"] == 2
 
 
-def _starts_cell(response) -> str:
+def _starts_cell(response, label="starter") -> str:
     """The number on the dashboard's key figure card "starter"."""
-    return re.search(r'<p class="stat-value mb-1">([^<]*)</p><p class="mb-0">starter</p>',
+    return re.search(rf'<p class="stat-value mb-1">([^<]*)</p><p class="mb-0">{label}</p>',
                      response.content.decode()).group(1)
 
 
@@ -231,3 +231,21 @@ def test_the_dashboard_shows_the_months_report_figures_kept_by_a_build_without_c
                                  period_end=MARCH[1], render=False)
     assert figures["participants"]["starts"] == starts
     assert computed["monthly"] == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_dashboard_in_english_shows_the_figures_a_build_kept_in_swedish(
+        client, leader, committed_march, dashboard_cache, computed):
+    """A build is in Swedish; the figures hold no translated text, so the dashboard in English takes them too."""
+    build_report(kind="monthly", project=committed_march, period_start=MARCH[0], period_end=MARCH[1], render=False)
+    key = selectors.report_figures_key("monthly", committed_march.pk, *MARCH)
+    kept = cache.get(key)
+    kept["figures"]["participants"]["starts"] = 987
+    cache.set(key, kept, 300)
+    client.force_login(leader)
+    url = reverse("reporting:dashboard") + f"?project={committed_march.pk}&month=2026-03"
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert page["Content-Language"] == "en"
+    assert _starts_cell(page, "starts") == "987"
+    assert computed["monthly"] == 1

@@ -18,6 +18,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 
 from core import changelog
 from organisations.models import Project
@@ -180,8 +181,8 @@ def test_a_write_still_open_when_the_figures_were_computed_has_them_computed_aga
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_another_report_period_project_code_setting_language_or_time_zone_is_computed(committed_march, computed,
-                                                                                        monkeypatch, settings):
+def test_another_report_period_project_code_setting_or_time_zone_is_computed_not_another_language(
+        committed_march, computed, monkeypatch, settings):
     other = ProjectFactory(slug="annat-projekt", owner=committed_march.owner)  # written before any figures
     for project in (committed_march, other):
         _figures("monthly", project)
@@ -191,18 +192,46 @@ def test_another_report_period_project_code_setting_language_or_time_zone_is_com
     for project in (committed_march, other):  # each kept under its own key: nothing written since
         _figures("monthly", project)
     assert computed == {"monthly": 3, "final": 1}
-    # A build is in Swedish and Stockholm's time (build_report); the editor and its preview are in the user's.
+    # A build is in Swedish and Stockholm's time (build_report); the editor and its preview are in the user's:
+    # another time zone has other days, another language the same figures.
     with translation.override("en"), timezone.override(services.STOCKHOLM):
         selectors.report_figures("monthly", committed_march, *MARCH)
+    assert computed == {"monthly": 3, "final": 1}
     with translation.override("sv"), timezone.override(dt.UTC):
         selectors.report_figures("monthly", committed_march, *MARCH)
-    assert computed == {"monthly": 5, "final": 1}
+    assert computed == {"monthly": 4, "final": 1}
     monkeypatch.setattr(selectors, "figures_code_digest", lambda: "other-code")
     _figures("monthly", committed_march)
-    assert computed == {"monthly": 6, "final": 1}
+    assert computed == {"monthly": 5, "final": 1}
     settings.REPORT_EQUALITY_THRESHOLD_SHARE += 0.05
     _figures("monthly", committed_march)
-    assert computed == {"monthly": 7, "final": 1}
+    assert computed == {"monthly": 6, "final": 1}
+
+
+def _translated_anywhere(value, path="figures") -> list[str]:
+    """Where the figures hold a translatable (lazy) string: it would be the language of whoever computed them."""
+    if isinstance(value, Promise):
+        return [path]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _translated_anywhere(item, f"{path}.{key}")]
+    if isinstance(value, (list, tuple)):
+        return [found for i, item in enumerate(value) for found in _translated_anywhere(item, f"{path}[{i}]")]
+    return []
+
+
+@pytest.mark.parametrize("kind", ["monthly", "final"])
+def test_the_figures_are_the_same_in_every_language_so_they_are_kept_for_all(report_project, march_data, kind):
+    """Kept figures are looked up without the language: a text translated into them would reach an English
+    dashboard in Swedish, or the Swedish PDF in English."""
+    period = MARCH if kind == "monthly" else (report_project.start_date, MARCH[1])
+    compute = {"monthly": selectors.monthly_report_figures, "final": selectors.final_figures}[kind]
+    in_each = {}
+    for language, _name in django_settings.LANGUAGES:
+        with translation.override(language):
+            figures = compute(report_project, *period)
+        assert _translated_anywhere(figures) == []
+        in_each[language] = _without_time(figures)
+    assert set(in_each) == {"sv", "en"} and in_each["sv"] == in_each["en"]
 
 
 @pytest.mark.postgres
