@@ -1,9 +1,10 @@
 """Optional error reporting to Sentry or a Sentry-compatible service (GlitchTip, …): on when SENTRY_DSN is set.
 
-The registry holds health and social-services data, so nothing personal may leave with an error:
-send_default_pii is off (no user, IP, cookies), no local variables, no request bodies, and `scrub_event` removes
-what the SDK would still send: the request's query string, headers and data, the user, breadcrumbs' messages and
-data (SQL parameters), extra data, and the exception's text (only its type and stack are kept).
+The registry holds health and social-services data, so nothing personal may leave with an error: the SDK is told
+to collect none of it (DATA_COLLECTION: no user, IP, cookies, query strings, bodies, SQL parameters or local
+variables), and `scrub_event` removes what it would still send: the request's query string, headers and data, the
+user, breadcrumbs' messages and data (SQL parameters), extra data, and the exception's text (only its type and stack
+are kept).
 
 The SDK and its integrations (≈ 14 MB of every web and Celery process, with the HTTP client they pull in) are
 imported only when a DSN is given: without one, nothing of it is loaded (tested by `tests/test_logging_and_errors.py`).
@@ -11,6 +12,22 @@ imported only when a DSN is given: without one, nothing of it is loaded (tested 
 
 REDACTED = "[borttaget]"
 _SAFE_HEADERS = {"content-type", "content-length", "x-request-id"}
+
+# What the SDK's integrations collect at all (its `data_collection` option; given, every category not named here
+# is collected): nothing of the user, no cookies, query strings, bodies, SQL parameters, task arguments or local
+# variables, of the request's headers only those scrub_event keeps. The stack's source lines are the code's.
+DATA_COLLECTION = {
+    "user_info": False,
+    "cookies": {"mode": "off"},
+    "http_headers": {"request": {"mode": "allowlist", "terms": sorted(_SAFE_HEADERS)}},
+    "http_bodies": [],
+    "url_query_params": {"mode": "off"},
+    "graphql": {"document": False, "variables": False},
+    "gen_ai": {"inputs": False, "outputs": False},
+    "database_query_data": False,
+    "queues": False,
+    "stack_frame_variables": False,
+}
 
 
 def scrub_event(event: dict, hint: dict | None = None) -> dict:
@@ -53,8 +70,7 @@ def init_error_reporting(dsn: str, *, environment: str = "production", release: 
         dsn=dsn,
         environment=environment,
         release=release,
-        send_default_pii=False,
-        include_local_variables=False,
+        data_collection=DATA_COLLECTION,
         max_request_body_size="never",
         traces_sample_rate=0.0,
         before_send=scrub_event,

@@ -3,6 +3,8 @@ Sentry-compatible service only with a DSN, scrubbed of personal data."""
 
 import json
 import logging
+import os
+import subprocess
 import sys
 
 import pytest
@@ -133,16 +135,59 @@ def test_the_text_format_carries_the_request_id_too(caplog):
     assert entry["message"] == "hej" and entry["level"] == "INFO" and entry["logger"] == "x"
 
 
-def test_error_reporting_is_off_without_a_dsn_and_never_sends_personal_data(monkeypatch):
+def test_error_reporting_is_off_without_a_dsn_and_tells_the_sdk_to_collect_nothing_personal(monkeypatch):
     calls = []
     monkeypatch.setattr(sentry_sdk, "init", lambda **kwargs: calls.append(kwargs))
     assert errors.init_error_reporting("") is False and calls == []
     assert errors.init_error_reporting("https://public@errors.invalid/1") is True
     [options] = calls
-    assert options["send_default_pii"] is False
-    assert options["include_local_variables"] is False
+    assert options["data_collection"] is errors.DATA_COLLECTION
+    assert "send_default_pii" not in options  # ignored beside data_collection, and deprecated
     assert options["max_request_body_size"] == "never"
     assert options["before_send"] is errors.scrub_event
+
+
+# The event goes through the SDK as production starts it (errors.init_error_reporting), in a process of its own: the
+# SDK's integrations patch Django and Celery for the rest of the process they start in. Its transport keeps what
+# would be sent.
+EVENT_PROBE = """
+import json, sys, warnings
+import environ
+environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
+import django
+django.setup()
+import sentry_sdk
+from sentry_sdk.transport import Transport
+from core import errors
+
+code, name, email, ip, cookie, agent = sys.argv[1:7]
+sent = []
+
+class Kept(Transport):
+    def capture_envelope(self, envelope):
+        sent.append(envelope.get_event())
+
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    errors.init_error_reporting("https://public@errors.invalid/1", transport=Kept())
+with sentry_sdk.new_scope() as scope:
+    scope.set_user({"id": 7, "email": email, "ip_address": ip})
+    scope.set_extra("participant", name)
+    scope.add_breadcrumb(category="query", message=f"SELECT … WHERE code = '{code}'", data={"params": [code]})
+    try:
+        raise ValueError(f"duplicate key value (code)=({code}), name {name}")
+    except ValueError:
+        event, _hint = sentry_sdk.utils.event_from_exception(sys.exc_info())
+        event["request"] = {"method": "GET", "url": f"https://x.example/participants/31/?q={name}",
+                            "query_string": f"q={name}", "cookies": {"session": "s"},
+                            "headers": {"Cookie": cookie, "X-Request-ID": "r-1", agent: "u"},
+                            "data": {"first_name": name}}
+        scope.capture_event(event)
+sentry_sdk.flush()
+collection = sentry_sdk.get_client().options["data_collection"]
+print(json.dumps({"sent": sent, "collection": collection, "warnings": [str(w.message) for w in caught]},
+                 default=str))
+"""
 
 
 def test_an_event_leaves_without_personal_data():
@@ -150,27 +195,20 @@ def test_an_event_leaves_without_personal_data():
     code, name, email, ip = "-".join(["AF", "2026", "0042"]), " ".join(["Anna", "Andersson"]), \
         "@".join(["leader", "example.test"]), ".".join(["10", "1", "2", "3"])
     cookie, agent = "=".join(["session", "s"]), "-".join(["User", "Agent"])
-    sent = []
-    client = sentry_sdk.Client(dsn="https://public@errors.invalid/1", transport=sent.append,  # gets each event
-                               before_send=errors.scrub_event, send_default_pii=False, default_integrations=False)
-    with sentry_sdk.new_scope() as scope:
-        scope.set_client(client)
-        scope.set_user({"id": 7, "email": email, "ip_address": ip})
-        scope.set_extra("participant", name)
-        scope.add_breadcrumb(category="query", message=f"SELECT … WHERE code = '{code}'", data={"params": [code]})
-        scope.set_context("request", {})
-        try:
-            raise ValueError(f"duplicate key value (code)=({code}), name {name}")
-        except ValueError:
-            event, _hint = sentry_sdk.utils.event_from_exception(sys.exc_info())
-            event["request"] = {"method": "GET", "url": f"https://x.example/participants/31/?q={name}",
-                                "query_string": f"q={name}", "cookies": {"session": "s"},
-                                "headers": {"Cookie": cookie, "X-Request-ID": "r-1", agent: "u"},
-                                "data": {"first_name": name}}
-            scope.capture_event(event)
-    client.flush()
-    [body] = sent
-    payload = json.dumps(body, default=str)
+    completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
+        [sys.executable, "-c", EVENT_PROBE, code, name, email, ip, cookie, agent], cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}, capture_output=True, text=True,
+        timeout=60, check=False)
+    assert completed.returncode == 0, completed.stderr
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    assert result["warnings"] == []  # no option the SDK no longer reads
+    collection = result["collection"]
+    assert collection["provided_by_user"] is True and collection["user_info"] is False
+    assert collection["cookies"]["mode"] == collection["url_query_params"]["mode"] == "off"
+    assert collection["http_bodies"] == [] and collection["stack_frame_variables"] is False
+    assert collection["database_query_data"] is False and collection["queues"] is False
+    [body] = result["sent"]
+    payload = json.dumps(body)
     for secret in (code, name, email, ip, cookie, agent):
         assert secret not in payload, secret
     assert body["exception"]["values"][0]["type"] == "ValueError"
