@@ -61,8 +61,7 @@ def _dashboard_figures(project, period_start, period_end, *, suppress: bool, cur
     same figures. They are the month's report figures (report_figures): kept figures are taken where a build, the
     figures computed ahead or another request computed them since the last write, and requests that need them
     while another process computes them wait for those instead of computing them too."""
-    # The figures are drawn into charts with translated titles: one cache entry per language.
-    key = f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
+    key = _dashboard_key(project, period_start, period_end, suppress)
     cached = cache.get(key)
     since = cached and cached.get("since")  # .get: an entry cached by an earlier version has none
     if cached is None or (current and since is not None and changelog.changed_since(since)):
@@ -72,7 +71,26 @@ def _dashboard_figures(project, period_start, period_end, *, suppress: bool, cur
         cached["computed_at"] = timezone.now()
         cached["since"] = since
         cache.set(key, cached, settings.DASHBOARD_CACHE_SECONDS)
+        # The charts of these figures beside them, under their version: a page's chart requests get its charts
+        # even where a later request has computed newer figures since.
+        cache.set(_dashboard_charts_key(key, _figures_version(cached)), cached["charts"],
+                  settings.DASHBOARD_CACHE_SECONDS)
     return cached
+
+
+def _dashboard_key(project, period_start, period_end, suppress: bool) -> str:
+    # The figures are drawn into charts with translated titles: one cache entry per language.
+    return f"reporting:dashboard:{project.pk}:{period_start}:{period_end}:{int(suppress)}:{get_language()}"
+
+
+def _dashboard_charts_key(key: str, version: str) -> str:
+    return f"{key}:charts:{version}"
+
+
+def _figures_version(cached: dict) -> str:
+    """The dashboard figures' version in their charts' URLs: the moment they were computed, to the microsecond."""
+    computed_at = cached["computed_at"]
+    return str(int(computed_at.timestamp()) * 1_000_000 + computed_at.microsecond)
 
 
 @no_participant_data("aggregates only")
@@ -95,7 +113,7 @@ def dashboard(request):
         # Each chart is drawn in its own request (dashboard_chart), from the figures this one just cached: the
         # page's cold build is the figures only. The time they were computed makes new figures a new URL.
         context["chart_query"] = urlencode({"project": project.pk, "month": f"{period_start:%Y-%m}",
-                                            "v": int(context["computed_at"].timestamp())})
+                                            "v": _figures_version(context)})
     context["latest_runs"] = runs_visible_to(request.user).select_related("project")[:5]
     return render(request, "reporting/dashboard.html", context)
 
@@ -115,11 +133,17 @@ def dashboard_chart(request, key):
     if project is None:
         raise Http404(_("Det finns inget projekt ännu."))
     period_start, period_end = form.selected_period()
-    # The figures the page was drawn from, not new ones: a write since then would have each of the page's chart
-    # requests compute them again, at once.
-    figures = _dashboard_figures(project, period_start, period_end, suppress=sees_suppressed_figures(request.user),
-                                 current=False)
-    chart = figures["charts"].get(key)
+    suppress = sees_suppressed_figures(request.user)
+    # The charts of the figures the page was drawn from (its version), not of newer ones: the page shows their
+    # numbers beside them, and a write since then would have each of its chart requests compute them again, at once.
+    # Where that version is gone (expired, or no version asked for), the cached figures as they are.
+    version = request.GET.get("v", "")
+    charts = None
+    if version.isdigit() and len(version) <= 20:
+        charts = cache.get(_dashboard_charts_key(_dashboard_key(project, period_start, period_end, suppress), version))
+    if charts is None:
+        charts = _dashboard_figures(project, period_start, period_end, suppress=suppress, current=False)["charts"]
+    chart = charts.get(key)
     if chart is None:
         raise Http404(_("Diagrammet finns inte."))
     response = HttpResponse(chart.svg, content_type="image/svg+xml; charset=utf-8")

@@ -249,3 +249,26 @@ def test_the_dashboard_in_english_shows_the_figures_a_build_kept_in_swedish(
     assert page["Content-Language"] == "en"
     assert _starts_cell(page, "starts") == "987"
     assert computed["monthly"] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_pages_charts_show_its_own_figures_after_a_later_page_computed_newer_ones(
+        client, leader, committed_march, dashboard_cache):
+    """A page's charts are requested after it: where a write and another page's request came between, they are
+    still the charts of the numbers in the page's tables, not of the newer figures."""
+    client.force_login(leader)
+    query = {"project": committed_march.pk, "month": "2026-03"}
+    first = client.get(reverse("reporting:dashboard"), query)
+    ReferralFactory(project=committed_march, referral_date=dt.date(2026, 3, 15), start_date=dt.date(2026, 3, 15))
+    second = client.get(reverse("reporting:dashboard"), query)
+    assert second.context["chart_query"] != first.context["chart_query"]
+    changed = [key for key, chart in first.context["charts"].items()
+               if chart.rows != second.context["charts"][key].rows]
+    assert changed
+    for key in changed:
+        url = reverse("reporting:dashboard_chart", args=[key])
+        for page in (first, second):
+            chart = client.get(f"{url}?{page.context['chart_query']}")
+            assert chart.content.decode() == page.context["charts"][key].svg
+    assert first.context["charts"]["trend"].svg != second.context["charts"]["trend"].svg
