@@ -1090,9 +1090,11 @@ def report_figures_as_of(kind: str, project: Project, period_start: dt.date,
     compute = {ReportRun.Kind.MONTHLY: monthly_report_figures, ReportRun.Kind.FINAL: final_figures}[kind]
     seconds = settings.REPORT_FIGURES_REUSE_SECONDS
     since = changelog.moment()
-    if since is None or seconds <= 0:
+    if since is None:
+        return compute(project, period_start, period_end), True, None
+    project = Project.objects.get(pk=project.pk)  # after the moment: the caller's row may be older than it
+    if seconds <= 0:
         return compute(project, period_start, period_end), True, since
-    project = Project.objects.get(pk=project.pk)
     key = report_figures_key(kind, project.pk, period_start, period_end)
     computing, token = f"{key}:computing", uuid.uuid4().hex
     waited_until = time.monotonic() + FIGURES_COMPUTING_WAIT_SECONDS

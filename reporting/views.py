@@ -4,6 +4,7 @@ Leader and steering group only: every other role gets 403, anonymous users the l
 fetched through reporting.permissions.runs_visible_to (the steering group sees monthly runs only).
 """
 
+import re
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
@@ -139,7 +140,7 @@ def dashboard_chart(request, key):
     # Where that version is gone (expired, or no version asked for), the cached figures as they are.
     version = request.GET.get("v", "")
     charts = None
-    if version.isdigit() and len(version) <= 20:
+    if re.fullmatch(r"[0-9]{1,20}", version):
         charts = cache.get(_dashboard_charts_key(_dashboard_key(project, period_start, period_end, suppress), version))
     if charts is None:
         charts = _dashboard_figures(project, period_start, period_end, suppress=suppress, current=False)["charts"]

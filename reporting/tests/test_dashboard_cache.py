@@ -8,6 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from core import changelog
+from organisations.models import Project
 from participants.tests.factories import ReferralFactory
 from reporting import selectors
 from reporting.services import build_report
@@ -272,3 +274,28 @@ def test_a_pages_charts_show_its_own_figures_after_a_later_page_computed_newer_o
             chart = client.get(f"{url}?{page.context['chart_query']}")
             assert chart.content.decode() == page.context["charts"][key].svg
     assert first.context["charts"]["trend"].svg != second.context["charts"]["trend"].svg
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.parametrize("reuse_seconds", [0, 3600])
+def test_a_write_to_the_project_after_the_page_read_it_is_in_the_figures_or_makes_them_old(
+        client, leader, committed_march, dashboard_cache, settings, monkeypatch, reuse_seconds):
+    """The page reads the project before the figures' moment is taken: a write to it committed in between must be
+    in the figures (or else be seen as a change), whether or not report figures are kept."""
+    settings.REPORT_FIGURES_REUSE_SECONDS = reuse_seconds
+    Project.objects.filter(pk=committed_march.pk).update(target_work_or_studies_percent=40)
+    real_moment = changelog.moment
+    written = []
+
+    def moment_after_a_write(*args, **kwargs):
+        if not written:
+            written.append(Project.objects.filter(pk=committed_march.pk).update(target_work_or_studies_percent=70))
+        return real_moment(*args, **kwargs)
+
+    monkeypatch.setattr(changelog, "moment", moment_after_a_write)
+    client.force_login(leader)
+    url = reverse("reporting:dashboard") + f"?project={committed_march.pk}&month=2026-03"
+    for _request in range(2):
+        assert client.get(url).context["figures"]["outcomes"]["work_or_studies"]["target"] == 0.7
+    assert written == [1]

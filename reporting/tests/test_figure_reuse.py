@@ -213,7 +213,8 @@ def _translated_anywhere(value, path="figures") -> list[str]:
     if isinstance(value, Promise):
         return [path]
     if isinstance(value, dict):
-        return [found for key, item in value.items() for found in _translated_anywhere(item, f"{path}.{key}")]
+        return [f"{path}.{key!r} (a key)" for key in value if isinstance(key, Promise)] + [
+            found for key, item in value.items() for found in _translated_anywhere(item, f"{path}.{key}")]
     if isinstance(value, (list, tuple)):
         return [found for i, item in enumerate(value) for found in _translated_anywhere(item, f"{path}[{i}]")]
     return []
