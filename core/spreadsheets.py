@@ -34,6 +34,7 @@ import zipfile
 import zlib
 
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 MAX_UNCOMPRESSED = 50 * 1024 * 1024
@@ -287,6 +288,8 @@ def safe_cell(value):
 def _csv_value(value):
     if value is None:
         return ""
+    if isinstance(value, Promise):  # a lazily translated label: its text, checked as text
+        value = str(value)
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return safe_cell(value)
@@ -301,6 +304,8 @@ def xlsx_cells(sheet, values) -> list:
 
     cells = []
     for value in values:
+        if isinstance(value, Promise):  # a lazily translated label (openpyxl takes no proxy)
+            value = str(value)
         if isinstance(value, str):
             cell = Cell(sheet, row=1, column=1, value=ILLEGAL_CHARACTERS_RE.sub("", value))
             cell.data_type = "s"

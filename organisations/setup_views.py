@@ -15,6 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.audit import no_participant_data
@@ -258,11 +259,11 @@ def project_edit(request, pk: int):
 # Partners, budget lines and group members share one set of pages: (related name, form, service, labels).
 ROWS = {
     "partners": ("partners", PartnerForm, services.project_partner_save, "partner",
-                 _("Ny samverkanspart"), _("Ändra samverkanspart")),
+                 gettext_lazy("Ny samverkanspart"), gettext_lazy("Ändra samverkanspart")),
     "budget": ("budget_lines", BudgetLineForm, services.budget_line_save, "line",
-               _("Ny budgetpost"), _("Ändra budgetpost")),
+               gettext_lazy("Ny budgetpost"), gettext_lazy("Ändra budgetpost")),
     "members": ("group_members", GroupMemberForm, services.group_member_save, "member",
-                _("Ny gruppmedlem"), _("Ändra gruppmedlem")),
+                gettext_lazy("Ny gruppmedlem"), gettext_lazy("Ändra gruppmedlem")),
 }
 
 

@@ -30,6 +30,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.paging import page_keys, values_compiled
 from core.roles import is_case_worker, is_leader
@@ -58,10 +59,10 @@ PLACED_STATUSES = (Assignment.Status.CONFIRMED, Assignment.Status.ONGOING, Assig
 class Stage(models.TextChoices):
     """Where a participant's latest start is in the flow (kartläggning → matchning → arbetsträning → avslut)."""
 
-    ASSESSMENT = "assessment", _("Kartläggning")
-    MATCHING = "matching", _("Matchning")
-    WORK_TRAINING = "work_training", _("Arbetsträning")
-    EXITED = "exited", _("Avslutad")
+    ASSESSMENT = "assessment", gettext_lazy("Kartläggning")
+    MATCHING = "matching", gettext_lazy("Matchning")
+    WORK_TRAINING = "work_training", gettext_lazy("Arbetsträning")
+    EXITED = "exited", gettext_lazy("Avslutad")
 
 
 # The participant list's annotated queryset (unevaluated), built once per process for each scope and day:
@@ -251,10 +252,10 @@ def manager_assignment_list(*, user) -> QuerySet[Assignment]:
 class WaitingState(models.TextChoices):
     """The four states of the waiting list, in the order they are shown."""
 
-    WAITING = "waiting", _("Väntar på plats")
-    REQUESTED = "requested", _("Förfrågan väntar på svar")
-    BOOKED = "booked", _("Bokad, inte påbörjad")
-    FINISHED = "finished", _("Placering avslutad, väntar på avslut")
+    WAITING = "waiting", gettext_lazy("Väntar på plats")
+    REQUESTED = "requested", gettext_lazy("Förfrågan väntar på svar")
+    BOOKED = "booked", gettext_lazy("Bokad, inte påbörjad")
+    FINISHED = "finished", gettext_lazy("Placering avslutad, väntar på avslut")
 
 
 def _after_day(on: dt.date) -> dt.datetime:

@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -554,12 +555,14 @@ FOLLOWUP_KINDS = {
     "90": {"model": FollowUp90, "selector": "followups90_due", "form": FollowUp90Form,
            "export_url": "participants:followup90_list_export",
            "record": "followup90_record", "edit_url": "participants:followup90_edit",
-           "title": _("90-dagarsuppföljningar"), "edit_title": _("Uppföljning 90 dagar efter avslut"),
-           "saved": _("90-dagarsuppföljningen är sparad.")},
+           "title": gettext_lazy("90-dagarsuppföljningar"),
+           "edit_title": gettext_lazy("Uppföljning 90 dagar efter avslut"),
+           "saved": gettext_lazy("90-dagarsuppföljningen är sparad.")},
     "6m": {"model": FollowUp6Months, "selector": "followups6m_due", "form": FollowUp6MonthsForm,
            "record": "followup6m_record", "edit_url": "participants:followup6m_edit",
-           "title": _("6-månadersuppföljningar"), "edit_title": _("Uppföljning sex månader efter avslut"),
-           "saved": _("6-månadersuppföljningen är sparad.")},
+           "title": gettext_lazy("6-månadersuppföljningar"),
+           "edit_title": gettext_lazy("Uppföljning sex månader efter avslut"),
+           "saved": gettext_lazy("6-månadersuppföljningen är sparad.")},
 }
 
 

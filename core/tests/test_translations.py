@@ -126,3 +126,58 @@ def test_the_committed_mo_matches_the_po():
         if got != expected:
             stale.append(e["msgid"])
     assert not stale, f"django.mo is older than django.po (run compilemessages -l en): {stale[:10]}"
+
+
+EAGER = {"gettext", "ngettext", "pgettext", "npgettext"}
+
+
+def _translated_at_import(tree: ast.Module) -> list[int]:
+    """Lines where a name imported from django.utils.translation as an eager gettext is called outside any
+    function: at import, in the language active then (Swedish), whatever the request's."""
+    eager = {alias.asname or alias.name for node in ast.walk(tree)
+             if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation"
+             for alias in node.names if alias.name in EAGER}
+    found = []
+
+    def visit(node):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            if isinstance(child, ast.Call) and getattr(child.func, "id", None) in eager:
+                found.append(child.lineno)
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def test_no_text_is_translated_when_its_module_is_imported():
+    """Module constants and class bodies (choices' labels, page titles in a dict) take gettext_lazy: an eager
+    gettext there is the Swedish text on every English page."""
+    found = []
+    for path in (p for app in APPS for p in (ROOT / app).rglob("*.py")):
+        if "tests" in path.parts or "migrations" in path.parts:
+            continue
+        found += [f"{path.relative_to(ROOT)}:{line}"
+                  for line in _translated_at_import(ast.parse(path.read_text(encoding="utf-8")))]
+    assert found == []
+
+
+def test_the_check_finds_a_module_constant_and_a_class_body_but_not_a_function():
+    tree = ast.parse("from django.utils.translation import gettext as _\n"
+                     "TITLE = _('Rubrik')\n"
+                     "class Kind:\n    A = 'a', _('A')\n"
+                     "def view():\n    return _('Sparad')\n")
+    assert _translated_at_import(tree) == [2, 4]
+
+
+def test_the_waiting_states_and_stages_are_in_the_language_of_the_request():
+    from django.utils import translation  # noqa: PLC0415
+
+    from participants.selectors import Stage, WaitingState  # noqa: PLC0415
+
+    with translation.override("en"):
+        assert dict(WaitingState.choices)["waiting"] == "Waiting for a placement"
+        assert dict(Stage.choices)["assessment"] == "Assessment"
+    with translation.override("sv"):
+        assert dict(WaitingState.choices)["waiting"] == "Väntar på plats"

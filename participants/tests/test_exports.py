@@ -87,6 +87,16 @@ def test_waiting_list_export_has_the_pages_columns_and_rows(client, case_worker_
     assert exported_ids() == {str(referral_af.participant_id)}
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_waiting_list_export_in_english_has_the_state_in_english(client, case_worker_af, referral_af, fmt):
+    client.force_login(case_worker_af)
+    response = client.get(reverse("participants:waiting_list_export", args=[fmt]), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    rows = xlsx_rows(response) if fmt == "xlsx" else csv_rows(response)
+    assert rows[0][-1] == "Status"
+    assert rows[1][-1] == "Waiting for a placement"
+
+
 def test_followup90_export(client, leader, referral_af):
     today = timezone.localdate()
     exit = ExitFactory(referral=referral_af, exit_date=today - dt.timedelta(days=95), kind=ExitKind.AS_PLANNED)
