@@ -15,7 +15,9 @@ _SAFE_HEADERS = {"content-type", "content-length", "x-request-id"}
 
 # What the SDK's integrations collect at all (its `data_collection` option; given, every category not named here
 # is collected): nothing of the user, no cookies, query strings, bodies, SQL parameters, task arguments or local
-# variables, of the request's headers only those scrub_event keeps. The stack's source lines are the code's.
+# variables, of the request's headers only those scrub_event keeps. The stack's source lines are the code's. With
+# data_collection given the SDK leaves its own EventScrubber out (and ignores `event_scrubber`): scrub_event is the
+# filter after collection, and an exception in it drops the event.
 DATA_COLLECTION = {
     "user_info": False,
     "cookies": {"mode": "off"},

@@ -147,25 +147,41 @@ def test_error_reporting_is_off_without_a_dsn_and_tells_the_sdk_to_collect_nothi
     assert options["before_send"] is errors.scrub_event
 
 
-# The event goes through the SDK as production starts it (errors.init_error_reporting), in a process of its own: the
+# The events go through the SDK as production starts it (errors.init_error_reporting), in a process of its own: the
 # SDK's integrations patch Django and Celery for the rest of the process they start in. Its transport keeps what
-# would be sent.
+# would be sent; scrub_event is wrapped to keep what the SDK collected before it (the request as the Django
+# integration read it). One event is made by hand (a user, extra data and a breadcrumb with SQL parameters in the
+# scope); the other is a view raising in a request through Django's WSGI handler, as under gunicorn.
 EVENT_PROBE = """
-import json, sys, warnings
+import io, json, sys, types, warnings
+from urllib.parse import quote
+from wsgiref.util import setup_testing_defaults
 import environ
 environ.Env.read_env = classmethod(lambda cls, *args, **kwargs: None)
 import django
 django.setup()
 import sentry_sdk
+from django.core.wsgi import get_wsgi_application
+from django.test import override_settings
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
 from sentry_sdk.transport import Transport
 from core import errors
+from core.audit import no_participant_data
 
 code, name, email, ip, cookie, agent = sys.argv[1:7]
-sent = []
+sent, collected = [], []
 
 class Kept(Transport):
     def capture_envelope(self, envelope):
-        sent.append(envelope.get_event())
+        if envelope.get_event() is not None:
+            sent.append(envelope.get_event())
+
+scrub = errors.scrub_event
+def collected_then_scrubbed(event, hint=None):
+    collected.append(json.loads(json.dumps(event, default=str)))
+    return scrub(event, hint)
+errors.scrub_event = collected_then_scrubbed
 
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
@@ -183,18 +199,37 @@ with sentry_sdk.new_scope() as scope:
                             "headers": {"Cookie": cookie, "X-Request-ID": "r-1", agent: "u"},
                             "data": {"first_name": name}}
         scope.capture_event(event)
+
+@csrf_exempt
+@no_participant_data("a view that fails")
+def fails(request):
+    participant = request.POST["first_name"]  # a local variable
+    raise ValueError(f"duplicate key value (code)=({code}), name {participant}")
+
+urls = types.ModuleType("failing_urls")
+urls.urlpatterns = [path("fails/", fails), path("", include("config.urls"))]
+sys.modules["failing_urls"] = urls
+with override_settings(ROOT_URLCONF="failing_urls", ALLOWED_HOSTS=["testserver"]):
+    body = f"first_name={quote(name)}".encode()
+    request = {"REQUEST_METHOD": "POST", "PATH_INFO": "/fails/", "QUERY_STRING": f"q={quote(name)}",
+               "HTTP_HOST": "testserver", "HTTP_COOKIE": f"{cookie}; code={code}", "HTTP_USER_AGENT": agent,
+               "HTTP_X_REQUEST_ID": "r-2", "REMOTE_ADDR": ip, "CONTENT_TYPE": "application/x-www-form-urlencoded",
+               "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    setup_testing_defaults(request)
+    statuses = []
+    b"".join(get_wsgi_application()(request, lambda status, headers, exc_info=None: statuses.append(status)))
 sentry_sdk.flush()
-collection = sentry_sdk.get_client().options["data_collection"]
-print(json.dumps({"sent": sent, "collection": collection, "warnings": [str(w.message) for w in caught]},
-                 default=str))
+print(json.dumps({"sent": sent, "collected": collected, "statuses": statuses,
+                  "collection": sentry_sdk.get_client().options["data_collection"],
+                  "warnings": [str(w.message) for w in caught]}, default=str))
 """
 
 
-def test_an_event_leaves_without_personal_data():
+def test_events_leave_without_personal_data():
     # Built at run time, so the source lines the SDK sends as context cannot contain them.
     code, name, email, ip = "-".join(["AF", "2026", "0042"]), " ".join(["Anna", "Andersson"]), \
         "@".join(["leader", "example.test"]), ".".join(["10", "1", "2", "3"])
-    cookie, agent = "=".join(["session", "s"]), "-".join(["User", "Agent"])
+    cookie, agent = "=".join(["sessionid", "s3cr3t"]), "-".join(["User", "Agent", "Anna"])
     completed = subprocess.run(  # noqa: S603 - fixed interpreter and script
         [sys.executable, "-c", EVENT_PROBE, code, name, email, ip, cookie, agent], cwd=settings.BASE_DIR,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test"}, capture_output=True, text=True,
@@ -207,14 +242,23 @@ def test_an_event_leaves_without_personal_data():
     assert collection["cookies"]["mode"] == collection["url_query_params"]["mode"] == "off"
     assert collection["http_bodies"] == [] and collection["stack_frame_variables"] is False
     assert collection["database_query_data"] is False and collection["queues"] is False
-    [body] = result["sent"]
-    payload = json.dumps(body)
-    for secret in (code, name, email, ip, cookie, agent):
-        assert secret not in payload, secret
-    assert body["exception"]["values"][0]["type"] == "ValueError"
-    assert body["request"] == {"method": "GET", "url": "https://x.example/participants/31/",
-                               "headers": {"X-Request-ID": "r-1"}}
-    assert body["user"] == {"id": 7}
+    assert result["statuses"] == ["500 Internal Server Error"]
+    by_hand, in_a_request = result["sent"]
+    for body in (by_hand, in_a_request):
+        payload = json.dumps(body)
+        for secret in (code, name, email, ip, cookie, agent, "s3cr3t"):
+            assert secret not in payload, secret
+        assert body["exception"]["values"][-1]["type"] == "ValueError"
+    assert by_hand["request"] == {"method": "GET", "url": "https://x.example/participants/31/",
+                                  "headers": {"X-Request-ID": "r-1"}}
+    assert by_hand["user"] == {"id": 7}
+    assert in_a_request["request"]["url"] == "http://testserver/fails/"
+    assert set(in_a_request["request"]["headers"]) == {"X-Request-Id", "Content-Type", "Content-Length"}
+    # What the Django integration collected before scrub_event: no query string, body, cookies, user or address.
+    request_as_collected = result["collected"][1]["request"]
+    assert not {"query_string", "data", "cookies"} & set(request_as_collected)
+    assert "user" not in result["collected"][1] and "REMOTE_ADDR" not in request_as_collected.get("env", {})
+    assert request_as_collected["headers"]["Cookie"] == request_as_collected["headers"]["User-Agent"] == "[Filtered]"
 
 
 @pytest.mark.parametrize("name", ["LOG_FORMAT", "SENTRY_DSN", "EMAIL_TIMEOUT"])
