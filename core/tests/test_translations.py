@@ -170,14 +170,3 @@ def test_the_check_finds_a_module_constant_and_a_class_body_but_not_a_function()
                      "def view():\n    return _('Sparad')\n")
     assert _translated_at_import(tree) == [2, 4]
 
-
-def test_the_waiting_states_and_stages_are_in_the_language_of_the_request():
-    from django.utils import translation  # noqa: PLC0415
-
-    from participants.selectors import Stage, WaitingState  # noqa: PLC0415
-
-    with translation.override("en"):
-        assert dict(WaitingState.choices)["waiting"] == "Waiting for a placement"
-        assert dict(Stage.choices)["assessment"] == "Assessment"
-    with translation.override("sv"):
-        assert dict(WaitingState.choices)["waiting"] == "Väntar på plats"

@@ -8,10 +8,11 @@ import io
 import openpyxl
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import AuditEvent, Gender
 from participants.models import ExitKind, FollowUp90
+from participants.selectors import Stage, WaitingState
 from participants.tests.factories import ExitFactory, ReferralFactory
 from placements.models import Assignment
 from placements.tests.factories import AssignmentFactory
@@ -95,6 +96,14 @@ def test_the_waiting_list_export_in_english_has_the_state_in_english(client, cas
     rows = xlsx_rows(response) if fmt == "xlsx" else csv_rows(response)
     assert rows[0][-1] == "Status"
     assert rows[1][-1] == "Waiting for a placement"
+
+
+def test_the_waiting_states_and_stages_are_in_the_language_of_the_request():
+    with translation.override("en"):
+        assert dict(WaitingState.choices)["waiting"] == "Waiting for a placement"
+        assert dict(Stage.choices)["assessment"] == "Assessment"
+    with translation.override("sv"):
+        assert dict(WaitingState.choices)["waiting"] == "Väntar på plats"
 
 
 def test_followup90_export(client, leader, referral_af):
