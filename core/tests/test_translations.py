@@ -69,11 +69,15 @@ def _key(entry: dict) -> tuple:
     return entry.get("msgctxt"), entry["msgid"]
 
 
+def _code_files() -> list[Path]:
+    """The apps' Python modules, their tests and migrations left out."""
+    return [path for app in APPS for path in (ROOT / app).rglob("*.py")
+            if "tests" not in path.parts and "migrations" not in path.parts]
+
+
 def _marked_in_python() -> set[tuple]:
     found = set()
-    for path in (p for app in APPS for p in (ROOT / app).rglob("*.py")):
-        if "tests" in path.parts or "migrations" in path.parts:
-            continue
+    for path in _code_files():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call) or not node.args:
                 continue
@@ -140,24 +144,26 @@ def _translated_at_import(tree: ast.Module) -> list[int]:
     found = []
 
     def visit(node):
-        for child in ast.iter_child_nodes(node):
-            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                continue
-            if isinstance(child, ast.Call) and getattr(child.func, "id", None) in eager:
-                found.append(child.lineno)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) in eager:
+            found.append(node.lineno)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            # The body runs when called; the decorators and default values when the module is imported.
+            at_import = [*getattr(node, "decorator_list", []), *node.args.defaults,
+                         *(default for default in node.args.kw_defaults if default is not None)]
+        else:
+            at_import = list(ast.iter_child_nodes(node))
+        for child in at_import:
             visit(child)
 
     visit(tree)
-    return found
+    return sorted(found)
 
 
 def test_no_text_is_translated_when_its_module_is_imported():
     """Module constants and class bodies (choices' labels, page titles in a dict) take gettext_lazy: an eager
     gettext there is the Swedish text on every English page."""
     found = []
-    for path in (p for app in APPS for p in (ROOT / app).rglob("*.py")):
-        if "tests" in path.parts or "migrations" in path.parts:
-            continue
+    for path in _code_files():
         found += [f"{path.relative_to(ROOT)}:{line}"
                   for line in _translated_at_import(ast.parse(path.read_text(encoding="utf-8")))]
     assert found == []
@@ -167,6 +173,7 @@ def test_the_check_finds_a_module_constant_and_a_class_body_but_not_a_function()
     tree = ast.parse("from django.utils.translation import gettext as _\n"
                      "TITLE = _('Rubrik')\n"
                      "class Kind:\n    A = 'a', _('A')\n"
-                     "def view():\n    return _('Sparad')\n")
-    assert _translated_at_import(tree) == [2, 4]
+                     "def view():\n    return _('Sparad')\n"
+                     "@decorated(_('Vald'))\ndef other(label=_('Etikett')):\n    return label\n")
+    assert _translated_at_import(tree) == [2, 4, 7, 8]
 
